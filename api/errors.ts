@@ -1,0 +1,78 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+
+/**
+ * The complete list of error codes the API answers with; the README documents each one.
+ * Every error body has the same shape: {"error": {"code", "message", "details"?}}.
+ */
+export const error_codes = {
+  invalid_request: 400,
+  malformed_json: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  user_not_found: 404,
+  transfer_not_found: 404,
+  route_not_found: 404,
+  method_not_allowed: 405,
+  user_exists: 409,
+  body_too_large: 413,
+  unsupported_media_type: 415,
+  idempotency_key_reused: 422,
+  same_user: 422,
+  unsupported_currency: 422,
+  service_unavailable: 503,
+} as const;
+
+export type ErrorCode = keyof typeof error_codes;
+
+export class ApiError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.status = error_codes[code];
+  }
+}
+
+export const notFoundRoute: RequestHandler = (request, _response, next) => {
+  next(new ApiError('route_not_found', `no route for ${request.method} ${request.path}`));
+};
+
+/** Maps every error to the documented shape; anything unexpected is logged and becomes a 503, never a stack trace. */
+export function errorMiddleware(logger: Logger): ErrorRequestHandler {
+  return (error, request, response, _next) => {
+    const known = toApiError(error);
+    if (!known) {
+      logger.error({ err: error, method: request.method, path: request.path }, 'request failed');
+    }
+    const apiError = known ?? new ApiError('service_unavailable', 'the service could not complete the request; retry with the same idempotency key');
+    response.status(apiError.status).json({
+      error: { code: apiError.code, message: apiError.message, ...(apiError.details ? { details: apiError.details } : {}) },
+    });
+  };
+}
+
+function toApiError(error: unknown): ApiError | undefined {
+  if (error instanceof ApiError) return error;
+  const bodyParserError = error as { type?: string; status?: number };
+  switch (bodyParserError.type) {
+    case 'entity.parse.failed':
+      return new ApiError('malformed_json', 'request body is not valid JSON');
+    case 'entity.too.large':
+      return new ApiError('body_too_large', 'request body is too large');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new ApiError('unsupported_media_type', 'request body must be UTF-8 JSON');
+    case 'request.aborted':
+    case 'stream.not.readable':
+    case 'request.size.invalid':
+      return new ApiError('invalid_request', 'request body could not be read');
+  }
+  if (typeof bodyParserError.status === 'number' && bodyParserError.status >= 400 && bodyParserError.status < 500) {
+    return new ApiError('invalid_request', 'request could not be read');
+  }
+  return undefined;
+}

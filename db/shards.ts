@@ -1,0 +1,66 @@
+import pg from 'pg';
+import { shardForUser } from '../domain/shard-routing';
+
+/**
+ * The shard databases, one pool each. Callers route by user id and never pick a shard by hand.
+ * int8 columns come back from pg as strings on purpose; stores convert them to bigint.
+ */
+export class ShardSet {
+  readonly pools: readonly pg.Pool[];
+
+  constructor(readonly urls: readonly string[], poolSize = 10) {
+    if (urls.length === 0) throw new Error('at least one shard is required');
+    this.pools = urls.map((connectionString, index) => {
+      const pool = new pg.Pool({ connectionString, max: poolSize, application_name: `wallet-shard-${index}` });
+      // An idle client losing its connection (a shard restart) must not crash the process.
+      pool.on('error', () => undefined);
+      return pool;
+    });
+  }
+
+  get count(): number {
+    return this.pools.length;
+  }
+
+  shardOf(userId: string): number {
+    return shardForUser(userId, this.count);
+  }
+
+  pool(shard: number): pg.Pool {
+    const pool = this.pools[shard];
+    if (!pool) throw new Error(`no shard ${shard} (have ${this.count})`);
+    return pool;
+  }
+
+  async withClient<T>(shard: number, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool(shard).connect();
+    try {
+      return await work(client);
+    } finally {
+      client.release();
+    }
+  }
+
+  async withTransaction<T>(shard: number, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return this.withClient(shard, async (client) => {
+      await client.query('begin');
+      try {
+        const result = await work(client);
+        await client.query('commit');
+        return result;
+      } catch (error) {
+        await client.query('rollback').catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+
+  /** Throws unless every shard answers; used by /readyz. */
+  async ping(): Promise<void> {
+    await Promise.all(this.pools.map((pool) => pool.query('select 1')));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.pools.map((pool) => pool.end()));
+  }
+}

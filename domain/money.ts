@@ -1,0 +1,39 @@
+import currencyCodes from 'currency-codes';
+
+/**
+ * Money is a bigint count of minor units and its ISO 4217 currency, always together.
+ * At JSON and Temporal payload boundaries amounts travel as decimal strings or safe integers.
+ */
+export interface Money {
+  amountMinor: bigint;
+  currency: string;
+}
+
+/** The largest single transfer, in minor units: keeps every amount a safe JSON integer. */
+export const transfer_amount_max_minor = 1_000_000_000_000n;
+
+export function isKnownCurrency(code: string): boolean {
+  return /^[A-Z]{3}$/.test(code) && currencyCodes.code(code) !== undefined && minorDigits(code) !== undefined;
+}
+
+/** Digits after the decimal point (2 for USD, 0 for JPY); undefined for codes with no minor unit defined. */
+export function minorDigits(code: string): number | undefined {
+  const digits = currencyCodes.code(code)?.digits;
+  return typeof digits === 'number' && Number.isInteger(digits) ? digits : undefined;
+}
+
+/** "5000" USD -> "50.00"; used for human summaries, never for arithmetic. */
+export function formatMinor(amountMinor: bigint, currency: string): string {
+  const digits = minorDigits(currency) ?? 0;
+  const negative = amountMinor < 0n;
+  const magnitude = (negative ? -amountMinor : amountMinor).toString().padStart(digits + 1, '0');
+  const whole = magnitude.slice(0, magnitude.length - digits);
+  const fraction = digits > 0 ? `.${magnitude.slice(-digits)}` : '';
+  return `${negative ? '-' : ''}${whole}${fraction}`;
+}
+
+/** Parses a decimal string of minor units from a payload; throws on anything else. */
+export function parseMinor(value: string): bigint {
+  if (!/^-?(0|[1-9][0-9]*)$/.test(value)) throw new Error(`not an integer amount: ${value}`);
+  return BigInt(value);
+}

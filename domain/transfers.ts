@@ -1,0 +1,46 @@
+/** Pure transfer vocabulary, safe to import from workflow code (no Node built-ins). */
+export const transfer_kinds = ['transfer', 'deposit', 'withdrawal'] as const;
+export type TransferKind = (typeof transfer_kinds)[number];
+
+export const transfer_statuses = ['PENDING', 'PENDING_REVIEW', 'COMPLETED', 'FAILED', 'REVERSED'] as const;
+export type TransferStatus = (typeof transfer_statuses)[number];
+
+export const final_statuses: readonly TransferStatus[] = ['COMPLETED', 'FAILED', 'REVERSED'];
+
+/**
+ * The complete list of reasons a transfer can be refused. Clients can switch on every one.
+ * ledger_unavailable: the source shard could not be reached for the whole debit retry budget,
+ * so the debit was fenced off and nothing moved.
+ */
+export const failure_reasons = [
+  'insufficient_funds',
+  'unknown_user',
+  'user_frozen',
+  'currency_mismatch',
+  'ledger_unavailable',
+] as const;
+export type FailureReason = (typeof failure_reasons)[number];
+
+export function isFailureReason(value: string): value is FailureReason {
+  return (failure_reasons as readonly string[]).includes(value);
+}
+
+/** The request a transfer workflow carries; amounts are decimal strings of minor units. */
+export interface TransferRequest {
+  transferId: string;
+  kind: TransferKind;
+  /** Null for deposits: the money comes from the currency's external settlement account. */
+  fromUserId: string | null;
+  /** Null for withdrawals: the money leaves to the settlement account. */
+  toUserId: string | null;
+  amountMinor: string;
+  currency: string;
+  note: string | null;
+}
+
+/** The user whose shard keeps the transfer's durable record and whose key scope it is. */
+export function ownerOf(request: Pick<TransferRequest, 'kind' | 'fromUserId' | 'toUserId'>): string {
+  const owner = request.kind === 'deposit' ? request.toUserId : request.fromUserId;
+  if (!owner) throw new Error(`transfer of kind ${request.kind} has no owner`);
+  return owner;
+}

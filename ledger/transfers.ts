@@ -1,0 +1,124 @@
+import type pg from 'pg';
+import type { FailureReason, TransferKind, TransferStatus } from '../domain/transfers';
+
+export interface TransferRecord {
+  transferId: string;
+  kind: TransferKind;
+  ownerUserId: string;
+  fromUserId: string | null;
+  toUserId: string | null;
+  amountMinor: bigint;
+  currency: string;
+  note: string | null;
+  idempotencyKey: string;
+  requestHash: string;
+  status: TransferStatus;
+  failureReason: FailureReason | null;
+  createdAt: Date;
+  completedAt: Date | null;
+}
+
+export type NewTransfer = Omit<TransferRecord, 'status' | 'failureReason' | 'createdAt' | 'completedAt'>;
+
+const columns = `transfer_id, kind, owner_user_id, from_user_id, to_user_id, amount, currency, note,
+  idempotency_key, request_hash, status, failure_reason, created_at, completed_at`;
+
+interface TransferRow {
+  transfer_id: string;
+  kind: TransferKind;
+  owner_user_id: string;
+  from_user_id: string | null;
+  to_user_id: string | null;
+  amount: string;
+  currency: string;
+  note: string | null;
+  idempotency_key: string;
+  request_hash: string;
+  status: TransferStatus;
+  failure_reason: FailureReason | null;
+  created_at: Date;
+  completed_at: Date | null;
+}
+
+function fromRow(row: TransferRow): TransferRecord {
+  return {
+    transferId: row.transfer_id,
+    kind: row.kind,
+    ownerUserId: row.owner_user_id,
+    fromUserId: row.from_user_id,
+    toUserId: row.to_user_id,
+    amountMinor: BigInt(row.amount),
+    currency: row.currency,
+    note: row.note,
+    idempotencyKey: row.idempotency_key,
+    requestHash: row.request_hash,
+    status: row.status,
+    failureReason: row.failure_reason,
+    createdAt: row.created_at,
+    completedAt: row.completed_at,
+  };
+}
+
+/**
+ * Records a transfer request once. Returns the stored record: the new one, or the one an
+ * earlier request with the same key created (the caller compares request hashes).
+ */
+export async function registerTransfer(
+  client: pg.PoolClient | pg.Pool,
+  transfer: NewTransfer,
+): Promise<{ record: TransferRecord; inserted: boolean }> {
+  const inserted = await client.query<TransferRow>(
+    `insert into transfers (transfer_id, kind, owner_user_id, from_user_id, to_user_id, amount, currency, note,
+                            idempotency_key, request_hash, status)
+     values ($1::text, $2::text, $3::text, $4::text, $5::text, $6::bigint, $7::char(3), $8::text, $9::text, $10::text, 'PENDING')
+     on conflict (transfer_id) do nothing
+     returning ${columns}`,
+    [
+      transfer.transferId,
+      transfer.kind,
+      transfer.ownerUserId,
+      transfer.fromUserId,
+      transfer.toUserId,
+      transfer.amountMinor.toString(),
+      transfer.currency,
+      transfer.note,
+      transfer.idempotencyKey,
+      transfer.requestHash,
+    ],
+  );
+  if (inserted.rows[0]) return { record: fromRow(inserted.rows[0]), inserted: true };
+  // A separate statement: its snapshot sees the row a concurrent request committed while we waited on it.
+  const existing = await findTransferRow(client, transfer.transferId);
+  if (!existing) throw new Error(`transfer ${transfer.transferId} neither inserted nor found`);
+  return { record: fromRow(existing), inserted: false };
+}
+
+export async function findTransfer(client: pg.PoolClient | pg.Pool, transferId: string): Promise<TransferRecord | undefined> {
+  const found = await client.query<TransferRow>(`select ${columns} from transfers where transfer_id = $1::text`, [transferId]);
+  const row = found.rows[0];
+  return row && fromRow(row);
+}
+
+/** Moves a transfer to a final state once; later calls with the same state are no-ops. */
+export async function finishTransfer(
+  client: pg.PoolClient | pg.Pool,
+  transferId: string,
+  status: TransferStatus,
+  failureReason: FailureReason | null,
+): Promise<TransferRecord> {
+  const updated = await client.query<TransferRow>(
+    `update transfers
+        set status = $2::text, failure_reason = $3::text, updated_at = now(), completed_at = now()
+      where transfer_id = $1::text and status in ('PENDING', 'PENDING_REVIEW')
+      returning ${columns}`,
+    [transferId, status, failureReason],
+  );
+  const row = updated.rows[0] ?? (await findTransferRow(client, transferId));
+  if (!row) throw new Error(`transfer record ${transferId} is missing`);
+  return fromRow(row);
+}
+
+async function findTransferRow(client: pg.PoolClient | pg.Pool, transferId: string): Promise<TransferRow | undefined> {
+  const found = await client.query<TransferRow>(`select ${columns} from transfers where transfer_id = $1::text`, [transferId]);
+  return found.rows[0];
+}
