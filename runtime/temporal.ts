@@ -22,6 +22,11 @@ export function installTemporalLogging(logger: Logger): void {
     ERROR: 'error',
   };
   Runtime.install({
-    logger: new DefaultLogger('WARN', (entry) => logger[levels[entry.level]]({ ...entry.meta, sdk: true }, entry.message)),
+    logger: new DefaultLogger('WARN', (entry) => {
+      // pino serializes errors only under `err`; the SDK puts them under `error`.
+      const { error, ...meta } = (entry.meta ?? {}) as Record<string, unknown>;
+      logger[levels[entry.level]]({ ...meta, ...(error === undefined ? {} : { err: error }), sdk: true }, entry.message);
+    }),
+    telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } },
   });
 }

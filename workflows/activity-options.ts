@@ -7,6 +7,9 @@ export interface TransferTimings {
   retryIntervalMaxMs: number;
 }
 
+/** The TypeScript SDK rejects 0 ("unlimited"); the protocol field is an int32, so this is its maximum. */
+const attempts_unlimited = 2_147_483_647;
+
 /**
  * The debit may give up: nothing has moved yet, and the refund step fences the debit so a
  * late attempt cannot post after the transfer failed.
@@ -15,7 +18,7 @@ export function debitOptions(timings: TransferTimings): ActivityOptions {
   return {
     startToCloseTimeout: timings.activityTimeoutMs,
     retry: {
-      initialInterval: 200,
+      initialInterval: Math.min(200, timings.retryIntervalMaxMs),
       backoffCoefficient: 2,
       maximumInterval: timings.retryIntervalMaxMs,
       maximumAttempts: timings.debitAttemptsMax,
@@ -32,10 +35,10 @@ export function mustFinishOptions(timings: TransferTimings): ActivityOptions {
   return {
     startToCloseTimeout: timings.activityTimeoutMs,
     retry: {
-      initialInterval: 200,
+      initialInterval: Math.min(200, timings.retryIntervalMaxMs),
       backoffCoefficient: 2,
       maximumInterval: timings.retryIntervalMaxMs,
-      maximumAttempts: 0,
+      maximumAttempts: attempts_unlimited,
     },
   };
 }

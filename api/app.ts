@@ -1,0 +1,63 @@
+import express, { type RequestHandler } from 'express';
+import type { Client } from '@temporalio/client';
+import type { Logger } from 'pino';
+import type { ShardSet } from '../db/shards';
+import type { TransferTimings } from '../workflows/activity-options';
+import { authenticate } from './auth';
+import { ApiError, errorMiddleware, notFoundRoute } from './errors';
+import { createMetrics } from './metrics';
+import { moneyRoutes } from './routes/money';
+import { systemRoutes } from './routes/system';
+import { walletRoutes } from './routes/wallets';
+import { TransferService } from './transfer-service';
+
+export const body_size_max = '16kb';
+
+export interface AppDependencies {
+  shards: ShardSet;
+  client: Client;
+  logger: Logger;
+  authSecret: string;
+  taskQueue: string;
+  timings: TransferTimings;
+}
+
+export function createApp(deps: AppDependencies) {
+  const app = express();
+  const metrics = createMetrics();
+  const transfers = new TransferService({ shards: deps.shards, client: deps.client, taskQueue: deps.taskQueue, timings: deps.timings });
+
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(metrics.observeRequests);
+  app.use(logRequests(deps.logger));
+  app.use(systemRoutes({ shards: deps.shards, client: deps.client, metrics }));
+  app.use(requireJsonBodies);
+  app.use(express.json({ limit: body_size_max, strict: true, type: 'application/json' }));
+  app.use(authenticate(deps.authSecret));
+  app.use(walletRoutes(deps.shards));
+  app.use(moneyRoutes(transfers, metrics));
+  app.use(notFoundRoute);
+  app.use(errorMiddleware(deps.logger));
+  return app;
+}
+
+/** A body that is not JSON is refused up front, rather than read as "missing fields". */
+const requireJsonBodies: RequestHandler = (request, _response, next) => {
+  const hasBody = request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
+  if (hasBody && !request.is('application/json')) {
+    return next(new ApiError('unsupported_media_type', 'send the body as Content-Type: application/json'));
+  }
+  next();
+};
+
+function logRequests(logger: Logger): RequestHandler {
+  return (request, response, next) => {
+    const started = process.hrtime.bigint();
+    response.on('finish', () => {
+      const durationMs = Number((process.hrtime.bigint() - started) / 1000n) / 1000;
+      logger.info({ method: request.method, path: request.path, status: response.statusCode, duration_ms: durationMs }, 'request');
+    });
+    next();
+  };
+}

@@ -1,0 +1,50 @@
+import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import {
+  BalanceResponse,
+  CreateUserBody,
+  ErrorResponse,
+  HistoryQuery,
+  HistoryResponse,
+  MoneyMovementBody,
+  TransferAccepted,
+  TransferBody,
+  TransferIdParams,
+  TransferResponse,
+  UserIdParams,
+  UserResponse,
+  WaitQuery,
+} from './schemas';
+import { error_codes } from './errors';
+
+/** Built from the same zod schemas the routes validate with. */
+export function openApiDocument() {
+  const registry = new OpenAPIRegistry();
+  registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
+  const errors = { description: `error; code is one of ${Object.keys(error_codes).join(', ')}`, ...json(ErrorResponse) };
+  const route = (config: Omit<RouteConfig, 'responses'> & { ok: RouteConfig['responses'] }) => {
+    const { ok, ...rest } = config;
+    registry.registerPath({ ...rest, security: [{ bearer: [] }], responses: { ...ok, '4XX': errors } });
+  };
+  const startsTransfer = {
+    '202': { description: 'accepted; poll GET /v1/wallet/transfers/{transfer_id}', ...json(TransferAccepted) },
+    '200': { description: 'with ?wait=N: the transfer as it stands after waiting', ...json(TransferResponse) },
+  };
+
+  route({ method: 'post', path: '/v1/wallet/users', request: { body: json(CreateUserBody) }, ok: { '201': { description: 'created', ...json(UserResponse) } } });
+  route({ method: 'post', path: '/v1/wallet/transfers', request: { query: WaitQuery, body: json(TransferBody) }, ok: startsTransfer });
+  route({ method: 'post', path: '/v1/wallet/{user_id}/deposits', request: { params: UserIdParams, query: WaitQuery, body: json(MoneyMovementBody) }, ok: startsTransfer });
+  route({ method: 'post', path: '/v1/wallet/{user_id}/withdrawals', request: { params: UserIdParams, query: WaitQuery, body: json(MoneyMovementBody) }, ok: startsTransfer });
+  route({ method: 'get', path: '/v1/wallet/transfers/{transfer_id}', request: { params: TransferIdParams }, ok: { '200': { description: 'the transfer', ...json(TransferResponse) } } });
+  route({ method: 'get', path: '/v1/wallet/{user_id}/balance', request: { params: UserIdParams }, ok: { '200': { description: 'balances per currency', ...json(BalanceResponse) } } });
+  route({ method: 'get', path: '/v1/wallet/{user_id}/transactions', request: { params: UserIdParams, query: HistoryQuery }, ok: { '200': { description: 'ledger entries, newest first', ...json(HistoryResponse) } } });
+  for (const action of ['freeze', 'unfreeze']) {
+    route({ method: 'post', path: `/v1/ops/users/{user_id}/${action}`, request: { params: UserIdParams }, ok: { '200': { description: `${action} done` } } });
+  }
+
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: { title: 'Wallet API', version: '1.0.0', description: 'Amounts are JSON integers of minor units; errors are {"error":{"code","message"}}.' },
+  });
+}

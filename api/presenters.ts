@@ -1,0 +1,21 @@
+import type { TransferRecord } from '../ledger/transfers';
+
+export function transferJson(record: TransferRecord) {
+  return {
+    transfer_id: record.transferId,
+    kind: record.kind,
+    status: record.status,
+    from_user_id: record.fromUserId,
+    to_user_id: record.toUserId,
+    amount: record.amountMinor,
+    currency: record.currency,
+    ...(record.note !== null ? { note: record.note } : {}),
+    ...(record.failureReason !== null ? { failure_reason: record.failureReason } : {}),
+    created_at: record.createdAt.toISOString(),
+    ...(record.completedAt !== null ? { completed_at: record.completedAt.toISOString() } : {}),
+  };
+}
+
+export function acceptedJson(record: TransferRecord) {
+  return { transfer_id: record.transferId, status: record.status, created_at: record.createdAt.toISOString() };
+}

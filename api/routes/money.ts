@@ -1,0 +1,78 @@
+import { Router, type Request, type Response } from 'express';
+import { principalOf, requireOps, requireSelfOrOps } from '../auth';
+import { ApiError } from '../errors';
+import { sendJson } from '../json';
+import type { Metrics } from '../metrics';
+import { acceptedJson, transferJson } from '../presenters';
+import { MoneyMovementBody, TransferBody, TransferIdParams, UserIdParams, WaitQuery } from '../schemas';
+import type { SubmitTransfer, TransferService } from '../transfer-service';
+import { validate } from '../validate';
+
+/** Deposits, withdrawals and peer-to-peer transfers: every one of them is a transfer workflow. */
+export function moneyRoutes(transfers: TransferService, metrics: Metrics): Router {
+  const router = Router();
+
+  async function submitAndAnswer(request: Request, response: Response, submission: SubmitTransfer): Promise<void> {
+    const { wait } = validate(WaitQuery, request.query, 'query');
+    const { record, replayed } = await transfers.submit(submission);
+    metrics.transfersSubmitted.inc({ kind: submission.kind, replayed: String(replayed) });
+    if (wait === undefined) return sendJson(response, 202, acceptedJson(record));
+    sendJson(response, 200, transferJson(await transfers.waitForFinal(record, wait)));
+  }
+
+  router.post('/v1/wallet/transfers', async (request, response) => {
+    const body = validate(TransferBody, request.body, 'body');
+    requireSelfOrOps(request, body.from_user_id);
+    await submitAndAnswer(request, response, {
+      kind: 'transfer',
+      fromUserId: body.from_user_id,
+      toUserId: body.to_user_id,
+      amountMinor: BigInt(body.amount),
+      currency: body.currency,
+      note: body.note ?? null,
+      idempotencyKey: body.idempotency_key,
+    });
+  });
+
+  router.post('/v1/wallet/:user_id/deposits', async (request, response) => {
+    const { user_id } = validate(UserIdParams, request.params, 'path');
+    requireOps(request);
+    const body = validate(MoneyMovementBody, request.body, 'body');
+    await submitAndAnswer(request, response, {
+      kind: 'deposit',
+      fromUserId: null,
+      toUserId: user_id,
+      amountMinor: BigInt(body.amount),
+      currency: body.currency,
+      note: null,
+      idempotencyKey: body.idempotency_key,
+    });
+  });
+
+  router.post('/v1/wallet/:user_id/withdrawals', async (request, response) => {
+    const { user_id } = validate(UserIdParams, request.params, 'path');
+    requireSelfOrOps(request, user_id);
+    const body = validate(MoneyMovementBody, request.body, 'body');
+    await submitAndAnswer(request, response, {
+      kind: 'withdrawal',
+      fromUserId: user_id,
+      toUserId: null,
+      amountMinor: BigInt(body.amount),
+      currency: body.currency,
+      note: null,
+      idempotencyKey: body.idempotency_key,
+    });
+  });
+
+  router.get('/v1/wallet/transfers/:transfer_id', async (request, response) => {
+    const { transfer_id } = validate(TransferIdParams, request.params, 'path');
+    const record = await transfers.find(transfer_id);
+    if (!record) throw new ApiError('transfer_not_found', `no transfer ${transfer_id}`);
+    const principal = principalOf(request);
+    const isParty = principal.userId === record.fromUserId || principal.userId === record.toUserId;
+    if (principal.role !== 'ops' && !isParty) throw new ApiError('forbidden', 'only the parties to a transfer may read it');
+    sendJson(response, 200, transferJson(record));
+  });
+
+  return router;
+}

@@ -1,0 +1,74 @@
+import { Router } from 'express';
+import type { ShardSet } from '../../db/shards';
+import { balancesOf, historyOf } from '../../ledger/reads';
+import { findUser, insertUser, setFrozen } from '../../ledger/users';
+import { requireOps, requireSelfOrOps } from '../auth';
+import { ApiError } from '../errors';
+import { sendJson } from '../json';
+import { CreateUserBody, HistoryQuery, UserIdParams } from '../schemas';
+import { validate } from '../validate';
+
+/** Users, balances, history and freezes: reads and writes that touch one user's shard. */
+export function walletRoutes(shards: ShardSet): Router {
+  const router = Router();
+  const poolOf = (userId: string) => shards.pool(shards.shardOf(userId));
+
+  async function requireUser(userId: string): Promise<void> {
+    if (!(await findUser(poolOf(userId), userId))) throw new ApiError('user_not_found', `user ${userId} does not exist`);
+  }
+
+  router.post('/v1/wallet/users', async (request, response) => {
+    const { user_id } = validate(CreateUserBody, request.body, 'body');
+    requireSelfOrOps(request, user_id);
+    const created = await insertUser(poolOf(user_id), user_id);
+    if (!created) throw new ApiError('user_exists', `user ${user_id} already exists`);
+    sendJson(response, 201, { user_id, shard: shards.shardOf(user_id), created_at: created.createdAt.toISOString() });
+  });
+
+  router.get('/v1/wallet/:user_id/balance', async (request, response) => {
+    const { user_id } = validate(UserIdParams, request.params, 'path');
+    requireSelfOrOps(request, user_id);
+    await requireUser(user_id);
+    const balances = await balancesOf(poolOf(user_id), user_id);
+    sendJson(response, 200, { user_id, balances: balances.map((line) => ({ currency: line.currency, amount: line.amountMinor })) });
+  });
+
+  router.get('/v1/wallet/:user_id/transactions', async (request, response) => {
+    const { user_id } = validate(UserIdParams, request.params, 'path');
+    requireSelfOrOps(request, user_id);
+    const query = validate(HistoryQuery, request.query, 'query');
+    await requireUser(user_id);
+    const rows = await historyOf(poolOf(user_id), {
+      userId: user_id,
+      currency: query.currency,
+      limit: query.limit + 1,
+      beforeEntryId: query.cursor === undefined ? undefined : BigInt(query.cursor),
+    });
+    const page = rows.slice(0, query.limit);
+    sendJson(response, 200, {
+      entries: page.map((entry) => ({
+        entry_id: entry.entryId.toString(),
+        transfer_id: entry.transferId,
+        currency: entry.currency,
+        amount: entry.amountMinor,
+        balance_after: entry.balanceAfterMinor,
+        kind: entry.kind,
+        created_at: entry.createdAt.toISOString(),
+      })),
+      next_cursor: rows.length > query.limit ? page[page.length - 1]!.entryId.toString() : null,
+    });
+  });
+
+  for (const action of ['freeze', 'unfreeze'] as const) {
+    router.post(`/v1/ops/users/:user_id/${action}`, async (request, response) => {
+      const { user_id } = validate(UserIdParams, request.params, 'path');
+      requireOps(request);
+      if (!(await setFrozen(poolOf(user_id), user_id, action === 'freeze'))) {
+        throw new ApiError('user_not_found', `user ${user_id} does not exist`);
+      }
+      sendJson(response, 200, { user_id, frozen: action === 'freeze' });
+    });
+  }
+
+  return router;
+}

@@ -1,0 +1,61 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { devServerSearchAttributeArgs } from '../workflows/search-attributes';
+
+export interface DevServerOptions {
+  cliPath: string;
+  port: number;
+  /** Web UI port; undefined runs headless (tests). */
+  uiPort?: number;
+  /** SQLite file that survives restarts; undefined keeps everything in memory (tests). */
+  dbFile?: string;
+  namespace: string;
+}
+
+/** Resolves when something accepts TCP connections on the port (gRPC is served right after). */
+export async function waitForPort(port: number, timeoutMs: number, host = '127.0.0.1'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await isPortOpen(port, host)) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`nothing listened on ${host}:${port} within ${timeoutMs} ms`);
+}
+
+export function isPortOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Asks the OS for a free port (for tests that run beside a dev stack). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/**
+ * `temporal server start-dev` with the wallet's search attributes registered, and, when a
+ * database file is given, WAL journaling with synchronous=NORMAL (durable across process
+ * crashes, much faster than the default FULL on a busy dev box).
+ */
+export function startDevServer(options: DevServerOptions): ChildProcess {
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--namespace', options.namespace, '--log-level', 'error'];
+  args.push(...(options.uiPort === undefined ? ['--headless'] : ['--ui-port', String(options.uiPort)]));
+  if (options.dbFile !== undefined) {
+    args.push('--db-filename', options.dbFile, '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=NORMAL');
+  }
+  args.push(...devServerSearchAttributeArgs());
+  return spawn(options.cliPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+}

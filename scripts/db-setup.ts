@@ -1,0 +1,15 @@
+/** `npm run db:setup`: creates the shard databases that are missing and migrates every shard. */
+import { config } from '../config';
+import { prepareShards } from '../db/migrate';
+import { describeStartupError } from '../runtime/startup-errors';
+
+async function run() {
+  const settings = config();
+  await prepareShards(settings.shardUrls);
+  console.log(`wallet: ${settings.shardUrls.length} shards ready`);
+}
+
+run().catch((error) => {
+  console.error(`wallet db:setup: ${describeStartupError(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,84 @@
+/**
+ * `npm test`: runs the whole suite against a real Temporal dev server (in memory, on free
+ * ports, so a running `npm start` is not disturbed) and real PostgreSQL databases created for
+ * this run only and dropped afterwards.
+ */
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { ensureDatabase, migrateShard } from '../db/migrate';
+import { freePort, startDevServer, waitForPort } from '../runtime/dev-server';
+import { waitForTemporal } from '../runtime/wait-for-temporal';
+
+const server_url = process.env.WALLET_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
+
+async function run(): Promise<number> {
+  const cliPath = process.env.TEMPORAL_CLI;
+  const runId = `${process.pid}`;
+  const databasePrefix = `wallet_test_${runId}_`;
+  const template = `${databasePrefix}template`;
+  let devServer: ReturnType<typeof startDevServer> | undefined;
+  let temporalAddress = process.env.TEMPORAL_ADDRESS;
+  try {
+    if (!temporalAddress) {
+      if (!cliPath) throw new Error('TEMPORAL_CLI is not set: run the tests with npm test');
+      const port = await freePort();
+      devServer = startDevServer({ cliPath, port, namespace: 'default' });
+      await waitForPort(port, 60_000);
+      temporalAddress = `127.0.0.1:${port}`;
+    }
+    await waitForTemporal(temporalAddress, 'default', 60_000);
+    await ensureDatabase(`${server_url}/${template}`);
+    await migrateShard(`${server_url}/${template}`);
+
+    const files = process.argv.slice(2).length > 0 ? process.argv.slice(2) : testFiles('test');
+    return await new Promise<number>((resolve) => {
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=180000', '--test-reporter=spec', ...files],
+        {
+          stdio: 'inherit',
+          env: {
+            ...process.env,
+            TEMPORAL_ADDRESS: temporalAddress,
+            WALLET_TEST_PG_URL: server_url,
+            WALLET_TEST_DB_PREFIX: databasePrefix,
+            WALLET_TEST_TEMPLATE: template,
+            LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+          },
+        },
+      );
+      child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+    });
+  } finally {
+    await dropDatabases(databasePrefix).catch((error) => console.error(`could not drop test databases: ${error}`));
+    devServer?.kill('SIGINT');
+  }
+}
+
+function testFiles(directory: string): string[] {
+  return readdirSync(directory, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.test.ts'))
+    .map((entry) => path.join(entry.parentPath, entry.name))
+    .sort();
+}
+
+async function dropDatabases(prefix: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: `${server_url}/postgres` });
+  await admin.connect();
+  try {
+    const found = await admin.query<{ datname: string }>('select datname from pg_database where starts_with(datname, $1::text)', [prefix]);
+    for (const { datname } of found.rows) await admin.query(`drop database if exists "${datname}" with (force)`);
+  } finally {
+    await admin.end();
+  }
+}
+
+run().then(
+  (code) => process.exit(code),
+  (error) => {
+    console.error(`wallet test: ${(error as Error).message}`);
+    process.exit(1);
+  },
+);

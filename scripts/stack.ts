@@ -1,0 +1,91 @@
+/**
+ * `npm start`: the whole wallet in the foreground. Temporal dev server (unless TEMPORAL_ADDRESS
+ * names an existing one), shard databases with migrations, the worker and the API. Ctrl-C stops
+ * every part; if any part dies, the rest are stopped too.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { config } from '../config';
+import { prepareShards } from '../db/migrate';
+import { spawnTs, stopChildren } from '../runtime/children';
+import { isPortOpen, startDevServer, waitForPort } from '../runtime/dev-server';
+import { describeStartupError } from '../runtime/startup-errors';
+import { waitForTemporal } from '../runtime/wait-for-temporal';
+
+const ready_timeout_ms = 120_000;
+
+async function run() {
+  const settings = config();
+  const children: ChildProcess[] = [];
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    console.log('wallet: stopping');
+    await stopChildren([...children].reverse());
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void stop(0));
+  process.once('SIGTERM', () => void stop(0));
+  const watch = (name: string, child: ChildProcess) => {
+    children.push(child);
+    child.once('exit', (code, signal) => {
+      if (!stopping) {
+        console.error(`wallet: ${name} exited (${signal ?? `code ${code}`}); stopping the rest`);
+        void stop(1);
+      }
+    });
+  };
+
+  await requireFreePorts(settings);
+  if (settings.usesDevServer) {
+    const cliPath = process.env.TEMPORAL_CLI;
+    if (!cliPath) throw new Error('TEMPORAL_CLI is not set: start the stack with npm start');
+    mkdirSync(settings.DATA_DIR, { recursive: true });
+    watch(
+      'temporal',
+      startDevServer({
+        cliPath,
+        port: settings.TEMPORAL_PORT,
+        uiPort: settings.TEMPORAL_UI_PORT,
+        dbFile: path.join(settings.DATA_DIR, 'temporal.db'),
+        namespace: settings.TEMPORAL_NAMESPACE,
+      }),
+    );
+    await waitForPort(settings.TEMPORAL_PORT, ready_timeout_ms);
+  }
+  await waitForTemporal(settings.temporalAddress, settings.TEMPORAL_NAMESPACE, ready_timeout_ms);
+  await prepareShards(settings.shardUrls);
+  watch('worker', spawnTs('workers/main.ts'));
+  watch('api', spawnTs('api/main.ts'));
+  await waitForPort(settings.PORT, ready_timeout_ms, settings.HOST);
+
+  console.log(
+    [
+      '',
+      'wallet is up:',
+      `  API             http://${settings.HOST}:${settings.PORT}   (readiness: /readyz, OpenAPI: /openapi.json)`,
+      `  Metrics         http://${settings.HOST}:${settings.PORT}/metrics`,
+      settings.usesDevServer
+        ? `  Temporal Web UI http://127.0.0.1:${settings.TEMPORAL_UI_PORT}   (Temporal gRPC ${settings.temporalAddress})`
+        : `  Temporal        ${settings.temporalAddress} (existing server)`,
+      `  Shards          ${settings.shardUrls.length} PostgreSQL databases`,
+      '  Ctrl-C stops everything.',
+      '',
+    ].join('\n'),
+  );
+}
+
+async function requireFreePorts(settings: ReturnType<typeof config>): Promise<void> {
+  const wanted: [string, number][] = [['PORT', settings.PORT]];
+  if (settings.usesDevServer) wanted.push(['TEMPORAL_PORT', settings.TEMPORAL_PORT], ['TEMPORAL_UI_PORT', settings.TEMPORAL_UI_PORT]);
+  for (const [name, port] of wanted) {
+    if (await isPortOpen(port)) throw new Error(`port ${port} (${name}) is already in use; stop what holds it or set ${name}`);
+  }
+}
+
+run().catch((error) => {
+  console.error(`wallet: ${describeStartupError(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,47 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { ShardSet } from '../../db/shards';
+
+const server_url = process.env.WALLET_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
+
+function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the tests with npm test`);
+  return value;
+}
+
+/**
+ * Fresh shard databases for one test file, copied from the migrated template the runner made
+ * (CREATE DATABASE ... TEMPLATE is a file copy: far faster than migrating each one).
+ */
+export async function createTestShards(count = 4): Promise<{ shards: ShardSet; urls: string[]; drop: () => Promise<void> }> {
+  const prefix = requireEnv('WALLET_TEST_DB_PREFIX');
+  const template = requireEnv('WALLET_TEST_TEMPLATE');
+  const tag = randomBytes(3).toString('hex');
+  const names = Array.from({ length: count }, (_, index) => `${prefix}${tag}_${index}`);
+  await withAdmin(async (admin) => {
+    for (const name of names) await admin.query(`create database "${name}" template "${template}"`);
+  });
+  const urls = names.map((name) => `${server_url}/${name}`);
+  const shards = new ShardSet(urls, 20);
+  return {
+    shards,
+    urls,
+    drop: async () => {
+      await shards.close();
+      await withAdmin(async (admin) => {
+        for (const name of names) await admin.query(`drop database if exists "${name}" with (force)`);
+      });
+    },
+  };
+}
+
+async function withAdmin(work: (admin: pg.Client) => Promise<void>): Promise<void> {
+  const admin = new pg.Client({ connectionString: `${server_url}/postgres` });
+  await admin.connect();
+  try {
+    await work(admin);
+  } finally {
+    await admin.end();
+  }
+}

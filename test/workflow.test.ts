@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
+import { Worker } from '@temporalio/worker';
+import type { LegInput, FinishInput, WalletActivities } from '../activities';
+import type { TransferRequest } from '../domain/transfers';
+import { statusQuery } from '../workflows/messages';
+import { transferWorkflow } from '../workflows/transfer';
+import { connectTemporal, uniqueName, workflowBundle } from './support/temporal';
+
+/** Workflow logic with plain-object activities; the Temporal server is real. */
+
+type Calls = string[];
+const timings = { activityTimeoutMs: 2_000, debitAttemptsMax: 3, retryIntervalMaxMs: 50 };
+
+function stubActivities(calls: Calls, overrides: Partial<Record<keyof WalletActivities, (input: never) => Promise<unknown>>>) {
+  const record = (name: string) => (input: LegInput | FinishInput) => {
+    calls.push(name === 'finishTransfer' ? `finish:${(input as FinishInput).status}:${(input as FinishInput).failureReason}` : name);
+  };
+  return {
+    async debitWallet(input: LegInput) {
+      record('debit')(input);
+      if (overrides.debitWallet) return overrides.debitWallet(input as never);
+      return { balanceAfterMinor: '0' };
+    },
+    async creditWallet(input: LegInput) {
+      record('credit')(input);
+      if (overrides.creditWallet) return overrides.creditWallet(input as never);
+      return { balanceAfterMinor: '100' };
+    },
+    async refundDebit(input: LegInput) {
+      record('refund')(input);
+      return { refunded: true };
+    },
+    async finishTransfer(input: FinishInput) {
+      record('finishTransfer')(input);
+    },
+  };
+}
+
+function request(kind: TransferRequest['kind'] = 'transfer'): TransferRequest {
+  return {
+    transferId: uniqueName('tr'),
+    kind,
+    fromUserId: kind === 'deposit' ? null : 'alice',
+    toUserId: kind === 'withdrawal' ? null : 'bob',
+    amountMinor: '100',
+    currency: 'USD',
+    note: null,
+  };
+}
+
+describe('transferWorkflow', () => {
+  let temporal: Awaited<ReturnType<typeof connectTemporal>>;
+  before(async () => {
+    temporal = await connectTemporal();
+  });
+  after(async () => {
+    await temporal.close();
+  });
+
+  async function runTransfer(transfer: TransferRequest, activities: object) {
+    const taskQueue = uniqueName('wf-test');
+    const worker = await Worker.create({
+      connection: temporal.nativeConnection,
+      taskQueue,
+      workflowBundle: await workflowBundle(),
+      activities,
+    });
+    return worker.runUntil(async () => {
+      const handle = await temporal.client.workflow.start(transferWorkflow, {
+        taskQueue,
+        workflowId: transfer.transferId,
+        args: [{ request: transfer, timings }],
+        workflowRunTimeout: '60s',
+      });
+      const outcome = await handle.result();
+      const state = await handle.query(statusQuery);
+      return { outcome, state };
+    });
+  }
+
+  it('debits, credits and completes', async () => {
+    const calls: Calls = [];
+    const { outcome, state } = await runTransfer(request(), stubActivities(calls, {}));
+    assert.deepEqual(outcome, { status: 'COMPLETED', failureReason: null });
+    assert.deepEqual(calls, ['debit', 'credit', 'finish:COMPLETED:null']);
+    assert.equal(state.step, 'done');
+  });
+
+  it('refunds the sender when the credit is refused after the debit', async () => {
+    const calls: Calls = [];
+    const refuse = async () => {
+      throw ApplicationFailure.create({ type: 'user_frozen', nonRetryable: true });
+    };
+    const { outcome, state } = await runTransfer(request(), stubActivities(calls, { creditWallet: refuse }));
+    assert.deepEqual(outcome, { status: 'FAILED', failureReason: 'user_frozen' });
+    assert.deepEqual(calls, ['debit', 'credit', 'refund', 'finish:FAILED:user_frozen']);
+    assert.equal(state.compensated, true);
+  });
+
+  it('never credits when the debit is refused', async () => {
+    const calls: Calls = [];
+    const refuse = async () => {
+      throw ApplicationFailure.create({ type: 'insufficient_funds', nonRetryable: true });
+    };
+    const { outcome } = await runTransfer(request(), stubActivities(calls, { debitWallet: refuse }));
+    assert.deepEqual(outcome, { status: 'FAILED', failureReason: 'insufficient_funds' });
+    assert.deepEqual(calls, ['debit', 'refund', 'finish:FAILED:insufficient_funds']);
+  });
+
+  it('fences the debit and fails as ledger_unavailable when debit retries run out', async () => {
+    const calls: Calls = [];
+    const shardDown = async () => {
+      throw new Error('connect ECONNREFUSED');
+    };
+    const { outcome } = await runTransfer(request(), stubActivities(calls, { debitWallet: shardDown }));
+    assert.deepEqual(outcome, { status: 'FAILED', failureReason: 'ledger_unavailable' });
+    assert.deepEqual(calls, ['debit', 'debit', 'debit', 'refund', 'finish:FAILED:ledger_unavailable']);
+  });
+
+  it('keeps retrying a credit that fails for infrastructure reasons', async () => {
+    const calls: Calls = [];
+    let failures = 0;
+    const flaky = async () => {
+      if (++failures <= 4) throw new Error('shard timeout');
+      return { balanceAfterMinor: '100' };
+    };
+    const { outcome } = await runTransfer(request(), stubActivities(calls, { creditWallet: flaky }));
+    assert.deepEqual(outcome, { status: 'COMPLETED', failureReason: null });
+    assert.deepEqual(calls, ['debit', 'credit', 'credit', 'credit', 'credit', 'credit', 'finish:COMPLETED:null']);
+  });
+
+  it('deposits only credit and withdrawals only debit', async () => {
+    const depositCalls: Calls = [];
+    await runTransfer(request('deposit'), stubActivities(depositCalls, {}));
+    assert.deepEqual(depositCalls, ['credit', 'finish:COMPLETED:null']);
+    const withdrawalCalls: Calls = [];
+    await runTransfer(request('withdrawal'), stubActivities(withdrawalCalls, {}));
+    assert.deepEqual(withdrawalCalls, ['debit', 'finish:COMPLETED:null']);
+  });
+});
