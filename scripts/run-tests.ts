@@ -32,11 +32,14 @@ async function run(): Promise<number> {
     await ensureDatabase(`${server_url}/${template}`);
     await migrateShard(`${server_url}/${template}`);
 
-    const files = process.argv.slice(2).length > 0 ? process.argv.slice(2) : testFiles('test');
+    // npm test -- [node --test flags] [files]: flags such as --test-name-pattern pass through.
+    const flags = process.argv.slice(2).filter((argument) => argument.startsWith('--'));
+    const chosen = process.argv.slice(2).filter((argument) => !argument.startsWith('--'));
+    const files = chosen.length > 0 ? chosen : testFiles('test');
     return await new Promise<number>((resolve) => {
       const child = spawn(
         process.execPath,
-        ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=180000', '--test-reporter=spec', ...files],
+        ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=180000', '--test-reporter=spec', ...flags, ...files],
         {
           stdio: 'inherit',
           env: {
@@ -45,7 +48,8 @@ async function run(): Promise<number> {
             WALLET_TEST_PG_URL: server_url,
             WALLET_TEST_DB_PREFIX: databasePrefix,
             WALLET_TEST_TEMPLATE: template,
-            LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+            // Errors still print: an unexpected one in a passing run is worth seeing.
+            LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
           },
         },
       );

@@ -21,7 +21,7 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   return bundle;
 }
 
-const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
+export const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
 
 let runtimeInstalled = false;
 

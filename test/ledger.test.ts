@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import pino from 'pino';
+import { createActivities, type LegInput } from '../activities';
+import { insertUser, setFrozen } from '../ledger/users';
+import { driftedAccounts, ledgerTotals, postingsOf, userOnShard } from './support/ledger';
+import { createTestShards } from './support/shards';
+import { quietLogger, uniqueName } from './support/temporal';
+
+/** The activities against real PostgreSQL shards, each run in a mock activity context. */
+describe('ledger activities', () => {
+  let fixture: Awaited<ReturnType<typeof createTestShards>>;
+  let activities: ReturnType<typeof createActivities>;
+  const environment = new MockActivityEnvironment({ attempt: 1 }, { logger: quietLogger });
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const run = <F extends (...args: any[]) => Promise<unknown>>(fn: F, ...args: Parameters<F>) => environment.run(fn, ...args) as ReturnType<F>;
+
+  before(async () => {
+    fixture = await createTestShards(2);
+    activities = createActivities({ shards: fixture.shards, logger: pino({ level: 'silent' }) });
+  });
+  after(async () => {
+    assert.deepEqual(await driftedAccounts(fixture.shards), []);
+    await fixture.drop();
+  });
+
+  async function userWith(balanceMinor: bigint, shard = 0): Promise<string> {
+    const userId = userOnShard(fixture.shards, shard, 'u');
+    await insertUser(fixture.shards.pool(shard), userId);
+    if (balanceMinor > 0n) await run(activities.creditWallet, leg(userId, balanceMinor, 'settlement'));
+    return userId;
+  }
+
+  function leg(userId: string, amount: bigint, counterparty: LegInput['counterparty'] = 'clearing', transferId = uniqueName('tr')): LegInput {
+    return { transferId, userId, amountMinor: amount.toString(), currency: 'USD', counterparty };
+  }
+
+  async function balanceOf(userId: string): Promise<bigint> {
+    const found = await fixture.shards
+      .pool(fixture.shards.shardOf(userId))
+      .query<{ balance: string }>(`select balance from accounts where account_id = $1`, [`customer:${userId}:USD`]);
+    return BigInt(found.rows[0]?.balance ?? '0');
+  }
+
+  it('posts a leg once however often it is retried', async () => {
+    const alice = await userWith(1_000n);
+    const debit = leg(alice, 300n);
+    const first = await run(activities.debitWallet, debit);
+    const second = await run(activities.debitWallet, debit);
+    assert.deepEqual(first, second);
+    assert.equal(await balanceOf(alice), 700n);
+    assert.deepEqual(await postingsOf(fixture.shards, debit.transferId), [{ leg: 'debit', outcome: 'posted', entries: 2 }]);
+  });
+
+  it('never overdraws a wallet under concurrent debits', async () => {
+    const alice = await userWith(1_000n);
+    const attempts = Array.from({ length: 40 }, () => run(activities.debitWallet, leg(alice, 100n)));
+    const results = await Promise.allSettled(attempts);
+    const posted = results.filter((result) => result.status === 'fulfilled');
+    const refused = results.filter((result) => result.status === 'rejected');
+    assert.equal(posted.length, 10);
+    for (const result of refused) assert.equal((result as PromiseRejectedResult).reason.type, 'insufficient_funds');
+    assert.equal(await balanceOf(alice), 0n);
+  });
+
+  it('answers concurrent attempts of the same leg with one posting', async () => {
+    const alice = await userWith(500n);
+    const debit = leg(alice, 100n);
+    const results = await Promise.all(Array.from({ length: 10 }, () => run(activities.debitWallet, debit)));
+    assert.ok(results.every((result) => result.balanceAfterMinor === '400'));
+    assert.equal(await balanceOf(alice), 400n);
+  });
+
+  it('keeps a refusal final: the same leg stays refused after funds arrive', async () => {
+    const alice = await userWith(50n);
+    const debit = leg(alice, 100n);
+    await assert.rejects(run(activities.debitWallet, debit), { type: 'insufficient_funds' });
+    await run(activities.creditWallet, leg(alice, 500n, 'settlement'));
+    await assert.rejects(run(activities.debitWallet, debit), { type: 'insufficient_funds' });
+    assert.equal(await balanceOf(alice), 550n);
+  });
+
+  it('fences a debit that never ran, so a late attempt cannot post it', async () => {
+    const alice = await userWith(1_000n);
+    const debit = leg(alice, 100n);
+    assert.deepEqual(await run(activities.refundDebit, debit), { refunded: false });
+    await assert.rejects(run(activities.debitWallet, debit), { type: 'ledger_unavailable' });
+    assert.equal(await balanceOf(alice), 1_000n);
+  });
+
+  it('refunds a posted debit once, even to a frozen wallet', async () => {
+    const alice = await userWith(1_000n);
+    const debit = leg(alice, 250n);
+    await run(activities.debitWallet, debit);
+    await setFrozen(fixture.shards.pool(0), alice, true);
+    assert.deepEqual(await run(activities.refundDebit, debit), { refunded: true });
+    assert.deepEqual(await run(activities.refundDebit, debit), { refunded: true });
+    assert.equal(await balanceOf(alice), 1_000n);
+    assert.deepEqual(
+      (await postingsOf(fixture.shards, debit.transferId)).map((posting) => posting.leg),
+      ['debit', 'refund'],
+    );
+  });
+
+  it('refuses credits to frozen and unknown users', async () => {
+    const bob = await userWith(0n, 1);
+    await setFrozen(fixture.shards.pool(1), bob, true);
+    await assert.rejects(run(activities.creditWallet, leg(bob, 100n)), { type: 'user_frozen' });
+    await assert.rejects(run(activities.creditWallet, leg('nobody_here', 100n)), { type: 'unknown_user' });
+  });
+
+  it('conserves money across shards through the clearing accounts', async () => {
+    const before = await ledgerTotals(fixture.shards, 'USD');
+    const alice = await userWith(0n, 0);
+    const bob = await userWith(0n, 1);
+    await run(activities.creditWallet, leg(alice, 1_000n, 'settlement'));
+    const transferId = uniqueName('tr');
+    await run(activities.debitWallet, leg(alice, 400n, 'clearing', transferId));
+    const inFlight = await ledgerTotals(fixture.shards, 'USD');
+    assert.equal(inFlight.clearing - before.clearing, 400n);
+    await run(activities.creditWallet, leg(bob, 400n, 'clearing', transferId));
+    const after = await ledgerTotals(fixture.shards, 'USD');
+    assert.equal(after.clearing, before.clearing);
+    assert.equal(after.customer + after.clearing + after.settlement, 0n);
+    assert.equal(await balanceOf(bob), 400n);
+  });
+
+  it('refuses to rewrite or delete ledger history', async () => {
+    const alice = await userWith(100n);
+    const pool = fixture.shards.pool(0);
+    await assert.rejects(pool.query(`update entries set amount = amount * 2 where account_id = $1`, [`customer:${alice}:USD`]), /append-only/);
+    await assert.rejects(pool.query(`delete from entries where account_id = $1`, [`customer:${alice}:USD`]), /append-only/);
+    await assert.rejects(pool.query(`update postings set outcome = 'voided'`), /append-only/);
+    await assert.rejects(pool.query(`truncate entries cascade`), /append-only/);
+  });
+
+  it('refuses an unbalanced posting when its transaction commits', async () => {
+    const alice = await userWith(100n);
+    const transferId = uniqueName('tr');
+    await assert.rejects(
+      fixture.shards.withTransaction(0, async (client) => {
+        await client.query(`insert into postings (transfer_id, leg, outcome, workflow_id, run_id) values ($1, 'debit', 'posted', 'w', 'r')`, [transferId]);
+        await client.query(
+          `insert into entries (transfer_id, leg, account_id, currency, amount, balance_after, kind, workflow_id, run_id)
+           values ($1, 'debit', $2, 'USD', -10, 90, 'transfer_out', 'w', 'r')`,
+          [transferId, `customer:${alice}:USD`],
+        );
+      }),
+      /unbalanced/,
+    );
+  });
+});

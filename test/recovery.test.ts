@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Context } from '@temporalio/activity';
+import pino from 'pino';
+import { createActivities } from '../activities';
+import { spawnTs } from '../runtime/children';
+import { driftedAccounts, postingsOf, userOnShard } from './support/ledger';
+import { startTestStack, type TestStack } from './support/stack';
+import { temporalAddress, uniqueName } from './support/temporal';
+
+/** Crashes between committing and reporting, and a worker killed in the middle of a transfer. */
+describe('recovery', () => {
+  describe('an activity that commits and then fails before reporting', () => {
+    let stack: TestStack;
+    const crashed: string[] = [];
+    before(async () => {
+      stack = await startTestStack({ withWorker: false });
+      const real = createActivities({ shards: stack.shards, logger: pino({ level: 'silent' }) });
+      // The first attempt of each leg commits its transaction, then "crashes" before Temporal hears of it.
+      const crashAfterCommit = <F extends (input: never) => Promise<unknown>>(name: string, activity: F) =>
+        (async (input: Parameters<F>[0]) => {
+          const result = await activity(input);
+          if (Context.current().info.attempt === 1) {
+            crashed.push(name);
+            throw new Error(`simulated crash after ${name} committed`);
+          }
+          return result;
+        }) as F;
+      await stack.startWorker({
+        ...real,
+        debitWallet: crashAfterCommit('debit', real.debitWallet),
+        creditWallet: crashAfterCommit('credit', real.creditWallet),
+      });
+    });
+    after(async () => {
+      assert.deepEqual(await driftedAccounts(stack.shards), []);
+      await stack.stop();
+    });
+
+    it('is retried without a second posting', async () => {
+      const alice = userOnShard(stack.shards, 0, 'alice');
+      const bob = userOnShard(stack.shards, 1, 'bob');
+      await stack.api.createUser(alice);
+      await stack.api.createUser(bob);
+      assert.equal((await stack.api.deposit(alice, 1_000)).body.status, 'COMPLETED');
+      const sent = await stack.api.transfer(alice, bob, 400);
+      assert.equal(sent.body.status, 'COMPLETED');
+      assert.deepEqual(crashed, ['credit', 'debit', 'credit']);
+      assert.equal(await stack.api.balance(alice), 600);
+      assert.equal(await stack.api.balance(bob), 400);
+      assert.deepEqual(
+        (await postingsOf(stack.shards, sent.body.transfer_id)).map((posting) => `${posting.leg}:${posting.entries}`),
+        ['credit:2', 'debit:2'],
+      );
+    });
+  });
+
+  describe('a worker killed mid-transfer', () => {
+    let stack: TestStack;
+    before(async () => {
+      stack = await startTestStack({ withWorker: false });
+    });
+    after(async () => {
+      assert.deepEqual(await driftedAccounts(stack.shards), []);
+      await stack.stop();
+    });
+
+    it('finishes the transfer once a worker is back', async () => {
+      const alice = userOnShard(stack.shards, 2, 'alice');
+      const bob = userOnShard(stack.shards, 3, 'bob');
+      await stack.api.createUser(alice);
+      await stack.api.createUser(bob);
+
+      // A real worker process, as `npm run worker` starts it, on this test's task queue and shards.
+      const workerProcess = spawnTs('workers/main.ts', {
+        ...process.env,
+        TEMPORAL_ADDRESS: temporalAddress(),
+        TEMPORAL_TASK_QUEUE: stack.taskQueue,
+        SHARD_URLS: stack.urls.join(','),
+        LOG_LEVEL: 'silent',
+      });
+      const exited = new Promise((resolve) => workerProcess.once('exit', resolve));
+      try {
+        assert.equal((await stack.api.deposit(alice, 1_000)).body.status, 'COMPLETED');
+
+        // Hold bob's user row so the credit blocks after the debit has committed.
+        const blocker = await stack.shards.pool(3).connect();
+        await blocker.query('begin');
+        await blocker.query('select 1 from users where user_id = $1 for update', [bob]);
+        const accepted = await stack.api.transfer(alice, bob, 250, uniqueName('k'), 0);
+        assert.equal(accepted.status, 202);
+        await waitUntil(async () => (await postingsOf(stack.shards, accepted.body.transfer_id)).some((posting) => posting.leg === 'debit'));
+
+        workerProcess.kill('SIGKILL');
+        await exited;
+        await blocker.query('rollback');
+        blocker.release();
+
+        const state = await stack.client.workflow.getHandle(accepted.body.transfer_id).describe();
+        assert.equal(state.status.name, 'RUNNING');
+        await stack.startWorker();
+        const outcome = await stack.client.workflow.getHandle(accepted.body.transfer_id).result();
+        assert.equal(outcome.status, 'COMPLETED');
+        assert.equal(await stack.api.balance(alice), 750);
+        assert.equal(await stack.api.balance(bob), 250);
+        assert.deepEqual(
+          (await postingsOf(stack.shards, accepted.body.transfer_id)).map((posting) => `${posting.leg}:${posting.entries}`),
+          ['credit:2', 'debit:2'],
+        );
+      } finally {
+        workerProcess.kill('SIGKILL');
+      }
+    });
+  });
+});
+
+async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -1,0 +1,50 @@
+import type { ShardSet } from '../../db/shards';
+
+/** Sums of every account kind per currency over all shards: the conservation check. */
+export async function ledgerTotals(shards: ShardSet, currency: string) {
+  const totals = { customer: 0n, clearing: 0n, settlement: 0n };
+  for (const pool of shards.pools) {
+    const rows = await pool.query<{ kind: keyof typeof totals; total: string }>(
+      'select kind, coalesce(sum(balance), 0)::text as total from accounts where currency = $1 group by kind',
+      [currency],
+    );
+    for (const row of rows.rows) totals[row.kind] += BigInt(row.total);
+  }
+  return totals;
+}
+
+/** Every account's materialized balance must equal the sum of its entries (the read model never drifts). */
+export async function driftedAccounts(shards: ShardSet): Promise<string[]> {
+  const drifted: string[] = [];
+  for (const pool of shards.pools) {
+    const rows = await pool.query<{ account_id: string }>(
+      `select a.account_id from accounts a
+         left join (select account_id, sum(amount) as total from entries group by account_id) e using (account_id)
+        where a.balance <> coalesce(e.total, 0)`,
+    );
+    drifted.push(...rows.rows.map((row) => row.account_id));
+  }
+  return drifted;
+}
+
+export async function postingsOf(shards: ShardSet, transferId: string) {
+  const found: { leg: string; outcome: string; entries: number }[] = [];
+  for (const pool of shards.pools) {
+    const rows = await pool.query<{ leg: string; outcome: string; entries: string }>(
+      `select p.leg, p.outcome, (select count(*) from entries e where e.transfer_id = p.transfer_id and e.leg = p.leg)::text as entries
+         from postings p where p.transfer_id = $1 order by p.leg`,
+      [transferId],
+    );
+    found.push(...rows.rows.map((row) => ({ leg: row.leg, outcome: row.outcome, entries: Number(row.entries) })));
+  }
+  return found.sort((a, b) => a.leg.localeCompare(b.leg));
+}
+
+/** User ids that land on the requested shards, so tests choose same-shard or cross-shard pairs on purpose. */
+export function userOnShard(shards: ShardSet, shard: number, prefix: string): string {
+  for (let index = 0; index < 10_000; index++) {
+    const userId = `${prefix}_${index}_${Math.random().toString(36).slice(2, 8)}`;
+    if (shards.shardOf(userId) === shard) return userId;
+  }
+  throw new Error(`no user id found for shard ${shard}`);
+}

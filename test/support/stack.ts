@@ -1,0 +1,107 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import pino from 'pino';
+import { createApp } from '../../api/app';
+import { signToken, type Role } from '../../api/auth';
+import { createWalletWorker } from '../../workers/create-worker';
+import { createTestShards } from './shards';
+import { connectTemporal, runInBackground, uniqueName, workflowBundle } from './temporal';
+
+export const test_auth_secret = 'test-secret-for-the-wallet-suite-0123456789';
+export const test_timings = { activityTimeoutMs: 3_000, debitAttemptsMax: 5, retryIntervalMaxMs: 500 };
+
+/**
+ * The wallet as it runs in production, in one process: real Temporal, real shard databases,
+ * a worker on its own task queue and the Express API on a free port.
+ */
+export async function startTestStack(options: { activities?: object; withWorker?: boolean } = {}) {
+  const fixture = await createTestShards(4);
+  const temporal = await connectTemporal();
+  const taskQueue = uniqueName('wallet-test');
+  const logger = pino({ level: process.env.LOG_LEVEL ?? 'error' });
+  const runningWorkers: (() => Promise<void>)[] = [];
+  const startWorker = async (activities = options.activities) => {
+    const stop = runInBackground(
+      await createWalletWorker({
+        connection: temporal.nativeConnection,
+        namespace: 'default',
+        taskQueue,
+        shards: fixture.shards,
+        logger,
+        workflowBundle: await workflowBundle(),
+        ...(activities ? { activities } : {}),
+      }),
+    );
+    runningWorkers.push(stop);
+    return stop;
+  };
+  if (options.withWorker !== false) await startWorker();
+  const app = createApp({ shards: fixture.shards, client: temporal.client, logger, authSecret: test_auth_secret, taskQueue, timings: test_timings });
+  const server: Server = await new Promise((resolve) => {
+    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+  });
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    ...fixture,
+    client: temporal.client,
+    taskQueue,
+    baseUrl,
+    startWorker,
+    api: apiClient(baseUrl),
+    async stop() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await Promise.all(runningWorkers.map((stop) => stop()));
+      await temporal.close();
+      await fixture.drop();
+    },
+  };
+}
+
+export type TestStack = Awaited<ReturnType<typeof startTestStack>>;
+
+export function tokenFor(userId: string, role: Role = 'customer'): Promise<string> {
+  return signToken(test_auth_secret, { userId, role });
+}
+
+export interface ApiAnswer {
+  status: number;
+  body: any;
+}
+
+function apiClient(baseUrl: string) {
+  async function call(method: string, path: string, options: { as?: string; role?: Role; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {}): Promise<ApiAnswer> {
+    const headers: Record<string, string> = { ...(options.headers ?? {}) };
+    if (options.as) headers.authorization = `Bearer ${await tokenFor(options.as, options.role)}`;
+    let body: string | undefined = options.rawBody;
+    if (options.body !== undefined) body = JSON.stringify(options.body);
+    if (body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
+    const response = await fetch(`${baseUrl}${path}`, { method, headers, body });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // Non-JSON answers (metrics) stay text.
+    }
+    return { status: response.status, body: parsed };
+  }
+  const ops = { as: 'ops_console', role: 'ops' as Role };
+  return {
+    call,
+    createUser: (userId: string) => call('POST', '/v1/wallet/users', { ...ops, body: { user_id: userId } }),
+    deposit: (userId: string, amount: number, key = uniqueName('dep'), currency = 'USD') =>
+      call('POST', `/v1/wallet/${userId}/deposits?wait=30`, { ...ops, body: { amount, currency, idempotency_key: key } }),
+    transfer: (from: string, to: string, amount: number, key = uniqueName('key'), wait = 30, extra: object = {}) =>
+      call('POST', `/v1/wallet/transfers${wait > 0 ? `?wait=${wait}` : ''}`, {
+        as: from,
+        body: { from_user_id: from, to_user_id: to, amount, currency: 'USD', idempotency_key: key, ...extra },
+      }),
+    balance: async (userId: string, currency = 'USD'): Promise<number> => {
+      const answer = await call('GET', `/v1/wallet/${userId}/balance`, ops);
+      return answer.body.balances.find((line: { currency: string }) => line.currency === currency)?.amount ?? 0;
+    },
+    ops,
+  };
+}
