@@ -3,7 +3,7 @@
  * ports, so a running `npm start` is not disturbed) and real PostgreSQL databases created for
  * this run only and dropped afterwards.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -21,6 +21,7 @@ async function run(): Promise<number> {
   let devServer: ReturnType<typeof startDevServer> | undefined;
   let temporalAddress = process.env.TEMPORAL_ADDRESS;
   try {
+    staticChecks();
     if (!temporalAddress) {
       if (!cliPath) throw new Error('TEMPORAL_CLI is not set: run the tests with npm test');
       const port = await freePort();
@@ -58,6 +59,18 @@ async function run(): Promise<number> {
   } finally {
     await dropDatabases(databasePrefix).catch((error) => console.error(`could not drop test databases: ${error}`));
     devServer?.kill('SIGINT');
+  }
+}
+
+/** Types and lint (which enforces workflow determinism rules) are part of the suite. */
+function staticChecks(): void {
+  for (const [name, args] of [
+    ['typecheck', ['node_modules/typescript/bin/tsc', '-p', '.']],
+    ['lint', ['node_modules/eslint/bin/eslint.js', '--max-warnings=0', '.']],
+  ] as const) {
+    const result = spawnSync(process.execPath, args, { stdio: 'inherit' });
+    if (result.status !== 0) throw new Error(`${name} failed`);
+    console.log(`wallet test: ${name} passed`);
   }
 }
 

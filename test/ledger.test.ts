@@ -13,7 +13,6 @@ describe('ledger activities', () => {
   let fixture: Awaited<ReturnType<typeof createTestShards>>;
   let activities: ReturnType<typeof createActivities>;
   const environment = new MockActivityEnvironment({ attempt: 1 }, { logger: quietLogger });
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const run = <F extends (...args: any[]) => Promise<unknown>>(fn: F, ...args: Parameters<F>) => environment.run(fn, ...args) as ReturnType<F>;
 
   before(async () => {

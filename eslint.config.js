@@ -1,0 +1,39 @@
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', '.tools/**', '.data/**'] },
+  {
+    files: ['**/*.ts'],
+    extends: [tseslint.configs.base],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] }] },
+      ],
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
+      '@typescript-eslint/await-thenable': 'error',
+      'no-restricted-syntax': ['error', { selector: 'BinaryExpression[operator="=="]', message: 'use ===' }],
+    },
+  },
+  {
+    // Workflow code runs in Temporal's deterministic sandbox: no I/O, no clocks, no randomness
+    // of its own, and activities are imported as types only.
+    files: ['workflows/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*', 'fs', 'path', 'crypto', 'os', 'child_process', 'net', 'http', 'https'], message: 'Node built-ins are not allowed in workflow code' },
+            { group: ['pg', 'pino', 'express', 'jose', 'prom-client', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'], message: 'non-deterministic modules are not allowed in workflow code' },
+            { group: ['../db/*', '../ledger/*', '../api/*', '../config', '../config/*', '../runtime/*', '../domain/transfer-ids'], message: 'workflow code may import only pure domain modules' },
+            { group: ['../activities', '../activities/*'], allowTypeImports: true, message: 'import activities as types only' },
+          ],
+        },
+      ],
+      'no-restricted-globals': ['error', { name: 'setTimeout', message: 'use sleep() from @temporalio/workflow' }, { name: 'setInterval', message: 'use sleep() from @temporalio/workflow' }],
+      'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'not deterministic across replays' }, { object: 'Date', property: 'now', message: 'not deterministic across replays' }],
+    },
+  },
+);

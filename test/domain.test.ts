@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, parseConfig } from '../config';
+import { formatMinor, isKnownCurrency, minorDigits, parseMinor } from '../domain/money';
+import { shardForUser } from '../domain/shard-routing';
+import { requestHashOf, transferIdFor } from '../domain/transfer-ids';
+import { summaryOf } from '../api/transfer-service';
+
+describe('shard routing', () => {
+  it('is a pure function of the user id', () => {
+    assert.equal(shardForUser('user_A', 4), shardForUser('user_A', 4));
+    assert.equal(shardForUser('anyone', 1), 0);
+  });
+
+  it('spreads sequential ids evenly (within 5% of the mean over 40,000 ids)', () => {
+    const counts = [0, 0, 0, 0];
+    for (let index = 0; index < 40_000; index++) counts[shardForUser(`user_${index}`, 4)]!++;
+    for (const count of counts) assert.ok(Math.abs(count - 10_000) < 500, `shard counts ${counts}`);
+  });
+
+  it('refuses a nonsensical shard count', () => {
+    assert.throws(() => shardForUser('a', 0));
+    assert.throws(() => shardForUser('a', 1.5));
+  });
+});
+
+describe('money', () => {
+  it('formats minor units with the currency exponent', () => {
+    assert.equal(formatMinor(5000n, 'USD'), '50.00');
+    assert.equal(formatMinor(5n, 'USD'), '0.05');
+    assert.equal(formatMinor(5000n, 'JPY'), '5000');
+    assert.equal(formatMinor(1234567n, 'BHD'), '1234.567');
+    assert.equal(formatMinor(-150n, 'EUR'), '-1.50');
+    assert.equal(formatMinor(2n ** 70n, 'USD'), '11805916207174113034.24');
+  });
+
+  it('knows ISO 4217 currencies that have minor units', () => {
+    assert.ok(isKnownCurrency('USD'));
+    assert.ok(isKnownCurrency('JPY'));
+    assert.equal(minorDigits('KWD'), 3);
+    assert.equal(isKnownCurrency('XYZ'), false);
+    assert.equal(isKnownCurrency('usd'), false);
+  });
+
+  it('parses only integer strings', () => {
+    assert.equal(parseMinor('9007199254740993'), 9007199254740993n);
+    assert.throws(() => parseMinor('1.5'));
+    assert.throws(() => parseMinor('1e3'));
+    assert.throws(() => parseMinor('007'));
+  });
+});
+
+describe('transfer ids', () => {
+  it('are deterministic per (kind, owner, key) and differ otherwise', () => {
+    const id = transferIdFor('transfer', 'alice', 'k1');
+    assert.match(id, /^tr_[0-9a-f]{32}$/);
+    assert.equal(transferIdFor('transfer', 'alice', 'k1'), id);
+    assert.notEqual(transferIdFor('transfer', 'bob', 'k1'), id);
+    assert.notEqual(transferIdFor('withdrawal', 'alice', 'k1'), id);
+    // The separator keeps ("ab", "c") and ("a", "bc") apart.
+    assert.notEqual(transferIdFor('transfer', 'ab', 'c'), transferIdFor('transfer', 'a', 'bc'));
+  });
+
+  it('fingerprint every field of the request', () => {
+    const base = { kind: 'transfer' as const, fromUserId: 'a', toUserId: 'b', amountMinor: '100', currency: 'USD', note: null };
+    assert.equal(requestHashOf(base), requestHashOf({ ...base }));
+    assert.notEqual(requestHashOf(base), requestHashOf({ ...base, amountMinor: '101' }));
+    assert.notEqual(requestHashOf(base), requestHashOf({ ...base, note: 'x' }));
+    assert.notEqual(requestHashOf(base), requestHashOf({ ...base, toUserId: 'c' }));
+  });
+
+  it('summarise for the Web UI', () => {
+    assert.equal(summaryOf({ kind: 'transfer', fromUserId: 'user_A', toUserId: 'user_B', amountMinor: '5000', currency: 'USD' }), 'user_A -> user_B 50.00 USD');
+  });
+});
+
+describe('config', () => {
+  it('works with no environment at all', () => {
+    const settings = parseConfig({});
+    assert.equal(settings.PORT, 3000);
+    assert.equal(settings.usesDevServer, true);
+    assert.deepEqual(settings.shardUrls, [0, 1, 2, 3].map((index) => `postgres://postgres@127.0.0.1:5432/wallet_shard_${index}`));
+  });
+
+  it('takes separate shard servers from SHARD_URLS', () => {
+    const settings = parseConfig({ SHARD_URLS: 'postgres://a@db1:5432/wallet, postgres://a@db2:5432/wallet' });
+    assert.deepEqual(settings.shardUrls, ['postgres://a@db1:5432/wallet', 'postgres://a@db2:5432/wallet']);
+  });
+
+  it('names the variable that is wrong', () => {
+    assert.throws(() => parseConfig({ SHARD_URLS: 'mysql://nope' }), (error: Error) => error instanceof ConfigError && /SHARD_URLS entry 0/.test(error.message));
+    assert.throws(() => parseConfig({ PORT: 'eighty' }), /PORT/);
+    assert.throws(() => parseConfig({ ACTIVITY_TIMEOUT_MS: '-1' }), /ACTIVITY_TIMEOUT_MS/);
+    assert.throws(() => parseConfig({ AUTH_SECRET: 'short' }), /AUTH_SECRET/);
+  });
+});
