@@ -7,6 +7,9 @@ if ! command -v node >/dev/null || ! node -e 'process.exit(Number(process.versio
   exit 1
 fi
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "wallet: installing npm dependencies (npm ci)" >&2
-  npm ci --no-audit --no-fund --loglevel=error >&2
+  echo "wallet: installing npm dependencies from package-lock.json" >&2
+  # Not `npm ci`: registry mirrors that carry only this platform's optional packages (e.g.
+  # @swc/core's darwin and win32 builds) leave those out of the lockfile, and npm ci refuses
+  # such a lockfile. `npm install --no-save` installs the locked versions and writes nothing.
+  npm install --no-audit --no-fund --no-save --loglevel=error >&2
 fi

@@ -1,0 +1,9 @@
+# The wallet's API and worker image (same image, different command). Used by docker-compose.yml.
+FROM node:20-bookworm-slim
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm install --no-audit --no-fund --no-save
+COPY . .
+ENV NODE_ENV=production HOST=0.0.0.0
+USER node
+CMD ["node", "--import", "tsx", "api/main.ts"]
