@@ -13,7 +13,6 @@ export const error_codes = {
   user_not_found: 404,
   transfer_not_found: 404,
   route_not_found: 404,
-  method_not_allowed: 405,
   user_exists: 409,
   body_too_large: 413,
   unsupported_media_type: 415,

@@ -117,7 +117,14 @@ export class TransferService {
         staticSummary: summaryOf(request),
       });
     } catch (error) {
-      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      if (error instanceof WorkflowExecutionAlreadyStartedError) return;
+      // A start that raced with another request for the same transfer can fail in other ways
+      // (for instance while the first run is closing); if the workflow exists, all is well.
+      const exists = await this.deps.client.workflow
+        .getHandle(request.transferId)
+        .describe()
+        .then(() => true, () => false);
+      if (!exists) throw error;
     }
   }
 }

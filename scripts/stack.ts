@@ -15,10 +15,11 @@ import { waitForTemporal } from '../runtime/wait-for-temporal';
 
 const ready_timeout_ms = 120_000;
 
+const children: ChildProcess[] = [];
+let stopping = false;
+
 async function run() {
   const settings = config();
-  const children: ChildProcess[] = [];
-  let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
@@ -39,6 +40,8 @@ async function run() {
   };
 
   await requireFreePorts(settings);
+  // Shards first: a wrong PostgreSQL setting fails in a second, before anything is started.
+  await prepareShards(settings.shardUrls);
   if (settings.usesDevServer) {
     const cliPath = process.env.TEMPORAL_CLI;
     if (!cliPath) throw new Error('TEMPORAL_CLI is not set: start the stack with npm start');
@@ -56,7 +59,6 @@ async function run() {
     await waitForPort(settings.TEMPORAL_PORT, ready_timeout_ms);
   }
   await waitForTemporal(settings.temporalAddress, settings.TEMPORAL_NAMESPACE, ready_timeout_ms);
-  await prepareShards(settings.shardUrls);
   watch('worker', spawnTs('workers/main.ts'));
   watch('api', spawnTs('api/main.ts'));
   await waitForPort(settings.PORT, ready_timeout_ms, settings.HOST);
@@ -85,7 +87,9 @@ async function requireFreePorts(settings: ReturnType<typeof config>): Promise<vo
   }
 }
 
-run().catch((error) => {
+run().catch(async (error) => {
   console.error(`wallet: ${describeStartupError(error)}`);
+  stopping = true;
+  await stopChildren(children);
   process.exit(1);
 });
