@@ -56,7 +56,12 @@ function logRequests(logger: Logger): RequestHandler {
     const started = process.hrtime.bigint();
     response.on('finish', () => {
       const durationMs = Number((process.hrtime.bigint() - started) / 1000n) / 1000;
-      logger.info({ method: request.method, path: request.path, status: response.statusCode, duration_ms: durationMs }, 'request');
+      // Requests that start or read a transfer name it, so one grep finds its HTTP and workflow lines.
+      const transferId = response.locals.transferId as string | undefined;
+      logger.info(
+        { method: request.method, path: request.path, status: response.statusCode, duration_ms: durationMs, ...(transferId ? { transfer_id: transferId, workflow_id: transferId } : {}) },
+        'request',
+      );
     });
     next();
   };

@@ -104,6 +104,31 @@ describe('transfers through the API', () => {
     assert.equal(await stack.api.balance(alice), 900);
   });
 
+  it('still deduplicates after Temporal has forgotten the workflow (retention)', async () => {
+    const alice = await funded(3, 1_000);
+    const bob = await funded(0, 0);
+    const key = uniqueName('old');
+    const first = await stack.api.transfer(alice, bob, 100, key);
+    assert.equal(first.body.status, 'COMPLETED');
+    // What retention does, done now: the workflow's history is deleted from Temporal.
+    await stack.client.workflowService.deleteWorkflowExecution({ namespace: 'default', workflowExecution: { workflowId: first.body.transfer_id } });
+    await waitForDeletion(first.body.transfer_id);
+    const again = await stack.api.transfer(alice, bob, 100, key);
+    assert.deepEqual(again.body, first.body);
+    assert.equal((await stack.api.transfer(alice, bob, 999, key)).status, 422);
+    assert.equal(await stack.api.balance(alice), 900);
+    await assert.rejects(stack.client.workflow.getHandle(first.body.transfer_id).describe(), /not found/i);
+  });
+
+  async function waitForDeletion(workflowId: string): Promise<void> {
+    for (let attempt = 0; attempt < 600; attempt++) {
+      const gone = await stack.client.workflow.getHandle(workflowId).describe().then(() => false, () => true);
+      if (gone) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`workflow ${workflowId} was not deleted`);
+  }
+
   it('conserves money across shards, with clearing back at zero when nothing is in flight', async () => {
     const users = [await funded(0, 5_000), await funded(1, 5_000), await funded(2, 5_000), await funded(3, 5_000)];
     const moves = [];

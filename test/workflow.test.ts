@@ -30,6 +30,7 @@ function stubActivities(calls: Calls, overrides: Partial<Record<keyof WalletActi
     },
     async refundDebit(input: LegInput) {
       record('refund')(input);
+      if (overrides.refundDebit) return overrides.refundDebit(input as never);
       return { refunded: true };
     },
     async finishTransfer(input: FinishInput) {
@@ -129,6 +130,22 @@ describe('transferWorkflow', () => {
     const { outcome } = await runTransfer(request(), stubActivities(calls, { creditWallet: flaky }));
     assert.deepEqual(outcome, { status: 'COMPLETED', failureReason: null });
     assert.deepEqual(calls, ['debit', 'credit', 'credit', 'credit', 'credit', 'credit', 'finish:COMPLETED:null']);
+  });
+
+  it('never drops a compensation: the refund retries until it lands', async () => {
+    const calls: Calls = [];
+    let refundFailures = 0;
+    const refuse = async () => {
+      throw ApplicationFailure.create({ type: 'user_frozen', nonRetryable: true });
+    };
+    const flakyRefund = async () => {
+      if (++refundFailures <= 3) throw new Error('source shard down');
+      return { refunded: true };
+    };
+    const { outcome, state } = await runTransfer(request(), stubActivities(calls, { creditWallet: refuse, refundDebit: flakyRefund }));
+    assert.deepEqual(outcome, { status: 'FAILED', failureReason: 'user_frozen' });
+    assert.deepEqual(calls, ['debit', 'credit', 'refund', 'refund', 'refund', 'refund', 'finish:FAILED:user_frozen']);
+    assert.equal(state.compensated, true);
   });
 
   it('deposits only credit and withdrawals only debit', async () => {

@@ -15,6 +15,7 @@ export function moneyRoutes(transfers: TransferService, metrics: Metrics): Route
   async function submitAndAnswer(request: Request, response: Response, submission: SubmitTransfer): Promise<void> {
     const { wait } = validate(WaitQuery, request.query, 'query');
     const { record, replayed } = await transfers.submit(submission);
+    response.locals.transferId = record.transferId;
     metrics.transfersSubmitted.inc({ kind: submission.kind, replayed: String(replayed) });
     if (wait === undefined) return sendJson(response, 202, acceptedJson(record));
     sendJson(response, 200, transferJson(await transfers.waitForFinal(record, wait)));
@@ -66,6 +67,7 @@ export function moneyRoutes(transfers: TransferService, metrics: Metrics): Route
 
   router.get('/v1/wallet/transfers/:transfer_id', async (request, response) => {
     const { transfer_id } = validate(TransferIdParams, request.params, 'path');
+    response.locals.transferId = transfer_id;
     const record = await transfers.find(transfer_id);
     if (!record) throw new ApiError('transfer_not_found', `no transfer ${transfer_id}`);
     const principal = principalOf(request);
