@@ -1,4 +1,4 @@
-import { config } from '../config';
+import { config, timingsOf } from '../config';
 import { ShardSet } from '../db/shards';
 import { createLogger } from '../runtime/logger';
 import { describeStartupError } from '../runtime/startup-errors';
@@ -18,11 +18,7 @@ async function run() {
     logger,
     authSecret: settings.AUTH_SECRET,
     taskQueue: settings.TEMPORAL_TASK_QUEUE,
-    timings: {
-      activityTimeoutMs: settings.ACTIVITY_TIMEOUT_MS,
-      debitAttemptsMax: settings.DEBIT_ATTEMPTS_MAX,
-      retryIntervalMaxMs: settings.RETRY_INTERVAL_MAX_MS,
-    },
+    timings: timingsOf(settings),
   });
   const server = app.listen(settings.PORT, settings.HOST);
   await new Promise<void>((resolve, reject) => {

@@ -1,14 +1,12 @@
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import type { Client } from '@temporalio/client';
 import type { ShardSet } from '../db/shards';
-import { formatMinor, isKnownCurrency } from '../domain/money';
+import { isKnownCurrency } from '../domain/money';
 import { requestHashOf, transferIdFor } from '../domain/transfer-ids';
-import { final_statuses, ownerOf, type TransferKind, type TransferRequest } from '../domain/transfers';
+import { final_statuses, ownerOf, type TransferKind } from '../domain/transfers';
 import { findTransfer, registerTransfer, type TransferRecord } from '../ledger/transfers';
 import { findUser } from '../ledger/users';
 import type { TransferTimings } from '../workflows/activity-options';
-import { AmountMinorKey, CurrencyKey, FromUserKey, ToUserKey, TransferStatusKey } from '../workflows/search-attributes';
-import { transferWorkflow } from '../workflows/transfer';
+import { startTransferWorkflow } from '../runtime/start-transfer';
 import { ApiError } from './errors';
 
 export interface SubmitTransfer {
@@ -66,7 +64,7 @@ export class TransferService {
       throw new ApiError('idempotency_key_reused', 'this idempotency key was already used for a different request');
     }
     if (!final_statuses.includes(record.status)) {
-      await this.startWorkflow({ transferId, ...request });
+      await startTransferWorkflow(this.deps, { transferId, ...request });
     }
     return { record, replayed: !inserted };
   }
@@ -97,41 +95,4 @@ export class TransferService {
       if (!user) throw new ApiError('user_not_found', `user ${userId} does not exist`);
     }
   }
-
-  private async startWorkflow(request: TransferRequest): Promise<void> {
-    try {
-      await this.deps.client.workflow.start(transferWorkflow, {
-        workflowId: request.transferId,
-        taskQueue: this.deps.taskQueue,
-        args: [{ request, timings: this.deps.timings }],
-        // A finished transfer is never run again under the same id; a running one is joined.
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-        typedSearchAttributes: [
-          { key: TransferStatusKey, value: 'PENDING' },
-          { key: FromUserKey, value: request.fromUserId ?? `settlement:${request.currency}` },
-          { key: ToUserKey, value: request.toUserId ?? `settlement:${request.currency}` },
-          { key: AmountMinorKey, value: Number(request.amountMinor) },
-          { key: CurrencyKey, value: request.currency },
-        ],
-        staticSummary: summaryOf(request),
-      });
-    } catch (error) {
-      if (error instanceof WorkflowExecutionAlreadyStartedError) return;
-      // A start that raced with another request for the same transfer can fail in other ways
-      // (for instance while the first run is closing); if the workflow exists, all is well.
-      const exists = await this.deps.client.workflow
-        .getHandle(request.transferId)
-        .describe()
-        .then(() => true, () => false);
-      if (!exists) throw error;
-    }
-  }
-}
-
-/** "user_A -> user_B 50.00 USD", shown in the Temporal Web UI's workflow list. */
-export function summaryOf(request: Pick<TransferRequest, 'kind' | 'fromUserId' | 'toUserId' | 'amountMinor' | 'currency'>): string {
-  const from = request.fromUserId ?? 'deposit';
-  const to = request.toUserId ?? 'withdrawal';
-  return `${from} -> ${to} ${formatMinor(BigInt(request.amountMinor), request.currency)} ${request.currency}`;
 }

@@ -38,7 +38,8 @@ const environmentSchema = z.object({
   ACTIVITY_TIMEOUT_MS: positiveMs.default(10_000),
   DEBIT_ATTEMPTS_MAX: z.coerce.number().int().min(1).max(1000).default(12),
   RETRY_INTERVAL_MAX_MS: positiveMs.default(30_000),
-  TRANSFER_WAIT_MAX_S: z.coerce.number().int().min(1).max(30).default(30),
+  ORPHAN_SWEEP_INTERVAL_MS: positiveMs.default(60_000),
+  ORPHAN_AGE_MIN_MS: positiveMs.default(60_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().min(1).default('.data'),
 });
@@ -100,4 +101,13 @@ export function config(): Config {
     }
     throw error;
   }
+}
+
+/** The retry and timeout settings every transfer workflow is started with. */
+export function timingsOf(settings: Config) {
+  return {
+    activityTimeoutMs: settings.ACTIVITY_TIMEOUT_MS,
+    debitAttemptsMax: settings.DEBIT_ATTEMPTS_MAX,
+    retryIntervalMaxMs: settings.RETRY_INTERVAL_MAX_MS,
+  };
 }

@@ -122,3 +122,15 @@ async function findTransferRow(client: pg.PoolClient | pg.Pool, transferId: stri
   const found = await client.query<TransferRow>(`select ${columns} from transfers where transfer_id = $1::text`, [transferId]);
   return found.rows[0];
 }
+
+/** Pending transfers older than the given age, oldest first: candidates for the orphan sweeper. */
+export async function findStalePending(client: pg.PoolClient | pg.Pool, olderThanMs: number, limit: number): Promise<TransferRecord[]> {
+  const found = await client.query<TransferRow>(
+    `select ${columns} from transfers
+      where status in ('PENDING', 'PENDING_REVIEW') and created_at < now() - make_interval(secs => $1::double precision / 1000)
+      order by created_at
+      limit $2::int`,
+    [olderThanMs, limit],
+  );
+  return found.rows.map(fromRow);
+}

@@ -3,9 +3,12 @@ import { after, before, describe, it } from 'node:test';
 import { Context } from '@temporalio/activity';
 import pino from 'pino';
 import { createActivities } from '../activities';
+import { requestHashOf, transferIdFor } from '../domain/transfer-ids';
+import { registerTransfer } from '../ledger/transfers';
+import { sweepOrphanedTransfers } from '../workers/orphan-sweeper';
 import { spawnTs } from '../runtime/children';
 import { driftedAccounts, postingsOf, userOnShard } from './support/ledger';
-import { startTestStack, type TestStack } from './support/stack';
+import { startTestStack, test_timings, type TestStack } from './support/stack';
 import { temporalAddress, uniqueName } from './support/temporal';
 
 /** Crashes between committing and reporting, and a worker killed in the middle of a transfer. */
@@ -52,6 +55,42 @@ describe('recovery', () => {
         (await postingsOf(stack.shards, sent.body.transfer_id)).map((posting) => `${posting.leg}:${posting.entries}`),
         ['credit:2', 'debit:2'],
       );
+    });
+  });
+
+  describe('an API that died after recording a transfer but before starting its workflow', () => {
+    let stack: TestStack;
+    before(async () => {
+      stack = await startTestStack();
+    });
+    after(async () => {
+      await stack.stop();
+    });
+
+    it('is picked up by the orphan sweeper, once', async () => {
+      const alice = userOnShard(stack.shards, 1, 'alice');
+      const bob = userOnShard(stack.shards, 2, 'bob');
+      await stack.api.createUser(alice);
+      await stack.api.createUser(bob);
+      assert.equal((await stack.api.deposit(alice, 1_000)).body.status, 'COMPLETED');
+      // Exactly what the API writes before it starts a workflow, and then no workflow.
+      const request = { kind: 'transfer' as const, fromUserId: alice, toUserId: bob, amountMinor: '300', currency: 'USD', note: null };
+      const transferId = transferIdFor('transfer', alice, 'lost-1');
+      await registerTransfer(stack.shards.pool(1), {
+        ...request,
+        transferId,
+        ownerUserId: alice,
+        amountMinor: 300n,
+        idempotencyKey: 'lost-1',
+        requestHash: requestHashOf(request),
+      });
+      const sweep = () =>
+        sweepOrphanedTransfers({ shards: stack.shards, client: stack.client, taskQueue: stack.taskQueue, timings: test_timings, logger: pino({ level: 'silent' }), orphanAgeMinMs: 0 });
+      assert.equal(await sweep(), 1);
+      assert.equal((await stack.client.workflow.getHandle(transferId).result()).status, 'COMPLETED');
+      assert.equal(await sweep(), 0);
+      assert.equal(await stack.api.balance(bob), 300);
+      assert.equal(await stack.api.balance(alice), 700);
     });
   });
 

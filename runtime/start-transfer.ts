@@ -1,0 +1,58 @@
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { formatMinor } from '../domain/money';
+import type { TransferRequest } from '../domain/transfers';
+import type { TransferTimings } from '../workflows/activity-options';
+import { AmountMinorKey, CurrencyKey, FromUserKey, ToUserKey, TransferStatusKey } from '../workflows/search-attributes';
+import { transferWorkflow } from '../workflows/transfer';
+
+export interface TransferStarterDependencies {
+  client: Client;
+  taskQueue: string;
+  timings: TransferTimings;
+}
+
+/**
+ * Starts the workflow of a recorded transfer, with the transfer id as workflow id. Returns
+ * false when it already existed: a running one is joined, a finished one is never run again.
+ */
+export async function startTransferWorkflow(deps: TransferStarterDependencies, request: TransferRequest): Promise<boolean> {
+  try {
+    await deps.client.workflow.start(transferWorkflow, {
+      workflowId: request.transferId,
+      taskQueue: deps.taskQueue,
+      args: [{ request, timings: deps.timings }],
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      typedSearchAttributes: [
+        { key: TransferStatusKey, value: 'PENDING' },
+        { key: FromUserKey, value: request.fromUserId ?? `settlement:${request.currency}` },
+        { key: ToUserKey, value: request.toUserId ?? `settlement:${request.currency}` },
+        { key: AmountMinorKey, value: Number(request.amountMinor) },
+        { key: CurrencyKey, value: request.currency },
+      ],
+      staticSummary: summaryOf(request),
+    });
+    return true;
+  } catch (error) {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) return false;
+    // A start that raced with another request for the same transfer can fail in other ways
+    // (for instance while the first run is closing); if the workflow exists, all is well.
+    const exists = await deps.client.workflow
+      .getHandle(request.transferId)
+      .describe()
+      .then(
+        () => true,
+        () => false,
+      );
+    if (!exists) throw error;
+    return false;
+  }
+}
+
+/** "user_A -> user_B 50.00 USD", shown in the Temporal Web UI. */
+export function summaryOf(request: Pick<TransferRequest, 'kind' | 'fromUserId' | 'toUserId' | 'amountMinor' | 'currency'>): string {
+  const from = request.fromUserId ?? 'deposit';
+  const to = request.toUserId ?? 'withdrawal';
+  return `${from} -> ${to} ${formatMinor(BigInt(request.amountMinor), request.currency)} ${request.currency}`;
+}
