@@ -22,6 +22,7 @@ async function run(): Promise<number> {
   let temporalAddress = process.env.TEMPORAL_ADDRESS;
   try {
     staticChecks();
+    await dropDatabasesOfDeadRuns();
     if (!temporalAddress) {
       if (!cliPath) throw new Error('TEMPORAL_CLI is not set: run the tests with npm test');
       const port = await freePort();
@@ -55,6 +56,8 @@ async function run(): Promise<number> {
         },
       );
       child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+      // Interrupted runs still clean up: stop the tests, then the finally block drops the databases.
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => child.kill(signal));
     });
   } finally {
     await dropDatabases(databasePrefix).catch((error) => console.error(`could not drop test databases: ${error}`));
@@ -79,6 +82,33 @@ function testFiles(directory: string): string[] {
     .filter((entry) => entry.isFile() && entry.name.endsWith('.test.ts'))
     .map((entry) => path.join(entry.parentPath, entry.name))
     .sort();
+}
+
+/** Databases left by runs that were killed before they could clean up (their pid is gone). */
+async function dropDatabasesOfDeadRuns(): Promise<void> {
+  const admin = new pg.Client({ connectionString: `${server_url}/postgres` });
+  await admin.connect();
+  let pids: number[];
+  try {
+    const found = await admin.query<{ pid: string }>(
+      `select distinct substring(datname from '^wallet_test_([0-9]+)_') as pid from pg_database where datname ~ '^wallet_test_[0-9]+_'`,
+    );
+    pids = found.rows.map((row) => Number(row.pid));
+  } finally {
+    await admin.end();
+  }
+  for (const pid of pids) {
+    if (pid !== process.pid && !isAlive(pid)) await dropDatabases(`wallet_test_${pid}_`);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function dropDatabases(prefix: string): Promise<void> {
