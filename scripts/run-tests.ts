@@ -44,6 +44,8 @@ async function run(): Promise<number> {
         ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=180000', '--test-force-exit', '--test-reporter=spec', ...flags, ...files],
         {
           stdio: 'inherit',
+          // Its own process group, so every test file process and worker it spawned can be stopped together.
+          detached: true,
           env: {
             ...process.env,
             TEMPORAL_ADDRESS: temporalAddress,
@@ -55,9 +57,19 @@ async function run(): Promise<number> {
           },
         },
       );
-      child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+      const killGroup = (signal: NodeJS.Signals) => {
+        try {
+          process.kill(-child.pid!, signal);
+        } catch {
+          // The group is already gone.
+        }
+      };
+      child.once('exit', (code, signal) => {
+        killGroup('SIGKILL');
+        resolve(code ?? (signal ? 1 : 0));
+      });
       // Interrupted runs still clean up: stop the tests, then the finally block drops the databases.
-      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => child.kill(signal));
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => killGroup('SIGKILL'));
     });
   } finally {
     await dropDatabases(databasePrefix).catch((error) => console.error(`could not drop test databases: ${error}`));
