@@ -28,10 +28,14 @@ export const AmountMinor = z
 /** Shape only; whether the code is a real ISO 4217 currency is a separate check (unsupported_currency). */
 export const Currency = z.string().regex(/^[A-Z]{3}$/, 'currency must be a three-letter ISO 4217 code').openapi({ example: 'USD' });
 
+/** Lone UTF-16 surrogates and NUL cannot be stored (PostgreSQL text) or hashed faithfully. */
+const storable = () => (value: string) => !/\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(value);
+
 export const IdempotencyKey = z
   .string()
   .min(1, 'idempotency_key must not be empty')
   .max(idempotency_key_length_max, `idempotency_key must be at most ${idempotency_key_length_max} characters`)
+  .refine(storable(), 'idempotency_key must not contain NUL or unpaired surrogates')
   .openapi({ example: 'order-1234' });
 
 export const CreateUserBody = z.strictObject({ user_id: UserId }).openapi('CreateUserRequest');
@@ -47,16 +51,20 @@ export const TransferBody = z
     amount: AmountMinor,
     currency: Currency,
     idempotency_key: IdempotencyKey,
-    note: z.string().max(note_length_max, `note must be at most ${note_length_max} characters`).optional(),
+    note: z
+      .string()
+      .max(note_length_max, `note must be at most ${note_length_max} characters`)
+      .refine(storable(), 'note must not contain NUL or unpaired surrogates')
+      .optional(),
   })
   .openapi('TransferRequest');
 
 export const WaitQuery = z.strictObject({
-  wait: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .max(transfer_wait_max_s, `wait is at most ${transfer_wait_max_s} seconds`)
+  wait: z
+    .string()
+    .regex(/^[0-9]{1,2}$/, 'wait must be a whole number of seconds')
+    .transform(Number)
+    .refine((seconds) => seconds <= transfer_wait_max_s, `wait is at most ${transfer_wait_max_s} seconds`)
     .optional()
     .openapi({ description: 'seconds to wait for a final state (answers 200 with the full transfer)' }),
 });
@@ -64,7 +72,11 @@ export const WaitQuery = z.strictObject({
 export const HistoryQuery = z.strictObject({
   currency: Currency.optional(),
   limit: z.coerce.number().int().min(1).max(page_size_max).default(page_size_default),
-  cursor: z.string().regex(/^[0-9]{1,19}$/, 'cursor must be a next_cursor value from a previous page').optional(),
+  cursor: z
+    .string()
+    .regex(/^[0-9]{1,19}$/, 'cursor must be a next_cursor value from a previous page')
+    .refine((value) => BigInt(value) <= 9_223_372_036_854_775_807n, 'cursor must be a next_cursor value from a previous page')
+    .optional(),
 });
 
 export const UserIdParams = z.strictObject({ user_id: UserId });

@@ -53,12 +53,17 @@ export function parseConfig(environment: NodeJS.ProcessEnv) {
     throw new ConfigError(`invalid environment: ${problems.join('; ')}`);
   }
   const values = parsed.data;
+  const usesDevAuthSecret = values.AUTH_SECRET === DEV_AUTH_SECRET;
+  if (usesDevAuthSecret && !['127.0.0.1', 'localhost', '::1'].includes(values.HOST)) {
+    // The development secret is public (it is in the README): anyone could sign an ops token.
+    throw new ConfigError(`invalid environment: AUTH_SECRET must be set when HOST (${values.HOST}) is not a loopback address`);
+  }
   return {
     ...values,
     shardUrls: values.SHARD_URLS ? parseShardUrls(values.SHARD_URLS) : defaultShardUrls(values),
     usesDevServer: values.TEMPORAL_ADDRESS === undefined,
     temporalAddress: values.TEMPORAL_ADDRESS ?? `127.0.0.1:${values.TEMPORAL_PORT}`,
-    usesDevAuthSecret: values.AUTH_SECRET === DEV_AUTH_SECRET,
+    usesDevAuthSecret,
   };
 }
 

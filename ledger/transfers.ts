@@ -71,7 +71,7 @@ export async function registerTransfer(
     `insert into transfers (transfer_id, kind, owner_user_id, from_user_id, to_user_id, amount, currency, note,
                             idempotency_key, request_hash, status)
      values ($1::text, $2::text, $3::text, $4::text, $5::text, $6::bigint, $7::char(3), $8::text, $9::text, $10::text, 'PENDING')
-     on conflict (transfer_id) do nothing
+     on conflict do nothing
      returning ${columns}`,
     [
       transfer.transferId,
@@ -86,6 +86,8 @@ export async function registerTransfer(
       transfer.requestHash,
     ],
   );
+  // No conflict target: the transfer id is a hash of (kind, owner, key), so a racing identical
+  // request may trip either unique key first; both mean "already recorded".
   if (inserted.rows[0]) return { record: fromRow(inserted.rows[0]), inserted: true };
   // A separate statement: its snapshot sees the row a concurrent request committed while we waited on it.
   const existing = await findTransferRow(client, transfer.transferId);
@@ -123,14 +125,23 @@ async function findTransferRow(client: pg.PoolClient | pg.Pool, transferId: stri
   return found.rows[0];
 }
 
-/** Pending transfers older than the given age, oldest first: candidates for the orphan sweeper. */
-export async function findStalePending(client: pg.PoolClient | pg.Pool, olderThanMs: number, limit: number): Promise<TransferRecord[]> {
+/**
+ * PENDING transfers older than the given age, a page at a time in transfer id order: pass the
+ * last id of a page as `afterTransferId` to get the next one. PENDING_REVIEW is left out on purpose: a
+ * transfer on hold must not be started by anyone but its reviewer.
+ */
+export async function findStalePending(
+  client: pg.PoolClient | pg.Pool,
+  query: { olderThanMs: number; limit: number; afterTransferId?: string },
+): Promise<TransferRecord[]> {
   const found = await client.query<TransferRow>(
     `select ${columns} from transfers
-      where status in ('PENDING', 'PENDING_REVIEW') and created_at < now() - make_interval(secs => $1::double precision / 1000)
-      order by created_at
+      where status = 'PENDING'
+        and created_at < now() - make_interval(secs => $1::double precision / 1000)
+        and ($3::text is null or transfer_id > $3::text)
+      order by transfer_id
       limit $2::int`,
-    [olderThanMs, limit],
+    [query.olderThanMs, query.limit, query.afterTransferId ?? null],
   );
   return found.rows.map(fromRow);
 }

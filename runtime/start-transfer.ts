@@ -14,7 +14,9 @@ export interface TransferStarterDependencies {
 
 /**
  * Starts the workflow of a recorded transfer, with the transfer id as workflow id. Returns
- * false when it already existed: a running one is joined, a finished one is never run again.
+ * false when it already existed: a running one is joined and a completed one is never run
+ * again. A run that failed, was terminated or timed out may be run again: every leg is keyed by
+ * (transfer id, leg) in the ledger, so a rerun replays what was posted and finishes the rest.
  */
 export async function startTransferWorkflow(deps: TransferStarterDependencies, request: TransferRequest): Promise<boolean> {
   try {
@@ -22,7 +24,7 @@ export async function startTransferWorkflow(deps: TransferStarterDependencies, r
       workflowId: request.transferId,
       taskQueue: deps.taskQueue,
       args: [{ request, timings: deps.timings }],
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       typedSearchAttributes: [
         { key: TransferStatusKey, value: 'PENDING' },

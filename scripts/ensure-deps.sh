@@ -2,8 +2,9 @@
 # Installs the npm dependencies from the lockfile when they are missing or stale.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v node >/dev/null || ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)'; then
-  echo "wallet: Node.js 20 or newer is required (found: $(node --version 2>/dev/null || echo none))" >&2
+# 20.19 is the first Node 20 that loads ES-module-only packages (jose, node-pg-migrate) with require().
+if ! command -v node >/dev/null || ! node -e 'const [major, minor] = process.versions.node.split(".").map(Number); process.exit(major > 20 || (major === 20 && minor >= 19) ? 0 : 1)'; then
+  echo "wallet: Node.js 20.19 or newer is required (found: $(node --version 2>/dev/null || echo none))" >&2
   exit 1
 fi
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

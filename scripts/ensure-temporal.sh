@@ -9,8 +9,10 @@ cd "$(dirname "$0")/.."
 # The one place the Temporal CLI version is pinned.
 TEMPORAL_CLI_VERSION=1.5.1
 
-if [ -n "${TEMPORAL_CLI:-}" ] && [ -x "${TEMPORAL_CLI}" ]; then echo "${TEMPORAL_CLI}"; exit 0; fi
-if command -v temporal >/dev/null 2>&1; then command -v temporal; exit 0; fi
+# A CLI is usable when its dev server has the flags the wallet passes (older ones lack them).
+usable() { "$1" server start-dev --help 2>/dev/null | grep -q -- '--sqlite-pragma' && "$1" server start-dev --help 2>/dev/null | grep -q -- '--search-attribute'; }
+if [ -n "${TEMPORAL_CLI:-}" ] && [ -x "${TEMPORAL_CLI}" ] && usable "${TEMPORAL_CLI}"; then echo "${TEMPORAL_CLI}"; exit 0; fi
+if command -v temporal >/dev/null 2>&1 && usable "$(command -v temporal)"; then command -v temporal; exit 0; fi
 
 local_cli="$PWD/.tools/bin/temporal"
 stamp="$PWD/.tools/bin/temporal.version"

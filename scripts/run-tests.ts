@@ -3,7 +3,7 @@
  * ports, so a running `npm start` is not disturbed) and real PostgreSQL databases created for
  * this run only and dropped afterwards.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -11,7 +11,8 @@ import { ensureDatabase, migrateShard } from '../db/migrate';
 import { freePort, startDevServer, waitForPort } from '../runtime/dev-server';
 import { waitForTemporal } from '../runtime/wait-for-temporal';
 
-const server_url = process.env.WALLET_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
+/** The tests' databases live on PG_URL's server (the same one `npm start` uses), never in its shard databases. */
+const server_url = (process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres').replace(/\/[A-Za-z0-9_]+(\?\S*)?$/, '');
 
 async function run(): Promise<number> {
   const cliPath = process.env.TEMPORAL_CLI;
@@ -19,7 +20,16 @@ async function run(): Promise<number> {
   const databasePrefix = `wallet_test_${runId}_`;
   const template = `${databasePrefix}template`;
   let devServer: ReturnType<typeof startDevServer> | undefined;
+  let tests: ChildProcess | undefined;
   let temporalAddress = process.env.TEMPORAL_ADDRESS;
+  // Interrupted at any point, the run still stops what it started and drops its databases.
+  const interrupt = () => {
+    if (tests) return killGroup(tests);
+    devServer?.kill('SIGINT');
+    void dropDatabases(databasePrefix).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
   try {
     staticChecks();
     await dropDatabasesOfDeadRuns();
@@ -39,7 +49,7 @@ async function run(): Promise<number> {
     const chosen = process.argv.slice(2).filter((argument) => !argument.startsWith('--'));
     const files = chosen.length > 0 ? chosen : testFiles('test');
     return await new Promise<number>((resolve) => {
-      const child = spawn(
+      const child = (tests = spawn(
         process.execPath,
         ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=180000', '--test-force-exit', '--test-reporter=spec', ...flags, ...files],
         {
@@ -50,30 +60,31 @@ async function run(): Promise<number> {
             ...process.env,
             TEMPORAL_ADDRESS: temporalAddress,
             WALLET_TEST_PG_URL: server_url,
+            PG_URL: `${server_url}/postgres`,
             WALLET_TEST_DB_PREFIX: databasePrefix,
             WALLET_TEST_TEMPLATE: template,
             // Errors still print: an unexpected one in a passing run is worth seeing.
             LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
           },
         },
-      );
-      const killGroup = (signal: NodeJS.Signals) => {
-        try {
-          process.kill(-child.pid!, signal);
-        } catch {
-          // The group is already gone.
-        }
-      };
+      ));
       child.once('exit', (code, signal) => {
-        killGroup('SIGKILL');
+        killGroup(child);
         resolve(code ?? (signal ? 1 : 0));
       });
-      // Interrupted runs still clean up: stop the tests, then the finally block drops the databases.
-      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => killGroup('SIGKILL'));
     });
   } finally {
     await dropDatabases(databasePrefix).catch((error) => console.error(`could not drop test databases: ${error}`));
     devServer?.kill('SIGINT');
+  }
+}
+
+/** Stops the test runner and every process it started (test files, worker processes). */
+function killGroup(child: ChildProcess): void {
+  try {
+    process.kill(-child.pid!, 'SIGKILL');
+  } catch {
+    // The group is already gone.
   }
 }
 

@@ -48,6 +48,9 @@ describe('API input and authorization', () => {
     ['key of 256 characters', (body) => ({ ...body, idempotency_key: 'k'.repeat(256) }), 400, 'invalid_request'],
     ['empty key', (body) => ({ ...body, idempotency_key: '' }), 400, 'invalid_request'],
     ['note of 281 characters', (body) => ({ ...body, note: 'n'.repeat(281) }), 400, 'invalid_request'],
+    ['NUL in the note', (body) => ({ ...body, note: 'a\u0000b' }), 400, 'invalid_request'],
+    ['NUL in the key', (body) => ({ ...body, idempotency_key: 'k\u0000' }), 400, 'invalid_request'],
+    ['an unpaired surrogate in the key', (body) => ({ ...body, idempotency_key: 'k\ud800' }), 400, 'invalid_request'],
     ['body that is an array', () => [1, 2], 400, 'invalid_request'],
     ['body that is a bare null (strict JSON accepts only objects and arrays)', () => null, 400, 'malformed_json'],
   ];
@@ -84,6 +87,8 @@ describe('API input and authorization', () => {
     expectError(await stack.api.call('POST', '/v1/wallet/transfers?wait=abc', { as: alice, body: validTransfer() }), 400, 'invalid_request');
     expectError(await stack.api.call('GET', `/v1/wallet/${alice}/transactions?limit=1000`, { as: alice }), 400, 'invalid_request');
     expectError(await stack.api.call('GET', `/v1/wallet/${alice}/transactions?cursor=-1`, { as: alice }), 400, 'invalid_request');
+    expectError(await stack.api.call('GET', `/v1/wallet/${alice}/transactions?cursor=9999999999999999999`, { as: alice }), 400, 'invalid_request');
+    expectError(await stack.api.call('POST', '/v1/wallet/transfers?wait=', { as: alice, body: validTransfer() }), 400, 'invalid_request');
     expectError(await stack.api.call('GET', `/v1/wallet/${alice}/transactions?limit=1&limit=2`, { as: alice }), 400, 'invalid_request');
     expectError(await stack.api.call('GET', '/v1/wallet/transfers/not-an-id', { as: alice }), 400, 'invalid_request');
     expectError(await stack.api.call('GET', `/v1/wallet/transfers/tr_${'0'.repeat(32)}`, { as: alice }), 404, 'transfer_not_found');
@@ -116,7 +121,7 @@ describe('API input and authorization', () => {
     expectError(await stack.api.call('POST', `/v1/ops/users/${alice}/freeze`, { as: mallory }), 403, 'forbidden');
     expectError(await stack.api.call('POST', '/v1/wallet/users', { as: mallory, body: { user_id: uniqueName('other') } }), 403, 'forbidden');
     const sent = await stack.api.transfer(alice, bob, 100);
-    expectError(await stack.api.call('GET', `/v1/wallet/transfers/${sent.body.transfer_id}`, { as: mallory }), 403, 'forbidden');
+    expectError(await stack.api.call('GET', `/v1/wallet/transfers/${sent.body.transfer_id}`, { as: mallory }), 404, 'transfer_not_found');
     // Only the 255/280 boundary transfer and the one above moved money from alice.
     assert.equal(await stack.api.balance(alice), 10_000 - 100 - 100);
     const after = await ledgerTotals(stack.shards, 'USD');

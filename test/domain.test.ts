@@ -92,5 +92,7 @@ describe('config', () => {
     assert.throws(() => parseConfig({ PORT: 'eighty' }), /PORT/);
     assert.throws(() => parseConfig({ ACTIVITY_TIMEOUT_MS: '-1' }), /ACTIVITY_TIMEOUT_MS/);
     assert.throws(() => parseConfig({ AUTH_SECRET: 'short' }), /AUTH_SECRET/);
+    assert.throws(() => parseConfig({ HOST: '0.0.0.0' }), /AUTH_SECRET must be set/);
+    assert.equal(parseConfig({ HOST: '0.0.0.0', AUTH_SECRET: 'x'.repeat(32) }).HOST, '0.0.0.0');
   });
 });

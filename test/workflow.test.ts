@@ -148,6 +148,35 @@ describe('transferWorkflow', () => {
     assert.equal(state.compensated, true);
   });
 
+  it('fails the run without refunding when a credit fails for an unknown reason (it might still land)', async () => {
+    const calls: Calls = [];
+    const broken = async () => {
+      throw ApplicationFailure.create({ type: 'unexpected_bug', nonRetryable: true });
+    };
+    await assert.rejects(runTransfer(request(), stubActivities(calls, { creditWallet: broken })), /Workflow execution failed/);
+    assert.deepEqual(calls, ['debit', 'credit']);
+  });
+
+  it('ignores a cancellation request and finishes the transfer', async () => {
+    const calls: Calls = [];
+    let creditAttempts = 0;
+    const slowCredit = async () => {
+      if (++creditAttempts <= 6) throw new Error('shard timeout');
+      return { balanceAfterMinor: '100' };
+    };
+    const transfer = request();
+    const taskQueue = uniqueName('wf-test');
+    const worker = await Worker.create({ connection: temporal.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: stubActivities(calls, { creditWallet: slowCredit }) });
+    const outcome = await worker.runUntil(async () => {
+      const handle = await temporal.client.workflow.start(transferWorkflow, { taskQueue, workflowId: transfer.transferId, args: [{ request: transfer, timings }], workflowRunTimeout: '60s' });
+      while (!calls.includes('credit')) await new Promise((resolve) => setTimeout(resolve, 20));
+      await handle.cancel();
+      return handle.result();
+    });
+    assert.deepEqual(outcome, { status: 'COMPLETED', failureReason: null });
+    assert.equal(calls.at(-1), 'finish:COMPLETED:null');
+  });
+
   it('deposits only credit and withdrawals only debit', async () => {
     const depositCalls: Calls = [];
     await runTransfer(request('deposit'), stubActivities(depositCalls, {}));

@@ -1,12 +1,13 @@
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { ShardSet } from '../db/shards';
-import { findStalePending } from '../ledger/transfers';
+import { findStalePending, type TransferRecord } from '../ledger/transfers';
 import { startTransferWorkflow } from '../runtime/start-transfer';
 import type { TransferTimings } from '../workflows/activity-options';
 
-/** Records looked at per shard per sweep; a backlog drains over several sweeps. */
-export const sweep_batch_max = 100;
+/** Records read per query, and the most one sweep looks at per shard (the rest wait for the next sweep). */
+export const sweep_page_size = 100;
+export const sweep_records_max = 10_000;
 
 export interface SweepDependencies {
   shards: ShardSet;
@@ -27,21 +28,34 @@ export interface SweepDependencies {
 export async function sweepOrphanedTransfers(deps: SweepDependencies): Promise<number> {
   let started = 0;
   for (const pool of deps.shards.pools) {
-    const stale = await findStalePending(pool, deps.orphanAgeMinMs, sweep_batch_max);
-    for (const record of stale) {
-      const request = {
-        transferId: record.transferId,
-        kind: record.kind,
-        fromUserId: record.fromUserId,
-        toUserId: record.toUserId,
-        amountMinor: record.amountMinor.toString(),
-        currency: record.currency,
-        note: record.note,
-      };
-      if (await startTransferWorkflow(deps, request)) {
-        started++;
-        deps.logger.warn({ transfer_id: record.transferId, workflow_id: record.transferId }, 'started the workflow of an orphaned transfer record');
-      }
+    // Pages through every stale record: old ones whose workflow is still running (a credit
+    // retrying through a shard outage) must not hide newer orphans behind them.
+    for (let seen = 0, afterTransferId: string | undefined; seen < sweep_records_max; ) {
+      const page = await findStalePending(pool, { olderThanMs: deps.orphanAgeMinMs, limit: sweep_page_size, afterTransferId });
+      started += await startAll(deps, page);
+      seen += page.length;
+      afterTransferId = page.at(-1)?.transferId;
+      if (page.length < sweep_page_size) break;
+    }
+  }
+  return started;
+}
+
+async function startAll(deps: SweepDependencies, records: TransferRecord[]): Promise<number> {
+  let started = 0;
+  for (const record of records) {
+    const request = {
+      transferId: record.transferId,
+      kind: record.kind,
+      fromUserId: record.fromUserId,
+      toUserId: record.toUserId,
+      amountMinor: record.amountMinor.toString(),
+      currency: record.currency,
+      note: record.note,
+    };
+    if (await startTransferWorkflow(deps, request)) {
+      started++;
+      deps.logger.warn({ transfer_id: record.transferId, workflow_id: record.transferId }, 'started the workflow of an orphaned transfer record');
     }
   }
   return started;

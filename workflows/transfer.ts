@@ -1,6 +1,7 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -27,7 +28,13 @@ export interface TransferOutcome {
  * refused after the debit, refund the sender. Deposits only credit (from settlement);
  * withdrawals only debit (to settlement).
  */
-export async function transferWorkflow({ request, timings }: TransferWorkflowInput): Promise<TransferOutcome> {
+export async function transferWorkflow(input: TransferWorkflowInput): Promise<TransferOutcome> {
+  // Money may already be in flight: a cancellation request must not abandon a transfer half
+  // way, so the whole body ignores it. (A terminated run is rerun by the orphan sweeper.)
+  return CancellationScope.nonCancellable(() => runTransfer(input));
+}
+
+async function runTransfer({ request, timings }: TransferWorkflowInput): Promise<TransferOutcome> {
   const debiting = activitiesWith(debitOptions(timings));
   const finishing = activitiesWith(mustFinishOptions(timings));
   const state: TransferState = { status: 'PENDING', step: 'debiting', failureReason: null, compensated: false };
@@ -43,7 +50,7 @@ export async function transferWorkflow({ request, timings }: TransferWorkflowInp
 
   let failureReason: FailureReason | null = null;
   if (request.fromUserId !== null) {
-    failureReason = await refusalOf(debiting.debitWallet(leg(request.fromUserId)));
+    failureReason = await refusalOf(debiting.debitWallet(leg(request.fromUserId)), 'ledger_unavailable');
     if (failureReason !== null) {
       // The debit did not post, or its fate is unknown (retries exhausted): fence it, and
       // refund in the unlikely case an attempt did commit before the fence.
@@ -53,7 +60,9 @@ export async function transferWorkflow({ request, timings }: TransferWorkflowInp
   }
   if (failureReason === null && request.toUserId !== null) {
     state.step = 'crediting';
-    failureReason = await refusalOf(finishing.creditWallet(leg(request.toUserId)));
+    // Only a business refusal ends a credit: anything else fails the run without refunding,
+    // because the credit might still land; the run is then rerun, and every leg replays.
+    failureReason = await refusalOf(finishing.creditWallet(leg(request.toUserId)), null);
     if (failureReason !== null && request.fromUserId !== null) {
       state.step = 'compensating';
       state.compensated = (await finishing.refundDebit(leg(request.fromUserId))).refunded;
@@ -81,11 +90,11 @@ function ownerUserIdOf(request: TransferRequest): string {
 }
 
 /**
- * Waits for a leg. A business refusal becomes its reason; a debit that exhausted its retries
- * becomes ledger_unavailable. Anything else is a bug and fails the workflow task, so it is
- * retried after a fix rather than moving money wrongly.
+ * Waits for a leg. A business refusal becomes its reason. Any other activity failure (retries
+ * exhausted) becomes `whenExhausted`, or, when that is null, fails the run. Errors that are not
+ * activity failures are bugs and fail the workflow task, to be retried after a fix.
  */
-async function refusalOf(leg: Promise<unknown>): Promise<FailureReason | null> {
+async function refusalOf(leg: Promise<unknown>, whenExhausted: FailureReason | null): Promise<FailureReason | null> {
   try {
     await leg;
     return null;
@@ -95,6 +104,7 @@ async function refusalOf(leg: Promise<unknown>): Promise<FailureReason | null> {
     if (cause instanceof ApplicationFailure && cause.nonRetryable && cause.type && isFailureReason(cause.type)) {
       return cause.type;
     }
-    return 'ledger_unavailable';
+    if (whenExhausted === null) throw error;
+    return whenExhausted;
   }
 }

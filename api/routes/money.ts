@@ -69,10 +69,10 @@ export function moneyRoutes(transfers: TransferService, metrics: Metrics): Route
     const { transfer_id } = validate(TransferIdParams, request.params, 'path');
     response.locals.transferId = transfer_id;
     const record = await transfers.find(transfer_id);
-    if (!record) throw new ApiError('transfer_not_found', `no transfer ${transfer_id}`);
     const principal = principalOf(request);
-    const isParty = principal.userId === record.fromUserId || principal.userId === record.toUserId;
-    if (principal.role !== 'ops' && !isParty) throw new ApiError('forbidden', 'only the parties to a transfer may read it');
+    const isParty = record !== undefined && (principal.userId === record.fromUserId || principal.userId === record.toUserId);
+    // Non-parties get the same 404 as for a missing id, so ids cannot be probed for existence.
+    if (!record || (principal.role !== 'ops' && !isParty)) throw new ApiError('transfer_not_found', `no transfer ${transfer_id}`);
     sendJson(response, 200, transferJson(record));
   });
 
