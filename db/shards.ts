@@ -1,6 +1,8 @@
 import pg from 'pg';
 import { shardForUser } from '../domain/shard-routing';
 
+const pool_wait_max_ms = 5_000;
+
 /**
  * The shard databases, one pool each. Callers route by user id and never pick a shard by hand.
  * int8 columns come back from pg as strings on purpose; stores convert them to bigint.
@@ -8,10 +10,19 @@ import { shardForUser } from '../domain/shard-routing';
 export class ShardSet {
   readonly pools: readonly pg.Pool[];
 
-  constructor(readonly urls: readonly string[], poolSize = 10) {
+  constructor(
+    readonly urls: readonly string[],
+    readonly poolSize = 10,
+  ) {
     if (urls.length === 0) throw new Error('at least one shard is required');
     this.pools = urls.map((connectionString, index) => {
-      const pool = new pg.Pool({ connectionString, max: poolSize, application_name: `wallet-shard-${index}` });
+      const pool = new pg.Pool({
+        connectionString,
+        max: poolSize,
+        // A request or activity waiting this long for a connection fails and is retried, rather than hanging.
+        connectionTimeoutMillis: pool_wait_max_ms,
+        application_name: `wallet-shard-${index}`,
+      });
       // An idle client losing its connection (a shard restart) must not crash the process.
       pool.on('error', () => undefined);
       return pool;

@@ -26,5 +26,8 @@ export async function createWalletWorker(options: WalletWorkerOptions): Promise<
     activities: options.activities ?? createActivities({ shards: options.shards, logger: options.logger }),
     // Graceful shutdown lets in-flight ledger transactions finish before the process exits.
     shutdownGraceTime: '10s',
+    // Each activity holds at most one shard connection; with no more activities than a pool has
+    // connections, an activity never times out waiting for one, even when all hit one shard.
+    maxConcurrentActivityTaskExecutions: options.shards.poolSize,
   });
 }
