@@ -1,3 +1,4 @@
+import type { LegRecord } from '../ledger/postings';
 import type { TransferRecord } from '../ledger/transfers';
 
 export function transferJson(record: TransferRecord) {
@@ -14,6 +15,16 @@ export function transferJson(record: TransferRecord) {
     created_at: record.createdAt.toISOString(),
     ...(record.completedAt !== null ? { completed_at: record.completedAt.toISOString() } : {}),
   };
+}
+
+/** Each leg's outcome as the ledger recorded it: posted, refused (with the reason) or voided. */
+export function legsJson(legs: LegRecord[]) {
+  return legs.map((leg) => ({
+    leg: leg.leg,
+    outcome: leg.outcome,
+    ...(leg.reason !== null ? { reason: leg.reason } : {}),
+    decided_at: leg.createdAt.toISOString(),
+  }));
 }
 
 export function acceptedJson(record: TransferRecord) {

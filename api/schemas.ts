@@ -103,6 +103,17 @@ export const TransferResponse = z
     failure_reason: z.enum(failure_reasons).optional(),
     created_at: z.iso.datetime(),
     completed_at: z.iso.datetime().optional(),
+    legs: z
+      .array(
+        z.object({
+          leg: z.enum(['debit', 'credit', 'refund']),
+          outcome: z.enum(['posted', 'refused', 'voided']),
+          reason: z.enum(failure_reasons).optional(),
+          decided_at: z.iso.datetime(),
+        }),
+      )
+      .optional()
+      .openapi({ description: 'GET only: how the ledger decided each leg' }),
   })
   .openapi('Transfer');
 

@@ -3,6 +3,7 @@ import type { ShardSet } from '../db/shards';
 import { isKnownCurrency } from '../domain/money';
 import { requestHashOf, transferIdFor } from '../domain/transfer-ids';
 import { final_statuses, ownerOf, type TransferKind } from '../domain/transfers';
+import { legsOf, type LegRecord } from '../ledger/postings';
 import { findTransfer, registerTransfer, type TransferRecord } from '../ledger/transfers';
 import { findUser } from '../ledger/users';
 import type { TransferTimings } from '../workflows/activity-options';
@@ -80,6 +81,16 @@ export class TransferService {
       await Promise.race([handle.result().catch(() => undefined), deadline]).finally(() => clearTimeout(timer));
     }
     return (await this.find(record.transferId)) ?? record;
+  }
+
+  /** The transfer's legs as the ledger decided them, from the shards of both parties. */
+  async legsOf(record: TransferRecord): Promise<LegRecord[]> {
+    const shardsOfParties = new Set(
+      [record.fromUserId, record.toUserId].filter((userId): userId is string => userId !== null).map((userId) => this.deps.shards.shardOf(userId)),
+    );
+    const legs = await Promise.all([...shardsOfParties].map((shard) => legsOf(this.deps.shards.pool(shard), record.transferId)));
+    const order = { debit: 0, credit: 1, refund: 2 };
+    return legs.flat().sort((a, b) => order[a.leg] - order[b.leg]);
   }
 
   /** Transfer ids do not encode a shard, so the record is looked up on every shard at once (primary key reads). */

@@ -168,3 +168,19 @@ async function insertEntries(client: pg.PoolClient, request: PostingRequest, lin
   );
   if (inserted.rowCount !== lines.length) throw new Error(`expected ${lines.length} entries, inserted ${inserted.rowCount}`);
 }
+
+export interface LegRecord {
+  leg: Leg;
+  outcome: Outcome['outcome'];
+  reason: FailureReason | null;
+  createdAt: Date;
+}
+
+/** The legs of a transfer that were decided on one shard (the sender's holds debit and refund, the recipient's the credit). */
+export async function legsOf(client: pg.Pool | pg.PoolClient, transferId: string): Promise<LegRecord[]> {
+  const found = await client.query<{ leg: Leg; outcome: Outcome['outcome']; reason: FailureReason | null; created_at: Date }>(
+    'select leg, outcome, reason, created_at from postings where transfer_id = $1::text order by created_at, leg',
+    [transferId],
+  );
+  return found.rows.map((row) => ({ leg: row.leg, outcome: row.outcome, reason: row.reason, createdAt: row.created_at }));
+}

@@ -161,6 +161,11 @@ describe('transfers through the API', () => {
       (await postingsOf(stack.shards, sent.body.transfer_id)).map((posting) => `${posting.leg}:${posting.outcome}`),
       ['credit:refused', 'debit:posted', 'refund:posted'],
     );
+    const read = await stack.api.call('GET', `/v1/wallet/transfers/${sent.body.transfer_id}`, { as: alice });
+    assert.deepEqual(
+      read.body.legs.map((leg: { leg: string; outcome: string; reason?: string }) => [leg.leg, leg.outcome, leg.reason ?? null]),
+      [['debit', 'posted', null], ['credit', 'refused', 'user_frozen'], ['refund', 'posted', null]],
+    );
     const history = await stack.api.call('GET', `/v1/wallet/${alice}/transactions`, { as: alice });
     assert.deepEqual(history.body.entries.slice(0, 2).map((entry: { kind: string; amount: number }) => `${entry.kind}:${entry.amount}`), ['refund:400', 'transfer_out:-400']);
     await stack.api.call('POST', `/v1/ops/users/${bob}/unfreeze`, stack.api.ops);

@@ -3,7 +3,7 @@ import { principalOf, requireOps, requireSelfOrOps } from '../auth';
 import { ApiError } from '../errors';
 import { sendJson } from '../json';
 import type { Metrics } from '../metrics';
-import { acceptedJson, transferJson } from '../presenters';
+import { acceptedJson, legsJson, transferJson } from '../presenters';
 import { MoneyMovementBody, TransferBody, TransferIdParams, UserIdParams, WaitQuery } from '../schemas';
 import type { SubmitTransfer, TransferService } from '../transfer-service';
 import { validate } from '../validate';
@@ -73,7 +73,7 @@ export function moneyRoutes(transfers: TransferService, metrics: Metrics): Route
     const isParty = record !== undefined && (principal.userId === record.fromUserId || principal.userId === record.toUserId);
     // Non-parties get the same 404 as for a missing id, so ids cannot be probed for existence.
     if (!record || (principal.role !== 'ops' && !isParty)) throw new ApiError('transfer_not_found', `no transfer ${transfer_id}`);
-    sendJson(response, 200, transferJson(record));
+    sendJson(response, 200, { ...transferJson(record), legs: legsJson(await transfers.legsOf(record)) });
   });
 
   return router;
