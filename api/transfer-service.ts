@@ -5,10 +5,10 @@ import { requestHashOf, transferIdFor } from '../domain/transfer-ids';
 import { final_statuses, ownerOf, type TransferKind } from '../domain/transfers';
 import { legsOf, type LegRecord } from '../ledger/postings';
 import { findTransfer, registerTransfer, type TransferRecord } from '../ledger/transfers';
-import { findUser } from '../ledger/users';
 import type { TransferTimings } from '../workflows/activity-options';
 import { startTransferWorkflow } from '../runtime/start-transfer';
 import { ApiError } from './errors';
+import { requireUser } from './require-user';
 
 export interface SubmitTransfer {
   kind: TransferKind;
@@ -43,7 +43,9 @@ export class TransferService {
     if (input.fromUserId !== null && input.fromUserId === input.toUserId) {
       throw new ApiError('same_user', 'a transfer needs two different users');
     }
-    await this.requireUsers([input.fromUserId, input.toUserId]);
+    for (const userId of [input.fromUserId, input.toUserId]) {
+      if (userId !== null) await requireUser(this.deps.shards, userId);
+    }
 
     const request = { kind: input.kind, fromUserId: input.fromUserId, toUserId: input.toUserId, amountMinor: input.amountMinor.toString(), currency: input.currency, note: input.note };
     const ownerUserId = ownerOf(request);
@@ -70,9 +72,10 @@ export class TransferService {
     return { record, replayed: !inserted };
   }
 
-  /** Waits up to waitS seconds for the workflow to finish, then reads the durable record. */
+  /** Waits up to waitS seconds for the workflow to finish, then reads the durable record from its owner's shard. */
   async waitForFinal(record: TransferRecord, waitS: number): Promise<TransferRecord> {
-    if (!final_statuses.includes(record.status) && waitS > 0) {
+    if (final_statuses.includes(record.status)) return record;
+    if (waitS > 0) {
       const handle = this.deps.client.workflow.getHandle(record.transferId);
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<void>((resolve) => {
@@ -80,7 +83,8 @@ export class TransferService {
       });
       await Promise.race([handle.result().catch(() => undefined), deadline]).finally(() => clearTimeout(timer));
     }
-    return (await this.find(record.transferId)) ?? record;
+    const ownerPool = this.deps.shards.pool(this.deps.shards.shardOf(record.ownerUserId));
+    return (await findTransfer(ownerPool, record.transferId)) ?? record;
   }
 
   /** The transfer's legs as the ledger decided them, from the shards of both parties. */
@@ -97,13 +101,5 @@ export class TransferService {
   async find(transferId: string): Promise<TransferRecord | undefined> {
     const found = await Promise.all(this.deps.shards.pools.map((pool) => findTransfer(pool, transferId)));
     return found.find((record) => record !== undefined);
-  }
-
-  private async requireUsers(userIds: (string | null)[]): Promise<void> {
-    for (const userId of userIds) {
-      if (userId === null) continue;
-      const user = await findUser(this.deps.shards.pool(this.deps.shards.shardOf(userId)), userId);
-      if (!user) throw new ApiError('user_not_found', `user ${userId} does not exist`);
-    }
   }
 }

@@ -7,17 +7,16 @@
  */
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import pino from 'pino';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createApp } from '../api/app';
 import { signToken } from '../api/auth';
+import { dropDatabases } from '../db/admin';
 import { prepareShards } from '../db/migrate';
 import { ShardSet } from '../db/shards';
-import { freePort, startDevServer, waitForPort } from '../runtime/dev-server';
+import { startEphemeralTemporal } from '../runtime/dev-server';
 import { installTemporalLogging } from '../runtime/temporal';
-import { waitForTemporal } from '../runtime/wait-for-temporal';
 import { createWalletWorker } from '../workers/create-worker';
 
 const server_url = 'postgres://postgres@127.0.0.1:5432';
@@ -31,15 +30,9 @@ async function run() {
   const logger = pino({ level: 'error' });
   installTemporalLogging(logger);
 
-  let devServer: ReturnType<typeof startDevServer> | undefined;
-  let address = process.env.TEMPORAL_ADDRESS;
-  if (!address) {
-    const port = await freePort();
-    devServer = startDevServer({ cliPath: process.env.TEMPORAL_CLI ?? 'temporal', port, namespace: 'default' });
-    await waitForPort(port, 60_000);
-    address = `127.0.0.1:${port}`;
-  }
-  await waitForTemporal(address, 'default', 60_000);
+  const temporal = await startEphemeralTemporal(process.env.TEMPORAL_CLI);
+  await temporal.ready;
+  const address = temporal.address;
   const urls = [0, 1, 2, 3].map((index) => `${server_url}/wallet_bench_${process.pid}_${index}`);
   await prepareShards(urls);
   const shards = new ShardSet(urls, 20);
@@ -111,11 +104,8 @@ async function run() {
     await connection.close();
     await nativeConnection.close();
     await shards.close();
-    const admin = new pg.Client({ connectionString: `${server_url}/postgres` });
-    await admin.connect();
-    for (const url of urls) await admin.query(`drop database if exists "${url.split('/').pop()}" with (force)`);
-    await admin.end();
-    devServer?.kill('SIGINT');
+    await dropDatabases(server_url, urls.map((url) => url.slice(server_url.length + 1)));
+    temporal.stop();
   }
 }
 

@@ -1,28 +1,22 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { runner } from 'node-pg-migrate';
+import { quoteIdentifier, serverUrlOf, withServerAdmin } from './admin';
 
 const migrations_dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'migrations');
 
 /** Creates the database a URL names on its server when it is missing. */
 export async function ensureDatabase(databaseUrl: string): Promise<void> {
-  const url = new URL(databaseUrl);
-  const name = decodeURIComponent(url.pathname.slice(1));
-  url.pathname = '/postgres';
-  const admin = new pg.Client({ connectionString: url.toString() });
-  await admin.connect();
-  try {
+  const name = decodeURIComponent(new URL(databaseUrl).pathname.slice(1));
+  await withServerAdmin(serverUrlOf(databaseUrl), async (admin) => {
     const found = await admin.query('select 1 from pg_database where datname = $1', [name]);
     if (found.rowCount === 0) {
       // Two processes may race here; the loser's duplicate_database error means it exists now.
-      await admin.query(`create database "${name.replace(/"/g, '""')}"`).catch((error: { code?: string }) => {
+      await admin.query(`create database ${quoteIdentifier(name)}`).catch((error: { code?: string }) => {
         if (error.code !== '42P04') throw error;
       });
     }
-  } finally {
-    await admin.end();
-  }
+  });
 }
 
 /** Applies the ledger migrations to one shard; node-pg-migrate locks and records them. */

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { devServerSearchAttributeArgs } from '../workflows/search-attributes';
+import { waitForTemporal } from './wait-for-temporal';
 
 export interface DevServerOptions {
   cliPath: string;
@@ -43,6 +44,29 @@ export function freePort(): Promise<number> {
       server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
     });
   });
+}
+
+export interface EphemeralTemporal {
+  address: string;
+  /** Resolves when the namespace exists. */
+  ready: Promise<void>;
+  /** Safe to call at any time, also before `ready`. */
+  stop: () => void;
+}
+
+/**
+ * A throwaway dev server for tests and benchmarks: in memory, headless, on a free port.
+ * TEMPORAL_ADDRESS, when set, is used instead.
+ */
+export async function startEphemeralTemporal(cliPath: string | undefined): Promise<EphemeralTemporal> {
+  const existing = process.env.TEMPORAL_ADDRESS;
+  if (existing) return { address: existing, ready: waitForTemporal(existing, 'default', 60_000), stop: () => undefined };
+  if (!cliPath) throw new Error('TEMPORAL_CLI is not set: run this through its npm script');
+  const port = await freePort();
+  const server = startDevServer({ cliPath, port, namespace: 'default' });
+  const address = `127.0.0.1:${port}`;
+  const ready = waitForPort(port, 60_000).then(() => waitForTemporal(address, 'default', 60_000));
+  return { address, ready, stop: () => server.kill('SIGINT') };
 }
 
 /**

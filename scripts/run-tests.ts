@@ -6,41 +6,34 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
+import { dropDatabasesWithPrefix, serverUrlOf, withServerAdmin } from '../db/admin';
 import { ensureDatabase, migrateShard } from '../db/migrate';
-import { freePort, startDevServer, waitForPort } from '../runtime/dev-server';
-import { waitForTemporal } from '../runtime/wait-for-temporal';
+import { startEphemeralTemporal, type EphemeralTemporal } from '../runtime/dev-server';
 
 /** The tests' databases live on PG_URL's server (the same one `npm start` uses), never in its shard databases. */
-const server_url = (process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres').replace(/\/[A-Za-z0-9_]+(\?\S*)?$/, '');
+const server_url = serverUrlOf(process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
 
 async function run(): Promise<number> {
   const cliPath = process.env.TEMPORAL_CLI;
   const runId = `${process.pid}`;
   const databasePrefix = `wallet_test_${runId}_`;
   const template = `${databasePrefix}template`;
-  let devServer: ReturnType<typeof startDevServer> | undefined;
+  let temporal: EphemeralTemporal | undefined;
   let tests: ChildProcess | undefined;
-  let temporalAddress = process.env.TEMPORAL_ADDRESS;
   // Interrupted at any point, the run still stops what it started and drops its databases.
   const interrupt = () => {
     if (tests) return killGroup(tests);
-    devServer?.kill('SIGINT');
-    void dropDatabases(databasePrefix).finally(() => process.exit(130));
+    temporal?.stop();
+    void dropDatabasesWithPrefix(server_url, databasePrefix).finally(() => process.exit(130));
   };
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
   try {
     staticChecks();
     await dropDatabasesOfDeadRuns();
-    if (!temporalAddress) {
-      if (!cliPath) throw new Error('TEMPORAL_CLI is not set: run the tests with npm test');
-      const port = await freePort();
-      devServer = startDevServer({ cliPath, port, namespace: 'default' });
-      await waitForPort(port, 60_000);
-      temporalAddress = `127.0.0.1:${port}`;
-    }
-    await waitForTemporal(temporalAddress, 'default', 60_000);
+    temporal = await startEphemeralTemporal(cliPath);
+    await temporal.ready;
+    const temporalAddress = temporal.address;
     await ensureDatabase(`${server_url}/${template}`);
     await migrateShard(`${server_url}/${template}`);
 
@@ -74,8 +67,8 @@ async function run(): Promise<number> {
       });
     });
   } finally {
-    await dropDatabases(databasePrefix).catch((error) => console.error(`could not drop test databases: ${error}`));
-    devServer?.kill('SIGINT');
+    await dropDatabasesWithPrefix(server_url, databasePrefix).catch((error) => console.error(`could not drop test databases: ${error}`));
+    temporal?.stop();
   }
 }
 
@@ -109,19 +102,14 @@ function testFiles(directory: string): string[] {
 
 /** Databases left by runs that were killed before they could clean up (their pid is gone). */
 async function dropDatabasesOfDeadRuns(): Promise<void> {
-  const admin = new pg.Client({ connectionString: `${server_url}/postgres` });
-  await admin.connect();
-  let pids: number[];
-  try {
+  const pids = await withServerAdmin(server_url, async (admin) => {
     const found = await admin.query<{ pid: string }>(
       `select distinct substring(datname from '^wallet_test_([0-9]+)_') as pid from pg_database where datname ~ '^wallet_test_[0-9]+_'`,
     );
-    pids = found.rows.map((row) => Number(row.pid));
-  } finally {
-    await admin.end();
-  }
+    return found.rows.map((row) => Number(row.pid));
+  });
   for (const pid of pids) {
-    if (pid !== process.pid && !isAlive(pid)) await dropDatabases(`wallet_test_${pid}_`);
+    if (pid !== process.pid && !isAlive(pid)) await dropDatabasesWithPrefix(server_url, `wallet_test_${pid}_`);
   }
 }
 
@@ -131,17 +119,6 @@ function isAlive(pid: number): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-async function dropDatabases(prefix: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: `${server_url}/postgres` });
-  await admin.connect();
-  try {
-    const found = await admin.query<{ datname: string }>('select datname from pg_database where starts_with(datname, $1::text)', [prefix]);
-    for (const { datname } of found.rows) await admin.query(`drop database if exists "${datname}" with (force)`);
-  } finally {
-    await admin.end();
   }
 }
 

@@ -8,7 +8,7 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { WalletActivities, LegInput } from '../activities';
-import { isFailureReason, type FailureReason, type TransferRequest, type TransferStatus } from '../domain/transfers';
+import { isFailureReason, ownerOf, type FailureReason, type TransferRequest, type TransferStatus } from '../domain/transfers';
 import { debitOptions, mustFinishOptions, type TransferTimings } from './activity-options';
 import { statusQuery, type TransferState } from './messages';
 import { TransferStatusKey } from './search-attributes';
@@ -71,7 +71,7 @@ async function runTransfer({ request, timings }: TransferWorkflowInput): Promise
 
   state.step = 'finishing';
   const status: TransferStatus = failureReason === null ? 'COMPLETED' : 'FAILED';
-  await finishing.finishTransfer({ transferId: request.transferId, ownerUserId: ownerUserIdOf(request), status, failureReason });
+  await finishing.finishTransfer({ transferId: request.transferId, ownerUserId: ownerOf(request), status, failureReason });
   state.status = status;
   state.failureReason = failureReason;
   state.step = 'done';
@@ -81,12 +81,6 @@ async function runTransfer({ request, timings }: TransferWorkflowInput): Promise
 
 function activitiesWith(options: ActivityOptions) {
   return proxyActivities<WalletActivities>(options);
-}
-
-function ownerUserIdOf(request: TransferRequest): string {
-  const owner = request.kind === 'deposit' ? request.toUserId : request.fromUserId;
-  if (owner === null) throw ApplicationFailure.nonRetryable(`transfer ${request.transferId} has no owner`);
-  return owner;
 }
 
 /**

@@ -35,35 +35,28 @@ export function moneyRoutes(transfers: TransferService, metrics: Metrics): Route
     });
   });
 
-  router.post('/v1/wallet/:user_id/deposits', async (request, response) => {
-    const { user_id } = validate(UserIdParams, request.params, 'path');
-    requireOps(request);
-    const body = validate(MoneyMovementBody, request.body, 'body');
-    await submitAndAnswer(request, response, {
-      kind: 'deposit',
-      fromUserId: null,
-      toUserId: user_id,
-      amountMinor: BigInt(body.amount),
-      currency: body.currency,
-      note: null,
-      idempotencyKey: body.idempotency_key,
+  // Deposits (ops only: the pay-in stand-in) bring money in from settlement; withdrawals (the
+  // owner or ops) send it out. Same body, opposite direction.
+  const movements = [
+    { path: 'deposits', kind: 'deposit', authorize: (request: Request) => requireOps(request) },
+    { path: 'withdrawals', kind: 'withdrawal', authorize: (request: Request, userId: string) => requireSelfOrOps(request, userId) },
+  ] as const;
+  for (const movement of movements) {
+    router.post(`/v1/wallet/:user_id/${movement.path}`, async (request, response) => {
+      const { user_id } = validate(UserIdParams, request.params, 'path');
+      movement.authorize(request, user_id);
+      const body = validate(MoneyMovementBody, request.body, 'body');
+      await submitAndAnswer(request, response, {
+        kind: movement.kind,
+        fromUserId: movement.kind === 'withdrawal' ? user_id : null,
+        toUserId: movement.kind === 'deposit' ? user_id : null,
+        amountMinor: BigInt(body.amount),
+        currency: body.currency,
+        note: null,
+        idempotencyKey: body.idempotency_key,
+      });
     });
-  });
-
-  router.post('/v1/wallet/:user_id/withdrawals', async (request, response) => {
-    const { user_id } = validate(UserIdParams, request.params, 'path');
-    requireSelfOrOps(request, user_id);
-    const body = validate(MoneyMovementBody, request.body, 'body');
-    await submitAndAnswer(request, response, {
-      kind: 'withdrawal',
-      fromUserId: user_id,
-      toUserId: null,
-      amountMinor: BigInt(body.amount),
-      currency: body.currency,
-      note: null,
-      idempotencyKey: body.idempotency_key,
-    });
-  });
+  }
 
   router.get('/v1/wallet/transfers/:transfer_id', async (request, response) => {
     const { transfer_id } = validate(TransferIdParams, request.params, 'path');

@@ -1,10 +1,11 @@
 import { Router } from 'express';
 import type { ShardSet } from '../../db/shards';
 import { balancesOf, historyOf } from '../../ledger/reads';
-import { findUser, insertUser, setFrozen } from '../../ledger/users';
+import { insertUser, setFrozen } from '../../ledger/users';
 import { requireOps, requireSelfOrOps } from '../auth';
 import { ApiError } from '../errors';
 import { sendJson } from '../json';
+import { requireUser } from '../require-user';
 import { CreateUserBody, HistoryQuery, UserIdParams } from '../schemas';
 import { validate } from '../validate';
 
@@ -12,10 +13,6 @@ import { validate } from '../validate';
 export function walletRoutes(shards: ShardSet): Router {
   const router = Router();
   const poolOf = (userId: string) => shards.pool(shards.shardOf(userId));
-
-  async function requireUser(userId: string): Promise<void> {
-    if (!(await findUser(poolOf(userId), userId))) throw new ApiError('user_not_found', `user ${userId} does not exist`);
-  }
 
   router.post('/v1/wallet/users', async (request, response) => {
     const { user_id } = validate(CreateUserBody, request.body, 'body');
@@ -28,7 +25,7 @@ export function walletRoutes(shards: ShardSet): Router {
   router.get('/v1/wallet/:user_id/balance', async (request, response) => {
     const { user_id } = validate(UserIdParams, request.params, 'path');
     requireSelfOrOps(request, user_id);
-    await requireUser(user_id);
+    await requireUser(shards, user_id);
     const balances = await balancesOf(poolOf(user_id), user_id);
     sendJson(response, 200, { user_id, balances: balances.map((line) => ({ currency: line.currency, amount: line.amountMinor })) });
   });
@@ -37,7 +34,7 @@ export function walletRoutes(shards: ShardSet): Router {
     const { user_id } = validate(UserIdParams, request.params, 'path');
     requireSelfOrOps(request, user_id);
     const query = validate(HistoryQuery, request.query, 'query');
-    await requireUser(user_id);
+    await requireUser(shards, user_id);
     const rows = await historyOf(poolOf(user_id), {
       userId: user_id,
       currency: query.currency,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import { dropDatabases, quoteIdentifier, withServerAdmin } from '../../db/admin';
 import { ShardSet } from '../../db/shards';
 
 const server_url = process.env.WALLET_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
@@ -19,8 +19,8 @@ export async function createTestShards(count = 4): Promise<{ shards: ShardSet; u
   const template = requireEnv('WALLET_TEST_TEMPLATE');
   const tag = randomBytes(3).toString('hex');
   const names = Array.from({ length: count }, (_, index) => `${prefix}${tag}_${index}`);
-  await withAdmin(async (admin) => {
-    for (const name of names) await admin.query(`create database "${name}" template "${template}"`);
+  await withServerAdmin(server_url, async (admin) => {
+    for (const name of names) await admin.query(`create database ${quoteIdentifier(name)} template ${quoteIdentifier(template)}`);
   });
   const urls = names.map((name) => `${server_url}/${name}`);
   const shards = new ShardSet(urls, 20);
@@ -29,19 +29,7 @@ export async function createTestShards(count = 4): Promise<{ shards: ShardSet; u
     urls,
     drop: async () => {
       await shards.close();
-      await withAdmin(async (admin) => {
-        for (const name of names) await admin.query(`drop database if exists "${name}" with (force)`);
-      });
+      await dropDatabases(server_url, names);
     },
   };
-}
-
-async function withAdmin(work: (admin: pg.Client) => Promise<void>): Promise<void> {
-  const admin = new pg.Client({ connectionString: `${server_url}/postgres` });
-  await admin.connect();
-  try {
-    await work(admin);
-  } finally {
-    await admin.end();
-  }
 }

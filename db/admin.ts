@@ -1,0 +1,36 @@
+import pg from 'pg';
+
+/** "postgres://user@host:5432/db?x" -> "postgres://user@host:5432": the server a database URL names. */
+export function serverUrlOf(databaseUrl: string): string {
+  return databaseUrl.replace(/\/[A-Za-z0-9_]+(\?\S*)?$/, '');
+}
+
+/** Runs work on a connection to the server's `postgres` database (creating and dropping databases). */
+export async function withServerAdmin<T>(serverUrl: string, work: (admin: pg.Client) => Promise<T>): Promise<T> {
+  const admin = new pg.Client({ connectionString: `${serverUrl}/postgres` });
+  await admin.connect();
+  try {
+    return await work(admin);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** Names come from our own code (prefixes, pids, random tags), quoted all the same. */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+export async function dropDatabases(serverUrl: string, names: readonly string[]): Promise<void> {
+  await withServerAdmin(serverUrl, async (admin) => {
+    for (const name of names) await admin.query(`drop database if exists ${quoteIdentifier(name)} with (force)`);
+  });
+}
+
+export async function dropDatabasesWithPrefix(serverUrl: string, prefix: string): Promise<void> {
+  const names = await withServerAdmin(serverUrl, async (admin) => {
+    const found = await admin.query<{ datname: string }>('select datname from pg_database where starts_with(datname, $1::text)', [prefix]);
+    return found.rows.map((row) => row.datname);
+  });
+  await dropDatabases(serverUrl, names);
+}
