@@ -2,6 +2,7 @@ import express, { type RequestHandler } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { ShardSet } from '../db/shards';
+import type { TransferCompletions } from '../runtime/transfer-completions';
 import type { TransferTimings } from '../workflows/activity-options';
 import { authenticate } from './auth';
 import { ApiError, errorMiddleware, notFoundRoute } from './errors';
@@ -20,12 +21,20 @@ export interface AppDependencies {
   authSecret: string;
   taskQueue: string;
   timings: TransferTimings;
+  /** Given when a worker shares this process (and `client` is on its NativeConnection). */
+  completions?: TransferCompletions;
 }
 
 export function createApp(deps: AppDependencies) {
   const app = express();
   const metrics = createMetrics();
-  const transfers = new TransferService({ shards: deps.shards, client: deps.client, taskQueue: deps.taskQueue, timings: deps.timings });
+  const transfers = new TransferService({
+    shards: deps.shards,
+    client: deps.client,
+    taskQueue: deps.taskQueue,
+    timings: deps.timings,
+    ...(deps.completions ? { completions: deps.completions } : {}),
+  });
 
   app.disable('x-powered-by');
   app.set('etag', false);

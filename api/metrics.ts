@@ -17,6 +17,12 @@ export function createMetrics() {
     labelNames: ['kind', 'replayed'],
     registers: [registry],
   });
+  const workflowStarts = new Counter({
+    name: 'wallet_transfer_workflow_starts_total',
+    help: 'Transfer workflow starts: eager (on this process\'s worker), queued (through the task queue), existing (joined) or final (nothing to start)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
 
   /** Labels use the route pattern, never the raw path, so user ids cannot explode cardinality. */
   const observeRequests: RequestHandler = (request, response, next) => {
@@ -28,7 +34,7 @@ export function createMetrics() {
     next();
   };
 
-  return { registry, transfersSubmitted, observeRequests };
+  return { registry, transfersSubmitted, workflowStarts, observeRequests };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -6,7 +6,8 @@ import { final_statuses, ownerOf, type TransferKind } from '../domain/transfers'
 import { legsOf, type LegRecord } from '../ledger/postings';
 import { findTransfer, registerTransfer, type TransferRecord } from '../ledger/transfers';
 import type { TransferTimings } from '../workflows/activity-options';
-import { startTransferWorkflow } from '../runtime/start-transfer';
+import { startTransferWorkflow, type StartOutcome } from '../runtime/start-transfer';
+import type { TransferCompletions } from '../runtime/transfer-completions';
 import { ApiError } from './errors';
 import { requireUser } from './require-user';
 
@@ -25,7 +26,12 @@ export interface TransferServiceDependencies {
   client: Client;
   taskQueue: string;
   timings: TransferTimings;
+  /** Present when a worker shares this process: eager starts, and `?wait` answered from in-process news. */
+  completions?: TransferCompletions;
 }
+
+/** While waiting, the record is also re-read this often, in case the news never comes (another process ran the transfer). */
+const recheck_ms = 1_000;
 
 /**
  * Accepts transfer requests exactly once. The durable record on the owner's shard is written
@@ -36,16 +42,15 @@ export interface TransferServiceDependencies {
 export class TransferService {
   constructor(private readonly deps: TransferServiceDependencies) {}
 
-  async submit(input: SubmitTransfer): Promise<{ record: TransferRecord; replayed: boolean }> {
+  async submit(input: SubmitTransfer): Promise<{ record: TransferRecord; replayed: boolean; start: StartOutcome | 'final' }> {
     if (!isKnownCurrency(input.currency)) {
       throw new ApiError('unsupported_currency', `${input.currency} is not an ISO 4217 currency with minor units`);
     }
     if (input.fromUserId !== null && input.fromUserId === input.toUserId) {
       throw new ApiError('same_user', 'a transfer needs two different users');
     }
-    for (const userId of [input.fromUserId, input.toUserId]) {
-      if (userId !== null) await requireUser(this.deps.shards, userId);
-    }
+    const parties = [input.fromUserId, input.toUserId].filter((userId): userId is string => userId !== null);
+    await Promise.all(parties.map((userId) => requireUser(this.deps.shards, userId)));
 
     const request = { kind: input.kind, fromUserId: input.fromUserId, toUserId: input.toUserId, amountMinor: input.amountMinor.toString(), currency: input.currency, note: input.note };
     const ownerUserId = ownerOf(request);
@@ -66,25 +71,44 @@ export class TransferService {
     if (record.requestHash !== requestHash) {
       throw new ApiError('idempotency_key_reused', 'this idempotency key was already used for a different request');
     }
-    if (!final_statuses.includes(record.status)) {
-      await startTransferWorkflow(this.deps, { transferId, ...request });
-    }
-    return { record, replayed: !inserted };
+    // A retry of a finished transfer starts nothing.
+    const start = final_statuses.includes(record.status)
+      ? 'final'
+      : await startTransferWorkflow({ ...this.deps, eagerStart: this.deps.completions !== undefined }, { transferId, ...request });
+    return { record, replayed: !inserted, start };
   }
 
-  /** Waits up to waitS seconds for the workflow to finish, then reads the durable record from its owner's shard. */
+  /**
+   * Waits up to waitS seconds for the transfer to become final, then reads the durable record
+   * from its owner's shard. With a worker in this process the news comes in-process when the
+   * deciding leg commits; otherwise from the workflow's result, whose long poll is aborted when
+   * the wait ends so no poll outlives its request.
+   */
   async waitForFinal(record: TransferRecord, waitS: number): Promise<TransferRecord> {
-    if (final_statuses.includes(record.status)) return record;
-    if (waitS > 0) {
-      const handle = this.deps.client.workflow.getHandle(record.transferId);
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, waitS * 1000);
-      });
-      await Promise.race([handle.result().catch(() => undefined), deadline]).finally(() => clearTimeout(timer));
-    }
+    if (final_statuses.includes(record.status) || waitS <= 0) return record;
     const ownerPool = this.deps.shards.pool(this.deps.shards.shardOf(record.ownerUserId));
-    return (await findTransfer(ownerPool, record.transferId)) ?? record;
+    const reread = async () => (await findTransfer(ownerPool, record.transferId)) ?? record;
+    const waiting = new AbortController();
+    const deadline = setTimeout(() => waiting.abort(), waitS * 1000);
+    try {
+      // News comes once; after it, only the periodic re-read is left to wait on.
+      let news: Promise<unknown> | undefined = this.newsOf(record.transferId, waiting.signal);
+      for (let current = await reread(); ; current = await reread()) {
+        if (final_statuses.includes(current.status) || waiting.signal.aborted) return current;
+        const heard = news?.then(() => 'news' as const);
+        if ((await Promise.race([sleep(recheck_ms, waiting.signal), ...(heard ? [heard] : [])])) === 'news') news = undefined;
+      }
+    } finally {
+      clearTimeout(deadline);
+      waiting.abort();
+    }
+  }
+
+  /** Resolves when the transfer may have become final (or the wait ended). */
+  private newsOf(transferId: string, signal: AbortSignal): Promise<unknown> {
+    if (this.deps.completions) return this.deps.completions.next(transferId, signal);
+    const handle = this.deps.client.workflow.getHandle(transferId);
+    return this.deps.client.withAbortSignal(signal, () => handle.result()).catch(() => undefined);
   }
 
   /** The transfer's legs as the ledger decided them, from the shards of both parties. */
@@ -102,4 +126,16 @@ export class TransferService {
     const found = await Promise.all(this.deps.shards.pools.map((pool) => findTransfer(pool, transferId)));
     return found.find((record) => record !== undefined);
   }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<'slept'> {
+  return new Promise((resolve) => {
+    const wake = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', wake);
+      resolve('slept');
+    };
+    const timer = setTimeout(wake, ms);
+    signal.addEventListener('abort', wake, { once: true });
+  });
 }

@@ -1,10 +1,21 @@
 import type pg from 'pg';
-import type { FailureReason } from '../domain/transfers';
-import { clearingAccountId, customerAccountId, openAccounts, settlementAccountId } from './accounts';
+import type { FailureReason, TransferStatus } from '../domain/transfers';
 
 export type Leg = 'debit' | 'credit' | 'refund';
 export type Outcome = { outcome: 'posted'; balanceAfterMinor: bigint } | { outcome: 'refused'; reason: FailureReason } | { outcome: 'voided' };
-export type PostingResult = Outcome & { replayed: boolean };
+export type PostingResult = Outcome & {
+  replayed: boolean;
+  /** The owner's record status after this call, when the request asked to finish it here. */
+  transferStatus: TransferStatus | null;
+};
+
+/** How the transfer's durable record ends with this leg, when the leg decides the transfer and the record is on this shard. */
+export interface FinishHere {
+  /** The record's final state when the leg posts. */
+  ifPosted?: { status: 'COMPLETED' | 'FAILED'; failureReason: FailureReason | null };
+  /** A refusal of the leg ends the transfer as FAILED with the refusal's reason. */
+  ifRefused?: boolean;
+}
 
 export interface PostingRequest {
   transferId: string;
@@ -20,153 +31,143 @@ export interface PostingRequest {
   ignoreFreeze: boolean;
   workflowId: string;
   runId: string;
+  finish?: FinishHere;
+}
+
+interface LegRow {
+  outcome: Outcome['outcome'];
+  reason: FailureReason | null;
+  balance_after: string | null;
+  replayed?: boolean;
+  transfer_status?: TransferStatus | null;
 }
 
 /**
- * Posts one leg of a transfer exactly once, in one local, balanced transaction.
- *
- * The unique key (transfer_id, leg) is the arbiter: a replayed or concurrent attempt of the same
- * leg finds the outcome the first one committed and returns it without touching any balance.
- * The overdraft check lives in the debiting UPDATE itself (`balance >= amount`), and the table's
- * CHECK constraint backs it up.
+ * Posts one leg of a transfer exactly once, in one statement (the SQL function `post_leg`, see
+ * migrations): the unique key (transfer_id, leg) decides the outcome once, a replayed attempt
+ * reads it back without touching any balance, and the overdraft check is in the debiting UPDATE.
+ * Throws LegAlreadyDecided when a concurrent attempt of the same leg committed first; the caller
+ * reads that outcome with findOutcome (outside any aborted transaction).
  */
-export async function postLeg(client: pg.PoolClient, request: PostingRequest): Promise<PostingResult> {
-  const previous = await findOutcome(client, request.transferId, request.leg);
-  if (previous) return { ...previous, replayed: true };
-
-  const refusal = await checkCustomer(client, request);
-  if (refusal) return recordOutcome(client, request, { outcome: 'refused', reason: refusal });
-
-  await openAccounts(client, request.userId, request.currency, request.counterparty);
-  const customerBalance = await applyToCustomer(client, request);
-  if (customerBalance === undefined) {
-    return recordOutcome(client, request, { outcome: 'refused', reason: 'insufficient_funds' });
+export async function postLeg(client: pg.PoolClient | pg.Pool, request: PostingRequest): Promise<PostingResult> {
+  try {
+    const found = await client.query<LegRow>({
+      name: 'post_leg',
+      text: `select outcome, reason, balance_after, replayed, transfer_status
+               from post_leg($1::text, $2::text, $3::text, $4::char(3), $5::bigint, $6::text, $7::text, $8::boolean,
+                             $9::text, $10::text, $11::text, $12::text, $13::boolean)`,
+      values: [
+        request.transferId,
+        request.leg,
+        request.userId,
+        request.currency,
+        request.customerDeltaMinor.toString(),
+        request.counterparty,
+        request.customerEntryKind,
+        request.ignoreFreeze,
+        request.workflowId,
+        request.runId,
+        request.finish?.ifPosted?.status ?? null,
+        request.finish?.ifPosted?.failureReason ?? null,
+        request.finish?.ifRefused ?? false,
+      ],
+    });
+    const row = found.rows[0]!;
+    return { ...outcomeOf(row), replayed: row.replayed === true, transferStatus: row.transfer_status ?? null };
+  } catch (error) {
+    throw isLegDecidedRace(error) ? new LegAlreadyDecided() : error;
   }
-  const recorded = await recordOutcome(client, request, { outcome: 'posted', balanceAfterMinor: customerBalance });
+}
 
-  const systemAccountId =
-    request.counterparty === 'clearing' ? clearingAccountId(request.currency) : settlementAccountId(request.currency);
-  const systemBalance = await applyDelta(client, systemAccountId, -request.customerDeltaMinor);
-  await insertEntries(client, request, [
-    { accountId: customerAccountId(request.userId, request.currency), amount: request.customerDeltaMinor, balanceAfter: customerBalance, kind: request.customerEntryKind },
-    { accountId: systemAccountId, amount: -request.customerDeltaMinor, balanceAfter: systemBalance, kind: request.counterparty },
-  ]);
-  return recorded;
+export interface RefundRequest {
+  transferId: string;
+  userId: string;
+  amountMinor: bigint;
+  currency: string;
+  counterparty: PostingRequest['counterparty'];
+  workflowId: string;
+  runId: string;
+  /** The reason the transfer failed; written on the owner's record when finishHere is true. */
+  failureReason: FailureReason;
+  finishHere: boolean;
+}
+
+export interface RefundResult {
+  debitOutcome: Outcome['outcome'];
+  refunded: boolean;
+  transferStatus: TransferStatus | null;
 }
 
 /**
- * Decides a leg's outcome as voided when it has not run yet, so that a late attempt (a zombie
- * activity that outlived its timeout) can never post it afterwards. Returns what the leg is now.
+ * Compensation in one statement (`refund_debit`): fences the debit (voided when it never ran, so
+ * a late attempt cannot post it), refunds it when it did post, and, when asked, finishes the
+ * owner's record as FAILED in the same transaction.
  */
-export async function voidLeg(
-  client: pg.PoolClient,
-  request: Pick<PostingRequest, 'transferId' | 'leg' | 'workflowId' | 'runId'>,
-): Promise<PostingResult> {
-  const previous = await findOutcome(client, request.transferId, request.leg);
-  if (previous) return { ...previous, replayed: true };
-  return recordOutcome(client, request, { outcome: 'voided' });
+export async function refundDebit(client: pg.PoolClient | pg.Pool, request: RefundRequest): Promise<RefundResult> {
+  try {
+    const found = await client.query<{ debit_outcome: Outcome['outcome']; refunded: boolean; transfer_status: TransferStatus | null }>({
+      name: 'refund_debit',
+      text: `select debit_outcome, refunded, transfer_status
+               from refund_debit($1::text, $2::text, $3::char(3), $4::bigint, $5::text, $6::text, $7::text, $8::text, $9::boolean)`,
+      values: [
+        request.transferId,
+        request.userId,
+        request.currency,
+        request.amountMinor.toString(),
+        request.counterparty,
+        request.workflowId,
+        request.runId,
+        request.failureReason,
+        request.finishHere,
+      ],
+    });
+    const row = found.rows[0]!;
+    return { debitOutcome: row.debit_outcome, refunded: row.refunded, transferStatus: row.transfer_status };
+  } catch (error) {
+    throw isLegDecidedRace(error) ? new LegAlreadyDecided() : error;
+  }
 }
 
-export async function findOutcome(client: pg.PoolClient, transferId: string, leg: Leg): Promise<Outcome | undefined> {
-  const found = await client.query<{ outcome: Outcome['outcome']; reason: FailureReason | null; balance_after: string | null }>(
-    `select p.outcome, p.reason,
-            (select e.balance_after from entries e
-              where e.transfer_id = p.transfer_id and e.leg = p.leg and e.account_id like 'customer:%') as balance_after
-       from postings p
-      where p.transfer_id = $1::text and p.leg = $2::text`,
-    [transferId, leg],
-  );
+/** Finishes the owner's record when the deciding leg ran on another shard; returns the status it has now. */
+export async function finishTransferRecord(
+  client: pg.PoolClient | pg.Pool,
+  transferId: string,
+  status: TransferStatus,
+  failureReason: FailureReason | null,
+): Promise<TransferStatus> {
+  const found = await client.query<{ status: TransferStatus }>({
+    name: 'finish_transfer',
+    text: 'select finish_transfer($1::text, $2::text, $3::text) as status',
+    values: [transferId, status, failureReason],
+  });
+  return found.rows[0]!.status;
+}
+
+export async function findOutcome(client: pg.PoolClient | pg.Pool, transferId: string, leg: Leg): Promise<Outcome | undefined> {
+  const found = await client.query<LegRow>({
+    name: 'leg_outcome',
+    text: 'select outcome, reason, balance_after from leg_outcome($1::text, $2::text)',
+    values: [transferId, leg],
+  });
   const row = found.rows[0];
-  if (!row) return undefined;
+  return row && outcomeOf(row);
+}
+
+function outcomeOf(row: LegRow): Outcome {
   if (row.outcome === 'posted') return { outcome: 'posted', balanceAfterMinor: BigInt(row.balance_after ?? '0') };
   if (row.outcome === 'refused') return { outcome: 'refused', reason: row.reason ?? 'unknown_user' };
   return { outcome: 'voided' };
 }
 
-async function checkCustomer(client: pg.PoolClient, request: PostingRequest): Promise<FailureReason | undefined> {
-  // FOR SHARE: a concurrent freeze waits for this posting to commit, and vice versa.
-  const user = await client.query<{ frozen: boolean }>('select frozen from users where user_id = $1::text for share', [
-    request.userId,
-  ]);
-  const row = user.rows[0];
-  if (!row) return 'unknown_user';
-  if (row.frozen && !request.ignoreFreeze) return 'user_frozen';
-  return undefined;
+/** A second attempt of a leg that lost the race on the postings primary key (or on the refund leg's). */
+function isLegDecidedRace(error: unknown): boolean {
+  const { code, constraint } = error as { code?: string; constraint?: string };
+  return code === '23505' && constraint === 'postings_pkey';
 }
 
-/** Returns the customer's new balance, or undefined when a debit would overdraw the wallet. */
-async function applyToCustomer(client: pg.PoolClient, request: PostingRequest): Promise<bigint | undefined> {
-  const updated = await client.query<{ balance: string }>(
-    `update accounts set balance = balance + $2::bigint, updated_at = now()
-      where account_id = $1::text and balance + $2::bigint >= 0
-      returning balance`,
-    [customerAccountId(request.userId, request.currency), request.customerDeltaMinor.toString()],
-  );
-  if (updated.rowCount === 0) {
-    if (request.customerDeltaMinor >= 0n) throw new Error(`wallet ${request.userId}/${request.currency} missing after open`);
-    return undefined;
-  }
-  return BigInt(updated.rows[0]!.balance);
-}
-
-async function applyDelta(client: pg.PoolClient, accountId: string, deltaMinor: bigint): Promise<bigint> {
-  const updated = await client.query<{ balance: string }>(
-    'update accounts set balance = balance + $2::bigint, updated_at = now() where account_id = $1::text returning balance',
-    [accountId, deltaMinor.toString()],
-  );
-  if (updated.rowCount !== 1) throw new Error(`system account ${accountId} missing`);
-  return BigInt(updated.rows[0]!.balance);
-}
-
-/**
- * Inserts the posting row; when another attempt of the same leg committed first, the insert
- * does nothing and this attempt's changes are rolled back to a savepoint.
- */
-async function recordOutcome(
-  client: pg.PoolClient,
-  request: Pick<PostingRequest, 'transferId' | 'leg' | 'workflowId' | 'runId'>,
-  outcome: Outcome,
-): Promise<PostingResult> {
-  const inserted = await client.query(
-    `insert into postings (transfer_id, leg, outcome, reason, workflow_id, run_id)
-     values ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text)
-     on conflict (transfer_id, leg) do nothing`,
-    [request.transferId, request.leg, outcome.outcome, outcome.outcome === 'refused' ? outcome.reason : null, request.workflowId, request.runId],
-  );
-  if (inserted.rowCount === 1) return { ...outcome, replayed: false };
-  throw new LegAlreadyDecided();
-}
-
-/** Thrown inside a transaction when a concurrent attempt decided the leg first; the caller rolls back and re-reads. */
+/** A concurrent attempt decided the leg first; this attempt's changes were rolled back. Re-read the outcome. */
 export class LegAlreadyDecided extends Error {
   override name = 'LegAlreadyDecided';
-}
-
-interface EntryLine {
-  accountId: string;
-  amount: bigint;
-  balanceAfter: bigint;
-  kind: string;
-}
-
-async function insertEntries(client: pg.PoolClient, request: PostingRequest, lines: EntryLine[]): Promise<void> {
-  const inserted = await client.query(
-    `insert into entries (transfer_id, leg, account_id, currency, amount, balance_after, kind, workflow_id, run_id)
-     select $1::text, $2::text, line.account_id, $3::char(3), line.amount, line.balance_after, line.kind, $4::text, $5::text
-       from unnest($6::text[], $7::bigint[], $8::bigint[], $9::text[]) as line(account_id, amount, balance_after, kind)`,
-    [
-      request.transferId,
-      request.leg,
-      request.currency,
-      request.workflowId,
-      request.runId,
-      lines.map((line) => line.accountId),
-      lines.map((line) => line.amount.toString()),
-      lines.map((line) => line.balanceAfter.toString()),
-      lines.map((line) => line.kind),
-    ],
-  );
-  if (inserted.rowCount !== lines.length) throw new Error(`expected ${lines.length} entries, inserted ${inserted.rowCount}`);
 }
 
 export interface LegRecord {

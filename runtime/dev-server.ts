@@ -70,6 +70,16 @@ export async function startEphemeralTemporal(cliPath: string | undefined): Promi
 }
 
 /**
+ * Engine settings for speed on one machine, each measured with `npm run bench` (docs/performance.md).
+ * The CLI turns forceSearchAttributesCacheRefreshOnRead on, which reloads search attribute
+ * metadata from SQLite on every request that carries search attributes (every transfer start).
+ */
+export const dev_server_dynamic_config = [
+  'system.forceSearchAttributesCacheRefreshOnRead=false',
+  'system.enableEagerWorkflowStart=true',
+];
+
+/**
  * `temporal server start-dev` with the wallet's search attributes registered, and, when a
  * database file is given, WAL journaling with synchronous=NORMAL (durable across process
  * crashes, much faster than the default FULL on a busy dev box).
@@ -80,6 +90,6 @@ export function startDevServer(options: DevServerOptions): ChildProcess {
   if (options.dbFile !== undefined) {
     args.push('--db-filename', options.dbFile, '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=NORMAL');
   }
-  args.push(...devServerSearchAttributeArgs());
+  args.push(...devServerSearchAttributeArgs(), ...dev_server_dynamic_config.flatMap((setting) => ['--dynamic-config-value', setting]));
   return spawn(options.cliPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
 }

@@ -10,22 +10,32 @@ export interface TransferStarterDependencies {
   client: Client;
   taskQueue: string;
   timings: TransferTimings;
+  /**
+   * True when a worker for the task queue runs in this process on the client's own
+   * NativeConnection: the engine then hands the first workflow task back in the start
+   * response (eager start), skipping the matching round trip.
+   */
+  eagerStart?: boolean;
 }
+
+/** How a start went: started on this process's worker (eager), started through the task queue, or the workflow existed. */
+export type StartOutcome = 'eager' | 'queued' | 'existing';
 
 /**
  * Starts the workflow of a recorded transfer, with the transfer id as workflow id. Returns
- * false when it already existed: a running one is joined and a completed one is never run
+ * 'existing' when it already existed: a running one is joined and a completed one is never run
  * again. A run that failed, was terminated or timed out may be run again: every leg is keyed by
  * (transfer id, leg) in the ledger, so a rerun replays what was posted and finishes the rest.
  */
-export async function startTransferWorkflow(deps: TransferStarterDependencies, request: TransferRequest): Promise<boolean> {
+export async function startTransferWorkflow(deps: TransferStarterDependencies, request: TransferRequest): Promise<StartOutcome> {
   try {
-    await deps.client.workflow.start(transferWorkflow, {
+    const handle = await deps.client.workflow.start(transferWorkflow, {
       workflowId: request.transferId,
       taskQueue: deps.taskQueue,
       args: [{ request, timings: deps.timings }],
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      requestEagerStart: deps.eagerStart === true,
       typedSearchAttributes: [
         { key: TransferStatusKey, value: 'PENDING' },
         { key: FromUserKey, value: request.fromUserId ?? `settlement:${request.currency}` },
@@ -35,9 +45,9 @@ export async function startTransferWorkflow(deps: TransferStarterDependencies, r
       ],
       staticSummary: summaryOf(request),
     });
-    return true;
+    return handle.eagerlyStarted ? 'eager' : 'queued';
   } catch (error) {
-    if (error instanceof WorkflowExecutionAlreadyStartedError) return false;
+    if (error instanceof WorkflowExecutionAlreadyStartedError) return 'existing';
     // A start that raced with another request for the same transfer can fail in other ways
     // (for instance while the first run is closing); if the workflow exists, all is well.
     const exists = await deps.client.workflow
@@ -48,7 +58,7 @@ export async function startTransferWorkflow(deps: TransferStarterDependencies, r
         () => false,
       );
     if (!exists) throw error;
-    return false;
+    return 'existing';
   }
 }
 

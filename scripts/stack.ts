@@ -1,6 +1,6 @@
 /**
  * `npm start`: the whole wallet in the foreground. Temporal dev server (unless TEMPORAL_ADDRESS
- * names an existing one), shard databases with migrations, the worker and the API. Ctrl-C stops
+ * names an existing one), shard databases with migrations, and the wallet process (API and worker). Ctrl-C stops
  * every part; if any part dies, the rest are stopped too.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -59,8 +59,8 @@ async function run() {
     await waitForPort(settings.TEMPORAL_PORT, ready_timeout_ms);
   }
   await waitForTemporal(settings.temporalAddress, settings.TEMPORAL_NAMESPACE, ready_timeout_ms);
-  watch('worker', spawnTs('workers/main.ts'));
-  watch('api', spawnTs('api/main.ts'));
+  // API and worker in one process: transfers start eagerly on its worker (see runtime/wallet-node.ts).
+  watch('wallet', spawnTs('scripts/wallet.ts'));
   await waitForPort(settings.PORT, ready_timeout_ms, settings.HOST);
 
   console.log(

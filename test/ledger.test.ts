@@ -83,7 +83,7 @@ describe('ledger activities', () => {
   it('fences a debit that never ran, so a late attempt cannot post it', async () => {
     const alice = await userWith(1_000n);
     const debit = leg(alice, 100n);
-    assert.deepEqual(await run(activities.refundDebit, debit), { refunded: false });
+    assert.deepEqual(await run(activities.refundDebit, { ...debit, failureReason: 'ledger_unavailable' }), { refunded: false });
     await assert.rejects(run(activities.debitWallet, debit), { type: 'ledger_unavailable' });
     assert.equal(await balanceOf(alice), 1_000n);
   });
@@ -93,8 +93,8 @@ describe('ledger activities', () => {
     const debit = leg(alice, 250n);
     await run(activities.debitWallet, debit);
     await setFrozen(fixture.shards.pool(0), alice, true);
-    assert.deepEqual(await run(activities.refundDebit, debit), { refunded: true });
-    assert.deepEqual(await run(activities.refundDebit, debit), { refunded: true });
+    assert.deepEqual(await run(activities.refundDebit, { ...debit, failureReason: 'ledger_unavailable' }), { refunded: true });
+    assert.deepEqual(await run(activities.refundDebit, { ...debit, failureReason: 'ledger_unavailable' }), { refunded: true });
     assert.equal(await balanceOf(alice), 1_000n);
     assert.deepEqual(
       (await postingsOf(fixture.shards, debit.transferId)).map((posting) => posting.leg),

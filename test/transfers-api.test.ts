@@ -53,6 +53,34 @@ describe('transfers through the API', () => {
     assert.equal(read.body.status, 'COMPLETED');
   });
 
+  it('runs a transfer as one eagerly started workflow task with its legs as local activities', async () => {
+    const alice = await funded(0, 1_000);
+    const bob = await funded(3, 0);
+    const sent = await stack.api.transfer(alice, bob, 100);
+    assert.equal(sent.body.status, 'COMPLETED');
+    // The API answers COMPLETED when the ledger commits; the workflow closes just after.
+    const handle = stack.client.workflow.getHandle(sent.body.transfer_id);
+    assert.deepEqual(await handle.result(), { status: 'COMPLETED', failureReason: null });
+    const events = (await handle.fetchHistory()).events ?? [];
+    const count = (key: string) => events.filter((event) => (event as Record<string, unknown>)[key] != null).length;
+    assert.equal(count('workflowTaskCompletedEventAttributes'), 1);
+    assert.equal(count('activityTaskScheduledEventAttributes'), 0);
+    assert.equal(count('markerRecordedEventAttributes'), 2);
+    const metrics = await stack.api.call('GET', '/metrics');
+    assert.match(String(metrics.body), /wallet_transfer_workflow_starts_total\{outcome="eager"\} [1-9]/);
+  });
+
+  it('waits for a transfer on GET with ?wait', async () => {
+    const alice = await funded(1, 1_000);
+    const bob = await funded(2, 0);
+    const accepted = await stack.api.transfer(alice, bob, 100, uniqueName('k'), 0);
+    assert.equal(accepted.status, 202);
+    const read = await stack.api.call('GET', `/v1/wallet/transfers/${accepted.body.transfer_id}?wait=10`, { as: alice });
+    assert.equal(read.status, 200);
+    assert.equal(read.body.status, 'COMPLETED');
+    assert.deepEqual(read.body.legs.map((leg: { leg: string }) => leg.leg), ['debit', 'credit']);
+  });
+
   it('answers 202 PENDING without wait, and the transfer completes', async () => {
     const alice = await funded(2, 1_000);
     const bob = await funded(2, 0);
@@ -117,7 +145,7 @@ describe('transfers through the API', () => {
     assert.deepEqual(again.body, first.body);
     assert.equal((await stack.api.transfer(alice, bob, 999, key)).status, 422);
     assert.equal(await stack.api.balance(alice), 900);
-    await assert.rejects(stack.client.workflow.getHandle(first.body.transfer_id).describe(), /not found/i);
+    await assert.rejects(stack.client.workflow.getHandle(first.body.transfer_id).describe(), { name: 'WorkflowNotFoundError' });
   });
 
   async function waitForDeletion(workflowId: string): Promise<void> {
@@ -203,7 +231,9 @@ describe('transfers through the API', () => {
     const alice = await funded(0, 5_000);
     const bob = await funded(1, 0);
     const sent = await stack.api.transfer(alice, bob, 5_000);
-    const description = await stack.client.workflow.getHandle(sent.body.transfer_id).describe();
+    const handle = stack.client.workflow.getHandle(sent.body.transfer_id);
+    await handle.result();
+    const description = await handle.describe();
     const attribute = (name: string) => description.typedSearchAttributes.getAll().find((pair) => pair.key.name === name)?.value;
     assert.equal(attribute('TransferStatus'), 'COMPLETED');
     assert.equal(attribute('FromUser'), alice);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
-import type { LegInput, FinishInput, WalletActivities } from '../activities';
+import type { LegInput, RefundInput, WalletActivities } from '../activities';
 import type { TransferRequest } from '../domain/transfers';
 import { statusQuery } from '../workflows/messages';
 import { transferWorkflow } from '../workflows/transfer';
@@ -13,9 +13,11 @@ import { connectTemporal, uniqueName, workflowBundle } from './support/temporal'
 type Calls = string[];
 const timings = { activityTimeoutMs: 2_000, debitAttemptsMax: 3, retryIntervalMaxMs: 50 };
 
-function stubActivities(calls: Calls, overrides: Partial<Record<keyof WalletActivities, (input: never) => Promise<unknown>>>) {
-  const record = (name: string) => (input: LegInput | FinishInput) => {
-    calls.push(name === 'finishTransfer' ? `finish:${(input as FinishInput).status}:${(input as FinishInput).failureReason}` : name);
+/** Records each call as `leg` (with the finish plan it was given in `plans`), refunds as `refund:reason`. */
+function stubActivities(calls: Calls, overrides: Partial<Record<keyof WalletActivities, (input: never) => Promise<unknown>>>, plans: Record<string, unknown> = {}) {
+  const record = (name: string) => (input: LegInput) => {
+    calls.push(name);
+    plans[name] = input.finish;
   };
   return {
     async debitWallet(input: LegInput) {
@@ -28,13 +30,10 @@ function stubActivities(calls: Calls, overrides: Partial<Record<keyof WalletActi
       if (overrides.creditWallet) return overrides.creditWallet(input as never);
       return { balanceAfterMinor: '100' };
     },
-    async refundDebit(input: LegInput) {
-      record('refund')(input);
+    async refundDebit(input: RefundInput) {
+      record(`refund:${input.failureReason}`)(input);
       if (overrides.refundDebit) return overrides.refundDebit(input as never);
       return { refunded: true };
-    },
-    async finishTransfer(input: FinishInput) {
-      record('finishTransfer')(input);
     },
   };
 }
@@ -85,7 +84,7 @@ describe('transferWorkflow', () => {
     const calls: Calls = [];
     const { outcome, state } = await runTransfer(request(), stubActivities(calls, {}));
     assert.deepEqual(outcome, { status: 'COMPLETED', failureReason: null });
-    assert.deepEqual(calls, ['debit', 'credit', 'finish:COMPLETED:null']);
+    assert.deepEqual(calls, ['debit', 'credit']);
     assert.equal(state.step, 'done');
   });
 
@@ -96,7 +95,7 @@ describe('transferWorkflow', () => {
     };
     const { outcome, state } = await runTransfer(request(), stubActivities(calls, { creditWallet: refuse }));
     assert.deepEqual(outcome, { status: 'FAILED', failureReason: 'user_frozen' });
-    assert.deepEqual(calls, ['debit', 'credit', 'refund', 'finish:FAILED:user_frozen']);
+    assert.deepEqual(calls, ['debit', 'credit', 'refund:user_frozen']);
     assert.equal(state.compensated, true);
   });
 
@@ -107,7 +106,8 @@ describe('transferWorkflow', () => {
     };
     const { outcome } = await runTransfer(request(), stubActivities(calls, { debitWallet: refuse }));
     assert.deepEqual(outcome, { status: 'FAILED', failureReason: 'insufficient_funds' });
-    assert.deepEqual(calls, ['debit', 'refund', 'finish:FAILED:insufficient_funds']);
+    // The refusal was recorded, and the record finished, in the debit's own transaction.
+    assert.deepEqual(calls, ['debit']);
   });
 
   it('fences the debit and fails as ledger_unavailable when debit retries run out', async () => {
@@ -117,7 +117,7 @@ describe('transferWorkflow', () => {
     };
     const { outcome } = await runTransfer(request(), stubActivities(calls, { debitWallet: shardDown }));
     assert.deepEqual(outcome, { status: 'FAILED', failureReason: 'ledger_unavailable' });
-    assert.deepEqual(calls, ['debit', 'debit', 'debit', 'refund', 'finish:FAILED:ledger_unavailable']);
+    assert.deepEqual(calls, ['debit', 'debit', 'debit', 'refund:ledger_unavailable']);
   });
 
   it('keeps retrying a credit that fails for infrastructure reasons', async () => {
@@ -129,7 +129,7 @@ describe('transferWorkflow', () => {
     };
     const { outcome } = await runTransfer(request(), stubActivities(calls, { creditWallet: flaky }));
     assert.deepEqual(outcome, { status: 'COMPLETED', failureReason: null });
-    assert.deepEqual(calls, ['debit', 'credit', 'credit', 'credit', 'credit', 'credit', 'finish:COMPLETED:null']);
+    assert.deepEqual(calls, ['debit', 'credit', 'credit', 'credit', 'credit', 'credit']);
   });
 
   it('never drops a compensation: the refund retries until it lands', async () => {
@@ -144,7 +144,7 @@ describe('transferWorkflow', () => {
     };
     const { outcome, state } = await runTransfer(request(), stubActivities(calls, { creditWallet: refuse, refundDebit: flakyRefund }));
     assert.deepEqual(outcome, { status: 'FAILED', failureReason: 'user_frozen' });
-    assert.deepEqual(calls, ['debit', 'credit', 'refund', 'refund', 'refund', 'refund', 'finish:FAILED:user_frozen']);
+    assert.deepEqual(calls, ['debit', 'credit', 'refund:user_frozen', 'refund:user_frozen', 'refund:user_frozen', 'refund:user_frozen']);
     assert.equal(state.compensated, true);
   });
 
@@ -174,15 +174,30 @@ describe('transferWorkflow', () => {
       return handle.result();
     });
     assert.deepEqual(outcome, { status: 'COMPLETED', failureReason: null });
-    assert.equal(calls.at(-1), 'finish:COMPLETED:null');
+    assert.equal(calls.at(-1), 'credit');
   });
 
   it('deposits only credit and withdrawals only debit', async () => {
     const depositCalls: Calls = [];
     await runTransfer(request('deposit'), stubActivities(depositCalls, {}));
-    assert.deepEqual(depositCalls, ['credit', 'finish:COMPLETED:null']);
+    assert.deepEqual(depositCalls, ['credit']);
     const withdrawalCalls: Calls = [];
     await runTransfer(request('withdrawal'), stubActivities(withdrawalCalls, {}));
-    assert.deepEqual(withdrawalCalls, ['debit', 'finish:COMPLETED:null']);
+    assert.deepEqual(withdrawalCalls, ['debit']);
+  });
+
+  it('gives each leg the finish plan that ends the transfer with it', async () => {
+    const transferPlans: Record<string, unknown> = {};
+    await runTransfer(request(), stubActivities([], {}, transferPlans));
+    assert.deepEqual(transferPlans, {
+      debit: { ownerUserId: 'alice', ifRefused: true },
+      credit: { ownerUserId: 'alice', ifPosted: { status: 'COMPLETED', failureReason: null }, ifRefused: false },
+    });
+    const depositPlans: Record<string, unknown> = {};
+    await runTransfer(request('deposit'), stubActivities([], {}, depositPlans));
+    assert.deepEqual(depositPlans, { credit: { ownerUserId: 'bob', ifPosted: { status: 'COMPLETED', failureReason: null }, ifRefused: true } });
+    const withdrawalPlans: Record<string, unknown> = {};
+    await runTransfer(request('withdrawal'), stubActivities([], {}, withdrawalPlans));
+    assert.deepEqual(withdrawalPlans, { debit: { ownerUserId: 'alice', ifPosted: { status: 'COMPLETED', failureReason: null }, ifRefused: true } });
   });
 });

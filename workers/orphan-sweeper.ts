@@ -53,7 +53,7 @@ async function startAll(deps: SweepDependencies, records: TransferRecord[]): Pro
       currency: record.currency,
       note: record.note,
     };
-    if (await startTransferWorkflow(deps, request)) {
+    if ((await startTransferWorkflow(deps, request)) !== 'existing') {
       started++;
       deps.logger.warn({ transfer_id: record.transferId, workflow_id: record.transferId }, 'started the workflow of an orphaned transfer record');
     }

@@ -1,4 +1,4 @@
-import type { ActivityOptions } from '@temporalio/workflow';
+import type { LocalActivityOptions } from '@temporalio/workflow';
 
 /** Durations come from the worker's configuration through the workflow input, so tests can shorten them. */
 export interface TransferTimings {
@@ -11,12 +11,24 @@ export interface TransferTimings {
 const attempts_unlimited = 2_147_483_647;
 
 /**
+ * Retries whose backoff is at most this run inside the worker, within the transfer's one
+ * workflow task; longer backoffs become durable workflow timers (the SDK's rule for local
+ * activities), so a transfer waiting out a long shard outage holds no worker slot.
+ */
+const local_retry_threshold_ms = 10_000;
+
+/**
+ * The ledger legs run as local activities: inside the workflow task, with no activity task
+ * round trip through the engine. They are at-least-once like any activity (a worker crash
+ * mid-task runs them again), which the ledger's (transfer_id, leg) key makes exactly-once.
+ *
  * The debit may give up: nothing has moved yet, and the refund step fences the debit so a
  * late attempt cannot post after the transfer failed.
  */
-export function debitOptions(timings: TransferTimings): ActivityOptions {
+export function debitOptions(timings: TransferTimings): LocalActivityOptions {
   return {
     startToCloseTimeout: timings.activityTimeoutMs,
+    localRetryThreshold: local_retry_threshold_ms,
     retry: {
       initialInterval: Math.min(200, timings.retryIntervalMaxMs),
       backoffCoefficient: 2,
@@ -31,9 +43,10 @@ export function debitOptions(timings: TransferTimings): ActivityOptions {
  * so they retry without an attempt limit, with backoff capped at retryIntervalMaxMs.
  * The transfer stays PENDING (visible in the UI and the status query) until they do.
  */
-export function mustFinishOptions(timings: TransferTimings): ActivityOptions {
+export function mustFinishOptions(timings: TransferTimings): LocalActivityOptions {
   return {
     startToCloseTimeout: timings.activityTimeoutMs,
+    localRetryThreshold: local_retry_threshold_ms,
     retry: {
       initialInterval: Math.min(200, timings.retryIntervalMaxMs),
       backoffCoefficient: 2,

@@ -2,12 +2,12 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
-  proxyActivities,
+  TemporalFailure,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
-  type ActivityOptions,
 } from '@temporalio/workflow';
-import type { WalletActivities, LegInput } from '../activities';
+import type { FinishPlan, LegInput, WalletActivities } from '../activities';
 import { isFailureReason, ownerOf, type FailureReason, type TransferRequest, type TransferStatus } from '../domain/transfers';
 import { debitOptions, mustFinishOptions, type TransferTimings } from './activity-options';
 import { statusQuery, type TransferState } from './messages';
@@ -27,6 +27,12 @@ export interface TransferOutcome {
  * One transfer, exactly once: debit the sender, credit the recipient, and if the credit is
  * refused after the debit, refund the sender. Deposits only credit (from settlement);
  * withdrawals only debit (to settlement).
+ *
+ * Shape for speed: the legs are local activities and the workflow is started eagerly on the
+ * worker that shares the API's process, so a transfer usually runs in a single workflow task
+ * (start, legs, completion) with no activity task or matching round trip through the engine.
+ * The leg that decides the transfer also finishes its durable record, in the same transaction
+ * when the record is on that leg's shard, so there is no separate finishing step.
  */
 export async function transferWorkflow(input: TransferWorkflowInput): Promise<TransferOutcome> {
   // Money may already be in flight: a cancellation request must not abandon a transfer half
@@ -35,43 +41,50 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
 }
 
 async function runTransfer({ request, timings }: TransferWorkflowInput): Promise<TransferOutcome> {
-  const debiting = activitiesWith(debitOptions(timings));
-  const finishing = activitiesWith(mustFinishOptions(timings));
+  const debiting = proxyLocalActivities<WalletActivities>(debitOptions(timings));
+  const finishing = proxyLocalActivities<WalletActivities>(mustFinishOptions(timings));
   const state: TransferState = { status: 'PENDING', step: 'debiting', failureReason: null, compensated: false };
   setHandler(statusQuery, () => state);
 
-  const leg = (userId: string): LegInput => ({
+  const ownerUserId = ownerOf(request);
+  const leg = (userId: string, finish: Omit<FinishPlan, 'ownerUserId'>): LegInput => ({
     transferId: request.transferId,
     userId,
     amountMinor: request.amountMinor,
     currency: request.currency,
     counterparty: request.kind === 'transfer' ? 'clearing' : 'settlement',
+    finish: { ownerUserId, ...finish },
   });
+  const refund = async (fromUserId: string, failureReason: FailureReason) => {
+    state.step = 'compensating';
+    state.compensated = (await finishing.refundDebit({ ...leg(fromUserId, {}), failureReason })).refunded;
+  };
 
   let failureReason: FailureReason | null = null;
   if (request.fromUserId !== null) {
-    failureReason = await refusalOf(debiting.debitWallet(leg(request.fromUserId)), 'ledger_unavailable');
-    if (failureReason !== null) {
-      // The debit did not post, or its fate is unknown (retries exhausted): fence it, and
-      // refund in the unlikely case an attempt did commit before the fence.
-      state.step = 'compensating';
-      state.compensated = (await finishing.refundDebit(leg(request.fromUserId))).refunded;
-    }
+    // A withdrawal ends with its debit; a transfer's debit ends it only when refused.
+    const endsHere = request.toUserId === null ? { ifPosted: { status: 'COMPLETED' as const, failureReason: null } } : {};
+    const refused = await refusalOf(debiting.debitWallet(leg(request.fromUserId, { ...endsHere, ifRefused: true })), 'ledger_unavailable');
+    failureReason = refused?.reason ?? null;
+    // A refusal was final and recorded with the leg. A debit whose fate is unknown (retries
+    // exhausted, or fenced by an earlier run) is fenced now, and refunded in the unlikely case
+    // an attempt did commit before the fence.
+    if (refused && !refused.recorded) await refund(request.fromUserId, refused.reason);
   }
   if (failureReason === null && request.toUserId !== null) {
     state.step = 'crediting';
     // Only a business refusal ends a credit: anything else fails the run without refunding,
     // because the credit might still land; the run is then rerun, and every leg replays.
-    failureReason = await refusalOf(finishing.creditWallet(leg(request.toUserId)), null);
-    if (failureReason !== null && request.fromUserId !== null) {
-      state.step = 'compensating';
-      state.compensated = (await finishing.refundDebit(leg(request.fromUserId))).refunded;
-    }
+    const isDeposit = request.fromUserId === null;
+    const refused = await refusalOf(
+      finishing.creditWallet(leg(request.toUserId, { ifPosted: { status: 'COMPLETED', failureReason: null }, ifRefused: isDeposit })),
+      null,
+    );
+    failureReason = refused?.reason ?? null;
+    if (refused && request.fromUserId !== null) await refund(request.fromUserId, refused.reason);
   }
 
-  state.step = 'finishing';
   const status: TransferStatus = failureReason === null ? 'COMPLETED' : 'FAILED';
-  await finishing.finishTransfer({ transferId: request.transferId, ownerUserId: ownerOf(request), status, failureReason });
   state.status = status;
   state.failureReason = failureReason;
   state.step = 'done';
@@ -79,26 +92,26 @@ async function runTransfer({ request, timings }: TransferWorkflowInput): Promise
   return { status, failureReason };
 }
 
-function activitiesWith(options: ActivityOptions) {
-  return proxyActivities<WalletActivities>(options);
-}
-
 /**
- * Waits for a leg. A business refusal becomes its reason. Any other activity failure (retries
- * exhausted) becomes `whenExhausted`, or, when that is null, fails the run. Errors that are not
- * activity failures are bugs and fail the workflow task, to be retried after a fix.
+ * Waits for a leg. A business refusal becomes its reason, `recorded` because the leg's own
+ * transaction wrote it. Any other activity failure (retries exhausted) becomes `whenExhausted`,
+ * or, when that is null, fails the run. Errors that are not activity failures are bugs and fail
+ * the workflow task, to be retried after a fix.
  */
-async function refusalOf(leg: Promise<unknown>, whenExhausted: FailureReason | null): Promise<FailureReason | null> {
+async function refusalOf(leg: Promise<unknown>, whenExhausted: FailureReason | null): Promise<{ reason: FailureReason; recorded: boolean } | null> {
   try {
     await leg;
     return null;
   } catch (error) {
-    if (!(error instanceof ActivityFailure)) throw error;
-    const cause = error.cause;
+    // A local activity's failure arrives unwrapped (the SDK does not always put it in an
+    // ActivityFailure); errors that are no Temporal failure at all are bugs in this code.
+    if (!(error instanceof TemporalFailure)) throw error;
+    const cause = error instanceof ActivityFailure ? error.cause : error;
     if (cause instanceof ApplicationFailure && cause.nonRetryable && cause.type && isFailureReason(cause.type)) {
-      return cause.type;
+      // A debit found fenced by an earlier run is not a decision of the ledger's rules.
+      return { reason: cause.type, recorded: cause.type !== 'ledger_unavailable' };
     }
     if (whenExhausted === null) throw error;
-    return whenExhausted;
+    return { reason: whenExhausted, recorded: false };
   }
 }

@@ -14,9 +14,10 @@ export function moneyRoutes(transfers: TransferService, metrics: Metrics): Route
 
   async function submitAndAnswer(request: Request, response: Response, submission: SubmitTransfer): Promise<void> {
     const { wait } = validate(WaitQuery, request.query, 'query');
-    const { record, replayed } = await transfers.submit(submission);
+    const { record, replayed, start } = await transfers.submit(submission);
     response.locals.transferId = record.transferId;
     metrics.transfersSubmitted.inc({ kind: submission.kind, replayed: String(replayed) });
+    metrics.workflowStarts.inc({ outcome: start });
     if (wait === undefined) return sendJson(response, 202, acceptedJson(record));
     sendJson(response, 200, transferJson(await transfers.waitForFinal(record, wait)));
   }
@@ -60,13 +61,15 @@ export function moneyRoutes(transfers: TransferService, metrics: Metrics): Route
 
   router.get('/v1/wallet/transfers/:transfer_id', async (request, response) => {
     const { transfer_id } = validate(TransferIdParams, request.params, 'path');
+    const { wait } = validate(WaitQuery, request.query, 'query');
     response.locals.transferId = transfer_id;
     const record = await transfers.find(transfer_id);
     const principal = principalOf(request);
     const isParty = record !== undefined && (principal.userId === record.fromUserId || principal.userId === record.toUserId);
     // Non-parties get the same 404 as for a missing id, so ids cannot be probed for existence.
     if (!record || (principal.role !== 'ops' && !isParty)) throw new ApiError('transfer_not_found', `no transfer ${transfer_id}`);
-    sendJson(response, 200, { ...transferJson(record), legs: legsJson(await transfers.legsOf(record)) });
+    const current = wait === undefined ? record : await transfers.waitForFinal(record, wait);
+    sendJson(response, 200, { ...transferJson(current), legs: legsJson(await transfers.legsOf(current)) });
   });
 
   return router;

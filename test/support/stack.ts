@@ -1,6 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { Client } from '@temporalio/client';
 import pino from 'pino';
+import { TransferCompletions } from '../../runtime/transfer-completions';
 import { createApp } from '../../api/app';
 import { signToken, type Role } from '../../api/auth';
 import { createWalletWorker } from '../../workers/create-worker';
@@ -11,8 +13,9 @@ export const test_auth_secret = 'test-secret-for-the-wallet-suite-0123456789';
 export const test_timings = { activityTimeoutMs: 3_000, debitAttemptsMax: 5, retryIntervalMaxMs: 500 };
 
 /**
- * The wallet as it runs in production, in one process: real Temporal, real shard databases,
- * a worker on its own task queue and the Express API on a free port.
+ * The wallet as `npm start` runs it, in one process: real Temporal, real shard databases, a
+ * worker on its own task queue and the Express API on a free port, sharing one NativeConnection
+ * (eager start) and in-process completion news.
  */
 export async function startTestStack(options: { activities?: object; withWorker?: boolean } = {}) {
   const fixture = await createTestShards(4);
@@ -20,6 +23,8 @@ export async function startTestStack(options: { activities?: object; withWorker?
   const taskQueue = uniqueName('wallet-test');
   const logger = pino({ level: process.env.LOG_LEVEL ?? 'error' });
   const runningWorkers: (() => Promise<void>)[] = [];
+  const completions = new TransferCompletions();
+  const client = new Client({ connection: temporal.nativeConnection });
   const startWorker = async (activities = options.activities) => {
     const stop = runInBackground(
       await createWalletWorker({
@@ -29,6 +34,7 @@ export async function startTestStack(options: { activities?: object; withWorker?
         shards: fixture.shards,
         logger,
         workflowBundle: await workflowBundle(),
+        completions,
         ...(activities ? { activities } : {}),
       }),
     );
@@ -36,7 +42,7 @@ export async function startTestStack(options: { activities?: object; withWorker?
     return stop;
   };
   if (options.withWorker !== false) await startWorker();
-  const app = createApp({ shards: fixture.shards, client: temporal.client, logger, authSecret: test_auth_secret, taskQueue, timings: test_timings });
+  const app = createApp({ shards: fixture.shards, client, logger, authSecret: test_auth_secret, taskQueue, timings: test_timings, completions });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
@@ -44,7 +50,8 @@ export async function startTestStack(options: { activities?: object; withWorker?
 
   return {
     ...fixture,
-    client: temporal.client,
+    client,
+    completions,
     taskQueue,
     baseUrl,
     startWorker,

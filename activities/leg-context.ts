@@ -1,0 +1,52 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { FailureReason, TransferStatus } from '../domain/transfers';
+import { finishTransferRecord, type Leg } from '../ledger/postings';
+import type { ActivityDependencies, FinishPlan } from './types';
+
+/** The workflow run that called this activity; it is written on every ledger row for traceability. */
+export function currentExecution(): { workflowId: string; runId: string } {
+  const execution = Context.current().info.workflowExecution;
+  if (!execution) throw new Error('wallet activities run only inside transfer workflows');
+  return execution;
+}
+
+/** Refusals are business outcomes: non-retryable, typed from the fixed list. */
+export function refusal(leg: Leg, reason: FailureReason): ApplicationFailure {
+  return ApplicationFailure.create({ type: reason, message: `${leg} refused: ${reason}`, nonRetryable: true });
+}
+
+export function legLogger(deps: ActivityDependencies, transferId: string) {
+  const info = Context.current().info;
+  return deps.logger.child({ transfer_id: transferId, workflow_id: info.workflowExecution?.workflowId, activity: info.activityType, attempt: info.attempt });
+}
+
+/**
+ * Makes sure the owner's record ended as planned. `statusHere` is what the leg's own
+ * transaction left it at when the record is on the leg's shard; otherwise the record is
+ * finished now, on its own shard. A record already final in another state is a conflict that
+ * no retry can fix.
+ */
+export async function settleRecord(
+  deps: ActivityDependencies,
+  transferId: string,
+  plan: FinishPlan,
+  wanted: { status: TransferStatus; failureReason: FailureReason | null },
+  statusHere: TransferStatus | null,
+): Promise<void> {
+  const status =
+    statusHere ??
+    (await finishTransferRecord(deps.shards.pool(deps.shards.shardOf(plan.ownerUserId)), transferId, wanted.status, wanted.failureReason));
+  if (status !== wanted.status) {
+    throw ApplicationFailure.create({
+      type: 'transfer_state_conflict',
+      message: `transfer ${transferId} is already ${status}, not ${wanted.status}`,
+      nonRetryable: true,
+    });
+  }
+  deps.completions?.finished(transferId);
+}
+
+/** True when the owner's record lives on the shard of the leg's user, so the leg's transaction can finish it. */
+export function recordIsOnShardOf(deps: ActivityDependencies, plan: FinishPlan | undefined, userId: string): boolean {
+  return plan !== undefined && deps.shards.shardOf(plan.ownerUserId) === deps.shards.shardOf(userId);
+}

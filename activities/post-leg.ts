@@ -1,0 +1,60 @@
+import { parseMinor } from '../domain/money';
+import { LegAlreadyDecided, findOutcome, postLeg, type Leg, type PostingRequest, type PostingResult } from '../ledger/postings';
+import { currentExecution, recordIsOnShardOf, refusal, settleRecord } from './leg-context';
+import type { ActivityDependencies, LegInput } from './types';
+
+type EntryKind = PostingRequest['customerEntryKind'];
+
+/**
+ * Posts a debit or credit leg once (one statement), then settles the owner's record if the leg
+ * decided the transfer. Throws a typed, non-retryable refusal when the ledger said no.
+ */
+export async function postAndSettle(deps: ActivityDependencies, input: LegInput, leg: Exclude<Leg, 'refund'>, entryKind: EntryKind): Promise<PostingResult & { outcome: 'posted' | 'voided' }> {
+  const amount = parseMinor(input.amountMinor);
+  const finishHere = recordIsOnShardOf(deps, input.finish, input.userId);
+  const execution = currentExecution();
+  const request: PostingRequest = {
+    transferId: input.transferId,
+    leg,
+    userId: input.userId,
+    customerDeltaMinor: leg === 'debit' ? -amount : amount,
+    currency: input.currency,
+    counterparty: input.counterparty,
+    customerEntryKind: entryKind,
+    ignoreFreeze: false,
+    workflowId: execution.workflowId,
+    runId: execution.runId,
+    ...(finishHere ? { finish: { ifPosted: input.finish?.ifPosted, ifRefused: input.finish?.ifRefused } } : {}),
+  };
+  const result = await postOnce(deps, request);
+  const plan = input.finish;
+  if (result.outcome === 'refused') {
+    if (plan?.ifRefused) {
+      await settleRecord(deps, input.transferId, plan, { status: 'FAILED', failureReason: result.reason }, finishHere ? result.transferStatus : null);
+    }
+    throw refusal(leg, result.reason);
+  }
+  if (result.outcome === 'posted' && plan?.ifPosted) {
+    await settleRecord(deps, input.transferId, plan, plan.ifPosted, finishHere ? result.transferStatus : null);
+  }
+  return result as PostingResult & { outcome: 'posted' | 'voided' };
+}
+
+/** A lost race with another attempt of the same leg returns that attempt's outcome. */
+async function postOnce(deps: ActivityDependencies, request: PostingRequest): Promise<PostingResult> {
+  const pool = deps.shards.pool(deps.shards.shardOf(request.userId));
+  try {
+    return await postLeg(pool, request);
+  } catch (error) {
+    if (!(error instanceof LegAlreadyDecided)) throw error;
+    const decided = await findOutcome(pool, request.transferId, request.leg);
+    if (!decided) throw new Error(`leg ${request.transferId}/${request.leg} lost a race but has no outcome`);
+    // The winner settled the record in its own transaction when it was on this shard.
+    return { ...decided, replayed: true, transferStatus: request.finish ? await recordStatus(pool, request.transferId) : null };
+  }
+}
+
+async function recordStatus(pool: ReturnType<ActivityDependencies['shards']['pool']>, transferId: string) {
+  const found = await pool.query<{ status: PostingResult['transferStatus'] }>('select status from transfers where transfer_id = $1::text', [transferId]);
+  return found.rows[0]?.status ?? null;
+}

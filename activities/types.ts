@@ -1,0 +1,40 @@
+import type { Logger } from 'pino';
+import type { ShardSet } from '../db/shards';
+import type { FailureReason } from '../domain/transfers';
+import type { TransferCompletions } from '../runtime/transfer-completions';
+
+/** What every leg activity needs; amounts are decimal strings of minor units in payloads. */
+export interface LegInput {
+  transferId: string;
+  userId: string;
+  amountMinor: string;
+  currency: string;
+  /** clearing for peer-to-peer transfers, settlement for deposits and withdrawals. */
+  counterparty: 'clearing' | 'settlement';
+  /** Present when this leg can decide the transfer: its owner's record is finished with the leg. */
+  finish?: FinishPlan;
+}
+
+/**
+ * How the transfer's durable record ends with a leg. When the owner's record is on the leg's
+ * shard, it changes in the leg's own transaction; otherwise right after, in the same activity.
+ */
+export interface FinishPlan {
+  ownerUserId: string;
+  /** The record's final state when the leg posts (a credit: COMPLETED). */
+  ifPosted?: { status: 'COMPLETED' | 'FAILED'; failureReason: FailureReason | null };
+  /** A refusal of the leg ends the transfer as FAILED with the refusal's reason. */
+  ifRefused?: boolean;
+}
+
+export interface RefundInput extends LegInput {
+  /** Why the transfer failed; the owner's record ends FAILED with it. */
+  failureReason: FailureReason;
+}
+
+export interface ActivityDependencies {
+  shards: ShardSet;
+  logger: Logger;
+  /** In-process news for `?wait` when the API shares this process; absent in a lone worker. */
+  completions?: TransferCompletions;
+}

@@ -1,0 +1,99 @@
+import type { Server } from 'node:http';
+import { Client } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import type { Logger } from 'pino';
+import { createApp } from '../api/app';
+import { config, timingsOf, type Config } from '../config';
+import { ShardSet } from '../db/shards';
+import { createWalletWorker } from '../workers/create-worker';
+import { runOrphanSweeper } from '../workers/orphan-sweeper';
+import { createLogger } from './logger';
+import { connectWorker, createTemporalClient, installTemporalLogging } from './temporal';
+import { TransferCompletions } from './transfer-completions';
+
+export interface WalletRoles {
+  api: boolean;
+  worker: boolean;
+}
+
+/**
+ * One wallet process: the API, the worker, or both. Both is the single-machine default
+ * (`npm start`): they share one NativeConnection, so transfers start eagerly on this process's
+ * worker, and `?wait` hears of a finished transfer in-process. `npm run api` and
+ * `npm run worker` run the roles apart, for scale-out.
+ */
+export async function runWalletNode(roles: WalletRoles): Promise<void> {
+  const settings = config();
+  const name = roles.api && roles.worker ? 'wallet' : roles.api ? 'api' : 'worker';
+  const logger = createLogger(name, settings.LOG_LEVEL);
+  if (roles.api && settings.usesDevAuthSecret) logger.warn('AUTH_SECRET is the documented development default; set your own outside development');
+  if (roles.worker) installTemporalLogging(logger);
+  const shards = new ShardSet(settings.shardUrls, settings.SHARD_POOL_SIZE);
+  await shards.ping();
+
+  const closers: (() => Promise<unknown>)[] = [];
+  let worker: Worker | undefined;
+  let client: Client;
+  const completions = roles.worker ? new TransferCompletions() : undefined;
+  if (roles.worker) {
+    const connection = await connectWorker(settings.temporalAddress);
+    // The client rides on the worker's NativeConnection: that is what makes eager start possible.
+    client = new Client({ connection, namespace: settings.TEMPORAL_NAMESPACE });
+    worker = await createWalletWorker({ connection, namespace: settings.TEMPORAL_NAMESPACE, taskQueue: settings.TEMPORAL_TASK_QUEUE, shards, logger, ...(completions ? { completions } : {}) });
+    closers.push(() => connection.close());
+    closers.unshift(startSweeper(settings, shards, client, logger));
+  } else {
+    const lazy = createTemporalClient(settings.temporalAddress, settings.TEMPORAL_NAMESPACE);
+    client = lazy.client;
+    closers.push(() => lazy.connection.close());
+  }
+  const server = roles.api ? await listen(settings, shards, client, logger, roles.worker ? completions : undefined) : undefined;
+  logger.info({ task_queue: settings.TEMPORAL_TASK_QUEUE, shards: shards.count, ...roles }, `${name} started`);
+
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      logger.info(`${name} stopping`);
+      server?.close();
+      server?.closeAllConnections();
+      // The worker drains in-flight workflow tasks (ledger legs finish) before run() resolves.
+      if (worker && worker.getState() === 'RUNNING') worker.shutdown();
+      if (!worker) resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    void worker?.run().then(resolve, (error: unknown) => {
+      logger.error({ err: error }, 'worker stopped with an error');
+      process.exitCode = 1;
+      resolve();
+    });
+  });
+  for (const close of closers) await close().catch(() => undefined);
+  await shards.close();
+  logger.info(`${name} stopped`);
+}
+
+function startSweeper(settings: Config, shards: ShardSet, client: Client, logger: Logger): () => Promise<void> {
+  return runOrphanSweeper(
+    { shards, client, taskQueue: settings.TEMPORAL_TASK_QUEUE, timings: timingsOf(settings), logger, orphanAgeMinMs: settings.ORPHAN_AGE_MIN_MS },
+    settings.ORPHAN_SWEEP_INTERVAL_MS,
+  );
+}
+
+async function listen(settings: Config, shards: ShardSet, client: Client, logger: Logger, completions: TransferCompletions | undefined): Promise<Server> {
+  const app = createApp({
+    shards,
+    client,
+    logger,
+    authSecret: settings.AUTH_SECRET,
+    taskQueue: settings.TEMPORAL_TASK_QUEUE,
+    timings: timingsOf(settings),
+    ...(completions ? { completions } : {}),
+  });
+  const server = app.listen(settings.PORT, settings.HOST);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  logger.info({ url: `http://${settings.HOST}:${settings.PORT}` }, 'api listening');
+  return server;
+}
