@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto';
 import type { RequestHandler, Request } from 'express';
 import { SignJWT, jwtVerify } from 'jose';
 import { z } from 'zod';
@@ -24,7 +25,8 @@ export async function signToken(secret: string, principal: Principal, expiresIn:
 
 /** Verifies `Authorization: Bearer <HS256 JWT>` and attaches the principal to the request. */
 export function authenticate(secret: string): RequestHandler {
-  const key = new TextEncoder().encode(secret);
+  // A KeyObject made once: with raw bytes jose would import the HMAC key again on every request.
+  const key = createSecretKey(Buffer.from(secret, 'utf8'));
   return async (request, _response, next) => {
     const header = request.get('authorization') ?? '';
     const match = /^Bearer ([A-Za-z0-9_.-]{1,4096})$/.exec(header);

@@ -49,14 +49,15 @@ export class TransferService {
     if (input.fromUserId !== null && input.fromUserId === input.toUserId) {
       throw new ApiError('same_user', 'a transfer needs two different users');
     }
-    const parties = [input.fromUserId, input.toUserId].filter((userId): userId is string => userId !== null);
-    await Promise.all(parties.map((userId) => requireUser(this.deps.shards, userId)));
-
+    // The owner's existence is checked by the record's foreign key, in the same statement.
+    const counterparty = input.kind === 'transfer' ? input.toUserId : null;
+    if (counterparty !== null) await requireUser(this.deps.shards, counterparty);
     const request = { kind: input.kind, fromUserId: input.fromUserId, toUserId: input.toUserId, amountMinor: input.amountMinor.toString(), currency: input.currency, note: input.note };
     const ownerUserId = ownerOf(request);
     const transferId = transferIdFor(input.kind, ownerUserId, input.idempotencyKey);
     const requestHash = requestHashOf(request);
-    const { record, inserted } = await registerTransfer(this.deps.shards.pool(this.deps.shards.shardOf(ownerUserId)), {
+    const ownerShard = this.deps.shards.shardOf(ownerUserId);
+    const { record, inserted } = await registerTransfer(this.deps.shards.pool(ownerShard), {
       transferId,
       kind: input.kind,
       ownerUserId,
@@ -67,7 +68,11 @@ export class TransferService {
       note: input.note,
       idempotencyKey: input.idempotencyKey,
       requestHash,
+    }).catch((error: unknown) => {
+      if (isUnknownOwner(error)) throw new ApiError('user_not_found', `user ${ownerUserId} does not exist`);
+      throw error;
     });
+    this.rememberOwnerShard(transferId, ownerShard);
     if (record.requestHash !== requestHash) {
       throw new ApiError('idempotency_key_reused', 'this idempotency key was already used for a different request');
     }
@@ -91,12 +96,14 @@ export class TransferService {
     const waiting = new AbortController();
     const deadline = setTimeout(() => waiting.abort(), waitS * 1000);
     try {
-      // News comes once; after it, only the periodic re-read is left to wait on.
+      // News comes once (at once if the transfer finished since the record was read); after
+      // it, only the periodic re-read is left to wait on.
       let news: Promise<unknown> | undefined = this.newsOf(record.transferId, waiting.signal);
-      for (let current = await reread(); ; current = await reread()) {
-        if (final_statuses.includes(current.status) || waiting.signal.aborted) return current;
+      for (;;) {
         const heard = news?.then(() => 'news' as const);
         if ((await Promise.race([sleep(recheck_ms, waiting.signal), ...(heard ? [heard] : [])])) === 'news') news = undefined;
+        const current = await reread();
+        if (final_statuses.includes(current.status) || waiting.signal.aborted) return current;
       }
     } finally {
       clearTimeout(deadline);
@@ -121,11 +128,33 @@ export class TransferService {
     return legs.flat().sort((a, b) => order[a.leg] - order[b.leg]);
   }
 
-  /** Transfer ids do not encode a shard, so the record is looked up on every shard at once (primary key reads). */
+  /**
+   * Transfer ids do not encode a shard: the record is read from the owner's shard when this
+   * process accepted the transfer, else looked up on every shard at once (primary key reads).
+   */
   async find(transferId: string): Promise<TransferRecord | undefined> {
+    const knownShard = this.ownerShards.get(transferId);
+    if (knownShard !== undefined) return findTransfer(this.deps.shards.pool(knownShard), transferId);
     const found = await Promise.all(this.deps.shards.pools.map((pool) => findTransfer(pool, transferId)));
     return found.find((record) => record !== undefined);
   }
+
+  /** A transfer's owner shard never changes, so remembering it cannot go stale; bounded, oldest dropped first. */
+  private readonly ownerShards = new Map<string, number>();
+
+  private rememberOwnerShard(transferId: string, shard: number): void {
+    this.ownerShards.set(transferId, shard);
+    if (this.ownerShards.size > owner_shards_remembered_max) this.ownerShards.delete(this.ownerShards.keys().next().value!);
+  }
+}
+
+/** Transfers accepted by this process whose owner shard is remembered for reads. */
+const owner_shards_remembered_max = 100_000;
+
+/** The record's foreign key to users refused the owner: no such user on the owner's shard. */
+function isUnknownOwner(error: unknown): boolean {
+  const { code, constraint } = error as { code?: string; constraint?: string };
+  return code === '23503' && constraint === 'transfers_owner_user_id_fkey';
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<'slept'> {

@@ -67,13 +67,14 @@ export async function registerTransfer(
   client: pg.PoolClient | pg.Pool,
   transfer: NewTransfer,
 ): Promise<{ record: TransferRecord; inserted: boolean }> {
-  const inserted = await client.query<TransferRow>(
-    `insert into transfers (transfer_id, kind, owner_user_id, from_user_id, to_user_id, amount, currency, note,
-                            idempotency_key, request_hash, status)
-     values ($1::text, $2::text, $3::text, $4::text, $5::text, $6::bigint, $7::char(3), $8::text, $9::text, $10::text, 'PENDING')
-     on conflict do nothing
-     returning ${columns}`,
-    [
+  const inserted = await client.query<TransferRow>({
+    name: 'register_transfer',
+    text: `insert into transfers (transfer_id, kind, owner_user_id, from_user_id, to_user_id, amount, currency, note,
+                                  idempotency_key, request_hash, status)
+           values ($1::text, $2::text, $3::text, $4::text, $5::text, $6::bigint, $7::char(3), $8::text, $9::text, $10::text, 'PENDING')
+           on conflict do nothing
+           returning ${columns}`,
+    values: [
       transfer.transferId,
       transfer.kind,
       transfer.ownerUserId,
@@ -85,7 +86,7 @@ export async function registerTransfer(
       transfer.idempotencyKey,
       transfer.requestHash,
     ],
-  );
+  });
   // No conflict target: the transfer id is a hash of (kind, owner, key), so a racing identical
   // request may trip either unique key first; both mean "already recorded".
   if (inserted.rows[0]) return { record: fromRow(inserted.rows[0]), inserted: true };
@@ -96,32 +97,12 @@ export async function registerTransfer(
 }
 
 export async function findTransfer(client: pg.PoolClient | pg.Pool, transferId: string): Promise<TransferRecord | undefined> {
-  const found = await client.query<TransferRow>(`select ${columns} from transfers where transfer_id = $1::text`, [transferId]);
-  const row = found.rows[0];
+  const row = await findTransferRow(client, transferId);
   return row && fromRow(row);
 }
 
-/** Moves a transfer to a final state once; later calls with the same state are no-ops. */
-export async function finishTransfer(
-  client: pg.PoolClient | pg.Pool,
-  transferId: string,
-  status: TransferStatus,
-  failureReason: FailureReason | null,
-): Promise<TransferRecord> {
-  const updated = await client.query<TransferRow>(
-    `update transfers
-        set status = $2::text, failure_reason = $3::text, updated_at = now(), completed_at = now()
-      where transfer_id = $1::text and status in ('PENDING', 'PENDING_REVIEW')
-      returning ${columns}`,
-    [transferId, status, failureReason],
-  );
-  const row = updated.rows[0] ?? (await findTransferRow(client, transferId));
-  if (!row) throw new Error(`transfer record ${transferId} is missing`);
-  return fromRow(row);
-}
-
 async function findTransferRow(client: pg.PoolClient | pg.Pool, transferId: string): Promise<TransferRow | undefined> {
-  const found = await client.query<TransferRow>(`select ${columns} from transfers where transfer_id = $1::text`, [transferId]);
+  const found = await client.query<TransferRow>({ name: 'find_transfer', text: `select ${columns} from transfers where transfer_id = $1::text`, values: [transferId] });
   return found.rows[0];
 }
 

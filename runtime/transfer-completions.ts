@@ -5,11 +5,18 @@
  * through Temporal (a round trip through the engine per transfer). Split deployments never get
  * news here and fall back to the workflow result; the durable record stays the only truth.
  */
+/** How many finished ids are remembered; a wait starts milliseconds after its transfer was accepted. */
+const recent_finishes_max = 10_000;
+
 export class TransferCompletions {
   private readonly waiters = new Map<string, Set<() => void>>();
+  /** Recently finished ids, oldest first: a wait that starts just after the finish still hears of it. */
+  private readonly recent = new Set<string>();
 
   /** Called by the activity that committed the transfer's final state. */
   finished(transferId: string): void {
+    this.recent.add(transferId);
+    if (this.recent.size > recent_finishes_max) this.recent.delete(this.recent.values().next().value!);
     const waiting = this.waiters.get(transferId);
     if (!waiting) return;
     this.waiters.delete(transferId);
@@ -17,12 +24,11 @@ export class TransferCompletions {
   }
 
   /**
-   * Resolves when `finished(transferId)` is called, or when the signal aborts. Register before
-   * reading the record, so a transfer that finishes in between is not missed.
+   * Resolves when `finished(transferId)` is called (or was, recently), or when the signal aborts.
    */
   next(transferId: string, signal: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
-      if (signal.aborted) return resolve();
+      if (signal.aborted || this.recent.has(transferId)) return resolve();
       let waiting = this.waiters.get(transferId);
       if (!waiting) this.waiters.set(transferId, (waiting = new Set()));
       const wake = () => {

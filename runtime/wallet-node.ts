@@ -53,8 +53,6 @@ export async function runWalletNode(roles: WalletRoles): Promise<void> {
   await new Promise<void>((resolve) => {
     const stop = () => {
       logger.info(`${name} stopping`);
-      server?.close();
-      server?.closeAllConnections();
       // The worker drains in-flight workflow tasks (ledger legs finish) before run() resolves.
       if (worker && worker.getState() === 'RUNNING') worker.shutdown();
       if (!worker) resolve();
@@ -67,6 +65,10 @@ export async function runWalletNode(roles: WalletRoles): Promise<void> {
       resolve();
     });
   });
+  // The SDK's runtime also stops the worker on its own shutdown signals (SIGQUIT, SIGUSR2):
+  // the API must stop taking requests before the pools it uses are closed.
+  server?.close();
+  server?.closeAllConnections();
   for (const close of closers) await close().catch(() => undefined);
   await shards.close();
   logger.info(`${name} stopped`);

@@ -62,7 +62,8 @@ async function run() {
     server.child.kill('SIGKILL'); // a half-started server must not outlive this script
     throw error;
   }
-  console.log(`temporal cluster: ready on ${address} (namespace ${namespace}, ${cluster_settings.TEMPORAL_HISTORY_SHARDS} history shards)`);
+  const shards = cluster_settings.TEMPORAL_HISTORY_SHARDS;
+  console.log(`temporal cluster: ready on ${address} after ${Date.now() - started} ms (namespace ${namespace}, ${shards} history shards)`);
   console.log(`  use it with: TEMPORAL_ADDRESS=${address} npm start`);
   console.log(`  server log:  ${path.join(dataDir, 'server.log')}; Ctrl-C stops the server`);
   await server.died;
@@ -83,10 +84,12 @@ async function assertShardCountUnchanged(pgUrl: string) {
   const client = new pg.Client({ connectionString: `${serverUrlOf(pgUrl)}/${databases.temporal}` });
   await client.connect();
   try {
-    const table = await client.query(`select to_regclass('shards') as name`);
-    if (table.rows[0].name === null) return; // schema not applied yet: a fresh cluster
-    const shards = await client.query<{ count: string }>('select count(*) from shards');
-    const persisted = Number(shards.rows[0].count);
+    // Two queries: a reference to a missing table fails at parse time, inside a case too.
+    const table = await client.query<{ name: string | null }>(`select to_regclass('shards')::text as name`);
+    if (!table.rows[0]?.name) return; // schema not applied yet: a fresh cluster
+    // Zero until the first start, which creates every shard's row.
+    const shards = await client.query<{ count: number }>('select count(*)::int as count from shards');
+    const persisted = shards.rows[0]?.count ?? 0;
     if (persisted !== 0 && persisted !== cluster_settings.TEMPORAL_HISTORY_SHARDS) {
       throw new Error(`database ${databases.temporal} has ${persisted} history shards, TEMPORAL_HISTORY_SHARDS asks for ` +
         `${cluster_settings.TEMPORAL_HISTORY_SHARDS}: drop both databases (or pick another TEMPORAL_CLUSTER_DB_PREFIX) to change it`);
@@ -172,9 +175,9 @@ function writeServerConfig(dataDir: string, pgUrl: string) {
 function startServer(binDir: string, dataDir: string): { child: ChildProcess; died: Promise<never> } {
   const log = createWriteStream(path.join(dataDir, 'server.log'), { flags: 'a' });
   const tail: string[] = [];
-  const child = spawn(path.join(binDir, 'temporal-server'), ['--root', dataDir, '--config', '.', '--env', 'temporal', '--allow-no-auth', 'start'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  // The server reads <root>/<config>/<env>.yaml; no authorizer is what the dev server runs with too.
+  const args = ['--root', dataDir, '--config', '.', '--env', 'temporal', '--allow-no-auth', 'start'];
+  const child = spawn(path.join(binDir, 'temporal-server'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
   for (const stream of [child.stdout, child.stderr]) {
     stream?.on('data', (chunk: Buffer) => {
       log.write(chunk);

@@ -1,0 +1,139 @@
+import { parseArgs } from 'node:util';
+
+export interface BenchOptions {
+  mode: 'open' | 'closed';
+  rate_per_s: number;
+  concurrency: number;
+  duration_s: number;
+  warmup_s: number;
+  users: number;
+  shards: number;
+  skew: 'uniform' | 'hot';
+  cross_shard_fraction: number;
+  baselines: ('floor' | 'pg')[];
+  /** Wallet base URLs of an existing deployment; empty for the bench's own throwaway stack. */
+  targets: string[];
+  token_secret: string | null;
+  processes: number;
+  split: boolean;
+  /** PostgreSQL servers for the throwaway shards (shard i on server i mod n); empty for PG_URL's. */
+  shard_servers: string[];
+  /** Processes named by hand for `--target`: name=pid pairs (a name may repeat; they are summed). */
+  pids: { name: string; pid: number }[];
+  out_dir: string;
+  seed: number;
+  outstanding_max: number;
+}
+
+export const bench_usage = `npm run bench -- [options]
+  --mode open|closed       open: fixed arrival rate; closed: fixed concurrency [open]
+  --rate N                 open loop: transfers per second [100]
+  --concurrency N          closed loop: transfers in flight [64]
+  --duration S             measured seconds per phase [60]
+  --warmup S               seconds sent before measuring, not recorded [5]
+  --users N                benchmark users, spread evenly over the shards [1000]
+  --shards N               shard count (must match the target's with --target) [4]
+  --skew uniform|hot       hot: 80% of transfers involve one hot account [uniform]
+  --cross-shard F          fraction of transfers between users on different shards [0.75]
+  --baselines LIST         floor,pg (either) or none [floor,pg]
+  --target URL[,URL...]    measure a running wallet (round-robin) instead of a throwaway stack
+  --token-secret S         the target's AUTH_SECRET [env AUTH_SECRET, else the development default]
+  --pids name=pid,...      with --target: processes to measure (e.g. worker=1234)
+  --processes N            throwaway stack: wallet processes [1]
+  --split                  throwaway stack: API and worker as separate processes
+  --shard-urls URL,...     throwaway stack: PostgreSQL servers for the shards [PG_URL's server]
+  --outstanding-max N      open loop: requests in flight before new ones are dropped [5000]
+  --seed N                 workload seed (pairs and amounts) [1]
+  --out DIR                report folder [bench-results]`;
+
+/** Reads and checks the command line; throws a message naming the bad option. */
+export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      mode: { type: 'string', default: 'open' },
+      rate: { type: 'string', default: '100' },
+      concurrency: { type: 'string', default: '64' },
+      duration: { type: 'string', default: '60' },
+      warmup: { type: 'string', default: '5' },
+      users: { type: 'string', default: '1000' },
+      shards: { type: 'string', default: '4' },
+      skew: { type: 'string', default: 'uniform' },
+      'cross-shard': { type: 'string', default: '0.75' },
+      baselines: { type: 'string', default: 'floor,pg' },
+      target: { type: 'string' },
+      'token-secret': { type: 'string' },
+      pids: { type: 'string' },
+      processes: { type: 'string', default: '1' },
+      split: { type: 'boolean', default: false },
+      'shard-urls': { type: 'string' },
+      'outstanding-max': { type: 'string', default: '5000' },
+      seed: { type: 'string', default: '1' },
+      out: { type: 'string', default: 'bench-results' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) return 'help';
+  const options: BenchOptions = {
+    mode: oneOf('--mode', values.mode, ['open', 'closed'] as const),
+    rate_per_s: number('--rate', values.rate, 0.1, 100_000),
+    concurrency: integer('--concurrency', values.concurrency, 1, 10_000),
+    duration_s: number('--duration', values.duration, 0.5, 86_400),
+    warmup_s: number('--warmup', values.warmup, 0, 3_600),
+    users: integer('--users', values.users, 2, 1_000_000),
+    shards: integer('--shards', values.shards, 1, 64),
+    skew: oneOf('--skew', values.skew, ['uniform', 'hot'] as const),
+    cross_shard_fraction: number('--cross-shard', values['cross-shard'], 0, 1),
+    baselines: baselinesOf(values.baselines),
+    targets: listOf(values.target).map((url) => url.replace(/\/+$/, '')),
+    token_secret: values['token-secret'] ?? null,
+    processes: integer('--processes', values.processes, 1, 64),
+    split: values.split,
+    shard_servers: listOf(values['shard-urls']),
+    pids: listOf(values.pids).map(namedPid),
+    out_dir: values.out,
+    seed: integer('--seed', values.seed, 0, 2 ** 32 - 1),
+    outstanding_max: integer('--outstanding-max', values['outstanding-max'], 1, 100_000),
+  };
+  if (options.targets.length > 0 && (options.processes !== 1 || options.split || options.shard_servers.length > 0)) {
+    throw new Error('--processes, --split and --shard-urls shape the throwaway stack; they do not apply with --target');
+  }
+  if (options.targets.length === 0 && options.pids.length > 0) throw new Error('--pids names processes of a --target deployment');
+  if (options.shards === 1 && options.cross_shard_fraction > 0) options.cross_shard_fraction = 0;
+  return options;
+}
+
+function listOf(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((item) => item.trim()).filter((item) => item.length > 0);
+}
+
+function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T {
+  if (!allowed.includes(value as T)) throw new Error(`${name} must be one of ${allowed.join(', ')} (got ${value})`);
+  return value as T;
+}
+
+function number(name: string, value: string | undefined, min: number, max: number): number {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < min || parsed > max) throw new Error(`${name} must be a number from ${min} to ${max} (got ${value})`);
+  return parsed;
+}
+
+function integer(name: string, value: string | undefined, min: number, max: number): number {
+  const parsed = number(name, value, min, max);
+  if (!Number.isInteger(parsed)) throw new Error(`${name} must be a whole number (got ${value})`);
+  return parsed;
+}
+
+function baselinesOf(value: string | undefined): BenchOptions['baselines'] {
+  const names = listOf(value);
+  if (names.length === 1 && names[0] === 'none') return [];
+  for (const name of names) oneOf('--baselines', name, ['floor', 'pg'] as const);
+  return [...new Set(names as BenchOptions['baselines'])];
+}
+
+function namedPid(pair: string): { name: string; pid: number } {
+  const match = /^([A-Za-z][A-Za-z0-9_-]*)=(\d+)$/.exec(pair);
+  if (!match) throw new Error(`--pids entries look like name=pid (got ${pair})`);
+  return { name: match[1]!, pid: Number(match[2]) };
+}

@@ -1,0 +1,54 @@
+import type pg from 'pg';
+import { HttpClient } from './load/http';
+import { runPhase, type PhaseResult } from './load/phase';
+import type { UnsettledRequest } from './load/recorder';
+import type { LoadTarget } from './load/target';
+import type { BenchUsers } from './load/users';
+import { transferPlanner } from './load/workload';
+import type { BenchOptions } from './options';
+import type { ProcessSampler } from './procfs/sampler';
+import { floor_routes, httpTransferTarget } from './targets/http-transfers';
+import { rawPgTarget } from './targets/raw-pg';
+
+/** A pause between phases, so one phase's stragglers and background work do not land in the next one's window. */
+const settle_between_phases_ms = 2_000;
+
+export interface PhaseTargets {
+  wallet: LoadTarget;
+  floorOrigin: string | undefined;
+  rawPool: pg.Pool | undefined;
+}
+
+/**
+ * Transfers, then the engine floor, then raw PostgreSQL: the same load (mode, rate or
+ * concurrency, durations) and the same sequence of transfers in each.
+ */
+export async function runPhases(
+  options: BenchOptions,
+  users: BenchUsers,
+  runTag: string,
+  targets: PhaseTargets,
+  sampler: ProcessSampler,
+): Promise<{ phases: PhaseResult[]; walletUnsettled: UnsettledRequest[] }> {
+  const floorClient = targets.floorOrigin ? new HttpClient([targets.floorOrigin], 'floor-needs-no-token', options.outstanding_max) : undefined;
+  const chosen: LoadTarget[] = [
+    targets.wallet,
+    ...(floorClient ? [httpTransferTarget('floor', floorClient, floor_routes)] : []),
+    ...(targets.rawPool ? [rawPgTarget(targets.rawPool)] : []),
+  ];
+  const phases: PhaseResult[] = [];
+  let walletUnsettled: UnsettledRequest[] = [];
+  try {
+    for (const target of chosen) {
+      if (phases.length > 0) await new Promise((resolve) => setTimeout(resolve, settle_between_phases_ms));
+      console.error(`bench: ${target.phase} phase, ${options.warmup_s + options.duration_s} s`);
+      const planner = transferPlanner(users, { cross_shard_fraction: options.cross_shard_fraction, skew: options.skew, seed: options.seed });
+      const { result, unsettled } = await runPhase(target, options, planner, (index) => `${runTag}-${target.phase}-${index}`, sampler);
+      phases.push(result);
+      if (target === targets.wallet) walletUnsettled = unsettled;
+    }
+  } finally {
+    await floorClient?.close();
+  }
+  return { phases, walletUnsettled };
+}

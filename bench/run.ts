@@ -1,0 +1,94 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { signToken } from '../api/auth';
+import { runChecks } from './checks';
+import type { Cleanup } from './cleanup';
+import { HttpClient } from './load/http';
+import { benchUsers } from './load/users';
+import type { BenchOptions } from './options';
+import { runPhases } from './phases';
+import { ProcessSampler } from './procfs/sampler';
+import { ratiosOf } from './report/ratios';
+import type { BenchReport } from './report/types';
+import { seedThroughApi } from './seed/api';
+import { prepareRawPg } from './seed/raw-pg';
+import { repo_root } from './stack/children';
+import { startFloor } from './stack/floor';
+import { connectTarget } from './stack/target';
+import { startThrowawayStack } from './stack/throwaway';
+import { httpTransferTarget, wallet_routes } from './targets/http-transfers';
+
+/** Sets up the system under test, runs every phase, checks the ledger, and returns the report. */
+export async function runBench(options: BenchOptions, stamp: string, cleanup: Cleanup): Promise<BenchReport> {
+  const started_at = new Date().toISOString();
+  const load_average_at_start = os.loadavg();
+  const logDir = path.resolve(options.out_dir, 'logs', stamp);
+  mkdirSync(logDir, { recursive: true });
+  const runTag = randomBytes(3).toString('hex');
+
+  console.error(`bench: starting the ${options.targets.length > 0 ? 'target' : 'throwaway'} stack (logs in ${logDir})`);
+  const stack = options.targets.length > 0 ? await connectTarget(options) : await startThrowawayStack(options, logDir, cleanup);
+  // The floor bundles its workflow while the users are seeded: setup time, not measured.
+  const floorStarting = options.baselines.includes('floor') ? startFloor(stack.temporalAddress, logDir, cleanup) : undefined;
+  void floorStarting?.catch(() => undefined);
+  const users = benchUsers(runTag, options.users, stack.shardCount, options.skew === 'hot');
+  const client = new HttpClient(stack.walletOrigins, await signToken(stack.tokenSecret, { userId: 'bench_ops', role: 'ops' }), options.outstanding_max);
+  cleanup.add('close HTTP client', () => client.close());
+  console.error(`bench: creating and funding ${users.all.length} users`);
+  await seedThroughApi(client, users, stack.shardCount, runTag);
+  const raw = options.baselines.includes('pg') ? await prepareRawPg(stack.rawPgServer, users, cleanup) : undefined;
+  const floor = await floorStarting;
+
+  const parts = [...stack.parts, ...(floor ? [{ name: 'floor', pids: [floor.pid] }] : []), { name: 'bench', pids: [process.pid] }];
+  const sampler = new ProcessSampler(parts);
+  sampler.start();
+  cleanup.add('stop sampler', () => sampler.stop());
+  const wallet = httpTransferTarget('transfers', client, wallet_routes);
+  const { phases, walletUnsettled } = await runPhases(options, users, runTag, { wallet, floorOrigin: floor?.origin, rawPool: raw?.pool }, sampler);
+  sampler.stop();
+
+  console.error('bench: checking the ledger');
+  const checks = await runChecks(stack, client, wallet, walletUnsettled, users, raw?.url);
+  const [transfers, floorPhase, rawPhase] = ['transfers', 'floor', 'raw_pg'].map((name) => phases.find((phase) => phase.name === name));
+  return {
+    started_at,
+    finished_at: new Date().toISOString(),
+    options,
+    environment: { node: process.version, cpus: os.cpus().length, load_average_at_start, git_commit: gitCommit() },
+    stack: {
+      kind: stack.kind,
+      wallet_origins: stack.walletOrigins,
+      temporal_address: stack.temporalAddress,
+      shards: stack.shardCount,
+      parts: Object.fromEntries(parts.map((part) => [part.name, 'pids' in part ? part.pids : 'all postgres processes'])),
+    },
+    notes: [...stack.notes, ...standingNotes(stack.kind)],
+    phases,
+    ratios: {
+      transfer_to_floor: transfers && floorPhase ? ratiosOf(transfers, floorPhase) : null,
+      transfer_to_pg: transfers && rawPhase ? ratiosOf(transfers, rawPhase) : null,
+    },
+    checks,
+  };
+}
+
+function standingNotes(kind: BenchStack['kind']): string[] {
+  return [
+    'Latencies count from each request\'s scheduled send time (open loop) or its send (closed loop); accept ends at the 202, completion at the GET that shows a final status.',
+    'CPU is utime+stime (with reaped children) from /proc over each phase window; memory is peak VmRSS, and for PostgreSQL the summed PSS of all its processes (RSS would count shared buffers once per backend).',
+    ...(kind === 'throwaway' ? ['PostgreSQL is every postgres process on this machine: other work on the same server is counted too.'] : []),
+  ];
+}
+
+function gitCommit(): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repo_root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
+}
+
+type BenchStack = Awaited<ReturnType<typeof connectTarget>>;

@@ -1,0 +1,55 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stopChildren } from '../../runtime/children';
+import type { Cleanup } from '../cleanup';
+
+export const repo_root = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface BenchChild {
+  name: string;
+  process: ChildProcess;
+  pid: number;
+  log_path: string;
+}
+
+/**
+ * Starts a TypeScript entry point as `node --import tsx` (one process, so its pid is the process
+ * measured), its output into a log file so the report stays readable. Registered for cleanup at
+ * once, so Ctrl-C at any later moment stops it.
+ */
+export function spawnBenchChild(name: string, entry: string, env: NodeJS.ProcessEnv, logDir: string, cleanup: Cleanup): BenchChild {
+  const log_path = path.join(logDir, `${name}.log`);
+  const log = openSync(log_path, 'a');
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: repo_root, env: { ...process.env, ...env }, stdio: ['ignore', log, log] });
+  closeSync(log);
+  if (child.pid === undefined) throw new Error(`could not start ${name}`);
+  cleanup.add(`stop ${name}`, () => stopChildren([child]));
+  child.once('exit', (code, signal) => {
+    if (!stoppingChildren) console.error(`bench: ${name} exited early (${signal ?? `code ${code}`}); see ${log_path}`);
+  });
+  return { name, process: child, pid: child.pid, log_path };
+}
+
+let stoppingChildren = false;
+
+/** Exits from here on are expected (the bench is shutting down). */
+export function markStopping(): void {
+  stoppingChildren = true;
+}
+
+/** Resolves when GET url answers 200; fails early if the process died. */
+export async function waitForHttpReady(url: string, child: BenchChild | undefined, timeout_ms: number): Promise<void> {
+  const deadline_ms = Date.now() + timeout_ms;
+  while (Date.now() < deadline_ms) {
+    if (child && child.process.exitCode !== null) throw new Error(`${child.name} exited before it was ready; see ${child.log_path}`);
+    const ok = await fetch(url).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${url} was not ready within ${timeout_ms} ms${child ? `; see ${child.log_path}` : ''}`);
+}

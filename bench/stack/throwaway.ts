@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto';
+import { prepareShards } from '../../db/migrate';
+import { freePort, startEphemeralTemporal } from '../../runtime/dev-server';
+import type { Cleanup } from '../cleanup';
+import type { BenchOptions } from '../options';
+import { pidListeningOn } from '../procfs/read';
+import type { PartSpec } from '../procfs/sampler';
+import { spawnBenchChild, waitForHttpReady, type BenchChild } from './children';
+import { databaseName, dropDatabasesAt, dropDatabasesOfDeadRuns, serverOf } from './databases';
+import { waitForPollers } from './pollers';
+import { defaultPgServer, isLoopback, type BenchStack } from './types';
+
+const ready_timeout_ms = 120_000;
+
+/**
+ * The bench's own stack, as `npm start` runs it: a Temporal dev server (or TEMPORAL_ADDRESS's),
+ * fresh shard databases, and `--processes` wallet processes (API and worker together, or apart
+ * with `--split`) on one task queue. Everything is registered with cleanup as it is created.
+ */
+export async function startThrowawayStack(options: BenchOptions, logDir: string, cleanup: Cleanup): Promise<BenchStack> {
+  const notes: string[] = [];
+  const temporal = await startEphemeralTemporal(process.env.TEMPORAL_CLI);
+  cleanup.add('stop Temporal', () => temporal.stop());
+  const shardUrls = await createShards(options, cleanup);
+  await temporal.ready;
+  const temporalPid = await localPidOf(`grpc://${temporal.address}`);
+  if (temporalPid === undefined) notes.push(`Temporal at ${temporal.address} is not a local process: its CPU and memory are not measured`);
+
+  const tokenSecret = randomBytes(24).toString('hex');
+  const taskQueue = `bench-${process.pid}`;
+  const env = {
+    HOST: '127.0.0.1',
+    TEMPORAL_ADDRESS: temporal.address,
+    TEMPORAL_NAMESPACE: 'default',
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    SHARD_URLS: shardUrls.join(','),
+    AUTH_SECRET: tokenSecret,
+    LOG_LEVEL: 'warn',
+  };
+  const roles = options.split ? (['api', 'worker'] as const) : (['wallet'] as const);
+  const entries = { wallet: 'scripts/wallet.ts', api: 'api/main.ts', worker: 'workers/main.ts' };
+  const children: (BenchChild & { role: string; origin?: string })[] = [];
+  for (let index = 0; index < options.processes; index++) {
+    for (const role of roles) {
+      // A worker alone never listens; it gets a free PORT only because the config reads one.
+      const port = await freePort();
+      const child = spawnBenchChild(`${role}-${index}`, entries[role], { ...env, PORT: String(port) }, logDir, cleanup);
+      children.push({ ...child, role, ...(role === 'worker' ? {} : { origin: `http://127.0.0.1:${port}` }) });
+    }
+  }
+  await Promise.all(children.filter((child) => child.origin).map((child) => waitForHttpReady(`${child.origin}/readyz`, child, ready_timeout_ms)));
+  if (options.split) await waitForPollers(temporal.address, 'default', taskQueue, options.processes, ready_timeout_ms);
+
+  const parts: PartSpec[] = [];
+  if (temporalPid !== undefined) parts.push({ name: 'temporal', pids: [temporalPid] });
+  for (const role of roles) parts.push({ name: role, pids: children.filter((child) => child.role === role).map((child) => child.pid) });
+  parts.push({ name: 'postgres', postgres: true });
+  if (!shardUrls.every((url) => isLoopback(new URL(url).hostname))) notes.push('some shards are on another host: only local PostgreSQL processes are measured');
+  return {
+    kind: 'throwaway',
+    walletOrigins: children.flatMap((child) => (child.origin ? [child.origin] : [])),
+    tokenSecret,
+    temporalAddress: temporal.address,
+    shardCount: options.shards,
+    shardUrls,
+    rawPgServer: serverOf(shardUrls[0]!),
+    parts,
+    notes,
+  };
+}
+
+/** Shard i on server i mod n; databases of dead earlier runs are dropped first. */
+async function createShards(options: BenchOptions, cleanup: Cleanup): Promise<string[]> {
+  const servers = options.shard_servers.length > 0 ? options.shard_servers.map(serverOf) : [defaultPgServer()];
+  for (const server of new Set(servers)) {
+    if (isLoopback(new URL(server).hostname)) await dropDatabasesOfDeadRuns(server);
+  }
+  const urls = Array.from({ length: options.shards }, (_, index) => `${servers[index % servers.length]}/${databaseName(String(index))}`);
+  // Registered before creating, so a run stopped half way drops what it made.
+  cleanup.add('drop shard databases', () => dropDatabasesAt(urls));
+  await prepareShards(urls);
+  return urls;
+}
+
+/** The local process listening on an address's port, if the address is on this machine. */
+export async function localPidOf(url: string): Promise<number | undefined> {
+  const parsed = new URL(url);
+  if (!isLoopback(parsed.hostname)) return undefined;
+  return pidListeningOn(Number(parsed.port));
+}

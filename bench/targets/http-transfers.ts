@@ -1,0 +1,64 @@
+import { transfer_wait_max_s } from '../../api/schemas';
+import { RequestError } from '../load/errors';
+import { httpErrorOf, type HttpClient } from '../load/http';
+import type { LoadTarget, PhaseName } from '../load/target';
+import type { TransferPlan } from '../load/workload';
+
+export interface TransferRoutes {
+  /** POST here with the transfer body; answers 202 `{transfer_id}`. */
+  submit: string;
+  /** GET here with `?wait=N`; answers 200 `{status}` once final, or when the wait ends. */
+  statusOf: (transferId: string) => string;
+}
+
+/** The wallet's routes; the engine floor serves the same contract under /floor. */
+export const wallet_routes: TransferRoutes = { submit: '/v1/wallet/transfers', statusOf: (id) => `/v1/wallet/transfers/${id}` };
+export const floor_routes: TransferRoutes = { submit: '/floor', statusOf: (id) => `/floor/${id}` };
+
+/** How long to pause between GETs when a server answers a `?wait` at once (one without `?wait`). */
+const poll_interval_ms = 20;
+
+/**
+ * A target behind HTTP: submit with a POST (the accept latency ends at its 202), then GET with
+ * `?wait` on the same server until the status is final (the completion latency ends there).
+ */
+export function httpTransferTarget(phase: PhaseName, client: HttpClient, routes: TransferRoutes): LoadTarget {
+  const originOf = new Map<string, string>();
+  return {
+    phase,
+    async submit(plan: TransferPlan, key: string) {
+      const origin = client.pickOrigin();
+      const answer = await client.json('POST', origin, routes.submit, transferBody(plan, key));
+      const transferId = (answer.body as { transfer_id?: string }).transfer_id;
+      if (answer.status !== 202 || !transferId) throw httpErrorOf(answer);
+      originOf.set(transferId, origin);
+      return { transferId, final: false };
+    },
+    async awaitFinal(transferId: string, deadline_ms: number) {
+      const origin = originOf.get(transferId) ?? client.pickOrigin();
+      try {
+        for (;;) {
+          const wait_s = Math.min(transfer_wait_max_s, Math.floor((deadline_ms - performance.now()) / 1000));
+          if (wait_s <= 0) throw new RequestError('not_final', true);
+          const asked_ms = performance.now();
+          const answer = await client.json('GET', origin, `${routes.statusOf(transferId)}?wait=${wait_s}`);
+          if (answer.status !== 200) throw httpErrorOf(answer);
+          const { status, failure_reason } = answer.body as { status?: string; failure_reason?: string };
+          if (status === 'COMPLETED') return;
+          if (status === 'FAILED' || status === 'REVERSED') throw new RequestError(`failed_${failure_reason ?? status.toLowerCase()}`);
+          if (performance.now() - asked_ms < wait_s * 1000 - 100) await new Promise((resolve) => setTimeout(resolve, poll_interval_ms));
+        }
+      } finally {
+        originOf.delete(transferId);
+      }
+    },
+  };
+}
+
+/** The body of POST /v1/wallet/transfers; amounts are JSON integers of minor units. */
+export function transferBody(plan: TransferPlan, key: string) {
+  if (plan.amountMinor > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`amount ${plan.amountMinor} does not fit a JSON number`);
+  return { from_user_id: plan.fromUserId, to_user_id: plan.toUserId, amount: Number(plan.amountMinor), currency: bench_currency, idempotency_key: key };
+}
+
+export const bench_currency = 'USD';

@@ -1,0 +1,86 @@
+import pg from 'pg';
+
+export interface LedgerCheck {
+  databases: number;
+  /** Sums over all databases, in minor units (decimal strings: bigint does not go in JSON). */
+  customer_total_minor: string;
+  clearing_total_minor: string;
+  settlement_total_minor: string;
+  /** What the bench deposited: customers plus money in transit must equal it. */
+  funded_total_minor: string;
+  /** Databases whose accounts do not sum to zero (every posting balances, so each must). */
+  unbalanced_databases: string[];
+  /** Accounts whose balance is not the sum of their entries. */
+  drifted_accounts: number;
+  transfers_recorded: number;
+  transfers_not_final: number;
+  conserved: boolean;
+  /** No transfer open and no money left in clearing (in transit between shards). */
+  all_final: boolean;
+}
+
+/** Transfers still open after the load stops may be retrying; they get this long to finish. */
+const settle_timeout_ms = 60_000;
+
+/**
+ * The ledger checked in the databases themselves: each sums to zero, every balance equals its
+ * entries, customers hold what was deposited, and (after waiting for stragglers) no transfer is
+ * open and clearing is back at zero.
+ */
+export async function checkLedger(databaseUrls: readonly string[], funded_total_minor: bigint): Promise<LedgerCheck> {
+  const deadline_ms = Date.now() + settle_timeout_ms;
+  for (;;) {
+    const check = await readLedger(databaseUrls, funded_total_minor);
+    if (check.all_final || Date.now() > deadline_ms) return check;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+async function readLedger(databaseUrls: readonly string[], funded_total_minor: bigint): Promise<LedgerCheck> {
+  const totals = { customer: 0n, clearing: 0n, settlement: 0n };
+  const unbalanced: string[] = [];
+  let drifted = 0;
+  let recorded = 0;
+  let open = 0;
+  for (const url of databaseUrls) {
+    const client = new pg.Client({ connectionString: url, application_name: 'wallet-bench-check' });
+    await client.connect();
+    try {
+      const sums = await client.query<{ kind: keyof typeof totals; total: string }>('select kind, sum(balance)::text as total from accounts group by kind');
+      let database_total = 0n;
+      for (const row of sums.rows) {
+        totals[row.kind] += BigInt(row.total);
+        database_total += BigInt(row.total);
+      }
+      if (database_total !== 0n) unbalanced.push(new URL(url).pathname.slice(1));
+      const drift = await client.query<{ count: string }>(
+        `select count(*)::text as count from accounts a
+           left join (select account_id, sum(amount) as total from entries group by account_id) e using (account_id)
+          where a.balance <> coalesce(e.total, 0)`,
+      );
+      drifted += Number(drift.rows[0]!.count);
+      const transfers = await client.query<{ recorded: string; open: string }>(
+        `select count(*) filter (where kind = 'transfer')::text as recorded,
+                count(*) filter (where status not in ('COMPLETED', 'FAILED', 'REVERSED'))::text as open
+           from transfers`,
+      );
+      recorded += Number(transfers.rows[0]!.recorded);
+      open += Number(transfers.rows[0]!.open);
+    } finally {
+      await client.end();
+    }
+  }
+  return {
+    databases: databaseUrls.length,
+    customer_total_minor: totals.customer.toString(),
+    clearing_total_minor: totals.clearing.toString(),
+    settlement_total_minor: totals.settlement.toString(),
+    funded_total_minor: funded_total_minor.toString(),
+    unbalanced_databases: unbalanced,
+    drifted_accounts: drifted,
+    transfers_recorded: recorded,
+    transfers_not_final: open,
+    conserved: unbalanced.length === 0 && drifted === 0 && totals.customer + totals.clearing === funded_total_minor && -totals.settlement === funded_total_minor,
+    all_final: open === 0 && totals.clearing === 0n,
+  };
+}
