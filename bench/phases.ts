@@ -7,11 +7,9 @@ import type { BenchUsers } from './load/users';
 import { transferPlanner } from './load/workload';
 import type { BenchOptions } from './options';
 import type { ProcessSampler } from './procfs/sampler';
+import { waitForQuiet } from './settle';
 import { floor_routes, httpTransferTarget } from './targets/http-transfers';
 import { rawPgTarget } from './targets/raw-pg';
-
-/** A pause between phases, so one phase's stragglers and background work do not land in the next one's window. */
-const settle_between_phases_ms = 2_000;
 
 export interface PhaseTargets {
   wallet: LoadTarget;
@@ -40,10 +38,11 @@ export async function runPhases(
   let walletUnsettled: UnsettledRequest[] = [];
   try {
     for (const target of chosen) {
-      if (phases.length > 0) await new Promise((resolve) => setTimeout(resolve, settle_between_phases_ms));
-      console.error(`bench: ${target.phase} phase, ${options.warmup_s + options.duration_s} s`);
+      // Each phase starts on an idle system, so no phase measures the stragglers of the one before.
+      const settled = await waitForQuiet(sampler);
+      console.error(`bench: ${target.phase} phase, ${options.warmup_s + options.duration_s} s (after ${settled.waited_s} s waiting for an idle system${settled.quiet ? '' : ', which never came'})`);
       const planner = transferPlanner(users, { cross_shard_fraction: options.cross_shard_fraction, skew: options.skew, seed: options.seed });
-      const { result, unsettled } = await runPhase(target, options, planner, (index) => `${runTag}-${target.phase}-${index}`, sampler);
+      const { result, unsettled } = await runPhase(target, options, planner, (index) => `${runTag}-${target.phase}-${index}`, sampler, settled);
       phases.push(result);
       if (target === targets.wallet) walletUnsettled = unsettled;
     }

@@ -15,10 +15,11 @@ import { ratiosOf } from './report/ratios';
 import type { BenchReport } from './report/types';
 import { seedThroughApi } from './seed/api';
 import { prepareRawPg } from './seed/raw-pg';
-import { repo_root } from './stack/children';
+import { early_exits, repo_root } from './stack/children';
 import { startFloor } from './stack/floor';
 import { connectTarget } from './stack/target';
 import { startThrowawayStack } from './stack/throwaway';
+import type { BenchStack } from './stack/types';
 import { httpTransferTarget, wallet_routes } from './targets/http-transfers';
 
 /** Sets up the system under test, runs every phase, checks the ledger, and returns the report. */
@@ -65,7 +66,7 @@ export async function runBench(options: BenchOptions, stamp: string, cleanup: Cl
       shards: stack.shardCount,
       parts: Object.fromEntries(parts.map((part) => [part.name, 'pids' in part ? part.pids : 'all postgres processes'])),
     },
-    notes: [...stack.notes, ...standingNotes(stack.kind)],
+    notes: [...stack.notes, ...early_exits, ...standingNotes(stack.kind)],
     phases,
     ratios: {
       transfer_to_floor: transfers && floorPhase ? ratiosOf(transfers, floorPhase) : null,
@@ -78,7 +79,7 @@ export async function runBench(options: BenchOptions, stamp: string, cleanup: Cl
 function standingNotes(kind: BenchStack['kind']): string[] {
   return [
     'Latencies count from each request\'s scheduled send time (open loop) or its send (closed loop); accept ends at the 202, completion at the GET that shows a final status.',
-    'CPU is utime+stime (with reaped children) from /proc over each phase window; memory is peak VmRSS, and for PostgreSQL the summed PSS of all its processes (RSS would count shared buffers once per backend).',
+    'CPU is utime+stime (with reaped children) from /proc over each phase window, from the end of the warmup until the last request settled; memory is the peak VmRSS sampled every 250 ms, and for PostgreSQL the private memory of all its processes plus their shared memory once.',
     ...(kind === 'throwaway' ? ['PostgreSQL is every postgres process on this machine: other work on the same server is counted too.'] : []),
   ];
 }
@@ -90,5 +91,3 @@ function gitCommit(): string | null {
     return null;
   }
 }
-
-type BenchStack = Awaited<ReturnType<typeof connectTarget>>;

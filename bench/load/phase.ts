@@ -1,5 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { BenchOptions } from '../options';
+import type { Settled } from '../settle';
 import { clock_ticks_per_s } from '../procfs/read';
 import type { ProcessSampler, Snapshot } from '../procfs/sampler';
 import { runClosedLoop, runOpenLoop } from './arrivals';
@@ -35,6 +36,8 @@ export interface PhaseResult {
   generator: GeneratorHealth;
   processes: ProcessCost[];
   cpu_ms_per_transfer_total: number | null;
+  /** How long the phase waited for the system to go idle before it started, and whether it did. */
+  settled_before: Settled;
 }
 
 export interface GeneratorHealth {
@@ -58,6 +61,7 @@ export async function runPhase(
   nextPlan: () => TransferPlan,
   keyOf: (index: number) => string,
   sampler: ProcessSampler,
+  settled_before: Settled,
 ): Promise<{ result: PhaseResult; unsettled: UnsettledRequest[] }> {
   const t0_ms = performance.now() + 50;
   const measure_start_ms = t0_ms + options.warmup_s * 1000;
@@ -71,7 +75,8 @@ export async function runPhase(
   const schedule_s = options.warmup_s + options.duration_s;
   if (options.mode === 'open') await runOpenLoop(sender, recorder, t0_ms, { rate_per_s: options.rate_per_s, schedule_s, outstanding_max: options.outstanding_max });
   else await runClosedLoop(sender, recorder, t0_ms, { schedule_s, concurrency: options.concurrency });
-  const [first, last] = [await started, await sampler.snapshot()];
+  const first = await started;
+  const last = sampler.snapshot();
   loopDelay.disable();
 
   const window_s = Math.max(0.001, ((recorder.last_completion_ms || last.at_ms) - measure_start_ms) / 1000);
@@ -99,6 +104,7 @@ export async function runPhase(
     },
     processes,
     cpu_ms_per_transfer_total: recorder.completed > 0 ? round(processes.reduce((sum, part) => sum + (part.cpu_ms_per_transfer ?? 0), 0), 3) : null,
+    settled_before,
   };
   return { result, unsettled: recorder.unsettled };
 }

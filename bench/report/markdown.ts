@@ -14,7 +14,7 @@ const phase_titles = { transfers: 'Transfers (wallet API → Temporal → shards
 export function renderMarkdown(report: BenchReport): string {
   const lines = [`# Wallet benchmark, ${report.started_at}`, '', optionsLine(report.options, report), ''];
   for (const phase of report.phases) lines.push(...phaseSection(phase), '');
-  lines.push(...ratioSection(report.ratios), '');
+  lines.push(...ratioSection(report.ratios, report.options.mode), '');
   lines.push(...checkSection(report), '');
   if (report.notes.length > 0) lines.push('## Notes', '', ...report.notes.map((note) => `- ${note}`), '');
   return lines.join('\n');
@@ -48,13 +48,17 @@ function phaseSection(phase: PhaseResult): string[] {
     ...phase.processes.map((part) => `| ${part.name} | ${part.cpu_s} | ${part.cpu_ms_per_transfer ?? '-'} | ${part.peak_memory_mib} |`),
     `| **total** | ${round2(phase.processes.reduce((sum, part) => sum + part.cpu_s, 0))} | ${phase.cpu_ms_per_transfer_total ?? '-'} | |`,
     '',
+    phase.settled_before.quiet
+      ? `Started on an idle system (waited ${phase.settled_before.waited_s} s for it).`
+      : `**Started while the system was still busy** (no idle moment within ${phase.settled_before.waited_s} s): this phase also measured leftover work.`,
+    '',
     lag
       ? `Load generator: send lag p50 ${lag.p50_ms} / p99 ${lag.p99_ms} / max ${lag.max_ms} ms, event-loop delay p99 ${phase.generator.event_loop_delay_p99_ms} ms: ${phase.generator.fell_behind ? '**it fell behind its schedule** (latencies still count from the schedule, but the offered rate was not delivered evenly)' : 'kept to its schedule'}.`
       : `Load generator: closed loop (latency counts from each send), event-loop delay p99 ${phase.generator.event_loop_delay_p99_ms} ms.`,
   ];
 }
 
-function ratioSection(ratios: BenchReport['ratios']): string[] {
+function ratioSection(ratios: BenchReport['ratios'], mode: BenchOptions['mode']): string[] {
   const row = (name: string, ratio: PhaseRatios | null) =>
     ratio ? [`| ${name} | ${show(ratio.completed_per_s)} | ${show(ratio.accept_p50)} | ${show(ratio.completion_p50)} | ${show(ratio.completion_p99)} | ${show(ratio.cpu_ms_per_transfer)} |`] : [];
   const rows = [...row('transfers ÷ engine floor', ratios.transfer_to_floor), ...row('transfers ÷ raw PostgreSQL', ratios.transfer_to_pg)];
@@ -65,8 +69,9 @@ function ratioSection(ratios: BenchReport['ratios']): string[] {
     '| | completed/s | accept p50 | completion p50 | completion p99 | CPU ms / transfer |',
     '|---|---|---|---|---|---|',
     ...rows,
-    '',
-    'In an open loop below saturation every phase completes what is offered, so completed/s is near 1 by construction: compare latency and CPU, or use `--mode closed` for capacity.',
+    ...(mode === 'open'
+      ? ['', 'In an open loop below saturation every phase completes what is offered, so completed/s is near 1 by construction: compare latency and CPU, or use `--mode closed` for capacity.']
+      : []),
   ];
 }
 

@@ -27,12 +27,18 @@ export function spawnBenchChild(name: string, entry: string, env: NodeJS.Process
   if (child.pid === undefined) throw new Error(`could not start ${name}`);
   cleanup.add(`stop ${name}`, () => stopChildren([child]));
   child.once('exit', (code, signal) => {
-    if (!stoppingChildren) console.error(`bench: ${name} exited early (${signal ?? `code ${code}`}); see ${log_path}`);
+    if (stoppingChildren) return;
+    const note = `${name} (pid ${child.pid}) exited during the run (${signal ?? `code ${code}`}); see ${log_path}`;
+    early_exits.push(note);
+    console.error(`bench: ${note}`);
   });
   return { name, process: child, pid: child.pid, log_path };
 }
 
 let stoppingChildren = false;
+
+/** Children that exited before the bench stopped them: the report must say so. */
+export const early_exits: string[] = [];
 
 /** Exits from here on are expected (the bench is shutting down). */
 export function markStopping(): void {

@@ -24,13 +24,13 @@ export async function connectTarget(options: BenchOptions): Promise<BenchStack> 
   for (const { name, pid } of options.pids) add(name, pid);
   if (!named.has('wallet')) {
     for (const origin of options.targets) {
-      const pid = await localPidOf(origin);
+      const pid = localPidOf(origin);
       if (pid === undefined) notes.push(`no local process listens for ${origin}: name it with --pids wallet=PID to measure it`);
       else add('wallet', pid);
     }
   }
   if (!named.has('temporal')) {
-    const pid = (await localPidOf(`grpc://${temporalAddress}`)) ?? (await pidsMatching(/temporal server start-dev|temporal-server/))[0];
+    const pid = localPidOf(`grpc://${temporalAddress}`) ?? pidsMatching(/temporal server start-dev|temporal-server/)[0];
     if (pid === undefined) notes.push(`no local Temporal process found for ${temporalAddress}: name it with --pids temporal=PID`);
     else add('temporal', pid);
   }

@@ -23,7 +23,7 @@ export async function startThrowawayStack(options: BenchOptions, logDir: string,
   cleanup.add('stop Temporal', () => temporal.stop());
   const shardUrls = await createShards(options, cleanup);
   await temporal.ready;
-  const temporalPid = await localPidOf(`grpc://${temporal.address}`);
+  const temporalPid = localPidOf(`grpc://${temporal.address}`);
   if (temporalPid === undefined) notes.push(`Temporal at ${temporal.address} is not a local process: its CPU and memory are not measured`);
 
   const tokenSecret = randomBytes(24).toString('hex');
@@ -55,6 +55,7 @@ export async function startThrowawayStack(options: BenchOptions, logDir: string,
   if (temporalPid !== undefined) parts.push({ name: 'temporal', pids: [temporalPid] });
   for (const role of roles) parts.push({ name: role, pids: children.filter((child) => child.role === role).map((child) => child.pid) });
   parts.push({ name: 'postgres', postgres: true });
+  if (options.split) notes.push('--split: the API process has no worker, so its workflow starts are not eager, while the floor\'s are; the floor ratio includes that difference');
   if (!shardUrls.every((url) => isLoopback(new URL(url).hostname))) notes.push('some shards are on another host: only local PostgreSQL processes are measured');
   return {
     kind: 'throwaway',
@@ -83,7 +84,7 @@ async function createShards(options: BenchOptions, cleanup: Cleanup): Promise<st
 }
 
 /** The local process listening on an address's port, if the address is on this machine. */
-export async function localPidOf(url: string): Promise<number | undefined> {
+export function localPidOf(url: string): number | undefined {
   const parsed = new URL(url);
   if (!isLoopback(parsed.hostname)) return undefined;
   return pidListeningOn(Number(parsed.port));
