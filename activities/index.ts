@@ -1,9 +1,13 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { TransferStateConflict } from '../ledger/postings';
+import { fenceAndSettle, type FencedDebit } from './fence';
 import { postAndSettle } from './post-leg';
 import { legLogger, refusal } from './leg-context';
 import { refundAndSettle } from './refund';
 import type { ActivityDependencies, LegInput, RefundInput } from './types';
 
 export type { ActivityDependencies, FinishPlan, LegInput, RefundInput } from './types';
+export type { FencedDebit } from './fence';
 
 /**
  * The ledger legs of a transfer. The workflow runs them as local activities: each is
@@ -15,8 +19,8 @@ export function createActivities(deps: ActivityDependencies) {
     /** Takes the money from the sender: customer -X, clearing (or settlement) +X on the sender's shard. */
     async debitWallet(input: LegInput): Promise<{ balanceAfterMinor: string }> {
       const kind = input.counterparty === 'clearing' ? 'transfer_out' : 'withdrawal';
-      const result = await postAndSettle(deps, input, 'debit', kind);
-      // Fenced off by compensation before it ran: the transfer already failed as ledger_unavailable.
+      const result = await failOnConflict(() => postAndSettle(deps, input, 'debit', kind));
+      // Fenced off before it ran: its fate is settled by fenceDebit, which the workflow calls next.
       if (result.outcome === 'voided') throw refusal('debit', 'ledger_unavailable');
       legLogger(deps, input.transferId).debug({ leg: 'debit', replayed: result.replayed }, 'debit posted');
       return { balanceAfterMinor: result.balanceAfterMinor.toString() };
@@ -25,17 +29,32 @@ export function createActivities(deps: ActivityDependencies) {
     /** Gives the money to the recipient: clearing (or settlement) -X, customer +X on the recipient's shard. */
     async creditWallet(input: LegInput): Promise<{ balanceAfterMinor: string }> {
       const kind = input.counterparty === 'clearing' ? 'transfer_in' : 'deposit';
-      const result = await postAndSettle(deps, input, 'credit', kind);
+      const result = await failOnConflict(() => postAndSettle(deps, input, 'credit', kind));
       if (result.outcome === 'voided') throw new Error(`credit of ${input.transferId} was voided; credits are never voided`);
       legLogger(deps, input.transferId).debug({ leg: 'credit', replayed: result.replayed }, 'credit posted');
       return { balanceAfterMinor: result.balanceAfterMinor.toString() };
     },
 
-    /** Compensation: fences or refunds the debit and ends the transfer FAILED. */
+    /** After a debit of unknown fate: fixes its fate in the ledger and answers it. */
+    async fenceDebit(input: LegInput): Promise<FencedDebit> {
+      return failOnConflict(() => fenceAndSettle(deps, input));
+    },
+
+    /** Compensation after a refused credit: refunds the debit and ends the transfer FAILED. */
     async refundDebit(input: RefundInput): Promise<{ refunded: boolean }> {
-      return refundAndSettle(deps, input);
+      return failOnConflict(() => refundAndSettle(deps, input));
     },
   };
+}
+
+/** A record already final in another state: nothing moved, and no retry can help; the run fails for ops to see. */
+async function failOnConflict<T>(leg: () => Promise<T>): Promise<T> {
+  try {
+    return await leg();
+  } catch (error) {
+    if (!(error instanceof TransferStateConflict)) throw error;
+    throw ApplicationFailure.create({ type: 'transfer_state_conflict', message: error.message, nonRetryable: true });
+  }
 }
 
 export type WalletActivities = ReturnType<typeof createActivities>;

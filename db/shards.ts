@@ -13,6 +13,8 @@ export class ShardSet {
   constructor(
     readonly urls: readonly string[],
     readonly poolSize = 10,
+    /** Server-side cap on each statement, so an attempt blocked on a lock ends before its activity times out. */
+    statementTimeoutMs?: number,
   ) {
     if (urls.length === 0) throw new Error('at least one shard is required');
     this.pools = urls.map((connectionString, index) => {
@@ -22,6 +24,7 @@ export class ShardSet {
         // A request or activity waiting this long for a connection fails and is retried, rather than hanging.
         connectionTimeoutMillis: pool_wait_max_ms,
         application_name: `wallet-shard-${index}`,
+        ...(statementTimeoutMs === undefined ? {} : { statement_timeout: statementTimeoutMs }),
       });
       // An idle client losing its connection (a shard restart) must not crash the process.
       pool.on('error', () => undefined);

@@ -75,7 +75,7 @@ export async function postLeg(client: pg.PoolClient | pg.Pool, request: PostingR
     const row = found.rows[0]!;
     return { ...outcomeOf(row), replayed: row.replayed === true, transferStatus: row.transfer_status ?? null };
   } catch (error) {
-    throw isLegDecidedRace(error) ? new LegAlreadyDecided() : error;
+    throw ledgerErrorOf(error);
   }
 }
 
@@ -124,7 +124,29 @@ export async function refundDebit(client: pg.PoolClient | pg.Pool, request: Refu
     const row = found.rows[0]!;
     return { debitOutcome: row.debit_outcome, refunded: row.refunded, transferStatus: row.transfer_status };
   } catch (error) {
-    throw isLegDecidedRace(error) ? new LegAlreadyDecided() : error;
+    throw ledgerErrorOf(error);
+  }
+}
+
+/**
+ * Decides a debit whose fate is unknown (`fence_debit`): voids it if it never ran, so it never
+ * can, and returns what it is. When asked, a voided debit finishes the owner's record as FAILED
+ * (ledger_unavailable) in the same transaction.
+ */
+export async function fenceDebit(
+  client: pg.PoolClient | pg.Pool,
+  request: { transferId: string; workflowId: string; runId: string; finishHere: boolean },
+): Promise<Outcome & { transferStatus: TransferStatus | null }> {
+  try {
+    const found = await client.query<LegRow>({
+      name: 'fence_debit',
+      text: 'select outcome, reason, balance_after, transfer_status from fence_debit($1::text, $2::text, $3::text, $4::boolean)',
+      values: [request.transferId, request.workflowId, request.runId, request.finishHere],
+    });
+    const row = found.rows[0]!;
+    return { ...outcomeOf(row), transferStatus: row.transfer_status ?? null };
+  } catch (error) {
+    throw ledgerErrorOf(error);
   }
 }
 
@@ -135,12 +157,16 @@ export async function finishTransferRecord(
   status: TransferStatus,
   failureReason: FailureReason | null,
 ): Promise<TransferStatus> {
-  const found = await client.query<{ status: TransferStatus }>({
-    name: 'finish_transfer',
-    text: 'select finish_transfer($1::text, $2::text, $3::text) as status',
-    values: [transferId, status, failureReason],
-  });
-  return found.rows[0]!.status;
+  try {
+    const found = await client.query<{ status: TransferStatus }>({
+      name: 'finish_transfer',
+      text: 'select finish_transfer($1::text, $2::text, $3::text) as status',
+      values: [transferId, status, failureReason],
+    });
+    return found.rows[0]!.status;
+  } catch (error) {
+    throw ledgerErrorOf(error);
+  }
 }
 
 export async function findOutcome(client: pg.PoolClient | pg.Pool, transferId: string, leg: Leg): Promise<Outcome | undefined> {
@@ -163,6 +189,22 @@ function outcomeOf(row: LegRow): Outcome {
 function isLegDecidedRace(error: unknown): boolean {
   const { code, constraint } = error as { code?: string; constraint?: string };
   return code === '23505' && constraint === 'postings_pkey';
+}
+
+/** Maps the ledger's own errors to typed ones: a lost race, or a record already final in another state. */
+function ledgerErrorOf(error: unknown): unknown {
+  if (isLegDecidedRace(error)) return new LegAlreadyDecided();
+  const { code, message } = error as { code?: string; message?: string };
+  if (code === 'WL409') return new TransferStateConflict(message ?? 'transfer already final in another state');
+  return error;
+}
+
+/**
+ * The transfer's record was already final in another state; the leg was rolled back with the
+ * check, so nothing moved. Only a bug or a hand edit gets here: no retry can fix it.
+ */
+export class TransferStateConflict extends Error {
+  override name = 'TransferStateConflict';
 }
 
 /** A concurrent attempt decided the leg first; this attempt's changes were rolled back. Re-read the outcome. */

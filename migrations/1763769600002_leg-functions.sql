@@ -23,8 +23,8 @@ language sql stable as $$
    where p.transfer_id = p_transfer_id and p.leg = p_leg
 $$;
 
--- Moves the owner's record to its final state once; returns the status it has afterwards (a
--- different one than asked means something else finished it first, which the caller reports).
+-- Moves the owner's record to its final state once; a repeat with the same status is a no-op.
+-- A record already final in another status raises WL409, rolling back the caller's leg.
 create function finish_transfer(p_transfer_id text, p_status text, p_reason text)
 returns text
 language plpgsql as $$
@@ -40,6 +40,12 @@ begin
   end if;
   if v_status is null then
     raise exception 'transfer record % is missing', p_transfer_id using errcode = 'no_data_found';
+  end if;
+  if v_status <> p_status then
+    -- Already final in another state: the leg that asked must not commit either, or the
+    -- ledger would disagree with the record. The caller reports it; nothing moved.
+    raise exception 'transfer % is already %, not %', p_transfer_id, v_status, p_status
+      using errcode = 'WL409';
   end if;
   return v_status;
 end $$;
@@ -173,7 +179,30 @@ begin
   return query select v_debit, v_debit = 'posted', v_status;
 end $$;
 
+-- Decides a debit whose fate the workflow does not know (its attempts ran out, or an attempt
+-- timed out and may still commit): voids it when it has not run, so it never can, and answers
+-- what it is now. A voided debit ends the transfer FAILED (ledger_unavailable) here; a posted
+-- one lets the transfer go on as if the debit had answered; a refused one was finished with
+-- its reason by post_leg.
+create function fence_debit(p_transfer_id text, p_workflow_id text, p_run_id text, p_finish boolean)
+returns table (outcome text, reason text, balance_after bigint, transfer_status text)
+language plpgsql as $$
+declare
+  v_outcome record;
+  v_status text;
+begin
+  insert into postings (transfer_id, leg, outcome, reason, workflow_id, run_id)
+  values (p_transfer_id, 'debit', 'voided', null, p_workflow_id, p_run_id)
+  on conflict (transfer_id, leg) do nothing;
+  select * into strict v_outcome from leg_outcome(p_transfer_id, 'debit');
+  if v_outcome.outcome = 'voided' and p_finish then
+    v_status := finish_transfer(p_transfer_id, 'FAILED', 'ledger_unavailable');
+  end if;
+  return query select v_outcome.outcome, v_outcome.reason, v_outcome.balance_after, v_status;
+end $$;
+
 -- Down Migration
+drop function fence_debit(text, text, text, boolean);
 drop function refund_debit(text, text, char, bigint, text, text, text, text, boolean);
 drop function post_leg(text, text, text, char, bigint, text, text, boolean, text, text, text, text, boolean);
 drop function finish_transfer(text, text, text);

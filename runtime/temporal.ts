@@ -28,5 +28,8 @@ export function installTemporalLogging(logger: Logger): void {
       logger[levels[entry.level]]({ ...meta, ...(error === undefined ? {} : { err: error }), sdk: true }, entry.message);
     }),
     telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } },
+    // The wallet process orders its own shutdown (requests, then the worker, then the pools),
+    // so the runtime must not stop the worker on a signal behind its back.
+    shutdownSignals: [],
   });
 }

@@ -28,7 +28,9 @@ export async function runWalletNode(roles: WalletRoles): Promise<void> {
   const logger = createLogger(name, settings.LOG_LEVEL);
   if (roles.api && settings.usesDevAuthSecret) logger.warn('AUTH_SECRET is the documented development default; set your own outside development');
   if (roles.worker) installTemporalLogging(logger);
-  const shards = new ShardSet(settings.shardUrls, settings.SHARD_POOL_SIZE);
+  // A statement may take at most half an activity attempt: one blocked on a lock fails and is
+  // retried instead of committing long after its attempt timed out.
+  const shards = new ShardSet(settings.shardUrls, settings.SHARD_POOL_SIZE, Math.max(1_000, Math.floor(settings.ACTIVITY_TIMEOUT_MS / 2)));
   await shards.ping();
 
   const closers: (() => Promise<unknown>)[] = [];
@@ -53,9 +55,13 @@ export async function runWalletNode(roles: WalletRoles): Promise<void> {
   await new Promise<void>((resolve) => {
     const stop = () => {
       logger.info(`${name} stopping`);
-      // The worker drains in-flight workflow tasks (ledger legs finish) before run() resolves.
-      if (worker && worker.getState() === 'RUNNING') worker.shutdown();
-      if (!worker) resolve();
+      // Requests first: no new transfer starts once the worker is draining, and the ones being
+      // answered finish (they write records and start workflows) before anything closes.
+      void (server ? drain(server) : Promise.resolve()).then(() => {
+        // The worker drains in-flight workflow tasks (ledger legs finish) before run() resolves.
+        if (worker && worker.getState() === 'RUNNING') worker.shutdown();
+        if (!worker) resolve();
+      });
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
@@ -65,13 +71,27 @@ export async function runWalletNode(roles: WalletRoles): Promise<void> {
       resolve();
     });
   });
-  // The SDK's runtime also stops the worker on its own shutdown signals (SIGQUIT, SIGUSR2):
-  // the API must stop taking requests before the pools it uses are closed.
-  server?.close();
-  server?.closeAllConnections();
+  // Also when the worker stopped by itself: the API must stop before the pools it uses close.
+  if (server) await drain(server);
   for (const close of closers) await close().catch(() => undefined);
   await shards.close();
   logger.info(`${name} stopped`);
+}
+
+/** In-flight requests get this long to finish when the process stops; then their connections are cut. */
+const request_drain_max_ms = 5_000;
+
+/** Stops accepting connections and resolves when the open ones are done (or cut after the drain limit). */
+function drain(server: Server): Promise<void> {
+  if (!server.listening) return Promise.resolve();
+  return new Promise((resolve) => {
+    const cut = setTimeout(() => server.closeAllConnections(), request_drain_max_ms);
+    server.close(() => {
+      clearTimeout(cut);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
 }
 
 function startSweeper(settings: Config, shards: ShardSet, client: Client, logger: Logger): () => Promise<void> {

@@ -83,9 +83,35 @@ describe('ledger activities', () => {
   it('fences a debit that never ran, so a late attempt cannot post it', async () => {
     const alice = await userWith(1_000n);
     const debit = leg(alice, 100n);
-    assert.deepEqual(await run(activities.refundDebit, { ...debit, failureReason: 'ledger_unavailable' }), { refunded: false });
+    assert.deepEqual(await run(activities.fenceDebit, debit), { outcome: 'voided', reason: 'ledger_unavailable' });
     await assert.rejects(run(activities.debitWallet, debit), { type: 'ledger_unavailable' });
+    assert.deepEqual(await run(activities.fenceDebit, debit), { outcome: 'voided', reason: 'ledger_unavailable' });
     assert.equal(await balanceOf(alice), 1_000n);
+  });
+
+  it('answers posted for a fenced debit that had already posted, and moves nothing', async () => {
+    const alice = await userWith(1_000n);
+    const debit = leg(alice, 100n);
+    await run(activities.debitWallet, debit);
+    assert.deepEqual(await run(activities.fenceDebit, debit), { outcome: 'posted', reason: null });
+    assert.equal(await balanceOf(alice), 900n);
+    assert.deepEqual(await postingsOf(fixture.shards, debit.transferId), [{ leg: 'debit', outcome: 'posted', entries: 2 }]);
+  });
+
+  it('rolls a leg back when its transfer record is already final in another state', async () => {
+    const alice = await userWith(1_000n);
+    const bob = await userWith(0n, 0);
+    const transferId = uniqueName('tr');
+    const pool = fixture.shards.pool(0);
+    await pool.query(
+      `insert into transfers (transfer_id, kind, owner_user_id, from_user_id, to_user_id, amount, currency, idempotency_key, request_hash, status, failure_reason)
+       values ($1, 'transfer', $2, $2, $3, 100, 'USD', $1, 'h', 'FAILED', 'user_frozen')`,
+      [transferId, alice, bob],
+    );
+    const credit = { ...leg(bob, 100n, 'clearing', transferId), finish: { ownerUserId: alice, ifPosted: { status: 'COMPLETED' as const, failureReason: null } } };
+    await assert.rejects(run(activities.creditWallet, credit), { type: 'transfer_state_conflict' });
+    assert.equal(await balanceOf(bob), 0n);
+    assert.deepEqual(await postingsOf(fixture.shards, transferId), []);
   });
 
   it('refunds a posted debit once, even to a frozen wallet', async () => {

@@ -30,6 +30,11 @@ function stubActivities(calls: Calls, overrides: Partial<Record<keyof WalletActi
       if (overrides.creditWallet) return overrides.creditWallet(input as never);
       return { balanceAfterMinor: '100' };
     },
+    async fenceDebit(input: LegInput) {
+      record('fence')(input);
+      if (overrides.fenceDebit) return overrides.fenceDebit(input as never);
+      return { outcome: 'voided', reason: 'ledger_unavailable' };
+    },
     async refundDebit(input: RefundInput) {
       record(`refund:${input.failureReason}`)(input);
       if (overrides.refundDebit) return overrides.refundDebit(input as never);
@@ -117,7 +122,30 @@ describe('transferWorkflow', () => {
     };
     const { outcome } = await runTransfer(request(), stubActivities(calls, { debitWallet: shardDown }));
     assert.deepEqual(outcome, { status: 'FAILED', failureReason: 'ledger_unavailable' });
-    assert.deepEqual(calls, ['debit', 'debit', 'debit', 'refund:ledger_unavailable']);
+    assert.deepEqual(calls, ['debit', 'debit', 'debit', 'fence']);
+  });
+
+  it('carries on to the credit when a debit of unknown fate turns out to have posted', async () => {
+    const calls: Calls = [];
+    const lostReply = async () => {
+      throw new Error('connection reset after commit');
+    };
+    const posted = async () => ({ outcome: 'posted', reason: null });
+    const { outcome } = await runTransfer(request(), stubActivities(calls, { debitWallet: lostReply, fenceDebit: posted }));
+    assert.deepEqual(outcome, { status: 'COMPLETED', failureReason: null });
+    // Never refunded on a guess: the money that left the sender arrives.
+    assert.deepEqual(calls, ['debit', 'debit', 'debit', 'fence', 'credit']);
+  });
+
+  it('reports the reason the ledger recorded when a late debit attempt was refused', async () => {
+    const calls: Calls = [];
+    const timeout = async () => {
+      throw new Error('statement timeout');
+    };
+    const refusedLate = async () => ({ outcome: 'refused', reason: 'insufficient_funds' });
+    const { outcome } = await runTransfer(request(), stubActivities(calls, { debitWallet: timeout, fenceDebit: refusedLate }));
+    assert.deepEqual(outcome, { status: 'FAILED', failureReason: 'insufficient_funds' });
+    assert.deepEqual(calls, ['debit', 'debit', 'debit', 'fence']);
   });
 
   it('keeps retrying a credit that fails for infrastructure reasons', async () => {

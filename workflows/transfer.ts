@@ -55,6 +55,7 @@ async function runTransfer({ request, timings }: TransferWorkflowInput): Promise
     counterparty: request.kind === 'transfer' ? 'clearing' : 'settlement',
     finish: { ownerUserId, ...finish },
   });
+  // Only after a refused credit: the debit is known to be posted then.
   const refund = async (fromUserId: string, failureReason: FailureReason) => {
     state.step = 'compensating';
     state.compensated = (await finishing.refundDebit({ ...leg(fromUserId, {}), failureReason })).refunded;
@@ -64,12 +65,18 @@ async function runTransfer({ request, timings }: TransferWorkflowInput): Promise
   if (request.fromUserId !== null) {
     // A withdrawal ends with its debit; a transfer's debit ends it only when refused.
     const endsHere = request.toUserId === null ? { ifPosted: { status: 'COMPLETED' as const, failureReason: null } } : {};
-    const refused = await refusalOf(debiting.debitWallet(leg(request.fromUserId, { ...endsHere, ifRefused: true })), 'ledger_unavailable');
-    failureReason = refused?.reason ?? null;
+    const debit = leg(request.fromUserId, { ...endsHere, ifRefused: true });
+    const refused = await refusalOf(debiting.debitWallet(debit), 'ledger_unavailable');
     // A refusal was final and recorded with the leg. A debit whose fate is unknown (retries
-    // exhausted, or fenced by an earlier run) is fenced now, and refunded in the unlikely case
-    // an attempt did commit before the fence.
-    if (refused && !refused.recorded) await refund(request.fromUserId, refused.reason);
+    // exhausted, or fenced by an earlier run) is never refunded on a guess: the ledger fixes its
+    // fate first, and a debit that did post carries the transfer on.
+    if (refused && !refused.recorded) {
+      state.step = 'fencing';
+      const fenced = await finishing.fenceDebit(debit);
+      failureReason = fenced.outcome === 'posted' ? null : (fenced.reason ?? 'ledger_unavailable');
+    } else {
+      failureReason = refused?.reason ?? null;
+    }
   }
   if (failureReason === null && request.toUserId !== null) {
     state.step = 'crediting';
