@@ -141,9 +141,9 @@ begin
   return query select v_outcome, v_reason, v_balance, v_replayed, v_status;
 end $$;
 
--- Compensation in one round trip: fences the debit (voids it when it never ran, so a late
--- attempt can never post it), returns the money as a refund posting when the debit did post,
--- and finishes the owner's record as FAILED with the given reason.
+-- Compensation in one round trip, after a refused credit: fences the debit (fence_debit, below:
+-- a debit that never ran is voided), returns the money as a refund posting when the debit did
+-- post, and finishes the owner's record as FAILED with the given reason.
 create function refund_debit(
   p_transfer_id text,
   p_user_id text,
@@ -162,10 +162,7 @@ declare
   v_refund record;
   v_status text;
 begin
-  insert into postings (transfer_id, leg, outcome, reason, workflow_id, run_id)
-  values (p_transfer_id, 'debit', 'voided', null, p_workflow_id, p_run_id)
-  on conflict (transfer_id, leg) do nothing;
-  select p.outcome into strict v_debit from postings p where p.transfer_id = p_transfer_id and p.leg = 'debit';
+  select f.outcome into strict v_debit from fence_debit(p_transfer_id, p_workflow_id, p_run_id, false) f;
   if v_debit = 'posted' then
     select * into v_refund from post_leg(p_transfer_id, 'refund', p_user_id, p_currency, p_amount, p_counterparty, 'refund', true,
                                           p_workflow_id, p_run_id, case when p_finish then 'FAILED' end, p_failure_reason, false);

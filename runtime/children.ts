@@ -24,3 +24,13 @@ export async function stopChildren(children: ChildProcess[]): Promise<void> {
     ),
   );
 }
+
+/** True while a process with this pid exists (signal 0 checks without signalling). */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

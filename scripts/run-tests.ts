@@ -9,6 +9,7 @@ import path from 'node:path';
 import { dropDatabasesWithPrefix, serverUrlOf, withServerAdmin } from '../db/admin';
 import { ensureDatabase, migrateShard } from '../db/migrate';
 import { startEphemeralTemporal, type EphemeralTemporal } from '../runtime/dev-server';
+import { isProcessAlive } from '../runtime/children';
 
 /** The tests' databases live on PG_URL's server (the same one `npm start` uses), never in its shard databases. */
 const server_url = serverUrlOf(process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
@@ -109,16 +110,7 @@ async function dropDatabasesOfDeadRuns(): Promise<void> {
     return found.rows.map((row) => Number(row.pid));
   });
   for (const pid of pids) {
-    if (pid !== process.pid && !isAlive(pid)) await dropDatabasesWithPrefix(server_url, `wallet_test_${pid}_`);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
+    if (pid !== process.pid && !isProcessAlive(pid)) await dropDatabasesWithPrefix(server_url, `wallet_test_${pid}_`);
   }
 }
 

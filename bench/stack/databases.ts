@@ -1,4 +1,5 @@
 import { dropDatabases, dropDatabasesWithPrefix, withServerAdmin } from '../../db/admin';
+import { isProcessAlive } from '../../runtime/children';
 
 /** "postgres://u@h:5432/db?x" or "postgres://u@h:5432" -> "postgres://u@h:5432". */
 export function serverOf(url: string): string {
@@ -40,15 +41,6 @@ export async function dropDatabasesOfDeadRuns(serverUrl: string): Promise<void> 
     return found.rows.map((row) => Number(row.pid)).filter((pid) => Number.isInteger(pid) && pid > 0);
   });
   for (const pid of pids) {
-    if (pid !== process.pid && !isAlive(pid)) await dropDatabasesWithPrefix(serverUrl, `${prefix}${pid}_`);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
+    if (pid !== process.pid && !isProcessAlive(pid)) await dropDatabasesWithPrefix(serverUrl, `${prefix}${pid}_`);
   }
 }
