@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { signToken } from '../api/auth';
 import { error_codes } from '../api/errors';
 import { ledgerTotals } from './support/ledger';
-import { startTestStack, tokenFor, type TestStack } from './support/stack';
+import { startTestStack, test_auth_secret, tokenFor, type TestStack } from './support/stack';
 import { uniqueName } from './support/temporal';
 
 /** Bad input and unauthorized callers get a documented 4xx, and nothing moves. */
@@ -99,6 +100,15 @@ describe('API input and authorization', () => {
     expectError(await stack.api.call('GET', `/v1/wallet/${alice}/balance`, { headers: { authorization: 'Bearer nope' } }), 401, 'unauthenticated');
     const forged = (await tokenFor(alice)).replace(/\.[^.]+$/, '.c2lnbmF0dXJl');
     expectError(await stack.api.call('GET', `/v1/wallet/${alice}/balance`, { headers: { authorization: `Bearer ${forged}` } }), 401, 'unauthenticated');
+  });
+
+  it('stops accepting a token once it expires, although it was verified before', async () => {
+    const shortLived = await signToken(test_auth_secret, { userId: alice, role: 'customer' }, '2s');
+    const headers = { authorization: `Bearer ${shortLived}` };
+    assert.equal((await stack.api.call('GET', `/v1/wallet/${alice}/balance`, { headers })).status, 200);
+    // exp has one-second resolution: past 3 s the token is expired whatever the rounding.
+    await new Promise((resolve) => setTimeout(resolve, 3_100));
+    expectError(await stack.api.call('GET', `/v1/wallet/${alice}/balance`, { headers }), 401, 'unauthenticated');
   });
 
   it("forbids customers from touching other users' wallets, and moves nothing", async () => {
