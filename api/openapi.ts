@@ -36,7 +36,7 @@ export function openApiDocument() {
   route({ method: 'post', path: '/v1/wallet/transfers', request: { query: WaitQuery, body: json(TransferBody) }, ok: startsTransfer });
   route({ method: 'post', path: '/v1/wallet/{user_id}/deposits', request: { params: UserIdParams, query: WaitQuery, body: json(MoneyMovementBody) }, ok: startsTransfer });
   route({ method: 'post', path: '/v1/wallet/{user_id}/withdrawals', request: { params: UserIdParams, query: WaitQuery, body: json(MoneyMovementBody) }, ok: startsTransfer });
-  route({ method: 'get', path: '/v1/wallet/transfers/{transfer_id}', request: { params: TransferIdParams }, ok: { '200': { description: 'the transfer', ...json(TransferResponse) } } });
+  route({ method: 'get', path: '/v1/wallet/transfers/{transfer_id}', request: { params: TransferIdParams, query: WaitQuery }, ok: { '200': { description: 'the transfer; with ?wait=N once it is final or N seconds passed', ...json(TransferResponse) } } });
   route({ method: 'get', path: '/v1/wallet/{user_id}/balance', request: { params: UserIdParams }, ok: { '200': { description: 'balances per currency', ...json(BalanceResponse) } } });
   route({ method: 'get', path: '/v1/wallet/{user_id}/transactions', request: { params: UserIdParams, query: HistoryQuery }, ok: { '200': { description: 'ledger entries, newest first', ...json(HistoryResponse) } } });
   for (const action of ['freeze', 'unfreeze']) {
