@@ -23,6 +23,8 @@ export interface AppDependencies {
   timings: TransferTimings;
   /** Given when a worker shares this process (and `client` is on its NativeConnection). */
   completions?: TransferCompletions;
+  /** With completions: transfers in flight before the process sheds load. */
+  inFlightMax?: number;
 }
 
 export function createApp(deps: AppDependencies) {
@@ -34,6 +36,7 @@ export function createApp(deps: AppDependencies) {
     taskQueue: deps.taskQueue,
     timings: deps.timings,
     ...(deps.completions ? { completions: deps.completions } : {}),
+    ...(deps.inFlightMax ? { inFlightMax: deps.inFlightMax } : {}),
   });
 
   app.disable('x-powered-by');

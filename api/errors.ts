@@ -20,6 +20,7 @@ export const error_codes = {
   same_user: 422,
   unsupported_currency: 422,
   service_unavailable: 503,
+  overloaded: 503,
 } as const;
 
 export type ErrorCode = keyof typeof error_codes;
@@ -30,6 +31,8 @@ export class ApiError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly details?: unknown,
+    /** Sent as Retry-After: when a retry makes sense, in seconds. */
+    readonly retryAfterS?: number,
   ) {
     super(message);
     this.status = error_codes[code];
@@ -48,6 +51,7 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
       logger.error({ err: error, method: request.method, path: request.path }, 'request failed');
     }
     const apiError = known ?? new ApiError('service_unavailable', 'the service could not complete the request; retry with the same idempotency key');
+    if (apiError.retryAfterS !== undefined) response.set('Retry-After', String(apiError.retryAfterS));
     response.status(apiError.status).json({
       error: { code: apiError.code, message: apiError.message, ...(apiError.details ? { details: apiError.details } : {}) },
     });

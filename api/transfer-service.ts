@@ -7,6 +7,7 @@ import { legsOf, type LegRecord } from '../ledger/postings';
 import { findTransfer, registerTransfer, type TransferRecord } from '../ledger/transfers';
 import type { TransferTimings } from '../workflows/activity-options';
 import { startTransferWorkflow, type StartOutcome } from '../runtime/start-transfer';
+import { InFlightTransfers } from '../runtime/in-flight-transfers';
 import type { TransferCompletions } from '../runtime/transfer-completions';
 import { ApiError } from './errors';
 import { requireUser } from './require-user';
@@ -28,6 +29,8 @@ export interface TransferServiceDependencies {
   timings: TransferTimings;
   /** Present when a worker shares this process: eager starts, and `?wait` answered from in-process news. */
   completions?: TransferCompletions;
+  /** With completions: the most transfers this process runs at once before it sheds load. */
+  inFlightMax?: number;
 }
 
 /** While waiting, the record is also re-read this often, in case the news never comes (another process ran the transfer). */
@@ -40,7 +43,16 @@ const recheck_ms = 1_000;
  * its workflow id, so racing retries converge on one workflow.
  */
 export class TransferService {
-  constructor(private readonly deps: TransferServiceDependencies) {}
+  private readonly inFlight: InFlightTransfers | undefined;
+
+  constructor(private readonly deps: TransferServiceDependencies) {
+    this.inFlight = deps.completions && deps.inFlightMax ? new InFlightTransfers(deps.inFlightMax, deps.completions) : undefined;
+  }
+
+  /** Transfers this process started and has not seen finish (undefined when it does not shed load). */
+  get inFlightCount(): number | undefined {
+    return this.inFlight?.count;
+  }
 
   async submit(input: SubmitTransfer): Promise<{ record: TransferRecord; replayed: boolean; start: StartOutcome | 'final' }> {
     if (!isKnownCurrency(input.currency)) {
@@ -49,6 +61,18 @@ export class TransferService {
     if (input.fromUserId !== null && input.fromUserId === input.toUserId) {
       throw new ApiError('same_user', 'a transfer needs two different users');
     }
+    const slot = this.inFlight?.reserve();
+    if (this.inFlight && !slot) {
+      throw new ApiError('overloaded', 'the wallet is at capacity; retry with the same idempotency key', undefined, overload_retry_after_s);
+    }
+    try {
+      return await this.recordAndStart(input, (transferId) => slot?.startedAs(transferId));
+    } finally {
+      slot?.release();
+    }
+  }
+
+  private async recordAndStart(input: SubmitTransfer, started: (transferId: string) => void): Promise<{ record: TransferRecord; replayed: boolean; start: StartOutcome | 'final' }> {
     // The owner's existence is checked by the record's foreign key, in the same statement.
     const counterparty = input.kind === 'transfer' ? input.toUserId : null;
     if (counterparty !== null) await requireUser(this.deps.shards, counterparty);
@@ -80,6 +104,7 @@ export class TransferService {
     const start = final_statuses.includes(record.status)
       ? 'final'
       : await startTransferWorkflow({ ...this.deps, eagerStart: this.deps.completions !== undefined }, { transferId, ...request });
+    if (start === 'eager' || start === 'queued') started(transferId);
     return { record, replayed: !inserted, start };
   }
 
@@ -147,6 +172,9 @@ export class TransferService {
     if (this.ownerShards.size > owner_shards_remembered_max) this.ownerShards.delete(this.ownerShards.keys().next().value!);
   }
 }
+
+/** How long an overloaded process asks clients to wait before they retry. */
+const overload_retry_after_s = 1;
 
 /** Transfers accepted by this process whose owner shard is remembered for reads. */
 const owner_shards_remembered_max = 100_000;

@@ -12,11 +12,23 @@ export class TransferCompletions {
   private readonly waiters = new Map<string, Set<() => void>>();
   /** Recently finished ids, oldest first: a wait that starts just after the finish still hears of it. */
   private readonly recent = new Set<string>();
+  private readonly listeners: ((transferId: string) => void)[] = [];
+
+  /** True when the transfer finished in this process lately (the last few thousand). */
+  hasFinished(transferId: string): boolean {
+    return this.recent.has(transferId);
+  }
+
+  /** Calls `listener` with the id of every transfer that finishes in this process. */
+  onFinished(listener: (transferId: string) => void): void {
+    this.listeners.push(listener);
+  }
 
   /** Called by the activity that committed the transfer's final state. */
   finished(transferId: string): void {
     this.recent.add(transferId);
     if (this.recent.size > recent_finishes_max) this.recent.delete(this.recent.values().next().value!);
+    for (const listener of this.listeners) listener(transferId);
     const waiting = this.waiters.get(transferId);
     if (!waiting) return;
     this.waiters.delete(transferId);

@@ -109,7 +109,7 @@ async function listen(settings: Config, shards: ShardSet, client: Client, logger
     authSecret: settings.AUTH_SECRET,
     taskQueue: settings.TEMPORAL_TASK_QUEUE,
     timings: timingsOf(settings),
-    ...(completions ? { completions } : {}),
+    ...(completions ? { completions, inFlightMax: settings.TRANSFERS_IN_FLIGHT_MAX } : {}),
   });
   const server = app.listen(settings.PORT, settings.HOST);
   await new Promise<void>((resolve, reject) => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { driftedAccounts, ledgerTotals, postingsOf, userOnShard } from './support/ledger';
-import { startTestStack, type TestStack } from './support/stack';
+import { startTestStack, tokenFor, type TestStack } from './support/stack';
 import { uniqueName } from './support/temporal';
 
 /** End to end through HTTP: API -> Temporal workflow -> worker activities -> PostgreSQL shards. */
@@ -241,5 +241,54 @@ describe('transfers through the API', () => {
     assert.equal(attribute('AmountMinor'), 5_000);
     assert.equal(attribute('Currency'), 'USD');
     assert.equal(await description.staticSummary(), `${alice} -> ${bob} 50.00 USD`);
+  });
+});
+
+/** Past its capacity the wallet process refuses new transfers at once instead of collapsing. */
+describe('load shedding', () => {
+  let stack: TestStack;
+  before(async () => {
+    stack = await startTestStack({ inFlightMax: 1 });
+  });
+  after(async () => {
+    assert.deepEqual(await driftedAccounts(stack.shards), []);
+    await stack.stop();
+  });
+
+  it('answers 503 overloaded with Retry-After while full, records nothing, and accepts again once a transfer finishes', async () => {
+    const alice = userOnShard(stack.shards, 0, 'alice');
+    const bob = userOnShard(stack.shards, 1, 'bob');
+    await stack.api.createUser(alice);
+    await stack.api.createUser(bob);
+    assert.equal((await stack.api.deposit(alice, 1_000)).body.status, 'COMPLETED');
+
+    // Hold bob's user row so the first transfer's credit waits: it stays in flight.
+    const blocker = await stack.shards.pool(1).connect();
+    await blocker.query('begin');
+    await blocker.query('select 1 from users where user_id = $1 for update', [bob]);
+    let first;
+    try {
+      first = await stack.api.transfer(alice, bob, 100, uniqueName('k'), 0);
+      assert.equal(first.status, 202);
+      const refusedKey = uniqueName('k');
+      const refused = await stack.api.transfer(alice, bob, 100, refusedKey, 0);
+      assert.equal(refused.status, 503);
+      assert.equal(refused.body.error.code, 'overloaded');
+      const raw = await fetch(`${stack.baseUrl}/v1/wallet/transfers`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await tokenFor(alice)}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ from_user_id: alice, to_user_id: bob, amount: 100, currency: 'USD', idempotency_key: refusedKey }),
+      });
+      assert.equal(raw.headers.get('retry-after'), '1');
+      const recorded = await stack.shards.pool(0).query('select 1 from transfers where idempotency_key = $1', [refusedKey]);
+      assert.equal(recorded.rowCount, 0);
+    } finally {
+      await blocker.query('rollback');
+      blocker.release();
+    }
+    const done = await stack.api.call('GET', `/v1/wallet/transfers/${first.body.transfer_id}?wait=10`, { as: alice });
+    assert.equal(done.body.status, 'COMPLETED');
+    assert.equal((await stack.api.transfer(alice, bob, 100)).body.status, 'COMPLETED');
+    assert.equal(await stack.api.balance(alice), 800);
   });
 });

@@ -17,7 +17,7 @@ export const test_timings = { activityTimeoutMs: 3_000, debitAttemptsMax: 5, ret
  * worker on its own task queue and the Express API on a free port, sharing one NativeConnection
  * (eager start) and in-process completion news.
  */
-export async function startTestStack(options: { activities?: object; withWorker?: boolean } = {}) {
+export async function startTestStack(options: { activities?: object; withWorker?: boolean; inFlightMax?: number } = {}) {
   const fixture = await createTestShards(4);
   const temporal = await connectTemporal();
   const taskQueue = uniqueName('wallet-test');
@@ -42,7 +42,7 @@ export async function startTestStack(options: { activities?: object; withWorker?
     return stop;
   };
   if (options.withWorker !== false) await startWorker();
-  const app = createApp({ shards: fixture.shards, client, logger, authSecret: test_auth_secret, taskQueue, timings: test_timings, completions });
+  const app = createApp({ shards: fixture.shards, client, logger, authSecret: test_auth_secret, taskQueue, timings: test_timings, completions, ...(options.inFlightMax ? { inFlightMax: options.inFlightMax } : {}) });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
