@@ -39,7 +39,7 @@ const environmentSchema = z.object({
   DEBIT_ATTEMPTS_MAX: z.coerce.number().int().min(1).max(1000).default(12),
   RETRY_INTERVAL_MAX_MS: positiveMs.default(30_000),
   /** Transfers one wallet process (API + worker) runs at once before it answers 503 overloaded. */
-  TRANSFERS_IN_FLIGHT_MAX: z.coerce.number().int().min(1).max(100_000).default(64),
+  TRANSFERS_IN_FLIGHT_MAX: z.coerce.number().int().min(1).max(100_000).default(32),
   ORPHAN_SWEEP_INTERVAL_MS: positiveMs.default(60_000),
   ORPHAN_AGE_MIN_MS: positiveMs.default(60_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
