@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { TransferStateConflict } from '../ledger/postings';
 import { fenceAndSettle, type FencedDebit } from './fence';
 import { postAndSettle } from './post-leg';
-import { legLogger, refusal } from './leg-context';
+import { logLegDebug, refusal } from './leg-context';
 import { refundAndSettle } from './refund';
 import type { ActivityDependencies, LegInput, RefundInput } from './types';
 
@@ -22,7 +22,7 @@ export function createActivities(deps: ActivityDependencies) {
       const result = await failOnConflict(() => postAndSettle(deps, input, 'debit', kind));
       // Fenced off before it ran: its fate is settled by fenceDebit, which the workflow calls next.
       if (result.outcome === 'voided') throw refusal('debit', 'ledger_unavailable');
-      legLogger(deps, input.transferId).debug({ leg: 'debit', replayed: result.replayed }, 'debit posted');
+      logLegDebug(deps, input.transferId, { leg: 'debit', replayed: result.replayed }, 'debit posted');
       return { balanceAfterMinor: result.balanceAfterMinor.toString() };
     },
 
@@ -31,7 +31,7 @@ export function createActivities(deps: ActivityDependencies) {
       const kind = input.counterparty === 'clearing' ? 'transfer_in' : 'deposit';
       const result = await failOnConflict(() => postAndSettle(deps, input, 'credit', kind));
       if (result.outcome === 'voided') throw new Error(`credit of ${input.transferId} was voided; credits are never voided`);
-      legLogger(deps, input.transferId).debug({ leg: 'credit', replayed: result.replayed }, 'credit posted');
+      logLegDebug(deps, input.transferId, { leg: 'credit', replayed: result.replayed }, 'credit posted');
       return { balanceAfterMinor: result.balanceAfterMinor.toString() };
     },
 

@@ -15,6 +15,11 @@ export function refusal(leg: Leg, reason: FailureReason): ApplicationFailure {
   return ApplicationFailure.create({ type: reason, message: `${leg} refused: ${reason}`, nonRetryable: true });
 }
 
+/** Per-leg log lines at debug level; a child logger is only built when they are written (the hot path). */
+export function logLegDebug(deps: ActivityDependencies, transferId: string, fields: object, message: string): void {
+  if (deps.logger.isLevelEnabled('debug')) legLogger(deps, transferId).debug(fields, message);
+}
+
 export function legLogger(deps: ActivityDependencies, transferId: string) {
   const info = Context.current().info;
   return deps.logger.child({ transfer_id: transferId, workflow_id: info.workflowExecution?.workflowId, activity: info.activityType, attempt: info.attempt });
@@ -22,9 +27,8 @@ export function legLogger(deps: ActivityDependencies, transferId: string) {
 
 /**
  * Makes sure the owner's record ended as planned. `statusHere` is what the leg's own
- * transaction left it at when the record is on the leg's shard; otherwise the record is
- * finished now, on its own shard. A record already final in another state is a conflict that
- * no retry can fix.
+ * transaction left it at when the record is on the leg's shard (null otherwise). A record already final in another state raises
+ * TransferStateConflict in SQL (finish_transfer), in both cases.
  */
 export async function settleRecord(
   deps: ActivityDependencies,
@@ -33,15 +37,9 @@ export async function settleRecord(
   wanted: { status: TransferStatus; failureReason: FailureReason | null },
   statusHere: TransferStatus | null,
 ): Promise<void> {
-  const status =
-    statusHere ??
-    (await finishTransferRecord(deps.shards.pool(deps.shards.shardOf(plan.ownerUserId)), transferId, wanted.status, wanted.failureReason));
-  if (status !== wanted.status) {
-    throw ApplicationFailure.create({
-      type: 'transfer_state_conflict',
-      message: `transfer ${transferId} is already ${status}, not ${wanted.status}`,
-      nonRetryable: true,
-    });
+  // Already as wanted in the leg's own transaction: done. Otherwise finish it now (raises on a conflict).
+  if (statusHere !== wanted.status) {
+    await finishTransferRecord(deps.shards.pool(deps.shards.shardOf(plan.ownerUserId)), transferId, wanted.status, wanted.failureReason);
   }
   deps.completions?.finished(transferId);
 }

@@ -1,5 +1,6 @@
 import { parseMinor } from '../domain/money';
 import { LegAlreadyDecided, findOutcome, postLeg, type Leg, type PostingRequest, type PostingResult } from '../ledger/postings';
+import { findTransfer } from '../ledger/transfers';
 import { currentExecution, recordIsOnShardOf, refusal, settleRecord } from './leg-context';
 import type { ActivityDependencies, LegInput } from './types';
 
@@ -50,11 +51,7 @@ async function postOnce(deps: ActivityDependencies, request: PostingRequest): Pr
     const decided = await findOutcome(pool, request.transferId, request.leg);
     if (!decided) throw new Error(`leg ${request.transferId}/${request.leg} lost a race but has no outcome`);
     // The winner settled the record in its own transaction when it was on this shard.
-    return { ...decided, replayed: true, transferStatus: request.finish ? await recordStatus(pool, request.transferId) : null };
+    const transferStatus = request.finish ? ((await findTransfer(pool, request.transferId))?.status ?? null) : null;
+    return { ...decided, replayed: true, transferStatus };
   }
-}
-
-async function recordStatus(pool: ReturnType<ActivityDependencies['shards']['pool']>, transferId: string) {
-  const found = await pool.query<{ status: PostingResult['transferStatus'] }>('select status from transfers where transfer_id = $1::text', [transferId]);
-  return found.rows[0]?.status ?? null;
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { ShardSet } from '../db/shards';
 import type { FailureReason } from '../domain/transfers';
+import type { FinishHere } from '../ledger/postings';
 import type { TransferCompletions } from '../runtime/transfer-completions';
 
 /** What every leg activity needs; amounts are decimal strings of minor units in payloads. */
@@ -19,12 +20,8 @@ export interface LegInput {
  * How the transfer's durable record ends with a leg. When the owner's record is on the leg's
  * shard, it changes in the leg's own transaction; otherwise right after, in the same activity.
  */
-export interface FinishPlan {
+export interface FinishPlan extends FinishHere {
   ownerUserId: string;
-  /** The record's final state when the leg posts (a credit: COMPLETED). */
-  ifPosted?: { status: 'COMPLETED' | 'FAILED'; failureReason: FailureReason | null };
-  /** A refusal of the leg ends the transfer as FAILED with the refusal's reason. */
-  ifRefused?: boolean;
 }
 
 export interface RefundInput extends LegInput {

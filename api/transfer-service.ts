@@ -49,10 +49,6 @@ export class TransferService {
     this.inFlight = deps.completions && deps.inFlightMax ? new InFlightTransfers(deps.inFlightMax, deps.completions) : undefined;
   }
 
-  /** Transfers this process started and has not seen finish (undefined when it does not shed load). */
-  get inFlightCount(): number | undefined {
-    return this.inFlight?.count;
-  }
 
   async submit(input: SubmitTransfer): Promise<{ record: TransferRecord; replayed: boolean; start: StartOutcome | 'final' }> {
     if (!isKnownCurrency(input.currency)) {

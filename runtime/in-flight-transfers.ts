@@ -44,10 +44,6 @@ export class InFlightTransfers {
     };
   }
 
-  get count(): number {
-    return this.started.size + this.reserved;
-  }
-
   private forgetOld(): void {
     const cutoff = Date.now() - this.forgetAfterMs;
     for (const [transferId, startedAt] of this.started) {

@@ -56,9 +56,4 @@ export class TransferCompletions {
       signal.addEventListener('abort', abort, { once: true });
     });
   }
-
-  /** Transfers someone is waiting for; a gauge for leaks. */
-  get waitedFor(): number {
-    return this.waiters.size;
-  }
 }
