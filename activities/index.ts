@@ -4,10 +4,14 @@ import { fenceAndSettle, type FencedDebit } from './fence';
 import { postAndSettle } from './post-leg';
 import { logLegDebug, refusal } from './leg-context';
 import { refundAndSettle } from './refund';
+import { reverseAndRecord, type ReverseInput, type ReverseResult } from './reverse';
+import { expireReview, recordDecision, type ReviewDecisionInput } from './review';
 import type { ActivityDependencies, LegInput, RefundInput } from './types';
 
-export type { ActivityDependencies, FinishPlan, LegInput, RefundInput } from './types';
+export type { ActivityDependencies, FinishPlan, LegInput, RefundInput, TransferEvents } from './types';
 export type { FencedDebit } from './fence';
+export type { ReverseInput, ReverseResult } from './reverse';
+export type { ReviewDecisionInput } from './review';
 
 /**
  * The ledger legs of a transfer. The workflow runs them as local activities: each is
@@ -43,6 +47,21 @@ export function createActivities(deps: ActivityDependencies) {
     /** Compensation after a refused credit: refunds the debit and ends the transfer FAILED. */
     async refundDebit(input: RefundInput): Promise<{ refunded: boolean }> {
       return failOnConflict(() => refundAndSettle(deps, input));
+    },
+
+    /** An operator's reversal of a completed transfer: new legs back, the record REVERSED, audited. */
+    async reverseTransfer(input: ReverseInput): Promise<ReverseResult> {
+      return failOnConflict(() => reverseAndRecord(deps, input));
+    },
+
+    /** An operator's approval or rejection of a transfer held for review, on the record and in the audit. */
+    async recordReviewDecision(input: ReviewDecisionInput): Promise<{ status: string }> {
+      return recordDecision(deps, input);
+    },
+
+    /** A held transfer nobody decided on in time ends FAILED (review_timeout). */
+    async expireReview(input: { transferId: string; ownerUserId: string; kind: ReviewDecisionInput['kind'] }): Promise<void> {
+      return failOnConflict(() => expireReview(deps, input));
     },
   };
 }

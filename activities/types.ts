@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ShardSet } from '../db/shards';
-import type { FailureReason } from '../domain/transfers';
+import type { FailureReason, TransferStatus } from '../domain/transfers';
 import type { FinishHere } from '../ledger/postings';
 import type { TransferCompletions } from '../runtime/transfer-completions';
 
@@ -12,6 +12,8 @@ export interface LegInput {
   currency: string;
   /** clearing for peer-to-peer transfers, settlement for deposits and withdrawals. */
   counterparty: 'clearing' | 'settlement';
+  /** Debits of transfers and withdrawals: the default rolling 24-hour outgoing limit (null: none). */
+  dailyOutgoingMaxMinor?: string | null;
   /** Present when this leg can decide the transfer: its owner's record is finished with the leg. */
   finish?: FinishPlan;
 }
@@ -29,9 +31,15 @@ export interface RefundInput extends LegInput {
   failureReason: FailureReason;
 }
 
+/** Told when a transfer's record became final (or reversed), for metrics; never throws. */
+export interface TransferEvents {
+  finished(event: { transferId: string; kind?: string; status: TransferStatus; failureReason: string | null }): void;
+}
+
 export interface ActivityDependencies {
   shards: ShardSet;
   logger: Logger;
   /** In-process news for `?wait` when the API shares this process; absent in a lone worker. */
   completions?: TransferCompletions;
+  events?: TransferEvents;
 }

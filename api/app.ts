@@ -3,11 +3,16 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { ShardSet } from '../db/shards';
 import type { TransferCompletions } from '../runtime/transfer-completions';
+import type { TransferLimits } from '../domain/transfer-policy';
 import type { TransferTimings } from '../workflows/activity-options';
 import { authenticate } from './auth';
 import { ApiError, errorMiddleware, notFoundRoute } from './errors';
 import { createMetrics } from './metrics';
 import { moneyRoutes } from './routes/money';
+import { opsAuditRoutes } from './routes/ops-audit';
+import { opsTransferRoutes } from './routes/ops-transfers';
+import { opsUserRoutes } from './routes/ops-users';
+import { opsTransferListRoutes } from './routes/ops-transfers-list';
 import { systemRoutes } from './routes/system';
 import { walletRoutes } from './routes/wallets';
 import { TransferService } from './transfer-service';
@@ -21,10 +26,13 @@ export interface AppDependencies {
   authSecret: string;
   taskQueue: string;
   timings: TransferTimings;
+  limits: TransferLimits;
   /** Given when a worker shares this process (and `client` is on its NativeConnection). */
   completions?: TransferCompletions;
   /** With completions: transfers in flight before the process sheds load. */
   inFlightMax?: number;
+  /** A running transfer still PENDING this long after it started is stuck (GET /v1/ops/transfers?stuck=true). */
+  stuckAfterMs: number;
 }
 
 export function createApp(deps: AppDependencies) {
@@ -35,6 +43,7 @@ export function createApp(deps: AppDependencies) {
     client: deps.client,
     taskQueue: deps.taskQueue,
     timings: deps.timings,
+    limits: deps.limits,
     ...(deps.completions ? { completions: deps.completions } : {}),
     ...(deps.inFlightMax ? { inFlightMax: deps.inFlightMax } : {}),
   });
@@ -49,6 +58,10 @@ export function createApp(deps: AppDependencies) {
   app.use(authenticate(deps.authSecret));
   app.use(walletRoutes(deps.shards));
   app.use(moneyRoutes(transfers, metrics));
+  app.use(opsTransferRoutes(transfers, deps.client));
+  app.use(opsUserRoutes(deps.shards, deps.limits));
+  app.use(opsAuditRoutes(deps.shards));
+  app.use(opsTransferListRoutes({ client: deps.client, authSecret: deps.authSecret, stuckAfterMs: deps.stuckAfterMs }));
   app.use(notFoundRoute);
   app.use(errorMiddleware(deps.logger));
   return app;

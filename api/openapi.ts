@@ -15,6 +15,7 @@ import {
   UserResponse,
   WaitQuery,
 } from './schemas';
+import { OpsTransferList, OpsTransfersQuery } from './schemas';
 import { error_codes } from './errors';
 
 /** Built from the same zod schemas the routes validate with. */
@@ -42,6 +43,7 @@ export function openApiDocument() {
   for (const action of ['freeze', 'unfreeze']) {
     route({ method: 'post', path: `/v1/ops/users/{user_id}/${action}`, request: { params: UserIdParams }, ok: { '200': { description: `${action} done` } } });
   }
+  route({ method: 'get', path: '/v1/ops/transfers', request: { query: OpsTransfersQuery }, ok: { '200': { description: 'transfers by status, or stuck ones, from Temporal visibility (ops only)', ...json(OpsTransferList) } } });
 
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',

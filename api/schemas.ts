@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { isKnownCurrency, transfer_amount_max_minor } from '../domain/money';
 import { user_id_pattern } from '../domain/users';
 import { failure_reasons, transfer_statuses } from '../domain/transfers';
+import { ops_actions } from '../ledger/audit';
 
 extendZodWithOpenApi(z);
 
@@ -103,10 +104,15 @@ export const TransferResponse = z
     failure_reason: z.enum(failure_reasons).optional(),
     created_at: z.iso.datetime(),
     completed_at: z.iso.datetime().optional(),
+    reversal: z
+      .object({ reversed_at: z.iso.datetime(), reversed_by: z.string(), reason: z.string(), allow_negative: z.boolean() })
+      .optional()
+      .openapi({ description: 'present when ops reversed the transfer (status REVERSED)' }),
+    reversal_refused_reason: z.enum(['insufficient_funds']).optional().openapi({ description: 'the last reversal attempt was refused: the recipient could not cover it' }),
     legs: z
       .array(
         z.object({
-          leg: z.enum(['debit', 'credit', 'refund']),
+          leg: z.enum(['debit', 'credit', 'refund', 'reversal_debit', 'reversal_credit']),
           outcome: z.enum(['posted', 'refused', 'voided']),
           reason: z.enum(failure_reasons).optional(),
           decided_at: z.iso.datetime(),
@@ -130,13 +136,116 @@ export const HistoryResponse = z
         currency: Currency,
         amount: z.int().openapi({ description: 'signed: negative when money left the wallet' }),
         balance_after: z.int(),
-        kind: z.enum(['deposit', 'withdrawal', 'transfer_out', 'transfer_in', 'refund']),
+        kind: z.enum(['deposit', 'withdrawal', 'transfer_out', 'transfer_in', 'refund', 'reversal_out', 'reversal_in']),
         created_at: z.iso.datetime(),
       }),
     ),
     next_cursor: z.string().nullable(),
   })
   .openapi('History');
+
+export const ops_reason_length_max = 500;
+
+/** Every ops action says why: it is audited with the operator (the token's sub). */
+const OpsReason = z
+  .string()
+  .trim()
+  .min(1, 'reason must not be empty')
+  .max(ops_reason_length_max, `reason must be at most ${ops_reason_length_max} characters`)
+  .refine(storable(), 'reason must not contain NUL or unpaired surrogates')
+  .openapi({ example: 'customer dispute #123' });
+
+export const OpsReasonBody = z.strictObject({ reason: OpsReason }).openapi('OpsReasonRequest');
+export const OptionalOpsReasonBody = z.strictObject({ reason: OpsReason.optional() }).default({}).openapi('OptionalOpsReasonRequest');
+
+export const ReverseBody = z
+  .strictObject({
+    reason: OpsReason,
+    allow_negative: z.boolean().optional().openapi({ description: 'reverse even when the recipient cannot cover it (their balance goes negative); audited' }),
+  })
+  .openapi('ReverseRequest');
+
+/** A signed amount of minor units: a negative minimum balance is an overdraft allowance. */
+const SignedMinor = z.int('must be a whole number of minor units (a JSON integer)').min(-Number(transfer_amount_max_minor)).max(Number(transfer_amount_max_minor));
+
+export const WalletLimitsBody = z
+  .strictObject({
+    min_balance: SignedMinor.optional().openapi({ description: 'debits may not take the balance below this; negative: overdraft allowance' }),
+    daily_outgoing_max: AmountMinor.nullable().optional().openapi({ description: "this wallet's rolling 24-hour outgoing limit; null: the default" }),
+    reason: OpsReason,
+  })
+  .refine((body) => body.min_balance !== undefined || body.daily_outgoing_max !== undefined, 'send min_balance, daily_outgoing_max or both')
+  .openapi('WalletLimitsRequest');
+
+export const UserCurrencyParams = z.strictObject({ user_id: UserId, currency: Currency });
+
+export const WalletLimitsResponse = z
+  .object({ user_id: UserId, currency: Currency, min_balance: z.int(), daily_outgoing_max: z.int().nullable(), daily_outgoing_default: z.int() })
+  .openapi('WalletLimits');
+
+export const audit_page_size_max = 200;
+
+export const AuditQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(audit_page_size_max).default(50),
+  cursor: z.string().regex(/^[0-9]{1,19}_[0-9]{1,3}_[0-9]{1,19}$/, 'cursor must be a next_cursor value from a previous page').optional(),
+  operator: z.string().min(1).max(128).refine(storable(), 'operator must not contain NUL or unpaired surrogates').optional(),
+  action: z.enum(ops_actions).optional(),
+  target: z.string().min(1).max(128).refine(storable(), 'target must not contain NUL or unpaired surrogates').optional(),
+});
+
+export const AuditResponse = z
+  .object({
+    entries: z.array(
+      z.object({
+        occurred_at: z.iso.datetime(),
+        operator: z.string(),
+        action: z.enum(ops_actions),
+        target_type: z.enum(['user', 'transfer']),
+        target_id: z.string(),
+        reason: z.string().nullable(),
+        via: z.enum(['http', 'signal', 'update']),
+        details: z.record(z.string(), z.unknown()),
+      }),
+    ),
+    next_cursor: z.string().nullable(),
+  })
+  .openapi('Audit');
+
+/** Cursors of the ops transfer listing wrap Temporal's page tokens (api/page-cursor.ts); real ones are far shorter. */
+export const ops_transfer_cursor_length_max = 2_048;
+
+export const OpsTransfersQuery = z
+  .strictObject({
+    status: z.enum(transfer_statuses).optional(),
+    stuck: z
+      .enum(['true', 'false'], 'stuck must be true or false')
+      .transform((value) => value === 'true')
+      .optional()
+      .openapi({ description: 'true: running transfers still PENDING longer than STUCK_AFTER_MS after they started' }),
+    limit: z.coerce.number().int().min(1).max(page_size_max).default(page_size_default),
+    cursor: z
+      .string()
+      .regex(new RegExp(`^[A-Za-z0-9_-]{1,${ops_transfer_cursor_length_max}}$`), 'cursor must be a next_cursor value from a previous page')
+      .optional(),
+  })
+  .refine((query) => !(query.stuck === true && query.status !== undefined), { message: 'stuck=true lists PENDING transfers; leave out status', path: ['stuck'] });
+
+export const OpsTransferList = z
+  .object({
+    transfers: z.array(
+      z.object({
+        transfer_id: z.string(),
+        status: z.enum(transfer_statuses).nullable(),
+        from_user: z.string().nullable().openapi({ description: 'user id, or settlement:<currency> for a deposit' }),
+        to_user: z.string().nullable().openapi({ description: 'user id, or settlement:<currency> for a withdrawal' }),
+        amount: z.int().nullable(),
+        currency: Currency.nullable(),
+        started_at: z.iso.datetime(),
+      }),
+    ),
+    next_cursor: z.string().nullable(),
+  })
+  .openapi('OpsTransferList');
 
 export const ErrorResponse = z
   .object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) })

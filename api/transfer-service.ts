@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { ShardSet } from '../db/shards';
 import { isKnownCurrency } from '../domain/money';
+import { exceedsTransferMax, policyFor, type TransferLimits } from '../domain/transfer-policy';
 import { requestHashOf, transferIdFor } from '../domain/transfer-ids';
 import { final_statuses, ownerOf, type TransferKind } from '../domain/transfers';
 import { legsOf, type LegRecord } from '../ledger/postings';
@@ -9,6 +10,8 @@ import type { TransferTimings } from '../workflows/activity-options';
 import { startTransferWorkflow, type StartOutcome } from '../runtime/start-transfer';
 import { InFlightTransfers } from '../runtime/in-flight-transfers';
 import type { TransferCompletions } from '../runtime/transfer-completions';
+import { TransferDurations } from '../runtime/transfer-durations';
+import { walletMetrics } from '../runtime/metrics';
 import { ApiError } from './errors';
 import { requireUser } from './require-user';
 
@@ -20,6 +23,8 @@ export interface SubmitTransfer {
   currency: string;
   note: string | null;
   idempotencyKey: string;
+  /** The operator (token sub) when an ops token made the request: audited. */
+  opsOperator: string | null;
 }
 
 export interface TransferServiceDependencies {
@@ -27,6 +32,7 @@ export interface TransferServiceDependencies {
   client: Client;
   taskQueue: string;
   timings: TransferTimings;
+  limits: TransferLimits;
   /** Present when a worker shares this process: eager starts, and `?wait` answered from in-process news. */
   completions?: TransferCompletions;
   /** With completions: the most transfers this process runs at once before it sheds load. */
@@ -44,9 +50,11 @@ const recheck_ms = 1_000;
  */
 export class TransferService {
   private readonly inFlight: InFlightTransfers | undefined;
+  private readonly durations: TransferDurations | undefined;
 
   constructor(private readonly deps: TransferServiceDependencies) {
     this.inFlight = deps.completions && deps.inFlightMax ? new InFlightTransfers(deps.inFlightMax, deps.completions) : undefined;
+    this.durations = deps.completions ? new TransferDurations(deps.completions, walletMetrics().transferSeconds) : undefined;
   }
 
 
@@ -57,12 +65,19 @@ export class TransferService {
     if (input.fromUserId !== null && input.fromUserId === input.toUserId) {
       throw new ApiError('same_user', 'a transfer needs two different users');
     }
+    if (exceedsTransferMax({ kind: input.kind, amountMinor: input.amountMinor.toString() }, this.deps.limits)) {
+      throw new ApiError('limit_exceeded', `one ${input.kind} may move at most ${this.deps.limits.transferAmountMaxMinor} minor units`);
+    }
     const slot = this.inFlight?.reserve();
     if (this.inFlight && !slot) {
       throw new ApiError('overloaded', 'the wallet is at capacity; retry with the same idempotency key', undefined, overload_retry_after_s);
     }
+    const acceptedAtMs = performance.now();
     try {
-      return await this.recordAndStart(input, (transferId) => slot?.startedAs(transferId));
+      return await this.recordAndStart(input, (transferId) => {
+        slot?.startedAs(transferId);
+        this.durations?.started(transferId, acceptedAtMs);
+      });
     } finally {
       slot?.release();
     }
@@ -88,6 +103,8 @@ export class TransferService {
       note: input.note,
       idempotencyKey: input.idempotencyKey,
       requestHash,
+      status: policyFor(request, this.deps.limits).approvalsRequired > 0 ? 'PENDING_REVIEW' : 'PENDING',
+      opsOperator: input.opsOperator,
     }).catch((error: unknown) => {
       if (isUnknownOwner(error)) throw new ApiError('user_not_found', `user ${ownerUserId} does not exist`);
       throw error;
@@ -145,7 +162,7 @@ export class TransferService {
       [record.fromUserId, record.toUserId].filter((userId): userId is string => userId !== null).map((userId) => this.deps.shards.shardOf(userId)),
     );
     const legs = await Promise.all([...shardsOfParties].map((shard) => legsOf(this.deps.shards.pool(shard), record.transferId)));
-    const order = { debit: 0, credit: 1, refund: 2 };
+    const order = { debit: 0, credit: 1, refund: 2, reversal_debit: 3, reversal_credit: 4 };
     return legs.flat().sort((a, b) => order[a.leg] - order[b.leg]);
   }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { TransferLimits } from '../domain/transfer-policy';
 
 /**
  * The one place that reads the environment. It is read once, validated, and a bad
@@ -9,6 +10,23 @@ const DEV_AUTH_SECRET = 'dev-only-wallet-secret-change-me-0123456789';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const positiveMs = z.coerce.number().int().min(1).max(86_400_000);
+
+/** A duration such as 250ms, 30s, 5m, 12h or 7d, in milliseconds. */
+const duration_units_ms = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const duration = z
+  .string()
+  .regex(/^\d{1,9}(ms|s|m|h|d)$/, 'must be a duration such as 30s, 5m, 12h or 7d')
+  .transform((value) => {
+    const [, amount, unit] = /^(\d+)(ms|s|m|h|d)$/.exec(value)!;
+    return Number(amount) * duration_units_ms[unit as keyof typeof duration_units_ms];
+  })
+  .refine((ms) => ms <= 365 * duration_units_ms.d, 'must be at most a year');
+
+/** An amount in minor units, as digits (read as bigint: never a float). */
+const minorUnits = z
+  .string()
+  .regex(/^[1-9]\d{0,17}$/, 'must be a positive whole number of minor units')
+  .transform((value) => BigInt(value));
 
 const postgresUrl = z
   .string()
@@ -40,8 +58,31 @@ const environmentSchema = z.object({
   RETRY_INTERVAL_MAX_MS: positiveMs.default(30_000),
   /** Transfers one wallet process (API + worker) runs at once before it answers 503 overloaded. */
   TRANSFERS_IN_FLIGHT_MAX: z.coerce.number().int().min(1).max(100_000).default(32),
+  /** How long a completed transfer can be reversed by ops (a duration; 0: not at all). */
+  REVERSAL_WINDOW: z.union([z.literal('0').transform(() => 0), duration]).default(7 * duration_units_ms.d),
+  /** Transfers and withdrawals at or above this wait for an operator's approval (PENDING_REVIEW). */
+  REVIEW_THRESHOLD_MINOR: minorUnits.default(1_000_000n),
+  /** At or above this, two different operators must approve. */
+  FOUR_EYES_THRESHOLD_MINOR: minorUnits.default(10_000_000n),
+  /** A held transfer nobody decided on fails (review_timeout) after this. */
+  REVIEW_TIMEOUT: duration.default(3 * duration_units_ms.d),
+  /** The most one transfer or withdrawal may move. */
+  TRANSFER_AMOUNT_MAX_MINOR: minorUnits.default(50_000_000n),
+  /** The default rolling 24-hour outgoing limit per wallet (user and currency); ops can set a wallet's own. */
+  DAILY_OUTGOING_MAX_MINOR: minorUnits.default(100_000_000n),
   ORPHAN_SWEEP_INTERVAL_MS: positiveMs.default(60_000),
   ORPHAN_AGE_MIN_MS: positiveMs.default(60_000),
+  /** How often the worker counts stuck transfers and the review queue (runtime/transfer-monitor.ts). */
+  MONITOR_INTERVAL_MS: positiveMs.default(60_000),
+  /** A running transfer still PENDING this long after it started is stuck: counted, logged, listed. */
+  STUCK_AFTER_MS: positiveMs.default(300_000),
+  /** Where a worker running alone (`npm run worker`) serves /metrics. */
+  WORKER_METRICS_PORT: port.default(9091),
+  /** host:port of the Temporal SDK's Prometheus exporter, appended to /metrics; `off` runs without it. */
+  TEMPORAL_SDK_METRICS_ADDRESS: z
+    .string()
+    .regex(/^(off|[^\s/]+:[0-9]{1,5})$/, 'must be host:port or off')
+    .default('127.0.0.1:9464'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().min(1).default('.data'),
 });
@@ -116,5 +157,17 @@ export function timingsOf(settings: Config) {
     activityTimeoutMs: settings.ACTIVITY_TIMEOUT_MS,
     debitAttemptsMax: settings.DEBIT_ATTEMPTS_MAX,
     retryIntervalMaxMs: settings.RETRY_INTERVAL_MAX_MS,
+    reversalWindowMs: settings.REVERSAL_WINDOW,
+    reviewTimeoutMs: settings.REVIEW_TIMEOUT,
+  };
+}
+
+/** The review thresholds and limits every transfer is checked against. */
+export function limitsOf(settings: Config): TransferLimits {
+  return {
+    reviewThresholdMinor: settings.REVIEW_THRESHOLD_MINOR,
+    fourEyesThresholdMinor: settings.FOUR_EYES_THRESHOLD_MINOR,
+    transferAmountMaxMinor: settings.TRANSFER_AMOUNT_MAX_MINOR,
+    dailyOutgoingMaxMinor: settings.DAILY_OUTGOING_MAX_MINOR,
   };
 }

@@ -11,6 +11,9 @@ export const final_statuses: readonly TransferStatus[] = ['COMPLETED', 'FAILED',
  * The complete list of reasons a transfer can be refused. Clients can switch on every one.
  * ledger_unavailable: the source shard could not be reached for the whole debit retry budget,
  * so the debit was fenced off and nothing moved.
+ * limit_exceeded: the debit would pass the sender's rolling 24-hour outgoing limit.
+ * wallet_closed: the wallet was closed by ops; it takes no new money (a debit refunds).
+ * review_rejected / review_timeout: a transfer held for review was rejected, or nobody decided in time.
  */
 export const failure_reasons = [
   'insufficient_funds',
@@ -18,6 +21,10 @@ export const failure_reasons = [
   'user_frozen',
   'currency_mismatch',
   'ledger_unavailable',
+  'limit_exceeded',
+  'wallet_closed',
+  'review_rejected',
+  'review_timeout',
 ] as const;
 export type FailureReason = (typeof failure_reasons)[number];
 

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { FailureReason, TransferStatus } from '../domain/transfers';
 
-export type Leg = 'debit' | 'credit' | 'refund';
+export type Leg = 'debit' | 'credit' | 'refund' | 'reversal_debit' | 'reversal_credit';
 export type Outcome = { outcome: 'posted'; balanceAfterMinor: bigint } | { outcome: 'refused'; reason: FailureReason } | { outcome: 'voided' };
 export type PostingResult = Outcome & {
   replayed: boolean;
@@ -26,9 +26,11 @@ export interface PostingRequest {
   currency: string;
   /** The other side of the posting: clearing (peer-to-peer) or settlement (pay-in, pay-out). */
   counterparty: 'clearing' | 'settlement';
-  customerEntryKind: 'deposit' | 'withdrawal' | 'transfer_out' | 'transfer_in' | 'refund';
-  /** Refunds return the customer's own money and must land even on a frozen wallet. */
-  ignoreFreeze: boolean;
+  customerEntryKind: 'deposit' | 'withdrawal' | 'transfer_out' | 'transfer_in' | 'refund' | 'reversal_in';
+  /** Refunds and reversals return money to where it came from: they land on frozen and closed wallets too. */
+  ignoreHolds: boolean;
+  /** Debits of transfers and withdrawals: the default 24-hour outgoing limit; null or absent: no limit applies. */
+  dailyLimitMinor?: bigint | null;
   workflowId: string;
   runId: string;
   finish?: FinishHere;
@@ -55,7 +57,7 @@ export async function postLeg(client: pg.PoolClient | pg.Pool, request: PostingR
       name: 'post_leg',
       text: `select outcome, reason, balance_after, replayed, transfer_status
                from post_leg($1::text, $2::text, $3::text, $4::char(3), $5::bigint, $6::text, $7::text, $8::boolean,
-                             $9::text, $10::text, $11::text, $12::text, $13::boolean)`,
+                             $9::text, $10::text, $11::text, $12::text, $13::boolean, false, $14::bigint)`,
       values: [
         request.transferId,
         request.leg,
@@ -64,12 +66,13 @@ export async function postLeg(client: pg.PoolClient | pg.Pool, request: PostingR
         request.customerDeltaMinor.toString(),
         request.counterparty,
         request.customerEntryKind,
-        request.ignoreFreeze,
+        request.ignoreHolds,
         request.workflowId,
         request.runId,
         request.finish?.ifPosted?.status ?? null,
         request.finish?.ifPosted?.failureReason ?? null,
         request.finish?.ifRefused ?? false,
+        request.dailyLimitMinor?.toString() ?? null,
       ],
     });
     const row = found.rows[0]!;

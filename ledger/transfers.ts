@@ -16,12 +16,22 @@ export interface TransferRecord {
   failureReason: FailureReason | null;
   createdAt: Date;
   completedAt: Date | null;
+  /** Set when ops reversed the transfer after it completed. */
+  reversal: { at: Date; by: string; reason: string; forced: boolean } | null;
+  /** Why the last reversal attempt was refused (the recipient could not cover it), if one was. */
+  reversalRefusedReason: string | null;
 }
 
-export type NewTransfer = Omit<TransferRecord, 'status' | 'failureReason' | 'createdAt' | 'completedAt'>;
+export type NewTransfer = Omit<TransferRecord, 'status' | 'failureReason' | 'createdAt' | 'completedAt' | 'reversal' | 'reversalRefusedReason'> & {
+  /** PENDING, or PENDING_REVIEW when the transfer is held for an operator's approval. */
+  status: 'PENDING' | 'PENDING_REVIEW';
+  /** The operator when an ops token made the request: audited with the record, once. */
+  opsOperator: string | null;
+};
 
 const columns = `transfer_id, kind, owner_user_id, from_user_id, to_user_id, amount, currency, note,
-  idempotency_key, request_hash, status, failure_reason, created_at, completed_at`;
+  idempotency_key, request_hash, status, failure_reason, created_at, completed_at,
+  reversed_at, reversed_by, reversal_reason, reversal_forced, reversal_refused_reason`;
 
 interface TransferRow {
   transfer_id: string;
@@ -38,6 +48,11 @@ interface TransferRow {
   failure_reason: FailureReason | null;
   created_at: Date;
   completed_at: Date | null;
+  reversed_at: Date | null;
+  reversed_by: string | null;
+  reversal_reason: string | null;
+  reversal_forced: boolean | null;
+  reversal_refused_reason: string | null;
 }
 
 function fromRow(row: TransferRow): TransferRecord {
@@ -56,6 +71,8 @@ function fromRow(row: TransferRow): TransferRecord {
     failureReason: row.failure_reason,
     createdAt: row.created_at,
     completedAt: row.completed_at,
+    reversal: row.reversed_at ? { at: row.reversed_at, by: row.reversed_by ?? '', reason: row.reversal_reason ?? '', forced: row.reversal_forced === true } : null,
+    reversalRefusedReason: row.reversal_refused_reason,
   };
 }
 
@@ -69,11 +86,19 @@ export async function registerTransfer(
 ): Promise<{ record: TransferRecord; inserted: boolean }> {
   const inserted = await client.query<TransferRow>({
     name: 'register_transfer',
-    text: `insert into transfers (transfer_id, kind, owner_user_id, from_user_id, to_user_id, amount, currency, note,
-                                  idempotency_key, request_hash, status)
-           values ($1::text, $2::text, $3::text, $4::text, $5::text, $6::bigint, $7::char(3), $8::text, $9::text, $10::text, 'PENDING')
-           on conflict do nothing
-           returning ${columns}`,
+    // An ops-initiated request is audited in the same statement, only when the record is new.
+    text: `with recorded as (
+             insert into transfers (transfer_id, kind, owner_user_id, from_user_id, to_user_id, amount, currency, note,
+                                    idempotency_key, request_hash, status)
+             values ($1::text, $2::text, $3::text, $4::text, $5::text, $6::bigint, $7::char(3), $8::text, $9::text, $10::text, $11::text)
+             on conflict do nothing
+             returning ${columns}),
+           audited as (
+             insert into ops_audit (operator, action, target_type, target_id, via, details)
+             select $12::text, kind, 'transfer', transfer_id, 'http',
+                    jsonb_build_object('amount', amount::text, 'currency', currency, 'from_user_id', from_user_id, 'to_user_id', to_user_id)
+               from recorded where $12::text is not null)
+           select * from recorded`,
     values: [
       transfer.transferId,
       transfer.kind,
@@ -85,6 +110,8 @@ export async function registerTransfer(
       transfer.note,
       transfer.idempotencyKey,
       transfer.requestHash,
+      transfer.status,
+      transfer.opsOperator,
     ],
   });
   // No conflict target: the transfer id is a hash of (kind, owner, key), so a racing identical
@@ -107,9 +134,10 @@ async function findTransferRow(client: pg.PoolClient | pg.Pool, transferId: stri
 }
 
 /**
- * PENDING transfers older than the given age, a page at a time in transfer id order: pass the
- * last id of a page as `afterTransferId` to get the next one. PENDING_REVIEW is left out on purpose: a
- * transfer on hold must not be started by anyone but its reviewer.
+ * PENDING and PENDING_REVIEW transfers older than the given age, a page at a time in transfer id
+ * order: pass the last id of a page as `afterTransferId` to get the next one. A held transfer's
+ * workflow is what holds it (it waits for the reviewer), so a held record without one is an
+ * orphan like any other.
  */
 export async function findStalePending(
   client: pg.PoolClient | pg.Pool,
@@ -117,7 +145,7 @@ export async function findStalePending(
 ): Promise<TransferRecord[]> {
   const found = await client.query<TransferRow>(
     `select ${columns} from transfers
-      where status = 'PENDING'
+      where status in ('PENDING', 'PENDING_REVIEW')
         and created_at < now() - make_interval(secs => $1::double precision / 1000)
         and ($3::text is null or transfer_id > $3::text)
       order by transfer_id

@@ -1,6 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { formatMinor } from '../domain/money';
+import { policyFor, type TransferLimits } from '../domain/transfer-policy';
 import type { TransferRequest } from '../domain/transfers';
 import type { TransferTimings } from '../workflows/activity-options';
 import { AmountMinorKey, CurrencyKey, FromUserKey, ToUserKey, TransferStatusKey } from '../workflows/search-attributes';
@@ -10,6 +11,7 @@ export interface TransferStarterDependencies {
   client: Client;
   taskQueue: string;
   timings: TransferTimings;
+  limits: TransferLimits;
   /**
    * True when a worker for the task queue runs in this process on the client's own
    * NativeConnection: the engine then hands the first workflow task back in the start
@@ -28,22 +30,24 @@ export type StartOutcome = 'eager' | 'queued' | 'existing';
  * (transfer id, leg) in the ledger, so a rerun replays what was posted and finishes the rest.
  */
 export async function startTransferWorkflow(deps: TransferStarterDependencies, request: TransferRequest): Promise<StartOutcome> {
+  const policy = policyFor(request, deps.limits);
   try {
     const handle = await deps.client.workflow.start(transferWorkflow, {
       workflowId: request.transferId,
       taskQueue: deps.taskQueue,
-      args: [{ request, timings: deps.timings }],
+      args: [{ request, timings: deps.timings, policy }],
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       requestEagerStart: deps.eagerStart === true,
       typedSearchAttributes: [
-        { key: TransferStatusKey, value: 'PENDING' },
+        { key: TransferStatusKey, value: policy.approvalsRequired > 0 ? 'PENDING_REVIEW' : 'PENDING' },
         { key: FromUserKey, value: request.fromUserId ?? `settlement:${request.currency}` },
         { key: ToUserKey, value: request.toUserId ?? `settlement:${request.currency}` },
         { key: AmountMinorKey, value: Number(request.amountMinor) },
         { key: CurrencyKey, value: request.currency },
       ],
       staticSummary: summaryOf(request),
+      staticDetails: detailsOf(request, policy.approvalsRequired),
     });
     return handle.eagerlyStarted ? 'eager' : 'queued';
   } catch (error) {
@@ -67,4 +71,16 @@ export function summaryOf(request: Pick<TransferRequest, 'kind' | 'fromUserId' |
   const from = request.fromUserId ?? 'deposit';
   const to = request.toUserId ?? 'withdrawal';
   return `${from} -> ${to} ${formatMinor(BigInt(request.amountMinor), request.currency)} ${request.currency}`;
+}
+
+/** The workflow's fixed details in the Web UI: what the transfer is, and what ops can do with it. */
+function detailsOf(request: TransferRequest, approvalsRequired: number): string {
+  const lines = [
+    `Transfer \`${request.transferId}\` (${request.kind})`,
+    `From: ${request.fromUserId ?? 'settlement (deposit)'} · To: ${request.toUserId ?? 'settlement (withdrawal)'}`,
+    `Amount: ${formatMinor(BigInt(request.amountMinor), request.currency)} ${request.currency} (${request.amountMinor} minor units)`,
+  ];
+  if (approvalsRequired > 0) lines.push(`Held for review: ${approvalsRequired === 2 ? 'two different operators must' : 'an operator must'} approve (signal \`approve\`) or reject (signal \`reject\`).`);
+  lines.push('The `status` query shows the current step and the reversal deadline.');
+  return lines.join('\n\n');
 }

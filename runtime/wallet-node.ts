@@ -3,13 +3,15 @@ import { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createApp } from '../api/app';
-import { config, timingsOf, type Config } from '../config';
+import { config, limitsOf, timingsOf, type Config } from '../config';
 import { ShardSet } from '../db/shards';
 import { createWalletWorker } from '../workers/create-worker';
 import { runOrphanSweeper } from '../workers/orphan-sweeper';
 import { createLogger } from './logger';
+import { serveWorkerMetrics } from './metrics-server';
 import { connectWorker, createTemporalClient, installTemporalLogging } from './temporal';
 import { TransferCompletions } from './transfer-completions';
+import { runTransferMonitor } from './transfer-monitor';
 
 export interface WalletRoles {
   api: boolean;
@@ -27,7 +29,7 @@ export async function runWalletNode(roles: WalletRoles): Promise<void> {
   const name = roles.api && roles.worker ? 'wallet' : roles.api ? 'api' : 'worker';
   const logger = createLogger(name, settings.LOG_LEVEL);
   if (roles.api && settings.usesDevAuthSecret) logger.warn('AUTH_SECRET is the documented development default; set your own outside development');
-  if (roles.worker) installTemporalLogging(logger);
+  if (roles.worker) installTemporalLogging(logger, settings.TEMPORAL_SDK_METRICS_ADDRESS === 'off' ? undefined : settings.TEMPORAL_SDK_METRICS_ADDRESS);
   // A statement may take at most half an activity attempt: one blocked on a lock fails and is
   // retried instead of committing long after its attempt timed out.
   const shards = new ShardSet(settings.shardUrls, settings.SHARD_POOL_SIZE, Math.max(1_000, Math.floor(settings.ACTIVITY_TIMEOUT_MS / 2)));
@@ -44,6 +46,9 @@ export async function runWalletNode(roles: WalletRoles): Promise<void> {
     worker = await createWalletWorker({ connection, namespace: settings.TEMPORAL_NAMESPACE, taskQueue: settings.TEMPORAL_TASK_QUEUE, shards, logger, ...(completions ? { completions } : {}) });
     closers.push(() => connection.close());
     closers.unshift(startSweeper(settings, shards, client, logger));
+    closers.unshift(runTransferMonitor({ client, logger, stuckAfterMs: settings.STUCK_AFTER_MS }, settings.MONITOR_INTERVAL_MS));
+    // Alone, the worker has no API to serve its metrics.
+    if (!roles.api) closers.unshift(await serveWorkerMetrics(settings.WORKER_METRICS_PORT, settings.HOST, logger));
   } else {
     const lazy = createTemporalClient(settings.temporalAddress, settings.TEMPORAL_NAMESPACE);
     client = lazy.client;
@@ -96,7 +101,7 @@ function drain(server: Server): Promise<void> {
 
 function startSweeper(settings: Config, shards: ShardSet, client: Client, logger: Logger): () => Promise<void> {
   return runOrphanSweeper(
-    { shards, client, taskQueue: settings.TEMPORAL_TASK_QUEUE, timings: timingsOf(settings), logger, orphanAgeMinMs: settings.ORPHAN_AGE_MIN_MS },
+    { shards, client, taskQueue: settings.TEMPORAL_TASK_QUEUE, timings: timingsOf(settings), limits: limitsOf(settings), logger, orphanAgeMinMs: settings.ORPHAN_AGE_MIN_MS },
     settings.ORPHAN_SWEEP_INTERVAL_MS,
   );
 }
@@ -109,6 +114,8 @@ async function listen(settings: Config, shards: ShardSet, client: Client, logger
     authSecret: settings.AUTH_SECRET,
     taskQueue: settings.TEMPORAL_TASK_QUEUE,
     timings: timingsOf(settings),
+    limits: limitsOf(settings),
+    stuckAfterMs: settings.STUCK_AFTER_MS,
     ...(completions ? { completions, inFlightMax: settings.TRANSFERS_IN_FLIGHT_MAX } : {}),
   });
   const server = app.listen(settings.PORT, settings.HOST);

@@ -118,7 +118,7 @@ describe('ledger activities', () => {
     const alice = await userWith(1_000n);
     const debit = leg(alice, 250n);
     await run(activities.debitWallet, debit);
-    await setFrozen(fixture.shards.pool(0), alice, true);
+    await fixture.shards.withTransaction(0, (client) => setFrozen(client, { userId: alice, frozen: true, operator: 'ops-test', reason: null }));
     assert.deepEqual(await run(activities.refundDebit, { ...debit, failureReason: 'ledger_unavailable' }), { refunded: true });
     assert.deepEqual(await run(activities.refundDebit, { ...debit, failureReason: 'ledger_unavailable' }), { refunded: true });
     assert.equal(await balanceOf(alice), 1_000n);
@@ -130,7 +130,7 @@ describe('ledger activities', () => {
 
   it('refuses credits to frozen and unknown users', async () => {
     const bob = await userWith(0n, 1);
-    await setFrozen(fixture.shards.pool(1), bob, true);
+    await fixture.shards.withTransaction(1, (client) => setFrozen(client, { userId: bob, frozen: true, operator: 'ops-test', reason: null }));
     await assert.rejects(run(activities.creditWallet, leg(bob, 100n)), { type: 'user_frozen' });
     await assert.rejects(run(activities.creditWallet, leg('nobody_here', 100n)), { type: 'unknown_user' });
   });

@@ -8,7 +8,7 @@ import { registerTransfer } from '../ledger/transfers';
 import { sweepOrphanedTransfers } from '../workers/orphan-sweeper';
 import { spawnTs } from '../runtime/children';
 import { driftedAccounts, postingsOf, userOnShard } from './support/ledger';
-import { startTestStack, test_timings, type TestStack } from './support/stack';
+import { startTestStack, test_limits, test_timings, type TestStack } from './support/stack';
 import { temporalAddress, uniqueName } from './support/temporal';
 
 /** Crashes between committing and reporting, and a worker killed in the middle of a transfer. */
@@ -83,9 +83,11 @@ describe('recovery', () => {
         amountMinor: 300n,
         idempotencyKey: 'lost-1',
         requestHash: requestHashOf(request),
+        status: 'PENDING',
+        opsOperator: null,
       });
       const sweep = () =>
-        sweepOrphanedTransfers({ shards: stack.shards, client: stack.client, taskQueue: stack.taskQueue, timings: test_timings, logger: pino({ level: 'silent' }), orphanAgeMinMs: 0 });
+        sweepOrphanedTransfers({ shards: stack.shards, client: stack.client, taskQueue: stack.taskQueue, timings: test_timings, limits: test_limits, logger: pino({ level: 'silent' }), orphanAgeMinMs: 0 });
       assert.equal(await sweep(), 1);
       assert.equal((await stack.client.workflow.getHandle(transferId).result()).status, 'COMPLETED');
       assert.equal(await sweep(), 0);

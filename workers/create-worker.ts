@@ -2,7 +2,10 @@ import { fileURLToPath } from 'node:url';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
+import { instrumentActivities } from '../activities/instrument';
 import type { ShardSet } from '../db/shards';
+import { walletMetrics } from '../runtime/metrics';
+import { transferEventMetrics } from '../runtime/transfer-event-metrics';
 import type { TransferCompletions } from '../runtime/transfer-completions';
 import { worker_tuning } from './tuning';
 
@@ -26,7 +29,12 @@ export async function createWalletWorker(options: WalletWorkerOptions): Promise<
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflows_path }),
-    activities: options.activities ?? createActivities({ shards: options.shards, logger: options.logger, ...(options.completions ? { completions: options.completions } : {}) }),
+    // Timed and counted on the process-wide metrics (the API's /metrics when it shares the process).
+    activities: instrumentActivities(
+      options.activities ??
+        createActivities({ shards: options.shards, logger: options.logger, events: transferEventMetrics(), ...(options.completions ? { completions: options.completions } : {}) }),
+      walletMetrics(),
+    ),
     ...worker_tuning,
     // Graceful shutdown lets in-flight ledger transactions finish before the process exits.
     shutdownGraceTime: '10s',

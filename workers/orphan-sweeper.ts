@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { ShardSet } from '../db/shards';
 import { findStalePending, type TransferRecord } from '../ledger/transfers';
 import { startTransferWorkflow } from '../runtime/start-transfer';
+import type { TransferLimits } from '../domain/transfer-policy';
 import type { TransferTimings } from '../workflows/activity-options';
 
 /** Records read per query, and the most one sweep looks at per shard (the rest wait for the next sweep). */
@@ -14,6 +15,7 @@ export interface SweepDependencies {
   client: Client;
   taskQueue: string;
   timings: TransferTimings;
+  limits: TransferLimits;
   logger: Logger;
   /** Only records at least this old: younger ones may still be on their way to Temporal. */
   orphanAgeMinMs: number;

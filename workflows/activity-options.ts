@@ -5,6 +5,10 @@ export interface TransferTimings {
   activityTimeoutMs: number;
   debitAttemptsMax: number;
   retryIntervalMaxMs: number;
+  /** How long a completed transfer accepts a `reverse` (0 or absent: no window, the run ends). */
+  reversalWindowMs?: number;
+  /** How long a transfer held for review waits for a decision before it fails (review_timeout). */
+  reviewTimeoutMs?: number;
 }
 
 /** The TypeScript SDK rejects 0 ("unlimited"); the protocol field is an int32, so this is its maximum. */

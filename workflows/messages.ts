@@ -1,13 +1,64 @@
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { FailureReason, TransferStatus } from '../domain/transfers';
+
+/**
+ * What an operator sends to act on a transfer. The same JSON works from the Web UI ("Send a
+ * Signal"), the CLI (`temporal workflow signal --name reverse --input '{...}'`) and, as an update,
+ * from the HTTP API, which fills `operator` from the ops token.
+ */
+export interface OpsRequest {
+  operator: string;
+  reason: string;
+}
+
+export interface ReverseRequest extends OpsRequest {
+  /** Take the money back even when the recipient cannot cover it (their balance goes negative). */
+  allow_negative?: boolean;
+}
+
+export type ReviewAnswer = {
+  status: TransferStatus;
+  failure_reason: FailureReason | null;
+  approvals: number;
+  approvals_required: number;
+};
+
+export type ReverseAnswer =
+  | { outcome: 'reversed' | 'already_reversed' }
+  | { outcome: 'refused'; refusal: 'insufficient_funds' }
+  | { outcome: 'window_closed' };
+
+export const reverseSignal = defineSignal<[ReverseRequest]>('reverse');
+export const approveSignal = defineSignal<[OpsRequest]>('approve');
+export const rejectSignal = defineSignal<[OpsRequest]>('reject');
+
+/** Updates with validators: the caller learns at once whether its request was accepted, and its result. */
+export const reverseUpdate = defineUpdate<ReverseAnswer, [ReverseRequest]>('reverse');
+export const approveUpdate = defineUpdate<ReviewAnswer, [OpsRequest]>('approve');
+export const rejectUpdate = defineUpdate<ReviewAnswer, [OpsRequest]>('reject');
+
+export interface OpsStamp {
+  operator: string;
+  reason: string;
+  at: string;
+}
 
 export interface TransferState {
   status: TransferStatus;
   /** Which step the workflow is on; useful to ops when a transfer is slow. */
-  step: 'debiting' | 'fencing' | 'crediting' | 'compensating' | 'done';
+  step: 'awaiting_review' | 'debiting' | 'fencing' | 'crediting' | 'compensating' | 'reversal_window' | 'reversing' | 'done';
   failureReason: FailureReason | null;
   /** True once the debit was refunded after a refused credit. */
   compensated: boolean;
+  /** Present when the transfer was held for review. */
+  review: { approvalsRequired: number; approvals: OpsStamp[]; rejection: OpsStamp | null; deadline: string } | null;
+  /** Until when a `reverse` is accepted (null: no window, or not completed). */
+  reversalDeadline: string | null;
+  reversal: (OpsStamp & { allowNegative: boolean }) | null;
+  /** Reversals refused because the recipient could not cover them. */
+  reversalRefusals: (OpsStamp & { refusal: string })[];
+  /** Signals that could not be acted on (bad input, wrong state), newest last; bounded. */
+  ignoredSignals: { name: string; why: string; at: string }[];
 }
 
 export const statusQuery = defineQuery<TransferState>('status');

@@ -1,21 +1,19 @@
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  CancellationScope,
-  TemporalFailure,
-  proxyLocalActivities,
-  setHandler,
-  upsertSearchAttributes,
-} from '@temporalio/workflow';
-import type { FinishPlan, LegInput, WalletActivities } from '../activities';
-import { isFailureReason, ownerOf, type FailureReason, type TransferRequest, type TransferStatus } from '../domain/transfers';
+import { CancellationScope, allHandlersFinished, condition, proxyLocalActivities, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import type { WalletActivities } from '../activities';
+import { formatMinor } from '../domain/money';
+import type { TransferPolicy } from '../domain/transfer-policy';
+import { ownerOf, type FailureReason, type TransferRequest, type TransferStatus } from '../domain/transfers';
 import { debitOptions, mustFinishOptions, type TransferTimings } from './activity-options';
-import { statusQuery, type TransferState } from './messages';
+import { statusQuery, type OpsStamp, type ReverseAnswer, type ReverseRequest, type TransferState } from './messages';
+import { moveMoney } from './move-money';
+import { OpsInbox, reviewAnswerOf, type QueuedRequest } from './ops-inbox';
 import { TransferStatusKey } from './search-attributes';
 
 export interface TransferWorkflowInput {
   request: TransferRequest;
   timings: TransferTimings;
+  /** Review and limits, fixed by the API when it accepted the transfer (absent: none). */
+  policy?: TransferPolicy;
 }
 
 export interface TransferOutcome {
@@ -28,11 +26,14 @@ export interface TransferOutcome {
  * refused after the debit, refund the sender. Deposits only credit (from settlement);
  * withdrawals only debit (to settlement).
  *
+ * Around the money movement, the operators' part: a transfer at or above the review threshold
+ * first waits for approval (PENDING_REVIEW); a completed one stays open for the reversal window,
+ * waiting for a `reverse`. The transfer is COMPLETED for its users the moment the money moved
+ * (its record says so); the open window costs no worker resources, only a durable timer.
+ *
  * Shape for speed: the legs are local activities and the workflow is started eagerly on the
- * worker that shares the API's process, so a transfer usually runs in a single workflow task
- * (start, legs, completion) with no activity task or matching round trip through the engine.
- * The leg that decides the transfer also finishes its durable record, in the same transaction
- * when the record is on that leg's shard, so there is no separate finishing step.
+ * worker that shares the API's process, so a transfer without review usually runs its money
+ * movement in a single workflow task.
  */
 export async function transferWorkflow(input: TransferWorkflowInput): Promise<TransferOutcome> {
   // Money may already be in flight: a cancellation request must not abandon a transfer half
@@ -40,85 +41,190 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
   return CancellationScope.nonCancellable(() => runTransfer(input));
 }
 
-async function runTransfer({ request, timings }: TransferWorkflowInput): Promise<TransferOutcome> {
+async function runTransfer({ request, timings, policy }: TransferWorkflowInput): Promise<TransferOutcome> {
   const debiting = proxyLocalActivities<WalletActivities>(debitOptions(timings));
   const finishing = proxyLocalActivities<WalletActivities>(mustFinishOptions(timings));
-  const state: TransferState = { status: 'PENDING', step: 'debiting', failureReason: null, compensated: false };
-  setHandler(statusQuery, () => state);
-
-  const ownerUserId = ownerOf(request);
-  const leg = (userId: string, finish: Omit<FinishPlan, 'ownerUserId'>): LegInput => ({
-    transferId: request.transferId,
-    userId,
-    amountMinor: request.amountMinor,
-    currency: request.currency,
-    counterparty: request.kind === 'transfer' ? 'clearing' : 'settlement',
-    finish: { ownerUserId, ...finish },
-  });
-  // Only after a refused credit: the debit is known to be posted then.
-  const refund = async (fromUserId: string, failureReason: FailureReason) => {
-    state.step = 'compensating';
-    state.compensated = (await finishing.refundDebit({ ...leg(fromUserId, {}), failureReason })).refunded;
+  const approvalsRequired = policy?.approvalsRequired ?? 0;
+  const state: TransferState = {
+    status: approvalsRequired > 0 ? 'PENDING_REVIEW' : 'PENDING',
+    step: approvalsRequired > 0 ? 'awaiting_review' : 'debiting',
+    failureReason: null,
+    compensated: false,
+    review: approvalsRequired > 0 ? { approvalsRequired, approvals: [], rejection: null, deadline: deadlineIn(timings.reviewTimeoutMs ?? 0) } : null,
+    reversalDeadline: null,
+    reversal: null,
+    reversalRefusals: [],
+    ignoredSignals: [],
   };
+  setHandler(statusQuery, () => state);
+  const inbox = new OpsInbox(state);
+  const ops = { request, state, inbox, finishing };
 
-  let failureReason: FailureReason | null = null;
-  if (request.fromUserId !== null) {
-    // A withdrawal ends with its debit; a transfer's debit ends it only when refused.
-    const endsHere = request.toUserId === null ? { ifPosted: { status: 'COMPLETED' as const, failureReason: null } } : {};
-    const debit = leg(request.fromUserId, { ...endsHere, ifRefused: true });
-    const refused = await refusalOf(debiting.debitWallet(debit), 'ledger_unavailable');
-    // A refusal was final and recorded with the leg. A debit whose fate is unknown (retries
-    // exhausted, or fenced by an earlier run) is never refunded on a guess: the ledger fixes its
-    // fate first, and a debit that did post carries the transfer on.
-    if (refused && !refused.recorded) {
-      state.step = 'fencing';
-      const fenced = await finishing.fenceDebit(debit);
-      failureReason = fenced.outcome === 'posted' ? null : (fenced.reason ?? 'ledger_unavailable');
-    } else {
-      failureReason = refused?.reason ?? null;
+  if (state.review) {
+    const decided = await holdForReview(ops, timings.reviewTimeoutMs ?? 0);
+    if (decided === 'rejected' || decided === 'expired') return finish(ops, 'FAILED', decided === 'rejected' ? 'review_rejected' : 'review_timeout');
+    changeStatus(state, 'PENDING');
+  }
+
+  const failureReason = await moveMoney(request, policy, state, { debiting, finishing });
+  changeStatus(state, failureReason === null ? 'COMPLETED' : 'FAILED', failureReason);
+  const windowMs = timings.reversalWindowMs ?? 0;
+  if (state.status === 'COMPLETED' && windowMs > 0) await awaitReversal(ops, windowMs);
+  return finish(ops, state.status, state.failureReason);
+}
+
+interface OpsContext {
+  request: TransferRequest;
+  state: TransferState;
+  inbox: OpsInbox;
+  finishing: WalletActivities;
+}
+
+/** Waits for approvals (two different operators for four-eyes) or a rejection, until the review deadline. */
+async function holdForReview({ request, state, inbox, finishing }: OpsContext, timeoutMs: number): Promise<'approved' | 'rejected' | 'expired'> {
+  const review = state.review!;
+  const deadlineMs = Date.now() + timeoutMs;
+  describe(request, state);
+  for (;;) {
+    if (!(await condition(() => inbox.hasRequests, Math.max(1, deadlineMs - Date.now())))) {
+      await finishing.expireReview({ transferId: request.transferId, ownerUserId: ownerOf(request), kind: request.kind });
+      return 'expired';
     }
+    const next = inbox.next()!;
+    if (next.name === 'reverse') {
+      next.answer?.({ outcome: 'window_closed' });
+      continue;
+    }
+    const stamp = stampOf(next.request);
+    // Checked again here: a request may have been valid when it was queued behind another.
+    if (next.name === 'approve' && review.approvals.some((approval) => approval.operator === stamp.operator)) {
+      next.answer?.(reviewAnswerOf(state));
+      continue;
+    }
+    const releases = next.name === 'approve' && review.approvals.length + 1 >= review.approvalsRequired;
+    await finishing.recordReviewDecision({
+      transferId: request.transferId,
+      ownerUserId: ownerOf(request),
+      kind: request.kind,
+      decision: next.name,
+      operator: stamp.operator,
+      reason: stamp.reason,
+      via: next.via,
+      releases,
+    });
+    if (next.name === 'reject') {
+      review.rejection = stamp;
+      changeStatus(state, 'FAILED', 'review_rejected');
+      next.answer?.(reviewAnswerOf(state));
+      return 'rejected';
+    }
+    review.approvals.push(stamp);
+    if (releases) {
+      // The approver hears the outcome once the money moved (or failed to).
+      answerWhenFinal(state, next);
+      return 'approved';
+    }
+    next.answer?.(reviewAnswerOf(state));
+    describe(request, state);
   }
-  if (failureReason === null && request.toUserId !== null) {
-    state.step = 'crediting';
-    // Only a business refusal ends a credit: anything else fails the run without refunding,
-    // because the credit might still land; the run is then rerun, and every leg replays.
-    const isDeposit = request.fromUserId === null;
-    const refused = await refusalOf(
-      finishing.creditWallet(leg(request.toUserId, { ifPosted: { status: 'COMPLETED', failureReason: null }, ifRefused: isDeposit })),
-      null,
-    );
-    failureReason = refused?.reason ?? null;
-    if (refused && request.fromUserId !== null) await refund(request.fromUserId, refused.reason);
-  }
+}
 
-  const status: TransferStatus = failureReason === null ? 'COMPLETED' : 'FAILED';
-  state.status = status;
-  state.failureReason = failureReason;
-  state.step = 'done';
-  upsertSearchAttributes([{ key: TransferStatusKey, value: status }]);
+/** Keeps the completed transfer open for the reversal window, reversing it when an operator asks. */
+async function awaitReversal({ request, state, inbox, finishing }: OpsContext, windowMs: number): Promise<void> {
+  const deadlineMs = Date.now() + windowMs;
+  state.reversalDeadline = new Date(deadlineMs).toISOString();
+  state.step = 'reversal_window';
+  describe(request, state);
+  while (state.status === 'COMPLETED' && (await condition(() => inbox.hasRequests, Math.max(1, deadlineMs - Date.now())))) {
+    const next = inbox.next()!;
+    if (next.name !== 'reverse') {
+      next.answer?.(reviewAnswerOf(state));
+      continue;
+    }
+    const stamp = stampOf(next.request);
+    const allowNegative = (next.request as ReverseRequest).allow_negative === true;
+    state.step = 'reversing';
+    const result = await finishing.reverseTransfer({
+      transferId: request.transferId,
+      kind: request.kind,
+      fromUserId: request.fromUserId,
+      toUserId: request.toUserId,
+      ownerUserId: ownerOf(request),
+      amountMinor: request.amountMinor,
+      currency: request.currency,
+      operator: stamp.operator,
+      reason: stamp.reason,
+      allowNegative,
+      via: next.via,
+      attempt: state.reversalRefusals.length + 1,
+    });
+    if (result.outcome === 'reversed') {
+      state.reversal = { ...stamp, allowNegative };
+      changeStatus(state, 'REVERSED');
+      next.answer?.({ outcome: 'reversed' });
+    } else {
+      state.reversalRefusals.push({ ...stamp, refusal: result.reason });
+      state.step = 'reversal_window';
+      next.answer?.({ outcome: 'refused', refusal: result.reason });
+    }
+    describe(request, state);
+  }
+  state.reversalDeadline = null;
+}
+
+async function finish(ops: OpsContext, status: TransferStatus, failureReason: FailureReason | null): Promise<TransferOutcome> {
+  changeStatus(ops.state, status, failureReason);
+  ops.state.step = 'done';
+  describe(ops.request, ops.state);
+  ops.inbox.closeAll();
+  await condition(allHandlersFinished);
   return { status, failureReason };
 }
 
 /**
- * Waits for a leg. A business refusal becomes its reason, `recorded` because the leg's own
- * transaction wrote it. Any other activity failure (retries exhausted) becomes `whenExhausted`,
- * or, when that is null, fails the run. Errors that are not activity failures are bugs and fail
- * the workflow task, to be retried after a fix.
+ * Every status change is mirrored in the TransferStatus search attribute, for the Web UI's
+ * queries; the start set the first value, so only changes are written (each is a command).
  */
-async function refusalOf(leg: Promise<unknown>, whenExhausted: FailureReason | null): Promise<{ reason: FailureReason; recorded: boolean } | null> {
-  try {
-    await leg;
-    return null;
-  } catch (error) {
-    // A local activity's failure arrives unwrapped (the SDK does not always put it in an
-    // ActivityFailure); errors that are no Temporal failure at all are bugs in this code.
-    if (!(error instanceof TemporalFailure)) throw error;
-    const cause = error instanceof ActivityFailure ? error.cause : error;
-    if (cause instanceof ApplicationFailure && cause.nonRetryable && cause.type && isFailureReason(cause.type)) {
-      // A debit found fenced by an earlier run is not a decision of the ledger's rules.
-      return { reason: cause.type, recorded: cause.type !== 'ledger_unavailable' };
-    }
-    if (whenExhausted === null) throw error;
-    return { reason: whenExhausted, recorded: false };
-  }
+function changeStatus(state: TransferState, status: TransferStatus, failureReason: FailureReason | null = state.failureReason): void {
+  state.failureReason = failureReason;
+  if (state.status === status) return;
+  state.status = status;
+  upsertSearchAttributes([{ key: TransferStatusKey, value: status }]);
 }
+
+/** Answers the approval that released the money once the transfer is final (see finish and the window). */
+function answerWhenFinal(state: TransferState, request: QueuedRequest): void {
+  if (request.name === 'reverse' || !request.answer) return;
+  const answer = request.answer;
+  void condition(() => state.status !== 'PENDING' && state.status !== 'PENDING_REVIEW').then(() => answer(reviewAnswerOf(state)));
+}
+
+function stampOf(request: { operator: string; reason: string }): OpsStamp {
+  return { operator: request.operator.trim(), reason: request.reason.trim(), at: new Date().toISOString() };
+}
+
+function deadlineIn(ms: number): string {
+  return new Date(Date.now() + ms).toISOString();
+}
+
+/** The workflow's current details in the Web UI: where it is and what ops can do now. */
+function describe(request: TransferRequest, state: TransferState): void {
+  const lines = [
+    `**${state.status}** (${state.step})`,
+    `${request.fromUserId ?? 'deposit'} → ${request.toUserId ?? 'withdrawal'}: ${formatMinor(BigInt(request.amountMinor), request.currency)} ${request.currency}`,
+  ];
+  if (state.failureReason) lines.push(`Failure: ${state.failureReason}`);
+  if (state.review && state.status === 'PENDING_REVIEW') {
+    lines.push(`Held for review until ${state.review.deadline}: ${state.review.approvals.length} of ${state.review.approvalsRequired} approvals.`);
+    lines.push('Send a signal `approve` or `reject` with `{"operator": "...", "reason": "..."}`.');
+  }
+  if (state.reversalDeadline && state.status === 'COMPLETED') {
+    lines.push(`Reversible until ${state.reversalDeadline}: send a signal \`reverse\` with \`{"operator": "...", "reason": "..."}\`.`);
+  }
+  const lastRefusal = state.reversalRefusals.at(-1);
+  if (lastRefusal && state.status === 'COMPLETED') lines.push(`Last reversal refused (${lastRefusal.refusal}); add \`"allow_negative": true\` to force it.`);
+  if (state.reversal) lines.push(`Reversed by ${state.reversal.operator}: ${state.reversal.reason}${state.reversal.allowNegative ? ' (allow_negative)' : ''}`);
+  setCurrentDetails(lines.join('\n\n'));
+}
+
+export type { ReverseAnswer };

@@ -33,6 +33,7 @@ export function moneyRoutes(transfers: TransferService, metrics: Metrics): Route
       currency: body.currency,
       note: body.note ?? null,
       idempotencyKey: body.idempotency_key,
+      opsOperator: opsOperatorOf(request),
     });
   });
 
@@ -55,6 +56,7 @@ export function moneyRoutes(transfers: TransferService, metrics: Metrics): Route
         currency: body.currency,
         note: null,
         idempotencyKey: body.idempotency_key,
+        opsOperator: opsOperatorOf(request),
       });
     });
   }
@@ -73,4 +75,10 @@ export function moneyRoutes(transfers: TransferService, metrics: Metrics): Route
   });
 
   return router;
+}
+
+/** Requests made with an ops token are audited under the token's subject. */
+function opsOperatorOf(request: Request): string | null {
+  const principal = principalOf(request);
+  return principal.role === 'ops' ? principal.userId : null;
 }

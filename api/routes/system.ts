@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import type { ShardSet } from '../../db/shards';
+import { metrics_content_type, walletMetricsText } from '../../runtime/metrics';
 import type { Metrics } from '../metrics';
 import { openApiDocument } from '../openapi';
 
@@ -24,8 +25,9 @@ export function systemRoutes(deps: { shards: ShardSet; client: Client; metrics: 
     response.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: Object.fromEntries(checks.map((result) => [result.name, result.ok ? 'ok' : result.error])) });
   });
 
+  // The whole process's metrics: the API's, the worker's when it shares the process, and the Temporal SDK's.
   router.get('/metrics', async (_request, response) => {
-    response.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+    response.type(metrics_content_type).send(await walletMetricsText());
   });
 
   router.get('/openapi.json', (_request, response) => {

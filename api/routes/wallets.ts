@@ -1,15 +1,15 @@
 import { Router } from 'express';
 import type { ShardSet } from '../../db/shards';
 import { balancesOf, historyOf } from '../../ledger/reads';
-import { insertUser, setFrozen } from '../../ledger/users';
-import { requireOps, requireSelfOrOps } from '../auth';
+import { insertUser } from '../../ledger/users';
+import { requireSelfOrOps } from '../auth';
 import { ApiError } from '../errors';
 import { sendJson } from '../json';
 import { requireUser } from '../require-user';
 import { CreateUserBody, HistoryQuery, UserIdParams } from '../schemas';
 import { validate } from '../validate';
 
-/** Users, balances, history and freezes: reads and writes that touch one user's shard. */
+/** Users, balances and history: reads and writes that touch one user's shard. */
 export function walletRoutes(shards: ShardSet): Router {
   const router = Router();
   const poolOf = (userId: string) => shards.pool(shards.shardOf(userId));
@@ -55,17 +55,6 @@ export function walletRoutes(shards: ShardSet): Router {
       next_cursor: rows.length > query.limit ? page[page.length - 1]!.entryId.toString() : null,
     });
   });
-
-  for (const action of ['freeze', 'unfreeze'] as const) {
-    router.post(`/v1/ops/users/:user_id/${action}`, async (request, response) => {
-      const { user_id } = validate(UserIdParams, request.params, 'path');
-      requireOps(request);
-      if (!(await setFrozen(poolOf(user_id), user_id, action === 'freeze'))) {
-        throw new ApiError('user_not_found', `user ${user_id} does not exist`);
-      }
-      sendJson(response, 200, { user_id, frozen: action === 'freeze' });
-    });
-  }
 
   return router;
 }

@@ -32,7 +32,7 @@ export async function prepareRawPg(serverUrl: string, users: BenchUsers, cleanup
       currency: bench_currency,
       counterparty: 'settlement',
       customerEntryKind: 'deposit',
-      ignoreFreeze: false,
+      ignoreHolds: false,
       workflowId: 'bench-raw-pg',
       runId: 'bench-raw-pg',
     });

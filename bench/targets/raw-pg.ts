@@ -58,7 +58,7 @@ function rawLeg(transferId: string, leg: 'debit' | 'credit', userId: string, cus
     currency: bench_currency,
     counterparty: 'clearing',
     customerEntryKind: leg === 'debit' ? 'transfer_out' : 'transfer_in',
-    ignoreFreeze: false,
+    ignoreHolds: false,
     workflowId: 'bench-raw-pg',
     runId: 'bench-raw-pg',
   };

@@ -6,20 +6,33 @@ import { TransferCompletions } from '../../runtime/transfer-completions';
 import { createApp } from '../../api/app';
 import { signToken, type Role } from '../../api/auth';
 import { createWalletWorker } from '../../workers/create-worker';
+import type { TransferLimits } from '../../domain/transfer-policy';
+import type { TransferTimings } from '../../workflows/activity-options';
 import { createTestShards } from './shards';
 import { connectTemporal, runInBackground, uniqueName, workflowBundle } from './temporal';
 
 export const test_auth_secret = 'test-secret-for-the-wallet-suite-0123456789';
 export const test_timings = { activityTimeoutMs: 3_000, debitAttemptsMax: 5, retryIntervalMaxMs: 500 };
+/** Long enough that no other suite's transfer counts as stuck; test/ops-monitoring.test.ts passes a short one. */
+export const test_stuck_after_ms = 300_000;
+/** The production defaults (config/index.ts); tests that need other limits pass their own. */
+export const test_limits: TransferLimits = {
+  reviewThresholdMinor: 1_000_000n,
+  fourEyesThresholdMinor: 10_000_000n,
+  transferAmountMaxMinor: 50_000_000n,
+  dailyOutgoingMaxMinor: 100_000_000n,
+};
 
 /**
  * The wallet as `npm start` runs it, in one process: real Temporal, real shard databases, a
  * worker on its own task queue and the Express API on a free port, sharing one NativeConnection
  * (eager start) and in-process completion news.
  */
-export async function startTestStack(options: { activities?: object; withWorker?: boolean; inFlightMax?: number } = {}) {
+export async function startTestStack(
+  options: { activities?: object; withWorker?: boolean; inFlightMax?: number; temporalAddress?: string; timings?: TransferTimings; limits?: TransferLimits; stuckAfterMs?: number } = {},
+) {
   const fixture = await createTestShards(4);
-  const temporal = await connectTemporal();
+  const temporal = await connectTemporal(options.temporalAddress);
   const taskQueue = uniqueName('wallet-test');
   const logger = pino({ level: process.env.LOG_LEVEL ?? 'error' });
   const runningWorkers: (() => Promise<void>)[] = [];
@@ -42,7 +55,7 @@ export async function startTestStack(options: { activities?: object; withWorker?
     return stop;
   };
   if (options.withWorker !== false) await startWorker();
-  const app = createApp({ shards: fixture.shards, client, logger, authSecret: test_auth_secret, taskQueue, timings: test_timings, completions, ...(options.inFlightMax ? { inFlightMax: options.inFlightMax } : {}) });
+  const app = createApp({ shards: fixture.shards, client, logger, authSecret: test_auth_secret, taskQueue, timings: options.timings ?? test_timings, limits: options.limits ?? test_limits, completions, stuckAfterMs: options.stuckAfterMs ?? test_stuck_after_ms, ...(options.inFlightMax ? { inFlightMax: options.inFlightMax } : {}) });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });

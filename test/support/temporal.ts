@@ -32,10 +32,11 @@ function installQuietRuntime(): void {
   Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
 }
 
-export async function connectTemporal(): Promise<{ client: Client; connection: Connection; nativeConnection: NativeConnection; close: () => Promise<void> }> {
+/** Connects to the suite's dev server, or to `address` (a test that runs its own server, e.g. with the Web UI). */
+export async function connectTemporal(address = temporalAddress()): Promise<{ client: Client; connection: Connection; nativeConnection: NativeConnection; close: () => Promise<void> }> {
   installQuietRuntime();
-  const connection = await Connection.connect({ address: temporalAddress() });
-  const nativeConnection = await NativeConnection.connect({ address: temporalAddress() });
+  const connection = await Connection.connect({ address });
+  const nativeConnection = await NativeConnection.connect({ address });
   return {
     client: new Client({ connection }),
     connection,

@@ -1,0 +1,60 @@
+import { parseMinor } from '../domain/money';
+import type { TransferKind } from '../domain/transfers';
+import { postReversalCredit, postReversalDebit, recordReversal, recordReversalRefusal } from '../ledger/reversals';
+import { currentExecution, legLogger } from './leg-context';
+import type { ActivityDependencies } from './types';
+
+export interface ReverseInput {
+  transferId: string;
+  kind: TransferKind;
+  fromUserId: string | null;
+  toUserId: string | null;
+  ownerUserId: string;
+  amountMinor: string;
+  currency: string;
+  operator: string;
+  reason: string;
+  /** The operator's explicit override: take the money back even if the recipient goes negative. */
+  allowNegative: boolean;
+  via: 'signal' | 'update';
+  /** Which reversal request of this transfer this is (1, 2, ...): keys the audit row of a refusal. */
+  attempt: number;
+}
+
+export type ReverseResult = { outcome: 'reversed' } | { outcome: 'refused'; reason: 'insufficient_funds' };
+
+/**
+ * Reverses a completed transfer with new ledger entries: the recipient is debited (reversal_debit,
+ * on their shard) and the sender credited (reversal_credit, on theirs), through clearing when the
+ * shards differ, then the record ends REVERSED and the action is audited. Every step is keyed, so
+ * a retried attempt replays what is done and finishes the rest. A recipient who cannot cover the
+ * reversal refuses it before anything moves.
+ */
+export async function reverseAndRecord(deps: ActivityDependencies, input: ReverseInput): Promise<ReverseResult> {
+  const execution = currentExecution();
+  const leg = {
+    transferId: input.transferId,
+    amountMinor: parseMinor(input.amountMinor),
+    currency: input.currency,
+    counterparty: input.kind === 'transfer' ? ('clearing' as const) : ('settlement' as const),
+    workflowId: execution.workflowId,
+    runId: execution.runId,
+  };
+  const poolOf = (userId: string) => deps.shards.pool(deps.shards.shardOf(userId));
+  const log = legLogger(deps, input.transferId);
+  if (input.toUserId !== null) {
+    const debit = await postReversalDebit(poolOf(input.toUserId), { ...leg, userId: input.toUserId, allowNegative: input.allowNegative });
+    if (debit.outcome === 'refused') {
+      await deps.shards.withTransaction(deps.shards.shardOf(input.ownerUserId), (client) =>
+        recordReversalRefusal(client, { transferId: input.transferId, operator: input.operator, reason: input.reason, via: input.via, refusal: debit.reason, attempt: input.attempt }),
+      );
+      log.warn({ operator: input.operator, refusal: debit.reason }, 'reversal refused: the recipient cannot cover it');
+      return debit;
+    }
+  }
+  if (input.fromUserId !== null) await postReversalCredit(poolOf(input.fromUserId), { ...leg, userId: input.fromUserId });
+  await recordReversal(poolOf(input.ownerUserId), { transferId: input.transferId, operator: input.operator, reason: input.reason, forced: input.allowNegative, via: input.via });
+  log.warn({ operator: input.operator, allow_negative: input.allowNegative }, 'transfer reversed');
+  deps.events?.finished({ transferId: input.transferId, kind: input.kind, status: 'REVERSED', failureReason: null });
+  return { outcome: 'reversed' };
+}

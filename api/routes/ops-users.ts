@@ -1,0 +1,79 @@
+import { Router } from 'express';
+import type { ShardSet } from '../../db/shards';
+import type { TransferLimits } from '../../domain/transfer-policy';
+import { findUser, closeWallet, setFrozen } from '../../ledger/users';
+import { rulesOf, setRules, type WalletRules } from '../../ledger/wallet-rules';
+import { principalOf, requireOps } from '../auth';
+import { ApiError } from '../errors';
+import { sendJson } from '../json';
+import { requireUser } from '../require-user';
+import { OpsReasonBody, OptionalOpsReasonBody, UserCurrencyParams, UserIdParams, WalletLimitsBody } from '../schemas';
+import { validate } from '../validate';
+
+/** Ops actions on a user's wallet: freeze, close, limits. Each is audited with the operator, in its own transaction. */
+export function opsUserRoutes(shards: ShardSet, limits: TransferLimits): Router {
+  const router = Router();
+  const shardOf = (userId: string) => shards.shardOf(userId);
+
+  for (const action of ['freeze', 'unfreeze'] as const) {
+    router.post(`/v1/ops/users/:user_id/${action}`, async (request, response) => {
+      requireOps(request);
+      const { user_id } = validate(UserIdParams, request.params, 'path');
+      const { reason } = validate(OptionalOpsReasonBody, request.body ?? {}, 'body');
+      const change = { userId: user_id, frozen: action === 'freeze', operator: principalOf(request).userId, reason: reason ?? null };
+      if (!(await shards.withTransaction(shardOf(user_id), (client) => setFrozen(client, change)))) {
+        throw new ApiError('user_not_found', `user ${user_id} does not exist`);
+      }
+      sendJson(response, 200, { user_id, frozen: change.frozen });
+    });
+  }
+
+  // Closing takes a wallet out of use for good: only at zero balance in every currency; credits
+  // to it fail afterwards (wallet_closed) and a transfer's debit is refunded, as for a frozen one.
+  router.post('/v1/ops/users/:user_id/close', async (request, response) => {
+    requireOps(request);
+    const { user_id } = validate(UserIdParams, request.params, 'path');
+    const { reason } = validate(OpsReasonBody, request.body ?? {}, 'body');
+    const closed = await closeWallet(shards.pool(shardOf(user_id)), { userId: user_id, operator: principalOf(request).userId, reason });
+    if (closed.outcome === 'unknown_user') throw new ApiError('user_not_found', `user ${user_id} does not exist`);
+    if (closed.outcome !== 'closed') throw new ApiError('balance_not_zero', 'a wallet can only be closed when every balance is zero');
+    sendJson(response, 200, { user_id, closed_at: closed.closedAt.toISOString() });
+  });
+
+  router.get('/v1/ops/users/:user_id/limits/:currency', async (request, response) => {
+    requireOps(request);
+    const { user_id, currency } = validate(UserCurrencyParams, request.params, 'path');
+    await requireUser(shards, user_id);
+    sendJson(response, 200, limitsJson(await rulesOf(shards.pool(shardOf(user_id)), user_id, currency), limits));
+  });
+
+  router.put('/v1/ops/users/:user_id/limits/:currency', async (request, response) => {
+    requireOps(request);
+    const { user_id, currency } = validate(UserCurrencyParams, request.params, 'path');
+    const body = validate(WalletLimitsBody, request.body ?? {}, 'body');
+    if (!(await findUser(shards.pool(shardOf(user_id)), user_id))) throw new ApiError('user_not_found', `user ${user_id} does not exist`);
+    const rules = await shards.withTransaction(shardOf(user_id), (client) =>
+      setRules(client, {
+        userId: user_id,
+        currency,
+        operator: principalOf(request).userId,
+        reason: body.reason,
+        ...(body.min_balance !== undefined ? { minBalanceMinor: BigInt(body.min_balance) } : {}),
+        ...(body.daily_outgoing_max !== undefined ? { dailyOutgoingMaxMinor: body.daily_outgoing_max === null ? null : BigInt(body.daily_outgoing_max) } : {}),
+      }),
+    );
+    sendJson(response, 200, limitsJson(rules, limits));
+  });
+
+  return router;
+}
+
+function limitsJson(rules: WalletRules, limits: TransferLimits) {
+  return {
+    user_id: rules.userId,
+    currency: rules.currency,
+    min_balance: rules.minBalanceMinor,
+    daily_outgoing_max: rules.dailyOutgoingMaxMinor,
+    daily_outgoing_default: limits.dailyOutgoingMaxMinor,
+  };
+}

@@ -1,0 +1,149 @@
+import type pg from 'pg';
+import type { TransferStatus } from '../domain/transfers';
+import { confirmSuspects, readClearingSnapshot, type ClearingSnapshot, type ConfirmedSuspects } from './clearing-in-flight';
+import { balanceMismatches, balanceTotals, unbalancedPostings, type Capped, type KindTotalRow } from './reconciliation-reads';
+
+/**
+ * Reconciliation: the ledger's invariants, checked against the data itself.
+ *  (a) each account's balance equals the sum of its entries;
+ *  (b) every posting (transfer_id, leg) sums to zero per currency;
+ *  (c) per currency, the balances of each shard sum to zero (every posting balances on its own,
+ *      so this holds per shard at every instant), and so do those of all shards together;
+ *  (d) clearing holds only money in flight (ledger/clearing-in-flight.ts), and per currency the
+ *      clearing balances add up to the nets of the transfers in flight.
+ * Each shard is read in one REPEATABLE READ read-only transaction, so (a) to (c) see one moment
+ * of it. Discrepancies are a fixed list of kinds; a report lists at most
+ * discrepancies_listed_max of them and counts them all.
+ */
+
+export const discrepancies_listed_max = 100;
+
+/** Amounts are bigint minor units; field names are those of the stored report and the API. */
+export type Discrepancy =
+  | { kind: 'balance_mismatch'; shard: number; account_id: string; currency: string; stored: bigint; computed: bigint }
+  | { kind: 'posting_unbalanced'; shard: number; transfer_id: string; leg: string; currency: string; sum: bigint }
+  | { kind: 'shard_sum_nonzero'; shard: number; currency: string; sum: bigint }
+  | { kind: 'currency_sum_nonzero'; currency: string; sum: bigint }
+  | { kind: 'clearing_not_in_flight'; transfer_id: string; currency: string; net: bigint; status: TransferStatus | null }
+  | { kind: 'clearing_unexplained'; currency: string; net: bigint; buckets: number }
+  | { kind: 'clearing_total_mismatch'; currency: string; clearing: bigint; in_flight: bigint };
+
+export interface CurrencyTotals {
+  currency: string;
+  customer: bigint;
+  clearing: bigint;
+  settlement: bigint;
+  /** Money of transfers in flight, which the clearing balances should add up to. */
+  in_flight: bigint;
+  in_flight_transfers: number;
+}
+
+export interface ReconciliationReport {
+  ok: boolean;
+  shards: number;
+  discrepancy_count: number;
+  /** At most discrepancies_listed_max, in the order of the checks. */
+  discrepancies: Discrepancy[];
+  currencies: CurrencyTotals[];
+}
+
+interface ShardSnapshot {
+  mismatches: Capped<Discrepancy>;
+  unbalanced: Capped<Discrepancy>;
+  totals: KindTotalRow[];
+}
+
+/** Runs every check over the shards, given one open connection per shard in shard order. */
+export async function reconcileShards(connections: readonly pg.ClientBase[]): Promise<ReconciliationReport> {
+  const { shards, clearing } = await inSnapshots(connections, async (snapshots) => ({
+    shards: await Promise.all(snapshots.map((client, shard) => readShard(client, shard))),
+    clearing: await readClearingSnapshot(snapshots),
+  }));
+  const suspects = await confirmSuspects(connections, clearing.suspects);
+  const currencies = currencyTotals(shards, clearing, suspects);
+
+  const found: Capped<Discrepancy>[] = [
+    ...shards.map((shard) => shard.mismatches),
+    ...shards.map((shard) => shard.unbalanced),
+    all(sumDiscrepancies(shards)),
+    all(suspects.confirmed.map((net) => ({ kind: 'clearing_not_in_flight', transfer_id: net.transferId, currency: net.currency, net: net.netMinor, status: net.status }))),
+    all(clearing.unexplained.map((line) => ({ kind: 'clearing_unexplained', currency: line.currency, net: line.netMinor, buckets: line.buckets }))),
+    all(currencies.filter((line) => line.clearing !== line.in_flight).map((line) => ({ kind: 'clearing_total_mismatch', currency: line.currency, clearing: line.clearing, in_flight: line.in_flight }))),
+  ];
+  const count = found.reduce((sum, check) => sum + check.total, 0);
+  return {
+    ok: count === 0,
+    shards: connections.length,
+    discrepancy_count: count,
+    discrepancies: found.flatMap((check) => check.rows).slice(0, discrepancies_listed_max),
+    currencies,
+  };
+}
+
+/** Opens a REPEATABLE READ read-only transaction on every shard, runs the reads, and ends them all. */
+async function inSnapshots<T>(connections: readonly pg.ClientBase[], read: (snapshots: readonly pg.ClientBase[]) => Promise<T>): Promise<T> {
+  await Promise.all(connections.map((client) => client.query('begin transaction isolation level repeatable read, read only')));
+  try {
+    return await read(connections);
+  } finally {
+    // Read only: nothing to keep, so a rollback ends each one whatever happened.
+    await Promise.all(connections.map((client) => client.query('rollback').catch(() => undefined)));
+  }
+}
+
+async function readShard(client: pg.ClientBase, shard: number): Promise<ShardSnapshot> {
+  // One connection per shard runs one statement at a time, so these go one after another.
+  const mismatches = await balanceMismatches(client, discrepancies_listed_max);
+  const unbalanced = await unbalancedPostings(client, discrepancies_listed_max);
+  const totals = await balanceTotals(client);
+  return {
+    mismatches: {
+      total: mismatches.total,
+      rows: mismatches.rows.map((row) => ({ kind: 'balance_mismatch', shard, account_id: row.accountId, currency: row.currency, stored: row.storedMinor, computed: row.computedMinor })),
+    },
+    unbalanced: {
+      total: unbalanced.total,
+      rows: unbalanced.rows.map((row) => ({ kind: 'posting_unbalanced', shard, transfer_id: row.transferId, leg: row.leg, currency: row.currency, sum: row.sumMinor })),
+    },
+    totals,
+  };
+}
+
+/** (c): per shard and currency, then per currency over all shards. */
+function sumDiscrepancies(shards: ShardSnapshot[]): Discrepancy[] {
+  const found: Discrepancy[] = [];
+  const overall = new Map<string, bigint>();
+  for (const [shard, snapshot] of shards.entries()) {
+    const perCurrency = new Map<string, bigint>();
+    for (const row of snapshot.totals) perCurrency.set(row.currency, (perCurrency.get(row.currency) ?? 0n) + row.totalMinor);
+    for (const [currency, sum] of perCurrency) {
+      if (sum !== 0n) found.push({ kind: 'shard_sum_nonzero', shard, currency, sum });
+      overall.set(currency, (overall.get(currency) ?? 0n) + sum);
+    }
+  }
+  for (const [currency, sum] of overall) if (sum !== 0n) found.push({ kind: 'currency_sum_nonzero', currency, sum });
+  return found;
+}
+
+/**
+ * Balances per currency and kind over all shards, and the money in flight: the pending
+ * transfers' nets and the nets of suspects a re-read found in order, all as of the snapshots.
+ */
+function currencyTotals(shards: ShardSnapshot[], clearing: ClearingSnapshot, suspects: ConfirmedSuspects): CurrencyTotals[] {
+  const lines = new Map<string, CurrencyTotals>();
+  const line = (currency: string) => {
+    let found = lines.get(currency);
+    if (!found) lines.set(currency, (found = { currency, customer: 0n, clearing: 0n, settlement: 0n, in_flight: 0n, in_flight_transfers: 0 }));
+    return found;
+  };
+  for (const row of shards.flatMap((shard) => shard.totals)) line(row.currency)[row.kind] += row.totalMinor;
+  for (const net of [...clearing.pending, ...suspects.cleared]) {
+    line(net.currency).in_flight += net.netMinor;
+    line(net.currency).in_flight_transfers += 1;
+  }
+  return [...lines.values()].sort((a, b) => a.currency.localeCompare(b.currency));
+}
+
+function all(rows: Discrepancy[]): Capped<Discrepancy> {
+  return { rows, total: rows.length };
+}

@@ -1,0 +1,36 @@
+import type pg from 'pg';
+import type { TransferStatus } from '../domain/transfers';
+
+export interface ReviewDecision {
+  transferId: string;
+  decision: 'approve' | 'reject';
+  operator: string;
+  reason: string;
+  via: 'signal' | 'update';
+  /** True for the approval that completes the review: the record goes back to PENDING and the money moves. */
+  releases: boolean;
+}
+
+/**
+ * Records a review decision on the owner's record and in the audit, in one transaction (SQL
+ * record_review_decision): a rejection ends the transfer FAILED (review_rejected). Keyed by
+ * transfer, decision and operator, so a retried activity records it once.
+ */
+export async function recordReviewDecision(client: pg.Pool, decision: ReviewDecision): Promise<TransferStatus> {
+  try {
+    const found = await client.query<{ status: TransferStatus }>(
+      'select record_review_decision($1::text, $2::text, $3::text, $4::text, $5::text, $6::boolean, $7::text) as status',
+      [decision.transferId, decision.decision, decision.operator, decision.reason, decision.via, decision.releases, `${decision.transferId}:${decision.decision}:${decision.operator}`],
+    );
+    return found.rows[0]!.status;
+  } catch (error) {
+    const { code, message } = error as { code?: string; message?: string };
+    if (code === 'WL409') throw new ReviewStateConflict(message ?? 'transfer already final');
+    throw error;
+  }
+}
+
+/** The record was already final in another state when the decision came; nothing changed. */
+export class ReviewStateConflict extends Error {
+  override name = 'ReviewStateConflict';
+}

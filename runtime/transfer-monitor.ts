@@ -1,0 +1,61 @@
+import type { Client } from '@temporalio/client';
+import type { Logger } from 'pino';
+import { walletMetrics } from './metrics';
+import { countTransfers, listTransfers, reviewQueueQuery, stuckTransfersQuery } from './transfer-visibility';
+
+/** Stuck transfer ids named in one error line; the line also says how many there are in all. */
+export const stuck_ids_logged_max = 20;
+
+export interface TransferMonitorDependencies {
+  client: Client;
+  logger: Logger;
+  /** A running transfer still PENDING this long after it started is stuck. */
+  stuckAfterMs: number;
+}
+
+/**
+ * Nothing stuck silently: counts stuck transfers and the review queue in Temporal visibility,
+ * sets the two gauges, and logs an error naming stuck transfers when there are any (a transfer
+ * whose credit keeps retrying through a shard outage, or whose workflow no worker runs).
+ */
+export async function checkTransfers(deps: TransferMonitorDependencies): Promise<{ stuck: number; reviewQueue: number }> {
+  const stuckQuery = stuckTransfersQuery(Date.now(), deps.stuckAfterMs);
+  const [stuck, reviewQueue] = await Promise.all([countTransfers(deps.client, stuckQuery), countTransfers(deps.client, reviewQueueQuery())]);
+  const metrics = walletMetrics();
+  metrics.transfersStuck.set(stuck);
+  metrics.reviewQueueLength.set(reviewQueue);
+  if (stuck > 0) {
+    const { transfers } = await listTransfers(deps.client, { query: stuckQuery, pageSize: stuck_ids_logged_max });
+    deps.logger.error(
+      { stuck_transfers: stuck, transfer_ids: transfers.map((transfer) => transfer.transferId), stuck_after_ms: deps.stuckAfterMs },
+      'transfers are stuck: still PENDING long after they started (GET /v1/ops/transfers?stuck=true lists them)',
+    );
+  }
+  return { stuck, reviewQueue };
+}
+
+/**
+ * Checks at once and then every intervalMs, one run at a time (the next is scheduled when the
+ * last ends, so a slow Temporal never piles runs up); a failed run is logged and the next
+ * interval tries again. Returns a function that stops it and waits for a run in progress.
+ */
+export function runTransferMonitor(deps: TransferMonitorDependencies, intervalMs: number): () => Promise<void> {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let current: Promise<void> = Promise.resolve();
+  const run = () => {
+    current = checkTransfers(deps).then(
+      () => undefined,
+      (error: unknown) => deps.logger.error({ err: error }, 'transfer monitor run failed; it runs again next interval'),
+    );
+    void current.then(() => {
+      if (!stopped) timer = setTimeout(run, intervalMs);
+    });
+  };
+  run();
+  return async () => {
+    stopped = true;
+    clearTimeout(timer);
+    await current;
+  };
+}

@@ -1,0 +1,118 @@
+import type { Client } from '@temporalio/client';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import type { TransferStatus } from '../domain/transfers';
+import { AmountMinorKey, CurrencyKey, FromUserKey, ToUserKey, TransferStatusKey } from '../workflows/search-attributes';
+import { transferWorkflow } from '../workflows/transfer';
+
+/**
+ * Transfers as Temporal's visibility store sees them, through the search attributes the
+ * workflow keeps current: the ops listing and the stuck monitor read them from here, so both
+ * mean the same by "stuck". Visibility is eventually consistent: a transfer shows up, and
+ * changes status, a moment after its workflow did.
+ */
+
+/** A visibility call taking longer fails, so neither a request nor a monitor run hangs on Temporal. */
+const visibility_call_timeout_ms = 5_000;
+
+const transfer_workflows = `WorkflowType = '${transferWorkflow.name}'`;
+
+export function allTransfersQuery(): string {
+  return transfer_workflows;
+}
+
+/** Open and closed workflows alike: the status is the transfer's, not the workflow's. */
+export function transfersInStatusQuery(status: TransferStatus): string {
+  return `${transfer_workflows} AND ${TransferStatusKey.name} = '${keyword(status)}'`;
+}
+
+/** Transfers waiting for an operator; they have their own timeout, so they are a queue, not stuck. */
+export function reviewQueueQuery(): string {
+  return `${transfer_workflows} AND ExecutionStatus = 'Running' AND ${TransferStatusKey.name} = 'PENDING_REVIEW'`;
+}
+
+/**
+ * Running and still PENDING long after they started: the money has not finished moving (a
+ * shard down, no worker). A COMPLETED transfer whose workflow stays open for its reversal
+ * window is not stuck: its money moved.
+ */
+export function stuckTransfersQuery(nowMs: number, stuckAfterMs: number): string {
+  const startedBefore = new Date(nowMs - stuckAfterMs).toISOString();
+  return `${transfer_workflows} AND ExecutionStatus = 'Running' AND ${TransferStatusKey.name} = 'PENDING' AND StartTime < '${startedBefore}'`;
+}
+
+/** Values come from fixed lists; this keeps a future caller from quoting its way out of the query. */
+function keyword(value: string): string {
+  if (!/^[A-Za-z0-9_]+$/.test(value)) throw new Error(`not a keyword for a visibility query: ${value}`);
+  return value;
+}
+
+export interface TransferSummary {
+  transferId: string;
+  status: string | null;
+  fromUser: string | null;
+  toUser: string | null;
+  amountMinor: number | null;
+  currency: string | null;
+  startedAt: Date;
+}
+
+/** One page of a listing; `nextPageToken` is Temporal's, null on the last page. */
+export async function listTransfers(
+  client: Client,
+  options: { query: string; pageSize: number; pageToken?: Uint8Array },
+): Promise<{ transfers: TransferSummary[]; nextPageToken: Uint8Array | null }> {
+  const response = await client.withDeadline(Date.now() + visibility_call_timeout_ms, () =>
+    client.workflowService.listWorkflowExecutions({
+      namespace: client.options.namespace,
+      query: options.query,
+      pageSize: options.pageSize,
+      ...(options.pageToken ? { nextPageToken: options.pageToken } : {}),
+    }),
+  );
+  const transfers = response.executions.map((execution): TransferSummary => {
+    const fields = execution.searchAttributes?.indexedFields ?? {};
+    return {
+      transferId: execution.execution?.workflowId ?? '',
+      status: stringOf(attribute(fields, TransferStatusKey.name)),
+      fromUser: stringOf(attribute(fields, FromUserKey.name)),
+      toUser: stringOf(attribute(fields, ToUserKey.name)),
+      amountMinor: integerOf(attribute(fields, AmountMinorKey.name)),
+      currency: stringOf(attribute(fields, CurrencyKey.name)),
+      startedAt: dateOf(execution.startTime),
+    };
+  });
+  const token = response.nextPageToken;
+  return { transfers, nextPageToken: token && token.length > 0 ? token : null };
+}
+
+/** How many transfers match (approximate, like all of visibility). */
+export async function countTransfers(client: Client, query: string): Promise<number> {
+  const { count } = await client.withDeadline(Date.now() + visibility_call_timeout_ms, () => client.workflow.count(query));
+  return count;
+}
+
+/** Search attribute values are JSON payloads; one that cannot be read is shown as missing. */
+function attribute(fields: Record<string, Payload>, name: string): unknown {
+  const payload = fields[name];
+  if (!payload) return undefined;
+  try {
+    return defaultPayloadConverter.fromPayload(payload);
+  } catch {
+    return undefined;
+  }
+}
+
+function stringOf(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
+}
+
+function integerOf(value: unknown): number | null {
+  return typeof value === 'number' && Number.isSafeInteger(value) ? value : null;
+}
+
+/** Protobuf timestamps carry seconds as a Long. */
+function dateOf(timestamp: { seconds?: { toNumber(): number } | number | null; nanos?: number | null } | null | undefined): Date {
+  const seconds = timestamp?.seconds;
+  const wholeSeconds = typeof seconds === 'number' ? seconds : (seconds?.toNumber() ?? 0);
+  return new Date(wholeSeconds * 1000 + Math.floor((timestamp?.nanos ?? 0) / 1_000_000));
+}
