@@ -2,6 +2,7 @@ import express, { type RequestHandler } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { ShardSet } from '../db/shards';
+import { reconciliationGauges } from '../runtime/reconciliation-metrics';
 import type { TransferCompletions } from '../runtime/transfer-completions';
 import type { TransferLimits } from '../domain/transfer-policy';
 import type { TransferTimings } from '../workflows/activity-options';
@@ -13,6 +14,7 @@ import { opsAuditRoutes } from './routes/ops-audit';
 import { opsTransferRoutes } from './routes/ops-transfers';
 import { opsUserRoutes } from './routes/ops-users';
 import { opsTransferListRoutes } from './routes/ops-transfers-list';
+import { opsReconciliationRoutes } from './routes/ops-reconciliation';
 import { systemRoutes } from './routes/system';
 import { walletRoutes } from './routes/wallets';
 import { TransferService } from './transfer-service';
@@ -38,6 +40,8 @@ export interface AppDependencies {
 export function createApp(deps: AppDependencies) {
   const app = express();
   const metrics = createMetrics();
+  // /metrics reads the latest reconciliation run from its table, whichever process ran it.
+  reconciliationGauges(metrics.registry, deps.shards);
   const transfers = new TransferService({
     shards: deps.shards,
     client: deps.client,
@@ -62,6 +66,7 @@ export function createApp(deps: AppDependencies) {
   app.use(opsUserRoutes(deps.shards, deps.limits));
   app.use(opsAuditRoutes(deps.shards));
   app.use(opsTransferListRoutes({ client: deps.client, authSecret: deps.authSecret, stuckAfterMs: deps.stuckAfterMs }));
+  app.use(opsReconciliationRoutes(deps.shards));
   app.use(notFoundRoute);
   app.use(errorMiddleware(deps.logger));
   return app;

@@ -13,6 +13,7 @@ export const error_codes = {
   user_not_found: 404,
   transfer_not_found: 404,
   route_not_found: 404,
+  reconciliation_not_run: 404,
   user_exists: 409,
   transfer_not_reversible: 409,
   reversal_window_closed: 409,

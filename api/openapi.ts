@@ -16,6 +16,8 @@ import {
   WaitQuery,
 } from './schemas';
 import { OpsTransferList, OpsTransfersQuery } from './schemas';
+import { AuditQuery, AuditResponse, OpsReasonBody, OptionalOpsReasonBody, ReverseBody, UserCurrencyParams, WalletLimitsBody, WalletLimitsResponse } from './schemas';
+import { ReconciliationResponse } from './schemas';
 import { error_codes } from './errors';
 
 /** Built from the same zod schemas the routes validate with. */
@@ -41,9 +43,18 @@ export function openApiDocument() {
   route({ method: 'get', path: '/v1/wallet/{user_id}/balance', request: { params: UserIdParams }, ok: { '200': { description: 'balances per currency', ...json(BalanceResponse) } } });
   route({ method: 'get', path: '/v1/wallet/{user_id}/transactions', request: { params: UserIdParams, query: HistoryQuery }, ok: { '200': { description: 'ledger entries, newest first', ...json(HistoryResponse) } } });
   for (const action of ['freeze', 'unfreeze']) {
-    route({ method: 'post', path: `/v1/ops/users/{user_id}/${action}`, request: { params: UserIdParams }, ok: { '200': { description: `${action} done` } } });
+    route({ method: 'post', path: `/v1/ops/users/{user_id}/${action}`, request: { params: UserIdParams, body: json(OptionalOpsReasonBody) }, ok: { '200': { description: `${action} done; audited` } } });
   }
+  route({ method: 'post', path: '/v1/ops/users/{user_id}/close', request: { params: UserIdParams, body: json(OpsReasonBody) }, ok: { '200': { description: 'closed (only at zero balance); audited' } } });
+  route({ method: 'get', path: '/v1/ops/users/{user_id}/limits/{currency}', request: { params: UserCurrencyParams }, ok: { '200': { description: "the wallet's rules", ...json(WalletLimitsResponse) } } });
+  route({ method: 'put', path: '/v1/ops/users/{user_id}/limits/{currency}', request: { params: UserCurrencyParams, body: json(WalletLimitsBody) }, ok: { '200': { description: "the wallet's rules after the change; audited", ...json(WalletLimitsResponse) } } });
+  route({ method: 'post', path: '/v1/ops/transfers/{transfer_id}/reverse', request: { params: TransferIdParams, body: json(ReverseBody) }, ok: { '200': { description: 'reversed (or already was): the transfer, status REVERSED', ...json(TransferResponse) } } });
+  for (const decision of ['approve', 'reject']) {
+    route({ method: 'post', path: `/v1/ops/transfers/{transfer_id}/${decision}`, request: { params: TransferIdParams, body: json(OpsReasonBody) }, ok: { '200': { description: `${decision}d: the transfer with review {approvals, approvals_required}`, ...json(TransferResponse) } } });
+  }
+  route({ method: 'get', path: '/v1/ops/audit', request: { query: AuditQuery }, ok: { '200': { description: 'every ops action, newest first', ...json(AuditResponse) } } });
   route({ method: 'get', path: '/v1/ops/transfers', request: { query: OpsTransfersQuery }, ok: { '200': { description: 'transfers by status, or stuck ones, from Temporal visibility (ops only)', ...json(OpsTransferList) } } });
+  route({ method: 'get', path: '/v1/ops/reconciliation', ok: { '200': { description: 'the latest reconciliation run (ops only); 404 reconciliation_not_run before the first', ...json(ReconciliationResponse) } } });
 
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',

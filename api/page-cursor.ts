@@ -7,8 +7,8 @@ const cursor_mac_bytes = 16;
  * Opaque page cursors around Temporal's next page tokens: base64url of a MAC and the token.
  * Temporal does not answer a made-up token with a clean "invalid argument" (the dev server
  * says "something went wrong, please retry", and the SDK retries that for seconds), so a
- * token reaches Temporal only if this process handed it out, for the same listing. Anything
- * else is the client's mistake: a 400, never a 5xx.
+ * token reaches Temporal only if a wallet process (one with the same AUTH_SECRET) handed it
+ * out, for the same listing. Anything else is the client's mistake: a 400, never a 5xx.
  */
 export function pageCursors(secret: string) {
   // A key of its own, derived from the token secret, so the two uses never share a key.

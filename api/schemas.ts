@@ -4,6 +4,7 @@ import { isKnownCurrency, transfer_amount_max_minor } from '../domain/money';
 import { user_id_pattern } from '../domain/users';
 import { failure_reasons, transfer_statuses } from '../domain/transfers';
 import { ops_actions } from '../ledger/audit';
+import { discrepancies_listed_max, discrepancy_kinds } from '../ledger/reconciliation';
 
 extendZodWithOpenApi(z);
 
@@ -246,6 +247,41 @@ export const OpsTransferList = z
     next_cursor: z.string().nullable(),
   })
   .openapi('OpsTransferList');
+
+/** Documents GET /v1/ops/reconciliation (ledger/reconciliation.ts); amounts are integers of minor units. */
+export const ReconciliationResponse = z
+  .object({
+    run_id: z.string(),
+    started_at: z.iso.datetime(),
+    finished_at: z.iso.datetime(),
+    ok: z.boolean(),
+    discrepancy_count: z.int(),
+    workflow_id: z.string().nullable(),
+    discrepancies: z
+      .array(
+        z.object({
+          kind: z.enum(discrepancy_kinds),
+          shard: z.int().optional(),
+          account_id: z.string().optional(),
+          transfer_id: z.string().optional(),
+          leg: z.string().optional(),
+          currency: Currency,
+          stored: z.int().optional().openapi({ description: 'balance_mismatch: the account balance' }),
+          computed: z.int().optional().openapi({ description: 'balance_mismatch: the sum of its entries' }),
+          sum: z.int().optional(),
+          net: z.int().optional().openapi({ description: 'clearing lines: money in clearing that no transfer in flight explains' }),
+          status: z.enum(transfer_statuses).nullable().optional(),
+          buckets: z.int().optional(),
+          clearing: z.int().optional(),
+          in_flight: z.int().optional(),
+        }),
+      )
+      .openapi({ description: `at most ${discrepancies_listed_max}; discrepancy_count counts them all` }),
+    currencies: z.array(
+      z.object({ currency: Currency, customer: z.int(), clearing: z.int(), settlement: z.int(), in_flight: z.int(), in_flight_transfers: z.int() }),
+    ),
+  })
+  .openapi('Reconciliation');
 
 export const ErrorResponse = z
   .object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) })

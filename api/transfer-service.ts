@@ -41,6 +41,9 @@ export interface TransferServiceDependencies {
 
 /** While waiting, the record is also re-read this often, in case the news never comes (another process ran the transfer). */
 const recheck_ms = 1_000;
+/** Without in-process news, the record is polled from this interval, doubling up to the maximum. */
+const poll_first_ms = 50;
+const poll_max_ms = 500;
 
 /**
  * Accepts transfer requests exactly once. The durable record on the owner's shard is written
@@ -124,8 +127,10 @@ export class TransferService {
   /**
    * Waits up to waitS seconds for the transfer to become final, then reads the durable record
    * from its owner's shard. With a worker in this process the news comes in-process when the
-   * deciding leg commits; otherwise from the workflow's result, whose long poll is aborted when
-   * the wait ends so no poll outlives its request.
+   * deciding leg commits (the record is re-read every second besides, in case another process
+   * ran it). Without one (`npm run api`), the record is polled, from every 50 ms backing off to
+   * every 500 ms: the workflow's result is no signal, because a completed transfer's workflow
+   * stays open for its reversal window.
    */
   async waitForFinal(record: TransferRecord, waitS: number): Promise<TransferRecord> {
     if (final_statuses.includes(record.status) || waitS <= 0) return record;
@@ -136,10 +141,10 @@ export class TransferService {
     try {
       // News comes once (at once if the transfer finished since the record was read); after
       // it, only the periodic re-read is left to wait on.
-      let news: Promise<unknown> | undefined = this.newsOf(record.transferId, waiting.signal);
-      for (;;) {
+      let news: Promise<unknown> | undefined = this.deps.completions?.next(record.transferId, waiting.signal);
+      for (let pollMs = news ? recheck_ms : poll_first_ms; ; pollMs = news ? recheck_ms : Math.min(pollMs * 2, poll_max_ms)) {
         const heard = news?.then(() => 'news' as const);
-        if ((await Promise.race([sleep(recheck_ms, waiting.signal), ...(heard ? [heard] : [])])) === 'news') news = undefined;
+        if ((await Promise.race([sleep(pollMs, waiting.signal), ...(heard ? [heard] : [])])) === 'news') news = undefined;
         const current = await reread();
         if (final_statuses.includes(current.status) || waiting.signal.aborted) return current;
       }
@@ -147,13 +152,6 @@ export class TransferService {
       clearTimeout(deadline);
       waiting.abort();
     }
-  }
-
-  /** Resolves when the transfer may have become final (or the wait ended). */
-  private newsOf(transferId: string, signal: AbortSignal): Promise<unknown> {
-    if (this.deps.completions) return this.deps.completions.next(transferId, signal);
-    const handle = this.deps.client.workflow.getHandle(transferId);
-    return this.deps.client.withAbortSignal(signal, () => handle.result()).catch(() => undefined);
   }
 
   /** The transfer's legs as the ledger decided them, from the shards of both parties. */

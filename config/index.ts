@@ -72,6 +72,8 @@ const environmentSchema = z.object({
   DAILY_OUTGOING_MAX_MINOR: minorUnits.default(100_000_000n),
   ORPHAN_SWEEP_INTERVAL_MS: positiveMs.default(60_000),
   ORPHAN_AGE_MIN_MS: positiveMs.default(60_000),
+  /** How often the `wallet-reconciliation` Schedule runs reconcileWorkflow; Temporal schedules in whole seconds. */
+  RECONCILE_EVERY_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(300_000),
   /** How often the worker counts stuck transfers and the review queue (runtime/transfer-monitor.ts). */
   MONITOR_INTERVAL_MS: positiveMs.default(60_000),
   /** A running transfer still PENDING this long after it started is stuck: counted, logged, listed. */

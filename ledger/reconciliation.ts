@@ -28,6 +28,18 @@ export type Discrepancy =
   | { kind: 'clearing_unexplained'; currency: string; net: bigint; buckets: number }
   | { kind: 'clearing_total_mismatch'; currency: string; clearing: bigint; in_flight: bigint };
 
+/** Every kind, each once: a fixed list clients can handle case by case, like the API's error codes. */
+const kinds: Record<Discrepancy['kind'], true> = {
+  balance_mismatch: true,
+  posting_unbalanced: true,
+  shard_sum_nonzero: true,
+  currency_sum_nonzero: true,
+  clearing_not_in_flight: true,
+  clearing_unexplained: true,
+  clearing_total_mismatch: true,
+};
+export const discrepancy_kinds = Object.keys(kinds) as [Discrepancy['kind'], ...Discrepancy['kind'][]];
+
 export interface CurrencyTotals {
   currency: string;
   customer: bigint;
@@ -46,6 +58,20 @@ export interface ReconciliationReport {
   discrepancies: Discrepancy[];
   currencies: CurrencyTotals[];
 }
+
+/** The bigint fields of a report's lines: the ones the stored report keeps as decimal strings. */
+type AmountField<T> = T extends unknown ? { [K in keyof T]: T[K] extends bigint ? K : never }[keyof T] : never;
+const amount_fields: Record<AmountField<Discrepancy | CurrencyTotals>, true> = {
+  stored: true,
+  computed: true,
+  sum: true,
+  net: true,
+  clearing: true,
+  in_flight: true,
+  customer: true,
+  settlement: true,
+};
+export const report_amount_fields: ReadonlySet<string> = new Set(Object.keys(amount_fields));
 
 interface ShardSnapshot {
   mismatches: Capped<Discrepancy>;

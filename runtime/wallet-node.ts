@@ -6,6 +6,7 @@ import { createApp } from '../api/app';
 import { config, limitsOf, timingsOf, type Config } from '../config';
 import { ShardSet } from '../db/shards';
 import { createWalletWorker } from '../workers/create-worker';
+import { ensureReconcileSchedule } from '../workers/reconcile-schedule';
 import { runOrphanSweeper } from '../workers/orphan-sweeper';
 import { createLogger } from './logger';
 import { serveWorkerMetrics } from './metrics-server';
@@ -46,6 +47,10 @@ export async function runWalletNode(roles: WalletRoles): Promise<void> {
     worker = await createWalletWorker({ connection, namespace: settings.TEMPORAL_NAMESPACE, taskQueue: settings.TEMPORAL_TASK_QUEUE, shards, logger, ...(completions ? { completions } : {}) });
     closers.push(() => connection.close());
     closers.unshift(startSweeper(settings, shards, client, logger));
+    // A schedule that cannot be set up must not stop a worker that moves money: logged, and tried again at the next start.
+    await ensureReconcileSchedule({ client, taskQueue: settings.TEMPORAL_TASK_QUEUE, everyMs: settings.RECONCILE_EVERY_MS }).catch((error: unknown) =>
+      logger.error({ err: error }, 'the reconciliation schedule could not be created or updated'),
+    );
     closers.unshift(runTransferMonitor({ client, logger, stuckAfterMs: settings.STUCK_AFTER_MS }, settings.MONITOR_INTERVAL_MS));
     // Alone, the worker has no API to serve its metrics.
     if (!roles.api) closers.unshift(await serveWorkerMetrics(settings.WORKER_METRICS_PORT, settings.HOST, logger));

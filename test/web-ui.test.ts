@@ -71,11 +71,16 @@ describe('the Temporal Web UI as the ops console', { skip: cli_path ? false : 'T
 
     await page.getByRole('link', { name: transferId, exact: true }).click();
     await page.getByRole('heading', { name: transferId }).first().waitFor();
-    // The summary the API gave the workflow, in its start event.
-    await page.getByText(`${sender} -> ${recipient} 25.00 USD`).first().waitFor();
+    // The summary the API gave the workflow, in its start event and in the User Metadata tab
+    // (rendered as markdown in frames, the first of which is the summary).
+    const summary = `${sender} -> ${recipient} 25.00 USD`;
+    await page.getByText(summary).first().waitFor();
+    await page.getByRole('tab', { name: 'User Metadata' }).click();
+    await page.locator('iframe').first().contentFrame().getByText(summary).waitFor();
+    for (const frame of await page.locator('iframe').all()) await frame.contentFrame().locator('body').waitFor();
     await saveScreenshot(page, 'web-ui-transfer-workflow');
 
-    await page.getByRole('link', { name: 'Search Attributes' }).click();
+    await page.getByRole('tab', { name: 'Search Attributes' }).click();
     await page.getByText('"TransferStatus": "COMPLETED"').waitFor();
     await page.getByText(`"ToUser": "${recipient}"`).waitFor();
     await page.close();
@@ -100,7 +105,7 @@ describe('the Temporal Web UI as the ops console', { skip: cli_path ? false : 'T
 
     await reloadUntilVisible(page, page.getByText('Workflow Execution Signaled').first());
     await saveScreenshot(page, 'web-ui-reversed-transfer');
-    await page.getByRole('link', { name: 'Search Attributes' }).click();
+    await page.getByRole('tab', { name: 'Search Attributes' }).click();
     await page.getByText('"TransferStatus": "REVERSED"').waitFor();
     await page.close();
   });

@@ -3,8 +3,10 @@ import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/w
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import { instrumentActivities } from '../activities/instrument';
+import { createReconcileActivities } from '../activities/reconcile';
 import type { ShardSet } from '../db/shards';
 import { walletMetrics } from '../runtime/metrics';
+import { reconciliationGauges } from '../runtime/reconciliation-metrics';
 import { transferEventMetrics } from '../runtime/transfer-event-metrics';
 import type { TransferCompletions } from '../runtime/transfer-completions';
 import { worker_tuning } from './tuning';
@@ -31,8 +33,12 @@ export async function createWalletWorker(options: WalletWorkerOptions): Promise<
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflows_path }),
     // Timed and counted on the process-wide metrics (the API's /metrics when it shares the process).
     activities: instrumentActivities(
-      options.activities ??
-        createActivities({ shards: options.shards, logger: options.logger, events: transferEventMetrics(), ...(options.completions ? { completions: options.completions } : {}) }),
+      {
+        // Reconciliation first, so activities a test passes in keep it unless they replace it.
+        ...createReconcileActivities({ shards: options.shards, logger: options.logger, gauges: reconciliationGauges(walletMetrics().registry, options.shards) }),
+        ...(options.activities ??
+          createActivities({ shards: options.shards, logger: options.logger, events: transferEventMetrics(), ...(options.completions ? { completions: options.completions } : {}) })),
+      },
       walletMetrics(),
     ),
     ...worker_tuning,

@@ -1,2 +1,3 @@
 // The worker bundles this file and everything it imports into the deterministic workflow sandbox.
 export { transferWorkflow } from './transfer';
+export { reconcileWorkflow } from './reconcile';

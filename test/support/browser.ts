@@ -116,9 +116,12 @@ export async function fillSignalDialog(page: Page, signalName: string, input: un
   await page.getByRole('menuitem', { name: 'Send a Signal' }).click();
   const dialog = page.getByRole('dialog', { name: 'Send a Signal' });
   await dialog.waitFor();
-  // The dialog's fields have no accessible names: the name field by its test id, the data by
-  // its JSON editor (CodeMirror, which would auto-close typed brackets, hence insertText).
-  await dialog.getByTestId('signal-name').fill(signalName);
+  // The UI asks the workflow (through its worker) which signals it defines and offers them in
+  // a list; choosing from it also shows that the workflow publishes the signal.
+  await dialog.getByRole('button', { name: 'Select a signal' }).click();
+  await dialog.getByRole('option', { name: signalName, exact: true }).click();
+  // The data field has no accessible name: it is the dialog's JSON editor (CodeMirror, which
+  // would auto-close typed brackets, hence insertText).
   await dialog.locator('[contenteditable="true"]').click();
   await page.keyboard.insertText(JSON.stringify(input));
   return {

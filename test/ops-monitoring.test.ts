@@ -1,0 +1,267 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { ApplicationFailure } from '@temporalio/activity';
+import pino from 'pino';
+import { instrumentActivities } from '../activities/instrument';
+import { exposeSdkMetrics, walletMetrics } from '../runtime/metrics';
+import { checkTransfers } from '../runtime/transfer-monitor';
+import { AmountMinorKey, CurrencyKey, FromUserKey, ToUserKey, TransferStatusKey } from '../workflows/search-attributes';
+import { driftedAccounts, userOnShard } from './support/ledger';
+import { startTestStack, type TestStack } from './support/stack';
+import { uniqueName } from './support/temporal';
+
+/** Temporal visibility is eventually consistent: what a test reads from it, it polls for. */
+const visibility_wait_ms = 30_000;
+
+async function eventually<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + visibility_wait_ms;
+  for (;;) {
+    const found = await probe();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`not seen within ${visibility_wait_ms} ms: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+interface ListedTransfer {
+  transfer_id: string;
+  status: string;
+  from_user: string;
+  to_user: string;
+  amount: number;
+  currency: string;
+  started_at: string;
+}
+
+/** The listing's entry for a transfer, once visibility shows it. */
+function listed(stack: TestStack, query: string, transferId: string): Promise<ListedTransfer> {
+  return eventually(`${transferId} in /v1/ops/transfers?${query}`, async () => {
+    const answer = await stack.api.call('GET', `/v1/ops/transfers?${query}&limit=100`, stack.api.ops);
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    return (answer.body.transfers as ListedTransfer[]).find((transfer) => transfer.transfer_id === transferId);
+  });
+}
+
+describe('ops transfer listing and metrics', () => {
+  let stack: TestStack;
+  let alice: string;
+  let bob: string;
+  let completedId: string;
+  before(async () => {
+    stack = await startTestStack();
+    alice = userOnShard(stack.shards, 0, 'alice');
+    bob = userOnShard(stack.shards, 1, 'bob');
+    assert.equal((await stack.api.createUser(alice)).status, 201);
+    assert.equal((await stack.api.createUser(bob)).status, 201);
+    assert.equal((await stack.api.deposit(alice, 1_000)).body.status, 'COMPLETED');
+    const sent = await stack.api.transfer(alice, bob, 250);
+    assert.equal(sent.body.status, 'COMPLETED', JSON.stringify(sent.body));
+    completedId = sent.body.transfer_id;
+  });
+  after(async () => {
+    assert.deepEqual(await driftedAccounts(stack.shards), []);
+    await stack.stop();
+  });
+
+  it('lists a transfer by its status, from the search attributes', async () => {
+    const entry = await listed(stack, 'status=COMPLETED', completedId);
+    assert.deepEqual({ ...entry, started_at: undefined }, {
+      transfer_id: completedId,
+      status: 'COMPLETED',
+      from_user: alice,
+      to_user: bob,
+      amount: 250,
+      currency: 'USD',
+      started_at: undefined,
+    });
+    assert.ok(Math.abs(Date.parse(entry.started_at) - Date.now()) < 120_000, entry.started_at);
+    const failed = await stack.api.call('GET', '/v1/ops/transfers?status=FAILED&limit=100', stack.api.ops);
+    assert.equal(failed.status, 200);
+    assert.ok(!failed.body.transfers.some((transfer: ListedTransfer) => transfer.transfer_id === completedId));
+  });
+
+  it('pages with an opaque cursor that works only for its own listing', async () => {
+    // The deposit and the transfer are both COMPLETED: at least two pages of one.
+    await listed(stack, 'status=COMPLETED', completedId);
+    const first = await stack.api.call('GET', '/v1/ops/transfers?status=COMPLETED&limit=1', stack.api.ops);
+    assert.equal(first.body.transfers.length, 1);
+    assert.match(first.body.next_cursor, /^[A-Za-z0-9_-]+$/);
+    const second = await stack.api.call('GET', `/v1/ops/transfers?status=COMPLETED&limit=1&cursor=${first.body.next_cursor}`, stack.api.ops);
+    assert.equal(second.status, 200);
+    assert.equal(second.body.transfers.length, 1);
+    assert.notEqual(second.body.transfers[0].transfer_id, first.body.transfers[0].transfer_id);
+    const elsewhere = await stack.api.call('GET', `/v1/ops/transfers?status=FAILED&cursor=${first.body.next_cursor}`, stack.api.ops);
+    assert.equal(elsewhere.status, 400);
+    assert.equal(elsewhere.body.error.code, 'invalid_request');
+  });
+
+  it('refuses bad query values with 400 invalid_request', async () => {
+    const bad = [
+      'status=DONE',
+      'status=completed',
+      'status=PENDING&status=FAILED',
+      'limit=0',
+      'limit=101',
+      'limit=ten',
+      'stuck=yes',
+      'stuck=true&status=PENDING',
+      'cursor=not%20base64',
+      `cursor=${'A'.repeat(40)}`,
+      `cursor=${'A'.repeat(3_000)}`,
+      'cursor=',
+      'owner=user_A',
+    ];
+    for (const query of bad) {
+      const answer = await stack.api.call('GET', `/v1/ops/transfers?${query}`, stack.api.ops);
+      assert.equal(answer.status, 400, `${query}: ${JSON.stringify(answer.body)}`);
+      assert.equal(answer.body.error.code, 'invalid_request', query);
+    }
+  });
+
+  it('is for ops only', async () => {
+    const customer = await stack.api.call('GET', '/v1/ops/transfers?status=PENDING_REVIEW', { as: alice });
+    assert.equal(customer.status, 403);
+    assert.equal(customer.body.error.code, 'forbidden');
+    assert.equal((await stack.api.call('GET', '/v1/ops/transfers')).status, 401);
+  });
+
+  it('shows the review queue by status and counts it in a gauge', async () => {
+    // A transfer workflow held for review, on a task queue no worker polls: exactly what the
+    // queries look for, whichever way the review feature holds its transfers.
+    const held = await stack.client.workflow.start('transferWorkflow', {
+      workflowId: uniqueName('tr_review'),
+      taskQueue: uniqueName('nobody'),
+      args: [],
+      typedSearchAttributes: [
+        { key: TransferStatusKey, value: 'PENDING_REVIEW' },
+        { key: FromUserKey, value: alice },
+        { key: ToUserKey, value: bob },
+        { key: AmountMinorKey, value: 2_000_000 },
+        { key: CurrencyKey, value: 'USD' },
+      ],
+    });
+    try {
+      const entry = await listed(stack, 'status=PENDING_REVIEW', held.workflowId);
+      assert.equal(entry.amount, 2_000_000);
+      const logger = pino({ level: 'silent' });
+      await eventually('the review queue gauge', async () => ((await checkTransfers({ client: stack.client, logger, stuckAfterMs: 300_000 })).reviewQueue >= 1 ? true : undefined));
+      const metrics = await stack.api.call('GET', '/metrics');
+      assert.match(String(metrics.body), /^wallet_review_queue_length [1-9][0-9]*$/m);
+    } finally {
+      await held.terminate('test over');
+    }
+  });
+
+  it('shows the new series on /metrics after a transfer', async () => {
+    const text = String((await stack.api.call('GET', '/metrics')).body);
+    assert.match(text, /^wallet_activity_duration_seconds_count\{activity="debitWallet",outcome="succeeded"\} [1-9]/m);
+    assert.match(text, /^wallet_activity_duration_seconds_count\{activity="creditWallet",outcome="succeeded"\} [1-9]/m);
+    assert.match(text, /^# TYPE wallet_activity_retries_total counter$/m);
+    assert.match(text, /^wallet_transfer_duration_seconds_count [1-9]/m);
+    assert.match(text, /^wallet_transfers_finished_total\{kind="[a-z]+",status="COMPLETED",reason="none"\} [1-9]/m);
+    assert.match(text, /^# TYPE wallet_transfers_stuck gauge$/m);
+    assert.match(text, /^# TYPE wallet_review_queue_length gauge$/m);
+    // The API's series and the worker's share one registry, and no label carries an id.
+    assert.match(text, /^wallet_transfers_submitted_total\{kind="transfer",replayed="false"\} [1-9]/m);
+    assert.doesNotMatch(text, new RegExp(`${alice}|${bob}|${completedId}`));
+  });
+
+  it('appends the Temporal SDK metrics, and serves its own when they cannot be fetched', async () => {
+    const exporter: Server = createServer((_request, response) => response.end('# TYPE temporal_test_metric counter\ntemporal_test_metric 7\n'));
+    await new Promise<void>((resolve) => exporter.listen(0, '127.0.0.1', resolve));
+    const address = `127.0.0.1:${(exporter.address() as AddressInfo).port}`;
+    exposeSdkMetrics(address);
+    const withSdk = await stack.api.call('GET', '/metrics');
+    assert.equal(withSdk.status, 200);
+    assert.match(String(withSdk.body), /^wallet_transfer_duration_seconds_count /m);
+    assert.match(String(withSdk.body), /^temporal_test_metric 7$/m);
+    await new Promise((resolve) => exporter.close(resolve));
+    const withoutSdk = await stack.api.call('GET', '/metrics');
+    assert.equal(withoutSdk.status, 200);
+    assert.match(String(withoutSdk.body), /^wallet_transfer_duration_seconds_count /m);
+    assert.doesNotMatch(String(withoutSdk.body), /temporal_test_metric/);
+  });
+
+  it('documents the listing in the OpenAPI document', async () => {
+    const document = await stack.api.call('GET', '/openapi.json');
+    assert.ok(document.body.paths['/v1/ops/transfers']?.get, 'GET /v1/ops/transfers is documented');
+  });
+});
+
+describe('stuck transfers', () => {
+  const stuck_after_ms = 1_000;
+  let stack: TestStack;
+  before(async () => {
+    stack = await startTestStack({ withWorker: false, stuckAfterMs: stuck_after_ms });
+  });
+  after(async () => {
+    await stack.stop();
+  });
+
+  it('lists, counts and logs a transfer that no worker runs, until it finishes', async () => {
+    const alice = userOnShard(stack.shards, 2, 'alice');
+    const bob = userOnShard(stack.shards, 3, 'bob');
+    await stack.api.createUser(alice);
+    await stack.api.createUser(bob);
+    const accepted = await stack.api.transfer(alice, bob, 100, uniqueName('k'), 0);
+    assert.equal(accepted.status, 202);
+    const transferId: string = accepted.body.transfer_id;
+
+    const entry = await listed(stack, 'stuck=true', transferId);
+    assert.equal(entry.status, 'PENDING');
+    assert.ok(Date.parse(entry.started_at) <= Date.now() - stuck_after_ms);
+
+    const lines: string[] = [];
+    const logger = pino({ level: 'error' }, { write: (line: string) => void lines.push(line) });
+    const check = await eventually('the monitor naming the stuck transfer', async () => {
+      const result = await checkTransfers({ client: stack.client, logger, stuckAfterMs: stuck_after_ms });
+      const line = lines.map((text) => JSON.parse(text) as { transfer_ids?: string[]; level: number }).find((logged) => logged.transfer_ids?.includes(transferId));
+      return line ? { result, line } : undefined;
+    });
+    assert.ok(check.result.stuck >= 1);
+    assert.equal(check.line.level, 50, 'logged as an error');
+    assert.ok(check.line.transfer_ids!.length <= 20, 'a bounded list');
+    assert.match(String((await stack.api.call('GET', '/metrics')).body), /^wallet_transfers_stuck [1-9][0-9]*$/m);
+
+    // A worker comes back: the transfer finishes (alice has no money) and is no longer stuck.
+    await stack.startWorker();
+    const final = await stack.api.call('GET', `/v1/wallet/transfers/${transferId}?wait=30`, { as: alice });
+    assert.equal(final.body.status, 'FAILED');
+    await eventually(`${transferId} gone from the stuck listing`, async () => {
+      const answer = await stack.api.call('GET', '/v1/ops/transfers?stuck=true&limit=100', stack.api.ops);
+      return answer.body.transfers.some((transfer: ListedTransfer) => transfer.transfer_id === transferId) ? undefined : true;
+    });
+  });
+});
+
+describe('activity instrumentation', () => {
+  const metrics = walletMetrics();
+
+  it('returns what the activity returns and rethrows the very error it threw', async () => {
+    const failure = new Error('shard down');
+    const refusal = ApplicationFailure.create({ type: 'insufficient_funds', nonRetryable: true });
+    const activities = {
+      prefix: 'leg:',
+      async echo(this: { prefix: string }, value: string) {
+        return `${this.prefix}${value}`;
+      },
+      async broken() {
+        throw failure;
+      },
+      async refused() {
+        throw refusal;
+      },
+    };
+    const wrapped = instrumentActivities(activities, metrics);
+    assert.equal(await wrapped.echo('debit'), 'leg:debit');
+    await assert.rejects(wrapped.broken(), (error) => error === failure);
+    await assert.rejects(wrapped.refused(), (error) => error === refusal);
+    assert.equal(wrapped.prefix, 'leg:');
+    const text = await metrics.registry.metrics();
+    assert.match(text, /^wallet_activity_duration_seconds_count\{activity="echo",outcome="succeeded"\} 1$/m);
+    assert.match(text, /^wallet_activity_duration_seconds_count\{activity="broken",outcome="failed"\} 1$/m);
+    assert.match(text, /^wallet_activity_duration_seconds_count\{activity="refused",outcome="refused"\} 1$/m);
+  });
+});
