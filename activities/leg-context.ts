@@ -42,7 +42,7 @@ export async function settleRecord(
     await finishTransferRecord(deps.shards.pool(deps.shards.shardOf(plan.ownerUserId)), transferId, wanted.status, wanted.failureReason);
   }
   deps.completions?.finished(transferId);
-  deps.events?.finished({ transferId, status: wanted.status, failureReason: wanted.failureReason });
+  deps.events?.finished({ transferId, ...(plan.kind ? { kind: plan.kind } : {}), status: wanted.status, failureReason: wanted.failureReason });
 }
 
 /** True when the owner's record lives on the shard of the leg's user, so the leg's transaction can finish it. */

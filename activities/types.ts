@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ShardSet } from '../db/shards';
-import type { FailureReason, TransferStatus } from '../domain/transfers';
+import type { FailureReason, TransferKind, TransferStatus } from '../domain/transfers';
 import type { FinishHere } from '../ledger/postings';
 import type { TransferCompletions } from '../runtime/transfer-completions';
 
@@ -24,6 +24,8 @@ export interface LegInput {
  */
 export interface FinishPlan extends FinishHere {
   ownerUserId: string;
+  /** For metrics only (wallet_transfers_finished_total's kind label). */
+  kind?: TransferKind;
 }
 
 export interface RefundInput extends LegInput {

@@ -222,7 +222,7 @@ export const OpsTransfersQuery = z
       .enum(['true', 'false'], 'stuck must be true or false')
       .transform((value) => value === 'true')
       .optional()
-      .openapi({ description: 'true: running transfers still PENDING longer than STUCK_AFTER_MS after they started' }),
+      .openapi({ description: 'true: running transfers still PENDING longer than STUCK_AFTER after they started' }),
     limit: z.coerce.number().int().min(1).max(page_size_max).default(page_size_default),
     cursor: z
       .string()

@@ -77,7 +77,7 @@ const environmentSchema = z.object({
   /** How often the worker counts stuck transfers and the review queue (runtime/transfer-monitor.ts). */
   MONITOR_INTERVAL_MS: positiveMs.default(60_000),
   /** A running transfer still PENDING this long after it started is stuck: counted, logged, listed. */
-  STUCK_AFTER_MS: positiveMs.default(300_000),
+  STUCK_AFTER: duration.default(5 * duration_units_ms.m),
   /** Where a worker running alone (`npm run worker`) serves /metrics. */
   WORKER_METRICS_PORT: port.default(9091),
   /** host:port of the Temporal SDK's Prometheus exporter, appended to /metrics; `off` runs without it. */

@@ -40,7 +40,7 @@ function createWalletMetrics() {
     }),
     transfersStuck: new Gauge({
       name: 'wallet_transfers_stuck',
-      help: 'Running transfers still PENDING longer than STUCK_AFTER_MS after they started (Temporal visibility, counted every MONITOR_INTERVAL_MS)',
+      help: 'Running transfers still PENDING longer than STUCK_AFTER after they started (Temporal visibility, counted every MONITOR_INTERVAL_MS)',
       registers,
     }),
     reviewQueueLength: new Gauge({

@@ -51,7 +51,7 @@ export async function runWalletNode(roles: WalletRoles): Promise<void> {
     await ensureReconcileSchedule({ client, taskQueue: settings.TEMPORAL_TASK_QUEUE, everyMs: settings.RECONCILE_EVERY_MS }).catch((error: unknown) =>
       logger.error({ err: error }, 'the reconciliation schedule could not be created or updated'),
     );
-    closers.unshift(runTransferMonitor({ client, logger, stuckAfterMs: settings.STUCK_AFTER_MS }, settings.MONITOR_INTERVAL_MS));
+    closers.unshift(runTransferMonitor({ client, logger, stuckAfterMs: settings.STUCK_AFTER }, settings.MONITOR_INTERVAL_MS));
     // Alone, the worker has no API to serve its metrics.
     if (!roles.api) closers.unshift(await serveWorkerMetrics(settings.WORKER_METRICS_PORT, settings.HOST, logger));
   } else {
@@ -120,7 +120,7 @@ async function listen(settings: Config, shards: ShardSet, client: Client, logger
     taskQueue: settings.TEMPORAL_TASK_QUEUE,
     timings: timingsOf(settings),
     limits: limitsOf(settings),
-    stuckAfterMs: settings.STUCK_AFTER_MS,
+    stuckAfterMs: settings.STUCK_AFTER,
     ...(completions ? { completions, inFlightMax: settings.TRANSFERS_IN_FLIGHT_MAX } : {}),
   });
   const server = app.listen(settings.PORT, settings.HOST);

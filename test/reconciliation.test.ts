@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import type { ReconcileSummary } from '../activities/reconcile';
+import { clearing_buckets_read_max } from '../ledger/clearing-in-flight';
+import { discrepancies_listed_max } from '../ledger/reconciliation';
 import { postReversalDebit } from '../ledger/reversals';
 import { ensureReconcileSchedule } from '../workers/reconcile-schedule';
 import { reconcileWorkflow } from '../workflows/reconcile';
@@ -171,6 +173,27 @@ describe('reconciliation', () => {
       // What the test before left in flight is still in flight; this one is not.
       { kind: 'clearing_total_mismatch', currency: 'USD', clearing: 1_790, in_flight: 1_750 },
     ]);
+  });
+
+  it('bounds a run when much is wrong in clearing: buckets past the cap are reported as one unexplained sum', async () => {
+    const planted = 70;
+    for (let index = 0; index < planted; index++) await plantDebitWithoutCredit(users[0]!, users[2]!, 1n, 'COMPLETED');
+    const summary = await reconcile();
+    const run = await latestRun();
+    const lines: { kind: string; net?: number; clearing?: number; in_flight?: number }[] = run.body.discrepancies;
+    assert.equal(summary.discrepancyCount, lines.length);
+    assert.ok(lines.length <= discrepancies_listed_max);
+    const confirmed = lines.filter((line) => line.kind === 'clearing_not_in_flight');
+    const unexplained = lines.filter((line) => line.kind === 'clearing_unexplained');
+    // 71 final transfers with money in clearing, and the reversal in flight, spread over more buckets than one run reads;
+    // each bucket read holds one of them at least.
+    assert.ok(confirmed.length >= clearing_buckets_read_max - 1 && confirmed.length < planted + 1, `${confirmed.length} confirmed`);
+    assert.equal(unexplained.length, 1);
+    const total = lines.at(-1)!;
+    assert.deepEqual([total.kind, total.clearing], ['clearing_total_mismatch', 1_790 + planted]);
+    // Every minor unit in clearing is accounted for: in flight, confirmed, or unexplained.
+    const confirmedNet = confirmed.reduce((sum, line) => sum + line.net!, 0);
+    assert.equal(total.in_flight! + confirmedNet + unexplained[0]!.net!, total.clearing);
   });
 
   /**

@@ -24,7 +24,7 @@ export async function moveMoney(request: TransferRequest, policy: TransferPolicy
     amountMinor: request.amountMinor,
     currency: request.currency,
     counterparty: request.kind === 'transfer' ? 'clearing' : 'settlement',
-    finish: { ownerUserId, ...finish },
+    finish: { ownerUserId, kind: request.kind, ...finish },
   });
   // Only after a refused credit: the debit is known to be posted then.
   const refund = async (fromUserId: string, failureReason: FailureReason) => {
