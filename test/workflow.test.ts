@@ -218,14 +218,14 @@ describe('transferWorkflow', () => {
     const transferPlans: Record<string, unknown> = {};
     await runTransfer(request(), stubActivities([], {}, transferPlans));
     assert.deepEqual(transferPlans, {
-      debit: { ownerUserId: 'alice', ifRefused: true },
-      credit: { ownerUserId: 'alice', ifPosted: { status: 'COMPLETED', failureReason: null }, ifRefused: false },
+      debit: { ownerUserId: 'alice', kind: 'transfer', ifRefused: true },
+      credit: { ownerUserId: 'alice', kind: 'transfer', ifPosted: { status: 'COMPLETED', failureReason: null }, ifRefused: false },
     });
     const depositPlans: Record<string, unknown> = {};
     await runTransfer(request('deposit'), stubActivities([], {}, depositPlans));
-    assert.deepEqual(depositPlans, { credit: { ownerUserId: 'bob', ifPosted: { status: 'COMPLETED', failureReason: null }, ifRefused: true } });
+    assert.deepEqual(depositPlans, { credit: { ownerUserId: 'bob', kind: 'deposit', ifPosted: { status: 'COMPLETED', failureReason: null }, ifRefused: true } });
     const withdrawalPlans: Record<string, unknown> = {};
     await runTransfer(request('withdrawal'), stubActivities([], {}, withdrawalPlans));
-    assert.deepEqual(withdrawalPlans, { debit: { ownerUserId: 'alice', ifPosted: { status: 'COMPLETED', failureReason: null }, ifRefused: true } });
+    assert.deepEqual(withdrawalPlans, { debit: { ownerUserId: 'alice', kind: 'withdrawal', ifPosted: { status: 'COMPLETED', failureReason: null }, ifRefused: true } });
   });
 });
