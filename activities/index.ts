@@ -61,7 +61,7 @@ export function createActivities(deps: ActivityDependencies) {
 
     /** A held transfer nobody decided on in time ends FAILED (review_timeout). */
     async expireReview(input: { transferId: string; ownerUserId: string; kind: ReviewDecisionInput['kind'] }): Promise<void> {
-      return failOnConflict(() => expireReview(deps, input));
+      return expireReview(deps, input);
     },
   };
 }

@@ -77,7 +77,8 @@ export const HistoryQuery = z.strictObject({
   cursor: z
     .string()
     .regex(/^[0-9]{1,19}$/, 'cursor must be a next_cursor value from a previous page')
-    .refine((value) => BigInt(value) <= 9_223_372_036_854_775_807n, 'cursor must be a next_cursor value from a previous page')
+    // zod runs every check even after the regex failed: this one must not throw on other text.
+    .refine((value) => /^[0-9]{1,19}$/.test(value) && BigInt(value) <= 9_223_372_036_854_775_807n, 'cursor must be a next_cursor value from a previous page')
     .optional(),
 });
 
@@ -188,7 +189,12 @@ export const audit_page_size_max = 200;
 
 export const AuditQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(audit_page_size_max).default(50),
-  cursor: z.string().regex(/^[0-9]{1,19}_[0-9]{1,3}_[0-9]{1,19}$/, 'cursor must be a next_cursor value from a previous page').optional(),
+  cursor: z
+    .string()
+    .regex(/^[0-9]{1,19}_[0-9]{1,3}_[0-9]{1,19}$/, 'cursor must be a next_cursor value from a previous page')
+    // zod runs every check even after the regex failed: this one must not throw on other text.
+    .refine((value) => value.split('_').every((part) => /^[0-9]{1,19}$/.test(part) && BigInt(part) <= 9_223_372_036_854_775_807n), 'cursor must be a next_cursor value from a previous page')
+    .optional(),
   operator: z.string().min(1).max(128).refine(storable(), 'operator must not contain NUL or unpaired surrogates').optional(),
   action: z.enum(ops_actions).optional(),
   target: z.string().min(1).max(128).refine(storable(), 'target must not contain NUL or unpaired surrogates').optional(),

@@ -7,7 +7,7 @@ import { final_statuses, ownerOf, type TransferKind } from '../domain/transfers'
 import { legsOf, type LegRecord } from '../ledger/postings';
 import { findTransfer, registerTransfer, type TransferRecord } from '../ledger/transfers';
 import type { TransferTimings } from '../workflows/activity-options';
-import { startTransferWorkflow, type StartOutcome } from '../runtime/start-transfer';
+import { heldBy, startTransferWorkflow, type StartOutcome } from '../runtime/start-transfer';
 import { InFlightTransfers } from '../runtime/in-flight-transfers';
 import type { TransferCompletions } from '../runtime/transfer-completions';
 import { TransferDurations } from '../runtime/transfer-durations';
@@ -106,7 +106,7 @@ export class TransferService {
       note: input.note,
       idempotencyKey: input.idempotencyKey,
       requestHash,
-      status: policyFor(request, this.deps.limits).approvalsRequired > 0 ? 'PENDING_REVIEW' : 'PENDING',
+      approvalsRequired: policyFor(request, this.deps.limits).approvalsRequired,
       opsOperator: input.opsOperator,
     }).catch((error: unknown) => {
       if (isUnknownOwner(error)) throw new ApiError('user_not_found', `user ${ownerUserId} does not exist`);
@@ -119,7 +119,7 @@ export class TransferService {
     // A retry of a finished transfer starts nothing.
     const start = final_statuses.includes(record.status)
       ? 'final'
-      : await startTransferWorkflow({ ...this.deps, eagerStart: this.deps.completions !== undefined }, { transferId, ...request });
+      : await startTransferWorkflow({ ...this.deps, eagerStart: this.deps.completions !== undefined }, { transferId, ...request }, heldBy(record));
     if (start === 'eager' || start === 'queued') started(transferId);
     return { record, replayed: !inserted, start };
   }

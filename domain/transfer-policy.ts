@@ -18,6 +18,8 @@ export interface TransferPolicy {
   approvalsRequired: 0 | 1 | 2;
   /** The limit the debit checks against the ledger; null for deposits (ops pay-ins are exempt). */
   dailyOutgoingMaxMinor: string | null;
+  /** The ops operator who made the request, if one did: they may not approve it. */
+  initiatedBy?: string | null;
 }
 
 export function policyFor(request: Pick<TransferRequest, 'kind' | 'amountMinor'>, limits: TransferLimits): TransferPolicy {

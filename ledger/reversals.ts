@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { postLeg, type PostingRequest } from './postings';
+import { TransferStateConflict, postLeg, type PostingRequest } from './postings';
 
 export interface ReversalLegRequest {
   transferId: string;
@@ -56,13 +56,20 @@ export interface ReversalRecord {
 
 /** Ends the owner's record REVERSED (who, why, when) and audits it, once (SQL record_reversal). */
 export async function recordReversal(client: pg.Pool, reversal: ReversalRecord): Promise<void> {
-  await client.query('select record_reversal($1::text, $2::text, $3::text, $4::boolean, $5::text)', [
-    reversal.transferId,
-    reversal.operator,
-    reversal.reason,
-    reversal.forced,
-    reversal.via,
-  ]);
+  try {
+    await client.query('select record_reversal($1::text, $2::text, $3::text, $4::boolean, $5::text)', [
+      reversal.transferId,
+      reversal.operator,
+      reversal.reason,
+      reversal.forced,
+      reversal.via,
+    ]);
+  } catch (error) {
+    // The record is not COMPLETED: only a bug or a hand edit gets here; no retry can help.
+    const { code, message } = error as { code?: string; message?: string };
+    if (code === 'WL409') throw new TransferStateConflict(message ?? 'transfer not reversible');
+    throw error;
+  }
 }
 
 /** A refused reversal is reported on the record and audited; `attempt` keeps a retried activity's row single. */

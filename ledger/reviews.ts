@@ -11,16 +11,21 @@ export interface ReviewDecision {
   releases: boolean;
 }
 
+/** Keys the audit row: one per decision, operator and workflow run (a rerun's review is a new review). */
+export interface DecisionRun {
+  runId: string;
+}
+
 /**
  * Records a review decision on the owner's record and in the audit, in one transaction (SQL
  * record_review_decision): a rejection ends the transfer FAILED (review_rejected). Keyed by
  * transfer, decision and operator, so a retried activity records it once.
  */
-export async function recordReviewDecision(client: pg.Pool, decision: ReviewDecision): Promise<TransferStatus> {
+export async function recordReviewDecision(client: pg.Pool, decision: ReviewDecision & DecisionRun): Promise<TransferStatus> {
   try {
     const found = await client.query<{ status: TransferStatus }>(
       'select record_review_decision($1::text, $2::text, $3::text, $4::text, $5::text, $6::boolean, $7::text) as status',
-      [decision.transferId, decision.decision, decision.operator, decision.reason, decision.via, decision.releases, `${decision.transferId}:${decision.decision}:${decision.operator}`],
+      [decision.transferId, decision.decision, decision.operator, decision.reason, decision.via, decision.releases, `${decision.transferId}:${decision.decision}:${decision.operator}:${decision.runId}`],
     );
     return found.rows[0]!.status;
   } catch (error) {
@@ -33,4 +38,15 @@ export async function recordReviewDecision(client: pg.Pool, decision: ReviewDeci
 /** The record was already final in another state when the decision came; nothing changed. */
 export class ReviewStateConflict extends Error {
   override name = 'ReviewStateConflict';
+}
+
+/** A held transfer nobody decided on fails (review_timeout); only while it is still held (SQL expire_review). */
+export async function expireReviewRecord(client: pg.Pool, transferId: string): Promise<void> {
+  try {
+    await client.query('select expire_review($1::text)', [transferId]);
+  } catch (error) {
+    const { code, message } = error as { code?: string; message?: string };
+    if (code === 'WL409') throw new ReviewStateConflict(message ?? 'transfer no longer held');
+    throw error;
+  }
 }

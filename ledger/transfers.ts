@@ -20,18 +20,20 @@ export interface TransferRecord {
   reversal: { at: Date; by: string; reason: string; forced: boolean } | null;
   /** Why the last reversal attempt was refused (the recipient could not cover it), if one was. */
   reversalRefusedReason: string | null;
+  /** Approvals the transfer needed when it was accepted (0: not held); fixed for every rerun. */
+  approvalsRequired: 0 | 1 | 2;
+  /** The ops operator who made the request, if one did: they may not approve it. */
+  initiatedBy: string | null;
 }
 
-export type NewTransfer = Omit<TransferRecord, 'status' | 'failureReason' | 'createdAt' | 'completedAt' | 'reversal' | 'reversalRefusedReason'> & {
-  /** PENDING, or PENDING_REVIEW when the transfer is held for an operator's approval. */
-  status: 'PENDING' | 'PENDING_REVIEW';
+export type NewTransfer = Omit<TransferRecord, 'status' | 'failureReason' | 'createdAt' | 'completedAt' | 'reversal' | 'reversalRefusedReason' | 'initiatedBy'> & {
   /** The operator when an ops token made the request: audited with the record, once. */
   opsOperator: string | null;
 };
 
 const columns = `transfer_id, kind, owner_user_id, from_user_id, to_user_id, amount, currency, note,
   idempotency_key, request_hash, status, failure_reason, created_at, completed_at,
-  reversed_at, reversed_by, reversal_reason, reversal_forced, reversal_refused_reason`;
+  reversed_at, reversed_by, reversal_reason, reversal_forced, reversal_refused_reason, approvals_required, initiated_by`;
 
 interface TransferRow {
   transfer_id: string;
@@ -53,6 +55,8 @@ interface TransferRow {
   reversal_reason: string | null;
   reversal_forced: boolean | null;
   reversal_refused_reason: string | null;
+  approvals_required: number;
+  initiated_by: string | null;
 }
 
 function fromRow(row: TransferRow): TransferRecord {
@@ -73,6 +77,8 @@ function fromRow(row: TransferRow): TransferRecord {
     completedAt: row.completed_at,
     reversal: row.reversed_at ? { at: row.reversed_at, by: row.reversed_by ?? '', reason: row.reversal_reason ?? '', forced: row.reversal_forced === true } : null,
     reversalRefusedReason: row.reversal_refused_reason,
+    approvalsRequired: row.approvals_required as 0 | 1 | 2,
+    initiatedBy: row.initiated_by,
   };
 }
 
@@ -89,8 +95,9 @@ export async function registerTransfer(
     // An ops-initiated request is audited in the same statement, only when the record is new.
     text: `with recorded as (
              insert into transfers (transfer_id, kind, owner_user_id, from_user_id, to_user_id, amount, currency, note,
-                                    idempotency_key, request_hash, status)
-             values ($1::text, $2::text, $3::text, $4::text, $5::text, $6::bigint, $7::char(3), $8::text, $9::text, $10::text, $11::text)
+                                    idempotency_key, request_hash, status, approvals_required, initiated_by)
+             values ($1::text, $2::text, $3::text, $4::text, $5::text, $6::bigint, $7::char(3), $8::text, $9::text, $10::text,
+                     case when $11::int > 0 then 'PENDING_REVIEW' else 'PENDING' end, $11::int, $12::text)
              on conflict do nothing
              returning ${columns}),
            audited as (
@@ -110,7 +117,7 @@ export async function registerTransfer(
       transfer.note,
       transfer.idempotencyKey,
       transfer.requestHash,
-      transfer.status,
+      transfer.approvalsRequired,
       transfer.opsOperator,
     ],
   });

@@ -34,7 +34,7 @@ export async function setFrozen(client: pg.PoolClient, change: { userId: string;
   return true;
 }
 
-export type CloseOutcome = { outcome: 'closed'; closedAt: Date } | { outcome: 'unknown_user' | 'balance_not_zero' };
+export type CloseOutcome = { outcome: 'closed'; closedAt: Date } | { outcome: 'unknown_user' | 'balance_not_zero' | 'transfers_in_flight' };
 
 /** Closes a wallet at zero balance (SQL close_wallet: the user's row lock keeps postings out meanwhile), audited. */
 export async function closeWallet(client: pg.Pool, change: { userId: string; operator: string; reason: string }): Promise<CloseOutcome> {
@@ -44,5 +44,5 @@ export async function closeWallet(client: pg.Pool, change: { userId: string; ope
   );
   const row = found.rows[0]!;
   if (row.outcome === 'closed') return { outcome: 'closed', closedAt: row.closed_at! };
-  return { outcome: row.outcome as 'unknown_user' | 'balance_not_zero' };
+  return { outcome: row.outcome as 'unknown_user' | 'balance_not_zero' | 'transfers_in_flight' };
 }

@@ -3,6 +3,7 @@ import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/com
 import { formatMinor } from '../domain/money';
 import { policyFor, type TransferLimits } from '../domain/transfer-policy';
 import type { TransferRequest } from '../domain/transfers';
+import type { TransferRecord } from '../ledger/transfers';
 import type { TransferTimings } from '../workflows/activity-options';
 import { AmountMinorKey, CurrencyKey, FromUserKey, ToUserKey, TransferStatusKey } from '../workflows/search-attributes';
 import { transferWorkflow } from '../workflows/transfer';
@@ -29,8 +30,13 @@ export type StartOutcome = 'eager' | 'queued' | 'existing';
  * again. A run that failed, was terminated or timed out may be run again: every leg is keyed by
  * (transfer id, leg) in the ledger, so a rerun replays what was posted and finishes the rest.
  */
-export async function startTransferWorkflow(deps: TransferStarterDependencies, request: TransferRequest): Promise<StartOutcome> {
-  const policy = policyFor(request, deps.limits);
+export async function startTransferWorkflow(
+  deps: TransferStarterDependencies,
+  request: TransferRequest,
+  /** From the transfer's record: never recomputed, so a rerun holds it exactly as the first run did. */
+  hold: { approvalsRequired: 0 | 1 | 2; initiatedBy: string | null },
+): Promise<StartOutcome> {
+  const policy = { ...policyFor(request, deps.limits), ...hold };
   try {
     const handle = await deps.client.workflow.start(transferWorkflow, {
       workflowId: request.transferId,
@@ -83,4 +89,12 @@ function detailsOf(request: TransferRequest, approvalsRequired: number): string 
   if (approvalsRequired > 0) lines.push(`Held for review: ${approvalsRequired === 2 ? 'two different operators must' : 'an operator must'} approve (signal \`approve\`) or reject (signal \`reject\`).`);
   lines.push('The `status` query shows the current step and the reversal deadline.');
   return lines.join('\n\n');
+}
+
+/**
+ * How the run holds the transfer, from its record: a record still PENDING_REVIEW is held for
+ * the approvals fixed when it was accepted; one already released (PENDING) is not held again.
+ */
+export function heldBy(record: TransferRecord): { approvalsRequired: 0 | 1 | 2; initiatedBy: string | null } {
+  return { approvalsRequired: record.status === 'PENDING_REVIEW' ? record.approvalsRequired : 0, initiatedBy: record.initiatedBy };
 }

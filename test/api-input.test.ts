@@ -88,6 +88,7 @@ describe('API input and authorization', () => {
     expectError(await stack.api.call('POST', '/v1/wallet/transfers?wait=abc', { as: alice, body: validTransfer() }), 400, 'invalid_request');
     expectError(await stack.api.call('GET', `/v1/wallet/${alice}/transactions?limit=1000`, { as: alice }), 400, 'invalid_request');
     expectError(await stack.api.call('GET', `/v1/wallet/${alice}/transactions?cursor=-1`, { as: alice }), 400, 'invalid_request');
+    expectError(await stack.api.call('GET', `/v1/wallet/${alice}/transactions?cursor=abc`, { as: alice }), 400, 'invalid_request');
     expectError(await stack.api.call('GET', `/v1/wallet/${alice}/transactions?cursor=9999999999999999999`, { as: alice }), 400, 'invalid_request');
     expectError(await stack.api.call('POST', '/v1/wallet/transfers?wait=', { as: alice, body: validTransfer() }), 400, 'invalid_request');
     expectError(await stack.api.call('GET', `/v1/wallet/${alice}/transactions?limit=1&limit=2`, { as: alice }), 400, 'invalid_request');

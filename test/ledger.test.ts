@@ -114,6 +114,22 @@ describe('ledger activities', () => {
     assert.deepEqual(await postingsOf(fixture.shards, transferId), []);
   });
 
+  it('posts no debit while its transfer is held for review, or after it ended', async () => {
+    const alice = await userWith(1_000n);
+    const bob = await userWith(0n, 0);
+    for (const [status, reason] of [['PENDING_REVIEW', null], ['FAILED', 'review_rejected']] as const) {
+      const transferId = uniqueName('tr');
+      await fixture.shards.pool(0).query(
+        `insert into transfers (transfer_id, kind, owner_user_id, from_user_id, to_user_id, amount, currency, idempotency_key, request_hash, status, failure_reason, approvals_required)
+         values ($1, 'transfer', $2, $2, $3, 100, 'USD', $1, 'h', $4, $5, 1)`,
+        [transferId, alice, bob, status, reason],
+      );
+      await assert.rejects(run(activities.debitWallet, leg(alice, 100n, 'clearing', transferId)), { type: 'transfer_state_conflict' });
+      assert.deepEqual(await postingsOf(fixture.shards, transferId), []);
+    }
+    assert.equal(await balanceOf(alice), 1_000n);
+  });
+
   it('refunds a posted debit once, even to a frozen wallet', async () => {
     const alice = await userWith(1_000n);
     const debit = leg(alice, 250n);

@@ -169,6 +169,59 @@ describe('operations', () => {
     });
   });
 
+  describe('review holds: who may approve, and reruns', () => {
+    it('refuses approval by the transfer\'s own parties and by the operator who made it', async () => {
+      const alice = await funded(0, 30_000);
+      const bob = await funded(1, 0);
+      const held = await stack.api.call('POST', '/v1/wallet/transfers?wait=0', {
+        ...ops('Ops_Maker'),
+        body: { from_user_id: alice, to_user_id: bob, amount: 20_000, currency: 'USD', idempotency_key: uniqueName('k') },
+      });
+      const id = held.body.transfer_id;
+      for (const operator of ['ops_maker', alice, bob.toUpperCase()]) {
+        const answer = await stack.api.call('POST', `/v1/ops/transfers/${id}/approve`, { ...ops(operator), body: { reason: 'mine' } });
+        assert.deepEqual([answer.status, answer.body.error?.code], [409, 'approver_not_independent'], operator);
+      }
+      // A signal with a NUL in it cannot be stored: it is ignored, not retried forever.
+      await stack.client.workflow.getHandle(id).signal('approve', { operator: 'ops_checker', reason: 'ok\u0000' });
+      const approved = await stack.api.call('POST', `/v1/ops/transfers/${id}/approve`, { ...ops('ops_checker'), body: { reason: 'independent check' } });
+      assert.equal(approved.body.status, 'COMPLETED', JSON.stringify(approved.body));
+      const state = (await stack.client.workflow.getHandle(id).query('status')) as { ignoredSignals: { why: string }[] };
+      assert.match(state.ignoredSignals[0]!.why, /^invalid_request/);
+    });
+
+    it('holds a rerun of a held transfer again, and a held record\'s money cannot move without release', async () => {
+      const alice = await funded(2, 30_000);
+      const bob = await funded(3, 0);
+      const held = await stack.api.transfer(alice, bob, 20_000, uniqueName('k'), 0);
+      const id = held.body.transfer_id;
+      await stack.client.workflow.getHandle(id).terminate('ops terminated it');
+      // The orphan sweeper's start (as a client's retry would) reruns it: held as before, even
+      // under limits that would not hold it any more.
+      const sweep = await import('../workers/orphan-sweeper');
+      const pino = (await import('pino')).default;
+      await sweep.sweepOrphanedTransfers({
+        shards: stack.shards, client: stack.client, taskQueue: stack.taskQueue, timings: { ...test_timings, reviewTimeoutMs: 120_000 },
+        limits: { ...test_limits, reviewThresholdMinor: 1_000_000n }, logger: pino({ level: 'silent' }), orphanAgeMinMs: 0,
+      });
+      await waitFor(async () => ((await stack.client.workflow.getHandle(id).describe()).status.name === 'RUNNING'));
+      const state = (await stack.client.workflow.getHandle(id).query('status')) as { status: string };
+      assert.equal(state.status, 'PENDING_REVIEW');
+      assert.equal(await stack.api.balance(alice), 30_000);
+      const approved = await stack.api.call('POST', `/v1/ops/transfers/${id}/approve`, { ...ops('ops_alice'), body: { reason: 'after the rerun' } });
+      assert.equal(approved.body.status, 'COMPLETED');
+      assert.equal(await stack.api.balance(bob), 20_000);
+    });
+
+    it('closes no wallet whose own transfers are still pending or held', async () => {
+      const carol = await funded(0, 0);
+      const dave = await funded(1, 0);
+      await stack.api.transfer(carol, dave, 20_000, uniqueName('k'), 0);
+      const answer = await stack.api.call('POST', `/v1/ops/users/${carol}/close`, { ...ops(), body: { reason: 'left' } });
+      assert.deepEqual([answer.status, answer.body.error.code], [409, 'transfers_in_flight']);
+    });
+  });
+
   describe('limits and wallet rules', () => {
     it('enforces the per-transfer maximum at the boundary', async () => {
       const alice = await funded(0, 1_000);
@@ -220,6 +273,10 @@ describe('operations', () => {
       assert.equal(await stack.api.balance(alice), -500);
       const rules = await stack.api.call('GET', `/v1/ops/users/${alice}/limits/USD`, stack.api.ops);
       assert.deepEqual(rules.body, { user_id: alice, currency: 'USD', min_balance: -500, daily_outgoing_max: null, daily_outgoing_default: 100_000_000 });
+      const tooHigh = await stack.api.call('PUT', `/v1/ops/users/${alice}/limits/USD`, { ...ops(), body: { min_balance: -499, reason: 'tighter' } });
+      assert.deepEqual([tooHigh.status, tooHigh.body.error.code], [409, 'floor_above_balance']);
+      const unknown = await stack.api.call('PUT', `/v1/ops/users/${alice}/limits/ABC`, { ...ops(), body: { min_balance: 0, reason: 'x' } });
+      assert.deepEqual([unknown.status, unknown.body.error.code], [422, 'unsupported_currency']);
     });
 
     it('closes a wallet only at zero; credits to it then fail and are refunded', async () => {
@@ -251,6 +308,7 @@ describe('operations', () => {
       assert.ok(deposits.body.entries.some((entry: { details: { to_user_id: string } }) => entry.details.to_user_id === dave));
       assert.equal((await stack.api.call('GET', '/v1/ops/audit', { as: dave })).status, 403);
       assert.equal((await stack.api.call('GET', '/v1/ops/audit?cursor=nope', stack.api.ops)).status, 400);
+      assert.equal((await stack.api.call('GET', '/v1/ops/audit?cursor=9999999999999999999_0_1', stack.api.ops)).status, 400);
     });
   });
 });

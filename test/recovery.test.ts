@@ -83,7 +83,7 @@ describe('recovery', () => {
         amountMinor: 300n,
         idempotencyKey: 'lost-1',
         requestHash: requestHashOf(request),
-        status: 'PENDING',
+        approvalsRequired: 0,
         opsOperator: null,
       });
       const sweep = () =>

@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { ShardSet } from '../db/shards';
 import { findStalePending, type TransferRecord } from '../ledger/transfers';
-import { startTransferWorkflow } from '../runtime/start-transfer';
+import { heldBy, startTransferWorkflow } from '../runtime/start-transfer';
 import type { TransferLimits } from '../domain/transfer-policy';
 import type { TransferTimings } from '../workflows/activity-options';
 
@@ -55,7 +55,7 @@ async function startAll(deps: SweepDependencies, records: TransferRecord[]): Pro
       currency: record.currency,
       note: record.note,
     };
-    if ((await startTransferWorkflow(deps, request)) !== 'existing') {
+    if ((await startTransferWorkflow(deps, request, heldBy(record))) !== 'existing') {
       started++;
       deps.logger.warn({ transfer_id: record.transferId, workflow_id: record.transferId }, 'started the workflow of an orphaned transfer record');
     }

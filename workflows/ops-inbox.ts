@@ -33,7 +33,14 @@ export type QueuedRequest =
 export class OpsInbox {
   private readonly queue: QueuedRequest[] = [];
 
-  constructor(private readonly state: TransferState) {
+  /**
+   * `excludedApprovers`: who may not approve this transfer (its parties and the ops operator who
+   * made the request), as normalised operator ids.
+   */
+  constructor(
+    private readonly state: TransferState,
+    private readonly excludedApprovers: readonly string[] = [],
+  ) {
     for (const [name, signal] of [['approve', approveSignal], ['reject', rejectSignal]] as const) {
       setHandler(signal, (request) => this.acceptSignal(name, request, () => this.reviewProblem(name, request)));
     }
@@ -80,11 +87,14 @@ export class OpsInbox {
     if (shape) return shape;
     const review = this.state.review;
     if (!review || this.state.status !== 'PENDING_REVIEW') return { code: 'transfer_not_in_review', message: `the transfer is ${this.state.status}, not held for review` };
-    const operator = (request as OpsRequest).operator;
+    const operator = normalizeOperator((request as OpsRequest).operator);
+    if (name === 'approve' && this.excludedApprovers.includes(operator)) {
+      return { code: 'approver_not_independent', message: `${operator} made or is a party to this transfer and may not approve it` };
+    }
     if (name === 'approve' && review.approvals.some((approval) => approval.operator === operator)) {
       return { code: 'second_approver_required', message: `${operator} already approved; another operator must approve` };
     }
-    if (name === 'approve' && this.queue.some((queued) => queued.name === 'approve' && queued.request.operator === operator)) {
+    if (name === 'approve' && this.queue.some((queued) => queued.name === 'approve' && normalizeOperator(queued.request.operator) === operator)) {
       return { code: 'second_approver_required', message: `${operator}'s approval is already being recorded` };
     }
     return null;
@@ -103,7 +113,7 @@ export class OpsInbox {
 }
 
 export interface Problem {
-  code: 'invalid_request' | 'transfer_not_in_review' | 'second_approver_required' | 'transfer_not_reversible' | 'reversal_window_closed';
+  code: 'invalid_request' | 'transfer_not_in_review' | 'second_approver_required' | 'approver_not_independent' | 'transfer_not_reversible' | 'reversal_window_closed';
   message: string;
 }
 
@@ -115,13 +125,23 @@ function refuseIf(problem: Problem | null): void {
 function opsRequestProblem(request: unknown): Problem | null {
   if (typeof request !== 'object' || request === null) return { code: 'invalid_request', message: 'send {"operator": "...", "reason": "..."}' };
   const { operator, reason } = request as Partial<Record<keyof OpsRequest, unknown>>;
-  if (typeof operator !== 'string' || operator.trim().length === 0 || operator.length > operator_length_max) {
-    return { code: 'invalid_request', message: `operator must be a non-empty string of at most ${operator_length_max} characters` };
+  if (typeof operator !== 'string' || operator.trim().length === 0 || operator.length > operator_length_max || !isStorable(operator)) {
+    return { code: 'invalid_request', message: `operator must be a non-empty string of at most ${operator_length_max} characters, without NUL or unpaired surrogates` };
   }
-  if (typeof reason !== 'string' || reason.trim().length === 0 || reason.length > reason_length_max) {
-    return { code: 'invalid_request', message: `reason must be a non-empty string of at most ${reason_length_max} characters` };
+  if (typeof reason !== 'string' || reason.trim().length === 0 || reason.length > reason_length_max || !isStorable(reason)) {
+    return { code: 'invalid_request', message: `reason must be a non-empty string of at most ${reason_length_max} characters, without NUL or unpaired surrogates` };
   }
   return null;
+}
+
+/** PostgreSQL text cannot hold NUL or unpaired UTF-16 surrogates: such a request would be retried forever. */
+function isStorable(value: string): boolean {
+  return !/\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(value);
+}
+
+/** Operators are compared and recorded trimmed and lower-cased: `Ops_A` and `ops_a` are one person. */
+export function normalizeOperator(operator: string): string {
+  return operator.trim().toLowerCase();
 }
 
 export function reviewAnswerOf(state: TransferState): ReviewAnswer {

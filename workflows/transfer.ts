@@ -6,7 +6,7 @@ import { ownerOf, type FailureReason, type TransferRequest, type TransferStatus 
 import { debitOptions, mustFinishOptions, type TransferTimings } from './activity-options';
 import { statusQuery, type OpsStamp, type ReverseAnswer, type ReverseRequest, type TransferState } from './messages';
 import { moveMoney } from './move-money';
-import { OpsInbox, reviewAnswerOf, type QueuedRequest } from './ops-inbox';
+import { OpsInbox, normalizeOperator, reviewAnswerOf, type QueuedRequest } from './ops-inbox';
 import { TransferStatusKey } from './search-attributes';
 
 export interface TransferWorkflowInput {
@@ -57,7 +57,9 @@ async function runTransfer({ request, timings, policy }: TransferWorkflowInput):
     ignoredSignals: [],
   };
   setHandler(statusQuery, () => state);
-  const inbox = new OpsInbox(state);
+  // Four-eyes means independent eyes: not the transfer's parties, not the operator who made it.
+  const excludedApprovers = [request.fromUserId, request.toUserId, policy?.initiatedBy ?? null].filter((id): id is string => id !== null).map(normalizeOperator);
+  const inbox = new OpsInbox(state, excludedApprovers);
   const ops = { request, state, inbox, finishing };
 
   if (state.review) {
@@ -200,7 +202,7 @@ function answerWhenFinal(state: TransferState, request: QueuedRequest): void {
 }
 
 function stampOf(request: { operator: string; reason: string }): OpsStamp {
-  return { operator: request.operator.trim(), reason: request.reason.trim(), at: new Date().toISOString() };
+  return { operator: normalizeOperator(request.operator), reason: request.reason.trim(), at: new Date().toISOString() };
 }
 
 function deadlineIn(ms: number): string {

@@ -38,7 +38,11 @@ export function opsTransferRoutes(transfers: TransferService, client: Client): R
     if (record.status === 'REVERSED') return sendJson(response, 200, transferJson(record));
     if (record.status !== 'COMPLETED') throw new ApiError('transfer_not_reversible', `only a COMPLETED transfer can be reversed; this one is ${record.status}`);
     const payload: ReverseRequest = { operator: principalOf(request).userId, reason: body.reason, ...(body.allow_negative ? { allow_negative: true } : {}) };
-    const answer = await sendUpdate(client, record, (handle) => handle.executeUpdate(reverseUpdate, { args: [payload] }), 'reversal_window_closed');
+    const answer = await sendUpdate(client, record, (handle) => handle.executeUpdate(reverseUpdate, { args: [payload] }), 'reversal_window_closed').catch(async (error: unknown) => {
+      // The workflow closed because a reversal that raced with this one finished it: a no-op.
+      if (error instanceof ApiError && error.code === 'reversal_window_closed' && (await reread(transfers, record)).status === 'REVERSED') return { outcome: 'already_reversed' as const };
+      throw error;
+    });
     if (answer.outcome === 'refused') {
       throw new ApiError('reversal_refused', 'the recipient cannot cover the reversal; nothing moved. Send "allow_negative": true to force it', { refusal: answer.refusal });
     }

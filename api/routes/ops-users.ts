@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { ShardSet } from '../../db/shards';
+import { isKnownCurrency } from '../../domain/money';
 import type { TransferLimits } from '../../domain/transfer-policy';
 import { findUser, closeWallet, setFrozen } from '../../ledger/users';
 import { rulesOf, setRules, type WalletRules } from '../../ledger/wallet-rules';
@@ -36,6 +37,7 @@ export function opsUserRoutes(shards: ShardSet, limits: TransferLimits): Router 
     const { reason } = validate(OpsReasonBody, request.body ?? {}, 'body');
     const closed = await closeWallet(shards.pool(shardOf(user_id)), { userId: user_id, operator: principalOf(request).userId, reason });
     if (closed.outcome === 'unknown_user') throw new ApiError('user_not_found', `user ${user_id} does not exist`);
+    if (closed.outcome === 'transfers_in_flight') throw new ApiError('transfers_in_flight', 'the user has transfers still pending or held; close the wallet once they are final');
     if (closed.outcome !== 'closed') throw new ApiError('balance_not_zero', 'a wallet can only be closed when every balance is zero');
     sendJson(response, 200, { user_id, closed_at: closed.closedAt.toISOString() });
   });
@@ -51,6 +53,7 @@ export function opsUserRoutes(shards: ShardSet, limits: TransferLimits): Router 
     requireOps(request);
     const { user_id, currency } = validate(UserCurrencyParams, request.params, 'path');
     const body = validate(WalletLimitsBody, request.body ?? {}, 'body');
+    if (!isKnownCurrency(currency)) throw new ApiError('unsupported_currency', `${currency} is not an ISO 4217 currency with minor units`);
     if (!(await findUser(shards.pool(shardOf(user_id)), user_id))) throw new ApiError('user_not_found', `user ${user_id} does not exist`);
     const rules = await shards.withTransaction(shardOf(user_id), (client) =>
       setRules(client, {
@@ -61,11 +64,20 @@ export function opsUserRoutes(shards: ShardSet, limits: TransferLimits): Router 
         ...(body.min_balance !== undefined ? { minBalanceMinor: BigInt(body.min_balance) } : {}),
         ...(body.daily_outgoing_max !== undefined ? { dailyOutgoingMaxMinor: body.daily_outgoing_max === null ? null : BigInt(body.daily_outgoing_max) } : {}),
       }),
-    );
+    ).catch((error: unknown) => {
+      if (isFloorViolation(error)) throw new ApiError('floor_above_balance', 'the wallet is overdrawn below that floor; set a floor at or below its balance');
+      throw error;
+    });
     sendJson(response, 200, limitsJson(rules, limits));
   });
 
   return router;
+}
+
+/** Raising the floor of an overdrawn wallet above its balance: the database's floor rule refuses it. */
+function isFloorViolation(error: unknown): boolean {
+  const { code, constraint } = error as { code?: string; constraint?: string };
+  return code === '23514' && constraint === 'accounts_customer_floor';
 }
 
 function limitsJson(rules: WalletRules, limits: TransferLimits) {
