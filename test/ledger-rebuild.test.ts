@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { rebuildShard, replay_batch_size } from '../ledger/rebuild';
+import { insertUser } from '../ledger/users';
+import { userOnShard } from './support/ledger';
+import { createTestShards } from './support/shards';
+
+/** `npm run ledger -- rebuild`: the read model rebuilt from the log, against real shard databases. */
+describe('ledger rebuild', () => {
+  let fixture: Awaited<ReturnType<typeof createTestShards>>;
+  let alice: string;
+  let bob: string;
+  before(async () => {
+    fixture = await createTestShards(1);
+    alice = userOnShard(fixture.shards, 0, 'alice');
+    bob = userOnShard(fixture.shards, 0, 'bob');
+    await insertUser(fixture.shards.pool(0), alice);
+    await insertUser(fixture.shards.pool(0), bob);
+    // More entries than one replay batch, so paging across batches is exercised: each post_leg
+    // call writes two (the wallet's and the settlement or clearing side).
+    const pairs = Math.ceil(replay_batch_size / 2) + 500;
+    await fixture.shards.pool(0).query(
+      `select post_leg('dep-' || i, 'credit', $1::text, 'USD', 1000, 'settlement', 'deposit', false, 'wf', 'run', null, null, false, false, null)
+         from generate_series(1, $2::int) i`,
+      [alice, pairs],
+    );
+    await fixture.shards.pool(0).query(
+      `select post_leg('tr-' || i, 'debit', $1::text, 'USD', -7, 'clearing', 'transfer_out', false, 'wf', 'run', null, null, false, false, null),
+              post_leg('tr-' || i, 'credit', $2::text, 'USD', 7, 'clearing', 'transfer_in', false, 'wf', 'run', null, null, false, false, null)
+         from generate_series(1, 300) i`,
+      [alice, bob],
+    );
+  });
+  after(async () => fixture.drop());
+
+  const rebuild = () => fixture.shards.withClient(0, (client) => rebuildShard(client));
+
+  it('reproduces every live balance and every balance_after from the entries', async () => {
+    const report = await rebuild();
+    assert.ok(report.entries > replay_batch_size, `replayed ${report.entries}`);
+    assert.equal(report.accounts, 4);
+    assert.deepEqual([report.differenceCount, report.breakCount], [0, 0]);
+  });
+
+  it('reports a balance changed behind the ledger\'s back', async () => {
+    const pool = fixture.shards.pool(0);
+    await pool.query(`update accounts set balance = balance + 5 where account_id = $1`, [`customer:${bob}:USD`]);
+    try {
+      const report = await rebuild();
+      assert.deepEqual(report.differences, [{ accountId: `customer:${bob}:USD`, currency: 'USD', liveMinor: 2_105n, rebuiltMinor: 2_100n }]);
+      assert.equal(report.breakCount, 0);
+    } finally {
+      await pool.query(`update accounts set balance = balance - 5 where account_id = $1`, [`customer:${bob}:USD`]);
+    }
+  });
+
+  it('names the entry whose amount was altered, as a superuser could with the append-only trigger off', async () => {
+    const pool = fixture.shards.pool(0);
+    const target = await pool.query<{ entry_id: string }>(`select entry_id::text from entries where account_id = $1 and transfer_id = 'tr-150'`, [`customer:${bob}:USD`]);
+    const entryId = target.rows[0]!.entry_id;
+    await pool.query('alter table entries disable trigger entries_append_only');
+    try {
+      await pool.query('update entries set amount = 70 where entry_id = $1', [entryId]);
+    } finally {
+      await pool.query('alter table entries enable trigger entries_append_only');
+    }
+    const report = await rebuild();
+    assert.deepEqual(report.breaks[0], { entryId: BigInt(entryId), accountId: `customer:${bob}:USD`, recordedMinor: 1_050n, replayedMinor: 1_113n });
+    assert.equal(report.breakCount, 151, 'the altered entry and every later one of the account');
+    assert.deepEqual(report.differences, [{ accountId: `customer:${bob}:USD`, currency: 'USD', liveMinor: 2_100n, rebuiltMinor: 2_163n }]);
+  });
+});
