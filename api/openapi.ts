@@ -16,6 +16,7 @@ import {
   WaitQuery,
 } from './schemas';
 import { OpsTransferList, OpsTransfersQuery } from './schemas';
+import { BalanceQuery } from './schemas';
 import { AuditQuery, AuditResponse, OpsReasonBody, OptionalOpsReasonBody, ReverseBody, UserCurrencyParams, WalletLimitsBody, WalletLimitsResponse } from './schemas';
 import { ReconciliationResponse } from './schemas';
 import { error_codes } from './errors';
@@ -40,7 +41,7 @@ export function openApiDocument() {
   route({ method: 'post', path: '/v1/wallet/{user_id}/deposits', request: { params: UserIdParams, query: WaitQuery, body: json(MoneyMovementBody) }, ok: startsTransfer });
   route({ method: 'post', path: '/v1/wallet/{user_id}/withdrawals', request: { params: UserIdParams, query: WaitQuery, body: json(MoneyMovementBody) }, ok: startsTransfer });
   route({ method: 'get', path: '/v1/wallet/transfers/{transfer_id}', request: { params: TransferIdParams, query: WaitQuery }, ok: { '200': { description: 'the transfer; with ?wait=N once it is final or N seconds passed', ...json(TransferResponse) } } });
-  route({ method: 'get', path: '/v1/wallet/{user_id}/balance', request: { params: UserIdParams }, ok: { '200': { description: 'balances per currency', ...json(BalanceResponse) } } });
+  route({ method: 'get', path: '/v1/wallet/{user_id}/balance', request: { params: UserIdParams, query: BalanceQuery }, ok: { '200': { description: 'balances per currency', ...json(BalanceResponse) } } });
   route({ method: 'get', path: '/v1/wallet/{user_id}/transactions', request: { params: UserIdParams, query: HistoryQuery }, ok: { '200': { description: 'ledger entries, newest first', ...json(HistoryResponse) } } });
   for (const action of ['freeze', 'unfreeze']) {
     route({ method: 'post', path: `/v1/ops/users/{user_id}/${action}`, request: { params: UserIdParams, body: json(OptionalOpsReasonBody) }, ok: { '200': { description: `${action} done; audited` } } });

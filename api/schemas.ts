@@ -71,8 +71,19 @@ export const WaitQuery = z.strictObject({
     .openapi({ description: 'seconds to wait for a final state (answers 200 with the full transfer)' }),
 });
 
+/** An RFC 3339 instant with its offset (`2026-11-22T08:00:00Z`, `...+01:00`, fractions to the microsecond). */
+export const Instant = z.iso
+  .datetime({ offset: true, message: 'must be an RFC 3339 date-time with an offset, such as 2026-11-22T08:00:00Z' })
+  .openapi({ example: '2026-11-22T08:00:00Z' });
+
+export const BalanceQuery = z.strictObject({
+  at: Instant.optional().openapi({ description: 'the balances as they stood at this instant (an entry posted exactly then is included)' }),
+});
+
 export const HistoryQuery = z.strictObject({
   currency: Currency.optional(),
+  from: Instant.optional().openapi({ description: 'entries posted at or after this instant' }),
+  to: Instant.optional().openapi({ description: 'entries posted before this instant' }),
   limit: z.coerce.number().int().min(1).max(page_size_max).default(page_size_default),
   cursor: z
     .string()

@@ -13,6 +13,29 @@ export async function balancesOf(client: pg.Pool, userId: string): Promise<Balan
   return found.rows.map((row) => ({ currency: row.currency, amountMinor: BigInt(row.balance) }));
 }
 
+/**
+ * The balances as they stood at an instant (RFC 3339 text, passed to PostgreSQL as is, so no
+ * precision is lost): for each of the user's wallets, the balance_after of its newest entry
+ * posted at or before it, one index probe each; no replay. A wallet with no entry by then is
+ * left out, so an instant before the first entry gives an empty list.
+ */
+export async function balancesAt(client: pg.Pool, userId: string, instant: string): Promise<BalanceLine[]> {
+  const found = await client.query<{ currency: string; balance_after: string }>(
+    `select a.currency, e.balance_after
+       from accounts a
+       cross join lateral (
+         select e.balance_after
+           from entries e
+          where e.account_id = a.account_id and coalesce(e.posted_at, e.created_at) <= $2::timestamptz
+          order by coalesce(e.posted_at, e.created_at) desc, e.entry_id desc
+          limit 1) e
+      where a.kind = 'customer' and a.user_id = $1::text
+      order by a.currency`,
+    [userId, instant],
+  );
+  return found.rows.map((row) => ({ currency: row.currency, amountMinor: BigInt(row.balance_after) }));
+}
+
 export interface HistoryEntry {
   entryId: bigint;
   transferId: string;
@@ -20,13 +43,23 @@ export interface HistoryEntry {
   amountMinor: bigint;
   balanceAfterMinor: bigint;
   kind: string;
-  createdAt: Date;
+  /** RFC 3339 in UTC to the microsecond, as stored: `?at=` with this very value includes the entry. */
+  postedAt: string;
 }
 
 /** Newest first, keyset-paginated on entry_id (no OFFSET): pass the last entry id seen as `beforeEntryId`. */
 export async function historyOf(
   client: pg.Pool,
-  query: { userId: string; currency?: string; limit: number; beforeEntryId?: bigint },
+  query: {
+    userId: string;
+    currency?: string;
+    limit: number;
+    beforeEntryId?: bigint;
+    /** RFC 3339: entries posted at or after this instant. */
+    from?: string;
+    /** RFC 3339: entries posted before this instant. */
+    to?: string;
+  },
 ): Promise<HistoryEntry[]> {
   const found = await client.query<{
     entry_id: string;
@@ -35,17 +68,22 @@ export async function historyOf(
     amount: string;
     balance_after: string;
     kind: string;
-    created_at: Date;
+    posted_at: string;
   }>(
-    `select e.entry_id, e.transfer_id, e.currency, e.amount, e.balance_after, e.kind, e.created_at
+    // created_at in answers is when the entry was posted (posted_at; created_at for entries
+    // older than that column), the same instant ?at= balances and from/to compare with.
+    `select e.entry_id, e.transfer_id, e.currency, e.amount, e.balance_after, e.kind,
+            to_char(coalesce(e.posted_at, e.created_at) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as posted_at
        from entries e
        join accounts a on a.account_id = e.account_id
       where a.kind = 'customer' and a.user_id = $1::text
         and ($2::char(3) is null or a.currency = $2::char(3))
         and ($3::bigint is null or e.entry_id < $3::bigint)
+        and ($5::timestamptz is null or coalesce(e.posted_at, e.created_at) >= $5::timestamptz)
+        and ($6::timestamptz is null or coalesce(e.posted_at, e.created_at) < $6::timestamptz)
       order by e.entry_id desc
       limit $4::int`,
-    [query.userId, query.currency ?? null, query.beforeEntryId?.toString() ?? null, query.limit],
+    [query.userId, query.currency ?? null, query.beforeEntryId?.toString() ?? null, query.limit, query.from ?? null, query.to ?? null],
   );
   return found.rows.map((row) => ({
     entryId: BigInt(row.entry_id),
@@ -54,6 +92,6 @@ export async function historyOf(
     amountMinor: BigInt(row.amount),
     balanceAfterMinor: BigInt(row.balance_after),
     kind: row.kind,
-    createdAt: row.created_at,
+    postedAt: row.posted_at,
   }));
 }

@@ -1,12 +1,12 @@
 import { Router } from 'express';
 import type { ShardSet } from '../../db/shards';
-import { balancesOf, historyOf } from '../../ledger/reads';
+import { balancesAt, balancesOf, historyOf } from '../../ledger/reads';
 import { insertUser } from '../../ledger/users';
 import { requireSelfOrOps } from '../auth';
 import { ApiError } from '../errors';
 import { sendJson } from '../json';
 import { requireUser } from '../require-user';
-import { CreateUserBody, HistoryQuery, UserIdParams } from '../schemas';
+import { BalanceQuery, CreateUserBody, HistoryQuery, UserIdParams } from '../schemas';
 import { validate } from '../validate';
 
 /** Users, balances and history: reads and writes that touch one user's shard. */
@@ -25,8 +25,9 @@ export function walletRoutes(shards: ShardSet): Router {
   router.get('/v1/wallet/:user_id/balance', async (request, response) => {
     const { user_id } = validate(UserIdParams, request.params, 'path');
     requireSelfOrOps(request, user_id);
+    const { at } = validate(BalanceQuery, request.query, 'query');
     await requireUser(shards, user_id);
-    const balances = await balancesOf(poolOf(user_id), user_id);
+    const balances = at === undefined ? await balancesOf(poolOf(user_id), user_id) : await balancesAt(poolOf(user_id), user_id, at);
     sendJson(response, 200, { user_id, balances: balances.map((line) => ({ currency: line.currency, amount: line.amountMinor })) });
   });
 
@@ -40,6 +41,8 @@ export function walletRoutes(shards: ShardSet): Router {
       currency: query.currency,
       limit: query.limit + 1,
       beforeEntryId: query.cursor === undefined ? undefined : BigInt(query.cursor),
+      ...(query.from ? { from: query.from } : {}),
+      ...(query.to ? { to: query.to } : {}),
     });
     const page = rows.slice(0, query.limit);
     sendJson(response, 200, {
@@ -50,7 +53,7 @@ export function walletRoutes(shards: ShardSet): Router {
         amount: entry.amountMinor,
         balance_after: entry.balanceAfterMinor,
         kind: entry.kind,
-        created_at: entry.createdAt.toISOString(),
+        created_at: entry.postedAt,
       })),
       next_cursor: rows.length > query.limit ? page[page.length - 1]!.entryId.toString() : null,
     });
