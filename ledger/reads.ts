@@ -70,18 +70,32 @@ export async function historyOf(
     kind: string;
     posted_at: string;
   }>(
+    // One index range scan per wallet of the user (a wallet is a currency), each stopping at the
+    // page size, then the few candidates merged: O(log n) per page however long the history.
+    // Per wallet, entry_id and the posting time rise together (both are taken under the wallet's
+    // row lock), so the scan runs on (account, posted time, entry_id) and the cursor's own time
+    // bounds it from above: entries newer than the page are never read.
     // created_at in answers is when the entry was posted (posted_at; created_at for entries
     // older than that column), the same instant ?at= balances and from/to compare with.
-    `select e.entry_id, e.transfer_id, e.currency, e.amount, e.balance_after, e.kind,
+    `with cursor_entry as (
+       select coalesce(posted_at, created_at) as at, entry_id from entries where entry_id = $3::bigint
+     )
+     select e.entry_id, e.transfer_id, e.currency, e.amount, e.balance_after, e.kind,
             to_char(coalesce(e.posted_at, e.created_at) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as posted_at
-       from entries e
-       join accounts a on a.account_id = e.account_id
+       from accounts a
+       cross join lateral (
+         select e.*
+           from entries e
+          where e.account_id = a.account_id
+            and ($3::bigint is null
+                 or (coalesce(e.posted_at, e.created_at), e.entry_id) < (select at, entry_id from cursor_entry))
+            and ($5::timestamptz is null or coalesce(e.posted_at, e.created_at) >= $5::timestamptz)
+            and ($6::timestamptz is null or coalesce(e.posted_at, e.created_at) < $6::timestamptz)
+          order by coalesce(e.posted_at, e.created_at) desc, e.entry_id desc
+          limit $4::int) e
       where a.kind = 'customer' and a.user_id = $1::text
         and ($2::char(3) is null or a.currency = $2::char(3))
-        and ($3::bigint is null or e.entry_id < $3::bigint)
-        and ($5::timestamptz is null or coalesce(e.posted_at, e.created_at) >= $5::timestamptz)
-        and ($6::timestamptz is null or coalesce(e.posted_at, e.created_at) < $6::timestamptz)
-      order by e.entry_id desc
+      order by coalesce(e.posted_at, e.created_at) desc, e.entry_id desc
       limit $4::int`,
     [query.userId, query.currency ?? null, query.beforeEntryId?.toString() ?? null, query.limit, query.from ?? null, query.to ?? null],
   );
