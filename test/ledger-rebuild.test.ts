@@ -69,4 +69,32 @@ describe('ledger rebuild', () => {
     assert.equal(report.breakCount, 151, 'the altered entry and every later one of the account');
     assert.deepEqual(report.differences, [{ accountId: `customer:${bob}:USD`, currency: 'USD', liveMinor: 2_100n, rebuiltMinor: 2_163n }]);
   });
+
+  it('reproduces the live balances of a shard with 100,000 entries', async () => {
+    const big = await createTestShards(1);
+    try {
+      const carol = userOnShard(big.shards, 0, 'carol');
+      await insertUser(big.shards.pool(0), carol);
+      // A bulk load (triggers off) of 50,000 balanced postings: the customer's and settlement's sides.
+      await big.shards.withTransaction(0, async (client) => {
+        await client.query('set local session_replication_role = replica');
+        await client.query(
+          `insert into accounts (account_id, kind, user_id, currency, balance) values ($1, 'customer', $2, 'USD', 100000), ('settlement:USD', 'settlement', null, 'USD', -100000)`,
+          [`customer:${carol}:USD`, carol],
+        );
+        await client.query(
+          `insert into entries (transfer_id, leg, account_id, currency, amount, balance_after, kind, workflow_id, run_id)
+           select 'bulk-' || i, 'credit', side.account_id, 'USD', side.sign * 2, side.sign * 2 * i, side.kind, 'bulk', 'bulk'
+             from generate_series(1, 50000) i,
+                  (values ($1::text, 1, 'deposit'), ('settlement:USD', -1, 'settlement')) as side (account_id, sign, kind)
+            order by i`,
+          [`customer:${carol}:USD`],
+        );
+      });
+      const report = await big.shards.withClient(0, (client) => rebuildShard(client));
+      assert.deepEqual([report.entries, report.accounts, report.differenceCount, report.breakCount], [100_000, 2, 0, 0]);
+    } finally {
+      await big.drop();
+    }
+  });
 });
