@@ -4,7 +4,7 @@ import { formatMinor } from '../domain/money';
 import type { TransferPolicy } from '../domain/transfer-policy';
 import { ownerOf, type FailureReason, type TransferRequest, type TransferStatus } from '../domain/transfers';
 import { debitOptions, mustFinishOptions, type TransferTimings } from './activity-options';
-import { statusQuery, type OpsStamp, type ReverseAnswer, type ReverseRequest, type TransferState } from './messages';
+import { statusQuery, type OpsStamp, type ReverseRequest, type TransferState } from './messages';
 import { moveMoney } from './move-money';
 import { OpsInbox, normalizeOperator, reviewAnswerOf, type QueuedRequest } from './ops-inbox';
 import { TransferStatusKey } from './search-attributes';
@@ -228,5 +228,3 @@ function describe(request: TransferRequest, state: TransferState): void {
   if (state.reversal) lines.push(`Reversed by ${state.reversal.operator}: ${state.reversal.reason}${state.reversal.allowNegative ? ' (allow_negative)' : ''}`);
   setCurrentDetails(lines.join('\n\n'));
 }
-
-export type { ReverseAnswer };
