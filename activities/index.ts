@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { TransferStateConflict } from '../ledger/postings';
 import { fenceAndSettle, type FencedDebit } from './fence';
+import { recordConversionOfCredit } from './conversion';
 import { postAndSettle } from './post-leg';
 import { logLegDebug, refusal } from './leg-context';
 import { refundAndSettle } from './refund';
@@ -20,9 +21,9 @@ export type { ReviewDecisionInput } from './review';
  */
 export function createActivities(deps: ActivityDependencies) {
   return {
-    /** Takes the money from the sender: customer -X, clearing (or settlement) +X on the sender's shard. */
+    /** Takes the money from the sender: customer -X, clearing (settlement, FX house) +X on the sender's shard. */
     async debitWallet(input: LegInput): Promise<{ balanceAfterMinor: string }> {
-      const kind = input.counterparty === 'clearing' ? 'transfer_out' : 'withdrawal';
+      const kind = input.counterparty === 'settlement' ? 'withdrawal' : 'transfer_out';
       const result = await failOnConflict(() => postAndSettle(deps, input, 'debit', kind));
       // Fenced off before it ran: its fate is settled by fenceDebit, which the workflow calls next.
       if (result.outcome === 'voided') throw refusal('debit', 'ledger_unavailable');
@@ -30,9 +31,10 @@ export function createActivities(deps: ActivityDependencies) {
       return { balanceAfterMinor: result.balanceAfterMinor.toString() };
     },
 
-    /** Gives the money to the recipient: clearing (or settlement) -X, customer +X on the recipient's shard. */
+    /** Gives the money to the recipient: clearing (settlement, FX house) -Y, customer +Y on the recipient's shard. */
     async creditWallet(input: LegInput): Promise<{ balanceAfterMinor: string }> {
-      const kind = input.counterparty === 'clearing' ? 'transfer_in' : 'deposit';
+      const kind = input.counterparty === 'settlement' ? 'deposit' : 'transfer_in';
+      await recordConversionOfCredit(deps, input);
       const result = await failOnConflict(() => postAndSettle(deps, input, 'credit', kind));
       if (result.outcome === 'voided') throw new Error(`credit of ${input.transferId} was voided; credits are never voided`);
       logLegDebug(deps, input.transferId, { leg: 'credit', replayed: result.replayed }, 'credit posted');

@@ -1,5 +1,5 @@
 import { parseMinor } from '../domain/money';
-import type { TransferKind } from '../domain/transfers';
+import type { TransferConversion, TransferKind } from '../domain/transfers';
 import { postReversalCredit, postReversalDebit, recordReversal, recordReversalRefusal } from '../ledger/reversals';
 import { currentExecution, legLogger } from './leg-context';
 import type { ActivityDependencies } from './types';
@@ -12,6 +12,8 @@ export interface ReverseInput {
   ownerUserId: string;
   amountMinor: string;
   currency: string;
+  /** A converting transfer is reversed at its own rate: the recipient gives back the target amount, the sender gets the source amount. */
+  conversion?: TransferConversion;
   operator: string;
   reason: string;
   /** The operator's explicit override: take the money back even if the recipient goes negative. */
@@ -26,7 +28,7 @@ export type ReverseResult = { outcome: 'reversed' } | { outcome: 'refused'; reas
 /**
  * Reverses a completed transfer with new ledger entries: the recipient is debited (reversal_debit,
  * on their shard) and the sender credited (reversal_credit, on theirs), through clearing when the
- * shards differ, then the record ends REVERSED and the action is audited. Every step is keyed, so
+ * shards differ (through the FX house at the transfer's own rate when it converted), then the record ends REVERSED and the action is audited. Every step is keyed, so
  * a retried attempt replays what is done and finishes the rest. A recipient who cannot cover the
  * reversal refuses it before anything moves.
  */
@@ -36,14 +38,15 @@ export async function reverseAndRecord(deps: ActivityDependencies, input: Revers
     transferId: input.transferId,
     amountMinor: parseMinor(input.amountMinor),
     currency: input.currency,
-    counterparty: input.kind === 'transfer' ? ('clearing' as const) : ('settlement' as const),
+    counterparty: input.conversion ? ('fx' as const) : input.kind === 'transfer' ? ('clearing' as const) : ('settlement' as const),
     workflowId: execution.workflowId,
     runId: execution.runId,
   };
+  const recipientSide = input.conversion ? { ...leg, amountMinor: parseMinor(input.conversion.targetAmountMinor), currency: input.conversion.targetCurrency } : leg;
   const poolOf = (userId: string) => deps.shards.pool(deps.shards.shardOf(userId));
   const log = legLogger(deps, input.transferId);
   if (input.toUserId !== null) {
-    const debit = await postReversalDebit(poolOf(input.toUserId), { ...leg, userId: input.toUserId, allowNegative: input.allowNegative });
+    const debit = await postReversalDebit(poolOf(input.toUserId), { ...recipientSide, userId: input.toUserId, allowNegative: input.allowNegative });
     if (debit.outcome === 'refused') {
       await deps.shards.withTransaction(deps.shards.shardOf(input.ownerUserId), (client) =>
         recordReversalRefusal(client, { transferId: input.transferId, operator: input.operator, reason: input.reason, via: input.via, refusal: debit.reason, attempt: input.attempt }),

@@ -10,12 +10,23 @@ export interface LegInput {
   userId: string;
   amountMinor: string;
   currency: string;
-  /** clearing for peer-to-peer transfers, settlement for deposits and withdrawals. */
-  counterparty: 'clearing' | 'settlement';
+  /** clearing for peer-to-peer transfers, settlement for deposits and withdrawals, fx for conversions. */
+  counterparty: 'clearing' | 'settlement' | 'fx';
+  /** A converting transfer's conversion: the credit writes it on the recipient's shard for history there. */
+  conversion?: LegConversion;
   /** Debits of transfers and withdrawals: the default rolling 24-hour outgoing limit (null: none). */
   dailyOutgoingMaxMinor?: string | null;
   /** Present when this leg can decide the transfer: its owner's record is finished with the leg. */
   finish?: FinishPlan;
+}
+
+/** A conversion as legs carry it in payloads: amounts are decimal strings of minor units. */
+export interface LegConversion {
+  sourceCurrency: string;
+  sourceAmountMinor: string;
+  targetCurrency: string;
+  targetAmountMinor: string;
+  rate: string;
 }
 
 /**

@@ -18,8 +18,11 @@ import { opsReconciliationRoutes } from './routes/ops-reconciliation';
 import { systemRoutes } from './routes/system';
 import { walletRoutes } from './routes/wallets';
 import { TransferService } from './transfer-service';
+import { FxService } from './fx-service';
+import { fxRoutes } from './routes/fx';
 
 export const body_size_max = '16kb';
+const quote_ttl_default_ms = 30_000;
 
 export interface AppDependencies {
   shards: ShardSet;
@@ -35,6 +38,8 @@ export interface AppDependencies {
   inFlightMax?: number;
   /** A running transfer still PENDING this long after it started is stuck (GET /v1/ops/transfers?stuck=true). */
   stuckAfterMs: number;
+  /** How long an FX quote locks its rate (QUOTE_TTL); 30 s when not given. */
+  quoteTtlMs?: number;
 }
 
 export function createApp(deps: AppDependencies) {
@@ -42,7 +47,9 @@ export function createApp(deps: AppDependencies) {
   const metrics = createMetrics();
   // /metrics reads the latest reconciliation run from its table, whichever process ran it.
   reconciliationGauges(metrics.registry, deps.shards);
+  const fx = new FxService({ shards: deps.shards, quoteTtlMs: deps.quoteTtlMs ?? quote_ttl_default_ms });
   const transfers = new TransferService({
+    fx,
     shards: deps.shards,
     client: deps.client,
     taskQueue: deps.taskQueue,
@@ -60,6 +67,7 @@ export function createApp(deps: AppDependencies) {
   app.use(requireJsonBodies);
   app.use(express.json({ limit: body_size_max, strict: true, type: 'application/json' }));
   app.use(authenticate(deps.authSecret));
+  app.use(fxRoutes(deps.shards, fx));
   app.use(walletRoutes(deps.shards));
   app.use(moneyRoutes(transfers, metrics));
   app.use(opsTransferRoutes(transfers, deps.client));

@@ -1,3 +1,4 @@
+import type { Conversion } from '../ledger/fx';
 import type { LegRecord } from '../ledger/postings';
 import type { TransferRecord } from '../ledger/transfers';
 
@@ -18,13 +19,34 @@ export function transferJson(record: TransferRecord) {
       ? { reversal: { reversed_at: record.reversal.at.toISOString(), reversed_by: record.reversal.by, reason: record.reversal.reason, allow_negative: record.reversal.forced } }
       : {}),
     ...(record.reversalRefusedReason !== null && record.reversal === null ? { reversal_refused_reason: record.reversalRefusedReason } : {}),
+    ...(record.conversion !== null ? { conversion: conversionJson(record.conversion) } : {}),
   };
 }
 
-/** Each leg's outcome as the ledger recorded it: posted, refused (with the reason) or voided. */
-export function legsJson(legs: LegRecord[]) {
+export function conversionJson(conversion: Conversion) {
+  return {
+    source_amount: conversion.sourceAmountMinor,
+    source_currency: conversion.sourceCurrency,
+    target_amount: conversion.targetAmountMinor,
+    target_currency: conversion.targetCurrency,
+    rate: conversion.rate,
+    ...(conversion.quoteId !== null ? { quote_id: conversion.quoteId } : {}),
+  };
+}
+
+/**
+ * Each leg's outcome as the ledger recorded it: posted, refused (with the reason) or voided, and
+ * what it moves: the sender's legs (debit, refund, reversal_credit) the source amount, the
+ * recipient's (credit, reversal_debit) the target amount, which differ only when it converts.
+ */
+export function legsJson(record: TransferRecord, legs: LegRecord[]) {
+  const recipientSide = record.conversion
+    ? { amount: record.conversion.targetAmountMinor, currency: record.conversion.targetCurrency }
+    : { amount: record.amountMinor, currency: record.currency };
+  const senderSide = { amount: record.amountMinor, currency: record.currency };
   return legs.map((leg) => ({
     leg: leg.leg,
+    ...(leg.leg === 'credit' || leg.leg === 'reversal_debit' ? recipientSide : senderSide),
     outcome: leg.outcome,
     ...(leg.reason !== null ? { reason: leg.reason } : {}),
     decided_at: leg.createdAt.toISOString(),

@@ -1,5 +1,6 @@
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { isRateText, rate_fraction_digits_max, rate_integer_digits_max } from '../domain/fx';
 import { isKnownCurrency, transfer_amount_max_minor } from '../domain/money';
 import { user_id_pattern } from '../domain/users';
 import { failure_reasons, transfer_statuses } from '../domain/transfers';
@@ -46,12 +47,16 @@ export const MoneyMovementBody = z
   .strictObject({ amount: AmountMinor, currency: Currency, idempotency_key: IdempotencyKey })
   .openapi('MoneyMovementRequest');
 
+export const QuoteId = z.string().regex(/^q_[0-9a-f]{32}$/, 'not a quote id (POST /v1/wallet/fx/quotes gives them)').openapi({ example: 'q_0123456789abcdef0123456789abcdef' });
+
 export const TransferBody = z
   .strictObject({
     from_user_id: UserId,
     to_user_id: UserId,
-    amount: AmountMinor,
+    amount: AmountMinor.openapi({ description: 'minor units of `currency`, the amount that leaves the sender' }),
     currency: Currency,
+    target_currency: Currency.optional().openapi({ description: 'convert: the recipient gets this currency, at the quote\'s rate or the current one' }),
+    quote_id: QuoteId.optional().openapi({ description: 'with target_currency: the unexpired quote whose rate this transfer uses' }),
     idempotency_key: IdempotencyKey,
     note: z
       .string()
@@ -59,7 +64,56 @@ export const TransferBody = z
       .refine(storable(), 'note must not contain NUL or unpaired surrogates')
       .optional(),
   })
+  // zod runs object checks even when a field failed: look only at values of the right type.
+  .refine((body) => typeof body.quote_id !== 'string' || typeof body.target_currency === 'string', { message: 'quote_id needs target_currency', path: ['quote_id'] })
+  .refine((body) => typeof body.target_currency !== 'string' || body.target_currency !== body.currency, {
+    message: 'target_currency must differ from currency (leave it out for a same-currency transfer)',
+    path: ['target_currency'],
+  })
   .openapi('TransferRequest');
+
+export const QuoteBody = z
+  .strictObject({
+    from_currency: Currency,
+    to_currency: Currency,
+    amount: AmountMinor.openapi({ description: 'minor units of from_currency to convert' }),
+  })
+  .refine((body) => typeof body.from_currency !== 'string' || body.from_currency !== body.to_currency, { message: 'to_currency must differ from from_currency', path: ['to_currency'] })
+  .openapi('QuoteRequest');
+
+export const QuoteResponse = z
+  .object({
+    quote_id: QuoteId,
+    from_currency: Currency,
+    to_currency: Currency,
+    rate: z.string().openapi({ example: '1.0845', description: 'exact decimal: units of to_currency per unit of from_currency' }),
+    source_amount: z.int(),
+    target_amount: z.int().openapi({ description: 'rounded down to a whole minor unit of to_currency' }),
+    expires_at: z.iso.datetime(),
+  })
+  .openapi('Quote');
+
+export const RatePairParams = z.strictObject({ base: Currency, quote: Currency });
+
+export const SetRateBody = z
+  .strictObject({
+    rate: z
+      .string()
+      .refine(isRateText, `rate must be a decimal string above zero, such as "1.0845": at most ${rate_integer_digits_max} digits before the point and ${rate_fraction_digits_max} after, no sign or exponent`)
+      .openapi({ example: '1.0845' }),
+    reason: z
+      .string()
+      .trim()
+      .min(1, 'reason must not be empty')
+      .max(500, 'reason must be at most 500 characters')
+      .refine(storable(), 'reason must not contain NUL or unpaired surrogates')
+      .optional(),
+  })
+  .openapi('SetRateRequest');
+
+export const RateResponse = z
+  .object({ base: Currency, quote: Currency, rate: z.string(), set_by: z.string(), reason: z.string().optional(), set_at: z.iso.datetime() })
+  .openapi('Rate');
 
 export const WaitQuery = z.strictObject({
   wait: z
@@ -104,6 +158,15 @@ export const TransferAccepted = z
   .object({ transfer_id: z.string(), status: z.enum(transfer_statuses), created_at: z.iso.datetime() })
   .openapi('TransferAccepted');
 
+const ConversionJson = z.object({
+  source_amount: z.int(),
+  source_currency: Currency,
+  target_amount: z.int(),
+  target_currency: Currency,
+  rate: z.string().openapi({ description: 'exact decimal: units of target_currency per unit of source_currency' }),
+  quote_id: QuoteId.optional(),
+});
+
 export const TransferResponse = z
   .object({
     transfer_id: z.string(),
@@ -122,10 +185,13 @@ export const TransferResponse = z
       .optional()
       .openapi({ description: 'present when ops reversed the transfer (status REVERSED)' }),
     reversal_refused_reason: z.enum(['insufficient_funds']).optional().openapi({ description: 'the last reversal attempt was refused: the recipient could not cover it' }),
+    conversion: ConversionJson.optional().openapi({ description: 'cross-currency transfers: the rate and both amounts, fixed when the transfer was accepted' }),
     legs: z
       .array(
         z.object({
           leg: z.enum(['debit', 'credit', 'refund', 'reversal_debit', 'reversal_credit']),
+          amount: z.int().openapi({ description: 'what this leg moves (in or out of the wallet), in minor units of its currency' }),
+          currency: Currency,
           outcome: z.enum(['posted', 'refused', 'voided']),
           reason: z.enum(failure_reasons).optional(),
           decided_at: z.iso.datetime(),
@@ -151,6 +217,10 @@ export const HistoryResponse = z
         balance_after: z.int(),
         kind: z.enum(['deposit', 'withdrawal', 'transfer_out', 'transfer_in', 'refund', 'reversal_out', 'reversal_in']),
         created_at: z.iso.datetime(),
+        transfer: z.string().openapi({ description: 'the transfer (GET this path); its id is also its Temporal workflow id', example: '/v1/wallet/transfers/tr_0123456789abcdef0123456789abcdef' }),
+        workflow_id: z.string(),
+        undoes_entry_id: z.string().optional().openapi({ description: 'refunds and reversals: the entry of this wallet that this one gives back' }),
+        conversion: ConversionJson.omit({ quote_id: true }).optional().openapi({ description: 'entries of cross-currency transfers: the rate and both amounts' }),
       }),
     ),
     next_cursor: z.string().nullable(),
@@ -295,7 +365,7 @@ export const ReconciliationResponse = z
       )
       .openapi({ description: `at most ${discrepancies_listed_max}; discrepancy_count counts them all` }),
     currencies: z.array(
-      z.object({ currency: Currency, customer: z.int(), clearing: z.int(), settlement: z.int(), in_flight: z.int(), in_flight_transfers: z.int() }),
+      z.object({ currency: Currency, customer: z.int(), clearing: z.int(), settlement: z.int(), fx: z.int(), in_flight: z.int(), in_flight_transfers: z.int() }),
     ),
   })
   .openapi('Reconciliation');

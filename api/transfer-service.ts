@@ -5,14 +5,15 @@ import { exceedsTransferMax, policyFor, type TransferLimits } from '../domain/tr
 import { requestHashOf, transferIdFor } from '../domain/transfer-ids';
 import { final_statuses, ownerOf, type TransferKind } from '../domain/transfers';
 import { legsOf, type LegRecord } from '../ledger/postings';
-import { findTransfer, registerTransfer, type TransferRecord } from '../ledger/transfers';
+import { findTransfer, registerTransfer, type NewTransfer, type TransferRecord } from '../ledger/transfers';
 import type { TransferTimings } from '../workflows/activity-options';
-import { heldBy, startTransferWorkflow, type StartOutcome } from '../runtime/start-transfer';
+import { heldBy, requestOfRecord, startTransferWorkflow, type StartOutcome } from '../runtime/start-transfer';
 import { InFlightTransfers } from '../runtime/in-flight-transfers';
 import type { TransferCompletions } from '../runtime/transfer-completions';
 import { TransferDurations } from '../runtime/transfer-durations';
 import { walletMetrics } from '../runtime/metrics';
 import { ApiError } from './errors';
+import type { ConversionTarget, FxService } from './fx-service';
 import { requireUser } from './require-user';
 
 export interface SubmitTransfer {
@@ -25,6 +26,8 @@ export interface SubmitTransfer {
   idempotencyKey: string;
   /** The operator (token sub) when an ops token made the request: audited. */
   opsOperator: string | null;
+  /** A cross-currency transfer: the currency the recipient gets, and the quote fixing the rate, if any. */
+  target?: ConversionTarget;
 }
 
 export interface TransferServiceDependencies {
@@ -37,6 +40,7 @@ export interface TransferServiceDependencies {
   completions?: TransferCompletions;
   /** With completions: the most transfers this process runs at once before it sheds load. */
   inFlightMax?: number;
+  fx: FxService;
 }
 
 /** While waiting, the record is also re-read this often, in case the news never comes (another process ran the transfer). */
@@ -65,8 +69,12 @@ export class TransferService {
     if (!isKnownCurrency(input.currency)) {
       throw new ApiError('unsupported_currency', `${input.currency} is not an ISO 4217 currency with minor units`);
     }
-    if (input.fromUserId !== null && input.fromUserId === input.toUserId) {
-      throw new ApiError('same_user', 'a transfer needs two different users');
+    if (input.target && !isKnownCurrency(input.target.currency)) {
+      throw new ApiError('unsupported_currency', `${input.target.currency} is not an ISO 4217 currency with minor units`);
+    }
+    // Converting between one's own currencies is a transfer to oneself; moving within one wallet is not.
+    if (input.fromUserId !== null && input.fromUserId === input.toUserId && !input.target) {
+      throw new ApiError('same_user', 'a transfer needs two different users (or a target_currency to convert into)');
     }
     if (exceedsTransferMax({ kind: input.kind, amountMinor: input.amountMinor.toString() }, this.deps.limits)) {
       throw new ApiError('limit_exceeded', `one ${input.kind} may move at most ${this.deps.limits.transferAmountMaxMinor} minor units`);
@@ -93,9 +101,9 @@ export class TransferService {
     const request = { kind: input.kind, fromUserId: input.fromUserId, toUserId: input.toUserId, amountMinor: input.amountMinor.toString(), currency: input.currency, note: input.note };
     const ownerUserId = ownerOf(request);
     const transferId = transferIdFor(input.kind, ownerUserId, input.idempotencyKey);
-    const requestHash = requestHashOf(request);
+    const requestHash = requestHashOf(request, input.target);
     const ownerShard = this.deps.shards.shardOf(ownerUserId);
-    const { record, inserted } = await registerTransfer(this.deps.shards.pool(ownerShard), {
+    const newTransfer: NewTransfer = {
       transferId,
       kind: input.kind,
       ownerUserId,
@@ -108,7 +116,12 @@ export class TransferService {
       requestHash,
       approvalsRequired: policyFor(request, this.deps.limits).approvalsRequired,
       opsOperator: input.opsOperator,
-    }).catch((error: unknown) => {
+    };
+    const registering =
+      input.target && input.fromUserId !== null
+        ? this.deps.fx.register({ ...newTransfer, fromUserId: input.fromUserId }, input.target)
+        : registerTransfer(this.deps.shards.pool(ownerShard), newTransfer);
+    const { record, inserted } = await registering.catch((error: unknown) => {
       if (isUnknownOwner(error)) throw new ApiError('user_not_found', `user ${ownerUserId} does not exist`);
       throw error;
     });
@@ -119,7 +132,7 @@ export class TransferService {
     // A retry of a finished transfer starts nothing.
     const start = final_statuses.includes(record.status)
       ? 'final'
-      : await startTransferWorkflow({ ...this.deps, eagerStart: this.deps.completions !== undefined }, { transferId, ...request }, heldBy(record));
+      : await startTransferWorkflow({ ...this.deps, eagerStart: this.deps.completions !== undefined }, requestOfRecord(record), heldBy(record));
     if (start === 'eager' || start === 'queued') started(transferId);
     return { record, replayed: !inserted, start };
   }

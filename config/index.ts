@@ -70,6 +70,8 @@ const environmentSchema = z.object({
   TRANSFER_AMOUNT_MAX_MINOR: minorUnits.default(50_000_000n),
   /** The default rolling 24-hour outgoing limit per wallet (user and currency); ops can set a wallet's own. */
   DAILY_OUTGOING_MAX_MINOR: minorUnits.default(100_000_000n),
+  /** How long an FX quote locks its rate (POST /v1/wallet/fx/quotes). */
+  QUOTE_TTL: duration.default(30 * duration_units_ms.s),
   ORPHAN_SWEEP_INTERVAL_MS: positiveMs.default(60_000),
   ORPHAN_AGE_MIN_MS: positiveMs.default(60_000),
   /** How often the `wallet-reconciliation` Schedule runs reconcileWorkflow; Temporal schedules in whole seconds. */

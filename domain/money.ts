@@ -37,3 +37,19 @@ export function parseMinor(value: string): bigint {
   if (!/^-?(0|[1-9][0-9]*)$/.test(value)) throw new Error(`not an integer amount: ${value}`);
   return BigInt(value);
 }
+
+/**
+ * Parses an amount written in major units ("12.34" USD, "1500" JPY, "1.250" BHD) into minor
+ * units at the currency's exponent. More fraction digits than the currency has is refused, never
+ * rounded: "0.001" USD is not an amount. For people's input (scripts, docs); the API takes minor units.
+ */
+export function parseMajor(text: string, currency: string): bigint {
+  const digits = minorDigits(currency);
+  if (digits === undefined) throw new Error(`${currency} has no minor unit`);
+  const match = /^(-)?(0|[1-9][0-9]*)(?:\.([0-9]+))?$/.exec(text);
+  if (!match) throw new Error(`not a decimal amount: ${text}`);
+  const fraction = match[3] ?? '';
+  if (fraction.length > digits) throw new Error(`${currency} has ${digits} decimal places; ${text} has ${fraction.length}`);
+  const magnitude = BigInt(match[2]! + fraction.padEnd(digits, '0'));
+  return match[1] ? -magnitude : magnitude;
+}

@@ -10,8 +10,15 @@ export function transferIdFor(kind: TransferKind, ownerUserId: string, idempoten
   return `tr_${digest.digest('hex').slice(0, 32)}`;
 }
 
-/** Fingerprint of what the client asked for; the same key with another body is refused. */
-export function requestHashOf(request: Omit<TransferRequest, 'transferId'>): string {
+/**
+ * Fingerprint of what the client asked for; the same key with another body is refused. A
+ * conversion adds what the client chose (the target currency, the quote), never the rate it got:
+ * same-currency requests keep the fingerprints they always had.
+ */
+export function requestHashOf(
+  request: Omit<TransferRequest, 'transferId' | 'conversion'>,
+  target?: { currency: string; quoteId: string | null },
+): string {
   const canonical = JSON.stringify([
     request.kind,
     request.fromUserId,
@@ -19,6 +26,7 @@ export function requestHashOf(request: Omit<TransferRequest, 'transferId'>): str
     request.amountMinor,
     request.currency,
     request.note,
+    ...(target ? [target.currency, target.quoteId] : []),
   ]);
   return createHash('sha256').update(canonical, 'utf8').digest('hex');
 }

@@ -19,7 +19,6 @@ export const failure_reasons = [
   'insufficient_funds',
   'unknown_user',
   'user_frozen',
-  'currency_mismatch',
   'ledger_unavailable',
   'limit_exceeded',
   'wallet_closed',
@@ -43,6 +42,20 @@ export interface TransferRequest {
   amountMinor: string;
   currency: string;
   note: string | null;
+  /**
+   * Cross-currency transfers only: what the recipient gets, at the rate fixed when the transfer
+   * was accepted (and recorded with it). The debit, a refund and a reversal's credit move
+   * amountMinor of currency; the credit and a reversal's debit move targetAmountMinor of
+   * targetCurrency. Both go through the FX house accounts instead of clearing.
+   */
+  conversion?: TransferConversion;
+}
+
+export interface TransferConversion {
+  targetCurrency: string;
+  targetAmountMinor: string;
+  /** Exact decimal text: units of targetCurrency per unit of currency. */
+  rate: string;
 }
 
 /** The user whose shard keeps the transfer's durable record and whose key scope it is. */

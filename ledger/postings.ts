@@ -24,8 +24,8 @@ export interface PostingRequest {
   /** Positive: the customer's wallet gains it; negative: it loses it. */
   customerDeltaMinor: bigint;
   currency: string;
-  /** The other side of the posting: clearing (peer-to-peer) or settlement (pay-in, pay-out). */
-  counterparty: 'clearing' | 'settlement';
+  /** The other side of the posting: clearing (peer-to-peer), settlement (pay-in, pay-out) or fx (a conversion). */
+  counterparty: 'clearing' | 'settlement' | 'fx';
   customerEntryKind: 'deposit' | 'withdrawal' | 'transfer_out' | 'transfer_in' | 'refund' | 'reversal_in';
   /** Refunds and reversals return money to where it came from: they land on frozen and closed wallets too. */
   ignoreHolds: boolean;

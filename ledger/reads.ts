@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { conversionOf, type Conversion, type ConversionJson } from './fx';
 
 export interface BalanceLine {
   currency: string;
@@ -45,6 +46,10 @@ export interface HistoryEntry {
   kind: string;
   /** RFC 3339 in UTC to the microsecond, as stored: `?at=` with this very value includes the entry. */
   postedAt: string;
+  /** Refunds and reversals: this wallet's entry that this one gives back (the debit, or the credit). */
+  undoesEntryId: bigint | null;
+  /** Entries of cross-currency transfers: the conversion, as recorded on this shard. */
+  conversion: Conversion | null;
 }
 
 /** Newest first, keyset-paginated on entry_id (no OFFSET): pass the last entry id seen as `beforeEntryId`. */
@@ -69,6 +74,8 @@ export async function historyOf(
     balance_after: string;
     kind: string;
     posted_at: string;
+    undoes_entry_id: string | null;
+    conversion: ConversionJson | null;
   }>(
     // One index range scan per wallet of the user (a wallet is a currency), each stopping at the
     // page size, then the few candidates merged: O(log n) per page however long the history.
@@ -81,7 +88,17 @@ export async function historyOf(
        select coalesce(posted_at, created_at) as at, entry_id from entries where entry_id = $3::bigint
      )
      select e.entry_id, e.transfer_id, e.currency, e.amount, e.balance_after, e.kind,
-            to_char(coalesce(e.posted_at, e.created_at) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as posted_at
+            to_char(coalesce(e.posted_at, e.created_at) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as posted_at,
+            -- What a refund or reversal gives back: the same wallet's entry of the leg it undoes
+            -- (one probe of the (transfer_id, leg, account_id) key per entry of the page).
+            (select u.entry_id from entries u
+              where u.transfer_id = e.transfer_id and u.account_id = e.account_id
+                and u.leg = case e.leg when 'refund' then 'debit' when 'reversal_credit' then 'debit' when 'reversal_debit' then 'credit' end
+            ) as undoes_entry_id,
+            (select jsonb_build_object('source_currency', c.source_currency, 'source_amount', c.source_amount::text,
+                                       'target_currency', c.target_currency, 'target_amount', c.target_amount::text,
+                                       'rate', c.rate::text, 'quote_id', null)
+               from conversions c where c.transfer_id = e.transfer_id) as conversion
        from accounts a
        cross join lateral (
          select e.*
@@ -107,5 +124,7 @@ export async function historyOf(
     balanceAfterMinor: BigInt(row.balance_after),
     kind: row.kind,
     postedAt: row.posted_at,
+    undoesEntryId: row.undoes_entry_id === null ? null : BigInt(row.undoes_entry_id),
+    conversion: conversionOf(row.conversion),
   }));
 }

@@ -58,7 +58,7 @@ export async function unbalancedPostings(client: pg.ClientBase, limit: number): 
   };
 }
 
-export type AccountKind = 'customer' | 'clearing' | 'settlement';
+export type AccountKind = 'customer' | 'clearing' | 'settlement' | 'fx';
 
 export interface KindTotalRow {
   currency: string;

@@ -45,6 +45,8 @@ export interface CurrencyTotals {
   customer: bigint;
   clearing: bigint;
   settlement: bigint;
+  /** The FX house's position in this currency: what conversions bought (positive) or sold (negative). */
+  fx: bigint;
   /** Money of transfers in flight, which the clearing balances should add up to. */
   in_flight: bigint;
   in_flight_transfers: number;
@@ -70,6 +72,7 @@ const amount_fields: Record<AmountField<Discrepancy | CurrencyTotals>, true> = {
   in_flight: true,
   customer: true,
   settlement: true,
+  fx: true,
 };
 export const report_amount_fields: ReadonlySet<string> = new Set(Object.keys(amount_fields));
 
@@ -159,7 +162,7 @@ function currencyTotals(shards: ShardSnapshot[], clearing: ClearingSnapshot, sus
   const lines = new Map<string, CurrencyTotals>();
   const line = (currency: string) => {
     let found = lines.get(currency);
-    if (!found) lines.set(currency, (found = { currency, customer: 0n, clearing: 0n, settlement: 0n, in_flight: 0n, in_flight_transfers: 0 }));
+    if (!found) lines.set(currency, (found = { currency, customer: 0n, clearing: 0n, settlement: 0n, fx: 0n, in_flight: 0n, in_flight_transfers: 0 }));
     return found;
   };
   for (const row of shards.flatMap((shard) => shard.totals)) line(row.currency)[row.kind] += row.totalMinor;

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { FailureReason, TransferKind, TransferStatus } from '../domain/transfers';
+import { conversionOf, conversion_json_sql, type Conversion, type ConversionJson } from './fx';
 
 export interface TransferRecord {
   transferId: string;
@@ -24,9 +25,11 @@ export interface TransferRecord {
   approvalsRequired: 0 | 1 | 2;
   /** The ops operator who made the request, if one did: they may not approve it. */
   initiatedBy: string | null;
+  /** A cross-currency transfer's conversion (rate, target amount), fixed when it was accepted. */
+  conversion: Conversion | null;
 }
 
-export type NewTransfer = Omit<TransferRecord, 'status' | 'failureReason' | 'createdAt' | 'completedAt' | 'reversal' | 'reversalRefusedReason' | 'initiatedBy'> & {
+export type NewTransfer = Omit<TransferRecord, 'status' | 'failureReason' | 'createdAt' | 'completedAt' | 'reversal' | 'reversalRefusedReason' | 'initiatedBy' | 'conversion'> & {
   /** The operator when an ops token made the request: audited with the record, once. */
   opsOperator: string | null;
 };
@@ -57,6 +60,8 @@ interface TransferRow {
   reversal_refused_reason: string | null;
   approvals_required: number;
   initiated_by: string | null;
+  /** Only in reads (the record's insert has none yet). */
+  conversion?: ConversionJson | null;
 }
 
 function fromRow(row: TransferRow): TransferRecord {
@@ -79,6 +84,7 @@ function fromRow(row: TransferRow): TransferRecord {
     reversalRefusedReason: row.reversal_refused_reason,
     approvalsRequired: row.approvals_required as 0 | 1 | 2,
     initiatedBy: row.initiated_by,
+    conversion: conversionOf(row.conversion),
   };
 }
 
@@ -136,7 +142,7 @@ export async function findTransfer(client: pg.PoolClient | pg.Pool, transferId: 
 }
 
 async function findTransferRow(client: pg.PoolClient | pg.Pool, transferId: string): Promise<TransferRow | undefined> {
-  const found = await client.query<TransferRow>({ name: 'find_transfer', text: `select ${columns} from transfers where transfer_id = $1::text`, values: [transferId] });
+  const found = await client.query<TransferRow>({ name: 'find_transfer', text: `select ${columns}, ${conversion_json_sql} from transfers where transfer_id = $1::text`, values: [transferId] });
   return found.rows[0];
 }
 
@@ -151,7 +157,7 @@ export async function findStalePending(
   query: { olderThanMs: number; limit: number; afterTransferId?: string },
 ): Promise<TransferRecord[]> {
   const found = await client.query<TransferRow>(
-    `select ${columns} from transfers
+    `select ${columns}, ${conversion_json_sql} from transfers
       where status in ('PENDING', 'PENDING_REVIEW')
         and created_at < now() - make_interval(secs => $1::double precision / 1000)
         and ($3::text is null or transfer_id > $3::text)

@@ -72,11 +72,12 @@ export async function startTransferWorkflow(
   }
 }
 
-/** "user_A -> user_B 50.00 USD", shown in the Temporal Web UI. */
-export function summaryOf(request: Pick<TransferRequest, 'kind' | 'fromUserId' | 'toUserId' | 'amountMinor' | 'currency'>): string {
+/** "user_A -> user_B 50.00 USD" (and "-> 46.10 EUR" when it converts), shown in the Temporal Web UI. */
+export function summaryOf(request: Pick<TransferRequest, 'kind' | 'fromUserId' | 'toUserId' | 'amountMinor' | 'currency' | 'conversion'>): string {
   const from = request.fromUserId ?? 'deposit';
   const to = request.toUserId ?? 'withdrawal';
-  return `${from} -> ${to} ${formatMinor(BigInt(request.amountMinor), request.currency)} ${request.currency}`;
+  const target = request.conversion ? ` -> ${formatMinor(BigInt(request.conversion.targetAmountMinor), request.conversion.targetCurrency)} ${request.conversion.targetCurrency}` : '';
+  return `${from} -> ${to} ${formatMinor(BigInt(request.amountMinor), request.currency)} ${request.currency}${target}`;
 }
 
 /** The workflow's fixed details in the Web UI: what the transfer is, and what ops can do with it. */
@@ -86,6 +87,10 @@ function detailsOf(request: TransferRequest, approvalsRequired: number): string 
     `From: ${request.fromUserId ?? 'settlement (deposit)'} · To: ${request.toUserId ?? 'settlement (withdrawal)'}`,
     `Amount: ${formatMinor(BigInt(request.amountMinor), request.currency)} ${request.currency} (${request.amountMinor} minor units)`,
   ];
+  const conversion = request.conversion;
+  if (conversion) {
+    lines.push(`Converts at ${conversion.rate} (fixed when accepted): the recipient gets ${formatMinor(BigInt(conversion.targetAmountMinor), conversion.targetCurrency)} ${conversion.targetCurrency}`);
+  }
   if (approvalsRequired > 0) lines.push(`Held for review: ${approvalsRequired === 2 ? 'two different operators must' : 'an operator must'} approve (signal \`approve\`) or reject (signal \`reject\`).`);
   lines.push('The `status` query shows the current step and the reversal deadline.');
   return lines.join('\n\n');
@@ -97,4 +102,21 @@ function detailsOf(request: TransferRequest, approvalsRequired: number): string 
  */
 export function heldBy(record: TransferRecord): { approvalsRequired: 0 | 1 | 2; initiatedBy: string | null } {
   return { approvalsRequired: record.status === 'PENDING_REVIEW' ? record.approvalsRequired : 0, initiatedBy: record.initiatedBy };
+}
+
+/** The workflow's request for a recorded transfer: what the API accepted, with its fixed conversion. */
+export function requestOfRecord(record: TransferRecord): TransferRequest {
+  const conversion = record.conversion;
+  return {
+    transferId: record.transferId,
+    kind: record.kind,
+    fromUserId: record.fromUserId,
+    toUserId: record.toUserId,
+    amountMinor: record.amountMinor.toString(),
+    currency: record.currency,
+    note: record.note,
+    ...(conversion
+      ? { conversion: { targetCurrency: conversion.targetCurrency, targetAmountMinor: conversion.targetAmountMinor.toString(), rate: conversion.rate } }
+      : {}),
+  };
 }

@@ -121,6 +121,7 @@ async function listen(settings: Config, shards: ShardSet, client: Client, logger
     timings: timingsOf(settings),
     limits: limitsOf(settings),
     stuckAfterMs: settings.STUCK_AFTER,
+    quoteTtlMs: settings.QUOTE_TTL,
     ...(completions ? { completions, inFlightMax: settings.TRANSFERS_IN_FLIGHT_MAX } : {}),
   });
   const server = app.listen(settings.PORT, settings.HOST);

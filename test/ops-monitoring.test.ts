@@ -35,12 +35,21 @@ interface ListedTransfer {
   started_at: string;
 }
 
-/** The listing's entry for a transfer, once visibility shows it. */
+/** Pages of the listing a probe walks: other test files share the Temporal namespace and add their transfers to it. */
+const listing_pages_max = 20;
+
+/** The listing's entry for a transfer, once visibility shows it (on whichever page newer transfers pushed it to). */
 function listed(stack: TestStack, query: string, transferId: string): Promise<ListedTransfer> {
   return eventually(`${transferId} in /v1/ops/transfers?${query}`, async () => {
-    const answer = await stack.api.call('GET', `/v1/ops/transfers?${query}&limit=100`, stack.api.ops);
-    assert.equal(answer.status, 200, JSON.stringify(answer.body));
-    return (answer.body.transfers as ListedTransfer[]).find((transfer) => transfer.transfer_id === transferId);
+    let cursor: string | null = null;
+    for (let page = 0; page < listing_pages_max; page++) {
+      const answer = await stack.api.call('GET', `/v1/ops/transfers?${query}&limit=100${cursor ? `&cursor=${cursor}` : ''}`, stack.api.ops);
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      const found = (answer.body.transfers as ListedTransfer[]).find((transfer) => transfer.transfer_id === transferId);
+      cursor = answer.body.next_cursor;
+      if (found || !cursor) return found;
+    }
+    return undefined;
   });
 }
 

@@ -77,7 +77,7 @@ describe('reconciliation', () => {
     assert.equal(run.body.ok, true);
     assert.deepEqual(run.body.discrepancies, []);
     // Deposits 40,000 in, a withdrawal of 400 out; clearing is back at zero with nothing in flight.
-    assert.deepEqual(usd(run), { currency: 'USD', customer: 39_600, clearing: 0, settlement: -39_600, in_flight: 0, in_flight_transfers: 0 });
+    assert.deepEqual(usd(run), { currency: 'USD', customer: 39_600, clearing: 0, settlement: -39_600, fx: 0, in_flight: 0, in_flight_transfers: 0 });
   });
 
   it('reports a balance corrupted in SQL: the account and the per-currency sums, at the API and in the metrics', async () => {
@@ -131,7 +131,7 @@ describe('reconciliation', () => {
     assert.equal(reversal.outcome, 'posted');
     const summary = await reconcile();
     assert.equal(summary.ok, true);
-    assert.deepEqual(usd(await latestRun()), { currency: 'USD', customer: 37_850, clearing: 1_750, settlement: -39_600, in_flight: 1_750, in_flight_transfers: 2 });
+    assert.deepEqual(usd(await latestRun()), { currency: 'USD', customer: 37_850, clearing: 1_750, settlement: -39_600, fx: 0, in_flight: 1_750, in_flight_transfers: 2 });
   });
 
   it('creates the reconciliation schedule, updates it when it exists, and its runs land', async () => {

@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { ShardSet } from '../db/shards';
 import { findStalePending, type TransferRecord } from '../ledger/transfers';
-import { heldBy, startTransferWorkflow } from '../runtime/start-transfer';
+import { heldBy, requestOfRecord, startTransferWorkflow } from '../runtime/start-transfer';
 import type { TransferLimits } from '../domain/transfer-policy';
 import type { TransferTimings } from '../workflows/activity-options';
 
@@ -46,16 +46,7 @@ export async function sweepOrphanedTransfers(deps: SweepDependencies): Promise<n
 async function startAll(deps: SweepDependencies, records: TransferRecord[]): Promise<number> {
   let started = 0;
   for (const record of records) {
-    const request = {
-      transferId: record.transferId,
-      kind: record.kind,
-      fromUserId: record.fromUserId,
-      toUserId: record.toUserId,
-      amountMinor: record.amountMinor.toString(),
-      currency: record.currency,
-      note: record.note,
-    };
-    if ((await startTransferWorkflow(deps, request, heldBy(record))) !== 'existing') {
+    if ((await startTransferWorkflow(deps, requestOfRecord(record), heldBy(record))) !== 'existing') {
       started++;
       deps.logger.warn({ transfer_id: record.transferId, workflow_id: record.transferId }, 'started the workflow of an orphaned transfer record');
     }

@@ -18,18 +18,19 @@ export interface MoneyMovers {
  */
 export async function moveMoney(request: TransferRequest, policy: TransferPolicy | undefined, state: TransferState, { debiting, finishing }: MoneyMovers): Promise<FailureReason | null> {
   const ownerUserId = ownerOf(request);
-  const leg = (userId: string, finish: Omit<FinishPlan, 'ownerUserId'>): LegInput => ({
+  // The sender's side moves the source amount, the recipient's the target amount (the same
+  // unless the transfer converts, and then through the FX house instead of clearing).
+  const side = sidesOf(request);
+  const leg = (userId: string, money: LegMoney, finish: Omit<FinishPlan, 'ownerUserId'>): LegInput => ({
     transferId: request.transferId,
     userId,
-    amountMinor: request.amountMinor,
-    currency: request.currency,
-    counterparty: request.kind === 'transfer' ? 'clearing' : 'settlement',
+    ...money,
     finish: { ownerUserId, kind: request.kind, ...finish },
   });
   // Only after a refused credit: the debit is known to be posted then.
   const refund = async (fromUserId: string, failureReason: FailureReason) => {
     state.step = 'compensating';
-    state.compensated = (await finishing.refundDebit({ ...leg(fromUserId, {}), failureReason })).refunded;
+    state.compensated = (await finishing.refundDebit({ ...leg(fromUserId, side.source, {}), failureReason })).refunded;
   };
 
   let failureReason: FailureReason | null = null;
@@ -37,7 +38,7 @@ export async function moveMoney(request: TransferRequest, policy: TransferPolicy
     state.step = 'debiting';
     // A withdrawal ends with its debit; a transfer's debit ends it only when refused.
     const endsHere = request.toUserId === null ? { ifPosted: { status: 'COMPLETED' as const, failureReason: null } } : {};
-    const debit = { ...leg(request.fromUserId, { ...endsHere, ifRefused: true }), dailyOutgoingMaxMinor: policy?.dailyOutgoingMaxMinor ?? null };
+    const debit = { ...leg(request.fromUserId, side.source, { ...endsHere, ifRefused: true }), dailyOutgoingMaxMinor: policy?.dailyOutgoingMaxMinor ?? null };
     const refused = await refusalOf(debiting.debitWallet(debit), 'ledger_unavailable');
     // A refusal was final and recorded with the leg. A debit whose fate is unknown (retries
     // exhausted, or fenced by an earlier run) is never refunded on a guess: the ledger fixes its
@@ -56,13 +57,29 @@ export async function moveMoney(request: TransferRequest, policy: TransferPolicy
     // because the credit might still land; the run is then rerun, and every leg replays.
     const isDeposit = request.fromUserId === null;
     const refused = await refusalOf(
-      finishing.creditWallet(leg(request.toUserId, { ifPosted: { status: 'COMPLETED', failureReason: null }, ifRefused: isDeposit })),
+      finishing.creditWallet(leg(request.toUserId, side.target, { ifPosted: { status: 'COMPLETED', failureReason: null }, ifRefused: isDeposit })),
       null,
     );
     failureReason = refused?.reason ?? null;
     if (refused && request.fromUserId !== null) await refund(request.fromUserId, refused.reason);
   }
   return failureReason;
+}
+
+type LegMoney = Pick<LegInput, 'amountMinor' | 'currency' | 'counterparty' | 'conversion'>;
+
+/** What each side of a transfer moves, and against which system account. */
+export function sidesOf(request: TransferRequest): { source: LegMoney; target: LegMoney } {
+  const conversion = request.conversion;
+  if (!conversion) {
+    const money: LegMoney = { amountMinor: request.amountMinor, currency: request.currency, counterparty: request.kind === 'transfer' ? 'clearing' : 'settlement' };
+    return { source: money, target: money };
+  }
+  const recorded = { sourceCurrency: request.currency, sourceAmountMinor: request.amountMinor, ...conversion };
+  return {
+    source: { amountMinor: request.amountMinor, currency: request.currency, counterparty: 'fx', conversion: recorded },
+    target: { amountMinor: conversion.targetAmountMinor, currency: conversion.targetCurrency, counterparty: 'fx', conversion: recorded },
+  };
 }
 
 /**

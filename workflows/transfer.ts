@@ -154,6 +154,7 @@ async function awaitReversal({ request, state, inbox, finishing }: OpsContext, w
       ownerUserId: ownerOf(request),
       amountMinor: request.amountMinor,
       currency: request.currency,
+      ...(request.conversion ? { conversion: request.conversion } : {}),
       operator: stamp.operator,
       reason: stamp.reason,
       allowNegative,
@@ -215,6 +216,8 @@ function describe(request: TransferRequest, state: TransferState): void {
     `**${state.status}** (${state.step})`,
     `${request.fromUserId ?? 'deposit'} → ${request.toUserId ?? 'withdrawal'}: ${formatMinor(BigInt(request.amountMinor), request.currency)} ${request.currency}`,
   ];
+  const conversion = request.conversion;
+  if (conversion) lines.push(`Converted at ${conversion.rate}: ${formatMinor(BigInt(conversion.targetAmountMinor), conversion.targetCurrency)} ${conversion.targetCurrency} to the recipient.`);
   if (state.failureReason) lines.push(`Failure: ${state.failureReason}`);
   if (state.review && state.status === 'PENDING_REVIEW') {
     lines.push(`Held for review until ${state.review.deadline}: ${state.review.approvals.length} of ${state.review.approvalsRequired} approvals.`);

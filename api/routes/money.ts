@@ -34,6 +34,7 @@ export function moneyRoutes(transfers: TransferService, metrics: Metrics): Route
       note: body.note ?? null,
       idempotencyKey: body.idempotency_key,
       opsOperator: opsOperatorOf(request),
+      ...(body.target_currency ? { target: { currency: body.target_currency, quoteId: body.quote_id ?? null } } : {}),
     });
   });
 
@@ -71,7 +72,7 @@ export function moneyRoutes(transfers: TransferService, metrics: Metrics): Route
     // Non-parties get the same 404 as for a missing id, so ids cannot be probed for existence.
     if (!record || (principal.role !== 'ops' && !isParty)) throw new ApiError('transfer_not_found', `no transfer ${transfer_id}`);
     const current = wait === undefined ? record : await transfers.waitForFinal(record, wait);
-    sendJson(response, 200, { ...transferJson(current), legs: legsJson(await transfers.legsOf(current)) });
+    sendJson(response, 200, { ...transferJson(current), legs: legsJson(current, await transfers.legsOf(current)) });
   });
 
   return router;

@@ -8,6 +8,7 @@ import { sendJson } from '../json';
 import { requireUser } from '../require-user';
 import { BalanceQuery, CreateUserBody, HistoryQuery, UserIdParams } from '../schemas';
 import { validate } from '../validate';
+import { conversionJson } from '../presenters';
 
 /** Users, balances and history: reads and writes that touch one user's shard. */
 export function walletRoutes(shards: ShardSet): Router {
@@ -54,6 +55,11 @@ export function walletRoutes(shards: ShardSet): Router {
         balance_after: entry.balanceAfterMinor,
         kind: entry.kind,
         created_at: entry.postedAt,
+        // The transfer's id is its workflow's id too: the Web UI finds it under that.
+        transfer: `/v1/wallet/transfers/${entry.transferId}`,
+        workflow_id: entry.transferId,
+        ...(entry.undoesEntryId !== null ? { undoes_entry_id: entry.undoesEntryId.toString() } : {}),
+        ...(entry.conversion !== null ? { conversion: conversionJson(entry.conversion) } : {}),
       })),
       next_cursor: rows.length > query.limit ? page[page.length - 1]!.entryId.toString() : null,
     });

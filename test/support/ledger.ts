@@ -2,7 +2,7 @@ import type { ShardSet } from '../../db/shards';
 
 /** Sums of every account kind per currency over all shards: the conservation check. */
 export async function ledgerTotals(shards: ShardSet, currency: string) {
-  const totals = { customer: 0n, clearing: 0n, settlement: 0n };
+  const totals = { customer: 0n, clearing: 0n, settlement: 0n, fx: 0n };
   for (const pool of shards.pools) {
     const rows = await pool.query<{ kind: keyof typeof totals; total: string }>(
       'select kind, coalesce(sum(balance), 0)::text as total from accounts where currency = $1 group by kind',

@@ -29,7 +29,7 @@ export const test_limits: TransferLimits = {
  * (eager start) and in-process completion news.
  */
 export async function startTestStack(
-  options: { activities?: object; withWorker?: boolean; inFlightMax?: number; temporalAddress?: string; timings?: TransferTimings; limits?: TransferLimits; stuckAfterMs?: number } = {},
+  options: { activities?: object; withWorker?: boolean; inFlightMax?: number; temporalAddress?: string; timings?: TransferTimings; limits?: TransferLimits; stuckAfterMs?: number; quoteTtlMs?: number } = {},
 ) {
   const fixture = await createTestShards(4);
   const temporal = await connectTemporal(options.temporalAddress);
@@ -55,7 +55,7 @@ export async function startTestStack(
     return stop;
   };
   if (options.withWorker !== false) await startWorker();
-  const app = createApp({ shards: fixture.shards, client, logger, authSecret: test_auth_secret, taskQueue, timings: options.timings ?? test_timings, limits: options.limits ?? test_limits, completions, stuckAfterMs: options.stuckAfterMs ?? test_stuck_after_ms, ...(options.inFlightMax ? { inFlightMax: options.inFlightMax } : {}) });
+  const app = createApp({ shards: fixture.shards, client, logger, authSecret: test_auth_secret, taskQueue, timings: options.timings ?? test_timings, limits: options.limits ?? test_limits, completions, stuckAfterMs: options.stuckAfterMs ?? test_stuck_after_ms, ...(options.quoteTtlMs ? { quoteTtlMs: options.quoteTtlMs } : {}), ...(options.inFlightMax ? { inFlightMax: options.inFlightMax } : {}) });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
