@@ -1,23 +1,21 @@
 import { parseMinor } from '../domain/money';
-import { recordConversion } from '../ledger/fx';
-import type { ActivityDependencies, LegInput } from './types';
+import type { Conversion } from '../ledger/fx';
+import type { LegInput } from './types';
 
 /**
- * A converting transfer's credit first writes the conversion on the recipient's shard (once;
- * a repeat changes nothing), so the recipient's history there can show the rate and both
- * amounts. The owner's shard has it from when the transfer was accepted.
+ * The conversion a converting transfer's credit writes on the recipient's shard (in the leg's
+ * own statement, once), so the recipient's history there can show the rate and both amounts.
+ * None when the recipient's shard is the owner's: the record's shard has it since acceptance.
  */
-export async function recordConversionOfCredit(deps: ActivityDependencies, input: LegInput): Promise<void> {
+export function conversionForCredit(input: LegInput, sameShardAsOwner: boolean): Conversion | undefined {
   const conversion = input.conversion;
-  if (!conversion || !input.finish) return;
-  const shard = deps.shards.shardOf(input.userId);
-  if (shard === deps.shards.shardOf(input.finish.ownerUserId)) return;
-  await recordConversion(deps.shards.pool(shard), input.transferId, {
+  if (!conversion || sameShardAsOwner) return undefined;
+  return {
     sourceCurrency: conversion.sourceCurrency,
     sourceAmountMinor: parseMinor(conversion.sourceAmountMinor),
     targetCurrency: conversion.targetCurrency,
     targetAmountMinor: parseMinor(conversion.targetAmountMinor),
     rate: conversion.rate,
     quoteId: null,
-  });
+  };
 }

@@ -1,7 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { TransferStateConflict } from '../ledger/postings';
 import { fenceAndSettle, type FencedDebit } from './fence';
-import { recordConversionOfCredit } from './conversion';
 import { postAndSettle } from './post-leg';
 import { logLegDebug, refusal } from './leg-context';
 import { refundAndSettle } from './refund';
@@ -34,7 +33,6 @@ export function createActivities(deps: ActivityDependencies) {
     /** Gives the money to the recipient: clearing (settlement, FX house) -Y, customer +Y on the recipient's shard. */
     async creditWallet(input: LegInput): Promise<{ balanceAfterMinor: string }> {
       const kind = input.counterparty === 'settlement' ? 'deposit' : 'transfer_in';
-      await recordConversionOfCredit(deps, input);
       const result = await failOnConflict(() => postAndSettle(deps, input, 'credit', kind));
       if (result.outcome === 'voided') throw new Error(`credit of ${input.transferId} was voided; credits are never voided`);
       logLegDebug(deps, input.transferId, { leg: 'credit', replayed: result.replayed }, 'credit posted');

@@ -1,6 +1,7 @@
 import { parseMinor } from '../domain/money';
 import { LegAlreadyDecided, findOutcome, postLeg, type Leg, type PostingRequest, type PostingResult } from '../ledger/postings';
 import { findTransfer } from '../ledger/transfers';
+import { conversionForCredit } from './conversion';
 import { currentExecution, recordIsOnShardOf, refusal, settleRecord } from './leg-context';
 import type { ActivityDependencies, LegInput } from './types';
 
@@ -28,6 +29,8 @@ export async function postAndSettle(deps: ActivityDependencies, input: LegInput,
     runId: execution.runId,
     ...(finishHere ? { finish: { ifPosted: input.finish?.ifPosted, ifRefused: input.finish?.ifRefused } } : {}),
   };
+  const conversion = leg === 'credit' ? conversionForCredit(input, finishHere) : undefined;
+  if (conversion) request.conversion = conversion;
   const result = await postOnce(deps, request);
   const plan = input.finish;
   if (result.outcome === 'refused') {

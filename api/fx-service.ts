@@ -2,12 +2,14 @@ import { randomBytes } from 'node:crypto';
 import type { ShardSet } from '../db/shards';
 import { convertMinor, formatRate, parseRate } from '../domain/fx';
 import { transfer_amount_max_minor } from '../domain/money';
-import { currentRate, insertQuote, lockQuote, markQuoteUsed, recordConversion, type Conversion } from '../ledger/fx';
+import { currentRate, insertQuote, lockQuote, type FxQuote } from '../ledger/fx';
 import { findTransfer, registerTransfer, type NewTransfer, type TransferRecord } from '../ledger/transfers';
 import { ApiError } from './errors';
 
 /** Rates and everything else the wallet keeps once for all shards live on shard 0. */
 export const reference_shard = 0;
+/** How long a process prices with a rate it read (the pairs are few, so the cache stays small). */
+export const rate_cache_ms = 1_000;
 
 export interface Price {
   rate: string;
@@ -34,11 +36,14 @@ export interface ConversionTarget {
  * is decided here, before its workflow starts, and never again.
  */
 export class FxService {
+  /** Current rates read within rate_cache_ms, by pair: a conversion then costs no read of shard 0. */
+  private readonly rates = new Map<string, { rate: string; readAtMs: number }>();
+
   constructor(private readonly deps: { shards: ShardSet; quoteTtlMs: number }) {}
 
   /** The current rate of the pair and what `sourceMinor` converts to at it (rounded down; never zero). */
   async price(sourceCurrency: string, targetCurrency: string, sourceMinor: bigint): Promise<Price> {
-    const current = await currentRate(this.deps.shards.pool(reference_shard), sourceCurrency, targetCurrency);
+    const current = await this.currentRate(sourceCurrency, targetCurrency);
     if (!current) throw new ApiError('rate_unavailable', `no rate is set for ${sourceCurrency}/${targetCurrency}`);
     const rate = parseRate(current.rate);
     const targetAmountMinor = convertMinor(sourceMinor, sourceCurrency, targetCurrency, rate);
@@ -52,6 +57,27 @@ export class FxService {
     return { rate: formatRate(rate), targetAmountMinor };
   }
 
+  /** A rate set through this process applies at once here; other processes see it within rate_cache_ms. */
+  forgetRate(base: string, quote: string): void {
+    this.rates.delete(`${base}/${quote}`);
+  }
+
+  /**
+   * The pair's current rate, read from shard 0 at most once per rate_cache_ms. A rate is
+   * priced from then on, so it may be up to that old when a transfer fixes it: far less than a
+   * quote's lifetime, which is the staleness the wallet already promises.
+   */
+  private async currentRate(base: string, quote: string): Promise<{ rate: string } | undefined> {
+    const pair = `${base}/${quote}`;
+    const cached = this.rates.get(pair);
+    if (cached && performance.now() - cached.readAtMs < rate_cache_ms) return cached;
+    const read = await currentRate(this.deps.shards.pool(reference_shard), base, quote);
+    if (!read) return undefined;
+    const fresh = { rate: read.rate, readAtMs: performance.now() };
+    this.rates.set(pair, fresh);
+    return fresh;
+  }
+
   /** A quote for the user: the price now, locked until it expires, usable for one transfer of exactly this amount. */
   async quote(userId: string, sourceCurrency: string, targetCurrency: string, sourceMinor: bigint): Promise<Quote> {
     const price = await this.price(sourceCurrency, targetCurrency, sourceMinor);
@@ -62,40 +88,44 @@ export class FxService {
   }
 
   /**
-   * Records a converting transfer on its owner's shard, with its conversion, in one transaction.
-   * A retry (the record exists) gets the record as it was, whatever the rates or the quote say
-   * now. A new one is priced from its quote (locked, checked, used up in the same transaction)
-   * or, without one, at the current rate.
+   * Records a converting transfer on its owner's shard with its conversion fixed once. A retry
+   * (the record exists) gets the record as it was, whatever the rates or the quote say now.
+   * Without a quote: priced at the current rate, recorded in one statement. With one: the quote
+   * is locked, checked and used up in the record's own transaction.
    */
   async register(transfer: NewTransfer & { fromUserId: string }, target: ConversionTarget): Promise<{ record: TransferRecord; inserted: boolean }> {
     const shard = this.deps.shards.shardOf(transfer.ownerUserId);
-    const existing = await findTransfer(this.deps.shards.pool(shard), transfer.transferId);
-    if (existing) return { record: existing, inserted: false };
-    const priced = target.quoteId === null ? await this.price(transfer.currency, target.currency, transfer.amountMinor) : null;
+    if (target.quoteId === null) {
+      const priced = await this.price(transfer.currency, target.currency, transfer.amountMinor).catch(async (error: unknown) => {
+        // The rate moved since the first request: its retry still finds the record it made.
+        const existing = await findTransfer(this.deps.shards.pool(shard), transfer.transferId);
+        if (existing) return existing;
+        throw error;
+      });
+      if (!('targetAmountMinor' in priced)) return { record: priced, inserted: false };
+      const conversion = { sourceCurrency: transfer.currency, sourceAmountMinor: transfer.amountMinor, targetCurrency: target.currency, ...priced, quoteId: null };
+      return registerTransfer(this.deps.shards.pool(shard), transfer, conversion);
+    }
+    const quoteId = target.quoteId;
     return this.deps.shards.withTransaction(shard, async (client) => {
-      let conversion: Conversion;
-      if (target.quoteId !== null) {
-        const quote = await lockQuote(client, target.quoteId, transfer.fromUserId);
-        if (!quote) throw new ApiError('quote_not_found', `no quote ${target.quoteId} for ${transfer.fromUserId}`);
-        if (quote.usedBy !== null && quote.usedBy !== transfer.transferId) throw new ApiError('quote_already_used', `quote ${quote.quoteId} was used by another transfer`);
-        if (quote.expired && quote.usedBy === null) throw new ApiError('quote_expired', `quote ${quote.quoteId} expired at ${quote.expiresAt.toISOString()}; ask for a new one`);
-        if (quote.sourceCurrency !== transfer.currency || quote.targetCurrency !== target.currency || quote.sourceAmountMinor !== transfer.amountMinor) {
-          throw new ApiError(
-            'quote_mismatch',
-            `quote ${quote.quoteId} is for ${quote.sourceAmountMinor} ${quote.sourceCurrency} to ${quote.targetCurrency}, not ${transfer.amountMinor} ${transfer.currency} to ${target.currency}`,
-          );
-        }
-        const { sourceCurrency, sourceAmountMinor, targetCurrency, targetAmountMinor, rate, quoteId } = quote;
-        conversion = { sourceCurrency, sourceAmountMinor, targetCurrency, targetAmountMinor, rate, quoteId };
-      } else {
-        conversion = { sourceCurrency: transfer.currency, sourceAmountMinor: transfer.amountMinor, targetCurrency: target.currency, targetAmountMinor: priced!.targetAmountMinor, rate: priced!.rate, quoteId: null };
-      }
-      const registered = await registerTransfer(client, transfer);
-      // A racing identical request recorded it first: its record (and conversion) stands.
-      if (!registered.inserted) return registered;
-      await recordConversion(client, transfer.transferId, conversion);
-      if (conversion.quoteId !== null) await markQuoteUsed(client, conversion.quoteId, transfer.transferId);
-      return { record: { ...registered.record, conversion }, inserted: true };
+      const quote = await lockQuote(client, quoteId, transfer.fromUserId);
+      if (!quote) throw new ApiError('quote_not_found', `no quote ${quoteId} for ${transfer.fromUserId}`);
+      // Used by this very transfer: a retry, answered with the record below.
+      if (quote.usedBy === null || quote.usedBy !== transfer.transferId) checkQuote(quote, transfer, target);
+      const { sourceCurrency, sourceAmountMinor, targetCurrency, targetAmountMinor, rate } = quote;
+      return registerTransfer(client, transfer, { sourceCurrency, sourceAmountMinor, targetCurrency, targetAmountMinor, rate, quoteId });
     });
+  }
+}
+
+/** A quote serves one transfer: of its user (checked by the lookup), its amount and pair, before it expires. */
+function checkQuote(quote: FxQuote, transfer: NewTransfer, target: ConversionTarget): void {
+  if (quote.usedBy !== null) throw new ApiError('quote_already_used', `quote ${quote.quoteId} was used by another transfer`);
+  if (quote.expired) throw new ApiError('quote_expired', `quote ${quote.quoteId} expired at ${quote.expiresAt.toISOString()}; ask for a new one`);
+  if (quote.sourceCurrency !== transfer.currency || quote.targetCurrency !== target.currency || quote.sourceAmountMinor !== transfer.amountMinor) {
+    throw new ApiError(
+      'quote_mismatch',
+      `quote ${quote.quoteId} is for ${quote.sourceAmountMinor} ${quote.sourceCurrency} to ${quote.targetCurrency}, not ${transfer.amountMinor} ${transfer.currency} to ${target.currency}`,
+    );
   }
 }

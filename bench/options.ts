@@ -10,6 +10,8 @@ export interface BenchOptions {
   shards: number;
   skew: 'uniform' | 'hot';
   cross_shard_fraction: number;
+  /** Fraction of transfers that convert (bench_currency to bench_fx_currency at a fixed rate). */
+  fx_fraction: number;
   baselines: ('floor' | 'pg')[];
   /** Wallet base URLs of an existing deployment; empty for the bench's own throwaway stack. */
   targets: string[];
@@ -35,6 +37,7 @@ export const bench_usage = `npm run bench -- [options]
   --shards N               shard count (must match the target's with --target) [4]
   --skew uniform|hot       hot: 80% of transfers involve one hot account [uniform]
   --cross-shard F          fraction of transfers between users on different shards [0.75]
+  --fx F                   fraction of transfers that convert USD to EUR (the wallet phase only) [0]
   --baselines LIST         floor,pg (either) or none [floor,pg]
   --target URL[,URL...]    measure a running wallet (round-robin) instead of a throwaway stack
   --token-secret S         the target's AUTH_SECRET [env AUTH_SECRET, else the development default]
@@ -61,6 +64,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
       shards: { type: 'string', default: '4' },
       skew: { type: 'string', default: 'uniform' },
       'cross-shard': { type: 'string', default: '0.75' },
+      fx: { type: 'string', default: '0' },
       baselines: { type: 'string', default: 'floor,pg' },
       target: { type: 'string' },
       'token-secret': { type: 'string' },
@@ -85,6 +89,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
     shards: integer('--shards', values.shards, 1, 64),
     skew: oneOf('--skew', values.skew, ['uniform', 'hot'] as const),
     cross_shard_fraction: number('--cross-shard', values['cross-shard'], 0, 1),
+    fx_fraction: number('--fx', values.fx, 0, 1),
     baselines: baselinesOf(values.baselines),
     targets: listOf(values.target).map((url) => url.replace(/\/+$/, '')),
     token_secret: values['token-secret'] ?? null,
@@ -99,6 +104,8 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
   if (options.targets.length > 0 && (options.processes !== 1 || options.split || options.shard_servers.length > 0)) {
     throw new Error('--processes, --split and --shard-urls shape the throwaway stack; they do not apply with --target');
   }
+  // A deployment is checked through its API, by its users' balances in one currency: conversions would need its FX houses.
+  if (options.targets.length > 0 && options.fx_fraction > 0) throw new Error('--fx measures the throwaway stack (its ledger check counts the FX houses); it does not apply with --target');
   if (options.targets.length === 0 && options.pids.length > 0) throw new Error('--pids names processes of a --target deployment');
   if (options.shards === 1 && options.cross_shard_fraction > 0) options.cross_shard_fraction = 0;
   return options;

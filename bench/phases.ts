@@ -8,7 +8,7 @@ import { transferPlanner } from './load/workload';
 import type { BenchOptions } from './options';
 import type { ProcessSampler } from './procfs/sampler';
 import { waitForQuiet } from './settle';
-import { floor_routes, httpTransferTarget } from './targets/http-transfers';
+import { bench_fx_currency, floor_routes, httpTransferTarget } from './targets/http-transfers';
 import { rawPgTarget } from './targets/raw-pg';
 
 export interface PhaseTargets {
@@ -41,7 +41,9 @@ export async function runPhases(
       // Each phase starts on an idle system, so no phase measures the stragglers of the one before.
       const settled = await waitForQuiet(sampler);
       console.error(`bench: ${target.phase} phase, ${options.warmup_s + options.duration_s} s (after ${settled.waited_s} s waiting for an idle system${settled.quiet ? '' : ', which never came'})`);
-      const planner = transferPlanner(users, { cross_shard_fraction: options.cross_shard_fraction, skew: options.skew, seed: options.seed });
+      // Only the wallet converts: the floor and raw PostgreSQL have no FX to measure.
+      const fx = target === targets.wallet ? { fx_fraction: options.fx_fraction, fx_currency: bench_fx_currency } : {};
+      const planner = transferPlanner(users, { cross_shard_fraction: options.cross_shard_fraction, skew: options.skew, seed: options.seed, ...fx });
       const { result, unsettled } = await runPhase(target, options, planner, (index) => `${runTag}-${target.phase}-${index}`, sampler, settled);
       phases.push(result);
       if (target === targets.wallet) walletUnsettled = unsettled;

@@ -141,32 +141,6 @@ export async function lockQuote(client: pg.PoolClient, quoteId: string, userId: 
   };
 }
 
-export async function markQuoteUsed(client: pg.PoolClient, quoteId: string, transferId: string): Promise<void> {
-  await client.query('update fx_quotes set used_by = $2::text where quote_id = $1::text and used_by is null', [quoteId, transferId]);
-}
-
-/**
- * Writes a transfer's conversion on a shard, once: the owner's shard with the record, the
- * recipient's with the credit. Repeats (retries, reruns) find it there and change nothing.
- */
-export async function recordConversion(client: pg.PoolClient | pg.Pool, transferId: string, conversion: Conversion): Promise<void> {
-  await client.query({
-    name: 'record_conversion',
-    text: `insert into conversions (transfer_id, source_currency, source_amount, target_currency, target_amount, rate, quote_id)
-           values ($1::text, $2::char(3), $3::bigint, $4::char(3), $5::bigint, $6::numeric, $7::text)
-           on conflict (transfer_id) do nothing`,
-    values: [
-      transferId,
-      conversion.sourceCurrency,
-      conversion.sourceAmountMinor.toString(),
-      conversion.targetCurrency,
-      conversion.targetAmountMinor.toString(),
-      conversion.rate,
-      conversion.quoteId,
-    ],
-  });
-}
-
 /** The SQL for a record's conversion as one json column (amounts as text: exact), for reads of transfers. */
 export const conversion_json_sql = `(select jsonb_build_object(
     'source_currency', c.source_currency, 'source_amount', c.source_amount::text,

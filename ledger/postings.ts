@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { FailureReason, TransferStatus } from '../domain/transfers';
+import type { Conversion } from './fx';
 
 export type Leg = 'debit' | 'credit' | 'refund' | 'reversal_debit' | 'reversal_credit';
 export type Outcome = { outcome: 'posted'; balanceAfterMinor: bigint } | { outcome: 'refused'; reason: FailureReason } | { outcome: 'voided' };
@@ -34,6 +35,11 @@ export interface PostingRequest {
   workflowId: string;
   runId: string;
   finish?: FinishHere;
+  /**
+   * A converting transfer's credit on a shard other than the owner's: the conversion is written
+   * there in the same statement (once), for the recipient's history.
+   */
+  conversion?: Conversion;
 }
 
 interface LegRow {
@@ -53,9 +59,11 @@ interface LegRow {
  */
 export async function postLeg(client: pg.PoolClient | pg.Pool, request: PostingRequest): Promise<PostingResult> {
   try {
+    const conversion = request.conversion;
     const found = await client.query<LegRow>({
-      name: 'post_leg',
-      text: `select outcome, reason, balance_after, replayed, transfer_status
+      name: conversion ? 'post_leg_with_conversion' : 'post_leg',
+      text: `${conversion ? conversion_cte : ''}
+             select outcome, reason, balance_after, replayed, transfer_status
                from post_leg($1::text, $2::text, $3::text, $4::char(3), $5::bigint, $6::text, $7::text, $8::boolean,
                              $9::text, $10::text, $11::text, $12::text, $13::boolean, false, $14::bigint)`,
       values: [
@@ -73,6 +81,9 @@ export async function postLeg(client: pg.PoolClient | pg.Pool, request: PostingR
         request.finish?.ifPosted?.failureReason ?? null,
         request.finish?.ifRefused ?? false,
         request.dailyLimitMinor?.toString() ?? null,
+        ...(conversion
+          ? [conversion.sourceCurrency, conversion.sourceAmountMinor.toString(), conversion.targetCurrency, conversion.targetAmountMinor.toString(), conversion.rate]
+          : []),
       ],
     });
     const row = found.rows[0]!;
@@ -81,6 +92,12 @@ export async function postLeg(client: pg.PoolClient | pg.Pool, request: PostingR
     throw ledgerErrorOf(error);
   }
 }
+
+/** Writes the leg's conversion ($15-$19) in the leg's own statement; a repeat changes nothing. */
+const conversion_cte = `with conversion as (
+    insert into conversions (transfer_id, source_currency, source_amount, target_currency, target_amount, rate)
+    values ($1::text, $15::char(3), $16::bigint, $17::char(3), $18::bigint, $19::numeric)
+    on conflict (transfer_id) do nothing)`;
 
 export interface RefundRequest {
   transferId: string;

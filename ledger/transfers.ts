@@ -88,6 +88,15 @@ function fromRow(row: TransferRow): TransferRecord {
   };
 }
 
+/** The conversion of a new record ($13 target currency, $14 target amount, $15 rate, $16 quote), and its quote used up. */
+const converting_ctes = `,
+           converted as (
+             insert into conversions (transfer_id, source_currency, source_amount, target_currency, target_amount, rate, quote_id)
+             select transfer_id, currency, amount, $13::char(3), $14::bigint, $15::numeric, $16::text from recorded),
+           quote_used as (
+             update fx_quotes set used_by = recorded.transfer_id from recorded
+              where fx_quotes.quote_id = $16::text and fx_quotes.used_by is null)`;
+
 /**
  * Records a transfer request once. Returns the stored record: the new one, or the one an
  * earlier request with the same key created (the caller compares request hashes).
@@ -95,9 +104,28 @@ function fromRow(row: TransferRow): TransferRecord {
 export async function registerTransfer(
   client: pg.PoolClient | pg.Pool,
   transfer: NewTransfer,
+  /** A converting transfer's conversion: written with the record, and its quote marked used, in the same statement. */
+  conversion?: Conversion,
 ): Promise<{ record: TransferRecord; inserted: boolean }> {
+  const values = [
+    transfer.transferId,
+    transfer.kind,
+    transfer.ownerUserId,
+    transfer.fromUserId,
+    transfer.toUserId,
+    transfer.amountMinor.toString(),
+    transfer.currency,
+    transfer.note,
+    transfer.idempotencyKey,
+    transfer.requestHash,
+    transfer.approvalsRequired,
+    transfer.opsOperator,
+  ];
+  const conversionValues = conversion
+    ? [conversion.targetCurrency, conversion.targetAmountMinor.toString(), conversion.rate, conversion.quoteId]
+    : [];
   const inserted = await client.query<TransferRow>({
-    name: 'register_transfer',
+    name: conversion ? 'register_converting_transfer' : 'register_transfer',
     // An ops-initiated request is audited in the same statement, only when the record is new.
     text: `with recorded as (
              insert into transfers (transfer_id, kind, owner_user_id, from_user_id, to_user_id, amount, currency, note,
@@ -110,26 +138,13 @@ export async function registerTransfer(
              insert into ops_audit (operator, action, target_type, target_id, via, details)
              select $12::text, kind, 'transfer', transfer_id, 'http',
                     jsonb_build_object('amount', amount::text, 'currency', currency, 'from_user_id', from_user_id, 'to_user_id', to_user_id)
-               from recorded where $12::text is not null)
+               from recorded where $12::text is not null)${conversion ? converting_ctes : ''}
            select * from recorded`,
-    values: [
-      transfer.transferId,
-      transfer.kind,
-      transfer.ownerUserId,
-      transfer.fromUserId,
-      transfer.toUserId,
-      transfer.amountMinor.toString(),
-      transfer.currency,
-      transfer.note,
-      transfer.idempotencyKey,
-      transfer.requestHash,
-      transfer.approvalsRequired,
-      transfer.opsOperator,
-    ],
+    values: [...values, ...conversionValues],
   });
   // No conflict target: the transfer id is a hash of (kind, owner, key), so a racing identical
   // request may trip either unique key first; both mean "already recorded".
-  if (inserted.rows[0]) return { record: fromRow(inserted.rows[0]), inserted: true };
+  if (inserted.rows[0]) return { record: { ...fromRow(inserted.rows[0]), conversion: conversion ?? null }, inserted: true };
   // A separate statement: its snapshot sees the row a concurrent request committed while we waited on it.
   const existing = await findTransferRow(client, transfer.transferId);
   if (!existing) throw new Error(`transfer ${transfer.transferId} neither inserted nor found`);

@@ -38,6 +38,7 @@ export function fxRoutes(shards: ShardSet, fx: FxService): Router {
     if (base === quote) throw new ApiError('invalid_request', 'a rate needs two different currencies');
     const body = validate(SetRateBody, request.body, 'body');
     const set = await setRate(reference(), { base, quote, rate: formatRate(parseRate(body.rate)), setBy: principalOf(request).userId, reason: body.reason ?? null });
+    fx.forgetRate(base, quote);
     sendJson(response, 200, rateJson(set));
   });
 

@@ -38,7 +38,7 @@ export class HttpClient {
     return origin;
   }
 
-  async json(method: 'GET' | 'POST', origin: string, path: string, body?: unknown): Promise<JsonAnswer> {
+  async json(method: 'GET' | 'POST' | 'PUT', origin: string, path: string, body?: unknown): Promise<JsonAnswer> {
     let answer;
     try {
       answer = await request(`${origin}${path}`, {

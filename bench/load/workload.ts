@@ -6,10 +6,15 @@ export interface TransferPlan {
   toUserId: string;
   amountMinor: bigint;
   crossShard: boolean;
+  /** Set when the transfer converts: the currency the recipient gets. */
+  targetCurrency?: string;
 }
 
 export interface WorkloadOptions {
   cross_shard_fraction: number;
+  /** Fraction of transfers that convert into fx_currency (0: none, and no random draw for it). */
+  fx_fraction?: number;
+  fx_currency?: string;
   skew: 'uniform' | 'hot';
   seed: number;
 }
@@ -42,7 +47,14 @@ export function transferPlanner(users: BenchUsers, options: WorkloadOptions): ()
     return coldOn(crossShard ? otherShard(shard) : shard, userId);
   };
 
-  return () => {
+  // Drawn from a second sequence, so the pairs and amounts are the same with or without --fx.
+  const fxRandom = seededRandom(options.seed + 1);
+  const converting = (plan: TransferPlan): TransferPlan =>
+    options.fx_fraction && options.fx_currency && fxRandom() < options.fx_fraction ? { ...plan, targetCurrency: options.fx_currency } : plan;
+
+  return () => converting(nextPlan());
+
+  function nextPlan(): TransferPlan {
     const isHot = users.hot !== null && random() < hot_share;
     const crossShard = shardCount > 1 && random() < options.cross_shard_fraction;
     const amountMinor = transfer_amount_min_minor + BigInt(pickIndex(random, Number(transfer_amount_span_minor)));
@@ -54,5 +66,5 @@ export function transferPlanner(users: BenchUsers, options: WorkloadOptions): ()
     }
     const fromUserId = coldOn(pickIndex(random, shardCount), '');
     return { fromUserId, toUserId: counterpartOf(fromUserId, crossShard), amountMinor, crossShard };
-  };
+  }
 }

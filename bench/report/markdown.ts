@@ -28,7 +28,7 @@ function optionsLine(options: BenchOptions, report: BenchReport): string {
       : `throwaway stack, ${options.processes} ${options.split ? 'API + worker process pairs' : 'wallet process(es)'}${options.shard_servers.length > 0 ? ` on ${options.shard_servers.join(', ')}` : ''}`;
   return [
     `**Options:** ${load}, ${options.duration_s} s measured after ${options.warmup_s} s warmup; ${options.users} users on ${options.shards} shards,`,
-    `skew ${options.skew}, cross-shard ${options.cross_shard_fraction}; baselines ${options.baselines.join(',') || 'none'}; ${stack}; seed ${options.seed}.`,
+    `skew ${options.skew}, cross-shard ${options.cross_shard_fraction}${options.fx_fraction > 0 ? `, converting ${options.fx_fraction}` : ''}; baselines ${options.baselines.join(',') || 'none'}; ${stack}; seed ${options.seed}.`,
     `Temporal ${report.stack.temporal_address}; Node ${report.environment.node}, ${report.environment.cpus} CPUs, load average at start ${report.environment.load_average_at_start.map((value) => value.toFixed(2)).join(' ')}${report.environment.git_commit ? `; commit ${report.environment.git_commit.slice(0, 10)}` : ''}.`,
   ].join('\n');
 }
@@ -88,7 +88,7 @@ function checkSection(report: BenchReport): string[] {
 function ledgerLines(title: string, check: LedgerCheck): string[] {
   const money = (minor: string) => `${formatMinor(BigInt(minor), bench_currency)} ${bench_currency}`;
   return [
-    `- ${title} (${check.databases}): customers ${money(check.customer_total_minor)} + clearing ${money(check.clearing_total_minor)} = deposited ${money(check.funded_total_minor)}` +
+    `- ${title} (${check.databases}): customers ${money(check.customer_total_minor)} + clearing ${money(check.clearing_total_minor)}${check.fx_total_minor && check.fx_total_minor !== '0' ? ` + FX houses ${money(check.fx_total_minor)}` : ''} = deposited ${money(check.funded_total_minor)}` +
       ` (settlement ${money(check.settlement_total_minor)}); databases not summing to zero: ${check.unbalanced_databases.length === 0 ? 'none' : check.unbalanced_databases.join(', ')};` +
       ` balances that differ from their entries: ${check.drifted_accounts}; transfers recorded ${check.transfers_recorded}, not final ${check.transfers_not_final}.` +
       ` Conserved: ${check.conserved ? 'yes' : 'NO'}; all final: ${check.all_final ? 'yes' : 'NO'}.`,

@@ -1,7 +1,7 @@
 import { shardForUser } from '../../domain/shard-routing';
 import { httpErrorOf, type HttpClient } from '../load/http';
 import type { BenchUsers } from '../load/users';
-import { bench_currency } from '../targets/http-transfers';
+import { bench_currency, bench_fx_currency, bench_fx_rate } from '../targets/http-transfers';
 import { forEachLimited } from './pool';
 
 /** What every benchmark user starts with: 1,000,000.00, far more than a run moves, so no transfer is refused. */
@@ -16,6 +16,9 @@ const seed_concurrency = 16;
  * shards than `--shards` says, since same-shard and cross-shard pairs would then be wrong.
  */
 export async function seedThroughApi(client: HttpClient, users: BenchUsers, shardCount: number, runTag: string): Promise<void> {
+  // The rate `--fx` transfers convert at; setting it again is harmless (a new row in its history).
+  const rated = await client.json('PUT', client.pickOrigin(), `/v1/ops/fx/rates/${bench_currency}/${bench_fx_currency}`, { rate: bench_fx_rate, reason: 'bench' });
+  if (rated.status !== 200) throw new Error(`setting the bench's FX rate: ${httpErrorOf(rated).kind}`);
   await forEachLimited(users.all, seed_concurrency, async (userId) => {
     const origin = client.pickOrigin();
     const created = await client.json('POST', origin, '/v1/wallet/users', { user_id: userId });

@@ -58,7 +58,17 @@ export function httpTransferTarget(phase: PhaseName, client: HttpClient, routes:
 /** The body of POST /v1/wallet/transfers; amounts are JSON integers of minor units. */
 export function transferBody(plan: TransferPlan, key: string) {
   if (plan.amountMinor > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`amount ${plan.amountMinor} does not fit a JSON number`);
-  return { from_user_id: plan.fromUserId, to_user_id: plan.toUserId, amount: Number(plan.amountMinor), currency: bench_currency, idempotency_key: key };
+  return {
+    from_user_id: plan.fromUserId,
+    to_user_id: plan.toUserId,
+    amount: Number(plan.amountMinor),
+    currency: bench_currency,
+    ...(plan.targetCurrency ? { target_currency: plan.targetCurrency } : {}),
+    idempotency_key: key,
+  };
 }
 
 export const bench_currency = 'USD';
+/** What `--fx` transfers convert into, at bench_fx_rate (set on the target before seeding). */
+export const bench_fx_currency = 'EUR';
+export const bench_fx_rate = '0.9215';

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { bench_currency } from '../targets/http-transfers';
 
 export interface LedgerCheck {
   databases: number;
@@ -6,9 +7,11 @@ export interface LedgerCheck {
   customer_total_minor: string;
   clearing_total_minor: string;
   settlement_total_minor: string;
+  /** What `--fx` transfers left with the FX houses, in the bench currency (they paid it out in another). */
+  fx_total_minor: string;
   /** What the bench deposited: customers plus money in transit must equal it. */
   funded_total_minor: string;
-  /** Databases whose accounts do not sum to zero (every posting balances, so each must). */
+  /** Databases whose accounts do not sum to zero in some currency (every posting balances, so each must). */
   unbalanced_databases: string[];
   /** Accounts whose balance is not the sum of their entries. */
   drifted_accounts: number;
@@ -37,7 +40,8 @@ export async function checkLedger(databaseUrls: readonly string[], funded_total_
 }
 
 async function readLedger(databaseUrls: readonly string[], funded_total_minor: bigint): Promise<LedgerCheck> {
-  const totals = { customer: 0n, clearing: 0n, settlement: 0n };
+  // Totals in the bench currency; every currency is checked to sum to zero per database.
+  const totals = { customer: 0n, clearing: 0n, settlement: 0n, fx: 0n };
   const unbalanced: string[] = [];
   let drifted = 0;
   let recorded = 0;
@@ -46,13 +50,15 @@ async function readLedger(databaseUrls: readonly string[], funded_total_minor: b
     const client = new pg.Client({ connectionString: url, application_name: 'wallet-bench-check' });
     await client.connect();
     try {
-      const sums = await client.query<{ kind: keyof typeof totals; total: string }>('select kind, sum(balance)::text as total from accounts group by kind');
-      let database_total = 0n;
+      const sums = await client.query<{ kind: keyof typeof totals; currency: string; total: string }>(
+        'select kind, currency, sum(balance)::text as total from accounts group by kind, currency',
+      );
+      const database_totals = new Map<string, bigint>();
       for (const row of sums.rows) {
-        totals[row.kind] += BigInt(row.total);
-        database_total += BigInt(row.total);
+        if (row.currency === bench_currency) totals[row.kind] += BigInt(row.total);
+        database_totals.set(row.currency, (database_totals.get(row.currency) ?? 0n) + BigInt(row.total));
       }
-      if (database_total !== 0n) unbalanced.push(new URL(url).pathname.slice(1));
+      if ([...database_totals.values()].some((total) => total !== 0n)) unbalanced.push(new URL(url).pathname.slice(1));
       const drift = await client.query<{ count: string }>(
         `select count(*)::text as count from accounts a
            left join (select account_id, sum(amount) as total from entries group by account_id) e using (account_id)
@@ -75,12 +81,13 @@ async function readLedger(databaseUrls: readonly string[], funded_total_minor: b
     customer_total_minor: totals.customer.toString(),
     clearing_total_minor: totals.clearing.toString(),
     settlement_total_minor: totals.settlement.toString(),
+    fx_total_minor: totals.fx.toString(),
     funded_total_minor: funded_total_minor.toString(),
     unbalanced_databases: unbalanced,
     drifted_accounts: drifted,
     transfers_recorded: recorded,
     transfers_not_final: open,
-    conserved: unbalanced.length === 0 && drifted === 0 && totals.customer + totals.clearing === funded_total_minor && -totals.settlement === funded_total_minor,
+    conserved: unbalanced.length === 0 && drifted === 0 && totals.customer + totals.clearing + totals.fx === funded_total_minor && -totals.settlement === funded_total_minor,
     all_final: open === 0 && totals.clearing === 0n,
   };
 }
