@@ -1,0 +1,120 @@
+/**
+ * Records the workflow histories the replay test (test/workflow-replay.test.ts) replays: one
+ * transfer of each shape, run to its end on the real stack, each history written as JSON.
+ * Not part of the suite; run it when the workflow code changes, on the code BEFORE the change
+ * (a checkout of the previous commit), so the fixtures are what transfers in flight during a
+ * deploy would carry:
+ *
+ *   WALLET_TEST_SKIP_STATIC=1 HISTORY_OUT=$PWD/test/fixtures/workflow-histories HISTORY_TAG=<commit> \
+ *     npm test -- test/support/record-histories.ts
+ */
+import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { userOnShard } from './ledger';
+import { startTestStack, test_limits, test_timings, type TestStack } from './stack';
+import { uniqueName } from './temporal';
+
+const out = process.env.HISTORY_OUT ?? '';
+const tag = process.env.HISTORY_TAG ?? 'current';
+const withFx = process.env.HISTORY_FX === '1';
+
+describe('record workflow histories', { skip: out === '' ? 'set HISTORY_OUT' : false }, () => {
+  let stack: TestStack;
+  const ops = (operator: string) => ({ as: operator, role: 'ops' as const });
+  before(async () => {
+    stack = await startTestStack({
+      timings: { ...test_timings, reversalWindowMs: 3_000, reviewTimeoutMs: 60_000 },
+      limits: { ...test_limits, reviewThresholdMinor: 10_000n, fourEyesThresholdMinor: 50_000n },
+    });
+    await mkdir(out, { recursive: true });
+  });
+  after(async () => stack.stop());
+
+  async function user(shard: number, usd: number): Promise<string> {
+    const userId = userOnShard(stack.shards, shard, 'rec');
+    assert.equal((await stack.api.createUser(userId)).status, 201);
+    if (usd > 0) assert.equal((await stack.api.deposit(userId, usd)).body.status, 'COMPLETED');
+    return userId;
+  }
+
+  async function save(shape: string, transferId: string): Promise<void> {
+    await stack.client.workflow.getHandle(transferId).result();
+    // The CLI's JSON is the format replay reads (historyFromJSON), as Temporal documents it.
+    const { stdout } = await promisify(execFile)(path.resolve('.tools/bin/temporal'), [
+      'workflow', 'show', '--workflow-id', transferId, '--output', 'json', '--address', process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
+    ], { maxBuffer: 64 * 1024 * 1024 });
+    await writeFile(path.join(out, `${tag}--${shape}.json`), stdout);
+  }
+
+  it('records one history of each shape', async () => {
+    const alice = await user(0, 100_000);
+    const bob = await user(1, 0);
+    const shapes: [string, () => Promise<string>][] = [
+      ['completed-transfer', async () => (await stack.api.transfer(alice, bob, 1_000)).body.transfer_id],
+      ['refused-debit', async () => (await stack.api.transfer(bob, alice, 1_000_000)).body.transfer_id],
+      ['deposit', async () => (await stack.api.deposit(bob, 500)).body.transfer_id],
+      [
+        'withdrawal',
+        async () => (await stack.api.call('POST', `/v1/wallet/${alice}/withdrawals?wait=30`, { as: alice, body: { amount: 300, currency: 'USD', idempotency_key: uniqueName('w') } })).body.transfer_id,
+      ],
+      [
+        'refunded-credit',
+        async () => {
+          const frozen = await user(2, 0);
+          await stack.api.call('POST', `/v1/ops/users/${frozen}/freeze`, { ...ops('ops_rec'), body: {} });
+          return (await stack.api.transfer(alice, frozen, 700)).body.transfer_id;
+        },
+      ],
+      [
+        'reversed-by-update',
+        async () => {
+          const id = (await stack.api.transfer(alice, bob, 400)).body.transfer_id;
+          assert.equal((await stack.api.call('POST', `/v1/ops/transfers/${id}/reverse`, { ...ops('ops_rec'), body: { reason: 'fixture' } })).status, 200);
+          return id;
+        },
+      ],
+      [
+        'reversed-by-signal',
+        async () => {
+          const id = (await stack.api.transfer(alice, bob, 450)).body.transfer_id;
+          await stack.client.workflow.getHandle(id).signal('reverse', { operator: 'ops_rec', reason: 'fixture' });
+          return id;
+        },
+      ],
+      [
+        'review-approved',
+        async () => {
+          const id = (await stack.api.transfer(alice, bob, 20_000, uniqueName('big'), 0)).body.transfer_id;
+          assert.equal((await stack.api.call('POST', `/v1/ops/transfers/${id}/approve`, { ...ops('ops_rec'), body: { reason: 'fixture' } })).status, 200);
+          return id;
+        },
+      ],
+      [
+        'review-rejected-by-signal',
+        async () => {
+          const id = (await stack.api.transfer(alice, bob, 20_000, uniqueName('big'), 0)).body.transfer_id;
+          await stack.client.workflow.getHandle(id).signal('reject', { operator: 'ops_rec', reason: 'fixture' });
+          return id;
+        },
+      ],
+    ];
+    if (withFx) {
+      await stack.api.call('PUT', '/v1/ops/fx/rates/USD/EUR', { ...ops('ops_rec'), body: { rate: '0.9215' } });
+      shapes.push(['converted-transfer', async () => (await stack.api.transfer(alice, bob, 1_000, uniqueName('fx'), 30, { target_currency: 'EUR' })).body.transfer_id]);
+      shapes.push([
+        'converted-reversed',
+        async () => {
+          const id = (await stack.api.transfer(alice, bob, 1_000, uniqueName('fx'), 30, { target_currency: 'EUR' })).body.transfer_id;
+          assert.equal((await stack.api.call('POST', `/v1/ops/transfers/${id}/reverse`, { ...ops('ops_rec'), body: { reason: 'fixture' } })).status, 200);
+          return id;
+        },
+      ]);
+    }
+    const started = await Promise.all(shapes.map(async ([shape, run]) => [shape, await run()] as const));
+    await Promise.all(started.map(([shape, id]) => save(shape, id)));
+  });
+});
