@@ -43,6 +43,11 @@ function createWalletMetrics() {
       help: 'Running transfers still PENDING longer than STUCK_AFTER after they started (Temporal visibility, counted every MONITOR_INTERVAL_MS)',
       registers,
     }),
+    transfersFailingReruns: new Gauge({
+      name: 'wallet_transfers_failing_reruns',
+      help: `Transfers whose workflow ended without finishing them in several orphan sweeps in a row (or completed with the record still pending): rerunning does not help, a person must look`,
+      registers,
+    }),
     reviewQueueLength: new Gauge({
       name: 'wallet_review_queue_length',
       help: 'Running transfers waiting in PENDING_REVIEW for an operator (Temporal visibility, counted every MONITOR_INTERVAL_MS)',

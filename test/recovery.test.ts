@@ -88,11 +88,45 @@ describe('recovery', () => {
       });
       const sweep = () =>
         sweepOrphanedTransfers({ shards: stack.shards, client: stack.client, taskQueue: stack.taskQueue, timings: test_timings, limits: test_limits, logger: pino({ level: 'silent' }), orphanAgeMinMs: 0 });
-      assert.equal(await sweep(), 1);
+      assert.equal((await sweep()).orphans, 1);
       assert.equal((await stack.client.workflow.getHandle(transferId).result()).status, 'COMPLETED');
-      assert.equal(await sweep(), 0);
+      assert.deepEqual(await sweep(), { running: 0, orphans: 0, rerun: 0, failing: [] });
       assert.equal(await stack.api.balance(bob), 300);
       assert.equal(await stack.api.balance(alice), 700);
+    });
+
+    it('leaves running workflows alone, reruns ended ones, and reports a transfer whose runs keep failing', async () => {
+      const limits = { ...test_limits, reviewThresholdMinor: 1_000n };
+      const carol = userOnShard(stack.shards, 3, 'carol');
+      const dave = userOnShard(stack.shards, 0, 'dave');
+      await stack.api.createUser(carol);
+      await stack.api.createUser(dave);
+      assert.equal((await stack.api.deposit(carol, 5_000)).body.status, 'COMPLETED');
+      // Held for review: its record stays PENDING_REVIEW while its workflow waits. Not an orphan.
+      const request = { kind: 'transfer' as const, fromUserId: carol, toUserId: dave, amountMinor: '2000', currency: 'USD', note: null };
+      const transferId = transferIdFor('transfer', carol, 'held-1');
+      await registerTransfer(stack.shards.pool(3), {
+        ...request, transferId, ownerUserId: carol, amountMinor: 2_000n, idempotencyKey: 'held-1', requestHash: requestHashOf(request), approvalsRequired: 1, opsOperator: null,
+      });
+      const failedRuns = new Map<string, number>();
+      const sweep = () =>
+        sweepOrphanedTransfers({ shards: stack.shards, client: stack.client, taskQueue: stack.taskQueue, timings: { ...test_timings, reviewTimeoutMs: 120_000 }, limits, logger: pino({ level: 'silent' }), orphanAgeMinMs: 0 }, failedRuns);
+      assert.deepEqual(await sweep(), { running: 0, orphans: 1, rerun: 0, failing: [] });
+      for (let sweeps = 0; sweeps < 3; sweeps++) assert.deepEqual(await sweep(), { running: 1, orphans: 0, rerun: 0, failing: [] });
+      // Its run ends without finishing it (as a failed or terminated run would), sweep after sweep.
+      const reports = [];
+      for (let failures = 1; failures <= 3; failures++) {
+        await stack.client.workflow.getHandle(transferId).terminate('test: the run failed');
+        reports.push(await sweep());
+      }
+      assert.deepEqual(reports.map((report) => [report.rerun, report.failing]), [[1, []], [1, []], [1, [transferId]]]);
+      const metrics = await (await import('../runtime/metrics')).walletMetrics().transfersFailingReruns.get();
+      assert.equal(metrics.values[0]?.value, 1);
+      // Once it runs again and is decided, it is no longer reported.
+      const approved = await stack.api.call('POST', `/v1/ops/transfers/${transferId}/approve`, { as: 'ops_recovery', role: 'ops', body: { reason: 'checked' } });
+      assert.equal(approved.body.status, 'COMPLETED', JSON.stringify(approved.body));
+      assert.deepEqual(await sweep(), { running: 0, orphans: 0, rerun: 0, failing: [] });
+      assert.equal(failedRuns.size, 0);
     });
   });
 

@@ -1,14 +1,20 @@
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { ShardSet } from '../db/shards';
 import { findStalePending, type TransferRecord } from '../ledger/transfers';
 import { heldBy, requestOfRecord, startTransferWorkflow } from '../runtime/start-transfer';
+import { forEachLimited } from '../runtime/for-each-limited';
+import { walletMetrics } from '../runtime/metrics';
 import type { TransferLimits } from '../domain/transfer-policy';
 import type { TransferTimings } from '../workflows/activity-options';
 
 /** Records read per query, and the most one sweep looks at per shard (the rest wait for the next sweep). */
 export const sweep_page_size = 100;
 export const sweep_records_max = 10_000;
+/** Workflows described (and started) at once: a sweep of thousands of records must not flood Temporal. */
+export const sweep_concurrency = 8;
+/** A transfer whose workflow has failed this many sweeps in a row is alerted on (error log, metric). */
+export const failed_runs_alert = 3;
 
 export interface SweepDependencies {
   shards: ShardSet;
@@ -21,47 +27,109 @@ export interface SweepDependencies {
   orphanAgeMinMs: number;
 }
 
+export interface SweepReport {
+  /** Stale records whose workflow is running: not orphans (a credit retrying through an outage, a review hold). */
+  running: number;
+  /** Records with no workflow at all (the API died between recording and starting): started. */
+  orphans: number;
+  /** Records whose workflow ended without finishing them (failed, terminated, timed out): run again. */
+  rerun: number;
+  /** Transfers rerun at least failed_runs_alert sweeps in a row: a person has to look. */
+  failing: string[];
+}
+
+/** How many consecutive sweeps found each transfer's workflow failed; carried from one sweep to the next. */
+export type FailedRuns = Map<string, number>;
+
 /**
  * The API records a transfer before it starts its workflow. If the API process dies between
  * the two, the record stays PENDING with no workflow and the client may never retry. The
- * sweeper starts the workflow of every old PENDING record; for records whose workflow exists
- * (a transfer still retrying its credit, say) the start is a no-op. Returns how many it started.
+ * sweeper looks at every old PENDING (or held) record's workflow: a running one is left alone,
+ * a missing one is started, and one that ended without finishing the record (failed,
+ * terminated, timed out) is run again, which is safe because every leg is keyed in the ledger.
+ * A transfer whose runs keep failing is reported every sweep (error log and
+ * wallet_transfers_failing_reruns), since rerunning it will not help until someone acts.
  */
-export async function sweepOrphanedTransfers(deps: SweepDependencies): Promise<number> {
-  let started = 0;
+export async function sweepOrphanedTransfers(deps: SweepDependencies, failedRuns: FailedRuns = new Map()): Promise<SweepReport> {
+  const report: SweepReport = { running: 0, orphans: 0, rerun: 0, failing: [] };
+  const stillFailing: FailedRuns = new Map();
   for (const pool of deps.shards.pools) {
-    // Pages through every stale record: old ones whose workflow is still running (a credit
-    // retrying through a shard outage) must not hide newer orphans behind them.
+    // Pages through every stale record: old ones whose workflow is still running must not hide
+    // newer orphans behind them.
     for (let seen = 0, afterTransferId: string | undefined; seen < sweep_records_max; ) {
       const page = await findStalePending(pool, { olderThanMs: deps.orphanAgeMinMs, limit: sweep_page_size, afterTransferId });
-      started += await startAll(deps, page);
+      await forEachLimited(page, sweep_concurrency, (record) => sweepOne(deps, record, report, failedRuns, stillFailing));
       seen += page.length;
       afterTransferId = page.at(-1)?.transferId;
       if (page.length < sweep_page_size) break;
     }
   }
-  return started;
+  failedRuns.clear();
+  for (const [transferId, count] of stillFailing) failedRuns.set(transferId, count);
+  walletMetrics().transfersFailingReruns.set(report.failing.length);
+  return report;
 }
 
-async function startAll(deps: SweepDependencies, records: TransferRecord[]): Promise<number> {
-  let started = 0;
-  for (const record of records) {
-    if ((await startTransferWorkflow(deps, requestOfRecord(record), heldBy(record))) !== 'existing') {
-      started++;
-      deps.logger.warn({ transfer_id: record.transferId, workflow_id: record.transferId }, 'started the workflow of an orphaned transfer record');
-    }
+async function sweepOne(deps: SweepDependencies, record: TransferRecord, report: SweepReport, failedRuns: FailedRuns, stillFailing: FailedRuns): Promise<void> {
+  const log = { transfer_id: record.transferId, workflow_id: record.transferId };
+  const state = await workflowStateOf(deps.client, record.transferId);
+  if (state === 'RUNNING') {
+    report.running++;
+    return;
   }
-  return started;
+  if (state === 'COMPLETED') {
+    // The workflow returned, yet its record is not final: the two disagree, and no rerun may
+    // move money on a guess. (The start below would be refused by the reuse policy anyway.)
+    deps.logger.error(log, 'transfer workflow completed but its record is still pending: investigate');
+    report.failing.push(record.transferId);
+    stillFailing.set(record.transferId, failed_runs_alert);
+    return;
+  }
+  const isRerun = state !== 'NOT_FOUND';
+  await startTransferWorkflow(deps, requestOfRecord(record), heldBy(record));
+  if (!isRerun) {
+    report.orphans++;
+    deps.logger.warn(log, 'started the workflow of an orphaned transfer record');
+    return;
+  }
+  report.rerun++;
+  const failures = (failedRuns.get(record.transferId) ?? 0) + 1;
+  stillFailing.set(record.transferId, failures);
+  if (failures >= failed_runs_alert) {
+    report.failing.push(record.transferId);
+    deps.logger.error({ ...log, workflow_status: state, failed_runs: failures }, 'transfer workflow keeps failing; rerun again, but it needs a person');
+  } else {
+    deps.logger.warn({ ...log, workflow_status: state, failed_runs: failures }, 'reran the workflow of a transfer whose last run ended without finishing it');
+  }
 }
 
-/** Sweeps every intervalMs until the returned stop function is called; a failed sweep is logged and retried next time. */
+type WorkflowState = 'RUNNING' | 'COMPLETED' | 'ENDED_UNFINISHED' | 'NOT_FOUND';
+
+async function workflowStateOf(client: Client, workflowId: string): Promise<WorkflowState> {
+  try {
+    const status = (await client.workflow.getHandle(workflowId).describe()).status.name;
+    if (status === 'RUNNING' || status === 'COMPLETED') return status;
+    return 'ENDED_UNFINISHED';
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return 'NOT_FOUND';
+    throw error;
+  }
+}
+
+/**
+ * Sweeps every intervalMs until the returned stop function is called. One sweep at a time: a
+ * tick that finds the last sweep still running is skipped, so a slow sweep never queues more.
+ * A failed sweep is logged and tried again at the next tick.
+ */
 export function runOrphanSweeper(deps: SweepDependencies, intervalMs: number): () => Promise<void> {
   let stopped = false;
-  let current: Promise<unknown> = Promise.resolve();
+  let current: Promise<unknown> | null = null;
+  const failedRuns: FailedRuns = new Map();
   const timer = setInterval(() => {
-    current = current.then(() =>
-      stopped ? undefined : sweepOrphanedTransfers(deps).catch((error: unknown) => deps.logger.error({ err: error }, 'orphan sweep failed')),
-    );
+    if (stopped || current) return;
+    current = sweepOrphanedTransfers(deps, failedRuns)
+      .catch((error: unknown) => deps.logger.error({ err: error }, 'orphan sweep failed'))
+      .finally(() => (current = null));
   }, intervalMs);
   return async () => {
     stopped = true;
