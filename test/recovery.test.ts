@@ -67,47 +67,35 @@ describe('recovery', () => {
       await stack.stop();
     });
 
+    /** Two users on the given shards, the sender funded, and a transfer recorded exactly as the API records it, then no workflow. */
+    async function recordedWithoutWorkflow(shards: [number, number], amount: number, key: string, approvalsRequired: 0 | 1 = 0) {
+      const sender = userOnShard(stack.shards, shards[0], 'sender');
+      const recipient = userOnShard(stack.shards, shards[1], 'recipient');
+      await stack.api.createUser(sender);
+      await stack.api.createUser(recipient);
+      assert.equal((await stack.api.deposit(sender, 1_000 + amount)).body.status, 'COMPLETED');
+      const request = { kind: 'transfer' as const, fromUserId: sender, toUserId: recipient, amountMinor: String(amount), currency: 'USD', note: null };
+      const transferId = transferIdFor('transfer', sender, key);
+      const record = { ...request, transferId, ownerUserId: sender, amountMinor: BigInt(amount), idempotencyKey: key, requestHash: requestHashOf(request), approvalsRequired, opsOperator: null };
+      await registerTransfer(stack.shards.pool(shards[0]), record);
+      return { sender, recipient, transferId };
+    }
+
     it('is picked up by the orphan sweeper, once', async () => {
-      const alice = userOnShard(stack.shards, 1, 'alice');
-      const bob = userOnShard(stack.shards, 2, 'bob');
-      await stack.api.createUser(alice);
-      await stack.api.createUser(bob);
-      assert.equal((await stack.api.deposit(alice, 1_000)).body.status, 'COMPLETED');
-      // Exactly what the API writes before it starts a workflow, and then no workflow.
-      const request = { kind: 'transfer' as const, fromUserId: alice, toUserId: bob, amountMinor: '300', currency: 'USD', note: null };
-      const transferId = transferIdFor('transfer', alice, 'lost-1');
-      await registerTransfer(stack.shards.pool(1), {
-        ...request,
-        transferId,
-        ownerUserId: alice,
-        amountMinor: 300n,
-        idempotencyKey: 'lost-1',
-        requestHash: requestHashOf(request),
-        approvalsRequired: 0,
-        opsOperator: null,
-      });
+      const { sender: alice, recipient: bob, transferId } = await recordedWithoutWorkflow([1, 2], 300, 'lost-1');
       const sweep = () =>
         sweepOrphanedTransfers({ shards: stack.shards, client: stack.client, taskQueue: stack.taskQueue, timings: test_timings, limits: test_limits, logger: pino({ level: 'silent' }), orphanAgeMinMs: 0 });
       assert.equal((await sweep()).orphans, 1);
       assert.equal((await stack.client.workflow.getHandle(transferId).result()).status, 'COMPLETED');
       assert.deepEqual(await sweep(), { running: 0, orphans: 0, rerun: 0, failing: [] });
       assert.equal(await stack.api.balance(bob), 300);
-      assert.equal(await stack.api.balance(alice), 700);
+      assert.equal(await stack.api.balance(alice), 1_000);
     });
 
     it('leaves running workflows alone, reruns ended ones, and reports a transfer whose runs keep failing', async () => {
       const limits = { ...test_limits, reviewThresholdMinor: 1_000n };
-      const carol = userOnShard(stack.shards, 3, 'carol');
-      const dave = userOnShard(stack.shards, 0, 'dave');
-      await stack.api.createUser(carol);
-      await stack.api.createUser(dave);
-      assert.equal((await stack.api.deposit(carol, 5_000)).body.status, 'COMPLETED');
       // Held for review: its record stays PENDING_REVIEW while its workflow waits. Not an orphan.
-      const request = { kind: 'transfer' as const, fromUserId: carol, toUserId: dave, amountMinor: '2000', currency: 'USD', note: null };
-      const transferId = transferIdFor('transfer', carol, 'held-1');
-      await registerTransfer(stack.shards.pool(3), {
-        ...request, transferId, ownerUserId: carol, amountMinor: 2_000n, idempotencyKey: 'held-1', requestHash: requestHashOf(request), approvalsRequired: 1, opsOperator: null,
-      });
+      const { transferId } = await recordedWithoutWorkflow([3, 0], 2_000, 'held-1', 1);
       const failedRuns = new Map<string, number>();
       const sweep = () =>
         sweepOrphanedTransfers({ shards: stack.shards, client: stack.client, taskQueue: stack.taskQueue, timings: { ...test_timings, reviewTimeoutMs: 120_000 }, limits, logger: pino({ level: 'silent' }), orphanAgeMinMs: 0 }, failedRuns);
