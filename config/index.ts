@@ -76,6 +76,8 @@ const environmentSchema = z.object({
   ORPHAN_AGE_MIN_MS: positiveMs.default(60_000),
   /** How often the `wallet-reconciliation` Schedule runs reconcileWorkflow; Temporal schedules in whole seconds. */
   RECONCILE_EVERY_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(300_000),
+  /** Every this many entries of an account, its ledger takes a snapshot of the balance (written to each shard by db:setup and npm start). */
+  SNAPSHOT_EVERY: z.coerce.number().int().min(1).max(1_000_000).default(1_000),
   /** How often the worker counts stuck transfers and the review queue (runtime/transfer-monitor.ts). */
   MONITOR_INTERVAL_MS: positiveMs.default(60_000),
   /** A running transfer still PENDING this long after it started is stuck: counted, logged, listed. */

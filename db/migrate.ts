@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
+import pg from 'pg';
 import { quoteIdentifier, serverUrlOf, withServerAdmin } from './admin';
 
 const migrations_dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'migrations');
@@ -32,9 +33,31 @@ export async function migrateShard(databaseUrl: string): Promise<void> {
   });
 }
 
-export async function prepareShards(urls: readonly string[]): Promise<void> {
+/** The settings the ledger's own SQL reads (migrations/1763769600009_ledger-chain.sql), from the configuration. */
+export interface LedgerSettings {
+  snapshotEvery: number;
+}
+
+/**
+ * Creates and migrates every shard; with settings, also writes them to each shard's
+ * ledger_settings row, where the entries trigger reads them (a database trigger cannot read the
+ * process's environment). Without, a shard keeps what it has (1,000 after its migration).
+ */
+export async function prepareShards(urls: readonly string[], settings?: LedgerSettings): Promise<void> {
   for (const url of urls) {
     await ensureDatabase(url);
     await migrateShard(url);
+    if (settings) await writeLedgerSettings(url, settings);
+  }
+}
+
+export async function writeLedgerSettings(databaseUrl: string, settings: LedgerSettings): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const written = await client.query('update ledger_settings set snapshot_every = $1::int', [settings.snapshotEvery]);
+    if (written.rowCount !== 1) throw new Error(`ledger_settings of ${databaseUrl} must have exactly one row, has ${written.rowCount}`);
+  } finally {
+    await client.end();
   }
 }

@@ -14,6 +14,8 @@ export interface StoredReport {
   discrepancy_count: number;
   discrepancies: Record<string, string | number | null>[];
   currencies: Record<string, string | number>[];
+  /** Absent in runs recorded before the chain check. */
+  chain?: { shard: number; checked_through: string; swept_through: string; entries_checked: number }[];
 }
 
 export interface RunSummary {
@@ -62,6 +64,12 @@ export async function latestRun(client: pg.ClientBase | pg.Pool): Promise<RunRec
   );
   const row = found.rows[0];
   return row && { ...summaryOf(row), startedAt: row.started_at, workflowId: row.workflow_id, report: row.report };
+}
+
+/** Where the latest run's chain check stopped on each shard (ledger/reconciliation.ts); empty before the first. */
+export async function latestChainProgress(client: pg.ClientBase | pg.Pool): Promise<NonNullable<StoredReport['chain']>> {
+  const found = await client.query<{ chain: StoredReport['chain'] | null }>(`select report->'chain' as chain from reconciliation_runs order by run_id desc limit 1`);
+  return found.rows[0]?.chain ?? [];
 }
 
 /** The latest run without its report, for metrics scraped often. */

@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import type { TransferStatus } from '../domain/transfers';
 import { confirmSuspects, readClearingSnapshot, type ClearingSnapshot, type ConfirmedSuspects } from './clearing-in-flight';
-import { balanceMismatches, balanceTotals, unbalancedPostings, type Capped, type KindTotalRow } from './reconciliation-reads';
+import { balanceMismatches, balanceTotals, chainBreaksAfter, unbalancedPostings, type Capped, type ChainRangeProblem, type KindTotalRow } from './reconciliation-reads';
+import { latestChainProgress, ops_records_shard } from './reconciliation-runs';
 
 /**
  * Reconciliation: the ledger's invariants, checked against the data itself.
@@ -10,13 +11,27 @@ import { balanceMismatches, balanceTotals, unbalancedPostings, type Capped, type
  *  (c) per currency, the balances of each shard sum to zero (every posting balances on its own,
  *      so this holds per shard at every instant), and so do those of all shards together;
  *  (d) clearing holds only money in flight (ledger/clearing-in-flight.ts), and per currency the
- *      clearing balances add up to the nets of the transfers in flight.
+ *      clearing balances add up to the nets of the transfers in flight;
+ *  (e) the hash chain (migrations/1763769600009_ledger-chain.sql) holds for the entries written
+ *      since the last run, and for a bounded slice of older ones that moves on every run, so
+ *      every entry is checked again now and then. The full walk is `npm run ledger -- verify`;
+ *      an old entry whose amount changed also shows in (a) at once.
  * Each shard is read in one REPEATABLE READ read-only transaction, so (a) to (c) see one moment
  * of it. Discrepancies are a fixed list of kinds; a report lists at most
  * discrepancies_listed_max of them and counts them all.
  */
 
 export const discrepancies_listed_max = 100;
+/** New entries one run checks per shard; more wait for the next run (the cursor only moves past what was checked). */
+export const chain_new_entries_max = 200_000;
+/** Older entries one run checks again per shard, from where the last run stopped, starting over at the end. */
+export const chain_sweep_entries_max = 50_000;
+/**
+ * An entry posted this long before a run's snapshot has committed, if it ever will: a leg is
+ * one statement, capped by statement_timeout (half ACTIVITY_TIMEOUT_MS). Newer ones are checked
+ * again by the next run, so an entry that commits below an id already seen is not skipped.
+ */
+export const chain_settle_ms = 60_000;
 
 /** Amounts are bigint minor units; field names are those of the stored report and the API. */
 export type Discrepancy =
@@ -26,7 +41,8 @@ export type Discrepancy =
   | { kind: 'currency_sum_nonzero'; currency: string; sum: bigint }
   | { kind: 'clearing_not_in_flight'; transfer_id: string; currency: string; net: bigint; status: TransferStatus | null }
   | { kind: 'clearing_unexplained'; currency: string; net: bigint; buckets: number }
-  | { kind: 'clearing_total_mismatch'; currency: string; clearing: bigint; in_flight: bigint };
+  | { kind: 'clearing_total_mismatch'; currency: string; clearing: bigint; in_flight: bigint }
+  | { kind: 'chain_broken'; shard: number; entry_id: string; account_id: string; currency: string; problem: ChainRangeProblem };
 
 /** Every kind, each once: a fixed list clients can handle case by case, like the API's error codes. */
 const kinds: Record<Discrepancy['kind'], true> = {
@@ -37,6 +53,7 @@ const kinds: Record<Discrepancy['kind'], true> = {
   clearing_not_in_flight: true,
   clearing_unexplained: true,
   clearing_total_mismatch: true,
+  chain_broken: true,
 };
 export const discrepancy_kinds = Object.keys(kinds) as [Discrepancy['kind'], ...Discrepancy['kind'][]];
 
@@ -52,6 +69,16 @@ export interface CurrencyTotals {
   in_flight_transfers: number;
 }
 
+/** Where a run's chain check stopped on one shard: the next run goes on from here. */
+export interface ChainProgress {
+  shard: number;
+  /** Every entry up to this id was checked when it was new. */
+  checked_through: bigint;
+  /** The sweep of older entries goes on after this id (0: from the start). */
+  swept_through: bigint;
+  entries_checked: number;
+}
+
 export interface ReconciliationReport {
   ok: boolean;
   shards: number;
@@ -59,6 +86,7 @@ export interface ReconciliationReport {
   /** At most discrepancies_listed_max, in the order of the checks. */
   discrepancies: Discrepancy[];
   currencies: CurrencyTotals[];
+  chain: ChainProgress[];
 }
 
 /** The bigint fields of a report's lines: the ones the stored report keeps as decimal strings. */
@@ -79,13 +107,16 @@ export const report_amount_fields: ReadonlySet<string> = new Set(Object.keys(amo
 interface ShardSnapshot {
   mismatches: Capped<Discrepancy>;
   unbalanced: Capped<Discrepancy>;
+  chainBreaks: Capped<Discrepancy>;
+  chain: ChainProgress;
   totals: KindTotalRow[];
 }
 
 /** Runs every check over the shards, given one open connection per shard in shard order. */
 export async function reconcileShards(connections: readonly pg.ClientBase[]): Promise<ReconciliationReport> {
+  const previous = await latestChainProgress(connections[ops_records_shard]!);
   const { shards, clearing } = await inSnapshots(connections, async (snapshots) => ({
-    shards: await Promise.all(snapshots.map((client, shard) => readShard(client, shard))),
+    shards: await Promise.all(snapshots.map((client, shard) => readShard(client, shard, previous.find((line) => line.shard === shard)))),
     clearing: await readClearingSnapshot(snapshots),
   }));
   const suspects = await confirmSuspects(connections, clearing.suspects);
@@ -94,6 +125,7 @@ export async function reconcileShards(connections: readonly pg.ClientBase[]): Pr
   const found: Capped<Discrepancy>[] = [
     ...shards.map((shard) => shard.mismatches),
     ...shards.map((shard) => shard.unbalanced),
+    ...shards.map((shard) => shard.chainBreaks),
     all(sumDiscrepancies(shards)),
     all(suspects.confirmed.map((net) => ({ kind: 'clearing_not_in_flight', transfer_id: net.transferId, currency: net.currency, net: net.netMinor, status: net.status }))),
     all(clearing.unexplained.map((line) => ({ kind: 'clearing_unexplained', currency: line.currency, net: line.netMinor, buckets: line.buckets }))),
@@ -106,6 +138,7 @@ export async function reconcileShards(connections: readonly pg.ClientBase[]): Pr
     discrepancy_count: count,
     discrepancies: found.flatMap((check) => check.rows).slice(0, discrepancies_listed_max),
     currencies,
+    chain: shards.map((shard) => shard.chain),
   };
 }
 
@@ -120,12 +153,15 @@ async function inSnapshots<T>(connections: readonly pg.ClientBase[], read: (snap
   }
 }
 
-async function readShard(client: pg.ClientBase, shard: number): Promise<ShardSnapshot> {
+async function readShard(client: pg.ClientBase, shard: number, previous: { checked_through: string; swept_through: string } | undefined): Promise<ShardSnapshot> {
   // One connection per shard runs one statement at a time, so these go one after another.
   const mismatches = await balanceMismatches(client, discrepancies_listed_max);
   const unbalanced = await unbalancedPostings(client, discrepancies_listed_max);
   const totals = await balanceTotals(client);
+  const { chainBreaks, chain } = await checkChain(client, shard, previous);
   return {
+    chainBreaks,
+    chain,
     mismatches: {
       total: mismatches.total,
       rows: mismatches.rows.map((row) => ({ kind: 'balance_mismatch', shard, account_id: row.accountId, currency: row.currency, stored: row.storedMinor, computed: row.computedMinor })),
@@ -135,6 +171,35 @@ async function readShard(client: pg.ClientBase, shard: number): Promise<ShardSna
       rows: unbalanced.rows.map((row) => ({ kind: 'posting_unbalanced', shard, transfer_id: row.transferId, leg: row.leg, currency: row.currency, sum: row.sumMinor })),
     },
     totals,
+  };
+}
+
+/**
+ * (e): the entries written since the last run checked (new), and older ones checked again (the
+ * sweep): two disjoint id ranges, so no entry is counted twice.
+ */
+async function checkChain(
+  client: pg.ClientBase,
+  shard: number,
+  previous: { checked_through: string; swept_through: string } | undefined,
+): Promise<{ chainBreaks: Capped<Discrepancy>; chain: ChainProgress }> {
+  const checkedThrough = BigInt(previous?.checked_through ?? 0);
+  const sweptThrough = BigInt(previous?.swept_through ?? 0);
+  const listedMax = discrepancies_listed_max;
+  const fresh = await chainBreaksAfter(client, { afterEntryId: checkedThrough, limit: chain_new_entries_max, settleMs: chain_settle_ms, listedMax });
+  const swept = await chainBreaksAfter(client, { afterEntryId: sweptThrough, throughEntryId: checkedThrough, limit: chain_sweep_entries_max, settleMs: 0, listedMax });
+  const rows = [...swept.breaks.rows, ...fresh.breaks.rows].map(
+    (row): Discrepancy => ({ kind: 'chain_broken', shard, entry_id: row.entryId.toString(), account_id: row.accountId, currency: row.currency, problem: row.problem }),
+  );
+  return {
+    chainBreaks: { rows, total: swept.breaks.total + fresh.breaks.total },
+    chain: {
+      shard,
+      checked_through: fresh.settledThrough ?? checkedThrough,
+      // A sweep that read less than its limit reached the checked entries: the next one starts over.
+      swept_through: swept.checked < chain_sweep_entries_max ? 0n : swept.lastEntryId!,
+      entries_checked: fresh.checked + swept.checked,
+    },
   };
 }
 

@@ -5,7 +5,7 @@ import { describeStartupError } from '../runtime/startup-errors';
 
 async function run() {
   const settings = config();
-  await prepareShards(settings.shardUrls);
+  await prepareShards(settings.shardUrls, { snapshotEvery: settings.SNAPSHOT_EVERY });
   console.log(`wallet: ${settings.shardUrls.length} shards ready`);
 }
 

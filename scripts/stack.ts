@@ -41,7 +41,7 @@ async function run() {
 
   await requireFreePorts(settings);
   // Shards first: a wrong PostgreSQL setting fails in a second, before anything is started.
-  await prepareShards(settings.shardUrls);
+  await prepareShards(settings.shardUrls, { snapshotEvery: settings.SNAPSHOT_EVERY });
   if (settings.usesDevServer) {
     const cliPath = process.env.TEMPORAL_CLI;
     if (!cliPath) throw new Error('TEMPORAL_CLI is not set: start the stack with npm start');

@@ -196,6 +196,42 @@ describe('reconciliation', () => {
     assert.equal(total.in_flight! + confirmedNet + unexplained[0]!.net!, total.clearing);
   });
 
+  it('reports an entry whose amount was altered in SQL: its broken hash chain and its account', async () => {
+    const victim = users[2]!;
+    const shard = stack.shards.shardOf(victim);
+    const pool = stack.shards.pool(shard);
+    const accountId = `customer:${victim}:USD`;
+    const target = await pool.query<{ entry_id: string; amount: string }>(
+      `select entry_id::text as entry_id, amount::text as amount from entries where account_id = $1 and kind = 'deposit' order by entry_id limit 1`,
+      [accountId],
+    );
+    const { entry_id: entryId, amount } = target.rows[0]!;
+    // As a superuser could: the append-only trigger off for one statement.
+    const alter = async (to: string) => {
+      await pool.query('alter table entries disable trigger entries_append_only');
+      try {
+        await pool.query('update entries set amount = $2::bigint where entry_id = $1::bigint', [entryId, to]);
+      } finally {
+        await pool.query('alter table entries enable trigger entries_append_only');
+      }
+    };
+    await alter((BigInt(amount) + 1n).toString());
+    try {
+      const summary = await reconcile();
+      assert.equal(summary.ok, false);
+      const run = await latestRun();
+      const lines: { kind: string; account_id?: string; entry_id?: string }[] = run.body.discrepancies;
+      assert.deepEqual(lines.find((line) => line.kind === 'chain_broken'), { kind: 'chain_broken', shard, entry_id: entryId, account_id: accountId, currency: 'USD', problem: 'hash_mismatch' });
+      assert.ok(lines.some((line) => line.kind === 'balance_mismatch' && line.account_id === accountId));
+    } finally {
+      await alter(amount);
+    }
+    // The original amount back, the chain holds again (what the tests before planted in clearing stays).
+    await reconcile();
+    const kinds = new Set((await latestRun()).body.discrepancies.map((line: { kind: string }) => line.kind));
+    assert.deepEqual([kinds.has('chain_broken'), kinds.has('balance_mismatch')], [false, false]);
+  });
+
   /**
    * A debit as post_leg writes it (customer -X, clearing +X, the posting, its two entries) with
    * no credit after it, under a transfer record in the given status. Balances stay equal to their
