@@ -7,6 +7,9 @@ import type { ActivityDependencies, LegInput } from './types';
 
 type EntryKind = PostingRequest['customerEntryKind'];
 
+/** Fault hook of `npm run chaos` only: per mille of committed legs after which the process kills itself before reporting. Unset: 0. */
+const chaos_crash_after_commit_permille = Number(process.env.WALLET_CHAOS_CRASH_AFTER_COMMIT_PERMILLE || 0);
+
 /**
  * Posts a debit or credit leg once (one statement), then settles the owner's record if the leg
  * decided the transfer. Throws a typed, non-retryable refusal when the ledger said no.
@@ -32,6 +35,7 @@ export async function postAndSettle(deps: ActivityDependencies, input: LegInput,
   const conversion = leg === 'credit' ? conversionForCredit(input, finishHere) : undefined;
   if (conversion) request.conversion = conversion;
   const result = await postOnce(deps, request);
+  if (chaos_crash_after_commit_permille > 0 && Math.random() * 1000 < chaos_crash_after_commit_permille) process.kill(process.pid, 'SIGKILL');
   const plan = input.finish;
   if (result.outcome === 'refused') {
     if (plan?.ifRefused) {

@@ -11,6 +11,8 @@ export interface DevServerOptions {
   /** SQLite file that survives restarts; undefined keeps everything in memory (tests). */
   dbFile?: string;
   namespace: string;
+  /** Where the server's output goes: this process's (default) or an open file descriptor (the chaos run's log). */
+  output?: 'inherit' | number;
 }
 
 /** Resolves when something accepts TCP connections on the port (gRPC is served right after). */
@@ -91,5 +93,6 @@ export function startDevServer(options: DevServerOptions): ChildProcess {
     args.push('--db-filename', options.dbFile, '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=NORMAL');
   }
   args.push(...devServerSearchAttributeArgs(), ...dev_server_dynamic_config.flatMap((setting) => ['--dynamic-config-value', setting]));
-  return spawn(options.cliPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+  const output = options.output ?? 'inherit';
+  return spawn(options.cliPath, args, { stdio: ['ignore', output, output] });
 }

@@ -29,9 +29,11 @@ export async function dropDatabasesAt(databaseUrls: readonly string[]): Promise<
   for (const [server, names] of byServer) await dropDatabases(server, names);
 }
 
-/** Databases of bench runs that were killed before they could drop them (their pid is gone). */
-export async function dropDatabasesOfDeadRuns(serverUrl: string): Promise<void> {
-  const prefix = benchDatabasePrefix();
+/**
+ * Databases of bench runs that were killed before they could drop them (their pid is gone).
+ * Another tool naming its databases `<prefix><pid>_...` (the chaos run) passes its own prefix.
+ */
+export async function dropDatabasesOfDeadRuns(serverUrl: string, prefix = benchDatabasePrefix()): Promise<void> {
   const pids = await withServerAdmin(serverUrl, async (admin) => {
     const found = await admin.query<{ pid: string }>(
       `select distinct substring(datname from length($1::text) + 1 for position('_' in substring(datname from length($1::text) + 1)) - 1) as pid

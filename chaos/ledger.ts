@@ -1,0 +1,97 @@
+import pg from 'pg';
+
+export interface TransferRow {
+  transfer_id: string;
+  kind: 'transfer' | 'deposit' | 'withdrawal';
+  status: string;
+  failure_reason: string | null;
+  reversed_by: string | null;
+  converts: boolean;
+}
+
+export interface LedgerSnapshot {
+  /** currency -> account kind -> sum of balances over every shard (minor units). */
+  totals: Map<string, Map<string, bigint>>;
+  transfers: Map<string, TransferRow>;
+  /** transfer id -> leg -> where and how it was decided (a leg on two shards would be listed twice). */
+  legs: Map<string, { leg: string; outcome: string; entries: number; shard: number }[]>;
+  customers: { below_floor: number; overridden: number; negative: number; accounts: number };
+  drifted_accounts: number;
+  open_records: number;
+}
+
+/** Reads every shard database directly: balances, records, postings with their entry counts, drift. */
+export async function readLedger(shardUrls: readonly string[]): Promise<LedgerSnapshot> {
+  const snapshot: LedgerSnapshot = { totals: new Map(), transfers: new Map(), legs: new Map(), customers: { below_floor: 0, overridden: 0, negative: 0, accounts: 0 }, drifted_accounts: 0, open_records: 0 };
+  for (const [shard, url] of shardUrls.entries()) {
+    const client = new pg.Client({ connectionString: url, application_name: 'wallet-chaos-check' });
+    await client.connect();
+    try {
+      await readShard(client, shard, snapshot);
+    } finally {
+      await client.end();
+    }
+  }
+  return snapshot;
+}
+
+async function readShard(client: pg.Client, shard: number, snapshot: LedgerSnapshot): Promise<void> {
+  const sums = await client.query<{ kind: string; currency: string; total: string }>('select kind, currency, sum(balance)::text as total from accounts group by kind, currency');
+  for (const row of sums.rows) {
+    const byKind = snapshot.totals.get(row.currency) ?? new Map<string, bigint>();
+    byKind.set(row.kind, (byKind.get(row.kind) ?? 0n) + BigInt(row.total));
+    snapshot.totals.set(row.currency, byKind);
+  }
+  const floors = await client.query<{ below: string; overridden: string; negative: string; accounts: string }>(
+    `select count(*) filter (where balance < min_balance and not negative_override)::text as below,
+            count(*) filter (where negative_override)::text as overridden,
+            count(*) filter (where balance < 0)::text as negative,
+            count(*)::text as accounts
+       from accounts where kind = 'customer'`,
+  );
+  const floor = floors.rows[0]!;
+  snapshot.customers.below_floor += Number(floor.below);
+  snapshot.customers.overridden += Number(floor.overridden);
+  snapshot.customers.negative += Number(floor.negative);
+  snapshot.customers.accounts += Number(floor.accounts);
+  const drift = await client.query<{ count: string }>(
+    `select count(*)::text as count from accounts a
+       left join (select account_id, sum(amount) as total from entries group by account_id) e using (account_id)
+      where a.balance <> coalesce(e.total, 0)`,
+  );
+  snapshot.drifted_accounts += Number(drift.rows[0]!.count);
+  const records = await client.query<TransferRow>(
+    `select t.transfer_id, t.kind, t.status, t.failure_reason, t.reversed_by, exists (select 1 from conversions c where c.transfer_id = t.transfer_id) as converts
+       from transfers t`,
+  );
+  for (const row of records.rows) {
+    snapshot.transfers.set(row.transfer_id, row);
+    if (row.status === 'PENDING' || row.status === 'PENDING_REVIEW') snapshot.open_records++;
+  }
+  const postings = await client.query<{ transfer_id: string; leg: string; outcome: string; entries: string }>(
+    `select p.transfer_id, p.leg, p.outcome, count(e.entry_id)::text as entries
+       from postings p left join entries e on e.transfer_id = p.transfer_id and e.leg = p.leg
+      group by p.transfer_id, p.leg, p.outcome`,
+  );
+  for (const row of postings.rows) {
+    const legs = snapshot.legs.get(row.transfer_id) ?? [];
+    legs.push({ leg: row.leg, outcome: row.outcome, entries: Number(row.entries), shard });
+    snapshot.legs.set(row.transfer_id, legs);
+  }
+}
+
+/** How many records are still open: polled until the run settles. */
+export async function openRecords(shardUrls: readonly string[]): Promise<number> {
+  let open = 0;
+  for (const url of shardUrls) {
+    const client = new pg.Client({ connectionString: url, application_name: 'wallet-chaos-check' });
+    await client.connect();
+    try {
+      const found = await client.query<{ count: string }>(`select count(*)::text as count from transfers where status in ('PENDING', 'PENDING_REVIEW')`);
+      open += Number(found.rows[0]!.count);
+    } finally {
+      await client.end();
+    }
+  }
+  return open;
+}

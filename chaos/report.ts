@@ -1,0 +1,93 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { InvariantResult } from './invariants';
+import type { InjectedFault } from './faults';
+import type { ChaosOptions } from './options';
+import type { PlannedFault } from './schedule';
+import { give_up_after_ms } from './client';
+
+export interface ChaosReport {
+  seed: number;
+  command: string;
+  started_at: string;
+  duration_s: number;
+  machine: string;
+  options: ChaosOptions;
+  schedule: string[];
+  faults_by_kind: Record<string, number>;
+  faults: InjectedFault[];
+  operations_by_kind: Record<string, number>;
+  transfers_by_final_state: Record<string, number>;
+  client: { retried: Record<string, number>; gave_up: number; unexpected: Record<string, number>; reversals: Record<string, number>; decisions: Record<string, number> };
+  unplanned_exits: string[];
+  invariants: InvariantResult[];
+  passed: boolean;
+}
+
+export function countBy<T>(items: readonly T[], keyOf: (item: T) => string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const item of items) counts[keyOf(item)] = (counts[keyOf(item)] ?? 0) + 1;
+  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+export function plannedByKind(schedule: PlannedFault[]): Record<string, number> {
+  return countBy(schedule, (fault) => fault.kind);
+}
+
+const table = (head: [string, string], rows: Record<string, number | string>) =>
+  [`| ${head[0]} | ${head[1]} |`, '|---|---:|', ...Object.entries(rows).map(([key, value]) => `| ${key} | ${value} |`)].join('\n');
+
+export function markdownOf(report: ChaosReport): string {
+  const invariants = [
+    '| # | invariant | held | figures |',
+    '|---|---|---|---|',
+    ...report.invariants.map((result) => `| ${result.id} | ${result.name} | ${result.held ? 'yes' : '**NO**'} | ${result.figures.replace(/\|/g, '/')} |`),
+  ].join('\n');
+  const broken = report.invariants.flatMap((result) => result.examples.map((example) => `- ${result.id}: ${example}`));
+  return [
+    `# Chaos run, seed ${report.seed}: ${report.passed ? 'every invariant held' : 'INVARIANTS BROKEN'}`,
+    '',
+    `\`${report.command}\` — ${report.started_at}, ${report.duration_s} s, ${report.machine}`,
+    '',
+    '## Faults by kind',
+    '',
+    table(['fault', 'injected'], report.faults_by_kind),
+    '',
+    '## Operations by kind',
+    '',
+    table(['operation', 'planned'], report.operations_by_kind),
+    '',
+    '## Transfers by final state',
+    '',
+    table(['kind status (reason)', 'records'], report.transfers_by_final_state),
+    '',
+    '## Invariants',
+    '',
+    invariants,
+    ...(broken.length > 0 ? ['', 'Examples of what broke:', '', ...broken] : []),
+    '',
+    '## What clients saw',
+    '',
+    table(['retried attempt (cause)', 'count'], report.client.retried),
+    '',
+    `Requests given up after ${give_up_after_ms / 1000} s of retries: ${report.client.gave_up}. Unexpected answers: ${JSON.stringify(report.client.unexpected)}. Reversals: ${JSON.stringify(report.client.reversals)}. Review decisions: ${JSON.stringify(report.client.decisions)}.`,
+    '',
+    `Wallet exits nobody asked for (restarted by the run): ${report.unplanned_exits.length === 0 ? 'none' : report.unplanned_exits.join('; ')}`,
+    '',
+    '## Fault schedule',
+    '',
+    '```',
+    ...report.schedule,
+    '```',
+    '',
+  ].join('\n');
+}
+
+export async function writeReport(report: ChaosReport, outDir: string): Promise<string> {
+  await mkdir(outDir, { recursive: true });
+  const stamp = report.started_at.replace(/[:.]/g, '-');
+  const base = path.join(outDir, `${stamp}-seed${report.seed}`);
+  await writeFile(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(`${base}.md`, markdownOf(report));
+  return base;
+}

@@ -1,0 +1,115 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { prepareShards } from '../db/migrate';
+import { freePort } from '../runtime/dev-server';
+import type { Cleanup } from '../bench/cleanup';
+import { repo_root } from '../bench/stack/children';
+import { dropDatabasesAt, dropDatabasesOfDeadRuns, serverOf } from '../bench/stack/databases';
+import { defaultPgServer } from '../bench/stack/types';
+import { TemporalEngine, WalletProcess } from './processes';
+
+/** Settings of the run's wallets: short timeouts, so faults cost seconds, and a low review threshold. */
+export const chaos_settings = {
+  activity_timeout_ms: 2_000,
+  review_threshold_minor: 50_000,
+  reversal_window: '30s',
+  /** The env switch of the fault hook in activities/post-leg.ts: the armed process kills itself after a committed leg. */
+  crash_hook_env: 'WALLET_CHAOS_CRASH_AFTER_COMMIT_PERMILLE',
+} as const;
+
+export interface ChaosStack {
+  engine: TemporalEngine;
+  wallets: WalletProcess[];
+  shardUrls: string[];
+  /** The second PostgreSQL server (cluster shards2, made by scripts/second-postgres.sh); the run may stop it, never the main one. */
+  second: { version: string; cluster: string; url: string };
+  authSecret: string;
+  taskQueue: string;
+  workDir: string;
+}
+
+/**
+ * The run's own stack: a Temporal dev server with a SQLite file on free ports, four fresh shard
+ * databases (shards 1 and 3 on the second PostgreSQL server), and `walletCount` wallet processes.
+ * Everything is registered with cleanup as it is created.
+ */
+export async function startChaosStack(walletCount: number, workDir: string, cleanup: Cleanup): Promise<ChaosStack> {
+  const cliPath = process.env.TEMPORAL_CLI ?? path.join(repo_root, '.tools/bin/temporal');
+  if (!existsSync(cliPath)) throw new Error(`no Temporal CLI at ${cliPath}: run this through npm run chaos`);
+  const second = startSecondServer();
+  // A restart of the second server is part of the run: whatever happens, it is left running.
+  cleanup.add('start the second PostgreSQL server', () => startCluster(second));
+  const engine = new TemporalEngine(cliPath, await freePort(), path.join(workDir, 'temporal.db'));
+  cleanup.add('stop Temporal', () => engine.stop());
+  const engineReady = engine.start();
+  const shardUrls = await createShards([defaultPgServer(), serverOf(second.url)], cleanup);
+  await engineReady;
+
+  const authSecret = randomBytes(24).toString('hex');
+  const taskQueue = `chaos-${process.pid}`;
+  const env = {
+    HOST: '127.0.0.1',
+    TEMPORAL_ADDRESS: engine.address,
+    TEMPORAL_NAMESPACE: 'default',
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    SHARD_URLS: shardUrls.join(','),
+    AUTH_SECRET: authSecret,
+    LOG_LEVEL: 'warn',
+    ACTIVITY_TIMEOUT_MS: String(chaos_settings.activity_timeout_ms),
+    DEBIT_ATTEMPTS_MAX: '8',
+    RETRY_INTERVAL_MAX_MS: '1000',
+    REVERSAL_WINDOW: chaos_settings.reversal_window,
+    REVIEW_THRESHOLD_MINOR: String(chaos_settings.review_threshold_minor),
+    REVIEW_TIMEOUT: '2m',
+    // Records whose workflow never started (a kill between the two) are picked up within seconds.
+    ORPHAN_SWEEP_INTERVAL_MS: '5000',
+    ORPHAN_AGE_MIN_MS: '5000',
+    RECONCILE_EVERY_MS: String(86_400_000),
+    TEMPORAL_SDK_METRICS_ADDRESS: 'off',
+    [chaos_settings.crash_hook_env]: '',
+  };
+  const wallets: WalletProcess[] = [];
+  for (let index = 0; index < walletCount; index++) {
+    const wallet = new WalletProcess(`wallet-${index}`, await freePort(), env, workDir);
+    cleanup.add(`stop wallet-${index}`, () => wallet.stop());
+    wallets.push(wallet);
+  }
+  await Promise.all(wallets.map((wallet) => wallet.start()));
+  return { engine, wallets, shardUrls, second, authSecret, taskQueue, workDir };
+}
+
+/** Shard i on server i mod 2: two on the main server, two on the second. */
+async function createShards(servers: string[], cleanup: Cleanup): Promise<string[]> {
+  const prefix = `${process.env.WALLET_TEST_DB_PREFIX ?? 'wallet_'}chaos_`;
+  for (const server of servers) await dropDatabasesOfDeadRuns(server, prefix);
+  const urls = Array.from({ length: 4 }, (_, index) => `${servers[index % servers.length]}/${prefix}${process.pid}_${index}`);
+  // Registered before creating, so a run stopped half way drops what it made.
+  cleanup.add('drop shard databases', () => dropDatabasesAt(urls));
+  await prepareShards(urls);
+  return urls;
+}
+
+function startSecondServer(): ChaosStack['second'] {
+  const url = execFileSync('bash', [path.join(repo_root, 'scripts/second-postgres.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  const version = readdirSync('/etc/postgresql').sort((a, b) => Number(a) - Number(b)).at(-1)!;
+  return { version, cluster: 'shards2', url };
+}
+
+const run = promisify(execFile);
+
+/**
+ * pg_ctlcluster on the second server only (the main cluster on 5432 is shared and never
+ * touched). Asynchronous, so the clients in this process keep their pace meanwhile.
+ */
+export async function stopCluster(second: ChaosStack['second']): Promise<void> {
+  await run('pg_ctlcluster', ['--skip-systemctl-redirect', second.version, second.cluster, 'stop', '-m', 'immediate']);
+}
+
+export async function startCluster(second: ChaosStack['second']): Promise<void> {
+  const { stdout } = await run('pg_lsclusters', ['-h', second.version, second.cluster]);
+  if (/\bonline\b/.test(stdout)) return;
+  await run('pg_ctlcluster', ['--skip-systemctl-redirect', second.version, second.cluster, 'start']);
+}
