@@ -168,6 +168,17 @@ export function timingsOf(settings: Config) {
   };
 }
 
+/**
+ * Server-side caps on every shard connection, below an activity attempt's timeout: a statement
+ * takes at most half an attempt, and a lock wait a quarter, so an attempt blocked on a row lock
+ * gives back its worker slot and connection and is retried (with backoff) instead of holding
+ * them while Temporal starts new attempts.
+ */
+export function shardTimeoutsOf(settings: Pick<Config, 'ACTIVITY_TIMEOUT_MS'>): { statementTimeoutMs: number; lockTimeoutMs: number } {
+  const statementTimeoutMs = Math.max(1_000, Math.floor(settings.ACTIVITY_TIMEOUT_MS / 2));
+  return { statementTimeoutMs, lockTimeoutMs: Math.min(statementTimeoutMs, Math.max(250, Math.floor(settings.ACTIVITY_TIMEOUT_MS / 4))) };
+}
+
 /** The review thresholds and limits every transfer is checked against. */
 export function limitsOf(settings: Config): TransferLimits {
   return {

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { watchConnection } from './connection-errors';
 
 /** "postgres://user@host:5432/db?x" -> "postgres://user@host:5432": the server a database URL names. */
 export function serverUrlOf(databaseUrl: string): string {
@@ -7,7 +8,7 @@ export function serverUrlOf(databaseUrl: string): string {
 
 /** Runs work on a connection to the server's `postgres` database (creating and dropping databases). */
 export async function withServerAdmin<T>(serverUrl: string, work: (admin: pg.Client) => Promise<T>): Promise<T> {
-  const admin = new pg.Client({ connectionString: `${serverUrl}/postgres` });
+  const admin = watchConnection(new pg.Client({ connectionString: `${serverUrl}/postgres`, application_name: 'wallet-admin' }), 'admin');
   await admin.connect();
   try {
     return await work(admin);

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { watchConnection } from './connection-errors';
 
 /**
  * Runs work on one fresh connection per database URL, all closed afterwards, also when the work
@@ -11,12 +12,13 @@ export async function withDedicatedConnections<T>(
   options: { applicationName: string; statementTimeoutMs: number },
   work: (clients: readonly pg.Client[]) => Promise<T>,
 ): Promise<T> {
-  const clients = urls.map(
-    (connectionString, index) =>
+  // A connection that drops must not crash the process: it is logged, and the query in flight (or the next) fails.
+  const clients = urls.map((connectionString, index) =>
+    watchConnection(
       new pg.Client({ connectionString, application_name: `${options.applicationName}-${index}`, statement_timeout: options.statementTimeoutMs }),
+      `${options.applicationName}-${index}`,
+    ),
   );
-  // A connection that drops while idle must not crash the process; its next query fails instead.
-  for (const client of clients) client.on('error', () => undefined);
   try {
     await Promise.all(clients.map((client) => client.connect()));
     return await work(clients);

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
 import pg from 'pg';
 import { quoteIdentifier, serverUrlOf, withServerAdmin } from './admin';
+import { watchConnection } from './connection-errors';
 
 const migrations_dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'migrations');
 
@@ -20,10 +21,24 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
   });
 }
 
-/** Applies the ledger migrations to one shard; node-pg-migrate locks and records them. */
+/**
+ * Applies the ledger migrations to one shard; node-pg-migrate locks and records them. It gets our
+ * own client, because the one it would make has no `error` listener: a dropped connection must
+ * fail the migration, not crash the process that runs it.
+ */
 export async function migrateShard(databaseUrl: string): Promise<void> {
+  const client = watchConnection(new pg.Client({ connectionString: databaseUrl, application_name: 'wallet-migrate' }), 'migrate');
+  await client.connect();
+  try {
+    await runMigrations(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function runMigrations(dbClient: pg.Client): Promise<void> {
   await runner({
-    databaseUrl,
+    dbClient,
     dir: migrations_dir,
     direction: 'up',
     migrationsTable: 'pgmigrations',
@@ -52,7 +67,7 @@ export async function prepareShards(urls: readonly string[], settings?: LedgerSe
 }
 
 export async function writeLedgerSettings(databaseUrl: string, settings: LedgerSettings): Promise<void> {
-  const client = new pg.Client({ connectionString: databaseUrl });
+  const client = watchConnection(new pg.Client({ connectionString: databaseUrl, application_name: 'wallet-migrate' }), 'migrate');
   await client.connect();
   try {
     const written = await client.query('update ledger_settings set snapshot_every = $1::int', [settings.snapshotEvery]);

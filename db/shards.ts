@@ -1,7 +1,56 @@
 import pg from 'pg';
 import { shardForUser } from '../domain/shard-routing';
+import { watchConnection } from './connection-errors';
 
 const pool_wait_max_ms = 5_000;
+/** Callers that may queue for a shard's connections, per connection of its pool. */
+const shard_waiting_per_connection = 3;
+
+/** Server-side caps on each connection of a shard pool (the wallet process derives them from ACTIVITY_TIMEOUT_MS). */
+export interface ShardTimeouts {
+  /** Each statement ends after this: an attempt blocked on a lock fails before its activity times out. */
+  statementTimeoutMs?: number;
+  /** Each lock wait ends after this, well before the statement cap: a leg blocked on a row lock gives back its worker slot and connection and is retried. */
+  lockTimeoutMs?: number;
+}
+
+/**
+ * Refused at once, before waiting, because the shard already has as many callers waiting for a
+ * connection as it has connections: the shard is slow or blocked, and one more waiter would only
+ * hold a worker slot that legs on the other shards need. Retryable like any lost connection.
+ */
+export class ShardBusyError extends Error {
+  override name = 'ShardBusyError';
+  readonly code = 'shard_busy';
+}
+
+/**
+ * A pg.Pool that bounds its queue of callers waiting for a connection (`pool.query` goes through
+ * `connect` too). Without the bound, legs for one blocked shard pile up in the worker's
+ * local-activity slots, each waiting its turn for a connection, until no slot is left for the
+ * other shards (issue 9: one shard's locked table stalled transfers on every shard).
+ */
+class BoundedPool extends pg.Pool {
+  constructor(
+    config: pg.PoolConfig,
+    private readonly waitingMax: number,
+    private readonly label: string,
+  ) {
+    super(config);
+  }
+
+  override connect(): Promise<pg.PoolClient>;
+  override connect(callback: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void): void;
+  override connect(callback?: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void): Promise<pg.PoolClient> | void {
+    if (this.waitingCount >= this.waitingMax) {
+      const error = new ShardBusyError(`${this.label}: all ${this.options.max} connections busy and ${this.waitingCount} callers waiting`);
+      if (!callback) return Promise.reject(error);
+      process.nextTick(() => callback(error, undefined, () => undefined));
+      return;
+    }
+    return callback ? super.connect(callback) : super.connect();
+  }
+}
 
 /**
  * The shard databases, one pool each. Callers route by user id and never pick a shard by hand.
@@ -9,27 +58,51 @@ const pool_wait_max_ms = 5_000;
  */
 export class ShardSet {
   readonly pools: readonly pg.Pool[];
+  /** Callers that may wait for a connection of one shard; past it, connect fails at once (ShardBusyError). */
+  readonly waitingMax: number;
 
   constructor(
     readonly urls: readonly string[],
     readonly poolSize = 10,
-    /** Server-side cap on each statement, so an attempt blocked on a lock ends before its activity times out. */
-    statementTimeoutMs?: number,
+    timeouts: ShardTimeouts = {},
   ) {
     if (urls.length === 0) throw new Error('at least one shard is required');
+    if (timeouts.lockTimeoutMs !== undefined && timeouts.statementTimeoutMs !== undefined && timeouts.lockTimeoutMs > timeouts.statementTimeoutMs) {
+      throw new Error(`lock timeout (${timeouts.lockTimeoutMs} ms) must not exceed the statement timeout (${timeouts.statementTimeoutMs} ms)`);
+    }
+    // Generous enough for a burst on a healthy shard (the in-flight cap admits 32 transfers per
+    // process, each with one leg at a time; 40 racing debits in test/ledger.test.ts), and still a
+    // bound: a blocked shard's legs fail at once past it instead of filling the worker's slots.
+    this.waitingMax = shard_waiting_per_connection * poolSize;
     this.pools = urls.map((connectionString, index) => {
-      const pool = new pg.Pool({
-        connectionString,
-        max: poolSize,
-        // A request or activity waiting this long for a connection fails and is retried, rather than hanging.
-        connectionTimeoutMillis: pool_wait_max_ms,
-        application_name: `wallet-shard-${index}`,
-        ...(statementTimeoutMs === undefined ? {} : { statement_timeout: statementTimeoutMs }),
-      });
-      // An idle client losing its connection (a shard restart) must not crash the process.
+      const pool = new BoundedPool(
+        {
+          connectionString,
+          max: poolSize,
+          // A request or activity waiting this long for a connection fails and is retried, rather than hanging.
+          connectionTimeoutMillis: pool_wait_max_ms,
+          application_name: `wallet-shard-${index}`,
+          ...(timeouts.statementTimeoutMs === undefined ? {} : { statement_timeout: timeouts.statementTimeoutMs }),
+          ...(timeouts.lockTimeoutMs === undefined ? {} : { lock_timeout: timeouts.lockTimeoutMs }),
+        },
+        this.waitingMax,
+        `shard ${index}`,
+      );
+      // Every client, idle or checked out, logs a lost connection instead of crashing the process
+      // (db/connection-errors.ts). The pool re-emits an idle client's error: already logged.
+      pool.on('connect', (client) => watchConnection(client, `shard ${index}`));
       pool.on('error', () => undefined);
       return pool;
     });
+  }
+
+  /**
+   * Ledger legs one worker runs at once (its local-activity slots). One shard can hold at most
+   * poolSize + waitingMax of them (on connections and waiting); the slots are that plus a full
+   * pool for every other shard, so a blocked shard never takes the slots the others need.
+   */
+  get legSlots(): number {
+    return this.poolSize + this.waitingMax + this.poolSize * (this.count - 1);
   }
 
   get count(): number {

@@ -3,7 +3,8 @@ import { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createApp } from '../api/app';
-import { config, limitsOf, timingsOf, type Config } from '../config';
+import { config, limitsOf, shardTimeoutsOf, timingsOf, type Config } from '../config';
+import { setConnectionErrorLog } from '../db/connection-errors';
 import { ShardSet } from '../db/shards';
 import { createWalletWorker } from '../workers/create-worker';
 import { ensureReconcileSchedule } from '../workers/reconcile-schedule';
@@ -31,9 +32,11 @@ export async function runWalletNode(roles: WalletRoles): Promise<void> {
   const logger = createLogger(name, settings.LOG_LEVEL);
   if (roles.api && settings.usesDevAuthSecret) logger.warn('AUTH_SECRET is the documented development default; set your own outside development');
   if (roles.worker) installTemporalLogging(logger, settings.TEMPORAL_SDK_METRICS_ADDRESS === 'off' ? undefined : settings.TEMPORAL_SDK_METRICS_ADDRESS);
-  // A statement may take at most half an activity attempt: one blocked on a lock fails and is
-  // retried instead of committing long after its attempt timed out.
-  const shards = new ShardSet(settings.shardUrls, settings.SHARD_POOL_SIZE, Math.max(1_000, Math.floor(settings.ACTIVITY_TIMEOUT_MS / 2)));
+  // A lost PostgreSQL connection fails what ran on it (and is retried); it is logged, never fatal.
+  setConnectionErrorLog((details) => logger.warn(details, 'PostgreSQL connection lost'));
+  // A statement may take at most half an activity attempt and a lock wait a quarter: one blocked
+  // on a lock fails and is retried instead of committing long after its attempt timed out.
+  const shards = new ShardSet(settings.shardUrls, settings.SHARD_POOL_SIZE, shardTimeoutsOf(settings));
   await shards.ping();
 
   const closers: (() => Promise<unknown>)[] = [];

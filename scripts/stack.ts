@@ -1,43 +1,25 @@
 /**
  * `npm start`: the whole wallet in the foreground. Temporal dev server (unless TEMPORAL_ADDRESS
  * names an existing one), shard databases with migrations, and the wallet process (API and worker). Ctrl-C stops
- * every part; if any part dies, the rest are stopped too.
+ * every part; a part that dies is restarted with backoff, and a crash loop stops everything
+ * (runtime/children.ts, Supervisor).
  */
-import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { config } from '../config';
 import { prepareShards } from '../db/migrate';
-import { spawnTs, stopChildren } from '../runtime/children';
+import { spawnTs, Supervisor } from '../runtime/children';
 import { isPortOpen, startDevServer, waitForPort } from '../runtime/dev-server';
 import { describeStartupError } from '../runtime/startup-errors';
 import { waitForTemporal } from '../runtime/wait-for-temporal';
 
 const ready_timeout_ms = 120_000;
 
-const children: ChildProcess[] = [];
-let stopping = false;
+const supervisor = new Supervisor();
 
 async function run() {
   const settings = config();
-  const stop = async (code: number) => {
-    if (stopping) return;
-    stopping = true;
-    console.log('wallet: stopping');
-    await stopChildren([...children].reverse());
-    process.exit(code);
-  };
-  process.once('SIGINT', () => void stop(0));
-  process.once('SIGTERM', () => void stop(0));
-  const watch = (name: string, child: ChildProcess) => {
-    children.push(child);
-    child.once('exit', (code, signal) => {
-      if (!stopping) {
-        console.error(`wallet: ${name} exited (${signal ?? `code ${code}`}); stopping the rest`);
-        void stop(1);
-      }
-    });
-  };
+  supervisor.handleSignals();
 
   await requireFreePorts(settings);
   // Shards first: a wrong PostgreSQL setting fails in a second, before anything is started.
@@ -46,8 +28,8 @@ async function run() {
     const cliPath = process.env.TEMPORAL_CLI;
     if (!cliPath) throw new Error('TEMPORAL_CLI is not set: start the stack with npm start');
     mkdirSync(settings.DATA_DIR, { recursive: true });
-    watch(
-      'temporal',
+    // Restarted on the same SQLite file: every workflow survives a crash of the dev server.
+    supervisor.add('temporal', () =>
       startDevServer({
         cliPath,
         port: settings.TEMPORAL_PORT,
@@ -60,7 +42,7 @@ async function run() {
   }
   await waitForTemporal(settings.temporalAddress, settings.TEMPORAL_NAMESPACE, ready_timeout_ms);
   // API and worker in one process: transfers start eagerly on its worker (see runtime/wallet-node.ts).
-  watch('wallet', spawnTs('scripts/wallet.ts'));
+  supervisor.add('wallet', () => spawnTs('scripts/wallet.ts'));
   await waitForPort(settings.PORT, ready_timeout_ms, settings.HOST);
 
   console.log(
@@ -89,7 +71,5 @@ async function requireFreePorts(settings: ReturnType<typeof config>): Promise<vo
 
 run().catch(async (error) => {
   console.error(`wallet: ${describeStartupError(error)}`);
-  stopping = true;
-  await stopChildren(children);
-  process.exit(1);
+  await supervisor.stop(1);
 });

@@ -44,8 +44,9 @@ export async function createWalletWorker(options: WalletWorkerOptions): Promise<
     ...worker_tuning,
     // Graceful shutdown lets in-flight ledger transactions finish before the process exits.
     shutdownGraceTime: '10s',
-    // Each leg holds at most one shard connection; with no more legs running than a pool has
-    // connections, a leg never times out waiting for one, even when all hit one shard.
-    maxConcurrentLocalActivityExecutions: options.shards.poolSize,
+    // Each leg holds at most one shard connection. One shard can take at most its pool plus a
+    // bounded number of waiters (past that, ShardBusyError at once), and the slots leave a full pool for every
+    // other shard: a shard blocked on a lock cannot stall transfers on the others (issue 9).
+    maxConcurrentLocalActivityExecutions: options.shards.legSlots,
   });
 }

@@ -1,0 +1,117 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import pg from 'pg';
+import { freePort } from '../../runtime/dev-server';
+import { walletNodeFlags } from '../../runtime/children';
+import { createTestShards } from './shards';
+import { test_auth_secret, tokenFor } from './stack';
+import { temporalAddress, uniqueName } from './temporal';
+
+const ready_timeout_ms = 90_000;
+
+/**
+ * A real wallet process (`scripts/wallet.ts`: API and worker, as `npm start` runs it) on this
+ * test file's own shard databases and task queue, for tests whose subject is the process itself:
+ * whether it stays up, and what its pools and worker settings do. Its output is kept, so a test
+ * can look for a log line, and printed when the process dies on its own.
+ */
+export async function startWalletProcess(env: NodeJS.ProcessEnv = {}) {
+  const fixture = await createTestShards(4);
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const fullEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    TEMPORAL_ADDRESS: temporalAddress(),
+    TEMPORAL_TASK_QUEUE: uniqueName('wallet-process'),
+    SHARD_URLS: fixture.urls.join(','),
+    AUTH_SECRET: test_auth_secret,
+    ACTIVITY_TIMEOUT_MS: '3000',
+    DEBIT_ATTEMPTS_MAX: '5',
+    RETRY_INTERVAL_MAX_MS: '500',
+    RECONCILE_EVERY_MS: String(86_400_000),
+    TEMPORAL_SDK_METRICS_ADDRESS: 'off',
+    LOG_LEVEL: 'warn',
+    ...env,
+  };
+  const output: string[] = [];
+  const child: ChildProcess = spawn(process.execPath, [...walletNodeFlags(fullEnv), '--import', 'tsx', 'scripts/wallet.ts'], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.setEncoding('utf8').on('data', (text: string) => output.push(text));
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => output.push(text));
+  let stopping = false;
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
+      if (!stopping) console.error(`wallet process exited on its own (${signal ?? `code ${code}`}); its output:\n${output.join('').slice(-4_000)}`);
+      resolve({ code, signal });
+    }),
+  );
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  const deadline = Date.now() + ready_timeout_ms;
+  for (;;) {
+    if (!alive()) throw new Error(`the wallet process exited before it was ready:\n${output.join('')}`);
+    if (await fetch(`${baseUrl}/readyz`).then((answer) => answer.ok, () => false)) break;
+    if (Date.now() > deadline) throw new Error(`the wallet process was not ready within ${ready_timeout_ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+
+  async function call(method: string, path: string, options: { as: string; role?: 'customer' | 'ops'; body?: unknown }) {
+    const response = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${await tokenFor(options.as, options.role)}`, 'content-type': 'application/json' },
+      ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+    });
+    const text = await response.text();
+    return { status: response.status, body: JSON.parse(text) as any };
+  }
+
+  return {
+    ...fixture,
+    baseUrl,
+    pid: child.pid!,
+    output,
+    alive,
+    call,
+    /** Retries what a client would retry (503, a cut connection) with the same request, until the deadline. */
+    async callUntilAnswered(method: string, path: string, options: { as: string; role?: 'customer' | 'ops'; body?: unknown }, timeoutMs = 60_000) {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const answer = await call(method, path, options).catch((error: unknown) => ({ status: 0, body: { error: String(error) } }));
+        if (answer.status !== 503 && answer.status !== 0) return answer;
+        if (!alive()) throw new Error(`the wallet process died; ${method} ${path} got ${JSON.stringify(answer)}`);
+        if (Date.now() > until) throw new Error(`${method} ${path} kept failing: ${JSON.stringify(answer)}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+    async stop() {
+      stopping = true;
+      if (alive()) child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await exit;
+      clearTimeout(killer);
+      await fixture.drop();
+    },
+  };
+}
+
+export type WalletProcess = Awaited<ReturnType<typeof startWalletProcess>>;
+
+/** Cuts every wallet connection to the given databases (what a shard's failover or a DBA does); returns how many. */
+export async function terminateWalletConnections(serverUrl: string, databases: readonly string[]): Promise<number> {
+  const admin = new pg.Client({ connectionString: `${serverUrl}/postgres`, application_name: 'wallet-test-terminator' });
+  admin.on('error', () => undefined);
+  await admin.connect();
+  try {
+    const cut = await admin.query(
+      `select pg_terminate_backend(pid) as cut from pg_stat_activity
+        where datname = any($1::text[]) and application_name like 'wallet-%' and pid <> pg_backend_pid()`,
+      [databases],
+    );
+    return cut.rows.filter((row: { cut: boolean }) => row.cut).length;
+  } finally {
+    await admin.end();
+  }
+}
+
+export function databaseOf(url: string): string {
+  return decodeURIComponent(new URL(url).pathname.slice(1));
+}
