@@ -7,6 +7,7 @@ import type { TransferCompletions } from '../runtime/transfer-completions';
 import type { TransferLimits } from '../domain/transfer-policy';
 import type { TransferTimings } from '../workflows/activity-options';
 import { authenticate } from './auth';
+import { default_caller_limits, rateLimitPerCaller, WaitSlots, type CallerLimits } from './caller-limits';
 import { ApiError, errorMiddleware, notFoundRoute } from './errors';
 import { createMetrics } from './metrics';
 import { moneyRoutes } from './routes/money';
@@ -40,10 +41,17 @@ export interface AppDependencies {
   stuckAfterMs: number;
   /** How long an FX quote locks its rate (QUOTE_TTL); 30 s when not given. */
   quoteTtlMs?: number;
+  /** TOKEN_MAX_AGE in seconds; 24 h when not given. */
+  tokenMaxAgeS?: number;
+  /** Per-caller request rate and open `?wait` bounds; default_caller_limits when not given. */
+  callerLimits?: CallerLimits;
+  /** Given by tests that read how many waits are open; made here otherwise. */
+  waitSlots?: WaitSlots;
 }
 
 export function createApp(deps: AppDependencies) {
   const app = express();
+  const callerLimits = deps.callerLimits ?? default_caller_limits;
   const metrics = createMetrics();
   // /metrics reads the latest reconciliation run from its table, whichever process ran it.
   reconciliationGauges(metrics.registry, deps.shards);
@@ -66,10 +74,11 @@ export function createApp(deps: AppDependencies) {
   app.use(systemRoutes({ shards: deps.shards, client: deps.client, metrics }));
   app.use(requireJsonBodies);
   app.use(express.json({ limit: body_size_max, strict: true, type: 'application/json' }));
-  app.use(authenticate(deps.authSecret));
+  app.use(authenticate(deps.authSecret, deps.tokenMaxAgeS));
+  app.use(rateLimitPerCaller(callerLimits));
   app.use(fxRoutes(deps.shards, fx));
   app.use(walletRoutes(deps.shards));
-  app.use(moneyRoutes(transfers, metrics));
+  app.use(moneyRoutes(transfers, metrics, deps.waitSlots ?? new WaitSlots(callerLimits)));
   app.use(opsTransferRoutes(transfers, deps.client));
   app.use(opsUserRoutes(deps.shards, deps.limits));
   app.use(opsAuditRoutes(deps.shards));

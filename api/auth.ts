@@ -13,6 +13,10 @@ export interface Principal {
 const claimsSchema = z.object({ sub: z.string().min(1).max(64), role: z.enum(['customer', 'ops']) });
 
 const token_lifetime_default = '12h';
+/** TOKEN_MAX_AGE's default: a token is refused this long after it was issued, whatever its exp says. */
+export const token_max_age_default_s = 24 * 3600;
+/** Clocks of the token issuer and the API may differ this much. */
+const clock_tolerance_s = 30;
 
 export async function signToken(secret: string, principal: Principal, expiresIn: string = token_lifetime_default): Promise<string> {
   return new SignJWT({ role: principal.role })
@@ -28,11 +32,13 @@ const verified_tokens_max = 10_000;
 
 /**
  * Verifies `Authorization: Bearer <HS256 JWT>` and attaches the principal to the request.
- * A token that verified once is remembered (the whole string, signature included, is the key)
- * until it expires: clients send the same token with every request, and verifying it again is
- * about a twentieth of the API's CPU per transfer.
+ * `exp` and `iat` are required, and a token older than `maxAgeS` is refused even when its `exp`
+ * is later: a token that never expires, or expires in ten years, is a credential that cannot be
+ * withdrawn. A token that verified once is remembered (the whole string, signature included, is
+ * the key) until it expires: clients send the same token with every request, and verifying it
+ * again is about a twentieth of the API's CPU per transfer.
  */
-export function authenticate(secret: string): RequestHandler {
+export function authenticate(secret: string, maxAgeS: number = token_max_age_default_s): RequestHandler {
   // A KeyObject made once: with raw bytes jose would import the HMAC key again on every request.
   const key = createSecretKey(Buffer.from(secret, 'utf8'));
   const verified = new Map<string, { principal: Principal; expiresAtMs: number }>();
@@ -48,18 +54,22 @@ export function authenticate(secret: string): RequestHandler {
     }
     verified.delete(token);
     try {
-      const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'] });
+      const { payload } = await jwtVerify(token, key, {
+        algorithms: ['HS256'],
+        requiredClaims: ['exp', 'iat', 'sub'],
+        maxTokenAge: maxAgeS,
+        clockTolerance: clock_tolerance_s,
+      });
       const claims = claimsSchema.safeParse(payload);
       if (!claims.success) return next(new ApiError('unauthenticated', 'token lacks a valid sub or role claim'));
       request.principal = { userId: claims.data.sub, role: claims.data.role };
-      // Only tokens that expire are remembered, and never past their expiry.
-      if (payload.exp !== undefined) {
-        verified.set(token, { principal: request.principal, expiresAtMs: payload.exp * 1000 });
-        if (verified.size > verified_tokens_max) verified.delete(verified.keys().next().value!);
-      }
+      // Remembered until whichever comes first: its exp, or the end of its maximum age.
+      const expiresAtMs = Math.min(payload.exp! * 1000, (payload.iat! + maxAgeS) * 1000);
+      verified.set(token, { principal: request.principal, expiresAtMs });
+      if (verified.size > verified_tokens_max) verified.delete(verified.keys().next().value!);
       next();
     } catch {
-      next(new ApiError('unauthenticated', 'token is invalid or expired'));
+      next(new ApiError('unauthenticated', 'token is invalid, expired, older than the maximum token age, or lacks exp or iat'));
     }
   };
 }

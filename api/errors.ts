@@ -36,6 +36,7 @@ export const error_codes = {
   amount_too_small: 422,
   quote_expired: 422,
   quote_mismatch: 422,
+  rate_limited: 429,
   service_unavailable: 503,
   overloaded: 503,
 } as const;

@@ -145,12 +145,18 @@ export class TransferService {
    * every 500 ms: the workflow's result is no signal, because a completed transfer's workflow
    * stays open for its reversal window.
    */
-  async waitForFinal(record: TransferRecord, waitS: number): Promise<TransferRecord> {
-    if (final_statuses.includes(record.status) || waitS <= 0) return record;
+  /**
+   * The record once it is final, or as it stands after `waitS` seconds, or as soon as `gone`
+   * aborts (the client hung up). Nothing outlives the call: no poll, timer or listener.
+   */
+  async waitForFinal(record: TransferRecord, waitS: number, gone?: AbortSignal): Promise<TransferRecord> {
+    if (final_statuses.includes(record.status) || waitS <= 0 || gone?.aborted) return record;
     const ownerPool = this.deps.shards.pool(this.deps.shards.shardOf(record.ownerUserId));
     const reread = async () => (await findTransfer(ownerPool, record.transferId)) ?? record;
     const waiting = new AbortController();
     const deadline = setTimeout(() => waiting.abort(), waitS * 1000);
+    const stopWaiting = () => waiting.abort();
+    gone?.addEventListener('abort', stopWaiting, { once: true });
     try {
       // News comes once (at once if the transfer finished since the record was read); after
       // it, only the periodic re-read is left to wait on.
@@ -163,6 +169,7 @@ export class TransferService {
       }
     } finally {
       clearTimeout(deadline);
+      gone?.removeEventListener('abort', stopWaiting);
       waiting.abort();
     }
   }

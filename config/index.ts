@@ -53,6 +53,17 @@ const environmentSchema = z.object({
     .default('wallet_shard_'),
   SHARD_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   AUTH_SECRET: z.string().min(32, 'must be at least 32 characters').default(DEV_AUTH_SECRET),
+  /** A token is refused this long after its iat, whatever its exp says (exp and iat are required). */
+  TOKEN_MAX_AGE: duration.default(24 * duration_units_ms.h),
+  /** Requests one customer may make per RATE_LIMIT_WINDOW to one API process; more answer 429 rate_limited. */
+  RATE_LIMIT_CUSTOMER: z.coerce.number().int().min(1).max(1_000_000).default(300),
+  /** The same for an ops caller (consoles and batch jobs). */
+  RATE_LIMIT_OPS: z.coerce.number().int().min(1).max(10_000_000).default(30_000),
+  RATE_LIMIT_WINDOW: duration.default(duration_units_ms.m),
+  /** `?wait` requests one caller may hold open at once; more answer at once, as a wait that timed out. */
+  WAITS_PER_CALLER_MAX: z.coerce.number().int().min(0).max(10_000).default(8),
+  /** `?wait` requests one API process holds open at once, all callers together. */
+  WAITS_MAX: z.coerce.number().int().min(0).max(100_000).default(1_000),
   ACTIVITY_TIMEOUT_MS: positiveMs.default(10_000),
   DEBIT_ATTEMPTS_MAX: z.coerce.number().int().min(1).max(1000).default(12),
   RETRY_INTERVAL_MAX_MS: positiveMs.default(30_000),

@@ -125,6 +125,14 @@ async function listen(settings: Config, shards: ShardSet, client: Client, logger
     limits: limitsOf(settings),
     stuckAfterMs: settings.STUCK_AFTER,
     quoteTtlMs: settings.QUOTE_TTL,
+    tokenMaxAgeS: Math.ceil(settings.TOKEN_MAX_AGE / 1000),
+    callerLimits: {
+      customerRequestsPerWindow: settings.RATE_LIMIT_CUSTOMER,
+      opsRequestsPerWindow: settings.RATE_LIMIT_OPS,
+      rateWindowMs: settings.RATE_LIMIT_WINDOW,
+      waitsPerCaller: settings.WAITS_PER_CALLER_MAX,
+      waitsMax: settings.WAITS_MAX,
+    },
     ...(completions ? { completions, inFlightMax: settings.TRANSFERS_IN_FLIGHT_MAX } : {}),
   });
   const server = app.listen(settings.PORT, settings.HOST);

@@ -1,5 +1,7 @@
 import { Router, type Request, type Response } from 'express';
+import type { TransferRecord } from '../../ledger/transfers';
 import { principalOf, requireOps, requireSelfOrOps } from '../auth';
+import type { WaitSlots } from '../caller-limits';
 import { ApiError } from '../errors';
 import { sendJson } from '../json';
 import type { Metrics } from '../metrics';
@@ -9,8 +11,27 @@ import type { SubmitTransfer, TransferService } from '../transfer-service';
 import { validate } from '../validate';
 
 /** Deposits, withdrawals and peer-to-peer transfers: every one of them is a transfer workflow. */
-export function moneyRoutes(transfers: TransferService, metrics: Metrics): Router {
+export function moneyRoutes(transfers: TransferService, metrics: Metrics, waitSlots: WaitSlots): Router {
   const router = Router();
+
+  /**
+   * `?wait=N` holds the request open until the transfer is final, N seconds pass or the client
+   * hangs up. Past the caller's or the process's bound of open waits it answers at once, as a
+   * wait that timed out would: the client polls, and nobody else's waits are affected.
+   */
+  async function waitIfAllowed(request: Request, response: Response, record: TransferRecord, waitS: number): Promise<TransferRecord> {
+    const release = waitSlots.tryAcquire(request);
+    if (!release) return record;
+    const gone = new AbortController();
+    const hangUp = () => gone.abort();
+    response.once('close', hangUp);
+    try {
+      return await transfers.waitForFinal(record, waitS, gone.signal);
+    } finally {
+      response.off('close', hangUp);
+      release();
+    }
+  }
 
   async function submitAndAnswer(request: Request, response: Response, submission: SubmitTransfer): Promise<void> {
     const { wait } = validate(WaitQuery, request.query, 'query');
@@ -19,7 +40,7 @@ export function moneyRoutes(transfers: TransferService, metrics: Metrics): Route
     metrics.transfersSubmitted.inc({ kind: submission.kind, replayed: String(replayed) });
     metrics.workflowStarts.inc({ outcome: start });
     if (wait === undefined) return sendJson(response, 202, acceptedJson(record));
-    sendJson(response, 200, transferJson(await transfers.waitForFinal(record, wait)));
+    sendJson(response, 200, transferJson(await waitIfAllowed(request, response, record, wait)));
   }
 
   router.post('/v1/wallet/transfers', async (request, response) => {
@@ -71,7 +92,7 @@ export function moneyRoutes(transfers: TransferService, metrics: Metrics): Route
     const isParty = record !== undefined && (principal.userId === record.fromUserId || principal.userId === record.toUserId);
     // Non-parties get the same 404 as for a missing id, so ids cannot be probed for existence.
     if (!record || (principal.role !== 'ops' && !isParty)) throw new ApiError('transfer_not_found', `no transfer ${transfer_id}`);
-    const current = wait === undefined ? record : await transfers.waitForFinal(record, wait);
+    const current = wait === undefined ? record : await waitIfAllowed(request, response, record, wait);
     sendJson(response, 200, { ...transferJson(current), legs: legsJson(current, await transfers.legsOf(current)) });
   });
 

@@ -4,6 +4,7 @@ import { Client } from '@temporalio/client';
 import pino from 'pino';
 import { TransferCompletions } from '../../runtime/transfer-completions';
 import { createApp } from '../../api/app';
+import { default_caller_limits, WaitSlots, type CallerLimits } from '../../api/caller-limits';
 import { signToken, type Role } from '../../api/auth';
 import { createWalletWorker } from '../../workers/create-worker';
 import type { TransferLimits } from '../../domain/transfer-policy';
@@ -29,12 +30,30 @@ export const test_limits: TransferLimits = {
  * (eager start) and in-process completion news.
  */
 export async function startTestStack(
-  options: { activities?: object; withWorker?: boolean; inFlightMax?: number; temporalAddress?: string; timings?: TransferTimings; limits?: TransferLimits; stuckAfterMs?: number; quoteTtlMs?: number } = {},
+  options: {
+    activities?: object;
+    withWorker?: boolean;
+    inFlightMax?: number;
+    temporalAddress?: string;
+    timings?: TransferTimings;
+    limits?: TransferLimits;
+    stuckAfterMs?: number;
+    quoteTtlMs?: number;
+    /** Per-caller rate and wait bounds; the production defaults where not given. */
+    callerLimits?: Partial<CallerLimits>;
+    tokenMaxAgeS?: number;
+    /** Where the wallet's log lines go (at LOG_LEVEL, default error); tests that read logs pass a stream. */
+    logStream?: NodeJS.WritableStream;
+    logLevel?: string;
+  } = {},
 ) {
   const fixture = await createTestShards(4);
   const temporal = await connectTemporal(options.temporalAddress);
   const taskQueue = uniqueName('wallet-test');
-  const logger = pino({ level: process.env.LOG_LEVEL ?? 'error' });
+  const logLevel = options.logLevel ?? process.env.LOG_LEVEL ?? 'error';
+  const logger = options.logStream ? pino({ level: logLevel }, options.logStream) : pino({ level: logLevel });
+  const callerLimits = { ...default_caller_limits, ...options.callerLimits };
+  const waitSlots = new WaitSlots(callerLimits);
   const runningWorkers: (() => Promise<void>)[] = [];
   const completions = new TransferCompletions();
   const client = new Client({ connection: temporal.nativeConnection });
@@ -55,7 +74,22 @@ export async function startTestStack(
     return stop;
   };
   if (options.withWorker !== false) await startWorker();
-  const app = createApp({ shards: fixture.shards, client, logger, authSecret: test_auth_secret, taskQueue, timings: options.timings ?? test_timings, limits: options.limits ?? test_limits, completions, stuckAfterMs: options.stuckAfterMs ?? test_stuck_after_ms, ...(options.quoteTtlMs ? { quoteTtlMs: options.quoteTtlMs } : {}), ...(options.inFlightMax ? { inFlightMax: options.inFlightMax } : {}) });
+  const app = createApp({
+    shards: fixture.shards,
+    client,
+    logger,
+    authSecret: test_auth_secret,
+    taskQueue,
+    timings: options.timings ?? test_timings,
+    limits: options.limits ?? test_limits,
+    completions,
+    stuckAfterMs: options.stuckAfterMs ?? test_stuck_after_ms,
+    callerLimits,
+    waitSlots,
+    ...(options.tokenMaxAgeS ? { tokenMaxAgeS: options.tokenMaxAgeS } : {}),
+    ...(options.quoteTtlMs ? { quoteTtlMs: options.quoteTtlMs } : {}),
+    ...(options.inFlightMax ? { inFlightMax: options.inFlightMax } : {}),
+  });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
@@ -65,6 +99,7 @@ export async function startTestStack(
     ...fixture,
     client,
     completions,
+    waitSlots,
     taskQueue,
     baseUrl,
     startWorker,
