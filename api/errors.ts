@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
+import { ShardBusyError } from '../db/shards';
 
 /**
  * The complete list of error codes the API answers with; the README documents each one.
@@ -78,6 +79,10 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
 
 function toApiError(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
+  if (error instanceof ShardBusyError) {
+    // A burst larger than the shard's connections and queue: shed, and say when to come back.
+    return new ApiError('overloaded', 'a shard is busy; retry after Retry-After seconds (with the same idempotency key for a transfer)', undefined, 1);
+  }
   const bodyParserError = error as { type?: string; status?: number };
   switch (bodyParserError.type) {
     case 'entity.parse.failed':

@@ -19,6 +19,7 @@ import { OpsTransferList, OpsTransfersQuery } from './schemas';
 import { BalanceQuery } from './schemas';
 import { AuditQuery, AuditResponse, OpsReasonBody, OptionalOpsReasonBody, ReverseBody, UserCurrencyParams, WalletLimitsBody, WalletLimitsResponse } from './schemas';
 import { ReconciliationResponse } from './schemas';
+import { QuoteBody, QuoteResponse, RatePairParams, RateResponse, SetRateBody } from './schemas';
 import { error_codes } from './errors';
 
 /** Built from the same zod schemas the routes validate with. */
@@ -53,6 +54,10 @@ export function openApiDocument() {
   for (const decision of ['approve', 'reject']) {
     route({ method: 'post', path: `/v1/ops/transfers/{transfer_id}/${decision}`, request: { params: TransferIdParams, body: json(OpsReasonBody) }, ok: { '200': { description: `${decision}d: the transfer with review {approvals, approvals_required}`, ...json(TransferResponse) } } });
   }
+  route({ method: 'post', path: '/v1/wallet/fx/quotes', request: { body: json(QuoteBody) }, ok: { '201': { description: "a rate locked for the caller's next conversion of this amount, until expires_at", ...json(QuoteResponse) } } });
+  route({ method: 'put', path: '/v1/ops/fx/rates/{base}/{quote}', request: { params: RatePairParams, body: json(SetRateBody) }, ok: { '200': { description: 'the new current rate (ops only); audited', ...json(RateResponse) } } });
+  route({ method: 'get', path: '/v1/ops/fx/rates', ok: { '200': { description: 'the current rate of every pair (ops only)', ...json(z.object({ rates: z.array(RateResponse) })) } } });
+  route({ method: 'get', path: '/v1/ops/fx/rates/{base}/{quote}', request: { params: RatePairParams }, ok: { '200': { description: "the pair's current rate and its history, newest first (ops only)", ...json(RateResponse.extend({ history: z.array(RateResponse) })) } } });
   route({ method: 'get', path: '/v1/ops/audit', request: { query: AuditQuery }, ok: { '200': { description: 'every ops action, newest first', ...json(AuditResponse) } } });
   route({ method: 'get', path: '/v1/ops/transfers', request: { query: OpsTransfersQuery }, ok: { '200': { description: 'transfers by status, or stuck ones, from Temporal visibility (ops only)', ...json(OpsTransferList) } } });
   route({ method: 'get', path: '/v1/ops/reconciliation', ok: { '200': { description: 'the latest reconciliation run (ops only); 404 reconciliation_not_run before the first', ...json(ReconciliationResponse) } } });

@@ -361,6 +361,8 @@ export const ReconciliationResponse = z
           buckets: z.int().optional(),
           clearing: z.int().optional(),
           in_flight: z.int().optional(),
+          entry_id: z.string().optional().openapi({ description: 'chain_broken: the first entry whose chain link does not hold' }),
+          problem: z.string().optional().openapi({ description: 'chain_broken: hash_mismatch, seq_gap, unchained, tail_mismatch or snapshot_mismatch' }),
         }),
       )
       .openapi({ description: `at most ${discrepancies_listed_max}; discrepancy_count counts them all` }),
