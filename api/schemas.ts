@@ -126,8 +126,16 @@ export const WaitQuery = z.strictObject({
 });
 
 /** An RFC 3339 instant with its offset (`2026-11-22T08:00:00Z`, `...+01:00`, fractions to the microsecond). */
+/** Years 0001 to 9999 in UTC: PostgreSQL has no year 0, and an offset can push 0001-01-01 into it. */
+const instant_min_ms = Date.parse('0001-01-01T00:00:00Z');
+const instant_max_ms = Date.parse('9999-12-31T23:59:59.999Z');
+
 export const Instant = z.iso
   .datetime({ offset: true, message: 'must be an RFC 3339 date-time with an offset, such as 2026-11-22T08:00:00Z' })
+  .refine((value) => {
+    const ms = Date.parse(value);
+    return !Number.isFinite(ms) || (ms >= instant_min_ms && ms <= instant_max_ms);
+  }, 'must lie between the years 0001 and 9999 (UTC)')
   .openapi({ example: '2026-11-22T08:00:00Z' });
 
 export const BalanceQuery = z.strictObject({

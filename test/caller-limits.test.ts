@@ -163,8 +163,8 @@ describe('caller limits', () => {
     it('keeps memory, handles and connections flat over 1,000 timed-out waits on a stuck transfer', async (t) => {
       v8.setFlagsFromString('--expose-gc');
       const collectGarbage = vm.runInNewContext('gc') as () => void;
-      // 25 ops callers, each at its bound of open waits: 50 waits of 1 s at a time. Tokens are
-      // minted per round because this file's maximum token age is 3 s.
+      // 25 ops callers with two waits each: 50 waits of 1 s at a time. Tokens are minted per
+      // round because this file's maximum token age is 3 s.
       const waitRound = async () => {
         const callers = await Promise.all(Array.from({ length: 25 }, (_, index) => tokenFor(`ops_waiter_${index}`, 'ops')));
         await Promise.all(
@@ -202,7 +202,7 @@ describe('caller limits', () => {
 });
 
 describe('WaitSlots', () => {
-  const requestOf = (userId: string) => ({ principal: { userId, role: 'customer' } }) as never;
+  const requestOf = (userId: string, role = 'customer') => ({ principal: { userId, role } }) as never;
 
   it('bounds open waits per caller and in all, and frees a slot once', () => {
     const slots = new WaitSlots({ waitsPerCaller: 2, waitsMax: 3 });
@@ -217,5 +217,12 @@ describe('WaitSlots', () => {
     assert.ok(slots.tryAcquire(requestOf('c')));
     a2();
     b1();
+  });
+
+  it('bounds an ops caller only by the process bound', () => {
+    const slots = new WaitSlots({ waitsPerCaller: 1, waitsMax: 3 });
+    const releases = [1, 2, 3].map(() => slots.tryAcquire(requestOf('ops_console', 'ops')));
+    assert.ok(releases.every(Boolean));
+    assert.equal(slots.tryAcquire(requestOf('ops_console', 'ops')), undefined);
   });
 });

@@ -16,6 +16,11 @@ export const test_auth_secret = 'test-secret-for-the-wallet-suite-0123456789';
 export const test_timings = { activityTimeoutMs: 3_000, debitAttemptsMax: 5, retryIntervalMaxMs: 500 };
 /** Long enough that no other suite's transfer counts as stuck; test/ops-monitoring.test.ts passes a short one. */
 export const test_stuck_after_ms = 300_000;
+/**
+ * Suites race dozens of requests from one customer on purpose (40 debits of one wallet), so
+ * they run without per-customer bounds; test/caller-limits.test.ts checks the production ones.
+ */
+export const test_caller_limits: CallerLimits = { ...default_caller_limits, customerRequestsPerWindow: 1_000_000, waitsPerCaller: 10_000 };
 /** The production defaults (config/index.ts); tests that need other limits pass their own. */
 export const test_limits: TransferLimits = {
   reviewThresholdMinor: 1_000_000n,
@@ -39,7 +44,7 @@ export async function startTestStack(
     limits?: TransferLimits;
     stuckAfterMs?: number;
     quoteTtlMs?: number;
-    /** Per-caller rate and wait bounds; the production defaults where not given. */
+    /** Per-caller rate and wait bounds; test_caller_limits where not given. */
     callerLimits?: Partial<CallerLimits>;
     tokenMaxAgeS?: number;
     /** Where the wallet's log lines go (at LOG_LEVEL, default error); tests that read logs pass a stream. */
@@ -52,7 +57,7 @@ export async function startTestStack(
   const taskQueue = uniqueName('wallet-test');
   const logLevel = options.logLevel ?? process.env.LOG_LEVEL ?? 'error';
   const logger = options.logStream ? pino({ level: logLevel }, options.logStream) : pino({ level: logLevel });
-  const callerLimits = { ...default_caller_limits, ...options.callerLimits };
+  const callerLimits = { ...test_caller_limits, ...options.callerLimits };
   const waitSlots = new WaitSlots(callerLimits);
   const runningWorkers: (() => Promise<void>)[] = [];
   const completions = new TransferCompletions();
