@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { watchConnection } from '../db/connection-errors';
 import { sleep } from './client';
 import type { PlannedFault } from './schedule';
 import { chaos_settings, startCluster, stopCluster, type ChaosStack } from './stack';
@@ -68,7 +69,7 @@ async function inject(stack: ChaosStack, fault: PlannedFault): Promise<string> {
 /** pg_terminate_backend of every wallet connection (application_name wallet-shard-N) to one shard database. */
 async function terminateWalletConnections(shardUrl: string): Promise<number> {
   const database = decodeURIComponent(new URL(shardUrl).pathname.slice(1));
-  const admin = new pg.Client({ connectionString: shardUrl.replace(/\/[^/]+$/, '/postgres'), application_name: 'wallet-chaos' });
+  const admin = watchConnection(new pg.Client({ connectionString: shardUrl.replace(/\/[^/]+$/, '/postgres'), application_name: 'wallet-chaos' }), 'chaos admin');
   await admin.connect();
   try {
     const cut = await admin.query<{ pid: number }>(

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { watchConnection } from '../db/connection-errors';
 
 export interface TransferRow {
   transfer_id: string;
@@ -24,7 +25,7 @@ export interface LedgerSnapshot {
 export async function readLedger(shardUrls: readonly string[]): Promise<LedgerSnapshot> {
   const snapshot: LedgerSnapshot = { totals: new Map(), transfers: new Map(), legs: new Map(), customers: { below_floor: 0, overridden: 0, negative: 0, accounts: 0 }, drifted_accounts: 0, open_records: 0 };
   for (const [shard, url] of shardUrls.entries()) {
-    const client = new pg.Client({ connectionString: url, application_name: 'wallet-chaos-check' });
+    const client = watchConnection(new pg.Client({ connectionString: url, application_name: 'wallet-chaos-check' }), 'chaos check');
     await client.connect();
     try {
       await readShard(client, shard, snapshot);
@@ -84,7 +85,7 @@ async function readShard(client: pg.Client, shard: number, snapshot: LedgerSnaps
 export async function openRecords(shardUrls: readonly string[]): Promise<number> {
   let open = 0;
   for (const url of shardUrls) {
-    const client = new pg.Client({ connectionString: url, application_name: 'wallet-chaos-check' });
+    const client = watchConnection(new pg.Client({ connectionString: url, application_name: 'wallet-chaos-check' }), 'chaos check');
     await client.connect();
     try {
       const found = await client.query<{ count: string }>(`select count(*)::text as count from transfers where status in ('PENDING', 'PENDING_REVIEW')`);

@@ -8,6 +8,7 @@ import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { watchConnection } from '../db/connection-errors';
 import { z } from 'zod';
 import { config } from '../config';
 import { quoteIdentifier, serverUrlOf, withServerAdmin } from '../db/admin';
@@ -81,7 +82,7 @@ async function createDatabases(pgUrl: string) {
 
 /** Temporal keeps the shard count it was first started with (it logs and ignores a new one): say so loudly. */
 async function assertShardCountUnchanged(pgUrl: string) {
-  const client = new pg.Client({ connectionString: `${serverUrlOf(pgUrl)}/${databases.temporal}` });
+  const client = watchConnection(new pg.Client({ connectionString: `${serverUrlOf(pgUrl)}/${databases.temporal}` }), 'temporal cluster');
   await client.connect();
   try {
     // Two queries: a reference to a missing table fails at parse time, inside a case too.

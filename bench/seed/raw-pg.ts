@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { watchConnection } from '../../db/connection-errors';
 import { prepareShards } from '../../db/migrate';
 import { postLeg } from '../../ledger/postings';
 import type { Cleanup } from '../cleanup';
@@ -20,6 +21,8 @@ export async function prepareRawPg(serverUrl: string, users: BenchUsers, cleanup
   cleanup.add('drop raw PostgreSQL database', () => dropDatabasesAt([url]));
   await prepareShards([url]);
   const pool = new pg.Pool({ connectionString: url, max: raw_pool_size, application_name: 'wallet-bench-raw' });
+  pool.on('connect', (client) => watchConnection(client, 'bench raw pg'));
+  pool.on('error', () => undefined);
   pool.on('error', () => undefined);
   cleanup.add('close raw PostgreSQL pool', () => pool.end());
   await pool.query('insert into users (user_id) select unnest($1::text[])', [users.all]);

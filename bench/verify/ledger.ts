@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { watchConnection } from '../../db/connection-errors';
 import { bench_currency } from '../targets/http-transfers';
 
 export interface LedgerCheck {
@@ -47,7 +48,7 @@ async function readLedger(databaseUrls: readonly string[], funded_total_minor: b
   let recorded = 0;
   let open = 0;
   for (const url of databaseUrls) {
-    const client = new pg.Client({ connectionString: url, application_name: 'wallet-bench-check' });
+    const client = watchConnection(new pg.Client({ connectionString: url, application_name: 'wallet-bench-check' }), 'bench check');
     await client.connect();
     try {
       const sums = await client.query<{ kind: keyof typeof totals; currency: string; total: string }>(
