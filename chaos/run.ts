@@ -13,6 +13,7 @@ import { countBy, markdownOf, writeReport, type ChaosReport } from './report';
 import { describeFault, faultSchedule, type PlannedFault } from './schedule';
 import { chaos_settings, startChaosStack, type ChaosStack } from './stack';
 import { newObservations, ops_operator, runOperation, type Observations } from './workload';
+import { callerIsolation, neighbour_user_id, runNoisyNeighbour } from './noisy-neighbour';
 
 /** Invariant 4's bound: every accepted transfer final this long after the last fault healed. */
 const final_within_ms = 60_000;
@@ -49,14 +50,15 @@ export async function runChaos(options: ChaosOptions): Promise<boolean> {
       stack.authSecret,
     );
     const byShard = chaosUsers(options.seed, options.users, chaos_shard_count);
-    await setUp(client, byShard.flat());
+    await setUp(client, [...byShard.flat(), neighbour_user_id]);
     const plan = planOperations(options.seed, options.transfers, byShard, chaos_settings.review_threshold_minor);
     const seen = newObservations();
     const progress: Progress = { started: 0, done: 0, finished: false, faults: 0 };
     const reporter = setInterval(() => console.log(`chaos: ${progress.started} started, ${progress.done} done, ${progress.faults}/${schedule.length} faults`), progress_every_ms);
     const faults = runFaults(stack, schedule, progress);
     const workload = runWorkload(client, plan, seen, options, progress, schedule);
-    const [injected] = await Promise.all([faults, workload]);
+    const neighbour = runNoisyNeighbour(client, () => progress.finished);
+    const [injected, , neighbourTally] = await Promise.all([faults, workload, neighbour]);
     clearInterval(reporter);
     const workloadEndMs = Date.now();
     await Promise.all(stack.wallets.map((wallet) => wallet.waitReady()));
@@ -75,6 +77,7 @@ export async function runChaos(options: ChaosOptions): Promise<boolean> {
       completedStays(snapshot, seen),
       await replayHistories(stack.engine.address, options.seed, options.replay_max),
       noDrift(snapshot),
+      callerIsolation(neighbourTally, client.retried),
     ];
     passed = invariants.every((result) => result.held);
     const report: ChaosReport = {

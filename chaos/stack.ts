@@ -61,6 +61,9 @@ export async function startChaosStack(walletCount: number, workDir: string, clea
     ACTIVITY_TIMEOUT_MS: String(chaos_settings.activity_timeout_ms),
     DEBIT_ATTEMPTS_MAX: '8',
     RETRY_INTERVAL_MAX_MS: '1000',
+    // The production defaults, written out: the noisy neighbour (chaos/noisy-neighbour.ts) must meet them.
+    RATE_LIMIT_CUSTOMER: '300',
+    RATE_LIMIT_WINDOW: '1m',
     REVERSAL_WINDOW: chaos_settings.reversal_window,
     REVIEW_THRESHOLD_MINOR: String(chaos_settings.review_threshold_minor),
     REVIEW_TIMEOUT: '2m',

@@ -37,7 +37,7 @@ describe('npm run chaos (short run)', () => {
     assert.equal(report.passed, true);
     assert.deepEqual(
       report.invariants.map((result) => [result.id, result.held]),
-      [1, 2, 3, 4, 5, 6, 7, 8].map((id) => [id, true]),
+      [1, 2, 3, 4, 5, 6, 7, 8, 9].map((id) => [id, true]),
     );
     for (const kind of fault_kinds) assert.equal(report.faults_by_kind[kind], 2, `${kind} faults`);
     assert.match(output, /#00 after op/);
