@@ -21,8 +21,8 @@ import { walletRoutes } from './routes/wallets';
 import { TransferService } from './transfer-service';
 import { FxService } from './fx-service';
 import { fxRoutes } from './routes/fx';
+import { jsonBodies } from './json-body';
 
-export const body_size_max = '16kb';
 const quote_ttl_default_ms = 30_000;
 
 export interface AppDependencies {
@@ -73,7 +73,7 @@ export function createApp(deps: AppDependencies) {
   app.use(logRequests(deps.logger));
   app.use(systemRoutes({ shards: deps.shards, client: deps.client, metrics }));
   app.use(requireJsonBodies);
-  app.use(express.json({ limit: body_size_max, strict: true, type: 'application/json' }));
+  app.use(jsonBodies());
   app.use(authenticate(deps.authSecret, deps.tokenMaxAgeS));
   app.use(rateLimitPerCaller(callerLimits));
   app.use(fxRoutes(deps.shards, fx));

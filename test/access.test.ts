@@ -9,11 +9,10 @@ import pino from 'pino';
 import { createApp } from '../api/app';
 import { signToken, type Role } from '../api/auth';
 import { error_codes } from '../api/errors';
-import { openApiDocument } from '../api/openapi';
-import type { ShardSet } from '../db/shards';
 import { transferIdFor } from '../domain/transfer-ids';
 import type { TransferKind } from '../domain/transfers';
-import { driftedAccounts, userOnShard } from './support/ledger';
+import { driftedAccounts, snapshotShards, userOnShard } from './support/ledger';
+import { documentedAuthenticatedRoutes } from './support/routes';
 import { startTestStack, test_auth_secret, test_limits, test_stuck_after_ms, test_timings, tokenFor, type ApiAnswer, type TestStack } from './support/stack';
 import { uniqueName } from './support/temporal';
 
@@ -83,31 +82,6 @@ function expressRoutes(app: ReturnType<typeof createApp>): string[] {
   };
   walk((app as unknown as { router: { stack: Layer[] } }).router.stack);
   return [...new Set(found)].sort();
-}
-
-/** Documented routes that require a bearer token. */
-function documentedAuthenticatedRoutes(): string[] {
-  const document = openApiDocument() as { paths?: Record<string, Record<string, { security?: unknown[] }>> };
-  const routes: string[] = [];
-  for (const [path, operations] of Object.entries(document.paths ?? {})) {
-    for (const [method, operation] of Object.entries(operations)) {
-      if ((operation.security ?? []).length > 0) routes.push(`${method.toUpperCase()} ${path}`);
-    }
-  }
-  return routes.sort();
-}
-
-/** Every row of every table on every shard, as JSON text, in a stable order. */
-async function snapshotShards(shards: ShardSet): Promise<Record<string, string[]>> {
-  const snapshot: Record<string, string[]> = {};
-  for (const [shard, pool] of shards.pools.entries()) {
-    const tables = await pool.query<{ tablename: string }>(`select tablename from pg_tables where schemaname = 'public' order by tablename`);
-    for (const { tablename } of tables.rows) {
-      const rows = await pool.query<{ row: string }>(`select to_jsonb(t)::text as row from ${JSON.stringify(tablename)} t order by 1`);
-      snapshot[`${shard}.${tablename}`] = rows.rows.map((line) => line.row);
-    }
-  }
-  return snapshot;
 }
 
 describe('access control on every id, through every endpoint', () => {

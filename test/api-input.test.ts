@@ -74,6 +74,26 @@ describe('API input and authorization', () => {
     expectError(await stack.api.call('POST', '/v1/wallet/transfers', { as: alice, rawBody: huge }), 413, 'body_too_large');
   });
 
+  it('refuses JSON that JSON.parse would quietly read as something else', async () => {
+    const raw = (text: string) => stack.api.call('POST', '/v1/wallet/transfers?wait=5', { as: alice, rawBody: text });
+    const body = (amountLiteral: string) => JSON.stringify({ ...validTransfer(), amount: 0 }).replace('"amount":0', `"amount":${amountLiteral}`);
+    // Each of these JSON.parse reads as a valid whole amount.
+    for (const literal of ['1e2', '100.0', '100.00000000000000001', '1E+2']) expectError(await raw(body(literal)), 400, 'invalid_request');
+    expectError(await raw(body('-0').replace('"currency"', '"note":"x","currency"')), 400, 'invalid_request');
+    // A key twice: JSON.parse keeps the last value, where a proxy in front of us may have read the first.
+    expectError(await raw(body('100').replace('"currency":"USD"', '"currency":"USD","amount":5000')), 400, 'malformed_json');
+    expectError(await raw(body('100').replace('"note"', '"x"').replace('}', `,"pad":${'['.repeat(20)}${']'.repeat(20)}}`)), 400, 'malformed_json');
+    const invalidUtf8 = Buffer.concat([Buffer.from(body('100').slice(0, -1) + ',"note":"'), Buffer.from([0xc0, 0xaf]), Buffer.from('"}')]);
+    const answer = await fetch(`${stack.baseUrl}/v1/wallet/transfers`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await tokenFor(alice)}`, 'content-type': 'application/json' },
+      body: invalidUtf8,
+    });
+    expectError({ status: answer.status, body: await answer.json() }, 400, 'malformed_json');
+    expectError(await stack.api.call('POST', '/v1/wallet/transfers', { as: alice, rawBody: body('100'), headers: { 'content-type': 'application/json; charset=latin1' } }), 415, 'unsupported_media_type');
+    assert.equal(await stack.api.balance(alice), 10_000, 'nothing moved');
+  });
+
   it('accepts a key of exactly 255 characters and a note of exactly 280', async () => {
     const answer = await stack.api.call('POST', '/v1/wallet/transfers?wait=30', {
       as: alice,
