@@ -9,6 +9,8 @@ type EntryKind = PostingRequest['customerEntryKind'];
 
 /** Fault hook of `npm run chaos` only: per mille of committed legs after which the process kills itself before reporting. Unset: 0. */
 const chaos_crash_after_commit_permille = Number(process.env.WALLET_CHAOS_CRASH_AFTER_COMMIT_PERMILLE || 0);
+/** With the hook armed, `debit`: only a debit that moved money counts, so the kill lands between a debit and its credit. */
+const chaos_crash_after_debit_only = process.env.WALLET_CHAOS_CRASH_AFTER_LEG === 'debit';
 
 /**
  * Posts a debit or credit leg once (one statement), then settles the owner's record if the leg
@@ -35,7 +37,7 @@ export async function postAndSettle(deps: ActivityDependencies, input: LegInput,
   const conversion = leg === 'credit' ? conversionForCredit(input, finishHere) : undefined;
   if (conversion) request.conversion = conversion;
   const result = await postOnce(deps, request);
-  if (chaos_crash_after_commit_permille > 0 && Math.random() * 1000 < chaos_crash_after_commit_permille) process.kill(process.pid, 'SIGKILL');
+  if (chaos_crash_after_commit_permille > 0 && chaosCrashDue(leg, result.outcome)) process.kill(process.pid, 'SIGKILL');
   const plan = input.finish;
   if (result.outcome === 'refused') {
     if (plan?.ifRefused) {
@@ -62,4 +64,9 @@ async function postOnce(deps: ActivityDependencies, request: PostingRequest): Pr
     const transferStatus = request.finish ? ((await findTransfer(pool, request.transferId))?.status ?? null) : null;
     return { ...decided, replayed: true, transferStatus };
   }
+}
+
+function chaosCrashDue(leg: Leg, outcome: PostingResult['outcome']): boolean {
+  if (chaos_crash_after_debit_only && (leg !== 'debit' || outcome !== 'posted')) return false;
+  return Math.random() * 1000 < chaos_crash_after_commit_permille;
 }

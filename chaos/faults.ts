@@ -55,13 +55,16 @@ async function inject(stack: ChaosStack, fault: PlannedFault): Promise<string> {
       const cut = await terminateWalletConnections(stack.shardUrls[fault.shard]!);
       return `${cut} connections of shard ${fault.shard} terminated`;
     }
-    case 'crash_after_commit': {
+    case 'crash_after_commit':
+    case 'crash_after_debit': {
+      const debitOnly = fault.kind === 'crash_after_debit';
+      const what = debitOnly ? 'a debit, before its credit' : 'a committed leg';
       await wallet.kill();
-      await wallet.start({ [chaos_settings.crash_hook_env]: '1000' });
+      await wallet.start({ [chaos_settings.crash_hook_env]: '1000', [chaos_settings.crash_leg_env]: debitOnly ? 'debit' : '' });
       const crashed = await wallet.waitForOwnExit(armed_wait_max_ms);
       if (!crashed) await wallet.kill();
       await wallet.start();
-      return crashed ? `${wallet.name} killed itself after a committed leg` : `${wallet.name} committed no leg within ${armed_wait_max_ms} ms; killed`;
+      return crashed ? `${wallet.name} killed itself after ${what}` : `${wallet.name} committed no ${debitOnly ? 'debit' : 'leg'} within ${armed_wait_max_ms} ms; killed`;
     }
   }
 }

@@ -1,6 +1,6 @@
 import { pickIndex, seededRandom } from '../bench/load/prng';
 
-export const fault_kinds = ['wallet_kill', 'wallet_stop', 'temporal_restart', 'pg_restart', 'pg_terminate', 'crash_after_commit'] as const;
+export const fault_kinds = ['wallet_kill', 'wallet_stop', 'temporal_restart', 'pg_restart', 'pg_terminate', 'crash_after_commit', 'crash_after_debit'] as const;
 export type FaultKind = (typeof fault_kinds)[number];
 
 export interface PlannedFault {
@@ -30,6 +30,7 @@ function downRange(kind: FaultKind, activityTimeoutMs: number): [number, number]
     case 'pg_terminate':
       return [0, 0];
     case 'crash_after_commit':
+    case 'crash_after_debit':
       return [0, 0];
   }
 }
@@ -71,6 +72,7 @@ export function describeFault(fault: PlannedFault): string {
     pg_restart: `stop -m immediate the second PostgreSQL server, start after ${fault.down_ms} ms`,
     pg_terminate: `pg_terminate_backend of the wallets' connections to shard ${fault.shard}`,
     crash_after_commit: `kill -9 wallet-${fault.wallet}, restart it armed: it kills itself after its first committed leg, then restart`,
+    crash_after_debit: `kill -9 wallet-${fault.wallet}, restart it armed: it kills itself after its first debit that moved money (before the credit), then restart`,
   }[fault.kind];
   return `#${String(fault.index).padStart(2, '0')} after op ${String(fault.after_operations).padStart(5)}: ${what}`;
 }

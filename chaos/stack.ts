@@ -18,6 +18,8 @@ export const chaos_settings = {
   reversal_window: '30s',
   /** The env switch of the fault hook in activities/post-leg.ts: the armed process kills itself after a committed leg. */
   crash_hook_env: 'WALLET_CHAOS_CRASH_AFTER_COMMIT_PERMILLE',
+  /** `debit`: the armed process waits for a debit that moved money (crash_after_debit). */
+  crash_leg_env: 'WALLET_CHAOS_CRASH_AFTER_LEG',
 } as const;
 
 export interface ChaosStack {
@@ -73,6 +75,7 @@ export async function startChaosStack(walletCount: number, workDir: string, clea
     RECONCILE_EVERY_MS: String(86_400_000),
     TEMPORAL_SDK_METRICS_ADDRESS: 'off',
     [chaos_settings.crash_hook_env]: '',
+    [chaos_settings.crash_leg_env]: '',
   };
   const wallets: WalletProcess[] = [];
   for (let index = 0; index < walletCount; index++) {
