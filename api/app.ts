@@ -8,7 +8,7 @@ import type { TransferLimits } from '../domain/transfer-policy';
 import type { TransferTimings } from '../workflows/activity-options';
 import { authenticate } from './auth';
 import { default_caller_limits, rateLimitPerCaller, WaitSlots, type CallerLimits } from './caller-limits';
-import { ApiError, errorMiddleware, notFoundRoute } from './errors';
+import { errorMiddleware, notFoundRoute } from './errors';
 import { createMetrics } from './metrics';
 import { moneyRoutes } from './routes/money';
 import { opsAuditRoutes } from './routes/ops-audit';
@@ -72,7 +72,6 @@ export function createApp(deps: AppDependencies) {
   app.use(metrics.observeRequests);
   app.use(logRequests(deps.logger));
   app.use(systemRoutes({ shards: deps.shards, client: deps.client, metrics }));
-  app.use(requireJsonBodies);
   app.use(jsonBodies());
   app.use(authenticate(deps.authSecret, deps.tokenMaxAgeS));
   app.use(rateLimitPerCaller(callerLimits));
@@ -88,15 +87,6 @@ export function createApp(deps: AppDependencies) {
   app.use(errorMiddleware(deps.logger));
   return app;
 }
-
-/** A body that is not JSON is refused up front, rather than read as "missing fields". */
-const requireJsonBodies: RequestHandler = (request, _response, next) => {
-  const hasBody = request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
-  if (hasBody && !request.is('application/json')) {
-    return next(new ApiError('unsupported_media_type', 'send the body as Content-Type: application/json'));
-  }
-  next();
-};
 
 function logRequests(logger: Logger): RequestHandler {
   return (request, response, next) => {

@@ -90,7 +90,6 @@ function toApiError(error: unknown): ApiError | undefined {
     case 'entity.too.large':
       return new ApiError('body_too_large', 'request body is too large');
     case 'encoding.unsupported':
-    case 'charset.unsupported':
       return new ApiError('unsupported_media_type', 'request body must be UTF-8 JSON');
     case 'request.aborted':
     case 'stream.not.readable':

@@ -17,8 +17,17 @@ export const json_depth_max = 8;
  * does from JSON.parse, and the strict schemas refuse it like any unknown field.
  */
 export function jsonBodies(): RequestHandler[] {
-  return [express.raw({ type: 'application/json', limit: body_size_max }), parseJsonBody];
+  return [requireJsonBodies, express.raw({ type: 'application/json', limit: body_size_max }), parseJsonBody];
 }
+
+/** A body that is not JSON is refused up front, rather than read as "missing fields". */
+const requireJsonBodies: RequestHandler = (request, _response, next) => {
+  const hasBody = request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
+  if (hasBody && !request.is('application/json')) {
+    return next(new ApiError('unsupported_media_type', 'send the body as Content-Type: application/json'));
+  }
+  next();
+};
 
 class NumberLiteralError extends Error {}
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { SignJWT, UnsecuredJWT, type JWTPayload } from 'jose';
-import type { Role } from '../../api/auth';
+import { token_max_age_default_s, type Role } from '../../api/auth';
 
 /**
  * Authorization headers that must all be refused with 401, each with exactly one defect and the
@@ -24,8 +24,6 @@ export interface Caller {
 }
 
 const token_characters = /^[A-Za-z0-9_.-]{1,200}$/;
-/** TOKEN_MAX_AGE as the test stack runs it (api/auth.ts's default): 24 h. */
-const max_age_s = 24 * 3600;
 const hour_s = 3600;
 
 const validClaims = (nowS: number, caller: Caller): { sub: string; role: Role; iat: number; exp: number } => ({ sub: caller.userId, role: caller.role, iat: nowS, exp: nowS + hour_s });
@@ -39,7 +37,7 @@ const claimDefects: fc.Arbitrary<TokenRecipe> = fc.oneof(
   fc.integer({ min: 60, max: 365 * 24 * hour_s }).map<TokenRecipe>((over) => ({
     defect: 'claims',
     why: `issued ${over} s beyond the maximum age`,
-    claims: (nowS, caller) => ({ ...validClaims(nowS, caller), iat: nowS - max_age_s - over }),
+    claims: (nowS, caller) => ({ ...validClaims(nowS, caller), iat: nowS - token_max_age_default_s - over }),
   })),
   fc.integer({ min: 60, max: 365 * 24 * hour_s }).map<TokenRecipe>((ahead) => ({ defect: 'claims', why: `issued ${ahead} s in the future`, claims: (nowS, caller) => ({ ...validClaims(nowS, caller), iat: nowS + ahead, exp: nowS + ahead + hour_s }) })),
   fc.integer({ min: 60, max: 365 * 24 * hour_s }).map<TokenRecipe>((ahead) => ({ defect: 'claims', why: `not before ${ahead} s from now`, claims: (nowS, caller) => ({ ...validClaims(nowS, caller), nbf: nowS + ahead }) })),
