@@ -9,7 +9,11 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-floating-promises': [
         'error',
-        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] }] },
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] },
+          ],
+        },
       ],
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
       '@typescript-eslint/await-thenable': 'error',
@@ -25,17 +29,54 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['node:*', 'fs', 'path', 'crypto', 'os', 'child_process', 'net', 'http', 'https'], message: 'Node built-ins are not allowed in workflow code' },
-            { group: ['pg', 'pino', 'express', 'jose', 'prom-client', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'], message: 'non-deterministic modules are not allowed in workflow code' },
-            { group: ['../db/*', '../ledger/*', '../api/*', '../config', '../config/*', '../runtime/*', '../domain/transfer-ids'], message: 'workflow code may import only pure domain modules' },
-            { group: ['../activities', '../activities/*'], allowTypeImports: true, message: 'import activities as types only' },
+            {
+              group: ['node:*', 'fs', 'path', 'crypto', 'os', 'child_process', 'net', 'http', 'https'],
+              message: 'Node built-ins are not allowed in workflow code',
+            },
+            {
+              group: [
+                'pg',
+                'pino',
+                'express',
+                'jose',
+                'prom-client',
+                '@temporalio/client',
+                '@temporalio/worker',
+                '@temporalio/activity',
+              ],
+              message: 'non-deterministic modules are not allowed in workflow code',
+            },
+            {
+              group: [
+                '../db/*',
+                '../ledger/*',
+                '../api/*',
+                '../config',
+                '../config/*',
+                '../runtime/*',
+                '../domain/transfer-ids',
+              ],
+              message: 'workflow code may import only pure domain modules',
+            },
+            {
+              group: ['../activities', '../activities/*'],
+              allowTypeImports: true,
+              message: 'import activities as types only',
+            },
           ],
         },
       ],
-      'no-restricted-globals': ['error', { name: 'setTimeout', message: 'use sleep() from @temporalio/workflow' }, { name: 'setInterval', message: 'use sleep() from @temporalio/workflow' }],
+      'no-restricted-globals': [
+        'error',
+        { name: 'setTimeout', message: 'use sleep() from @temporalio/workflow' },
+        { name: 'setInterval', message: 'use sleep() from @temporalio/workflow' },
+      ],
       // Date.now() is allowed: the workflow sandbox replaces it with the workflow task's time,
       // which replays identically (review deadlines and the reversal window are read from it).
-      'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'use uuid4() from @temporalio/workflow' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Math', property: 'random', message: 'use uuid4() from @temporalio/workflow' },
+      ],
     },
   },
 );

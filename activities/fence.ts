@@ -20,11 +20,22 @@ export async function fenceAndSettle(deps: ActivityDependencies, input: LegInput
   const execution = currentExecution();
   const finishHere = recordIsOnShardOf(deps, input.finish, input.userId);
   const pool = deps.shards.pool(deps.shards.shardOf(input.userId));
-  const fenced = await fenceDebit(pool, { transferId: input.transferId, workflowId: execution.workflowId, runId: execution.runId, finishHere });
+  const fenced = await fenceDebit(pool, {
+    transferId: input.transferId,
+    workflowId: execution.workflowId,
+    runId: execution.runId,
+    finishHere,
+  });
   legLogger(deps, input.transferId).warn({ leg: 'debit', outcome: fenced.outcome }, 'debit of unknown fate fenced');
   if (fenced.outcome === 'voided') {
     if (input.finish) {
-      await settleRecord(deps, input.transferId, input.finish, { status: 'FAILED', failureReason: 'ledger_unavailable' }, finishHere ? fenced.transferStatus : null);
+      await settleRecord(
+        deps,
+        input.transferId,
+        input.finish,
+        { status: 'FAILED', failureReason: 'ledger_unavailable' },
+        finishHere ? fenced.transferStatus : null,
+      );
     }
     return { outcome: 'voided', reason: 'ledger_unavailable' };
   }

@@ -34,7 +34,8 @@ export function createActivities(deps: ActivityDependencies) {
     async creditWallet(input: LegInput): Promise<{ balanceAfterMinor: string }> {
       const kind = input.counterparty === 'settlement' ? 'deposit' : 'transfer_in';
       const result = await failOnConflict(() => postAndSettle(deps, input, 'credit', kind));
-      if (result.outcome === 'voided') throw new Error(`credit of ${input.transferId} was voided; credits are never voided`);
+      if (result.outcome === 'voided')
+        throw new Error(`credit of ${input.transferId} was voided; credits are never voided`);
       logLegDebug(deps, input.transferId, { leg: 'credit', replayed: result.replayed }, 'credit posted');
       return { balanceAfterMinor: result.balanceAfterMinor.toString() };
     },
@@ -60,7 +61,11 @@ export function createActivities(deps: ActivityDependencies) {
     },
 
     /** A held transfer nobody decided on in time ends FAILED (review_timeout). */
-    async expireReview(input: { transferId: string; ownerUserId: string; kind: ReviewDecisionInput['kind'] }): Promise<void> {
+    async expireReview(input: {
+      transferId: string;
+      ownerUserId: string;
+      kind: ReviewDecisionInput['kind'];
+    }): Promise<void> {
       return expireReview(deps, input);
     },
   };

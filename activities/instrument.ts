@@ -10,7 +10,10 @@ type Outcome = 'succeeded' | 'refused' | 'failed';
  * workflow sees no difference (the legs are local activities: their failures reach the
  * workflow as they are). Labels are the activity names, a fixed set.
  */
-export function instrumentActivities<T extends object>(activities: T, metrics: Pick<WalletMetrics, 'activitySeconds' | 'activityRetries'>): T {
+export function instrumentActivities<T extends object>(
+  activities: T,
+  metrics: Pick<WalletMetrics, 'activitySeconds' | 'activityRetries'>,
+): T {
   const instrumented: Record<string, unknown> = {};
   for (const [name, activity] of Object.entries(activities)) {
     if (typeof activity !== 'function') {

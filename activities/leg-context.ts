@@ -22,7 +22,12 @@ export function logLegDebug(deps: ActivityDependencies, transferId: string, fiel
 
 export function legLogger(deps: ActivityDependencies, transferId: string) {
   const info = Context.current().info;
-  return deps.logger.child({ transfer_id: transferId, workflow_id: info.workflowExecution?.workflowId, activity: info.activityType, attempt: info.attempt });
+  return deps.logger.child({
+    transfer_id: transferId,
+    workflow_id: info.workflowExecution?.workflowId,
+    activity: info.activityType,
+    attempt: info.attempt,
+  });
 }
 
 /**
@@ -39,10 +44,20 @@ export async function settleRecord(
 ): Promise<void> {
   // Already as wanted in the leg's own transaction: done. Otherwise finish it now (raises on a conflict).
   if (statusHere !== wanted.status) {
-    await finishTransferRecord(deps.shards.pool(deps.shards.shardOf(plan.ownerUserId)), transferId, wanted.status, wanted.failureReason);
+    await finishTransferRecord(
+      deps.shards.pool(deps.shards.shardOf(plan.ownerUserId)),
+      transferId,
+      wanted.status,
+      wanted.failureReason,
+    );
   }
   deps.completions?.finished(transferId);
-  deps.events?.finished({ transferId, ...(plan.kind ? { kind: plan.kind } : {}), status: wanted.status, failureReason: wanted.failureReason });
+  deps.events?.finished({
+    transferId,
+    ...(plan.kind ? { kind: plan.kind } : {}),
+    status: wanted.status,
+    failureReason: wanted.failureReason,
+  });
 }
 
 /** True when the owner's record lives on the shard of the leg's user, so the leg's transaction can finish it. */

@@ -1,5 +1,12 @@
 import { parseMinor } from '../domain/money';
-import { LegAlreadyDecided, findOutcome, postLeg, type Leg, type PostingRequest, type PostingResult } from '../ledger/postings';
+import {
+  LegAlreadyDecided,
+  findOutcome,
+  postLeg,
+  type Leg,
+  type PostingRequest,
+  type PostingResult,
+} from '../ledger/postings';
 import { findTransfer } from '../ledger/transfers';
 import { conversionForCredit } from './conversion';
 import { currentExecution, recordIsOnShardOf, refusal, settleRecord } from './leg-context';
@@ -16,7 +23,12 @@ const chaos_crash_after_debit_only = process.env.WALLET_CHAOS_CRASH_AFTER_LEG ==
  * Posts a debit or credit leg once (one statement), then settles the owner's record if the leg
  * decided the transfer. Throws a typed, non-retryable refusal when the ledger said no.
  */
-export async function postAndSettle(deps: ActivityDependencies, input: LegInput, leg: Exclude<Leg, 'refund'>, entryKind: EntryKind): Promise<PostingResult & { outcome: 'posted' | 'voided' }> {
+export async function postAndSettle(
+  deps: ActivityDependencies,
+  input: LegInput,
+  leg: Exclude<Leg, 'refund'>,
+  entryKind: EntryKind,
+): Promise<PostingResult & { outcome: 'posted' | 'voided' }> {
   const amount = parseMinor(input.amountMinor);
   const finishHere = recordIsOnShardOf(deps, input.finish, input.userId);
   const execution = currentExecution();
@@ -41,7 +53,13 @@ export async function postAndSettle(deps: ActivityDependencies, input: LegInput,
   const plan = input.finish;
   if (result.outcome === 'refused') {
     if (plan?.ifRefused) {
-      await settleRecord(deps, input.transferId, plan, { status: 'FAILED', failureReason: result.reason }, finishHere ? result.transferStatus : null);
+      await settleRecord(
+        deps,
+        input.transferId,
+        plan,
+        { status: 'FAILED', failureReason: result.reason },
+        finishHere ? result.transferStatus : null,
+      );
     }
     throw refusal(leg, result.reason);
   }

@@ -42,7 +42,12 @@ export function createReconcileActivities(deps: ReconcileDependencies) {
         { applicationName: 'wallet-reconcile', statementTimeoutMs: reconcile_statement_timeout_ms },
         (connections) => reconcileShards(connections),
       );
-      const run = await insertRun(deps.shards.pool(ops_records_shard), { startedAt, finishedAt: new Date(), report, workflowId });
+      const run = await insertRun(deps.shards.pool(ops_records_shard), {
+        startedAt,
+        finishedAt: new Date(),
+        report,
+        workflowId,
+      });
       deps.gauges?.record(run);
 
       const log = deps.logger.child({ reconciliation_run_id: run.runId.toString(), workflow_id: workflowId });
@@ -50,7 +55,11 @@ export function createReconcileActivities(deps: ReconcileDependencies) {
       const listed: { discrepancies: Record<string, unknown>[] } = JSON.parse(storedJson(report));
       for (const discrepancy of listed.discrepancies) log.error({ discrepancy }, 'reconciliation discrepancy');
       if (report.ok) log.info({ shards: report.shards }, 'reconciliation found the ledger consistent');
-      else log.error({ discrepancy_count: report.discrepancy_count, listed: listed.discrepancies.length }, 'reconciliation found discrepancies');
+      else
+        log.error(
+          { discrepancy_count: report.discrepancy_count, listed: listed.discrepancies.length },
+          'reconciliation found discrepancies',
+        );
       return { runId: run.runId.toString(), ok: report.ok, discrepancyCount: report.discrepancy_count };
     },
   };

@@ -33,7 +33,13 @@ export async function refundAndSettle(deps: ActivityDependencies, input: RefundI
       if (result.refunded) log.warn({ leg: 'refund' }, 'debit refunded');
       else log.info({ debit: result.debitOutcome }, 'nothing to refund');
       if (input.finish) {
-        await settleRecord(deps, input.transferId, input.finish, { status: 'FAILED', failureReason: input.failureReason }, finishHere ? result.transferStatus : null);
+        await settleRecord(
+          deps,
+          input.transferId,
+          input.finish,
+          { status: 'FAILED', failureReason: input.failureReason },
+          finishHere ? result.transferStatus : null,
+        );
       }
       return { refunded: result.refunded };
     } catch (error) {

@@ -38,25 +38,49 @@ export async function reverseAndRecord(deps: ActivityDependencies, input: Revers
     transferId: input.transferId,
     amountMinor: parseMinor(input.amountMinor),
     currency: input.currency,
-    counterparty: input.conversion ? ('fx' as const) : input.kind === 'transfer' ? ('clearing' as const) : ('settlement' as const),
+    counterparty: input.conversion
+      ? ('fx' as const)
+      : input.kind === 'transfer'
+        ? ('clearing' as const)
+        : ('settlement' as const),
     workflowId: execution.workflowId,
     runId: execution.runId,
   };
-  const recipientSide = input.conversion ? { ...leg, amountMinor: parseMinor(input.conversion.targetAmountMinor), currency: input.conversion.targetCurrency } : leg;
+  const recipientSide = input.conversion
+    ? { ...leg, amountMinor: parseMinor(input.conversion.targetAmountMinor), currency: input.conversion.targetCurrency }
+    : leg;
   const poolOf = (userId: string) => deps.shards.pool(deps.shards.shardOf(userId));
   const log = legLogger(deps, input.transferId);
   if (input.toUserId !== null) {
-    const debit = await postReversalDebit(poolOf(input.toUserId), { ...recipientSide, userId: input.toUserId, allowNegative: input.allowNegative });
+    const debit = await postReversalDebit(poolOf(input.toUserId), {
+      ...recipientSide,
+      userId: input.toUserId,
+      allowNegative: input.allowNegative,
+    });
     if (debit.outcome === 'refused') {
       await deps.shards.withTransaction(deps.shards.shardOf(input.ownerUserId), (client) =>
-        recordReversalRefusal(client, { transferId: input.transferId, operator: input.operator, reason: input.reason, via: input.via, refusal: debit.reason, attempt: input.attempt }),
+        recordReversalRefusal(client, {
+          transferId: input.transferId,
+          operator: input.operator,
+          reason: input.reason,
+          via: input.via,
+          refusal: debit.reason,
+          attempt: input.attempt,
+        }),
       );
       log.warn({ operator: input.operator, refusal: debit.reason }, 'reversal refused: the recipient cannot cover it');
       return debit;
     }
   }
-  if (input.fromUserId !== null) await postReversalCredit(poolOf(input.fromUserId), { ...leg, userId: input.fromUserId });
-  await recordReversal(poolOf(input.ownerUserId), { transferId: input.transferId, operator: input.operator, reason: input.reason, forced: input.allowNegative, via: input.via });
+  if (input.fromUserId !== null)
+    await postReversalCredit(poolOf(input.fromUserId), { ...leg, userId: input.fromUserId });
+  await recordReversal(poolOf(input.ownerUserId), {
+    transferId: input.transferId,
+    operator: input.operator,
+    reason: input.reason,
+    forced: input.allowNegative,
+    via: input.via,
+  });
   log.warn({ operator: input.operator, allow_negative: input.allowNegative }, 'transfer reversed');
   deps.events?.finished({ transferId: input.transferId, kind: input.kind, status: 'REVERSED', failureReason: null });
   return { outcome: 'reversed' };

@@ -10,11 +10,20 @@ export interface ReviewDecisionInput extends ReviewDecision {
 }
 
 /** Writes an operator's review decision on the record and in the audit; a rejection ends the transfer. */
-export async function recordDecision(deps: ActivityDependencies, input: ReviewDecisionInput): Promise<{ status: TransferStatus }> {
+export async function recordDecision(
+  deps: ActivityDependencies,
+  input: ReviewDecisionInput,
+): Promise<{ status: TransferStatus }> {
   const { ownerUserId, kind, ...decision } = input;
   try {
-    const status = await recordReviewDecision(deps.shards.pool(deps.shards.shardOf(ownerUserId)), { ...decision, runId: currentExecution().runId });
-    legLogger(deps, input.transferId).info({ decision: input.decision, operator: input.operator, releases: input.releases }, 'review decision recorded');
+    const status = await recordReviewDecision(deps.shards.pool(deps.shards.shardOf(ownerUserId)), {
+      ...decision,
+      runId: currentExecution().runId,
+    });
+    legLogger(deps, input.transferId).info(
+      { decision: input.decision, operator: input.operator, releases: input.releases },
+      'review decision recorded',
+    );
     if (input.decision === 'reject') reportFinished(deps, input.transferId, kind, 'review_rejected');
     return { status };
   } catch (error) {
@@ -24,7 +33,10 @@ export async function recordDecision(deps: ActivityDependencies, input: ReviewDe
 }
 
 /** Nobody decided within the review timeout: the held transfer ends FAILED (review_timeout); nothing moved. */
-export async function expireReview(deps: ActivityDependencies, input: { transferId: string; ownerUserId: string; kind: TransferKind }): Promise<void> {
+export async function expireReview(
+  deps: ActivityDependencies,
+  input: { transferId: string; ownerUserId: string; kind: TransferKind },
+): Promise<void> {
   try {
     await expireReviewRecord(deps.shards.pool(deps.shards.shardOf(input.ownerUserId)), input.transferId);
   } catch (error) {
@@ -35,7 +47,12 @@ export async function expireReview(deps: ActivityDependencies, input: { transfer
   reportFinished(deps, input.transferId, input.kind, 'review_timeout');
 }
 
-function reportFinished(deps: ActivityDependencies, transferId: string, kind: TransferKind, failureReason: 'review_rejected' | 'review_timeout'): void {
+function reportFinished(
+  deps: ActivityDependencies,
+  transferId: string,
+  kind: TransferKind,
+  failureReason: 'review_rejected' | 'review_timeout',
+): void {
   deps.completions?.finished(transferId);
   deps.events?.finished({ transferId, kind, status: 'FAILED', failureReason });
 }

@@ -96,7 +96,13 @@ function logRequests(logger: Logger): RequestHandler {
       // Requests that start or read a transfer name it, so one grep finds its HTTP and workflow lines.
       const transferId = response.locals.transferId as string | undefined;
       logger.info(
-        { method: request.method, path: request.path, status: response.statusCode, duration_ms: durationMs, ...(transferId ? { transfer_id: transferId, workflow_id: transferId } : {}) },
+        {
+          method: request.method,
+          path: request.path,
+          status: response.statusCode,
+          duration_ms: durationMs,
+          ...(transferId ? { transfer_id: transferId, workflow_id: transferId } : {}),
+        },
         'request',
       );
     });

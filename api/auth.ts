@@ -18,7 +18,11 @@ export const token_max_age_default_s = 24 * 3600;
 /** An issuer's clock may run this far ahead of the API's (for iat only: exp is checked strictly). */
 const clock_tolerance_s = 30;
 
-export async function signToken(secret: string, principal: Principal, expiresIn: string = token_lifetime_default): Promise<string> {
+export async function signToken(
+  secret: string,
+  principal: Principal,
+  expiresIn: string = token_lifetime_default,
+): Promise<string> {
   return new SignJWT({ role: principal.role })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(principal.userId)
@@ -59,8 +63,10 @@ export function authenticate(secret: string, maxAgeS: number = token_max_age_def
       if (!claims.success) return next(new ApiError('unauthenticated', 'token lacks a valid sub or role claim'));
       // The maximum age is checked here rather than by jose, whose clock tolerance would stretch it.
       const nowS = Date.now() / 1000;
-      if (payload.iat! > nowS + clock_tolerance_s) return next(new ApiError('unauthenticated', 'token is issued in the future'));
-      if (nowS - payload.iat! > maxAgeS) return next(new ApiError('unauthenticated', `token is older than the maximum token age (${maxAgeS} s)`));
+      if (payload.iat! > nowS + clock_tolerance_s)
+        return next(new ApiError('unauthenticated', 'token is issued in the future'));
+      if (nowS - payload.iat! > maxAgeS)
+        return next(new ApiError('unauthenticated', `token is older than the maximum token age (${maxAgeS} s)`));
       request.principal = { userId: claims.data.sub, role: claims.data.role };
       // Remembered until whichever comes first: its exp, or the end of its maximum age.
       const expiresAtMs = Math.min(payload.exp! * 1000, (payload.iat! + maxAgeS) * 1000);
@@ -68,7 +74,12 @@ export function authenticate(secret: string, maxAgeS: number = token_max_age_def
       if (verified.size > verified_tokens_max) verified.delete(verified.keys().next().value!);
       next();
     } catch {
-      next(new ApiError('unauthenticated', 'token is invalid, expired, older than the maximum token age, or lacks exp or iat'));
+      next(
+        new ApiError(
+          'unauthenticated',
+          'token is invalid, expired, older than the maximum token age, or lacks exp or iat',
+        ),
+      );
     }
   };
 }

@@ -39,9 +39,19 @@ let series: { rateLimited: Counter; waitsOpen: Gauge; waitsSkipped: Counter } | 
 function limitSeries() {
   const registers = [walletMetrics().registry];
   series ??= {
-    rateLimited: new Counter({ name: 'wallet_http_rate_limited_total', help: 'Requests answered 429 rate_limited, by role', labelNames: ['role'], registers }),
+    rateLimited: new Counter({
+      name: 'wallet_http_rate_limited_total',
+      help: 'Requests answered 429 rate_limited, by role',
+      labelNames: ['role'],
+      registers,
+    }),
     waitsOpen: new Gauge({ name: 'wallet_http_waits_open', help: '?wait requests held open now', registers }),
-    waitsSkipped: new Counter({ name: 'wallet_http_waits_skipped_total', help: '?wait requests answered at once because the caller or the process held too many open', labelNames: ['bound'], registers }),
+    waitsSkipped: new Counter({
+      name: 'wallet_http_waits_skipped_total',
+      help: '?wait requests answered at once because the caller or the process held too many open',
+      labelNames: ['bound'],
+      registers,
+    }),
   };
   return series;
 }
@@ -60,7 +70,8 @@ export function rateLimitPerCaller(limits: CallerLimits): RequestHandler {
   const metrics = limitSeries();
   return rateLimit({
     windowMs: limits.rateWindowMs,
-    limit: (request) => (principalOf(request).role === 'ops' ? limits.opsRequestsPerWindow : limits.customerRequestsPerWindow),
+    limit: (request) =>
+      principalOf(request).role === 'ops' ? limits.opsRequestsPerWindow : limits.customerRequestsPerWindow,
     keyGenerator: callerKey,
     standardHeaders: 'draft-7',
     legacyHeaders: false,
@@ -69,9 +80,17 @@ export function rateLimitPerCaller(limits: CallerLimits): RequestHandler {
     handler: (request, _response, next) => {
       const role = principalOf(request).role;
       metrics.rateLimited.inc({ role });
-      const resetTime = (request as AugmentedRequest).rateLimit?.resetTime?.getTime() ?? Date.now() + limits.rateWindowMs;
+      const resetTime =
+        (request as AugmentedRequest).rateLimit?.resetTime?.getTime() ?? Date.now() + limits.rateWindowMs;
       const retryAfterS = Math.max(1, Math.ceil((resetTime - Date.now()) / 1000));
-      next(new ApiError('rate_limited', `too many requests from this caller; retry in ${retryAfterS} s`, undefined, retryAfterS));
+      next(
+        new ApiError(
+          'rate_limited',
+          `too many requests from this caller; retry in ${retryAfterS} s`,
+          undefined,
+          retryAfterS,
+        ),
+      );
     },
   });
 }

@@ -69,10 +69,19 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
     if (!known) {
       logger.error({ err: error, method: request.method, path: request.path }, 'request failed');
     }
-    const apiError = known ?? new ApiError('service_unavailable', 'the service could not complete the request; retry with the same idempotency key');
+    const apiError =
+      known ??
+      new ApiError(
+        'service_unavailable',
+        'the service could not complete the request; retry with the same idempotency key',
+      );
     if (apiError.retryAfterS !== undefined) response.set('Retry-After', String(apiError.retryAfterS));
     response.status(apiError.status).json({
-      error: { code: apiError.code, message: apiError.message, ...(apiError.details ? { details: apiError.details } : {}) },
+      error: {
+        code: apiError.code,
+        message: apiError.message,
+        ...(apiError.details ? { details: apiError.details } : {}),
+      },
     });
   };
 }
@@ -81,7 +90,12 @@ function toApiError(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
   if (error instanceof ShardBusyError) {
     // A burst larger than the shard's connections and queue: shed, and say when to come back.
-    return new ApiError('overloaded', 'a shard is busy; retry after Retry-After seconds (with the same idempotency key for a transfer)', undefined, 1);
+    return new ApiError(
+      'overloaded',
+      'a shard is busy; retry after Retry-After seconds (with the same idempotency key for a transfer)',
+      undefined,
+      1,
+    );
   }
   const bodyParserError = error as { type?: string; status?: number };
   switch (bodyParserError.type) {

@@ -48,11 +48,17 @@ export class FxService {
     const rate = parseRate(current.rate);
     const targetAmountMinor = convertMinor(sourceMinor, sourceCurrency, targetCurrency, rate);
     if (targetAmountMinor === 0n) {
-      throw new ApiError('amount_too_small', `${sourceMinor} minor units of ${sourceCurrency} convert to less than one minor unit of ${targetCurrency} at ${current.rate}`);
+      throw new ApiError(
+        'amount_too_small',
+        `${sourceMinor} minor units of ${sourceCurrency} convert to less than one minor unit of ${targetCurrency} at ${current.rate}`,
+      );
     }
     // Every amount stays a safe JSON integer (and an int8): a rate can make the target far larger than the source.
     if (targetAmountMinor > transfer_amount_max_minor) {
-      throw new ApiError('limit_exceeded', `${sourceMinor} ${sourceCurrency} converts to more than ${transfer_amount_max_minor} minor units of ${targetCurrency}`);
+      throw new ApiError(
+        'limit_exceeded',
+        `${sourceMinor} ${sourceCurrency} converts to more than ${transfer_amount_max_minor} minor units of ${targetCurrency}`,
+      );
     }
     return { rate: formatRate(rate), targetAmountMinor };
   }
@@ -83,7 +89,11 @@ export class FxService {
     const price = await this.price(sourceCurrency, targetCurrency, sourceMinor);
     const quoteId = `q_${randomBytes(16).toString('hex')}`;
     const quote = { quoteId, userId, sourceCurrency, targetCurrency, sourceAmountMinor: sourceMinor, ...price };
-    const expiresAt = await insertQuote(this.deps.shards.pool(this.deps.shards.shardOf(userId)), quote, this.deps.quoteTtlMs);
+    const expiresAt = await insertQuote(
+      this.deps.shards.pool(this.deps.shards.shardOf(userId)),
+      quote,
+      this.deps.quoteTtlMs,
+    );
     return { ...quote, expiresAt };
   }
 
@@ -93,17 +103,28 @@ export class FxService {
    * Without a quote: priced at the current rate, recorded in one statement. With one: the quote
    * is locked, checked and used up in the record's own transaction.
    */
-  async register(transfer: NewTransfer & { fromUserId: string }, target: ConversionTarget): Promise<{ record: TransferRecord; inserted: boolean }> {
+  async register(
+    transfer: NewTransfer & { fromUserId: string },
+    target: ConversionTarget,
+  ): Promise<{ record: TransferRecord; inserted: boolean }> {
     const shard = this.deps.shards.shardOf(transfer.ownerUserId);
     if (target.quoteId === null) {
-      const priced = await this.price(transfer.currency, target.currency, transfer.amountMinor).catch(async (error: unknown) => {
-        // The rate moved since the first request: its retry still finds the record it made.
-        const existing = await findTransfer(this.deps.shards.pool(shard), transfer.transferId);
-        if (existing) return existing;
-        throw error;
-      });
+      const priced = await this.price(transfer.currency, target.currency, transfer.amountMinor).catch(
+        async (error: unknown) => {
+          // The rate moved since the first request: its retry still finds the record it made.
+          const existing = await findTransfer(this.deps.shards.pool(shard), transfer.transferId);
+          if (existing) return existing;
+          throw error;
+        },
+      );
       if (!('targetAmountMinor' in priced)) return { record: priced, inserted: false };
-      const conversion = { sourceCurrency: transfer.currency, sourceAmountMinor: transfer.amountMinor, targetCurrency: target.currency, ...priced, quoteId: null };
+      const conversion = {
+        sourceCurrency: transfer.currency,
+        sourceAmountMinor: transfer.amountMinor,
+        targetCurrency: target.currency,
+        ...priced,
+        quoteId: null,
+      };
       return registerTransfer(this.deps.shards.pool(shard), transfer, conversion);
     }
     const quoteId = target.quoteId;
@@ -113,16 +134,32 @@ export class FxService {
       // Used by this very transfer: a retry, answered with the record below.
       if (quote.usedBy === null || quote.usedBy !== transfer.transferId) checkQuote(quote, transfer, target);
       const { sourceCurrency, sourceAmountMinor, targetCurrency, targetAmountMinor, rate } = quote;
-      return registerTransfer(client, transfer, { sourceCurrency, sourceAmountMinor, targetCurrency, targetAmountMinor, rate, quoteId });
+      return registerTransfer(client, transfer, {
+        sourceCurrency,
+        sourceAmountMinor,
+        targetCurrency,
+        targetAmountMinor,
+        rate,
+        quoteId,
+      });
     });
   }
 }
 
 /** A quote serves one transfer: of its user (checked by the lookup), its amount and pair, before it expires. */
 function checkQuote(quote: FxQuote, transfer: NewTransfer, target: ConversionTarget): void {
-  if (quote.usedBy !== null) throw new ApiError('quote_already_used', `quote ${quote.quoteId} was used by another transfer`);
-  if (quote.expired) throw new ApiError('quote_expired', `quote ${quote.quoteId} expired at ${quote.expiresAt.toISOString()}; ask for a new one`);
-  if (quote.sourceCurrency !== transfer.currency || quote.targetCurrency !== target.currency || quote.sourceAmountMinor !== transfer.amountMinor) {
+  if (quote.usedBy !== null)
+    throw new ApiError('quote_already_used', `quote ${quote.quoteId} was used by another transfer`);
+  if (quote.expired)
+    throw new ApiError(
+      'quote_expired',
+      `quote ${quote.quoteId} expired at ${quote.expiresAt.toISOString()}; ask for a new one`,
+    );
+  if (
+    quote.sourceCurrency !== transfer.currency ||
+    quote.targetCurrency !== target.currency ||
+    quote.sourceAmountMinor !== transfer.amountMinor
+  ) {
     throw new ApiError(
       'quote_mismatch',
       `quote ${quote.quoteId} is for ${quote.sourceAmountMinor} ${quote.sourceCurrency} to ${quote.targetCurrency}, not ${transfer.amountMinor} ${transfer.currency} to ${target.currency}`,

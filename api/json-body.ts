@@ -22,7 +22,8 @@ export function jsonBodies(): RequestHandler[] {
 
 /** A body that is not JSON is refused up front, rather than read as "missing fields". */
 const requireJsonBodies: RequestHandler = (request, _response, next) => {
-  const hasBody = request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
+  const hasBody =
+    request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
   if (hasBody && !request.is('application/json')) {
     return next(new ApiError('unsupported_media_type', 'send the body as Content-Type: application/json'));
   }
@@ -45,7 +46,12 @@ const parseJsonBody: RequestHandler = (request, _response, next) => {
     next();
   } catch (error) {
     if (error instanceof NumberLiteralError) return next(new ApiError('invalid_request', error.message));
-    next(new ApiError('malformed_json', `request body is not valid JSON: ${error instanceof Error ? error.message.slice(0, 120) : 'unreadable'}`));
+    next(
+      new ApiError(
+        'malformed_json',
+        `request body is not valid JSON: ${error instanceof Error ? error.message.slice(0, 120) : 'unreadable'}`,
+      ),
+    );
   }
 };
 
@@ -62,7 +68,9 @@ function parseStrictJson(bytes: Buffer): unknown {
 function parseIntegerLiteral(literal: string): number {
   const value = Number(literal);
   if (!plain_integer.test(literal) || !Number.isSafeInteger(value)) {
-    throw new NumberLiteralError(`${literal.slice(0, 32)} is not accepted: numbers are whole minor units written as plain integers (no fraction, exponent or -0), at most 2^53-1`);
+    throw new NumberLiteralError(
+      `${literal.slice(0, 32)} is not accepted: numbers are whole minor units written as plain integers (no fraction, exponent or -0), at most 2^53-1`,
+    );
   }
   return value;
 }

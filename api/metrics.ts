@@ -21,7 +21,7 @@ function createApiSeries() {
     }),
     workflowStarts: new Counter({
       name: 'wallet_transfer_workflow_starts_total',
-      help: 'Transfer workflow starts: eager (on this process\'s worker), queued (through the task queue), existing (joined) or final (nothing to start)',
+      help: "Transfer workflow starts: eager (on this process's worker), queued (through the task queue), existing (joined) or final (nothing to start)",
       labelNames: ['outcome'],
       registers,
     }),

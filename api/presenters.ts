@@ -16,9 +16,18 @@ export function transferJson(record: TransferRecord) {
     created_at: record.createdAt.toISOString(),
     ...(record.completedAt !== null ? { completed_at: record.completedAt.toISOString() } : {}),
     ...(record.reversal !== null
-      ? { reversal: { reversed_at: record.reversal.at.toISOString(), reversed_by: record.reversal.by, reason: record.reversal.reason, allow_negative: record.reversal.forced } }
+      ? {
+          reversal: {
+            reversed_at: record.reversal.at.toISOString(),
+            reversed_by: record.reversal.by,
+            reason: record.reversal.reason,
+            allow_negative: record.reversal.forced,
+          },
+        }
       : {}),
-    ...(record.reversalRefusedReason !== null && record.reversal === null ? { reversal_refused_reason: record.reversalRefusedReason } : {}),
+    ...(record.reversalRefusedReason !== null && record.reversal === null
+      ? { reversal_refused_reason: record.reversalRefusedReason }
+      : {}),
     ...(record.conversion !== null ? { conversion: conversionJson(record.conversion) } : {}),
   };
 }

@@ -19,7 +19,10 @@ export const page_size_max = 100;
 export const page_size_default = 20;
 export const transfer_wait_max_s = 30;
 
-export const UserId = z.string().regex(user_id_pattern, 'user ids are 1-64 of A-Z a-z 0-9 _ -').openapi({ example: 'user_A' });
+export const UserId = z
+  .string()
+  .regex(user_id_pattern, 'user ids are 1-64 of A-Z a-z 0-9 _ -')
+  .openapi({ example: 'user_A' });
 
 /** Amounts are JSON integers of minor units (cents): 5000 USD is 50.00 USD. */
 export const AmountMinor = z
@@ -29,10 +32,14 @@ export const AmountMinor = z
   .openapi({ example: 5000, description: 'integer, minor units of the currency' });
 
 /** Shape only; whether the code is a real ISO 4217 currency is a separate check (unsupported_currency). */
-export const Currency = z.string().regex(/^[A-Z]{3}$/, 'currency must be a three-letter ISO 4217 code').openapi({ example: 'USD' });
+export const Currency = z
+  .string()
+  .regex(/^[A-Z]{3}$/, 'currency must be a three-letter ISO 4217 code')
+  .openapi({ example: 'USD' });
 
 /** Lone UTF-16 surrogates and NUL cannot be stored (PostgreSQL text) or hashed faithfully. */
-const storable = () => (value: string) => !/\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(value);
+const storable = () => (value: string) =>
+  !/\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(value);
 
 export const IdempotencyKey = z
   .string()
@@ -47,7 +54,10 @@ export const MoneyMovementBody = z
   .strictObject({ amount: AmountMinor, currency: Currency, idempotency_key: IdempotencyKey })
   .openapi('MoneyMovementRequest');
 
-export const QuoteId = z.string().regex(/^q_[0-9a-f]{32}$/, 'not a quote id (POST /v1/wallet/fx/quotes gives them)').openapi({ example: 'q_0123456789abcdef0123456789abcdef' });
+export const QuoteId = z
+  .string()
+  .regex(/^q_[0-9a-f]{32}$/, 'not a quote id (POST /v1/wallet/fx/quotes gives them)')
+  .openapi({ example: 'q_0123456789abcdef0123456789abcdef' });
 
 export const TransferBody = z
   .strictObject({
@@ -55,8 +65,12 @@ export const TransferBody = z
     to_user_id: UserId,
     amount: AmountMinor.openapi({ description: 'minor units of `currency`, the amount that leaves the sender' }),
     currency: Currency,
-    target_currency: Currency.optional().openapi({ description: 'convert: the recipient gets this currency, at the quote\'s rate or the current one' }),
-    quote_id: QuoteId.optional().openapi({ description: 'with target_currency: the unexpired quote whose rate this transfer uses' }),
+    target_currency: Currency.optional().openapi({
+      description: "convert: the recipient gets this currency, at the quote's rate or the current one",
+    }),
+    quote_id: QuoteId.optional().openapi({
+      description: 'with target_currency: the unexpired quote whose rate this transfer uses',
+    }),
     idempotency_key: IdempotencyKey,
     note: z
       .string()
@@ -65,7 +79,10 @@ export const TransferBody = z
       .optional(),
   })
   // zod runs object checks even when a field failed: look only at values of the right type.
-  .refine((body) => typeof body.quote_id !== 'string' || typeof body.target_currency === 'string', { message: 'quote_id needs target_currency', path: ['quote_id'] })
+  .refine((body) => typeof body.quote_id !== 'string' || typeof body.target_currency === 'string', {
+    message: 'quote_id needs target_currency',
+    path: ['quote_id'],
+  })
   .refine((body) => typeof body.target_currency !== 'string' || body.target_currency !== body.currency, {
     message: 'target_currency must differ from currency (leave it out for a same-currency transfer)',
     path: ['target_currency'],
@@ -78,7 +95,10 @@ export const QuoteBody = z
     to_currency: Currency,
     amount: AmountMinor.openapi({ description: 'minor units of from_currency to convert' }),
   })
-  .refine((body) => typeof body.from_currency !== 'string' || body.from_currency !== body.to_currency, { message: 'to_currency must differ from from_currency', path: ['to_currency'] })
+  .refine((body) => typeof body.from_currency !== 'string' || body.from_currency !== body.to_currency, {
+    message: 'to_currency must differ from from_currency',
+    path: ['to_currency'],
+  })
   .openapi('QuoteRequest');
 
 export const QuoteResponse = z
@@ -86,7 +106,9 @@ export const QuoteResponse = z
     quote_id: QuoteId,
     from_currency: Currency,
     to_currency: Currency,
-    rate: z.string().openapi({ example: '1.0845', description: 'exact decimal: units of to_currency per unit of from_currency' }),
+    rate: z
+      .string()
+      .openapi({ example: '1.0845', description: 'exact decimal: units of to_currency per unit of from_currency' }),
     source_amount: z.int(),
     target_amount: z.int().openapi({ description: 'rounded down to a whole minor unit of to_currency' }),
     expires_at: z.iso.datetime(),
@@ -99,7 +121,10 @@ export const SetRateBody = z
   .strictObject({
     rate: z
       .string()
-      .refine(isRateText, `rate must be a decimal string above zero, such as "1.0845": at most ${rate_integer_digits_max} digits before the point and ${rate_fraction_digits_max} after, no sign or exponent`)
+      .refine(
+        isRateText,
+        `rate must be a decimal string above zero, such as "1.0845": at most ${rate_integer_digits_max} digits before the point and ${rate_fraction_digits_max} after, no sign or exponent`,
+      )
       .openapi({ example: '1.0845' }),
     reason: z
       .string()
@@ -112,7 +137,14 @@ export const SetRateBody = z
   .openapi('SetRateRequest');
 
 export const RateResponse = z
-  .object({ base: Currency, quote: Currency, rate: z.string(), set_by: z.string(), reason: z.string().optional(), set_at: z.iso.datetime() })
+  .object({
+    base: Currency,
+    quote: Currency,
+    rate: z.string(),
+    set_by: z.string(),
+    reason: z.string().optional(),
+    set_at: z.iso.datetime(),
+  })
   .openapi('Rate');
 
 export const WaitQuery = z.strictObject({
@@ -139,7 +171,9 @@ export const Instant = z.iso
   .openapi({ example: '2026-11-22T08:00:00Z' });
 
 export const BalanceQuery = z.strictObject({
-  at: Instant.optional().openapi({ description: 'the balances as they stood at this instant (an entry posted exactly then is included)' }),
+  at: Instant.optional().openapi({
+    description: 'the balances as they stood at this instant (an entry posted exactly then is included)',
+  }),
 });
 
 export const HistoryQuery = z.strictObject({
@@ -151,16 +185,19 @@ export const HistoryQuery = z.strictObject({
     .string()
     .regex(/^[0-9]{1,19}$/, 'cursor must be a next_cursor value from a previous page')
     // zod runs every check even after the regex failed: this one must not throw on other text.
-    .refine((value) => /^[0-9]{1,19}$/.test(value) && BigInt(value) <= 9_223_372_036_854_775_807n, 'cursor must be a next_cursor value from a previous page')
+    .refine(
+      (value) => /^[0-9]{1,19}$/.test(value) && BigInt(value) <= 9_223_372_036_854_775_807n,
+      'cursor must be a next_cursor value from a previous page',
+    )
     .optional(),
 });
 
 export const UserIdParams = z.strictObject({ user_id: UserId });
-export const TransferIdParams = z.strictObject({ transfer_id: z.string().regex(/^tr_[0-9a-f]{32}$/, 'not a transfer id') });
+export const TransferIdParams = z.strictObject({
+  transfer_id: z.string().regex(/^tr_[0-9a-f]{32}$/, 'not a transfer id'),
+});
 
-export const UserResponse = z
-  .object({ user_id: UserId, shard: z.int(), created_at: z.iso.datetime() })
-  .openapi('User');
+export const UserResponse = z.object({ user_id: UserId, shard: z.int(), created_at: z.iso.datetime() }).openapi('User');
 
 export const TransferAccepted = z
   .object({ transfer_id: z.string(), status: z.enum(transfer_statuses), created_at: z.iso.datetime() })
@@ -189,16 +226,28 @@ export const TransferResponse = z
     created_at: z.iso.datetime(),
     completed_at: z.iso.datetime().optional(),
     reversal: z
-      .object({ reversed_at: z.iso.datetime(), reversed_by: z.string(), reason: z.string(), allow_negative: z.boolean() })
+      .object({
+        reversed_at: z.iso.datetime(),
+        reversed_by: z.string(),
+        reason: z.string(),
+        allow_negative: z.boolean(),
+      })
       .optional()
       .openapi({ description: 'present when ops reversed the transfer (status REVERSED)' }),
-    reversal_refused_reason: z.enum(['insufficient_funds']).optional().openapi({ description: 'the last reversal attempt was refused: the recipient could not cover it' }),
-    conversion: ConversionJson.optional().openapi({ description: 'cross-currency transfers: the rate and both amounts, fixed when the transfer was accepted' }),
+    reversal_refused_reason: z
+      .enum(['insufficient_funds'])
+      .optional()
+      .openapi({ description: 'the last reversal attempt was refused: the recipient could not cover it' }),
+    conversion: ConversionJson.optional().openapi({
+      description: 'cross-currency transfers: the rate and both amounts, fixed when the transfer was accepted',
+    }),
     legs: z
       .array(
         z.object({
           leg: z.enum(['debit', 'credit', 'refund', 'reversal_debit', 'reversal_credit']),
-          amount: z.int().openapi({ description: 'what this leg moves (in or out of the wallet), in minor units of its currency' }),
+          amount: z
+            .int()
+            .openapi({ description: 'what this leg moves (in or out of the wallet), in minor units of its currency' }),
           currency: Currency,
           outcome: z.enum(['posted', 'refused', 'voided']),
           reason: z.enum(failure_reasons).optional(),
@@ -225,10 +274,20 @@ export const HistoryResponse = z
         balance_after: z.int(),
         kind: z.enum(['deposit', 'withdrawal', 'transfer_out', 'transfer_in', 'refund', 'reversal_out', 'reversal_in']),
         created_at: z.iso.datetime(),
-        transfer: z.string().openapi({ description: 'the transfer (GET this path); its id is also its Temporal workflow id', example: '/v1/wallet/transfers/tr_0123456789abcdef0123456789abcdef' }),
+        transfer: z
+          .string()
+          .openapi({
+            description: 'the transfer (GET this path); its id is also its Temporal workflow id',
+            example: '/v1/wallet/transfers/tr_0123456789abcdef0123456789abcdef',
+          }),
         workflow_id: z.string(),
-        undoes_entry_id: z.string().optional().openapi({ description: 'refunds and reversals: the entry of this wallet that this one gives back' }),
-        conversion: ConversionJson.omit({ quote_id: true }).optional().openapi({ description: 'entries of cross-currency transfers: the rate and both amounts' }),
+        undoes_entry_id: z
+          .string()
+          .optional()
+          .openapi({ description: 'refunds and reversals: the entry of this wallet that this one gives back' }),
+        conversion: ConversionJson.omit({ quote_id: true })
+          .optional()
+          .openapi({ description: 'entries of cross-currency transfers: the rate and both amounts' }),
       }),
     ),
     next_cursor: z.string().nullable(),
@@ -247,31 +306,55 @@ const OpsReason = z
   .openapi({ example: 'customer dispute #123' });
 
 export const OpsReasonBody = z.strictObject({ reason: OpsReason }).openapi('OpsReasonRequest');
-export const OptionalOpsReasonBody = z.strictObject({ reason: OpsReason.optional() }).default({}).openapi('OptionalOpsReasonRequest');
+export const OptionalOpsReasonBody = z
+  .strictObject({ reason: OpsReason.optional() })
+  .default({})
+  .openapi('OptionalOpsReasonRequest');
 
 export const ReverseBody = z
   .strictObject({
     reason: OpsReason,
-    allow_negative: z.boolean().optional().openapi({ description: 'reverse even when the recipient cannot cover it (their balance goes negative); audited' }),
+    allow_negative: z
+      .boolean()
+      .optional()
+      .openapi({
+        description: 'reverse even when the recipient cannot cover it (their balance goes negative); audited',
+      }),
   })
   .openapi('ReverseRequest');
 
 /** A signed amount of minor units: a negative minimum balance is an overdraft allowance. */
-const SignedMinor = z.int('must be a whole number of minor units (a JSON integer)').min(-Number(transfer_amount_max_minor)).max(Number(transfer_amount_max_minor));
+const SignedMinor = z
+  .int('must be a whole number of minor units (a JSON integer)')
+  .min(-Number(transfer_amount_max_minor))
+  .max(Number(transfer_amount_max_minor));
 
 export const WalletLimitsBody = z
   .strictObject({
-    min_balance: SignedMinor.optional().openapi({ description: 'debits may not take the balance below this; negative: overdraft allowance' }),
-    daily_outgoing_max: AmountMinor.nullable().optional().openapi({ description: "this wallet's rolling 24-hour outgoing limit; null: the default" }),
+    min_balance: SignedMinor.optional().openapi({
+      description: 'debits may not take the balance below this; negative: overdraft allowance',
+    }),
+    daily_outgoing_max: AmountMinor.nullable()
+      .optional()
+      .openapi({ description: "this wallet's rolling 24-hour outgoing limit; null: the default" }),
     reason: OpsReason,
   })
-  .refine((body) => body.min_balance !== undefined || body.daily_outgoing_max !== undefined, 'send min_balance, daily_outgoing_max or both')
+  .refine(
+    (body) => body.min_balance !== undefined || body.daily_outgoing_max !== undefined,
+    'send min_balance, daily_outgoing_max or both',
+  )
   .openapi('WalletLimitsRequest');
 
 export const UserCurrencyParams = z.strictObject({ user_id: UserId, currency: Currency });
 
 export const WalletLimitsResponse = z
-  .object({ user_id: UserId, currency: Currency, min_balance: z.int(), daily_outgoing_max: z.int().nullable(), daily_outgoing_default: z.int() })
+  .object({
+    user_id: UserId,
+    currency: Currency,
+    min_balance: z.int(),
+    daily_outgoing_max: z.int().nullable(),
+    daily_outgoing_default: z.int(),
+  })
   .openapi('WalletLimits');
 
 export const audit_page_size_max = 200;
@@ -282,11 +365,25 @@ export const AuditQuery = z.strictObject({
     .string()
     .regex(/^[0-9]{1,19}_[0-9]{1,3}_[0-9]{1,19}$/, 'cursor must be a next_cursor value from a previous page')
     // zod runs every check even after the regex failed: this one must not throw on other text.
-    .refine((value) => value.split('_').every((part) => /^[0-9]{1,19}$/.test(part) && BigInt(part) <= 9_223_372_036_854_775_807n), 'cursor must be a next_cursor value from a previous page')
+    .refine(
+      (value) =>
+        value.split('_').every((part) => /^[0-9]{1,19}$/.test(part) && BigInt(part) <= 9_223_372_036_854_775_807n),
+      'cursor must be a next_cursor value from a previous page',
+    )
     .optional(),
-  operator: z.string().min(1).max(128).refine(storable(), 'operator must not contain NUL or unpaired surrogates').optional(),
+  operator: z
+    .string()
+    .min(1)
+    .max(128)
+    .refine(storable(), 'operator must not contain NUL or unpaired surrogates')
+    .optional(),
   action: z.enum(ops_actions).optional(),
-  target: z.string().min(1).max(128).refine(storable(), 'target must not contain NUL or unpaired surrogates').optional(),
+  target: z
+    .string()
+    .min(1)
+    .max(128)
+    .refine(storable(), 'target must not contain NUL or unpaired surrogates')
+    .optional(),
 });
 
 export const AuditResponse = z
@@ -321,10 +418,16 @@ export const OpsTransfersQuery = z
     limit: z.coerce.number().int().min(1).max(page_size_max).default(page_size_default),
     cursor: z
       .string()
-      .regex(new RegExp(`^[A-Za-z0-9_-]{1,${ops_transfer_cursor_length_max}}$`), 'cursor must be a next_cursor value from a previous page')
+      .regex(
+        new RegExp(`^[A-Za-z0-9_-]{1,${ops_transfer_cursor_length_max}}$`),
+        'cursor must be a next_cursor value from a previous page',
+      )
       .optional(),
   })
-  .refine((query) => !(query.stuck === true && query.status !== undefined), { message: 'stuck=true lists PENDING transfers; leave out status', path: ['stuck'] });
+  .refine((query) => !(query.stuck === true && query.status !== undefined), {
+    message: 'stuck=true lists PENDING transfers; leave out status',
+    path: ['stuck'],
+  });
 
 export const OpsTransferList = z
   .object({
@@ -364,18 +467,37 @@ export const ReconciliationResponse = z
           stored: z.int().optional().openapi({ description: 'balance_mismatch: the account balance' }),
           computed: z.int().optional().openapi({ description: 'balance_mismatch: the sum of its entries' }),
           sum: z.int().optional(),
-          net: z.int().optional().openapi({ description: 'clearing lines: money in clearing that no transfer in flight explains' }),
+          net: z
+            .int()
+            .optional()
+            .openapi({ description: 'clearing lines: money in clearing that no transfer in flight explains' }),
           status: z.enum(transfer_statuses).nullable().optional(),
           buckets: z.int().optional(),
           clearing: z.int().optional(),
           in_flight: z.int().optional(),
-          entry_id: z.string().optional().openapi({ description: 'chain_broken: the first entry whose chain link does not hold' }),
-          problem: z.string().optional().openapi({ description: 'chain_broken: hash_mismatch, seq_gap, unchained, tail_mismatch or snapshot_mismatch' }),
+          entry_id: z
+            .string()
+            .optional()
+            .openapi({ description: 'chain_broken: the first entry whose chain link does not hold' }),
+          problem: z
+            .string()
+            .optional()
+            .openapi({
+              description: 'chain_broken: hash_mismatch, seq_gap, unchained, tail_mismatch or snapshot_mismatch',
+            }),
         }),
       )
       .openapi({ description: `at most ${discrepancies_listed_max}; discrepancy_count counts them all` }),
     currencies: z.array(
-      z.object({ currency: Currency, customer: z.int(), clearing: z.int(), settlement: z.int(), fx: z.int(), in_flight: z.int(), in_flight_transfers: z.int() }),
+      z.object({
+        currency: Currency,
+        customer: z.int(),
+        clearing: z.int(),
+        settlement: z.int(),
+        fx: z.int(),
+        in_flight: z.int(),
+        in_flight_transfers: z.int(),
+      }),
     ),
   })
   .openapi('Reconciliation');

@@ -60,28 +60,43 @@ export class TransferService {
   private readonly durations: TransferDurations | undefined;
 
   constructor(private readonly deps: TransferServiceDependencies) {
-    this.inFlight = deps.completions && deps.inFlightMax ? new InFlightTransfers(deps.inFlightMax, deps.completions) : undefined;
-    this.durations = deps.completions ? new TransferDurations(deps.completions, walletMetrics().transferSeconds) : undefined;
+    this.inFlight =
+      deps.completions && deps.inFlightMax ? new InFlightTransfers(deps.inFlightMax, deps.completions) : undefined;
+    this.durations = deps.completions
+      ? new TransferDurations(deps.completions, walletMetrics().transferSeconds)
+      : undefined;
   }
 
-
-  async submit(input: SubmitTransfer): Promise<{ record: TransferRecord; replayed: boolean; start: StartOutcome | 'final' }> {
+  async submit(
+    input: SubmitTransfer,
+  ): Promise<{ record: TransferRecord; replayed: boolean; start: StartOutcome | 'final' }> {
     if (!isKnownCurrency(input.currency)) {
       throw new ApiError('unsupported_currency', `${input.currency} is not an ISO 4217 currency with minor units`);
     }
     if (input.target && !isKnownCurrency(input.target.currency)) {
-      throw new ApiError('unsupported_currency', `${input.target.currency} is not an ISO 4217 currency with minor units`);
+      throw new ApiError(
+        'unsupported_currency',
+        `${input.target.currency} is not an ISO 4217 currency with minor units`,
+      );
     }
     // Converting between one's own currencies is a transfer to oneself; moving within one wallet is not.
     if (input.fromUserId !== null && input.fromUserId === input.toUserId && !input.target) {
       throw new ApiError('same_user', 'a transfer needs two different users (or a target_currency to convert into)');
     }
     if (exceedsTransferMax({ kind: input.kind, amountMinor: input.amountMinor.toString() }, this.deps.limits)) {
-      throw new ApiError('limit_exceeded', `one ${input.kind} may move at most ${this.deps.limits.transferAmountMaxMinor} minor units`);
+      throw new ApiError(
+        'limit_exceeded',
+        `one ${input.kind} may move at most ${this.deps.limits.transferAmountMaxMinor} minor units`,
+      );
     }
     const slot = this.inFlight?.reserve();
     if (this.inFlight && !slot) {
-      throw new ApiError('overloaded', 'the wallet is at capacity; retry with the same idempotency key', undefined, overload_retry_after_s);
+      throw new ApiError(
+        'overloaded',
+        'the wallet is at capacity; retry with the same idempotency key',
+        undefined,
+        overload_retry_after_s,
+      );
     }
     const acceptedAtMs = performance.now();
     try {
@@ -94,11 +109,21 @@ export class TransferService {
     }
   }
 
-  private async recordAndStart(input: SubmitTransfer, started: (transferId: string) => void): Promise<{ record: TransferRecord; replayed: boolean; start: StartOutcome | 'final' }> {
+  private async recordAndStart(
+    input: SubmitTransfer,
+    started: (transferId: string) => void,
+  ): Promise<{ record: TransferRecord; replayed: boolean; start: StartOutcome | 'final' }> {
     // The owner's existence is checked by the record's foreign key, in the same statement.
     const counterparty = input.kind === 'transfer' ? input.toUserId : null;
     if (counterparty !== null) await requireUser(this.deps.shards, counterparty);
-    const request = { kind: input.kind, fromUserId: input.fromUserId, toUserId: input.toUserId, amountMinor: input.amountMinor.toString(), currency: input.currency, note: input.note };
+    const request = {
+      kind: input.kind,
+      fromUserId: input.fromUserId,
+      toUserId: input.toUserId,
+      amountMinor: input.amountMinor.toString(),
+      currency: input.currency,
+      note: input.note,
+    };
     const ownerUserId = ownerOf(request);
     const transferId = transferIdFor(input.kind, ownerUserId, input.idempotencyKey);
     const requestHash = requestHashOf(request, input.target);
@@ -132,7 +157,11 @@ export class TransferService {
     // A retry of a finished transfer starts nothing.
     const start = final_statuses.includes(record.status)
       ? 'final'
-      : await startTransferWorkflow({ ...this.deps, eagerStart: this.deps.completions !== undefined }, requestOfRecord(record), heldBy(record));
+      : await startTransferWorkflow(
+          { ...this.deps, eagerStart: this.deps.completions !== undefined },
+          requestOfRecord(record),
+          heldBy(record),
+        );
     if (start === 'eager' || start === 'queued') started(transferId);
     return { record, replayed: !inserted, start };
   }
@@ -161,9 +190,14 @@ export class TransferService {
       // News comes once (at once if the transfer finished since the record was read); after
       // it, only the periodic re-read is left to wait on.
       let news: Promise<unknown> | undefined = this.deps.completions?.next(record.transferId, waiting.signal);
-      for (let pollMs = news ? recheck_ms : poll_first_ms; ; pollMs = news ? recheck_ms : Math.min(pollMs * 2, poll_max_ms)) {
+      for (
+        let pollMs = news ? recheck_ms : poll_first_ms;
+        ;
+        pollMs = news ? recheck_ms : Math.min(pollMs * 2, poll_max_ms)
+      ) {
         const heard = news?.then(() => 'news' as const);
-        if ((await Promise.race([sleep(pollMs, waiting.signal), ...(heard ? [heard] : [])])) === 'news') news = undefined;
+        if ((await Promise.race([sleep(pollMs, waiting.signal), ...(heard ? [heard] : [])])) === 'news')
+          news = undefined;
         const current = await reread();
         if (final_statuses.includes(current.status) || waiting.signal.aborted) return current;
       }
@@ -177,9 +211,13 @@ export class TransferService {
   /** The transfer's legs as the ledger decided them, from the shards of both parties. */
   async legsOf(record: TransferRecord): Promise<LegRecord[]> {
     const shardsOfParties = new Set(
-      [record.fromUserId, record.toUserId].filter((userId): userId is string => userId !== null).map((userId) => this.deps.shards.shardOf(userId)),
+      [record.fromUserId, record.toUserId]
+        .filter((userId): userId is string => userId !== null)
+        .map((userId) => this.deps.shards.shardOf(userId)),
     );
-    const legs = await Promise.all([...shardsOfParties].map((shard) => legsOf(this.deps.shards.pool(shard), record.transferId)));
+    const legs = await Promise.all(
+      [...shardsOfParties].map((shard) => legsOf(this.deps.shards.pool(shard), record.transferId)),
+    );
     const order = { debit: 0, credit: 1, refund: 2, reversal_debit: 3, reversal_credit: 4 };
     return legs.flat().sort((a, b) => order[a.leg] - order[b.leg]);
   }
@@ -200,7 +238,8 @@ export class TransferService {
 
   private rememberOwnerShard(transferId: string, shard: number): void {
     this.ownerShards.set(transferId, shard);
-    if (this.ownerShards.size > owner_shards_remembered_max) this.ownerShards.delete(this.ownerShards.keys().next().value!);
+    if (this.ownerShards.size > owner_shards_remembered_max)
+      this.ownerShards.delete(this.ownerShards.keys().next().value!);
   }
 }
 

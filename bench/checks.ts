@@ -22,8 +22,16 @@ export async function runChecks(
 ): Promise<BenchReport['checks']> {
   const funded_total_minor = funding_per_user_minor * BigInt(users.all.length);
   const ledger = stack.shardUrls ? await checkLedger(stack.shardUrls, funded_total_minor) : null;
-  const api = stack.shardUrls ? null : await checkThroughApi(client, walletTarget, unsettled, users.all, funded_total_minor);
+  const api = stack.shardUrls
+    ? null
+    : await checkThroughApi(client, walletTarget, unsettled, users.all, funded_total_minor);
   const raw_pg = rawUrl ? await checkLedger([rawUrl], funded_total_minor) : null;
   const all = [ledger, api, raw_pg].filter((check) => check !== null);
-  return { ledger, api, raw_pg, conserved: all.every((check) => check.conserved), all_final: all.every((check) => check.all_final) };
+  return {
+    ledger,
+    api,
+    raw_pg,
+    conserved: all.every((check) => check.conserved),
+    all_final: all.every((check) => check.all_final),
+  };
 }

@@ -105,14 +105,21 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
     throw new Error('--processes, --split and --shard-urls shape the throwaway stack; they do not apply with --target');
   }
   // A deployment is checked through its API, by its users' balances in one currency: conversions would need its FX houses.
-  if (options.targets.length > 0 && options.fx_fraction > 0) throw new Error('--fx measures the throwaway stack (its ledger check counts the FX houses); it does not apply with --target');
-  if (options.targets.length === 0 && options.pids.length > 0) throw new Error('--pids names processes of a --target deployment');
+  if (options.targets.length > 0 && options.fx_fraction > 0)
+    throw new Error(
+      '--fx measures the throwaway stack (its ledger check counts the FX houses); it does not apply with --target',
+    );
+  if (options.targets.length === 0 && options.pids.length > 0)
+    throw new Error('--pids names processes of a --target deployment');
   if (options.shards === 1 && options.cross_shard_fraction > 0) options.cross_shard_fraction = 0;
   return options;
 }
 
 function listOf(value: string | undefined): string[] {
-  return (value ?? '').split(',').map((item) => item.trim()).filter((item) => item.length > 0);
+  return (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
 }
 
 function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T {
@@ -122,7 +129,8 @@ function oneOf<T extends string>(name: string, value: string | undefined, allowe
 
 function number(name: string, value: string | undefined, min: number, max: number): number {
   const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed < min || parsed > max) throw new Error(`${name} must be a number from ${min} to ${max} (got ${value})`);
+  if (!Number.isFinite(parsed) || parsed < min || parsed > max)
+    throw new Error(`${name} must be a number from ${min} to ${max} (got ${value})`);
   return parsed;
 }
 

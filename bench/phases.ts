@@ -28,7 +28,9 @@ export async function runPhases(
   targets: PhaseTargets,
   sampler: ProcessSampler,
 ): Promise<{ phases: PhaseResult[]; walletUnsettled: UnsettledRequest[] }> {
-  const floorClient = targets.floorOrigin ? new HttpClient([targets.floorOrigin], 'floor-needs-no-token', options.outstanding_max) : undefined;
+  const floorClient = targets.floorOrigin
+    ? new HttpClient([targets.floorOrigin], 'floor-needs-no-token', options.outstanding_max)
+    : undefined;
   const chosen: LoadTarget[] = [
     targets.wallet,
     ...(floorClient ? [httpTransferTarget('floor', floorClient, floor_routes)] : []),
@@ -40,11 +42,25 @@ export async function runPhases(
     for (const target of chosen) {
       // Each phase starts on an idle system, so no phase measures the stragglers of the one before.
       const settled = await waitForQuiet(sampler);
-      console.error(`bench: ${target.phase} phase, ${options.warmup_s + options.duration_s} s (after ${settled.waited_s} s waiting for an idle system${settled.quiet ? '' : ', which never came'})`);
+      console.error(
+        `bench: ${target.phase} phase, ${options.warmup_s + options.duration_s} s (after ${settled.waited_s} s waiting for an idle system${settled.quiet ? '' : ', which never came'})`,
+      );
       // Only the wallet converts: the floor and raw PostgreSQL have no FX to measure.
       const fx = target === targets.wallet ? { fx_fraction: options.fx_fraction, fx_currency: bench_fx_currency } : {};
-      const planner = transferPlanner(users, { cross_shard_fraction: options.cross_shard_fraction, skew: options.skew, seed: options.seed, ...fx });
-      const { result, unsettled } = await runPhase(target, options, planner, (index) => `${runTag}-${target.phase}-${index}`, sampler, settled);
+      const planner = transferPlanner(users, {
+        cross_shard_fraction: options.cross_shard_fraction,
+        skew: options.skew,
+        seed: options.seed,
+        ...fx,
+      });
+      const { result, unsettled } = await runPhase(
+        target,
+        options,
+        planner,
+        (index) => `${runTag}-${target.phase}-${index}`,
+        sampler,
+        settled,
+      );
       phases.push(result);
       if (target === targets.wallet) walletUnsettled = unsettled;
     }

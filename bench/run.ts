@@ -31,29 +31,48 @@ export async function runBench(options: BenchOptions, stamp: string, cleanup: Cl
   const runTag = randomBytes(3).toString('hex');
 
   console.error(`bench: starting the ${options.targets.length > 0 ? 'target' : 'throwaway'} stack (logs in ${logDir})`);
-  const stack = options.targets.length > 0 ? await connectTarget(options) : await startThrowawayStack(options, logDir, cleanup);
+  const stack =
+    options.targets.length > 0 ? await connectTarget(options) : await startThrowawayStack(options, logDir, cleanup);
   // The floor bundles its workflow while the users are seeded: setup time, not measured.
-  const floorStarting = options.baselines.includes('floor') ? startFloor(stack.temporalAddress, logDir, cleanup) : undefined;
+  const floorStarting = options.baselines.includes('floor')
+    ? startFloor(stack.temporalAddress, logDir, cleanup)
+    : undefined;
   void floorStarting?.catch(() => undefined);
   const users = benchUsers(runTag, options.users, stack.shardCount, options.skew === 'hot');
-  const client = new HttpClient(stack.walletOrigins, await signToken(stack.tokenSecret, { userId: 'bench_ops', role: 'ops' }), options.outstanding_max);
+  const client = new HttpClient(
+    stack.walletOrigins,
+    await signToken(stack.tokenSecret, { userId: 'bench_ops', role: 'ops' }),
+    options.outstanding_max,
+  );
   cleanup.add('close HTTP client', () => client.close());
   console.error(`bench: creating and funding ${users.all.length} users`);
   await seedThroughApi(client, users, stack.shardCount, runTag);
   const raw = options.baselines.includes('pg') ? await prepareRawPg(stack.rawPgServer, users, cleanup) : undefined;
   const floor = await floorStarting;
 
-  const parts = [...stack.parts, ...(floor ? [{ name: 'floor', pids: [floor.pid] }] : []), { name: 'bench', pids: [process.pid] }];
+  const parts = [
+    ...stack.parts,
+    ...(floor ? [{ name: 'floor', pids: [floor.pid] }] : []),
+    { name: 'bench', pids: [process.pid] },
+  ];
   const sampler = new ProcessSampler(parts);
   sampler.start();
   cleanup.add('stop sampler', () => sampler.stop());
   const wallet = httpTransferTarget('transfers', client, wallet_routes);
-  const { phases, walletUnsettled } = await runPhases(options, users, runTag, { wallet, floorOrigin: floor?.origin, rawPool: raw?.pool }, sampler);
+  const { phases, walletUnsettled } = await runPhases(
+    options,
+    users,
+    runTag,
+    { wallet, floorOrigin: floor?.origin, rawPool: raw?.pool },
+    sampler,
+  );
   sampler.stop();
 
   console.error('bench: checking the ledger');
   const checks = await runChecks(stack, client, wallet, walletUnsettled, users, raw?.url);
-  const [transfers, floorPhase, rawPhase] = ['transfers', 'floor', 'raw_pg'].map((name) => phases.find((phase) => phase.name === name));
+  const [transfers, floorPhase, rawPhase] = ['transfers', 'floor', 'raw_pg'].map((name) =>
+    phases.find((phase) => phase.name === name),
+  );
   return {
     started_at,
     finished_at: new Date().toISOString(),
@@ -64,7 +83,9 @@ export async function runBench(options: BenchOptions, stamp: string, cleanup: Cl
       wallet_origins: stack.walletOrigins,
       temporal_address: stack.temporalAddress,
       shards: stack.shardCount,
-      parts: Object.fromEntries(parts.map((part) => [part.name, 'pids' in part ? part.pids : 'all postgres processes'])),
+      parts: Object.fromEntries(
+        parts.map((part) => [part.name, 'pids' in part ? part.pids : 'all postgres processes']),
+      ),
     },
     notes: [...stack.notes, ...early_exits, ...standingNotes(stack.kind)],
     phases,
@@ -78,15 +99,21 @@ export async function runBench(options: BenchOptions, stamp: string, cleanup: Cl
 
 function standingNotes(kind: BenchStack['kind']): string[] {
   return [
-    'Latencies count from each request\'s scheduled send time (open loop) or its send (closed loop); accept ends at the 202, completion at the GET that shows a final status.',
+    "Latencies count from each request's scheduled send time (open loop) or its send (closed loop); accept ends at the 202, completion at the GET that shows a final status.",
     'CPU is utime+stime (with reaped children) from /proc over each phase window, from the end of the warmup until the last request settled; memory is the peak VmRSS sampled every 250 ms, and for PostgreSQL the private memory of all its processes plus their shared memory once.',
-    ...(kind === 'throwaway' ? ['PostgreSQL is every postgres process on this machine: other work on the same server is counted too.'] : []),
+    ...(kind === 'throwaway'
+      ? ['PostgreSQL is every postgres process on this machine: other work on the same server is counted too.']
+      : []),
   ];
 }
 
 function gitCommit(): string | null {
   try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repo_root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync('git', ['rev-parse', 'HEAD'], {
+      cwd: repo_root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
   } catch {
     return null;
   }

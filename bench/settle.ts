@@ -29,12 +29,14 @@ export async function waitForQuiet(sampler: ProcessSampler): Promise<Settled> {
     const current = sampler.snapshot();
     let ticks = 0;
     for (const [name, reading] of current.parts) {
-      if (!ignored_parts.has(name)) ticks += reading.cpu_ticks - (previous.parts.get(name)?.cpu_ticks ?? reading.cpu_ticks);
+      if (!ignored_parts.has(name))
+        ticks += reading.cpu_ticks - (previous.parts.get(name)?.cpu_ticks ?? reading.cpu_ticks);
     }
     const busy_cores = ticks / clock_ticks_per_s / ((current.at_ms - previous.at_ms) / 1000);
     previous = current;
     quietSamples = busy_cores < quiet_cores ? quietSamples + 1 : 0;
-    if (quietSamples >= quiet_samples_needed) return { waited_s: Math.round((performance.now() - started_ms) / 100) / 10, quiet: true };
+    if (quietSamples >= quiet_samples_needed)
+      return { waited_s: Math.round((performance.now() - started_ms) / 100) / 10, quiet: true };
   }
   return { waited_s: settle_timeout_ms / 1000, quiet: false };
 }

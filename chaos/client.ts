@@ -47,7 +47,10 @@ export class ChaosClient {
     try {
       const response = await fetch(`${origin}${path}`, {
         method,
-        headers: { authorization: `Bearer ${await this.token(as.sub, as.role)}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          authorization: `Bearer ${await this.token(as.sub, as.role)}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(request_timeout_ms),
       });
@@ -58,7 +61,8 @@ export class ChaosClient {
         return { status: response.status, body: text };
       }
     } catch (error) {
-      const cause = (error as { cause?: { code?: string }; name?: string }).cause?.code ?? (error as Error).name ?? 'network';
+      const cause =
+        (error as { cause?: { code?: string }; name?: string }).cause?.code ?? (error as Error).name ?? 'network';
       return { status: 0, body: { error: { code: String(cause).toLowerCase() } } };
     }
   }
@@ -69,7 +73,10 @@ export class ChaosClient {
     for (let attempt = 0; ; attempt++) {
       const answer = await this.once(method, path, as, body);
       if (!isRetryable(answer)) return answer;
-      const cause = answer.status === 0 ? answer.body.error.code : `http_${answer.status}${answer.body?.error?.code ? `_${answer.body.error.code}` : ''}`;
+      const cause =
+        answer.status === 0
+          ? answer.body.error.code
+          : `http_${answer.status}${answer.body?.error?.code ? `_${answer.body.error.code}` : ''}`;
       this.retried[cause] = (this.retried[cause] ?? 0) + 1;
       if (Date.now() > deadline) {
         this.gave_up++;

@@ -60,11 +60,16 @@ async function inject(stack: ChaosStack, fault: PlannedFault): Promise<string> {
       const debitOnly = fault.kind === 'crash_after_debit';
       const what = debitOnly ? 'a debit, before its credit' : 'a committed leg';
       await wallet.kill();
-      await wallet.start({ [chaos_settings.crash_hook_env]: '1000', [chaos_settings.crash_leg_env]: debitOnly ? 'debit' : '' });
+      await wallet.start({
+        [chaos_settings.crash_hook_env]: '1000',
+        [chaos_settings.crash_leg_env]: debitOnly ? 'debit' : '',
+      });
       const crashed = await wallet.waitForOwnExit(armed_wait_max_ms);
       if (!crashed) await wallet.kill();
       await wallet.start();
-      return crashed ? `${wallet.name} killed itself after ${what}` : `${wallet.name} committed no ${debitOnly ? 'debit' : 'leg'} within ${armed_wait_max_ms} ms; killed`;
+      return crashed
+        ? `${wallet.name} killed itself after ${what}`
+        : `${wallet.name} committed no ${debitOnly ? 'debit' : 'leg'} within ${armed_wait_max_ms} ms; killed`;
     }
   }
 }
@@ -72,7 +77,10 @@ async function inject(stack: ChaosStack, fault: PlannedFault): Promise<string> {
 /** pg_terminate_backend of every wallet connection (application_name wallet-shard-N) to one shard database. */
 async function terminateWalletConnections(shardUrl: string): Promise<number> {
   const database = decodeURIComponent(new URL(shardUrl).pathname.slice(1));
-  const admin = watchConnection(new pg.Client({ connectionString: shardUrl.replace(/\/[^/]+$/, '/postgres'), application_name: 'wallet-chaos' }), 'chaos admin');
+  const admin = watchConnection(
+    new pg.Client({ connectionString: shardUrl.replace(/\/[^/]+$/, '/postgres'), application_name: 'wallet-chaos' }),
+    'chaos admin',
+  );
   await admin.connect();
   try {
     const cut = await admin.query<{ pid: number }>(

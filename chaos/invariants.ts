@@ -13,7 +13,11 @@ export interface InvariantResult {
 
 /** Legs posted (money moved) that a transfer of each kind may end with; anything else is a broken transfer. */
 const allowed_posted_legs: Record<string, Record<string, string[]>> = {
-  transfer: { COMPLETED: ['credit,debit'], FAILED: ['', 'debit,refund'], REVERSED: ['credit,debit,reversal_credit,reversal_debit'] },
+  transfer: {
+    COMPLETED: ['credit,debit'],
+    FAILED: ['', 'debit,refund'],
+    REVERSED: ['credit,debit,reversal_credit,reversal_debit'],
+  },
   deposit: { COMPLETED: ['credit'], FAILED: [''], REVERSED: ['credit,reversal_debit'] },
   withdrawal: { COMPLETED: ['debit'], FAILED: [''], REVERSED: ['debit,reversal_credit'] },
 };
@@ -25,12 +29,20 @@ export function conservation(snapshot: LedgerSnapshot): InvariantResult {
   for (const [currency, byKind] of [...snapshot.totals].sort(([a], [b]) => a.localeCompare(b))) {
     const total = [...byKind.values()].reduce((sum, value) => sum + value, 0n);
     const clearing = byKind.get('clearing') ?? 0n;
-    const parts = ['customer', 'clearing', 'settlement', 'fx'].map((kind) => `${kind} ${byKind.get(kind) ?? 0n}`).join(', ');
+    const parts = ['customer', 'clearing', 'settlement', 'fx']
+      .map((kind) => `${kind} ${byKind.get(kind) ?? 0n}`)
+      .join(', ');
     lines.push(`${currency}: ${parts}; sum ${total}`);
     if (total !== 0n || clearing !== 0n) broken.push(`${currency} sums to ${total}, clearing ${clearing}`);
   }
   if (snapshot.open_records > 0) broken.push(`${snapshot.open_records} records PENDING or PENDING_REVIEW`);
-  return { id: 1, name: 'conservation, nothing in flight', held: broken.length === 0, figures: `${lines.join(' | ')}; open records ${snapshot.open_records}`, examples: broken.slice(0, examples_max) };
+  return {
+    id: 1,
+    name: 'conservation, nothing in flight',
+    held: broken.length === 0,
+    figures: `${lines.join(' | ')}; open records ${snapshot.open_records}`,
+    examples: broken.slice(0, examples_max),
+  };
 }
 
 export function floors(snapshot: LedgerSnapshot): InvariantResult {
@@ -50,43 +62,72 @@ export function legShapes(snapshot: LedgerSnapshot): InvariantResult & { broken_
   const shapes: Record<string, number> = {};
   for (const [id, record] of snapshot.transfers) {
     const legs = snapshot.legs.get(id) ?? [];
-    const posted = legs.filter((leg) => leg.outcome === 'posted').map((leg) => leg.leg).sort();
+    const posted = legs
+      .filter((leg) => leg.outcome === 'posted')
+      .map((leg) => leg.leg)
+      .sort();
     const shape = `${record.kind} ${record.status}: ${posted.join('+') || 'none'}`;
     shapes[shape] = (shapes[shape] ?? 0) + 1;
     const twice = legs.map((leg) => leg.leg).filter((leg, index, all) => all.indexOf(leg) !== index);
     const badEntries = legs.filter((leg) => leg.entries !== (leg.outcome === 'posted' ? 2 : 0));
     if (twice.length > 0) broken.set(id, `${id}: leg ${twice.join(',')} on two shards`);
-    else if (badEntries.length > 0) broken.set(id, `${id}: ${badEntries.map((leg) => `${leg.leg} ${leg.outcome} with ${leg.entries} entries`).join(', ')}`);
-    else if (!(allowed_posted_legs[record.kind]?.[record.status] ?? []).includes(posted.join(','))) broken.set(id, `${id}: ${shape}`);
+    else if (badEntries.length > 0)
+      broken.set(
+        id,
+        `${id}: ${badEntries.map((leg) => `${leg.leg} ${leg.outcome} with ${leg.entries} entries`).join(', ')}`,
+      );
+    else if (!(allowed_posted_legs[record.kind]?.[record.status] ?? []).includes(posted.join(',')))
+      broken.set(id, `${id}: ${shape}`);
   }
-  for (const id of snapshot.legs.keys()) if (!snapshot.transfers.has(id)) broken.set(id, `${id}: postings without a record`);
+  for (const id of snapshot.legs.keys())
+    if (!snapshot.transfers.has(id)) broken.set(id, `${id}: postings without a record`);
   const figures = Object.entries(shapes)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([shape, count]) => `${shape} ${count}`)
     .join('; ');
-  return { id: 3, name: 'every transfer has one allowed set of legs, none twice', held: broken.size === 0, figures: `${snapshot.transfers.size} records; ${figures}; broken ${broken.size}`, examples: [...broken.values()].slice(0, examples_max), broken_ids: new Set(broken.keys()) };
+  return {
+    id: 3,
+    name: 'every transfer has one allowed set of legs, none twice',
+    held: broken.size === 0,
+    figures: `${snapshot.transfers.size} records; ${figures}; broken ${broken.size}`,
+    examples: [...broken.values()].slice(0, examples_max),
+    broken_ids: new Set(broken.keys()),
+  };
 }
 
-export function finality(snapshot: LedgerSnapshot, seen: Observations, settled_after_last_fault_ms: number | null, limit_ms: number): InvariantResult {
+export function finality(
+  snapshot: LedgerSnapshot,
+  seen: Observations,
+  settled_after_last_fault_ms: number | null,
+  limit_ms: number,
+): InvariantResult {
   const missing = [...seen.accepted].filter((id) => !snapshot.transfers.has(id));
-  const open = [...snapshot.transfers.values()].filter((record) => record.status === 'PENDING' || record.status === 'PENDING_REVIEW');
+  const open = [...snapshot.transfers.values()].filter(
+    (record) => record.status === 'PENDING' || record.status === 'PENDING_REVIEW',
+  );
   const inTime = settled_after_last_fault_ms !== null && settled_after_last_fault_ms <= limit_ms;
   return {
     id: 4,
     name: `every accepted transfer final within ${limit_ms / 1000} s of the last fault`,
     held: missing.length === 0 && open.length === 0 && inTime,
     figures: `${seen.accepted.size} accepted by the API, ${missing.length} without a record, ${open.length} not final; all final ${settled_after_last_fault_ms === null ? 'never' : `${(settled_after_last_fault_ms / 1000).toFixed(1)} s`} after the last fault healed and the workload ended (the later)`,
-    examples: [...missing.map((id) => `${id}: accepted, no record`), ...open.map((record) => `${record.transfer_id}: ${record.status}`)].slice(0, examples_max),
+    examples: [
+      ...missing.map((id) => `${id}: accepted, no record`),
+      ...open.map((record) => `${record.transfer_id}: ${record.status}`),
+    ].slice(0, examples_max),
   };
 }
 
 export function idempotency(seen: Observations, brokenIds: Set<string>): InvariantResult {
   const split = [...seen.same_body].filter(([, entry]) => entry.ids.size > 1);
   const retried = [...seen.same_body.values()].filter((entry) => entry.answers > 1).length;
-  const reuseWrong = seen.reused.filter((answer) => !(answer.status === 422 && answer.code === 'idempotency_key_reused'));
+  const reuseWrong = seen.reused.filter(
+    (answer) => !(answer.status === 422 && answer.code === 'idempotency_key_reused'),
+  );
   const duplicatesSplit = seen.duplicates.filter((group) => new Set(group.ids).size > 1);
   const duplicatesTwice = seen.duplicates.filter((group) => group.ids.some((id) => brokenIds.has(id)));
-  const held = split.length === 0 && reuseWrong.length === 0 && duplicatesSplit.length === 0 && duplicatesTwice.length === 0;
+  const held =
+    split.length === 0 && reuseWrong.length === 0 && duplicatesSplit.length === 0 && duplicatesTwice.length === 0;
   return {
     id: 5,
     name: 'same key and body, same transfer; other body 422; concurrent duplicates once',
@@ -107,7 +148,8 @@ export function completedStays(snapshot: LedgerSnapshot, seen: Observations): In
   for (const id of seen.reported_completed) {
     const record = snapshot.transfers.get(id);
     if (record?.status === 'COMPLETED') stillCompleted++;
-    else if (record?.status === 'REVERSED' && seen.reverse_requested.has(id) && record.reversed_by === ops_operator) reversedByOps++;
+    else if (record?.status === 'REVERSED' && seen.reverse_requested.has(id) && record.reversed_by === ops_operator)
+      reversedByOps++;
     else broken.push(`${id}: told COMPLETED, now ${record?.status ?? 'no record'}`);
   }
   return {
@@ -120,5 +162,11 @@ export function completedStays(snapshot: LedgerSnapshot, seen: Observations): In
 }
 
 export function noDrift(snapshot: LedgerSnapshot): InvariantResult {
-  return { id: 8, name: 'each balance equals the sum of its entries', held: snapshot.drifted_accounts === 0, figures: `${snapshot.drifted_accounts} accounts drifted`, examples: [] };
+  return {
+    id: 8,
+    name: 'each balance equals the sum of its entries',
+    held: snapshot.drifted_accounts === 0,
+    figures: `${snapshot.drifted_accounts} accounts drifted`,
+    examples: [],
+  };
 }

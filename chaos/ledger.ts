@@ -23,9 +23,19 @@ export interface LedgerSnapshot {
 
 /** Reads every shard database directly: balances, records, postings with their entry counts, drift. */
 export async function readLedger(shardUrls: readonly string[]): Promise<LedgerSnapshot> {
-  const snapshot: LedgerSnapshot = { totals: new Map(), transfers: new Map(), legs: new Map(), customers: { below_floor: 0, overridden: 0, negative: 0, accounts: 0 }, drifted_accounts: 0, open_records: 0 };
+  const snapshot: LedgerSnapshot = {
+    totals: new Map(),
+    transfers: new Map(),
+    legs: new Map(),
+    customers: { below_floor: 0, overridden: 0, negative: 0, accounts: 0 },
+    drifted_accounts: 0,
+    open_records: 0,
+  };
   for (const [shard, url] of shardUrls.entries()) {
-    const client = watchConnection(new pg.Client({ connectionString: url, application_name: 'wallet-chaos-check' }), 'chaos check');
+    const client = watchConnection(
+      new pg.Client({ connectionString: url, application_name: 'wallet-chaos-check' }),
+      'chaos check',
+    );
     await client.connect();
     try {
       await readShard(client, shard, snapshot);
@@ -37,7 +47,9 @@ export async function readLedger(shardUrls: readonly string[]): Promise<LedgerSn
 }
 
 async function readShard(client: pg.Client, shard: number, snapshot: LedgerSnapshot): Promise<void> {
-  const sums = await client.query<{ kind: string; currency: string; total: string }>('select kind, currency, sum(balance)::text as total from accounts group by kind, currency');
+  const sums = await client.query<{ kind: string; currency: string; total: string }>(
+    'select kind, currency, sum(balance)::text as total from accounts group by kind, currency',
+  );
   for (const row of sums.rows) {
     const byKind = snapshot.totals.get(row.currency) ?? new Map<string, bigint>();
     byKind.set(row.kind, (byKind.get(row.kind) ?? 0n) + BigInt(row.total));
@@ -85,10 +97,15 @@ async function readShard(client: pg.Client, shard: number, snapshot: LedgerSnaps
 export async function openRecords(shardUrls: readonly string[]): Promise<number> {
   let open = 0;
   for (const url of shardUrls) {
-    const client = watchConnection(new pg.Client({ connectionString: url, application_name: 'wallet-chaos-check' }), 'chaos check');
+    const client = watchConnection(
+      new pg.Client({ connectionString: url, application_name: 'wallet-chaos-check' }),
+      'chaos check',
+    );
     await client.connect();
     try {
-      const found = await client.query<{ count: string }>(`select count(*)::text as count from transfers where status in ('PENDING', 'PENDING_REVIEW')`);
+      const found = await client.query<{ count: string }>(
+        `select count(*)::text as count from transfers where status in ('PENDING', 'PENDING_REVIEW')`,
+      );
       open += Number(found.rows[0]!.count);
     } finally {
       await client.end();

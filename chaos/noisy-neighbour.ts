@@ -22,7 +22,10 @@ export function runNoisyNeighbour(client: ChaosClient, finished: () => boolean):
   const run = async () => {
     const pauseMs = 1000 / neighbour_requests_per_s;
     while (!finished()) {
-      const answer = await client.once('GET', `/v1/wallet/${neighbour_user_id}/balance`, { sub: neighbour_user_id, role: 'customer' });
+      const answer = await client.once('GET', `/v1/wallet/${neighbour_user_id}/balance`, {
+        sub: neighbour_user_id,
+        role: 'customer',
+      });
       tally.sent++;
       tally.by_status[answer.status] = (tally.by_status[answer.status] ?? 0) + 1;
       await sleep(pauseMs);
@@ -39,7 +42,9 @@ export function callerIsolation(tally: NeighbourTally, workloadRetried: Record<s
   const broken: string[] = [];
   if (limited === 0) broken.push(`the neighbour sent ${tally.sent} requests and was never limited`);
   if (othersLimited > 0) broken.push(`the workload's callers were answered 429 ${othersLimited} times`);
-  const statuses = Object.entries(tally.by_status).map(([status, count]) => `${status}: ${count}`).join(', ');
+  const statuses = Object.entries(tally.by_status)
+    .map(([status, count]) => `${status}: ${count}`)
+    .join(', ');
   return {
     id: 9,
     name: 'a caller over its rate limit is limited alone',

@@ -52,7 +52,8 @@ export function parseChaosOptions(argv: string[]): ChaosOptions | 'help' {
   if (values.help) return 'help';
   const whole = (name: string, text: string, min: number, max: number) => {
     const value = Number(text);
-    if (!Number.isInteger(value) || value < min || value > max) throw new Error(`--${name} must be a whole number from ${min} to ${max} (got ${text})`);
+    if (!Number.isInteger(value) || value < min || value > max)
+      throw new Error(`--${name} must be a whole number from ${min} to ${max} (got ${text})`);
     return value;
   };
   return {

@@ -1,7 +1,17 @@
 import { pickIndex, seededRandom } from '../bench/load/prng';
 import { shardForUser } from '../domain/shard-routing';
 
-export const operation_kinds = ['transfer_same_shard', 'transfer_cross_shard', 'deposit', 'withdrawal', 'conversion', 'held', 'concurrent_duplicates', 'reused_key', 'frozen_recipient'] as const;
+export const operation_kinds = [
+  'transfer_same_shard',
+  'transfer_cross_shard',
+  'deposit',
+  'withdrawal',
+  'conversion',
+  'held',
+  'concurrent_duplicates',
+  'reused_key',
+  'frozen_recipient',
+] as const;
 export type OperationKind = (typeof operation_kinds)[number];
 
 /** Share of each kind in the mix, in percent. */
@@ -54,7 +64,12 @@ export function chaosUsers(seed: number, count: number, shardCount: number): str
 }
 
 /** The whole workload a seed gives, fixed before the run starts. */
-export function planOperations(seed: number, count: number, byShard: string[][], reviewThresholdMinor: number): PlannedOperation[] {
+export function planOperations(
+  seed: number,
+  count: number,
+  byShard: string[][],
+  reviewThresholdMinor: number,
+): PlannedOperation[] {
   const random = seededRandom(seed);
   const between = (least: number, most: number) => least + pickIndex(random, most - least + 1);
   const pickKind = (): OperationKind => {

@@ -61,7 +61,11 @@ export class WalletProcess {
     const armed = Object.keys(extra).length > 0;
     const env = { ...process.env, ...this.env, ...extra, PORT: String(this.port) };
     const log = openSync(this.log_path, 'a');
-    const child = spawn(process.execPath, [...walletNodeFlags(env), '--import', 'tsx', 'scripts/wallet.ts'], { cwd: repo_root, env, stdio: ['ignore', log, log] });
+    const child = spawn(process.execPath, [...walletNodeFlags(env), '--import', 'tsx', 'scripts/wallet.ts'], {
+      cwd: repo_root,
+      env,
+      stdio: ['ignore', log, log],
+    });
     closeSync(log);
     this.child = child;
     this.expectingExit = armed;
@@ -70,7 +74,9 @@ export class WalletProcess {
       const note = `${this.name} (pid ${child.pid}) exited on its own (${signal ?? `code ${code}`}); restarted`;
       this.unplanned_exits.push(note);
       console.error(`chaos: ${note}; see ${this.log_path}`);
-      this.restarting = this.start().catch((error: unknown) => console.error(`chaos: could not restart ${this.name}: ${(error as Error).message}`));
+      this.restarting = this.start().catch((error: unknown) =>
+        console.error(`chaos: could not restart ${this.name}: ${(error as Error).message}`),
+      );
     });
     if (!armed) await this.waitReady();
   }
@@ -130,7 +136,13 @@ export class TemporalEngine {
 
   async start(): Promise<void> {
     const log = openSync(path.join(path.dirname(this.db_file), 'temporal.log'), 'a');
-    this.child = startDevServer({ cliPath: this.cliPath, port: this.port, dbFile: this.db_file, namespace: 'default', output: log });
+    this.child = startDevServer({
+      cliPath: this.cliPath,
+      port: this.port,
+      dbFile: this.db_file,
+      namespace: 'default',
+      output: log,
+    });
     closeSync(log);
     await waitForPort(this.port, ready_timeout_ms);
     await waitForTemporal(this.address, 'default', ready_timeout_ms);

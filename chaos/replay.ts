@@ -14,7 +14,10 @@ const fetches_at_once = 8;
  * fails it. Histories come from the SDK client (the same history the CLI's `workflow show` prints).
  */
 export async function replayHistories(address: string, seed: number, max: number): Promise<InvariantResult> {
-  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+  });
   const connection = await Connection.connect({ address });
   try {
     const client = new Client({ connection });
@@ -25,12 +28,22 @@ export async function replayHistories(address: string, seed: number, max: number
     const histories: { workflowId: string; history: History }[] = [];
     for (let start = 0; start < chosen.length; start += fetches_at_once) {
       const batch = chosen.slice(start, start + fetches_at_once);
-      histories.push(...(await Promise.all(batch.map(async (workflowId) => ({ workflowId, history: (await client.workflow.getHandle(workflowId).fetchHistory()) as History })))));
+      histories.push(
+        ...(await Promise.all(
+          batch.map(async (workflowId) => ({
+            workflowId,
+            history: (await client.workflow.getHandle(workflowId).fetchHistory()) as History,
+          })),
+        )),
+      );
     }
     const workflowBundle = await bundleWorkflowCode({ workflowsPath: workflows_path, logger: quiet });
     const failures: string[] = [];
     let replayed = 0;
-    for await (const result of Worker.runReplayHistories({ workflowBundle, replayName: 'wallet-chaos-replay' }, histories)) {
+    for await (const result of Worker.runReplayHistories(
+      { workflowBundle, replayName: 'wallet-chaos-replay' },
+      histories,
+    )) {
       replayed++;
       if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
     }

@@ -18,7 +18,13 @@ export interface ChaosReport {
   faults: InjectedFault[];
   operations_by_kind: Record<string, number>;
   transfers_by_final_state: Record<string, number>;
-  client: { retried: Record<string, number>; gave_up: number; unexpected: Record<string, number>; reversals: Record<string, number>; decisions: Record<string, number> };
+  client: {
+    retried: Record<string, number>;
+    gave_up: number;
+    unexpected: Record<string, number>;
+    reversals: Record<string, number>;
+    decisions: Record<string, number>;
+  };
   unplanned_exits: string[];
   invariants: InvariantResult[];
   passed: boolean;
@@ -35,13 +41,20 @@ export function plannedByKind(schedule: PlannedFault[]): Record<string, number> 
 }
 
 const table = (head: [string, string], rows: Record<string, number | string>) =>
-  [`| ${head[0]} | ${head[1]} |`, '|---|---:|', ...Object.entries(rows).map(([key, value]) => `| ${key} | ${value} |`)].join('\n');
+  [
+    `| ${head[0]} | ${head[1]} |`,
+    '|---|---:|',
+    ...Object.entries(rows).map(([key, value]) => `| ${key} | ${value} |`),
+  ].join('\n');
 
 export function markdownOf(report: ChaosReport): string {
   const invariants = [
     '| # | invariant | held | figures |',
     '|---|---|---|---|',
-    ...report.invariants.map((result) => `| ${result.id} | ${result.name} | ${result.held ? 'yes' : '**NO**'} | ${result.figures.replace(/\|/g, '/')} |`),
+    ...report.invariants.map(
+      (result) =>
+        `| ${result.id} | ${result.name} | ${result.held ? 'yes' : '**NO**'} | ${result.figures.replace(/\|/g, '/')} |`,
+    ),
   ].join('\n');
   const broken = report.invariants.flatMap((result) => result.examples.map((example) => `- ${result.id}: ${example}`));
   return [

@@ -4,7 +4,16 @@ import path from 'node:path';
 import { Cleanup } from '../bench/cleanup';
 import { ChaosClient, sleep } from './client';
 import { injectFault, type InjectedFault } from './faults';
-import { completedStays, conservation, finality, floors, idempotency, legShapes, noDrift, type InvariantResult } from './invariants';
+import {
+  completedStays,
+  conservation,
+  finality,
+  floors,
+  idempotency,
+  legShapes,
+  noDrift,
+  type InvariantResult,
+} from './invariants';
 import { openRecords, readLedger } from './ledger';
 import { chaos_shard_count, type ChaosOptions } from './options';
 import { chaosUsers, initial_deposit_minor, planOperations, type PlannedOperation } from './plan';
@@ -33,9 +42,18 @@ const ahead_of_faults_s = 5;
 /** The whole run; true when every invariant held. */
 export async function runChaos(options: ChaosOptions): Promise<boolean> {
   const startedAt = new Date();
-  const schedule = faultSchedule(options.seed, options.faults, options.transfers, options.wallets, chaos_shard_count, chaos_settings.activity_timeout_ms);
+  const schedule = faultSchedule(
+    options.seed,
+    options.faults,
+    options.transfers,
+    options.wallets,
+    chaos_shard_count,
+    chaos_settings.activity_timeout_ms,
+  );
   const described = schedule.map(describeFault);
-  console.log(`chaos: seed ${options.seed}, ${options.transfers} operations, ${schedule.length} faults; schedule:\n  ${described.join('\n  ') || '(none)'}`);
+  console.log(
+    `chaos: seed ${options.seed}, ${options.transfers} operations, ${schedule.length} faults; schedule:\n  ${described.join('\n  ') || '(none)'}`,
+  );
   const cleanup = new Cleanup();
   const interrupt = () => void cleanup.runAll().finally(() => process.exit(130));
   process.once('SIGINT', interrupt);
@@ -44,7 +62,9 @@ export async function runChaos(options: ChaosOptions): Promise<boolean> {
   let passed = false;
   try {
     const stack = await startChaosStack(options.wallets, workDir, cleanup);
-    console.log(`chaos: stack up (engine ${stack.engine.address}, wallets ${stack.wallets.map((wallet) => wallet.origin).join(' ')}, shards ${stack.shardUrls.join(' ')}); logs in ${workDir}`);
+    console.log(
+      `chaos: stack up (engine ${stack.engine.address}, wallets ${stack.wallets.map((wallet) => wallet.origin).join(' ')}, shards ${stack.shardUrls.join(' ')}); logs in ${workDir}`,
+    );
     const client = new ChaosClient(
       stack.wallets.map((wallet) => wallet.origin),
       stack.authSecret,
@@ -54,7 +74,13 @@ export async function runChaos(options: ChaosOptions): Promise<boolean> {
     const plan = planOperations(options.seed, options.transfers, byShard, chaos_settings.review_threshold_minor);
     const seen = newObservations();
     const progress: Progress = { started: 0, done: 0, finished: false, faults: 0 };
-    const reporter = setInterval(() => console.log(`chaos: ${progress.started} started, ${progress.done} done, ${progress.faults}/${schedule.length} faults`), progress_every_ms);
+    const reporter = setInterval(
+      () =>
+        console.log(
+          `chaos: ${progress.started} started, ${progress.done} done, ${progress.faults}/${schedule.length} faults`,
+        ),
+      progress_every_ms,
+    );
     const faults = runFaults(stack, schedule, progress);
     const workload = runWorkload(client, plan, seen, options, progress, schedule);
     const neighbour = runNoisyNeighbour(client, () => progress.finished);
@@ -63,8 +89,13 @@ export async function runChaos(options: ChaosOptions): Promise<boolean> {
     const workloadEndMs = Date.now();
     await Promise.all(stack.wallets.map((wallet) => wallet.waitReady()));
     // Transfers accepted after the last fault get the same bound from the end of the workload.
-    const settledAfterMs = await settle(stack.shardUrls, Math.max(workloadEndMs, ...injected.map((fault) => fault.healed_at_ms)));
-    console.log(`chaos: workload done; every record final ${settledAfterMs === null ? 'NEVER' : `${(settledAfterMs / 1000).toFixed(1)} s`} after the last fault healed and the workload ended; checking`);
+    const settledAfterMs = await settle(
+      stack.shardUrls,
+      Math.max(workloadEndMs, ...injected.map((fault) => fault.healed_at_ms)),
+    );
+    console.log(
+      `chaos: workload done; every record final ${settledAfterMs === null ? 'NEVER' : `${(settledAfterMs / 1000).toFixed(1)} s`} after the last fault healed and the workload ended; checking`,
+    );
 
     const snapshot = await readLedger(stack.shardUrls);
     const shapes = legShapes(snapshot);
@@ -91,8 +122,18 @@ export async function runChaos(options: ChaosOptions): Promise<boolean> {
       faults_by_kind: countBy(injected, (fault) => fault.kind),
       faults: injected,
       operations_by_kind: countBy(plan, (operation) => operation.kind),
-      transfers_by_final_state: countBy([...snapshot.transfers.values()], (record) => `${record.kind}${record.converts ? ' (converting)' : ''} ${record.status}${record.failure_reason ? ` (${record.failure_reason})` : ''}`),
-      client: { retried: client.retried, gave_up: client.gave_up, unexpected: seen.unexpected, reversals: seen.reversals, decisions: seen.decisions },
+      transfers_by_final_state: countBy(
+        [...snapshot.transfers.values()],
+        (record) =>
+          `${record.kind}${record.converts ? ' (converting)' : ''} ${record.status}${record.failure_reason ? ` (${record.failure_reason})` : ''}`,
+      ),
+      client: {
+        retried: client.retried,
+        gave_up: client.gave_up,
+        unexpected: seen.unexpected,
+        reversals: seen.reversals,
+        decisions: seen.decisions,
+      },
       unplanned_exits: stack.wallets.flatMap((wallet) => wallet.unplanned_exits),
       invariants,
       passed,
@@ -111,19 +152,33 @@ export async function runChaos(options: ChaosOptions): Promise<boolean> {
 async function setUp(client: ChaosClient, users: string[]): Promise<void> {
   const ops = { sub: ops_operator, role: 'ops' as const };
   const rate = await client.retrying('PUT', '/v1/ops/fx/rates/USD/EUR', ops, { rate: '0.9215', reason: 'chaos run' });
-  if (rate.status !== 200) throw new Error(`setting the USD/EUR rate answered ${rate.status} ${JSON.stringify(rate.body)}`);
+  if (rate.status !== 200)
+    throw new Error(`setting the USD/EUR rate answered ${rate.status} ${JSON.stringify(rate.body)}`);
   await Promise.all(
     users.map(async (userId) => {
       const created = await client.retrying('POST', '/v1/wallet/users', ops, { user_id: userId });
-      if (created.status !== 201) throw new Error(`creating ${userId} answered ${created.status} ${JSON.stringify(created.body)}`);
-      const funded = await client.retrying('POST', `/v1/wallet/${userId}/deposits?wait=10`, ops, { amount: initial_deposit_minor, currency: 'USD', idempotency_key: `fund-${userId}` });
-      if (funded.status !== 200 || funded.body.status !== 'COMPLETED') throw new Error(`funding ${userId} answered ${funded.status} ${JSON.stringify(funded.body)}`);
+      if (created.status !== 201)
+        throw new Error(`creating ${userId} answered ${created.status} ${JSON.stringify(created.body)}`);
+      const funded = await client.retrying('POST', `/v1/wallet/${userId}/deposits?wait=10`, ops, {
+        amount: initial_deposit_minor,
+        currency: 'USD',
+        idempotency_key: `fund-${userId}`,
+      });
+      if (funded.status !== 200 || funded.body.status !== 'COMPLETED')
+        throw new Error(`funding ${userId} answered ${funded.status} ${JSON.stringify(funded.body)}`);
     }),
   );
 }
 
 /** Starts operations at the planned pace, at most `concurrency` at once; resolves when every one ended. */
-async function runWorkload(client: ChaosClient, plan: PlannedOperation[], seen: Observations, options: ChaosOptions, progress: Progress, schedule: PlannedFault[]): Promise<void> {
+async function runWorkload(
+  client: ChaosClient,
+  plan: PlannedOperation[],
+  seen: Observations,
+  options: ChaosOptions,
+  progress: Progress,
+  schedule: PlannedFault[],
+): Promise<void> {
   const inFlight = new Set<Promise<void>>();
   const ahead = Math.max(5, Math.ceil(options.rate_per_s * ahead_of_faults_s));
   let startMs = Date.now();
@@ -131,12 +186,15 @@ async function runWorkload(client: ChaosClient, plan: PlannedOperation[], seen: 
     await sleep(Math.max(0, startMs + (operation.index * 1000) / options.rate_per_s - Date.now()));
     // Faults take seconds to heal; the load waits for a late one, so every fault meets load.
     const pausedAtMs = Date.now();
-    while (schedule.slice(progress.faults).some((fault) => fault.after_operations + ahead < operation.index)) await sleep(50);
+    while (schedule.slice(progress.faults).some((fault) => fault.after_operations + ahead < operation.index))
+      await sleep(50);
     startMs += Date.now() - pausedAtMs;
     while (inFlight.size >= options.concurrency) await Promise.race(inFlight);
     progress.started++;
     const running: Promise<void> = runOperation(client, operation, seen)
-      .catch((error: unknown) => console.error(`chaos: operation ${operation.index} broke: ${(error as Error).message}`))
+      .catch((error: unknown) =>
+        console.error(`chaos: operation ${operation.index} broke: ${(error as Error).message}`),
+      )
       .finally(() => {
         progress.done++;
         inFlight.delete(running);
@@ -155,7 +213,9 @@ async function runFaults(stack: ChaosStack, schedule: PlannedFault[], progress: 
     progress.faults++;
     const done = await injectFault(stack, fault);
     injected.push(done);
-    console.log(`chaos: fault ${describeFault(fault)} -> ${done.detail} (${((done.healed_at_ms - done.started_at_ms) / 1000).toFixed(1)} s${progress.finished ? ', after the workload ended' : ''})`);
+    console.log(
+      `chaos: fault ${describeFault(fault)} -> ${done.detail} (${((done.healed_at_ms - done.started_at_ms) / 1000).toFixed(1)} s${progress.finished ? ', after the workload ended' : ''})`,
+    );
   }
   return injected;
 }

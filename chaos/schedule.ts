@@ -1,6 +1,14 @@
 import { pickIndex, seededRandom } from '../bench/load/prng';
 
-export const fault_kinds = ['wallet_kill', 'wallet_stop', 'temporal_restart', 'pg_restart', 'pg_terminate', 'crash_after_commit', 'crash_after_debit'] as const;
+export const fault_kinds = [
+  'wallet_kill',
+  'wallet_stop',
+  'temporal_restart',
+  'pg_restart',
+  'pg_terminate',
+  'crash_after_commit',
+  'crash_after_debit',
+] as const;
 export type FaultKind = (typeof fault_kinds)[number];
 
 export interface PlannedFault {
@@ -40,7 +48,14 @@ function downRange(kind: FaultKind, activityTimeoutMs: number): [number, number]
  * few of every kind), in a seeded order, at seeded points between 10% and 85% of the workload.
  * It depends on nothing but its arguments, so a seed always gives the same schedule.
  */
-export function faultSchedule(seed: number, count: number, operations: number, wallets: number, shards: number, activityTimeoutMs: number): PlannedFault[] {
+export function faultSchedule(
+  seed: number,
+  count: number,
+  operations: number,
+  wallets: number,
+  shards: number,
+  activityTimeoutMs: number,
+): PlannedFault[] {
   // A stream of its own, so changing the workload's mix never moves the faults.
   const random = seededRandom(seed ^ 0x5eed_fa17);
   const kinds: FaultKind[] = Array.from({ length: count }, (_, index) => fault_kinds[index % fault_kinds.length]!);

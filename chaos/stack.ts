@@ -91,7 +91,10 @@ export async function startChaosStack(walletCount: number, workDir: string, clea
 async function createShards(servers: string[], cleanup: Cleanup): Promise<string[]> {
   const prefix = `${process.env.WALLET_TEST_DB_PREFIX ?? 'wallet_'}chaos_`;
   for (const server of servers) await dropDatabasesOfDeadRuns(server, prefix);
-  const urls = Array.from({ length: 4 }, (_, index) => `${servers[index % servers.length]}/${prefix}${process.pid}_${index}`);
+  const urls = Array.from(
+    { length: 4 },
+    (_, index) => `${servers[index % servers.length]}/${prefix}${process.pid}_${index}`,
+  );
   // Registered before creating, so a run stopped half way drops what it made.
   cleanup.add('drop shard databases', () => dropDatabasesAt(urls));
   await prepareShards(urls);
@@ -99,8 +102,13 @@ async function createShards(servers: string[], cleanup: Cleanup): Promise<string
 }
 
 function startSecondServer(): ChaosStack['second'] {
-  const url = execFileSync('bash', [path.join(repo_root, 'scripts/second-postgres.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
-  const version = readdirSync('/etc/postgresql').sort((a, b) => Number(a) - Number(b)).at(-1)!;
+  const url = execFileSync('bash', [path.join(repo_root, 'scripts/second-postgres.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
+  const version = readdirSync('/etc/postgresql')
+    .sort((a, b) => Number(a) - Number(b))
+    .at(-1)!;
   return { version, cluster: 'shards2', url };
 }
 

@@ -28,7 +28,17 @@ export interface Observations {
 }
 
 export function newObservations(): Observations {
-  return { same_body: new Map(), reused: [], duplicates: [], accepted: new Set(), reported_completed: new Set(), reverse_requested: new Set(), reversals: {}, decisions: {}, unexpected: {} };
+  return {
+    same_body: new Map(),
+    reused: [],
+    duplicates: [],
+    accepted: new Set(),
+    reported_completed: new Set(),
+    reverse_requested: new Set(),
+    reversals: {},
+    decisions: {},
+    unexpected: {},
+  };
 }
 
 interface MoneyRequest {
@@ -42,9 +52,17 @@ function requestOf(operation: PlannedOperation): MoneyRequest {
   const customer = { sub: operation.from, role: 'customer' as const };
   switch (operation.kind) {
     case 'deposit':
-      return { path: `/v1/wallet/${operation.to}/deposits${wait}`, as: ops, body: { amount: operation.amount, currency: 'USD', idempotency_key: operation.key } };
+      return {
+        path: `/v1/wallet/${operation.to}/deposits${wait}`,
+        as: ops,
+        body: { amount: operation.amount, currency: 'USD', idempotency_key: operation.key },
+      };
     case 'withdrawal':
-      return { path: `/v1/wallet/${operation.from}/withdrawals${wait}`, as: customer, body: { amount: operation.amount, currency: 'USD', idempotency_key: operation.key } };
+      return {
+        path: `/v1/wallet/${operation.from}/withdrawals${wait}`,
+        as: customer,
+        body: { amount: operation.amount, currency: 'USD', idempotency_key: operation.key },
+      };
     default:
       return {
         path: `/v1/wallet/transfers${wait}`,
@@ -62,11 +80,16 @@ function requestOf(operation: PlannedOperation): MoneyRequest {
 }
 
 /** Runs one planned operation to its end, with the follow-ups the plan drew for it. */
-export async function runOperation(client: ChaosClient, operation: PlannedOperation, seen: Observations): Promise<void> {
+export async function runOperation(
+  client: ChaosClient,
+  operation: PlannedOperation,
+  seen: Observations,
+): Promise<void> {
   const request = requestOf(operation);
   const send = async (body = request.body) => client.retrying('POST', request.path, request.as, body);
   if (operation.kind === 'frozen_recipient') await setFrozen(client, operation.to, true);
-  const first = operation.kind === 'concurrent_duplicates' ? await sendConcurrently(send, operation.key, seen) : await send();
+  const first =
+    operation.kind === 'concurrent_duplicates' ? await sendConcurrently(send, operation.key, seen) : await send();
   if (operation.kind === 'frozen_recipient') await setFrozen(client, operation.to, false);
   const id = note(seen, operation.key, first);
   if (id === null) return;
@@ -76,7 +99,13 @@ export async function runOperation(client: ChaosClient, operation: PlannedOperat
   }
   if (operation.retry) note(seen, operation.key, await send());
   if (operation.kind === 'held') await decide(client, operation, id, seen);
-  if (operation.reverse && seen.reported_completed.has(id) && operation.kind !== 'deposit' && operation.kind !== 'withdrawal') await reverse(client, operation, id, seen);
+  if (
+    operation.reverse &&
+    seen.reported_completed.has(id) &&
+    operation.kind !== 'deposit' &&
+    operation.kind !== 'withdrawal'
+  )
+    await reverse(client, operation, id, seen);
 }
 
 /** Three clients send the same request at once. */
@@ -107,19 +136,34 @@ function note(seen: Observations, key: string, answer: Answer): string | null {
 
 /** Ops freeze or unfreeze a wallet (other transfers to it meanwhile are refunded too, as they should be). */
 async function setFrozen(client: ChaosClient, userId: string, frozen: boolean): Promise<void> {
-  const answer = await client.retrying('POST', `/v1/ops/users/${userId}/${frozen ? 'freeze' : 'unfreeze'}`, ops, { reason: 'chaos' });
-  if (answer.status !== 200) throw new Error(`${frozen ? 'freeze' : 'unfreeze'} of ${userId} answered ${answer.status} ${JSON.stringify(answer.body)}`);
+  const answer = await client.retrying('POST', `/v1/ops/users/${userId}/${frozen ? 'freeze' : 'unfreeze'}`, ops, {
+    reason: 'chaos',
+  });
+  if (answer.status !== 200)
+    throw new Error(
+      `${frozen ? 'freeze' : 'unfreeze'} of ${userId} answered ${answer.status} ${JSON.stringify(answer.body)}`,
+    );
 }
 
 /** An operator approves or rejects a held transfer after a while; retried until the transfer took it. */
 async function decide(client: ChaosClient, operation: PlannedOperation, id: string, seen: Observations): Promise<void> {
   await sleep(operation.decision_delay_ms);
-  const answer = await client.retrying('POST', `/v1/ops/transfers/${id}/${operation.decision}`, ops, { reason: `chaos ${operation.decision}` });
-  count(seen.decisions, `${operation.decision} ${answer.status}${answer.body?.error?.code ? ` ${answer.body.error.code}` : ''}`);
+  const answer = await client.retrying('POST', `/v1/ops/transfers/${id}/${operation.decision}`, ops, {
+    reason: `chaos ${operation.decision}`,
+  });
+  count(
+    seen.decisions,
+    `${operation.decision} ${answer.status}${answer.body?.error?.code ? ` ${answer.body.error.code}` : ''}`,
+  );
 }
 
 /** An operator reverses a completed transfer; refused (the recipient spent it), half of them force it. */
-async function reverse(client: ChaosClient, operation: PlannedOperation, id: string, seen: Observations): Promise<void> {
+async function reverse(
+  client: ChaosClient,
+  operation: PlannedOperation,
+  id: string,
+  seen: Observations,
+): Promise<void> {
   seen.reverse_requested.add(id);
   const path = `/v1/ops/transfers/${id}/reverse`;
   let answer = await client.retrying('POST', path, ops, { reason: 'chaos reversal' });
@@ -127,7 +171,10 @@ async function reverse(client: ChaosClient, operation: PlannedOperation, id: str
     count(seen.reversals, '422 reversal_refused');
     answer = await client.retrying('POST', path, ops, { reason: 'chaos reversal, forced', allow_negative: true });
   }
-  count(seen.reversals, `${answer.status}${answer.body?.error?.code ? ` ${answer.body.error.code}` : ` ${answer.body?.status ?? ''}`}`.trim());
+  count(
+    seen.reversals,
+    `${answer.status}${answer.body?.error?.code ? ` ${answer.body.error.code}` : ` ${answer.body?.status ?? ''}`}`.trim(),
+  );
 }
 
 function count(counts: Record<string, number>, key: string): void {

@@ -28,11 +28,9 @@ const minorUnits = z
   .regex(/^[1-9]\d{0,17}$/, 'must be a positive whole number of minor units')
   .transform((value) => BigInt(value));
 
-const postgresUrl = z
-  .string()
-  .refine((value) => /^postgres(ql)?:\/\/[^\s/]+\/[A-Za-z0-9_]+(\?\S*)?$/.test(value), {
-    message: 'must look like postgres://user@host:port/database',
-  });
+const postgresUrl = z.string().refine((value) => /^postgres(ql)?:\/\/[^\s/]+\/[A-Za-z0-9_]+(\?\S*)?$/.test(value), {
+  message: 'must look like postgres://user@host:port/database',
+});
 
 const environmentSchema = z.object({
   PORT: port.default(3000),
@@ -116,7 +114,9 @@ export function parseConfig(environment: NodeJS.ProcessEnv) {
   const usesDevAuthSecret = values.AUTH_SECRET === DEV_AUTH_SECRET;
   if (usesDevAuthSecret && !['127.0.0.1', 'localhost', '::1'].includes(values.HOST)) {
     // The development secret is public (it is in the README): anyone could sign an ops token.
-    throw new ConfigError(`invalid environment: AUTH_SECRET must be set when HOST (${values.HOST}) is not a loopback address`);
+    throw new ConfigError(
+      `invalid environment: AUTH_SECRET must be set when HOST (${values.HOST}) is not a loopback address`,
+    );
   }
   return {
     ...values,
@@ -185,9 +185,15 @@ export function timingsOf(settings: Config) {
  * gives back its worker slot and connection and is retried (with backoff) instead of holding
  * them while Temporal starts new attempts.
  */
-export function shardTimeoutsOf(settings: Pick<Config, 'ACTIVITY_TIMEOUT_MS'>): { statementTimeoutMs: number; lockTimeoutMs: number } {
+export function shardTimeoutsOf(settings: Pick<Config, 'ACTIVITY_TIMEOUT_MS'>): {
+  statementTimeoutMs: number;
+  lockTimeoutMs: number;
+} {
   const statementTimeoutMs = Math.max(1_000, Math.floor(settings.ACTIVITY_TIMEOUT_MS / 2));
-  return { statementTimeoutMs, lockTimeoutMs: Math.min(statementTimeoutMs, Math.max(250, Math.floor(settings.ACTIVITY_TIMEOUT_MS / 4))) };
+  return {
+    statementTimeoutMs,
+    lockTimeoutMs: Math.min(statementTimeoutMs, Math.max(250, Math.floor(settings.ACTIVITY_TIMEOUT_MS / 4))),
+  };
 }
 
 /** The review thresholds and limits every transfer is checked against. */

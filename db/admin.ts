@@ -8,7 +8,10 @@ export function serverUrlOf(databaseUrl: string): string {
 
 /** Runs work on a connection to the server's `postgres` database (creating and dropping databases). */
 export async function withServerAdmin<T>(serverUrl: string, work: (admin: pg.Client) => Promise<T>): Promise<T> {
-  const admin = watchConnection(new pg.Client({ connectionString: `${serverUrl}/postgres`, application_name: 'wallet-admin' }), 'admin');
+  const admin = watchConnection(
+    new pg.Client({ connectionString: `${serverUrl}/postgres`, application_name: 'wallet-admin' }),
+    'admin',
+  );
   await admin.connect();
   try {
     return await work(admin);
@@ -30,7 +33,10 @@ export async function dropDatabases(serverUrl: string, names: readonly string[])
 
 export async function dropDatabasesWithPrefix(serverUrl: string, prefix: string): Promise<void> {
   const names = await withServerAdmin(serverUrl, async (admin) => {
-    const found = await admin.query<{ datname: string }>('select datname from pg_database where starts_with(datname, $1::text)', [prefix]);
+    const found = await admin.query<{ datname: string }>(
+      'select datname from pg_database where starts_with(datname, $1::text)',
+      [prefix],
+    );
     return found.rows.map((row) => row.datname);
   });
   await dropDatabases(serverUrl, names);

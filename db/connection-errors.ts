@@ -12,7 +12,8 @@ import type pg from 'pg';
 /** Where lost connections are reported; the wallet process points it at its pino logger. */
 export type ConnectionErrorLog = (details: { source: string; code: string | undefined; message: string }) => void;
 
-let log: ConnectionErrorLog = (details) => console.error(JSON.stringify({ level: 'warn', msg: 'PostgreSQL connection lost', ...details }));
+let log: ConnectionErrorLog = (details) =>
+  console.error(JSON.stringify({ level: 'warn', msg: 'PostgreSQL connection lost', ...details }));
 
 export function setConnectionErrorLog(next: ConnectionErrorLog): void {
   log = next;

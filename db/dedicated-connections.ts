@@ -15,7 +15,11 @@ export async function withDedicatedConnections<T>(
   // A connection that drops must not crash the process: it is logged, and the query in flight (or the next) fails.
   const clients = urls.map((connectionString, index) =>
     watchConnection(
-      new pg.Client({ connectionString, application_name: `${options.applicationName}-${index}`, statement_timeout: options.statementTimeoutMs }),
+      new pg.Client({
+        connectionString,
+        application_name: `${options.applicationName}-${index}`,
+        statement_timeout: options.statementTimeoutMs,
+      }),
       `${options.applicationName}-${index}`,
     ),
   );

@@ -27,7 +27,10 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
  * fail the migration, not crash the process that runs it.
  */
 export async function migrateShard(databaseUrl: string): Promise<void> {
-  const client = watchConnection(new pg.Client({ connectionString: databaseUrl, application_name: 'wallet-migrate' }), 'migrate');
+  const client = watchConnection(
+    new pg.Client({ connectionString: databaseUrl, application_name: 'wallet-migrate' }),
+    'migrate',
+  );
   await client.connect();
   try {
     await runMigrations(client);
@@ -67,11 +70,15 @@ export async function prepareShards(urls: readonly string[], settings?: LedgerSe
 }
 
 export async function writeLedgerSettings(databaseUrl: string, settings: LedgerSettings): Promise<void> {
-  const client = watchConnection(new pg.Client({ connectionString: databaseUrl, application_name: 'wallet-migrate' }), 'migrate');
+  const client = watchConnection(
+    new pg.Client({ connectionString: databaseUrl, application_name: 'wallet-migrate' }),
+    'migrate',
+  );
   await client.connect();
   try {
     const written = await client.query('update ledger_settings set snapshot_every = $1::int', [settings.snapshotEvery]);
-    if (written.rowCount !== 1) throw new Error(`ledger_settings of ${databaseUrl} must have exactly one row, has ${written.rowCount}`);
+    if (written.rowCount !== 1)
+      throw new Error(`ledger_settings of ${databaseUrl} must have exactly one row, has ${written.rowCount}`);
   } finally {
     await client.end();
   }

@@ -40,10 +40,16 @@ class BoundedPool extends pg.Pool {
   }
 
   override connect(): Promise<pg.PoolClient>;
-  override connect(callback: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void): void;
-  override connect(callback?: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void): Promise<pg.PoolClient> | void {
+  override connect(
+    callback: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void,
+  ): void;
+  override connect(
+    callback?: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void,
+  ): Promise<pg.PoolClient> | void {
     if (this.waitingCount >= this.waitingMax) {
-      const error = new ShardBusyError(`${this.label}: all ${this.options.max} connections busy and ${this.waitingCount} callers waiting`);
+      const error = new ShardBusyError(
+        `${this.label}: all ${this.options.max} connections busy and ${this.waitingCount} callers waiting`,
+      );
       if (!callback) return Promise.reject(error);
       process.nextTick(() => callback(error, undefined, () => undefined));
       return;
@@ -67,8 +73,14 @@ export class ShardSet {
     timeouts: ShardTimeouts = {},
   ) {
     if (urls.length === 0) throw new Error('at least one shard is required');
-    if (timeouts.lockTimeoutMs !== undefined && timeouts.statementTimeoutMs !== undefined && timeouts.lockTimeoutMs > timeouts.statementTimeoutMs) {
-      throw new Error(`lock timeout (${timeouts.lockTimeoutMs} ms) must not exceed the statement timeout (${timeouts.statementTimeoutMs} ms)`);
+    if (
+      timeouts.lockTimeoutMs !== undefined &&
+      timeouts.statementTimeoutMs !== undefined &&
+      timeouts.lockTimeoutMs > timeouts.statementTimeoutMs
+    ) {
+      throw new Error(
+        `lock timeout (${timeouts.lockTimeoutMs} ms) must not exceed the statement timeout (${timeouts.statementTimeoutMs} ms)`,
+      );
     }
     // Generous enough for a burst on a healthy shard (the in-flight cap admits 32 transfers per
     // process, each with one leg at a time; 40 racing debits in test/ledger.test.ts), and still a

@@ -15,7 +15,9 @@ export interface Rate {
 export const rate_fraction_digits_max = 12;
 export const rate_integer_digits_max = 9;
 
-const rate_pattern = new RegExp(`^(0|[1-9][0-9]{0,${rate_integer_digits_max - 1}})(?:\\.([0-9]{1,${rate_fraction_digits_max}}))?$`);
+const rate_pattern = new RegExp(
+  `^(0|[1-9][0-9]{0,${rate_integer_digits_max - 1}})(?:\\.([0-9]{1,${rate_fraction_digits_max}}))?$`,
+);
 
 /** True for a decimal string this wallet accepts as a rate: plain digits, a point, no sign or exponent, above zero. */
 export function isRateText(text: string): boolean {

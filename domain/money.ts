@@ -49,7 +49,8 @@ export function parseMajor(text: string, currency: string): bigint {
   const match = /^(-)?(0|[1-9][0-9]*)(?:\.([0-9]+))?$/.exec(text);
   if (!match) throw new Error(`not a decimal amount: ${text}`);
   const fraction = match[3] ?? '';
-  if (fraction.length > digits) throw new Error(`${currency} has ${digits} decimal places; ${text} has ${fraction.length}`);
+  if (fraction.length > digits)
+    throw new Error(`${currency} has ${digits} decimal places; ${text} has ${fraction.length}`);
   const magnitude = BigInt(match[2]! + fraction.padEnd(digits, '0'));
   return match[1] ? -magnitude : magnitude;
 }

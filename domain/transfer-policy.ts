@@ -22,7 +22,10 @@ export interface TransferPolicy {
   initiatedBy?: string | null;
 }
 
-export function policyFor(request: Pick<TransferRequest, 'kind' | 'amountMinor'>, limits: TransferLimits): TransferPolicy {
+export function policyFor(
+  request: Pick<TransferRequest, 'kind' | 'amountMinor'>,
+  limits: TransferLimits,
+): TransferPolicy {
   const amount = BigInt(request.amountMinor);
   // Deposits are ops' own pay-ins: no review hold and no outgoing limit.
   const reviewed = request.kind !== 'deposit' && amount >= limits.reviewThresholdMinor;
@@ -33,6 +36,9 @@ export function policyFor(request: Pick<TransferRequest, 'kind' | 'amountMinor'>
 }
 
 /** True when the amount is over the per-transfer maximum (deposits are exempt). */
-export function exceedsTransferMax(request: Pick<TransferRequest, 'kind' | 'amountMinor'>, limits: TransferLimits): boolean {
+export function exceedsTransferMax(
+  request: Pick<TransferRequest, 'kind' | 'amountMinor'>,
+  limits: TransferLimits,
+): boolean {
   return request.kind !== 'deposit' && BigInt(request.amountMinor) > limits.transferAmountMaxMinor;
 }

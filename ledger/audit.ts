@@ -1,6 +1,18 @@
 import type pg from 'pg';
 
-export const ops_actions = ['deposit', 'withdrawal', 'transfer', 'freeze', 'unfreeze', 'reverse', 'reverse_refused', 'approve', 'reject', 'limit_change', 'close'] as const;
+export const ops_actions = [
+  'deposit',
+  'withdrawal',
+  'transfer',
+  'freeze',
+  'unfreeze',
+  'reverse',
+  'reverse_refused',
+  'approve',
+  'reject',
+  'limit_change',
+  'close',
+] as const;
 export type OpsAction = (typeof ops_actions)[number];
 
 /** Where an ops action came from: the HTTP API (ops token), or a signal or update sent to a transfer's workflow. */
@@ -24,7 +36,16 @@ export async function recordOpsAction(client: pg.PoolClient | pg.Pool, action: O
     `insert into ops_audit (operator, action, target_type, target_id, reason, via, details, dedupe_key)
      values ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::jsonb, $8::text)
      on conflict (dedupe_key) do nothing`,
-    [action.operator, action.action, action.targetType, action.targetId, action.reason, action.via, JSON.stringify(action.details ?? {}), action.dedupeKey ?? null],
+    [
+      action.operator,
+      action.action,
+      action.targetType,
+      action.targetId,
+      action.reason,
+      action.via,
+      JSON.stringify(action.details ?? {}),
+      action.dedupeKey ?? null,
+    ],
   );
 }
 

@@ -58,9 +58,15 @@ export interface ClearingSnapshot {
 export async function readClearingSnapshot(snapshots: readonly pg.ClientBase[]): Promise<ClearingSnapshot> {
   const [bucketRows, pendingIds] = await Promise.all([
     Promise.all(snapshots.map((client) => clearingBuckets(client, clearing_bucket_count))),
-    Promise.all(snapshots.map((client) => pendingTransferIds(client, pending_transfers_read_max))).then((ids) => [...new Set(ids.flat())]),
+    Promise.all(snapshots.map((client) => pendingTransferIds(client, pending_transfers_read_max))).then((ids) => [
+      ...new Set(ids.flat()),
+    ]),
   ]);
-  const pending = nonZero(sumOverShards(await Promise.all(snapshots.map((client) => clearingNetsOf(client, clearing_bucket_count, pendingIds)))));
+  const pending = nonZero(
+    sumOverShards(
+      await Promise.all(snapshots.map((client) => clearingNetsOf(client, clearing_bucket_count, pendingIds))),
+    ),
+  );
 
   // What each bucket holds beyond the pending transfers: zero, unless a transfer in it is off.
   const residual = new Map<string, { currency: string; bucket: number; netMinor: bigint; weightedMinor: bigint }>();
@@ -78,7 +84,11 @@ export async function readClearingSnapshot(snapshots: readonly pg.ClientBase[]):
   const buckets = [...new Set(off.map((sum) => sum.bucket))].sort((a, b) => a - b);
   const read = new Set(buckets.slice(0, clearing_buckets_read_max));
   const pendingKeys = new Set(pending.map(keyOf));
-  const drilled = nonZero(sumOverShards(await Promise.all(snapshots.map((client) => clearingNetsInBuckets(client, clearing_bucket_count, [...read])))));
+  const drilled = nonZero(
+    sumOverShards(
+      await Promise.all(snapshots.map((client) => clearingNetsInBuckets(client, clearing_bucket_count, [...read]))),
+    ),
+  );
   return {
     pending,
     suspects: drilled.filter((net) => !pendingKeys.has(keyOf(net))),
@@ -109,13 +119,21 @@ export interface ConfirmedSuspects {
  * (records, reversal legs) on every shard before their nets: legs commit before the record that
  * they make final, so a transfer seen final has all its legs in the nets read after.
  */
-export async function confirmSuspects(connections: readonly pg.ClientBase[], suspects: readonly TransferNet[], pauseMs = suspect_reread_pause_ms): Promise<ConfirmedSuspects> {
+export async function confirmSuspects(
+  connections: readonly pg.ClientBase[],
+  suspects: readonly TransferNet[],
+  pauseMs = suspect_reread_pause_ms,
+): Promise<ConfirmedSuspects> {
   let open: (TransferNet & { status: TransferStatus | null })[] = suspects.map((net) => ({ ...net, status: null }));
   for (let round = 0; round < suspect_rereads_max && open.length > 0; round++) {
     await sleep(pauseMs);
     const ids = [...new Set(open.map((net) => net.transferId))];
     const states = mergeStates(await Promise.all(connections.map((client) => transferStatesOf(client, ids))));
-    const nets = new Map(sumOverShards(await Promise.all(connections.map((client) => clearingNetsOf(client, clearing_bucket_count, ids)))).map((net) => [keyOf(net), net]));
+    const nets = new Map(
+      sumOverShards(
+        await Promise.all(connections.map((client) => clearingNetsOf(client, clearing_bucket_count, ids))),
+      ).map((net) => [keyOf(net), net]),
+    );
     open = open.flatMap((net) => {
       const now = nets.get(keyOf(net));
       const state = states.get(net.transferId);
@@ -134,7 +152,10 @@ interface TransferState {
 
 /** A transfer whose money may legitimately sit in clearing now. */
 function isInFlight(state: TransferState): boolean {
-  return state.status === 'PENDING' || (state.reversalLegs.has('reversal_debit') && !state.reversalLegs.has('reversal_credit'));
+  return (
+    state.status === 'PENDING' ||
+    (state.reversalLegs.has('reversal_debit') && !state.reversalLegs.has('reversal_credit'))
+  );
 }
 
 /** The record is on one shard (its owner's); reversal legs are on the two users' shards. */

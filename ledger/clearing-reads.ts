@@ -38,7 +38,12 @@ export async function clearingBuckets(client: pg.ClientBase, bucketCount: number
      having sum(amount) <> 0 or sum(amount::numeric * weight) <> 0`,
     [bucketCount],
   );
-  return found.rows.map((row) => ({ currency: row.currency, bucket: row.bucket, netMinor: BigInt(row.net), weightedMinor: BigInt(row.weighted) }));
+  return found.rows.map((row) => ({
+    currency: row.currency,
+    bucket: row.bucket,
+    netMinor: BigInt(row.net),
+    weightedMinor: BigInt(row.weighted),
+  }));
 }
 
 export interface TransferNetRow {
@@ -52,14 +57,36 @@ export interface TransferNetRow {
 
 const net_columns = `transfer_id, currency, ${bucket_sql} as bucket, ${weight_sql}::text as weight, net::text as net`;
 
-function netRowOf(row: { transfer_id: string; currency: string; bucket: number; weight: string; net: string }): TransferNetRow {
-  return { transferId: row.transfer_id, currency: row.currency, bucket: row.bucket, weight: BigInt(row.weight), netMinor: BigInt(row.net) };
+function netRowOf(row: {
+  transfer_id: string;
+  currency: string;
+  bucket: number;
+  weight: string;
+  net: string;
+}): TransferNetRow {
+  return {
+    transferId: row.transfer_id,
+    currency: row.currency,
+    bucket: row.bucket,
+    weight: BigInt(row.weight),
+    netMinor: BigInt(row.net),
+  };
 }
 
 /** This shard's non-zero clearing nets of the given transfers (a lookup by the entries' transfer_id key). */
-export async function clearingNetsOf(client: pg.ClientBase, bucketCount: number, transferIds: readonly string[]): Promise<TransferNetRow[]> {
+export async function clearingNetsOf(
+  client: pg.ClientBase,
+  bucketCount: number,
+  transferIds: readonly string[],
+): Promise<TransferNetRow[]> {
   if (transferIds.length === 0) return [];
-  const found = await client.query<{ transfer_id: string; currency: string; bucket: number; weight: string; net: string }>(
+  const found = await client.query<{
+    transfer_id: string;
+    currency: string;
+    bucket: number;
+    weight: string;
+    net: string;
+  }>(
     `select ${net_columns}
        from (select transfer_id, currency, sum(amount) as net from ${clearing_entries} and transfer_id = any($2::text[])
               group by transfer_id, currency having sum(amount) <> 0) t`,
@@ -74,9 +101,19 @@ export async function clearingNetsOf(client: pg.ClientBase, bucketCount: number,
  * shard net to zero adds nothing to its sum over shards, so it is left out here (every
  * same-shard transfer that finished, for one).
  */
-export async function clearingNetsInBuckets(client: pg.ClientBase, bucketCount: number, buckets: readonly number[]): Promise<TransferNetRow[]> {
+export async function clearingNetsInBuckets(
+  client: pg.ClientBase,
+  bucketCount: number,
+  buckets: readonly number[],
+): Promise<TransferNetRow[]> {
   if (buckets.length === 0) return [];
-  const found = await client.query<{ transfer_id: string; currency: string; bucket: number; weight: string; net: string }>(
+  const found = await client.query<{
+    transfer_id: string;
+    currency: string;
+    bucket: number;
+    weight: string;
+    net: string;
+  }>(
     `select ${net_columns}
        from (select transfer_id, currency, sum(amount) as net from ${clearing_entries} and ${bucket_sql} = any($2::int[])
               group by transfer_id, currency having sum(amount) <> 0) t`,
@@ -103,9 +140,16 @@ export interface TransferStateRow {
 }
 
 /** What this shard knows of the given transfers: the record's status, and which reversal legs posted here. */
-export async function transferStatesOf(client: pg.ClientBase, transferIds: readonly string[]): Promise<TransferStateRow[]> {
+export async function transferStatesOf(
+  client: pg.ClientBase,
+  transferIds: readonly string[],
+): Promise<TransferStateRow[]> {
   if (transferIds.length === 0) return [];
-  const found = await client.query<{ transfer_id: string; status: TransferStatus | null; reversal_legs: TransferStateRow['reversalLegs'] }>(
+  const found = await client.query<{
+    transfer_id: string;
+    status: TransferStatus | null;
+    reversal_legs: TransferStateRow['reversalLegs'];
+  }>(
     `select id as transfer_id,
             (select t.status from transfers t where t.transfer_id = id) as status,
             array(select p.leg from postings p
@@ -114,5 +158,9 @@ export async function transferStatesOf(client: pg.ClientBase, transferIds: reado
        from unnest($1::text[]) as id`,
     [transferIds],
   );
-  return found.rows.map((row) => ({ transferId: row.transfer_id, status: row.status, reversalLegs: row.reversal_legs }));
+  return found.rows.map((row) => ({
+    transferId: row.transfer_id,
+    status: row.status,
+    reversalLegs: row.reversal_legs,
+  }));
 }

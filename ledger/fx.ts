@@ -19,7 +19,14 @@ interface RateRow {
   set_at: Date;
 }
 
-const rateOf = (row: RateRow): FxRate => ({ base: row.base, quote: row.quote, rate: row.rate, setBy: row.set_by, reason: row.reason, setAt: row.set_at });
+const rateOf = (row: RateRow): FxRate => ({
+  base: row.base,
+  quote: row.quote,
+  rate: row.rate,
+  setBy: row.set_by,
+  reason: row.reason,
+  setAt: row.set_at,
+});
 
 /** Rate history rows returned per request. */
 export const rate_history_max = 100;
@@ -28,7 +35,10 @@ export const rate_history_max = 100;
  * Sets a pair's rate (a new row; the history is never rewritten) and audits it in the same
  * statement. Rates live on shard 0, the home of reference data.
  */
-export async function setRate(client: pg.Pool, change: { base: string; quote: string; rate: string; setBy: string; reason: string | null }): Promise<FxRate> {
+export async function setRate(
+  client: pg.Pool,
+  change: { base: string; quote: string; rate: string; setBy: string; reason: string | null },
+): Promise<FxRate> {
   const found = await client.query<RateRow>(
     `with set as (
        insert into fx_rates (base, quote, rate, set_by, reason)
@@ -93,12 +103,25 @@ export interface FxQuote extends Omit<Conversion, 'quoteId'> {
 }
 
 /** Stores a quote on its user's shard; it expires ttlMs from the database's now. */
-export async function insertQuote(client: pg.Pool, quote: Omit<FxQuote, 'expiresAt' | 'usedBy' | 'expired'>, ttlMs: number): Promise<Date> {
+export async function insertQuote(
+  client: pg.Pool,
+  quote: Omit<FxQuote, 'expiresAt' | 'usedBy' | 'expired'>,
+  ttlMs: number,
+): Promise<Date> {
   const found = await client.query<{ expires_at: Date }>(
     `insert into fx_quotes (quote_id, user_id, source_currency, target_currency, rate, source_amount, target_amount, expires_at)
      values ($1::text, $2::text, $3::char(3), $4::char(3), $5::numeric, $6::bigint, $7::bigint, now() + make_interval(secs => $8::double precision / 1000))
      returning expires_at`,
-    [quote.quoteId, quote.userId, quote.sourceCurrency, quote.targetCurrency, quote.rate, quote.sourceAmountMinor.toString(), quote.targetAmountMinor.toString(), ttlMs],
+    [
+      quote.quoteId,
+      quote.userId,
+      quote.sourceCurrency,
+      quote.targetCurrency,
+      quote.rate,
+      quote.sourceAmountMinor.toString(),
+      quote.targetAmountMinor.toString(),
+      ttlMs,
+    ],
   );
   return found.rows[0]!.expires_at;
 }

@@ -3,7 +3,10 @@ import type { FailureReason, TransferStatus } from '../domain/transfers';
 import type { Conversion } from './fx';
 
 export type Leg = 'debit' | 'credit' | 'refund' | 'reversal_debit' | 'reversal_credit';
-export type Outcome = { outcome: 'posted'; balanceAfterMinor: bigint } | { outcome: 'refused'; reason: FailureReason } | { outcome: 'voided' };
+export type Outcome =
+  | { outcome: 'posted'; balanceAfterMinor: bigint }
+  | { outcome: 'refused'; reason: FailureReason }
+  | { outcome: 'voided' };
 export type PostingResult = Outcome & {
   replayed: boolean;
   /** The owner's record status after this call, when the request asked to finish it here. */
@@ -82,7 +85,13 @@ export async function postLeg(client: pg.PoolClient | pg.Pool, request: PostingR
         request.finish?.ifRefused ?? false,
         request.dailyLimitMinor?.toString() ?? null,
         ...(conversion
-          ? [conversion.sourceCurrency, conversion.sourceAmountMinor.toString(), conversion.targetCurrency, conversion.targetAmountMinor.toString(), conversion.rate]
+          ? [
+              conversion.sourceCurrency,
+              conversion.sourceAmountMinor.toString(),
+              conversion.targetCurrency,
+              conversion.targetAmountMinor.toString(),
+              conversion.rate,
+            ]
           : []),
       ],
     });
@@ -125,7 +134,11 @@ export interface RefundResult {
  */
 export async function refundDebit(client: pg.PoolClient | pg.Pool, request: RefundRequest): Promise<RefundResult> {
   try {
-    const found = await client.query<{ debit_outcome: Outcome['outcome']; refunded: boolean; transfer_status: TransferStatus | null }>({
+    const found = await client.query<{
+      debit_outcome: Outcome['outcome'];
+      refunded: boolean;
+      transfer_status: TransferStatus | null;
+    }>({
       name: 'refund_debit',
       text: `select debit_outcome, refunded, transfer_status
                from refund_debit($1::text, $2::text, $3::char(3), $4::bigint, $5::text, $6::text, $7::text, $8::text, $9::boolean)`,
@@ -189,7 +202,11 @@ export async function finishTransferRecord(
   }
 }
 
-export async function findOutcome(client: pg.PoolClient | pg.Pool, transferId: string, leg: Leg): Promise<Outcome | undefined> {
+export async function findOutcome(
+  client: pg.PoolClient | pg.Pool,
+  transferId: string,
+  leg: Leg,
+): Promise<Outcome | undefined> {
   const found = await client.query<LegRow>({
     name: 'leg_outcome',
     text: 'select outcome, reason, balance_after from leg_outcome($1::text, $2::text)',
@@ -241,9 +258,18 @@ export interface LegRecord {
 
 /** The legs of a transfer that were decided on one shard (the sender's holds debit and refund, the recipient's the credit). */
 export async function legsOf(client: pg.Pool | pg.PoolClient, transferId: string): Promise<LegRecord[]> {
-  const found = await client.query<{ leg: Leg; outcome: Outcome['outcome']; reason: FailureReason | null; created_at: Date }>(
-    'select leg, outcome, reason, created_at from postings where transfer_id = $1::text order by created_at, leg',
-    [transferId],
-  );
-  return found.rows.map((row) => ({ leg: row.leg, outcome: row.outcome, reason: row.reason, createdAt: row.created_at }));
+  const found = await client.query<{
+    leg: Leg;
+    outcome: Outcome['outcome'];
+    reason: FailureReason | null;
+    created_at: Date;
+  }>('select leg, outcome, reason, created_at from postings where transfer_id = $1::text order by created_at, leg', [
+    transferId,
+  ]);
+  return found.rows.map((row) => ({
+    leg: row.leg,
+    outcome: row.outcome,
+    reason: row.reason,
+    createdAt: row.created_at,
+  }));
 }

@@ -114,7 +114,14 @@ export async function historyOf(
         and ($2::char(3) is null or a.currency = $2::char(3))
       order by coalesce(e.posted_at, e.created_at) desc, e.entry_id desc
       limit $4::int`,
-    [query.userId, query.currency ?? null, query.beforeEntryId?.toString() ?? null, query.limit, query.from ?? null, query.to ?? null],
+    [
+      query.userId,
+      query.currency ?? null,
+      query.beforeEntryId?.toString() ?? null,
+      query.limit,
+      query.from ?? null,
+      query.to ?? null,
+    ],
   );
   return found.rows.map((row) => ({
     entryId: BigInt(row.entry_id),

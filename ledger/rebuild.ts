@@ -43,24 +43,30 @@ export async function rebuildShard(client: pg.ClientBase): Promise<RebuildReport
     const breaks: BalanceAfterBreak[] = [];
     let breakCount = 0;
     let entries = 0;
-    for (let after: { accountId: string; entryId: string } | null = null; ; ) {
-      const page: { rows: { entry_id: string; account_id: string; amount: string; balance_after: string }[] } = await client.query(
-        // Ordered by the bigint column (e.entry_id): an output column of the same name, cast to
-        // text, would otherwise be what ORDER BY sorts on.
-        `select e.entry_id::text as entry_id, e.account_id, e.amount::text as amount, e.balance_after::text as balance_after
+    for (let after: { accountId: string; entryId: string } | null = null; ;) {
+      const page: { rows: { entry_id: string; account_id: string; amount: string; balance_after: string }[] } =
+        await client.query(
+          // Ordered by the bigint column (e.entry_id): an output column of the same name, cast to
+          // text, would otherwise be what ORDER BY sorts on.
+          `select e.entry_id::text as entry_id, e.account_id, e.amount::text as amount, e.balance_after::text as balance_after
            from entries e
           where ($1::text is null or (e.account_id, e.entry_id) > ($1::text, $2::bigint))
           order by e.account_id, e.entry_id
           limit $3::int`,
-        [after?.accountId ?? null, after?.entryId ?? null, replay_batch_size],
-      );
+          [after?.accountId ?? null, after?.entryId ?? null, replay_batch_size],
+        );
       for (const row of page.rows) {
         const running = (rebuilt.get(row.account_id) ?? 0n) + BigInt(row.amount);
         rebuilt.set(row.account_id, running);
         if (running !== BigInt(row.balance_after)) {
           breakCount++;
           if (breaks.length < differences_listed_max) {
-            breaks.push({ entryId: BigInt(row.entry_id), accountId: row.account_id, recordedMinor: BigInt(row.balance_after), replayedMinor: running });
+            breaks.push({
+              entryId: BigInt(row.entry_id),
+              accountId: row.account_id,
+              recordedMinor: BigInt(row.balance_after),
+              replayedMinor: running,
+            });
           }
         }
       }
@@ -69,7 +75,9 @@ export async function rebuildShard(client: pg.ClientBase): Promise<RebuildReport
       if (!last || page.rows.length < replay_batch_size) break;
       after = { accountId: last.account_id, entryId: last.entry_id };
     }
-    const live = await client.query<{ account_id: string; currency: string; balance: string }>('select account_id, currency, balance::text from accounts order by account_id');
+    const live = await client.query<{ account_id: string; currency: string; balance: string }>(
+      'select account_id, currency, balance::text from accounts order by account_id',
+    );
     const differences: BalanceDifference[] = [];
     let differenceCount = 0;
     for (const account of live.rows) {
@@ -77,7 +85,12 @@ export async function rebuildShard(client: pg.ClientBase): Promise<RebuildReport
       if (rebuiltMinor === BigInt(account.balance)) continue;
       differenceCount++;
       if (differences.length < differences_listed_max) {
-        differences.push({ accountId: account.account_id, currency: account.currency, liveMinor: BigInt(account.balance), rebuiltMinor });
+        differences.push({
+          accountId: account.account_id,
+          currency: account.currency,
+          liveMinor: BigInt(account.balance),
+          rebuiltMinor,
+        });
       }
     }
     return { accounts: live.rows.length, entries, differences, differenceCount, breaks, breakCount };

@@ -19,7 +19,13 @@ export interface BalanceMismatchRow {
 
 /** Accounts whose materialized balance differs from the sum of their entries. */
 export async function balanceMismatches(client: pg.ClientBase, limit: number): Promise<Capped<BalanceMismatchRow>> {
-  const found = await client.query<{ account_id: string; currency: string; stored: string; computed: string; total: number }>(
+  const found = await client.query<{
+    account_id: string;
+    currency: string;
+    stored: string;
+    computed: string;
+    total: number;
+  }>(
     `select a.account_id, a.currency, a.balance::text as stored, coalesce(e.total, 0)::text as computed, (count(*) over ())::int as total
        from accounts a
        left join (select account_id, sum(amount) as total from entries group by account_id) e using (account_id)
@@ -29,7 +35,12 @@ export async function balanceMismatches(client: pg.ClientBase, limit: number): P
     [limit],
   );
   return {
-    rows: found.rows.map((row) => ({ accountId: row.account_id, currency: row.currency, storedMinor: BigInt(row.stored), computedMinor: BigInt(row.computed) })),
+    rows: found.rows.map((row) => ({
+      accountId: row.account_id,
+      currency: row.currency,
+      storedMinor: BigInt(row.stored),
+      computedMinor: BigInt(row.computed),
+    })),
     total: found.rows[0]?.total ?? 0,
   };
 }
@@ -53,7 +64,12 @@ export async function unbalancedPostings(client: pg.ClientBase, limit: number): 
     [limit],
   );
   return {
-    rows: found.rows.map((row) => ({ transferId: row.transfer_id, leg: row.leg, currency: row.currency, sumMinor: BigInt(row.sum) })),
+    rows: found.rows.map((row) => ({
+      transferId: row.transfer_id,
+      leg: row.leg,
+      currency: row.currency,
+      sumMinor: BigInt(row.sum),
+    })),
     total: found.rows[0]?.total ?? 0,
   };
 }
@@ -109,7 +125,13 @@ export async function chainBreaksAfter(
   client: pg.ClientBase,
   range: { afterEntryId: bigint; throughEntryId?: bigint; limit: number; settleMs: number; listedMax: number },
 ): Promise<ChainRange> {
-  const found = await client.query<{ checked: number; last_entry_id: string | null; settled_through: string | null; broken: number; listed: { entry_id: string; account_id: string; currency: string; problem: ChainRangeProblem }[] }>(
+  const found = await client.query<{
+    checked: number;
+    last_entry_id: string | null;
+    settled_through: string | null;
+    broken: number;
+    listed: { entry_id: string; account_id: string; currency: string; problem: ChainRangeProblem }[];
+  }>(
     `with checked as (
        select e.entry_id, e.account_id, e.currency, coalesce(e.posted_at, e.created_at) as posted_at,
               case when e.hash is null then 'unchained'
@@ -131,7 +153,13 @@ export async function chainBreaksAfter(
             (select count(*) from checked where problem is not null)::int as broken,
             coalesce((select json_agg(json_build_object('entry_id', b.entry_id::text, 'account_id', b.account_id, 'currency', b.currency, 'problem', b.problem) order by b.entry_id)
                         from (select entry_id, account_id, currency, problem from checked where problem is not null order by entry_id limit $4::int) b), '[]') as listed`,
-    [range.afterEntryId.toString(), range.limit, range.settleMs, range.listedMax, range.throughEntryId?.toString() ?? null],
+    [
+      range.afterEntryId.toString(),
+      range.limit,
+      range.settleMs,
+      range.listedMax,
+      range.throughEntryId?.toString() ?? null,
+    ],
   );
   const row = found.rows[0]!;
   return {
@@ -140,7 +168,12 @@ export async function chainBreaksAfter(
     settledThrough: row.settled_through === null ? null : BigInt(row.settled_through),
     breaks: {
       total: row.broken,
-      rows: row.listed.map((line) => ({ entryId: BigInt(line.entry_id), accountId: line.account_id, currency: line.currency, problem: line.problem })),
+      rows: row.listed.map((line) => ({
+        entryId: BigInt(line.entry_id),
+        accountId: line.account_id,
+        currency: line.currency,
+        problem: line.problem,
+      })),
     },
   };
 }

@@ -43,7 +43,12 @@ export async function insertRun(
      returning run_id`,
     [run.startedAt, run.finishedAt, ok, discrepancy_count, storedJson(run.report), run.workflowId],
   );
-  return { runId: BigInt(inserted.rows[0]!.run_id), ok, discrepancyCount: discrepancy_count, finishedAt: run.finishedAt };
+  return {
+    runId: BigInt(inserted.rows[0]!.run_id),
+    ok,
+    discrepancyCount: discrepancy_count,
+    finishedAt: run.finishedAt,
+  };
 }
 
 interface RunRow {
@@ -67,8 +72,12 @@ export async function latestRun(client: pg.ClientBase | pg.Pool): Promise<RunRec
 }
 
 /** Where the latest run's chain check stopped on each shard (ledger/reconciliation.ts); empty before the first. */
-export async function latestChainProgress(client: pg.ClientBase | pg.Pool): Promise<NonNullable<StoredReport['chain']>> {
-  const found = await client.query<{ chain: StoredReport['chain'] | null }>(`select report->'chain' as chain from reconciliation_runs order by run_id desc limit 1`);
+export async function latestChainProgress(
+  client: pg.ClientBase | pg.Pool,
+): Promise<NonNullable<StoredReport['chain']>> {
+  const found = await client.query<{ chain: StoredReport['chain'] | null }>(
+    `select report->'chain' as chain from reconciliation_runs order by run_id desc limit 1`,
+  );
   return found.rows[0]?.chain ?? [];
 }
 
@@ -82,7 +91,12 @@ export async function latestRunSummary(client: pg.ClientBase | pg.Pool): Promise
 }
 
 function summaryOf(row: Pick<RunRow, 'run_id' | 'ok' | 'discrepancy_count' | 'finished_at'>): RunSummary {
-  return { runId: BigInt(row.run_id), ok: row.ok, discrepancyCount: row.discrepancy_count, finishedAt: row.finished_at };
+  return {
+    runId: BigInt(row.run_id),
+    ok: row.ok,
+    discrepancyCount: row.discrepancy_count,
+    finishedAt: row.finished_at,
+  };
 }
 
 /** bigint amounts become decimal strings: jsonb would keep them, but JSON.parse on the way back would round past 2^53. */

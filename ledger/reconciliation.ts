@@ -1,7 +1,20 @@
 import type pg from 'pg';
 import type { TransferStatus } from '../domain/transfers';
-import { confirmSuspects, readClearingSnapshot, type ClearingSnapshot, type ConfirmedSuspects } from './clearing-in-flight';
-import { balanceMismatches, balanceTotals, chainBreaksAfter, unbalancedPostings, type Capped, type ChainRangeProblem, type KindTotalRow } from './reconciliation-reads';
+import {
+  confirmSuspects,
+  readClearingSnapshot,
+  type ClearingSnapshot,
+  type ConfirmedSuspects,
+} from './clearing-in-flight';
+import {
+  balanceMismatches,
+  balanceTotals,
+  chainBreaksAfter,
+  unbalancedPostings,
+  type Capped,
+  type ChainRangeProblem,
+  type KindTotalRow,
+} from './reconciliation-reads';
 import { latestChainProgress, ops_records_shard } from './reconciliation-runs';
 
 /**
@@ -39,10 +52,23 @@ export type Discrepancy =
   | { kind: 'posting_unbalanced'; shard: number; transfer_id: string; leg: string; currency: string; sum: bigint }
   | { kind: 'shard_sum_nonzero'; shard: number; currency: string; sum: bigint }
   | { kind: 'currency_sum_nonzero'; currency: string; sum: bigint }
-  | { kind: 'clearing_not_in_flight'; transfer_id: string; currency: string; net: bigint; status: TransferStatus | null }
+  | {
+      kind: 'clearing_not_in_flight';
+      transfer_id: string;
+      currency: string;
+      net: bigint;
+      status: TransferStatus | null;
+    }
   | { kind: 'clearing_unexplained'; currency: string; net: bigint; buckets: number }
   | { kind: 'clearing_total_mismatch'; currency: string; clearing: bigint; in_flight: bigint }
-  | { kind: 'chain_broken'; shard: number; entry_id: string; account_id: string; currency: string; problem: ChainRangeProblem };
+  | {
+      kind: 'chain_broken';
+      shard: number;
+      entry_id: string;
+      account_id: string;
+      currency: string;
+      problem: ChainRangeProblem;
+    };
 
 /** Every kind, each once: a fixed list clients can handle case by case, like the API's error codes. */
 const kinds: Record<Discrepancy['kind'], true> = {
@@ -116,7 +142,15 @@ interface ShardSnapshot {
 export async function reconcileShards(connections: readonly pg.ClientBase[]): Promise<ReconciliationReport> {
   const previous = await latestChainProgress(connections[ops_records_shard]!);
   const { shards, clearing } = await inSnapshots(connections, async (snapshots) => ({
-    shards: await Promise.all(snapshots.map((client, shard) => readShard(client, shard, previous.find((line) => line.shard === shard)))),
+    shards: await Promise.all(
+      snapshots.map((client, shard) =>
+        readShard(
+          client,
+          shard,
+          previous.find((line) => line.shard === shard),
+        ),
+      ),
+    ),
     clearing: await readClearingSnapshot(snapshots),
   }));
   const suspects = await confirmSuspects(connections, clearing.suspects);
@@ -127,9 +161,33 @@ export async function reconcileShards(connections: readonly pg.ClientBase[]): Pr
     ...shards.map((shard) => shard.unbalanced),
     ...shards.map((shard) => shard.chainBreaks),
     all(sumDiscrepancies(shards)),
-    all(suspects.confirmed.map((net) => ({ kind: 'clearing_not_in_flight', transfer_id: net.transferId, currency: net.currency, net: net.netMinor, status: net.status }))),
-    all(clearing.unexplained.map((line) => ({ kind: 'clearing_unexplained', currency: line.currency, net: line.netMinor, buckets: line.buckets }))),
-    all(currencies.filter((line) => line.clearing !== line.in_flight).map((line) => ({ kind: 'clearing_total_mismatch', currency: line.currency, clearing: line.clearing, in_flight: line.in_flight }))),
+    all(
+      suspects.confirmed.map((net) => ({
+        kind: 'clearing_not_in_flight',
+        transfer_id: net.transferId,
+        currency: net.currency,
+        net: net.netMinor,
+        status: net.status,
+      })),
+    ),
+    all(
+      clearing.unexplained.map((line) => ({
+        kind: 'clearing_unexplained',
+        currency: line.currency,
+        net: line.netMinor,
+        buckets: line.buckets,
+      })),
+    ),
+    all(
+      currencies
+        .filter((line) => line.clearing !== line.in_flight)
+        .map((line) => ({
+          kind: 'clearing_total_mismatch',
+          currency: line.currency,
+          clearing: line.clearing,
+          in_flight: line.in_flight,
+        })),
+    ),
   ];
   const count = found.reduce((sum, check) => sum + check.total, 0);
   return {
@@ -143,8 +201,13 @@ export async function reconcileShards(connections: readonly pg.ClientBase[]): Pr
 }
 
 /** Opens a REPEATABLE READ read-only transaction on every shard, runs the reads, and ends them all. */
-async function inSnapshots<T>(connections: readonly pg.ClientBase[], read: (snapshots: readonly pg.ClientBase[]) => Promise<T>): Promise<T> {
-  await Promise.all(connections.map((client) => client.query('begin transaction isolation level repeatable read, read only')));
+async function inSnapshots<T>(
+  connections: readonly pg.ClientBase[],
+  read: (snapshots: readonly pg.ClientBase[]) => Promise<T>,
+): Promise<T> {
+  await Promise.all(
+    connections.map((client) => client.query('begin transaction isolation level repeatable read, read only')),
+  );
   try {
     return await read(connections);
   } finally {
@@ -153,7 +216,11 @@ async function inSnapshots<T>(connections: readonly pg.ClientBase[], read: (snap
   }
 }
 
-async function readShard(client: pg.ClientBase, shard: number, previous: { checked_through: string; swept_through: string } | undefined): Promise<ShardSnapshot> {
+async function readShard(
+  client: pg.ClientBase,
+  shard: number,
+  previous: { checked_through: string; swept_through: string } | undefined,
+): Promise<ShardSnapshot> {
   // One connection per shard runs one statement at a time, so these go one after another.
   const mismatches = await balanceMismatches(client, discrepancies_listed_max);
   const unbalanced = await unbalancedPostings(client, discrepancies_listed_max);
@@ -164,11 +231,25 @@ async function readShard(client: pg.ClientBase, shard: number, previous: { check
     chain,
     mismatches: {
       total: mismatches.total,
-      rows: mismatches.rows.map((row) => ({ kind: 'balance_mismatch', shard, account_id: row.accountId, currency: row.currency, stored: row.storedMinor, computed: row.computedMinor })),
+      rows: mismatches.rows.map((row) => ({
+        kind: 'balance_mismatch',
+        shard,
+        account_id: row.accountId,
+        currency: row.currency,
+        stored: row.storedMinor,
+        computed: row.computedMinor,
+      })),
     },
     unbalanced: {
       total: unbalanced.total,
-      rows: unbalanced.rows.map((row) => ({ kind: 'posting_unbalanced', shard, transfer_id: row.transferId, leg: row.leg, currency: row.currency, sum: row.sumMinor })),
+      rows: unbalanced.rows.map((row) => ({
+        kind: 'posting_unbalanced',
+        shard,
+        transfer_id: row.transferId,
+        leg: row.leg,
+        currency: row.currency,
+        sum: row.sumMinor,
+      })),
     },
     totals,
   };
@@ -186,11 +267,27 @@ async function checkChain(
   const checkedThrough = BigInt(previous?.checked_through ?? 0);
   const sweptThrough = BigInt(previous?.swept_through ?? 0);
   const listedMax = discrepancies_listed_max;
-  const fresh = await chainBreaksAfter(client, { afterEntryId: checkedThrough, limit: chain_new_entries_max, settleMs: chain_settle_ms, listedMax });
-  const swept = await chainBreaksAfter(client, { afterEntryId: sweptThrough, throughEntryId: checkedThrough, limit: chain_sweep_entries_max, settleMs: 0, listedMax });
-  const rows = [...swept.breaks.rows, ...fresh.breaks.rows].map(
-    (row): Discrepancy => ({ kind: 'chain_broken', shard, entry_id: row.entryId.toString(), account_id: row.accountId, currency: row.currency, problem: row.problem }),
-  );
+  const fresh = await chainBreaksAfter(client, {
+    afterEntryId: checkedThrough,
+    limit: chain_new_entries_max,
+    settleMs: chain_settle_ms,
+    listedMax,
+  });
+  const swept = await chainBreaksAfter(client, {
+    afterEntryId: sweptThrough,
+    throughEntryId: checkedThrough,
+    limit: chain_sweep_entries_max,
+    settleMs: 0,
+    listedMax,
+  });
+  const rows = [...swept.breaks.rows, ...fresh.breaks.rows].map((row): Discrepancy => ({
+    kind: 'chain_broken',
+    shard,
+    entry_id: row.entryId.toString(),
+    account_id: row.accountId,
+    currency: row.currency,
+    problem: row.problem,
+  }));
   return {
     chainBreaks: { rows, total: swept.breaks.total + fresh.breaks.total },
     chain: {
@@ -209,7 +306,8 @@ function sumDiscrepancies(shards: ShardSnapshot[]): Discrepancy[] {
   const overall = new Map<string, bigint>();
   for (const [shard, snapshot] of shards.entries()) {
     const perCurrency = new Map<string, bigint>();
-    for (const row of snapshot.totals) perCurrency.set(row.currency, (perCurrency.get(row.currency) ?? 0n) + row.totalMinor);
+    for (const row of snapshot.totals)
+      perCurrency.set(row.currency, (perCurrency.get(row.currency) ?? 0n) + row.totalMinor);
     for (const [currency, sum] of perCurrency) {
       if (sum !== 0n) found.push({ kind: 'shard_sum_nonzero', shard, currency, sum });
       overall.set(currency, (overall.get(currency) ?? 0n) + sum);
@@ -223,11 +321,27 @@ function sumDiscrepancies(shards: ShardSnapshot[]): Discrepancy[] {
  * Balances per currency and kind over all shards, and the money in flight: the pending
  * transfers' nets and the nets of suspects a re-read found in order, all as of the snapshots.
  */
-function currencyTotals(shards: ShardSnapshot[], clearing: ClearingSnapshot, suspects: ConfirmedSuspects): CurrencyTotals[] {
+function currencyTotals(
+  shards: ShardSnapshot[],
+  clearing: ClearingSnapshot,
+  suspects: ConfirmedSuspects,
+): CurrencyTotals[] {
   const lines = new Map<string, CurrencyTotals>();
   const line = (currency: string) => {
     let found = lines.get(currency);
-    if (!found) lines.set(currency, (found = { currency, customer: 0n, clearing: 0n, settlement: 0n, fx: 0n, in_flight: 0n, in_flight_transfers: 0 }));
+    if (!found)
+      lines.set(
+        currency,
+        (found = {
+          currency,
+          customer: 0n,
+          clearing: 0n,
+          settlement: 0n,
+          fx: 0n,
+          in_flight: 0n,
+          in_flight_transfers: 0,
+        }),
+      );
     return found;
   };
   for (const row of shards.flatMap((shard) => shard.totals)) line(row.currency)[row.kind] += row.totalMinor;

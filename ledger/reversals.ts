@@ -11,18 +11,32 @@ export interface ReversalLegRequest {
   runId: string;
 }
 
-export type ReversalDebit = { outcome: 'posted'; balanceAfterMinor: bigint; replayed: boolean } | { outcome: 'refused'; reason: 'insufficient_funds' };
+export type ReversalDebit =
+  | { outcome: 'posted'; balanceAfterMinor: bigint; replayed: boolean }
+  | { outcome: 'refused'; reason: 'insufficient_funds' };
 
 /**
  * Takes a transfer's money back from its recipient (SQL post_reversal_debit): the leg
  * (transfer_id, 'reversal_debit') posts once. A recipient who cannot cover it is refused without
  * using up the leg's key, so ops can try again with allowNegative, which always posts.
  */
-export async function postReversalDebit(client: pg.Pool, request: ReversalLegRequest & { allowNegative: boolean }): Promise<ReversalDebit> {
+export async function postReversalDebit(
+  client: pg.Pool,
+  request: ReversalLegRequest & { allowNegative: boolean },
+): Promise<ReversalDebit> {
   const found = await client.query<{ outcome: 'posted' | 'refused'; balance_after: string | null; replayed: boolean }>(
     `select outcome, balance_after, replayed
        from post_reversal_debit($1::text, $2::text, $3::char(3), $4::bigint, $5::text, $6::boolean, $7::text, $8::text)`,
-    [request.transferId, request.userId, request.currency, request.amountMinor.toString(), request.counterparty, request.allowNegative, request.workflowId, request.runId],
+    [
+      request.transferId,
+      request.userId,
+      request.currency,
+      request.amountMinor.toString(),
+      request.counterparty,
+      request.allowNegative,
+      request.workflowId,
+      request.runId,
+    ],
   );
   const row = found.rows[0]!;
   if (row.outcome === 'refused') return { outcome: 'refused', reason: 'insufficient_funds' };
@@ -43,7 +57,8 @@ export async function postReversalCredit(client: pg.Pool, request: ReversalLegRe
     workflowId: request.workflowId,
     runId: request.runId,
   });
-  if (result.outcome !== 'posted') throw new Error(`reversal credit of ${request.transferId} ended ${result.outcome}; it must post`);
+  if (result.outcome !== 'posted')
+    throw new Error(`reversal credit of ${request.transferId} ended ${result.outcome}; it must post`);
 }
 
 export interface ReversalRecord {
@@ -73,12 +88,25 @@ export async function recordReversal(client: pg.Pool, reversal: ReversalRecord):
 }
 
 /** A refused reversal is reported on the record and audited; `attempt` keeps a retried activity's row single. */
-export async function recordReversalRefusal(client: pg.PoolClient, refusal: Omit<ReversalRecord, 'forced'> & { refusal: string; attempt: number }): Promise<void> {
-  await client.query('update transfers set reversal_refused_reason = $2::text, updated_at = now() where transfer_id = $1::text', [refusal.transferId, refusal.refusal]);
+export async function recordReversalRefusal(
+  client: pg.PoolClient,
+  refusal: Omit<ReversalRecord, 'forced'> & { refusal: string; attempt: number },
+): Promise<void> {
+  await client.query(
+    'update transfers set reversal_refused_reason = $2::text, updated_at = now() where transfer_id = $1::text',
+    [refusal.transferId, refusal.refusal],
+  );
   await client.query(
     `insert into ops_audit (operator, action, target_type, target_id, reason, via, details, dedupe_key)
      values ($1::text, 'reverse_refused', 'transfer', $2::text, $3::text, $4::text, jsonb_build_object('refusal', $5::text), $6::text)
      on conflict (dedupe_key) do nothing`,
-    [refusal.operator, refusal.transferId, refusal.reason, refusal.via, refusal.refusal, `${refusal.transferId}:reverse_refused:${refusal.attempt}`],
+    [
+      refusal.operator,
+      refusal.transferId,
+      refusal.reason,
+      refusal.via,
+      refusal.refusal,
+      `${refusal.transferId}:reverse_refused:${refusal.attempt}`,
+    ],
   );
 }

@@ -21,11 +21,22 @@ export interface DecisionRun {
  * record_review_decision): a rejection ends the transfer FAILED (review_rejected). Keyed by
  * transfer, decision and operator, so a retried activity records it once.
  */
-export async function recordReviewDecision(client: pg.Pool, decision: ReviewDecision & DecisionRun): Promise<TransferStatus> {
+export async function recordReviewDecision(
+  client: pg.Pool,
+  decision: ReviewDecision & DecisionRun,
+): Promise<TransferStatus> {
   try {
     const found = await client.query<{ status: TransferStatus }>(
       'select record_review_decision($1::text, $2::text, $3::text, $4::text, $5::text, $6::boolean, $7::text) as status',
-      [decision.transferId, decision.decision, decision.operator, decision.reason, decision.via, decision.releases, `${decision.transferId}:${decision.decision}:${decision.operator}:${decision.runId}`],
+      [
+        decision.transferId,
+        decision.decision,
+        decision.operator,
+        decision.reason,
+        decision.via,
+        decision.releases,
+        `${decision.transferId}:${decision.decision}:${decision.operator}:${decision.runId}`,
+      ],
     );
     return found.rows[0]!.status;
   } catch (error) {

@@ -18,8 +18,17 @@ export interface SnapshotBalance {
 }
 
 /** Undefined when there is no such account on this shard. */
-export async function balanceFromSnapshot(client: pg.ClientBase | pg.Pool, accountId: string): Promise<SnapshotBalance | undefined> {
-  const found = await client.query<{ snapshot_seq: string | null; snapshot_balance: string | null; replayed: string; entries: number; live: string }>(
+export async function balanceFromSnapshot(
+  client: pg.ClientBase | pg.Pool,
+  accountId: string,
+): Promise<SnapshotBalance | undefined> {
+  const found = await client.query<{
+    snapshot_seq: string | null;
+    snapshot_balance: string | null;
+    replayed: string;
+    entries: number;
+    live: string;
+  }>(
     `select s.account_seq::text as snapshot_seq, s.balance::text as snapshot_balance,
             r.total::text as replayed, r.entries, a.balance::text as live
        from accounts a

@@ -29,7 +29,17 @@ export interface TransferRecord {
   conversion: Conversion | null;
 }
 
-export type NewTransfer = Omit<TransferRecord, 'status' | 'failureReason' | 'createdAt' | 'completedAt' | 'reversal' | 'reversalRefusedReason' | 'initiatedBy' | 'conversion'> & {
+export type NewTransfer = Omit<
+  TransferRecord,
+  | 'status'
+  | 'failureReason'
+  | 'createdAt'
+  | 'completedAt'
+  | 'reversal'
+  | 'reversalRefusedReason'
+  | 'initiatedBy'
+  | 'conversion'
+> & {
   /** The operator when an ops token made the request: audited with the record, once. */
   opsOperator: string | null;
 };
@@ -80,7 +90,14 @@ function fromRow(row: TransferRow): TransferRecord {
     failureReason: row.failure_reason,
     createdAt: row.created_at,
     completedAt: row.completed_at,
-    reversal: row.reversed_at ? { at: row.reversed_at, by: row.reversed_by ?? '', reason: row.reversal_reason ?? '', forced: row.reversal_forced === true } : null,
+    reversal: row.reversed_at
+      ? {
+          at: row.reversed_at,
+          by: row.reversed_by ?? '',
+          reason: row.reversal_reason ?? '',
+          forced: row.reversal_forced === true,
+        }
+      : null,
     reversalRefusedReason: row.reversal_refused_reason,
     approvalsRequired: row.approvals_required as 0 | 1 | 2,
     initiatedBy: row.initiated_by,
@@ -144,20 +161,28 @@ export async function registerTransfer(
   });
   // No conflict target: the transfer id is a hash of (kind, owner, key), so a racing identical
   // request may trip either unique key first; both mean "already recorded".
-  if (inserted.rows[0]) return { record: { ...fromRow(inserted.rows[0]), conversion: conversion ?? null }, inserted: true };
+  if (inserted.rows[0])
+    return { record: { ...fromRow(inserted.rows[0]), conversion: conversion ?? null }, inserted: true };
   // A separate statement: its snapshot sees the row a concurrent request committed while we waited on it.
   const existing = await findTransferRow(client, transfer.transferId);
   if (!existing) throw new Error(`transfer ${transfer.transferId} neither inserted nor found`);
   return { record: fromRow(existing), inserted: false };
 }
 
-export async function findTransfer(client: pg.PoolClient | pg.Pool, transferId: string): Promise<TransferRecord | undefined> {
+export async function findTransfer(
+  client: pg.PoolClient | pg.Pool,
+  transferId: string,
+): Promise<TransferRecord | undefined> {
   const row = await findTransferRow(client, transferId);
   return row && fromRow(row);
 }
 
 async function findTransferRow(client: pg.PoolClient | pg.Pool, transferId: string): Promise<TransferRow | undefined> {
-  const found = await client.query<TransferRow>({ name: 'find_transfer', text: `select ${columns}, ${conversion_json_sql} from transfers where transfer_id = $1::text`, values: [transferId] });
+  const found = await client.query<TransferRow>({
+    name: 'find_transfer',
+    text: `select ${columns}, ${conversion_json_sql} from transfers where transfer_id = $1::text`,
+    values: [transferId],
+  });
   return found.rows[0];
 }
 

@@ -27,17 +27,34 @@ export async function findUser(client: pg.PoolClient | pg.Pool, userId: string):
 }
 
 /** Freezes or unfreezes, audited in the same transaction. Returns false when the user does not exist. */
-export async function setFrozen(client: pg.PoolClient, change: { userId: string; frozen: boolean; operator: string; reason: string | null }): Promise<boolean> {
-  const updated = await client.query('update users set frozen = $2::boolean where user_id = $1::text', [change.userId, change.frozen]);
+export async function setFrozen(
+  client: pg.PoolClient,
+  change: { userId: string; frozen: boolean; operator: string; reason: string | null },
+): Promise<boolean> {
+  const updated = await client.query('update users set frozen = $2::boolean where user_id = $1::text', [
+    change.userId,
+    change.frozen,
+  ]);
   if (updated.rowCount !== 1) return false;
-  await recordOpsAction(client, { operator: change.operator, action: change.frozen ? 'freeze' : 'unfreeze', targetType: 'user', targetId: change.userId, reason: change.reason, via: 'http' });
+  await recordOpsAction(client, {
+    operator: change.operator,
+    action: change.frozen ? 'freeze' : 'unfreeze',
+    targetType: 'user',
+    targetId: change.userId,
+    reason: change.reason,
+    via: 'http',
+  });
   return true;
 }
 
-export type CloseOutcome = { outcome: 'closed'; closedAt: Date } | { outcome: 'unknown_user' | 'balance_not_zero' | 'transfers_in_flight' };
+export type CloseOutcome =
+  { outcome: 'closed'; closedAt: Date } | { outcome: 'unknown_user' | 'balance_not_zero' | 'transfers_in_flight' };
 
 /** Closes a wallet at zero balance (SQL close_wallet: the user's row lock keeps postings out meanwhile), audited. */
-export async function closeWallet(client: pg.Pool, change: { userId: string; operator: string; reason: string }): Promise<CloseOutcome> {
+export async function closeWallet(
+  client: pg.Pool,
+  change: { userId: string; operator: string; reason: string },
+): Promise<CloseOutcome> {
   const found = await client.query<{ outcome: string; closed_at: Date | null }>(
     'select outcome, closed_at from close_wallet($1::text, $2::text, $3::text)',
     [change.userId, change.operator, change.reason],

@@ -72,7 +72,11 @@ class BreakList {
     this.count += total;
     for (const found of read) {
       if (this.listed.length < breaks_listed_max) this.listed.push(found);
-      if (found.entryId !== null && (this.first === null || this.first.entryId === null || found.entryId < this.first.entryId)) this.first = found;
+      if (
+        found.entryId !== null &&
+        (this.first === null || this.first.entryId === null || found.entryId < this.first.entryId)
+      )
+        this.first = found;
     }
   }
 }
@@ -90,7 +94,11 @@ interface ChainRow {
  * that order. Each hash is recomputed from the entry and its predecessor's stored hash (the
  * previous page's last one is carried into the next), so one changed entry is one break.
  */
-async function walkChains(client: pg.ClientBase, batchSize: number, found: BreakList): Promise<{ accounts: number; entries: number }> {
+async function walkChains(
+  client: pg.ClientBase,
+  batchSize: number,
+  found: BreakList,
+): Promise<{ accounts: number; entries: number }> {
   let accounts = 0;
   let entries = 0;
   let expectedSeq = 1n;
@@ -116,9 +124,19 @@ async function walkChains(client: pg.ClientBase, batchSize: number, found: Break
       if (seq !== expectedSeq) {
         // The unique index keeps seq increasing, so this is a gap: entries were deleted.
         const missing = seq - expectedSeq;
-        found.add({ problem: 'seq_gap', accountId: row.account_id, entryId: BigInt(row.entry_id), detail: `account_seq ${seq} follows ${expectedSeq - 1n}: ${missing} ${missing === 1n ? 'entry is' : 'entries are'} missing before it` });
+        found.add({
+          problem: 'seq_gap',
+          accountId: row.account_id,
+          entryId: BigInt(row.entry_id),
+          detail: `account_seq ${seq} follows ${expectedSeq - 1n}: ${missing} ${missing === 1n ? 'entry is' : 'entries are'} missing before it`,
+        });
       } else if (!row.hash_ok) {
-        found.add({ problem: 'hash_mismatch', accountId: row.account_id, entryId: BigInt(row.entry_id), detail: `account_seq ${seq}: its hash is not that of its content and the previous entry's hash (changed after it was written)` });
+        found.add({
+          problem: 'hash_mismatch',
+          accountId: row.account_id,
+          entryId: BigInt(row.entry_id),
+          detail: `account_seq ${seq}: its hash is not that of its content and the previous entry's hash (changed after it was written)`,
+        });
       }
       expectedSeq = seq + 1n;
       after = { accountId: row.account_id, seq: row.account_seq, hash: row.hash };
@@ -136,14 +154,25 @@ async function unchainedEntries(client: pg.ClientBase, found: BreakList): Promis
     [breaks_listed_max],
   );
   found.addCapped(
-    rows.rows.map((row) => ({ problem: 'unchained', accountId: row.account_id, entryId: BigInt(row.entry_id), detail: 'no hash: written with the triggers off' })),
+    rows.rows.map((row) => ({
+      problem: 'unchained',
+      accountId: row.account_id,
+      entryId: BigInt(row.entry_id),
+      detail: 'no hash: written with the triggers off',
+    })),
     rows.rows[0]?.total ?? 0,
   );
 }
 
 /** Each account's newest entry must end at its balance; an account without entries must be at zero. */
 async function tailMismatches(client: pg.ClientBase, found: BreakList): Promise<void> {
-  const rows = await client.query<{ account_id: string; balance: string; entry_id: string | null; balance_after: string | null; total: number }>(
+  const rows = await client.query<{
+    account_id: string;
+    balance: string;
+    entry_id: string | null;
+    balance_after: string | null;
+    total: number;
+  }>(
     `select a.account_id, a.balance::text as balance, t.entry_id::text as entry_id, t.balance_after::text as balance_after, (count(*) over ())::int as total
        from accounts a
        left join lateral (select e.entry_id, e.balance_after from entries e where e.account_id = a.account_id order by e.entry_id desc limit 1) t on true
@@ -157,7 +186,10 @@ async function tailMismatches(client: pg.ClientBase, found: BreakList): Promise<
       problem: 'tail_mismatch',
       accountId: row.account_id,
       entryId: row.entry_id === null ? null : BigInt(row.entry_id),
-      detail: row.entry_id === null ? `balance ${row.balance} with no entries` : `the newest entry's balance_after is ${row.balance_after}, the balance ${row.balance}`,
+      detail:
+        row.entry_id === null
+          ? `balance ${row.balance} with no entries`
+          : `the newest entry's balance_after is ${row.balance_after}, the balance ${row.balance}`,
     })),
     rows.rows[0]?.total ?? 0,
   );
@@ -165,7 +197,16 @@ async function tailMismatches(client: pg.ClientBase, found: BreakList): Promise<
 
 /** Snapshots must name the entry at their account_seq, with its balance_after and hash. Returns how many there are. */
 async function snapshotMismatches(client: pg.ClientBase, found: BreakList): Promise<number> {
-  const rows = await client.query<{ account_id: string; account_seq: string; entry_id: string; balance: string; found_entry_id: string | null; balance_after: string | null; total: number; snapshots: number }>(
+  const rows = await client.query<{
+    account_id: string;
+    account_seq: string;
+    entry_id: string;
+    balance: string;
+    found_entry_id: string | null;
+    balance_after: string | null;
+    total: number;
+    snapshots: number;
+  }>(
     `select s.account_id, s.account_seq::text as account_seq, s.entry_id::text as entry_id, s.balance::text as balance,
             e.entry_id::text as found_entry_id, e.balance_after::text as balance_after,
             (count(*) over ())::int as total, (select count(*) from account_snapshots)::int as snapshots
@@ -183,7 +224,12 @@ async function snapshotMismatches(client: pg.ClientBase, found: BreakList): Prom
         ? `the snapshot at account_seq ${row.account_seq} holds balance ${row.balance}, the entry's balance_after is ${row.balance_after}`
         : `the snapshot at account_seq ${row.account_seq} holds another hash than its entry`;
   found.addCapped(
-    rows.rows.map((row) => ({ problem: 'snapshot_mismatch', accountId: row.account_id, entryId: BigInt(row.entry_id), detail: detail(row) })),
+    rows.rows.map((row) => ({
+      problem: 'snapshot_mismatch',
+      accountId: row.account_id,
+      entryId: BigInt(row.entry_id),
+      detail: detail(row),
+    })),
     rows.rows[0]?.total ?? 0,
   );
   if (rows.rows.length > 0) return rows.rows[0]!.snapshots;

@@ -21,7 +21,12 @@ export async function rulesOf(client: pg.PoolClient | pg.Pool, userId: string, c
     [userId, currency],
   );
   const row = found.rows[0];
-  return { userId, currency, minBalanceMinor: BigInt(row?.min_balance ?? '0'), dailyOutgoingMaxMinor: row?.daily_outgoing_max ? BigInt(row.daily_outgoing_max) : null };
+  return {
+    userId,
+    currency,
+    minBalanceMinor: BigInt(row?.min_balance ?? '0'),
+    dailyOutgoingMaxMinor: row?.daily_outgoing_max ? BigInt(row.daily_outgoing_max) : null,
+  };
 }
 
 /**
@@ -30,7 +35,14 @@ export async function rulesOf(client: pg.PoolClient | pg.Pool, userId: string, c
  */
 export async function setRules(
   client: pg.PoolClient,
-  change: { userId: string; currency: string; minBalanceMinor?: bigint; dailyOutgoingMaxMinor?: bigint | null; operator: string; reason: string },
+  change: {
+    userId: string;
+    currency: string;
+    minBalanceMinor?: bigint;
+    dailyOutgoingMaxMinor?: bigint | null;
+    operator: string;
+    reason: string;
+  },
 ): Promise<WalletRules> {
   const accountId = `customer:${change.userId}:${change.currency}`;
   await client.query(
@@ -44,7 +56,12 @@ export async function setRules(
             updated_at = now()
       where account_id = $1::text
       returning min_balance, daily_outgoing_max`,
-    [accountId, change.minBalanceMinor?.toString() ?? null, change.dailyOutgoingMaxMinor !== undefined, change.dailyOutgoingMaxMinor?.toString() ?? null],
+    [
+      accountId,
+      change.minBalanceMinor?.toString() ?? null,
+      change.dailyOutgoingMaxMinor !== undefined,
+      change.dailyOutgoingMaxMinor?.toString() ?? null,
+    ],
   );
   const row = updated.rows[0]!;
   await recordOpsAction(client, {
@@ -56,5 +73,10 @@ export async function setRules(
     via: 'http',
     details: { currency: change.currency, min_balance: row.min_balance, daily_outgoing_max: row.daily_outgoing_max },
   });
-  return { userId: change.userId, currency: change.currency, minBalanceMinor: BigInt(row.min_balance), dailyOutgoingMaxMinor: row.daily_outgoing_max ? BigInt(row.daily_outgoing_max) : null };
+  return {
+    userId: change.userId,
+    currency: change.currency,
+    minBalanceMinor: BigInt(row.min_balance),
+    dailyOutgoingMaxMinor: row.daily_outgoing_max ? BigInt(row.daily_outgoing_max) : null,
+  };
 }

@@ -4,7 +4,10 @@ const stop_grace_ms = 15_000;
 
 /** Runs a TypeScript entry point as a child process with the same environment. */
 export function spawnTs(entry: string, env: NodeJS.ProcessEnv = process.env): ChildProcess {
-  return spawn(process.execPath, [...walletNodeFlags(env), '--import', 'tsx', entry], { stdio: ['ignore', 'inherit', 'inherit'], env });
+  return spawn(process.execPath, [...walletNodeFlags(env), '--import', 'tsx', entry], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env,
+  });
 }
 
 /** The old-generation heap a wallet process may use, in MiB, unless WALLET_HEAP_MAX_MB says otherwise. */
@@ -18,7 +21,8 @@ export const wallet_heap_max_mb_default = 256;
  */
 export function walletNodeFlags(env: NodeJS.ProcessEnv = process.env): string[] {
   const heapMb = Number(env.WALLET_HEAP_MAX_MB ?? wallet_heap_max_mb_default);
-  if (!Number.isInteger(heapMb) || heapMb < 64) throw new Error(`WALLET_HEAP_MAX_MB must be a whole number of MiB, at least 64 (got ${env.WALLET_HEAP_MAX_MB})`);
+  if (!Number.isInteger(heapMb) || heapMb < 64)
+    throw new Error(`WALLET_HEAP_MAX_MB must be a whole number of MiB, at least 64 (got ${env.WALLET_HEAP_MAX_MB})`);
   return [`--max-old-space-size=${heapMb}`];
 }
 
@@ -60,7 +64,12 @@ export interface RestartPolicy {
   windowMs: number;
 }
 
-export const restart_policy_default: RestartPolicy = { backoffInitialMs: 1_000, backoffMaxMs: 15_000, crashesMax: 5, windowMs: 60_000 };
+export const restart_policy_default: RestartPolicy = {
+  backoffInitialMs: 1_000,
+  backoffMaxMs: 15_000,
+  crashesMax: 5,
+  windowMs: 60_000,
+};
 
 /**
  * Keeps the parts of the wallet running. A child that exits when nobody asked it to is logged and
@@ -111,12 +120,16 @@ export class Supervisor {
     while (this.crashTimes.length > 0 && this.crashTimes[0]! <= now - this.policy.windowMs) this.crashTimes.shift();
     const crashes = this.crashTimes.length;
     if (crashes > this.policy.crashesMax) {
-      this.log(`${name} exited (${how}); ${crashes} crashes within ${this.policy.windowMs / 1_000} s, more than ${this.policy.crashesMax}: giving up, stopping everything`);
+      this.log(
+        `${name} exited (${how}); ${crashes} crashes within ${this.policy.windowMs / 1_000} s, more than ${this.policy.crashesMax}: giving up, stopping everything`,
+      );
       void this.stop(1);
       return;
     }
     const backoffMs = Math.min(this.policy.backoffMaxMs, this.policy.backoffInitialMs * 2 ** (crashes - 1));
-    this.log(`${name} exited (${how}); restarting in ${backoffMs} ms (crash ${crashes} of at most ${this.policy.crashesMax} within ${this.policy.windowMs / 1_000} s)`);
+    this.log(
+      `${name} exited (${how}); restarting in ${backoffMs} ms (crash ${crashes} of at most ${this.policy.crashesMax} within ${this.policy.windowMs / 1_000} s)`,
+    );
     const timer = setTimeout(() => {
       this.restartTimers.delete(timer);
       if (this.stopping) return;

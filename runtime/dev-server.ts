@@ -43,7 +43,9 @@ export function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -62,7 +64,8 @@ export interface EphemeralTemporal {
  */
 export async function startEphemeralTemporal(cliPath: string | undefined): Promise<EphemeralTemporal> {
   const existing = process.env.TEMPORAL_ADDRESS;
-  if (existing) return { address: existing, ready: waitForTemporal(existing, 'default', 60_000), stop: () => undefined };
+  if (existing)
+    return { address: existing, ready: waitForTemporal(existing, 'default', 60_000), stop: () => undefined };
   if (!cliPath) throw new Error('TEMPORAL_CLI is not set: run this through its npm script');
   const port = await freePort();
   const server = startDevServer({ cliPath, port, namespace: 'default' });
@@ -87,12 +90,33 @@ export const dev_server_dynamic_config = [
  * crashes, much faster than the default FULL on a busy dev box).
  */
 export function startDevServer(options: DevServerOptions): ChildProcess {
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--namespace', options.namespace, '--log-level', 'error'];
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(options.port),
+    '--namespace',
+    options.namespace,
+    '--log-level',
+    'error',
+  ];
   args.push(...(options.uiPort === undefined ? ['--headless'] : ['--ui-port', String(options.uiPort)]));
   if (options.dbFile !== undefined) {
-    args.push('--db-filename', options.dbFile, '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=NORMAL');
+    args.push(
+      '--db-filename',
+      options.dbFile,
+      '--sqlite-pragma',
+      'journal_mode=wal',
+      '--sqlite-pragma',
+      'synchronous=NORMAL',
+    );
   }
-  args.push(...devServerSearchAttributeArgs(), ...dev_server_dynamic_config.flatMap((setting) => ['--dynamic-config-value', setting]));
+  args.push(
+    ...devServerSearchAttributeArgs(),
+    ...dev_server_dynamic_config.flatMap((setting) => ['--dynamic-config-value', setting]),
+  );
   const output = options.output ?? 'inherit';
   return spawn(options.cliPath, args, { stdio: ['ignore', output, output] });
 }

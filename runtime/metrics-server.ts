@@ -38,7 +38,9 @@ export async function serveWorkerMetrics(port: number, host: string, logger: Log
 /** True once listening, false when the port is taken; any other error is thrown. */
 function listen(server: Server, port: number, host: string): Promise<boolean> {
   return new Promise((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => (error.code === 'EADDRINUSE' ? resolve(false) : reject(error)));
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      error.code === 'EADDRINUSE' ? resolve(false) : reject(error),
+    );
     server.listen(port, host, () => resolve(true));
   });
 }

@@ -41,8 +41,18 @@ function makeGauges(registry: Registry) {
     await reading;
   };
   const registers = [registry];
-  const ok = new Gauge({ name: 'wallet_reconciliation_ok', help: 'Whether the latest reconciliation run found no discrepancy (1) or some (0)', registers, collect: refresh });
-  const discrepancies = new Gauge({ name: 'wallet_reconciliation_discrepancies', help: 'Discrepancies the latest reconciliation run found', registers, collect: refresh });
+  const ok = new Gauge({
+    name: 'wallet_reconciliation_ok',
+    help: 'Whether the latest reconciliation run found no discrepancy (1) or some (0)',
+    registers,
+    collect: refresh,
+  });
+  const discrepancies = new Gauge({
+    name: 'wallet_reconciliation_discrepancies',
+    help: 'Discrepancies the latest reconciliation run found',
+    registers,
+    collect: refresh,
+  });
   const lastRun = new Gauge({
     name: 'wallet_reconciliation_last_run_timestamp_seconds',
     help: 'When the latest reconciliation run finished, in Unix seconds (0: none yet); alert when it falls behind RECONCILE_EVERY_MS',

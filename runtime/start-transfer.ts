@@ -73,10 +73,14 @@ export async function startTransferWorkflow(
 }
 
 /** "user_A -> user_B 50.00 USD" (and "-> 46.10 EUR" when it converts), shown in the Temporal Web UI. */
-export function summaryOf(request: Pick<TransferRequest, 'kind' | 'fromUserId' | 'toUserId' | 'amountMinor' | 'currency' | 'conversion'>): string {
+export function summaryOf(
+  request: Pick<TransferRequest, 'kind' | 'fromUserId' | 'toUserId' | 'amountMinor' | 'currency' | 'conversion'>,
+): string {
   const from = request.fromUserId ?? 'deposit';
   const to = request.toUserId ?? 'withdrawal';
-  const target = request.conversion ? ` -> ${formatMinor(BigInt(request.conversion.targetAmountMinor), request.conversion.targetCurrency)} ${request.conversion.targetCurrency}` : '';
+  const target = request.conversion
+    ? ` -> ${formatMinor(BigInt(request.conversion.targetAmountMinor), request.conversion.targetCurrency)} ${request.conversion.targetCurrency}`
+    : '';
   return `${from} -> ${to} ${formatMinor(BigInt(request.amountMinor), request.currency)} ${request.currency}${target}`;
 }
 
@@ -89,9 +93,14 @@ function detailsOf(request: TransferRequest, approvalsRequired: number): string 
   ];
   const conversion = request.conversion;
   if (conversion) {
-    lines.push(`Converts at ${conversion.rate} (fixed when accepted): the recipient gets ${formatMinor(BigInt(conversion.targetAmountMinor), conversion.targetCurrency)} ${conversion.targetCurrency}`);
+    lines.push(
+      `Converts at ${conversion.rate} (fixed when accepted): the recipient gets ${formatMinor(BigInt(conversion.targetAmountMinor), conversion.targetCurrency)} ${conversion.targetCurrency}`,
+    );
   }
-  if (approvalsRequired > 0) lines.push(`Held for review: ${approvalsRequired === 2 ? 'two different operators must' : 'an operator must'} approve (signal \`approve\`) or reject (signal \`reject\`).`);
+  if (approvalsRequired > 0)
+    lines.push(
+      `Held for review: ${approvalsRequired === 2 ? 'two different operators must' : 'an operator must'} approve (signal \`approve\`) or reject (signal \`reject\`).`,
+    );
   lines.push('The `status` query shows the current step and the reversal deadline.');
   return lines.join('\n\n');
 }
@@ -101,7 +110,10 @@ function detailsOf(request: TransferRequest, approvalsRequired: number): string 
  * the approvals fixed when it was accepted; one already released (PENDING) is not held again.
  */
 export function heldBy(record: TransferRecord): { approvalsRequired: 0 | 1 | 2; initiatedBy: string | null } {
-  return { approvalsRequired: record.status === 'PENDING_REVIEW' ? record.approvalsRequired : 0, initiatedBy: record.initiatedBy };
+  return {
+    approvalsRequired: record.status === 'PENDING_REVIEW' ? record.approvalsRequired : 0,
+    initiatedBy: record.initiatedBy,
+  };
 }
 
 /** The workflow's request for a recorded transfer: what the API accepted, with its fixed conversion. */
@@ -116,7 +128,13 @@ export function requestOfRecord(record: TransferRecord): TransferRequest {
     currency: record.currency,
     note: record.note,
     ...(conversion
-      ? { conversion: { targetCurrency: conversion.targetCurrency, targetAmountMinor: conversion.targetAmountMinor.toString(), rate: conversion.rate } }
+      ? {
+          conversion: {
+            targetCurrency: conversion.targetCurrency,
+            targetAmountMinor: conversion.targetAmountMinor.toString(),
+            rate: conversion.rate,
+          },
+        }
       : {}),
   };
 }

@@ -32,7 +32,10 @@ export function installTemporalLogging(logger: Logger, sdkMetricsAddress?: strin
       logger: new DefaultLogger('WARN', (entry) => {
         // pino serializes errors only under `err`; the SDK puts them under `error`.
         const { error, ...meta } = (entry.meta ?? {}) as Record<string, unknown>;
-        logger[levels[entry.level]]({ ...meta, ...(error === undefined ? {} : { err: error }), sdk: true }, entry.message);
+        logger[levels[entry.level]](
+          { ...meta, ...(error === undefined ? {} : { err: error }), sdk: true },
+          entry.message,
+        );
       }),
       telemetryOptions: {
         logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
@@ -51,7 +54,10 @@ export function installTemporalLogging(logger: Logger, sdkMetricsAddress?: strin
     exposeSdkMetrics(sdkMetricsAddress);
   } catch (error) {
     // Runtime.install throws before it keeps anything when the exporter cannot bind, so a second install is allowed.
-    logger.warn({ err: error, address: sdkMetricsAddress }, 'Temporal SDK metrics are off: their exporter could not listen (set TEMPORAL_SDK_METRICS_ADDRESS)');
+    logger.warn(
+      { err: error, address: sdkMetricsAddress },
+      'Temporal SDK metrics are off: their exporter could not listen (set TEMPORAL_SDK_METRICS_ADDRESS)',
+    );
     install(undefined);
   }
 }

@@ -23,7 +23,8 @@ export function transferEventMetrics(): TransferEvents {
       transfersFinished.inc({
         kind: event.kind === undefined ? 'unknown' : oneOf(transfer_kinds, event.kind),
         status: oneOf(transfer_statuses, event.status),
-        reason: event.failureReason === null ? 'none' : isFailureReason(event.failureReason) ? event.failureReason : 'other',
+        reason:
+          event.failureReason === null ? 'none' : isFailureReason(event.failureReason) ? event.failureReason : 'other',
       });
     },
   };

@@ -18,16 +18,25 @@ export interface TransferMonitorDependencies {
  * sets the two gauges, and logs an error naming stuck transfers when there are any (a transfer
  * whose credit keeps retrying through a shard outage, or whose workflow no worker runs).
  */
-export async function checkTransfers(deps: TransferMonitorDependencies): Promise<{ stuck: number; reviewQueue: number }> {
+export async function checkTransfers(
+  deps: TransferMonitorDependencies,
+): Promise<{ stuck: number; reviewQueue: number }> {
   const stuckQuery = stuckTransfersQuery(Date.now(), deps.stuckAfterMs);
-  const [stuck, reviewQueue] = await Promise.all([countTransfers(deps.client, stuckQuery), countTransfers(deps.client, reviewQueueQuery())]);
+  const [stuck, reviewQueue] = await Promise.all([
+    countTransfers(deps.client, stuckQuery),
+    countTransfers(deps.client, reviewQueueQuery()),
+  ]);
   const metrics = walletMetrics();
   metrics.transfersStuck.set(stuck);
   metrics.reviewQueueLength.set(reviewQueue);
   if (stuck > 0) {
     const { transfers } = await listTransfers(deps.client, { query: stuckQuery, pageSize: stuck_ids_logged_max });
     deps.logger.error(
-      { stuck_transfers: stuck, transfer_ids: transfers.map((transfer) => transfer.transferId), stuck_after_ms: deps.stuckAfterMs },
+      {
+        stuck_transfers: stuck,
+        transfer_ids: transfers.map((transfer) => transfer.transferId),
+        stuck_after_ms: deps.stuckAfterMs,
+      },
       'transfers are stuck: still PENDING long after they started (GET /v1/ops/transfers?stuck=true lists them)',
     );
   }

@@ -87,7 +87,9 @@ export async function listTransfers(
 
 /** How many transfers match (approximate, like all of visibility). */
 export async function countTransfers(client: Client, query: string): Promise<number> {
-  const { count } = await client.withDeadline(Date.now() + visibility_call_timeout_ms, () => client.workflow.count(query));
+  const { count } = await client.withDeadline(Date.now() + visibility_call_timeout_ms, () =>
+    client.workflow.count(query),
+  );
   return count;
 }
 
@@ -111,7 +113,9 @@ function integerOf(value: unknown): number | null {
 }
 
 /** Protobuf timestamps carry seconds as a Long. */
-function dateOf(timestamp: { seconds?: { toNumber(): number } | number | null; nanos?: number | null } | null | undefined): Date {
+function dateOf(
+  timestamp: { seconds?: { toNumber(): number } | number | null; nanos?: number | null } | null | undefined,
+): Date {
   const seconds = timestamp?.seconds;
   const wholeSeconds = typeof seconds === 'number' ? seconds : (seconds?.toNumber() ?? 0);
   return new Date(wholeSeconds * 1000 + Math.floor((timestamp?.nanos ?? 0) / 1_000_000));

@@ -18,5 +18,7 @@ export async function waitForTemporal(address: string, namespace: string, timeou
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
-  throw new Error(`Temporal at ${address} was not ready within ${timeoutMs} ms: ${(lastError as Error)?.message ?? 'no answer'}`);
+  throw new Error(
+    `Temporal at ${address} was not ready within ${timeoutMs} ms: ${(lastError as Error)?.message ?? 'no answer'}`,
+  );
 }

@@ -30,8 +30,13 @@ export async function runWalletNode(roles: WalletRoles): Promise<void> {
   const settings = config();
   const name = roles.api && roles.worker ? 'wallet' : roles.api ? 'api' : 'worker';
   const logger = createLogger(name, settings.LOG_LEVEL);
-  if (roles.api && settings.usesDevAuthSecret) logger.warn('AUTH_SECRET is the documented development default; set your own outside development');
-  if (roles.worker) installTemporalLogging(logger, settings.TEMPORAL_SDK_METRICS_ADDRESS === 'off' ? undefined : settings.TEMPORAL_SDK_METRICS_ADDRESS);
+  if (roles.api && settings.usesDevAuthSecret)
+    logger.warn('AUTH_SECRET is the documented development default; set your own outside development');
+  if (roles.worker)
+    installTemporalLogging(
+      logger,
+      settings.TEMPORAL_SDK_METRICS_ADDRESS === 'off' ? undefined : settings.TEMPORAL_SDK_METRICS_ADDRESS,
+    );
   // A lost PostgreSQL connection fails what ran on it (and is retried); it is logged, never fatal.
   setConnectionErrorLog((details) => logger.warn(details, 'PostgreSQL connection lost'));
   // A statement may take at most half an activity attempt and a lock wait a quarter: one blocked
@@ -47,14 +52,27 @@ export async function runWalletNode(roles: WalletRoles): Promise<void> {
     const connection = await connectWorker(settings.temporalAddress);
     // The client rides on the worker's NativeConnection: that is what makes eager start possible.
     client = new Client({ connection, namespace: settings.TEMPORAL_NAMESPACE });
-    worker = await createWalletWorker({ connection, namespace: settings.TEMPORAL_NAMESPACE, taskQueue: settings.TEMPORAL_TASK_QUEUE, shards, logger, ...(completions ? { completions } : {}) });
+    worker = await createWalletWorker({
+      connection,
+      namespace: settings.TEMPORAL_NAMESPACE,
+      taskQueue: settings.TEMPORAL_TASK_QUEUE,
+      shards,
+      logger,
+      ...(completions ? { completions } : {}),
+    });
     closers.push(() => connection.close());
     closers.unshift(startSweeper(settings, shards, client, logger));
     // A schedule that cannot be set up must not stop a worker that moves money: logged, and tried again at the next start.
-    await ensureReconcileSchedule({ client, taskQueue: settings.TEMPORAL_TASK_QUEUE, everyMs: settings.RECONCILE_EVERY_MS }).catch((error: unknown) =>
+    await ensureReconcileSchedule({
+      client,
+      taskQueue: settings.TEMPORAL_TASK_QUEUE,
+      everyMs: settings.RECONCILE_EVERY_MS,
+    }).catch((error: unknown) =>
       logger.error({ err: error }, 'the reconciliation schedule could not be created or updated'),
     );
-    closers.unshift(runTransferMonitor({ client, logger, stuckAfterMs: settings.STUCK_AFTER }, settings.MONITOR_INTERVAL_MS));
+    closers.unshift(
+      runTransferMonitor({ client, logger, stuckAfterMs: settings.STUCK_AFTER }, settings.MONITOR_INTERVAL_MS),
+    );
     // Alone, the worker has no API to serve its metrics.
     if (!roles.api) closers.unshift(await serveWorkerMetrics(settings.WORKER_METRICS_PORT, settings.HOST, logger));
   } else {
@@ -62,7 +80,9 @@ export async function runWalletNode(roles: WalletRoles): Promise<void> {
     client = lazy.client;
     closers.push(() => lazy.connection.close());
   }
-  const server = roles.api ? await listen(settings, shards, client, logger, roles.worker ? completions : undefined) : undefined;
+  const server = roles.api
+    ? await listen(settings, shards, client, logger, roles.worker ? completions : undefined)
+    : undefined;
   logger.info({ task_queue: settings.TEMPORAL_TASK_QUEUE, shards: shards.count, ...roles }, `${name} started`);
 
   await new Promise<void>((resolve) => {
@@ -109,12 +129,26 @@ function drain(server: Server): Promise<void> {
 
 function startSweeper(settings: Config, shards: ShardSet, client: Client, logger: Logger): () => Promise<void> {
   return runOrphanSweeper(
-    { shards, client, taskQueue: settings.TEMPORAL_TASK_QUEUE, timings: timingsOf(settings), limits: limitsOf(settings), logger, orphanAgeMinMs: settings.ORPHAN_AGE_MIN_MS },
+    {
+      shards,
+      client,
+      taskQueue: settings.TEMPORAL_TASK_QUEUE,
+      timings: timingsOf(settings),
+      limits: limitsOf(settings),
+      logger,
+      orphanAgeMinMs: settings.ORPHAN_AGE_MIN_MS,
+    },
     settings.ORPHAN_SWEEP_INTERVAL_MS,
   );
 }
 
-async function listen(settings: Config, shards: ShardSet, client: Client, logger: Logger, completions: TransferCompletions | undefined): Promise<Server> {
+async function listen(
+  settings: Config,
+  shards: ShardSet,
+  client: Client,
+  logger: Logger,
+  completions: TransferCompletions | undefined,
+): Promise<Server> {
   const app = createApp({
     shards,
     client,

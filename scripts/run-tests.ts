@@ -46,7 +46,17 @@ async function run(): Promise<number> {
     return await new Promise<number>((resolve) => {
       const child = (tests = spawn(
         process.execPath,
-        ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=180000', '--test-force-exit', '--test-reporter=spec', ...flags, ...files],
+        [
+          '--import',
+          'tsx',
+          '--test',
+          '--test-concurrency=1',
+          '--test-timeout=180000',
+          '--test-force-exit',
+          '--test-reporter=spec',
+          ...flags,
+          ...files,
+        ],
         {
           stdio: 'inherit',
           // Its own process group, so every test file process and worker it spawned can be stopped together.
@@ -69,7 +79,9 @@ async function run(): Promise<number> {
       });
     });
   } finally {
-    await dropDatabasesWithPrefix(server_url, databasePrefix).catch((error) => console.error(`could not drop test databases: ${error}`));
+    await dropDatabasesWithPrefix(server_url, databasePrefix).catch((error) =>
+      console.error(`could not drop test databases: ${error}`),
+    );
     temporal?.stop();
   }
 }
@@ -83,11 +95,12 @@ function killGroup(child: ChildProcess): void {
   }
 }
 
-/** Types and lint (which enforces workflow determinism rules) are part of the suite. */
+/** Types, lint (which enforces workflow determinism rules) and formatting are part of the suite. */
 function staticChecks(): void {
   for (const [name, args] of [
     ['typecheck', ['node_modules/typescript/bin/tsc', '-p', '.']],
     ['lint', ['node_modules/eslint/bin/eslint.js', '--max-warnings=0', '.']],
+    ['format', ['node_modules/prettier/bin/prettier.cjs', '--check', '--log-level=warn', '.']],
   ] as const) {
     const result = spawnSync(process.execPath, args, { stdio: 'inherit' });
     if (result.status !== 0) throw new Error(`${name} failed`);

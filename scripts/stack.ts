@@ -62,10 +62,17 @@ async function run() {
 }
 
 async function requireFreePorts(settings: ReturnType<typeof config>): Promise<void> {
-  const wanted: [string, number, string][] = [['PORT', settings.PORT, settings.HOST === '0.0.0.0' ? '127.0.0.1' : settings.HOST]];
-  if (settings.usesDevServer) wanted.push(['TEMPORAL_PORT', settings.TEMPORAL_PORT, '127.0.0.1'], ['TEMPORAL_UI_PORT', settings.TEMPORAL_UI_PORT, '127.0.0.1']);
+  const wanted: [string, number, string][] = [
+    ['PORT', settings.PORT, settings.HOST === '0.0.0.0' ? '127.0.0.1' : settings.HOST],
+  ];
+  if (settings.usesDevServer)
+    wanted.push(
+      ['TEMPORAL_PORT', settings.TEMPORAL_PORT, '127.0.0.1'],
+      ['TEMPORAL_UI_PORT', settings.TEMPORAL_UI_PORT, '127.0.0.1'],
+    );
   for (const [name, port, host] of wanted) {
-    if (await isPortOpen(port, host)) throw new Error(`port ${port} (${name}) is already in use; stop what holds it or set ${name}`);
+    if (await isPortOpen(port, host))
+      throw new Error(`port ${port} (${name}) is already in use; stop what holds it or set ${name}`);
   }
 }
 

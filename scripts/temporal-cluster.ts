@@ -21,7 +21,10 @@ const run_file = promisify(execFile);
 const cluster_settings = z
   .object({
     TEMPORAL_CLUSTER_PORT: z.coerce.number().int().min(1024).max(65_000).default(7433),
-    TEMPORAL_CLUSTER_DB_PREFIX: z.string().regex(/^[a-z][a-z0-9_]{0,40}$/, 'lower-case letters, digits and _ only').default('temporal_cluster'),
+    TEMPORAL_CLUSTER_DB_PREFIX: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]{0,40}$/, 'lower-case letters, digits and _ only')
+      .default('temporal_cluster'),
     TEMPORAL_HISTORY_SHARDS: z.coerce.number().int().min(1).max(16_384).default(4),
   })
   .parse(process.env);
@@ -64,7 +67,9 @@ async function run() {
     throw error;
   }
   const shards = cluster_settings.TEMPORAL_HISTORY_SHARDS;
-  console.log(`temporal cluster: ready on ${address} after ${Date.now() - started} ms (namespace ${namespace}, ${shards} history shards)`);
+  console.log(
+    `temporal cluster: ready on ${address} after ${Date.now() - started} ms (namespace ${namespace}, ${shards} history shards)`,
+  );
   console.log(`  use it with: TEMPORAL_ADDRESS=${address} npm start`);
   console.log(`  server log:  ${path.join(dataDir, 'server.log')}; Ctrl-C stops the server`);
   await server.died;
@@ -82,7 +87,10 @@ async function createDatabases(pgUrl: string) {
 
 /** Temporal keeps the shard count it was first started with (it logs and ignores a new one): say so loudly. */
 async function assertShardCountUnchanged(pgUrl: string) {
-  const client = watchConnection(new pg.Client({ connectionString: `${serverUrlOf(pgUrl)}/${databases.temporal}` }), 'temporal cluster');
+  const client = watchConnection(
+    new pg.Client({ connectionString: `${serverUrlOf(pgUrl)}/${databases.temporal}` }),
+    'temporal cluster',
+  );
   await client.connect();
   try {
     // Two queries: a reference to a missing table fails at parse time, inside a case too.
@@ -92,8 +100,10 @@ async function assertShardCountUnchanged(pgUrl: string) {
     const shards = await client.query<{ count: number }>('select count(*)::int as count from shards');
     const persisted = shards.rows[0]?.count ?? 0;
     if (persisted !== 0 && persisted !== cluster_settings.TEMPORAL_HISTORY_SHARDS) {
-      throw new Error(`database ${databases.temporal} has ${persisted} history shards, TEMPORAL_HISTORY_SHARDS asks for ` +
-        `${cluster_settings.TEMPORAL_HISTORY_SHARDS}: drop both databases (or pick another TEMPORAL_CLUSTER_DB_PREFIX) to change it`);
+      throw new Error(
+        `database ${databases.temporal} has ${persisted} history shards, TEMPORAL_HISTORY_SHARDS asks for ` +
+          `${cluster_settings.TEMPORAL_HISTORY_SHARDS}: drop both databases (or pick another TEMPORAL_CLUSTER_DB_PREFIX) to change it`,
+      );
     }
   } finally {
     await client.end();
@@ -103,14 +113,28 @@ async function assertShardCountUnchanged(pgUrl: string) {
 /** The same two steps as docker-compose.yml's admin-tools job; both are no-ops when already done. */
 async function applySchema(binDir: string, pgUrl: string) {
   const { hostname, port: pgPort, username, password } = new URL(pgUrl);
-  const connection = ['--plugin', 'postgres12', '--ep', hostname, '-p', pgPort || '5432', '-u', decodeURIComponent(username)];
+  const connection = [
+    '--plugin',
+    'postgres12',
+    '--ep',
+    hostname,
+    '-p',
+    pgPort || '5432',
+    '-u',
+    decodeURIComponent(username),
+  ];
   if (password) connection.push('--pw', decodeURIComponent(password));
   for (const [kind, database] of Object.entries(databases)) {
     const versioned = path.join(binDir, 'temporal-schema/postgresql/v12', kind, 'versioned');
-    for (const step of [['setup-schema', '-v', '0.0'], ['update-schema', '-d', versioned]]) {
-      await run_file(path.join(binDir, 'temporal-sql-tool'), [...connection, '--db', database, ...step]).catch((error) => {
-        throw new Error(`temporal-sql-tool ${step[0]} on ${database} failed: ${error.stderr || error.message}`);
-      });
+    for (const step of [
+      ['setup-schema', '-v', '0.0'],
+      ['update-schema', '-d', versioned],
+    ]) {
+      await run_file(path.join(binDir, 'temporal-sql-tool'), [...connection, '--db', database, ...step]).catch(
+        (error) => {
+          throw new Error(`temporal-sql-tool ${step[0]} on ${database} failed: ${error.stderr || error.message}`);
+        },
+      );
     }
   }
 }
@@ -127,15 +151,23 @@ function writeServerConfig(dataDir: string, pgUrl: string) {
   // which the wallet's shard pools share.
   const store = (databaseName: string, maxConns: number) => ({
     sql: {
-      pluginName: 'postgres12', databaseName, connectAddr: `${hostname}:${pgPort || 5432}`, connectProtocol: 'tcp',
-      user: decodeURIComponent(username), password: decodeURIComponent(password), maxConns, maxIdleConns: maxConns, maxConnLifetime: '1h',
+      pluginName: 'postgres12',
+      databaseName,
+      connectAddr: `${hostname}:${pgPort || 5432}`,
+      connectProtocol: 'tcp',
+      user: decodeURIComponent(username),
+      password: decodeURIComponent(password),
+      maxConns,
+      maxIdleConns: maxConns,
+      maxConnLifetime: '1h',
     },
   });
   const rpc = (grpcPort: number, membershipPort: number) => ({ grpcPort, membershipPort, bindOnIP: '127.0.0.1' });
   const server = {
     log: { stdout: true, level: 'warn' },
     persistence: {
-      defaultStore: 'default', visibilityStore: 'visibility',
+      defaultStore: 'default',
+      visibilityStore: 'visibility',
       numHistoryShards: cluster_settings.TEMPORAL_HISTORY_SHARDS,
       datastores: { default: store(databases.temporal, 8), visibility: store(databases.visibility, 2) },
     },
@@ -150,8 +182,13 @@ function writeServerConfig(dataDir: string, pgUrl: string) {
       worker: { rpc: rpc(port + 6, port - 294) },
     },
     clusterMetadata: {
-      enableGlobalNamespace: false, failoverVersionIncrement: 10, masterClusterName: 'active', currentClusterName: 'active',
-      clusterInformation: { active: { enabled: true, initialFailoverVersion: 1, rpcName: 'frontend', rpcAddress: address } },
+      enableGlobalNamespace: false,
+      failoverVersionIncrement: 10,
+      masterClusterName: 'active',
+      currentClusterName: 'active',
+      clusterInformation: {
+        active: { enabled: true, initialFailoverVersion: 1, rpcName: 'frontend', rpcAddress: address },
+      },
     },
     dcRedirectionPolicy: { policy: 'noop' },
     archival: { history: { state: 'disabled' }, visibility: { state: 'disabled' } },
@@ -212,7 +249,10 @@ async function waitForServer() {
 
 async function registerNamespace(cliPath: string) {
   const target = ['--address', address, '--namespace', namespace];
-  const exists = await run_file(cliPath, ['operator', 'namespace', 'describe', ...target]).then(() => true, () => false);
+  const exists = await run_file(cliPath, ['operator', 'namespace', 'describe', ...target]).then(
+    () => true,
+    () => false,
+  );
   if (!exists) await run_file(cliPath, ['operator', 'namespace', 'create', ...target, '--retention', '1d']);
 }
 
@@ -225,7 +265,16 @@ async function registerSearchAttributes(cliPath: string) {
     if (existing.has(key.name)) continue;
     const typeName = typeNames[key.type];
     if (!typeName) throw new Error(`search attribute ${key.name}: no CLI type for ${key.type}`);
-    await run_file(cliPath, ['operator', 'search-attribute', 'create', ...target, '--name', key.name, '--type', typeName]);
+    await run_file(cliPath, [
+      'operator',
+      'search-attribute',
+      'create',
+      ...target,
+      '--name',
+      key.name,
+      '--type',
+      typeName,
+    ]);
   }
 }
 
@@ -234,7 +283,14 @@ async function listSearchAttributes(cliPath: string, target: string[]): Promise<
   const deadline = Date.now() + startup_timeout_ms;
   for (;;) {
     try {
-      const { stdout } = await run_file(cliPath, ['operator', 'search-attribute', 'list', ...target, '--output', 'json']);
+      const { stdout } = await run_file(cliPath, [
+        'operator',
+        'search-attribute',
+        'list',
+        ...target,
+        '--output',
+        'json',
+      ]);
       return new Set(Object.keys(JSON.parse(stdout).customAttributes ?? {}));
     } catch (error) {
       if (Date.now() > deadline) throw error;

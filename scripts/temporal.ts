@@ -6,8 +6,10 @@ import { isPortOpen, startDevServer } from '../runtime/dev-server';
 
 async function run() {
   const settings = config();
-  if (!settings.usesDevServer) throw new Error(`TEMPORAL_ADDRESS is set (${settings.temporalAddress}); no dev server needed`);
-  if (await isPortOpen(settings.TEMPORAL_PORT)) throw new Error(`port ${settings.TEMPORAL_PORT} (TEMPORAL_PORT) is already in use`);
+  if (!settings.usesDevServer)
+    throw new Error(`TEMPORAL_ADDRESS is set (${settings.temporalAddress}); no dev server needed`);
+  if (await isPortOpen(settings.TEMPORAL_PORT))
+    throw new Error(`port ${settings.TEMPORAL_PORT} (TEMPORAL_PORT) is already in use`);
   const cliPath = process.env.TEMPORAL_CLI;
   if (!cliPath) throw new Error('TEMPORAL_CLI is not set: use npm run temporal');
   mkdirSync(settings.DATA_DIR, { recursive: true });

@@ -5,9 +5,14 @@ import { signToken } from '../api/auth';
 
 async function run() {
   const { values } = parseArgs({
-    options: { sub: { type: 'string' }, role: { type: 'string', default: 'customer' }, expires: { type: 'string', default: '12h' } },
+    options: {
+      sub: { type: 'string' },
+      role: { type: 'string', default: 'customer' },
+      expires: { type: 'string', default: '12h' },
+    },
   });
-  if (!values.sub) throw new Error('usage: npm run --silent token -- --sub USER_ID [--role customer|ops] [--expires 12h]');
+  if (!values.sub)
+    throw new Error('usage: npm run --silent token -- --sub USER_ID [--role customer|ops] [--expires 12h]');
   if (values.role !== 'customer' && values.role !== 'ops') throw new Error('--role must be customer or ops');
   console.log(await signToken(config().AUTH_SECRET, { userId: values.sub, role: values.role }, values.expires));
 }

@@ -13,7 +13,16 @@ import { transferIdFor } from '../domain/transfer-ids';
 import type { TransferKind } from '../domain/transfers';
 import { driftedAccounts, snapshotShards, userOnShard } from './support/ledger';
 import { documentedAuthenticatedRoutes } from './support/routes';
-import { startTestStack, test_auth_secret, test_limits, test_stuck_after_ms, test_timings, tokenFor, type ApiAnswer, type TestStack } from './support/stack';
+import {
+  startTestStack,
+  test_auth_secret,
+  test_limits,
+  test_stuck_after_ms,
+  test_timings,
+  tokenFor,
+  type ApiAnswer,
+  type TestStack,
+} from './support/stack';
 import { uniqueName } from './support/temporal';
 
 /**
@@ -36,7 +45,12 @@ const record_wait_tries_max = 200;
 const public_routes = ['GET /healthz', 'GET /readyz', 'GET /metrics', 'GET /openapi.json'];
 
 /** The FX routes, listed here whether or not openapi.ts documents them yet. */
-const fx_routes = ['POST /v1/wallet/fx/quotes', 'PUT /v1/ops/fx/rates/{base}/{quote}', 'GET /v1/ops/fx/rates', 'GET /v1/ops/fx/rates/{base}/{quote}'];
+const fx_routes = [
+  'POST /v1/wallet/fx/quotes',
+  'PUT /v1/ops/fx/rates/{base}/{quote}',
+  'GET /v1/ops/fx/rates',
+  'GET /v1/ops/fx/rates/{base}/{quote}',
+];
 
 interface AccessCase {
   /** The route as documented: `METHOD /path/{param}`. */
@@ -76,7 +90,8 @@ function expressRoutes(app: ReturnType<typeof createApp>): string[] {
   const found: string[] = [];
   const walk = (layers: Layer[]) => {
     for (const layer of layers) {
-      if (layer.route) for (const method of Object.keys(layer.route.methods)) found.push(documentedForm(method, layer.route.path));
+      if (layer.route)
+        for (const method of Object.keys(layer.route.methods)) found.push(documentedForm(method, layer.route.path));
       if (layer.handle?.stack) walk(layer.handle.stack);
     }
   };
@@ -89,7 +104,12 @@ describe('access control on every id, through every endpoint', () => {
   const logLines: string[] = [];
   const logStream = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      logLines.push(...chunk.toString('utf8').split('\n').filter((line) => line.length > 0));
+      logLines.push(
+        ...chunk
+          .toString('utf8')
+          .split('\n')
+          .filter((line) => line.length > 0),
+      );
       done();
     },
   });
@@ -99,13 +119,21 @@ describe('access control on every id, through every endpoint', () => {
   const tokens = new Map<string, Promise<string>>();
   const tokenOf = (userId: string, role: Role = 'customer'): Promise<string> => {
     const key = `${role}:${userId}`;
-    if (!tokens.has(key)) tokens.set(key, tokenFor(userId, role).then((token) => (tokensSent.add(token), token)));
+    if (!tokens.has(key))
+      tokens.set(
+        key,
+        tokenFor(userId, role).then((token) => (tokensSent.add(token), token)),
+      );
     return tokens.get(key)!;
   };
   const operator = 'ops_access_test';
 
   /** Every request of this file goes through here, with a token it minted itself (or none). */
-  async function send(method: string, path: string, options: { caller?: string; role?: Role; token?: string; body?: unknown } = {}): Promise<ApiAnswer> {
+  async function send(
+    method: string,
+    path: string,
+    options: { caller?: string; role?: Role; token?: string; body?: unknown } = {},
+  ): Promise<ApiAnswer> {
     const token = options.token ?? (options.caller ? await tokenOf(options.caller, options.role) : undefined);
     if (token !== undefined) tokensSent.add(token);
     return stack.api.call(method, path, {
@@ -113,7 +141,8 @@ describe('access control on every id, through every endpoint', () => {
       ...(options.body !== undefined ? { body: options.body } : {}),
     });
   }
-  const asOps = (method: string, path: string, body?: unknown) => send(method, path, { caller: operator, role: 'ops', ...(body !== undefined ? { body } : {}) });
+  const asOps = (method: string, path: string, body?: unknown) =>
+    send(method, path, { caller: operator, role: 'ops', ...(body !== undefined ? { body } : {}) });
 
   let alice: string;
   let bob: string;
@@ -161,20 +190,31 @@ describe('access control on every id, through every endpoint', () => {
   }
 
   async function quote(userId: string, amount: number): Promise<string> {
-    const answer = await send('POST', '/v1/wallet/fx/quotes', { caller: userId, body: { from_currency: 'USD', to_currency: 'EUR', amount } });
+    const answer = await send('POST', '/v1/wallet/fx/quotes', {
+      caller: userId,
+      body: { from_currency: 'USD', to_currency: 'EUR', amount },
+    });
     assert.equal(answer.status, 201, JSON.stringify(answer.body));
     return answer.body.quote_id as string;
   }
 
   const deposit = (userId: string, amount: number) =>
-    asOps('POST', `/v1/wallet/${userId}/deposits?wait=30`, { amount, currency: 'USD', idempotency_key: uniqueName('dep') });
+    asOps('POST', `/v1/wallet/${userId}/deposits?wait=30`, {
+      amount,
+      currency: 'USD',
+      idempotency_key: uniqueName('dep'),
+    });
 
   before(async () => {
     stack = await startTestStack({
       logStream,
       logLevel: 'debug',
       callerLimits: { customerRequestsPerWindow: customer_requests_per_window },
-      limits: { ...test_limits, reviewThresholdMinor: review_threshold_minor, fourEyesThresholdMinor: review_threshold_minor * 10n },
+      limits: {
+        ...test_limits,
+        reviewThresholdMinor: review_threshold_minor,
+        fourEyesThresholdMinor: review_threshold_minor * 10n,
+      },
       timings: { ...test_timings, reversalWindowMs: ops_window_ms, reviewTimeoutMs: ops_window_ms },
       // The unused quotes must still be valid when their owner finally uses one, however slow the run.
       quoteTtlMs: ops_window_ms,
@@ -185,23 +225,46 @@ describe('access control on every id, through every endpoint', () => {
     bob = userOnShard(stack.shards, 0, 'bob');
     carol = userOnShard(stack.shards, 1, 'carol');
     nobody = uniqueName('nobody');
-    for (const userId of [alice, bob]) assert.equal((await asOps('POST', '/v1/wallet/users', { user_id: userId })).status, 201);
+    for (const userId of [alice, bob])
+      assert.equal((await asOps('POST', '/v1/wallet/users', { user_id: userId })).status, 201);
     // A customer creates its own user: the one POST /v1/wallet/users a customer may make.
     assert.equal((await send('POST', '/v1/wallet/users', { caller: carol, body: { user_id: carol } })).status, 201);
-    for (const [base, quoted, rate] of [['USD', 'EUR', '0.9'], ['EUR', 'USD', '1.1']] as const) {
-      assert.equal((await asOps('PUT', `/v1/ops/fx/rates/${base}/${quoted}`, { rate, reason: 'access test fixing' })).status, 200);
+    for (const [base, quoted, rate] of [
+      ['USD', 'EUR', '0.9'],
+      ['EUR', 'USD', '1.1'],
+    ] as const) {
+      assert.equal(
+        (await asOps('PUT', `/v1/ops/fx/rates/${base}/${quoted}`, { rate, reason: 'access test fixing' })).status,
+        200,
+      );
     }
     ids.aliceDeposit = await completed(await deposit(alice, 100_000));
     ids.bobDeposit = await completed(await deposit(bob, 50_000));
     await completed(await deposit(carol, 5_000));
 
     const transfer = (from: string, to: string, amount: number, key = uniqueName('k'), extra: object = {}, wait = 30) =>
-      send('POST', `/v1/wallet/transfers?wait=${wait}`, { caller: from, body: { from_user_id: from, to_user_id: to, amount, currency: 'USD', idempotency_key: key, ...extra } });
+      send('POST', `/v1/wallet/transfers?wait=${wait}`, {
+        caller: from,
+        body: { from_user_id: from, to_user_id: to, amount, currency: 'USD', idempotency_key: key, ...extra },
+      });
     ids.aliceToBob = await completed(await transfer(alice, bob, 1_000, ids.aliceToBobKey));
-    ids.aliceFx = await completed(await transfer(alice, bob, 2_000, uniqueName('fx'), { target_currency: 'EUR', quote_id: await quote(alice, 2_000) }));
-    ids.bobFx = await completed(await transfer(bob, alice, 3_000, uniqueName('fx'), { target_currency: 'EUR', quote_id: await quote(bob, 3_000) }));
+    ids.aliceFx = await completed(
+      await transfer(alice, bob, 2_000, uniqueName('fx'), {
+        target_currency: 'EUR',
+        quote_id: await quote(alice, 2_000),
+      }),
+    );
+    ids.bobFx = await completed(
+      await transfer(bob, alice, 3_000, uniqueName('fx'), {
+        target_currency: 'EUR',
+        quote_id: await quote(bob, 3_000),
+      }),
+    );
     ids.aliceWithdrawal = await completed(
-      await send('POST', `/v1/wallet/${alice}/withdrawals?wait=30`, { caller: alice, body: { amount: 500, currency: 'USD', idempotency_key: uniqueName('wd') } }),
+      await send('POST', `/v1/wallet/${alice}/withdrawals?wait=30`, {
+        caller: alice,
+        body: { amount: 500, currency: 'USD', idempotency_key: uniqueName('wd') },
+      }),
     );
     const held = await transfer(alice, bob, Number(review_threshold_minor) + 1, uniqueName('held'), {}, 0);
     assert.ok(held.status === 200 || held.status === 202, JSON.stringify(held.body));
@@ -214,7 +277,8 @@ describe('access control on every id, through every endpoint', () => {
     const bobHistory = await asOps('GET', `/v1/wallet/${bob}/transactions`);
     ids.bobNewestEntry = bobHistory.body.entries[0].entry_id as string;
 
-    for (const transferId of [ids.aliceToBob, ids.aliceHeld]) workflowStates.set(transferId, JSON.stringify(await stack.client.workflow.getHandle(transferId).query('status')));
+    for (const transferId of [ids.aliceToBob, ids.aliceHeld])
+      workflowStates.set(transferId, JSON.stringify(await stack.client.workflow.getHandle(transferId).query('status')));
     before_attacks = await snapshotShards(stack.shards);
   });
 
@@ -226,40 +290,201 @@ describe('access control on every id, through every endpoint', () => {
   /** The attacks: customers naming objects that are not theirs. Built once the ids exist. */
   function accessCases(): AccessCase[] {
     const cases: AccessCase[] = [];
-    const add = (route: string, caller: string, path: string, body: unknown, status: number, code: string, why: string) =>
-      cases.push({ route, caller, method: route.split(' ')[0]!, path, ...(body !== undefined ? { body } : {}), status, code, why });
-    const forbidden = (route: string, caller: string, path: string, body: unknown, why: string) => add(route, caller, path, body, 403, 'forbidden', why);
+    const add = (
+      route: string,
+      caller: string,
+      path: string,
+      body: unknown,
+      status: number,
+      code: string,
+      why: string,
+    ) =>
+      cases.push({
+        route,
+        caller,
+        method: route.split(' ')[0]!,
+        path,
+        ...(body !== undefined ? { body } : {}),
+        status,
+        code,
+        why,
+      });
+    const forbidden = (route: string, caller: string, path: string, body: unknown, why: string) =>
+      add(route, caller, path, body, 403, 'forbidden', why);
     const movement = () => ({ amount: 100, currency: 'USD', idempotency_key: uniqueName('attack') });
-    const transferBody = (from: string, to: string, extra: object = {}) => ({ from_user_id: from, to_user_id: to, amount: 100, currency: 'USD', idempotency_key: uniqueName('attack'), ...extra });
+    const transferBody = (from: string, to: string, extra: object = {}) => ({
+      from_user_id: from,
+      to_user_id: to,
+      amount: 100,
+      currency: 'USD',
+      idempotency_key: uniqueName('attack'),
+      ...extra,
+    });
 
-    add('POST /v1/wallet/users', carol, '/v1/wallet/users', { user_id: bob }, 403, 'forbidden', 'creating an existing user of someone else: 403, not 409 (no probing)');
-    add('POST /v1/wallet/users', carol, '/v1/wallet/users', { user_id: nobody }, 403, 'forbidden', 'creating a user that is not oneself');
-    add('POST /v1/wallet/users', alice, '/v1/wallet/users', { user_id: bob }, 403, 'forbidden', 'a party creating the other party');
+    add(
+      'POST /v1/wallet/users',
+      carol,
+      '/v1/wallet/users',
+      { user_id: bob },
+      403,
+      'forbidden',
+      'creating an existing user of someone else: 403, not 409 (no probing)',
+    );
+    add(
+      'POST /v1/wallet/users',
+      carol,
+      '/v1/wallet/users',
+      { user_id: nobody },
+      403,
+      'forbidden',
+      'creating a user that is not oneself',
+    );
+    add(
+      'POST /v1/wallet/users',
+      alice,
+      '/v1/wallet/users',
+      { user_id: bob },
+      403,
+      'forbidden',
+      'a party creating the other party',
+    );
 
     const transfers = 'POST /v1/wallet/transfers';
-    forbidden(transfers, alice, '/v1/wallet/transfers', transferBody(bob, alice), "alice moving bob's money to herself");
-    forbidden(transfers, alice, '/v1/wallet/transfers?wait=5', transferBody(bob, carol), "alice moving bob's money to carol, waiting");
-    forbidden(transfers, alice, '/v1/wallet/transfers', transferBody(bob, bob, { target_currency: 'EUR' }), "alice converting bob's USD to EUR in bob's wallet");
-    forbidden(transfers, alice, '/v1/wallet/transfers', transferBody(bob, alice, { target_currency: 'EUR', quote_id: ids.bobQuote, amount: quoted_amount_minor }), "alice spending bob's quote from bob's wallet");
+    forbidden(
+      transfers,
+      alice,
+      '/v1/wallet/transfers',
+      transferBody(bob, alice),
+      "alice moving bob's money to herself",
+    );
+    forbidden(
+      transfers,
+      alice,
+      '/v1/wallet/transfers?wait=5',
+      transferBody(bob, carol),
+      "alice moving bob's money to carol, waiting",
+    );
+    forbidden(
+      transfers,
+      alice,
+      '/v1/wallet/transfers',
+      transferBody(bob, bob, { target_currency: 'EUR' }),
+      "alice converting bob's USD to EUR in bob's wallet",
+    );
+    forbidden(
+      transfers,
+      alice,
+      '/v1/wallet/transfers',
+      transferBody(bob, alice, { target_currency: 'EUR', quote_id: ids.bobQuote, amount: quoted_amount_minor }),
+      "alice spending bob's quote from bob's wallet",
+    );
     forbidden(transfers, carol, '/v1/wallet/transfers', transferBody(bob, carol), "carol moving bob's money");
-    forbidden(transfers, carol, '/v1/wallet/transfers', transferBody(alice, carol, { idempotency_key: ids.aliceToBobKey }), "carol replaying alice's idempotency key from alice");
-    forbidden(transfers, carol, '/v1/wallet/transfers', transferBody(nobody, carol), 'carol sending from a user that does not exist: 403, not 404 (no probing)');
-    const withQuote = (quoteId: string) => transferBody(alice, bob, { amount: quoted_amount_minor, target_currency: 'EUR', quote_id: quoteId });
-    add(transfers, alice, '/v1/wallet/transfers?wait=5', withQuote(ids.bobQuote), 404, 'quote_not_found', "alice using bob's quote (same shard, same pair and amount)");
-    add(transfers, alice, '/v1/wallet/transfers', withQuote(ids.carolQuote), 404, 'quote_not_found', "alice using carol's quote (another shard)");
-    add(transfers, alice, '/v1/wallet/transfers', withQuote(ids.missingQuote), 404, 'quote_not_found', 'a quote that does not exist');
-    add(transfers, carol, '/v1/wallet/transfers', { ...transferBody(carol, bob, { amount: quoted_amount_minor, target_currency: 'EUR', quote_id: ids.aliceQuote }) }, 404, 'quote_not_found', "carol using alice's quote");
-    add(transfers, bob, '/v1/wallet/transfers', { ...transferBody(bob, alice, { amount: quoted_amount_minor, target_currency: 'EUR', quote_id: ids.aliceQuote }) }, 404, 'quote_not_found', "bob using alice's quote");
+    forbidden(
+      transfers,
+      carol,
+      '/v1/wallet/transfers',
+      transferBody(alice, carol, { idempotency_key: ids.aliceToBobKey }),
+      "carol replaying alice's idempotency key from alice",
+    );
+    forbidden(
+      transfers,
+      carol,
+      '/v1/wallet/transfers',
+      transferBody(nobody, carol),
+      'carol sending from a user that does not exist: 403, not 404 (no probing)',
+    );
+    const withQuote = (quoteId: string) =>
+      transferBody(alice, bob, { amount: quoted_amount_minor, target_currency: 'EUR', quote_id: quoteId });
+    add(
+      transfers,
+      alice,
+      '/v1/wallet/transfers?wait=5',
+      withQuote(ids.bobQuote),
+      404,
+      'quote_not_found',
+      "alice using bob's quote (same shard, same pair and amount)",
+    );
+    add(
+      transfers,
+      alice,
+      '/v1/wallet/transfers',
+      withQuote(ids.carolQuote),
+      404,
+      'quote_not_found',
+      "alice using carol's quote (another shard)",
+    );
+    add(
+      transfers,
+      alice,
+      '/v1/wallet/transfers',
+      withQuote(ids.missingQuote),
+      404,
+      'quote_not_found',
+      'a quote that does not exist',
+    );
+    add(
+      transfers,
+      carol,
+      '/v1/wallet/transfers',
+      {
+        ...transferBody(carol, bob, { amount: quoted_amount_minor, target_currency: 'EUR', quote_id: ids.aliceQuote }),
+      },
+      404,
+      'quote_not_found',
+      "carol using alice's quote",
+    );
+    add(
+      transfers,
+      bob,
+      '/v1/wallet/transfers',
+      {
+        ...transferBody(bob, alice, { amount: quoted_amount_minor, target_currency: 'EUR', quote_id: ids.aliceQuote }),
+      },
+      404,
+      'quote_not_found',
+      "bob using alice's quote",
+    );
 
-    for (const [caller, target, why] of [[carol, carol, 'a customer depositing to itself'], [carol, bob, 'carol depositing to bob'], [alice, bob, 'alice depositing to bob'], [carol, nobody, 'carol depositing to nobody']] as const) {
-      forbidden('POST /v1/wallet/{user_id}/deposits', caller, `/v1/wallet/${target}/deposits?wait=5`, movement(), `${why}: deposits are ops only`);
+    for (const [caller, target, why] of [
+      [carol, carol, 'a customer depositing to itself'],
+      [carol, bob, 'carol depositing to bob'],
+      [alice, bob, 'alice depositing to bob'],
+      [carol, nobody, 'carol depositing to nobody'],
+    ] as const) {
+      forbidden(
+        'POST /v1/wallet/{user_id}/deposits',
+        caller,
+        `/v1/wallet/${target}/deposits?wait=5`,
+        movement(),
+        `${why}: deposits are ops only`,
+      );
     }
-    for (const [caller, target, why] of [[alice, bob, "alice withdrawing bob's money"], [carol, alice, "carol withdrawing alice's money"], [carol, bob, "carol withdrawing bob's money"], [carol, nobody, 'carol withdrawing from nobody: 403, not 404']] as const) {
-      forbidden('POST /v1/wallet/{user_id}/withdrawals', caller, `/v1/wallet/${target}/withdrawals?wait=5`, movement(), why);
+    for (const [caller, target, why] of [
+      [alice, bob, "alice withdrawing bob's money"],
+      [carol, alice, "carol withdrawing alice's money"],
+      [carol, bob, "carol withdrawing bob's money"],
+      [carol, nobody, 'carol withdrawing from nobody: 403, not 404'],
+    ] as const) {
+      forbidden(
+        'POST /v1/wallet/{user_id}/withdrawals',
+        caller,
+        `/v1/wallet/${target}/withdrawals?wait=5`,
+        movement(),
+        why,
+      );
     }
 
     const readTransfer = 'GET /v1/wallet/transfers/{transfer_id}';
-    const notFound = (caller: string, transferId: string, why: string, query = '') => add(readTransfer, caller, `/v1/wallet/transfers/${transferId}${query}`, undefined, 404, 'transfer_not_found', why);
+    const notFound = (caller: string, transferId: string, why: string, query = '') =>
+      add(
+        readTransfer,
+        caller,
+        `/v1/wallet/transfers/${transferId}${query}`,
+        undefined,
+        404,
+        'transfer_not_found',
+        why,
+      );
     notFound(carol, ids.aliceToBob, 'carol reading alice→bob');
     notFound(carol, ids.aliceToBob, 'carol waiting on alice→bob', '?wait=2');
     notFound(carol, ids.aliceHeld, "carol reading alice's held transfer", '?wait=2');
@@ -282,11 +507,22 @@ describe('access control on every id, through every endpoint', () => {
     }
     for (const [caller, target, query, why] of [
       [alice, bob, '', "alice reading bob's history"],
-      [alice, bob, `?currency=EUR&limit=100&cursor=${ids.bobNewestEntry}`, "alice paging bob's EUR history with bob's cursor"],
+      [
+        alice,
+        bob,
+        `?currency=EUR&limit=100&cursor=${ids.bobNewestEntry}`,
+        "alice paging bob's EUR history with bob's cursor",
+      ],
       [carol, alice, '?from=2020-01-01T00:00:00Z', "carol reading alice's history"],
       [carol, nobody, '', "carol reading nobody's history: 403, not 404"],
     ] as const) {
-      forbidden('GET /v1/wallet/{user_id}/transactions', caller, `/v1/wallet/${target}/transactions${query}`, undefined, why);
+      forbidden(
+        'GET /v1/wallet/{user_id}/transactions',
+        caller,
+        `/v1/wallet/${target}/transactions${query}`,
+        undefined,
+        why,
+      );
     }
 
     for (const action of ['freeze', 'unfreeze'] as const) {
@@ -295,42 +531,190 @@ describe('access control on every id, through every endpoint', () => {
       forbidden(route, carol, `/v1/ops/users/${carol}/${action}`, {}, `carol: ${action} herself`);
       forbidden(route, carol, `/v1/ops/users/${nobody}/${action}`, undefined, `carol: ${action} nobody, no body`);
     }
-    forbidden('POST /v1/ops/users/{user_id}/close', alice, `/v1/ops/users/${bob}/close`, { reason: 'attack' }, 'alice closing bob');
-    forbidden('POST /v1/ops/users/{user_id}/close', carol, `/v1/ops/users/${carol}/close`, { reason: 'leaving' }, 'carol closing herself');
-    forbidden('GET /v1/ops/users/{user_id}/limits/{currency}', alice, `/v1/ops/users/${bob}/limits/USD`, undefined, "alice reading bob's limits");
-    forbidden('GET /v1/ops/users/{user_id}/limits/{currency}', carol, `/v1/ops/users/${carol}/limits/USD`, undefined, 'carol reading her own limits (ops only)');
-    forbidden('PUT /v1/ops/users/{user_id}/limits/{currency}', alice, `/v1/ops/users/${bob}/limits/USD`, { min_balance: 1_000_000, reason: 'attack' }, "alice raising bob's floor");
-    forbidden('PUT /v1/ops/users/{user_id}/limits/{currency}', carol, `/v1/ops/users/${carol}/limits/USD`, { min_balance: -1_000_000, daily_outgoing_max: 50_000_000, reason: 'overdraft please' }, 'carol granting herself an overdraft');
-    forbidden('PUT /v1/ops/users/{user_id}/limits/{currency}', carol, `/v1/ops/users/${carol}/limits/USD`, { nonsense: true }, 'carol with an invalid body: 403 before validation');
+    forbidden(
+      'POST /v1/ops/users/{user_id}/close',
+      alice,
+      `/v1/ops/users/${bob}/close`,
+      { reason: 'attack' },
+      'alice closing bob',
+    );
+    forbidden(
+      'POST /v1/ops/users/{user_id}/close',
+      carol,
+      `/v1/ops/users/${carol}/close`,
+      { reason: 'leaving' },
+      'carol closing herself',
+    );
+    forbidden(
+      'GET /v1/ops/users/{user_id}/limits/{currency}',
+      alice,
+      `/v1/ops/users/${bob}/limits/USD`,
+      undefined,
+      "alice reading bob's limits",
+    );
+    forbidden(
+      'GET /v1/ops/users/{user_id}/limits/{currency}',
+      carol,
+      `/v1/ops/users/${carol}/limits/USD`,
+      undefined,
+      'carol reading her own limits (ops only)',
+    );
+    forbidden(
+      'PUT /v1/ops/users/{user_id}/limits/{currency}',
+      alice,
+      `/v1/ops/users/${bob}/limits/USD`,
+      { min_balance: 1_000_000, reason: 'attack' },
+      "alice raising bob's floor",
+    );
+    forbidden(
+      'PUT /v1/ops/users/{user_id}/limits/{currency}',
+      carol,
+      `/v1/ops/users/${carol}/limits/USD`,
+      { min_balance: -1_000_000, daily_outgoing_max: 50_000_000, reason: 'overdraft please' },
+      'carol granting herself an overdraft',
+    );
+    forbidden(
+      'PUT /v1/ops/users/{user_id}/limits/{currency}',
+      carol,
+      `/v1/ops/users/${carol}/limits/USD`,
+      { nonsense: true },
+      'carol with an invalid body: 403 before validation',
+    );
 
-    forbidden('POST /v1/ops/transfers/{transfer_id}/reverse', alice, `/v1/ops/transfers/${ids.aliceToBob}/reverse`, { reason: 'I want it back', allow_negative: true }, 'alice reversing her own transfer');
-    forbidden('POST /v1/ops/transfers/{transfer_id}/reverse', carol, `/v1/ops/transfers/${ids.aliceFx}/reverse`, { reason: 'attack' }, "carol reversing alice's conversion");
-    forbidden('POST /v1/ops/transfers/{transfer_id}/reverse', carol, `/v1/ops/transfers/${ids.missingTransfer}/reverse`, { reason: 'attack' }, 'carol reversing a missing transfer: 403, not 404');
+    forbidden(
+      'POST /v1/ops/transfers/{transfer_id}/reverse',
+      alice,
+      `/v1/ops/transfers/${ids.aliceToBob}/reverse`,
+      { reason: 'I want it back', allow_negative: true },
+      'alice reversing her own transfer',
+    );
+    forbidden(
+      'POST /v1/ops/transfers/{transfer_id}/reverse',
+      carol,
+      `/v1/ops/transfers/${ids.aliceFx}/reverse`,
+      { reason: 'attack' },
+      "carol reversing alice's conversion",
+    );
+    forbidden(
+      'POST /v1/ops/transfers/{transfer_id}/reverse',
+      carol,
+      `/v1/ops/transfers/${ids.missingTransfer}/reverse`,
+      { reason: 'attack' },
+      'carol reversing a missing transfer: 403, not 404',
+    );
     for (const decision of ['approve', 'reject'] as const) {
       const route = `POST /v1/ops/transfers/{transfer_id}/${decision}`;
-      forbidden(route, alice, `/v1/ops/transfers/${ids.aliceHeld}/${decision}`, { reason: 'mine' }, `alice: ${decision} her own held transfer`);
-      forbidden(route, bob, `/v1/ops/transfers/${ids.aliceHeld}/${decision}`, { reason: 'to me' }, `bob: ${decision} the transfer held for him`);
-      forbidden(route, carol, `/v1/ops/transfers/${ids.aliceHeld}/${decision}`, {}, `carol: ${decision} with an invalid body`);
-      forbidden(route, carol, `/v1/ops/transfers/${ids.aliceToBob}/${decision}`, { reason: 'x' }, `carol: ${decision} a completed transfer: 403, not 409`);
+      forbidden(
+        route,
+        alice,
+        `/v1/ops/transfers/${ids.aliceHeld}/${decision}`,
+        { reason: 'mine' },
+        `alice: ${decision} her own held transfer`,
+      );
+      forbidden(
+        route,
+        bob,
+        `/v1/ops/transfers/${ids.aliceHeld}/${decision}`,
+        { reason: 'to me' },
+        `bob: ${decision} the transfer held for him`,
+      );
+      forbidden(
+        route,
+        carol,
+        `/v1/ops/transfers/${ids.aliceHeld}/${decision}`,
+        {},
+        `carol: ${decision} with an invalid body`,
+      );
+      forbidden(
+        route,
+        carol,
+        `/v1/ops/transfers/${ids.aliceToBob}/${decision}`,
+        { reason: 'x' },
+        `carol: ${decision} a completed transfer: 403, not 409`,
+      );
     }
 
-    add('POST /v1/wallet/fx/quotes', carol, '/v1/wallet/fx/quotes', { from_currency: 'USD', to_currency: 'EUR', amount: 100, user_id: bob }, 400, 'invalid_request', 'a quote cannot name its owner: always the caller');
-    add('POST /v1/wallet/fx/quotes', alice, '/v1/wallet/fx/quotes', { from_currency: 'USD', to_currency: 'EUR', amount: 100, quote_id: ids.bobQuote }, 400, 'invalid_request', "a quote request cannot name bob's quote");
-    forbidden('PUT /v1/ops/fx/rates/{base}/{quote}', carol, '/v1/ops/fx/rates/USD/EUR', { rate: '100', reason: 'better rate' }, 'carol setting the rate she converts at');
-    forbidden('PUT /v1/ops/fx/rates/{base}/{quote}', alice, '/v1/ops/fx/rates/CHF/USD', { rate: '1' }, 'alice adding a pair');
+    add(
+      'POST /v1/wallet/fx/quotes',
+      carol,
+      '/v1/wallet/fx/quotes',
+      { from_currency: 'USD', to_currency: 'EUR', amount: 100, user_id: bob },
+      400,
+      'invalid_request',
+      'a quote cannot name its owner: always the caller',
+    );
+    add(
+      'POST /v1/wallet/fx/quotes',
+      alice,
+      '/v1/wallet/fx/quotes',
+      { from_currency: 'USD', to_currency: 'EUR', amount: 100, quote_id: ids.bobQuote },
+      400,
+      'invalid_request',
+      "a quote request cannot name bob's quote",
+    );
+    forbidden(
+      'PUT /v1/ops/fx/rates/{base}/{quote}',
+      carol,
+      '/v1/ops/fx/rates/USD/EUR',
+      { rate: '100', reason: 'better rate' },
+      'carol setting the rate she converts at',
+    );
+    forbidden(
+      'PUT /v1/ops/fx/rates/{base}/{quote}',
+      alice,
+      '/v1/ops/fx/rates/CHF/USD',
+      { rate: '1' },
+      'alice adding a pair',
+    );
     forbidden('GET /v1/ops/fx/rates', carol, '/v1/ops/fx/rates', undefined, 'carol listing rates and who set them');
-    forbidden('GET /v1/ops/fx/rates/{base}/{quote}', carol, '/v1/ops/fx/rates/USD/EUR', undefined, 'carol reading rate history');
-    forbidden('GET /v1/ops/fx/rates/{base}/{quote}', carol, '/v1/ops/fx/rates/CHF/USD', undefined, 'carol reading a pair never set: 403, not 422');
+    forbidden(
+      'GET /v1/ops/fx/rates/{base}/{quote}',
+      carol,
+      '/v1/ops/fx/rates/USD/EUR',
+      undefined,
+      'carol reading rate history',
+    );
+    forbidden(
+      'GET /v1/ops/fx/rates/{base}/{quote}',
+      carol,
+      '/v1/ops/fx/rates/CHF/USD',
+      undefined,
+      'carol reading a pair never set: 403, not 422',
+    );
 
     forbidden('GET /v1/ops/audit', carol, '/v1/ops/audit', undefined, 'carol reading the audit');
-    forbidden('GET /v1/ops/audit', alice, `/v1/ops/audit?target=${bob}&limit=200`, undefined, "alice reading bob's audit");
+    forbidden(
+      'GET /v1/ops/audit',
+      alice,
+      `/v1/ops/audit?target=${bob}&limit=200`,
+      undefined,
+      "alice reading bob's audit",
+    );
     forbidden('GET /v1/ops/transfers', carol, '/v1/ops/transfers', undefined, 'carol listing every transfer');
-    forbidden('GET /v1/ops/transfers', alice, '/v1/ops/transfers?status=PENDING_REVIEW', undefined, 'alice listing the review queue');
+    forbidden(
+      'GET /v1/ops/transfers',
+      alice,
+      '/v1/ops/transfers?status=PENDING_REVIEW',
+      undefined,
+      'alice listing the review queue',
+    );
     forbidden('GET /v1/ops/transfers', bob, '/v1/ops/transfers?stuck=true', undefined, 'bob listing stuck transfers');
     forbidden('GET /v1/ops/reconciliation', carol, '/v1/ops/reconciliation', undefined, 'carol reading reconciliation');
     // A token for an id that differs from bob's only in case is another user.
-    forbidden('GET /v1/wallet/{user_id}/balance', bob.toUpperCase(), `/v1/wallet/${bob}/balance`, undefined, "a token for BOB reading bob's balance");
-    forbidden('POST /v1/wallet/{user_id}/withdrawals', bob.toUpperCase(), `/v1/wallet/${bob}/withdrawals`, movement(), "a token for BOB withdrawing bob's money");
+    forbidden(
+      'GET /v1/wallet/{user_id}/balance',
+      bob.toUpperCase(),
+      `/v1/wallet/${bob}/balance`,
+      undefined,
+      "a token for BOB reading bob's balance",
+    );
+    forbidden(
+      'POST /v1/wallet/{user_id}/withdrawals',
+      bob.toUpperCase(),
+      `/v1/wallet/${bob}/withdrawals`,
+      movement(),
+      "a token for BOB withdrawing bob's money",
+    );
     return cases;
   }
 
@@ -346,19 +730,29 @@ describe('access control on every id, through every endpoint', () => {
   it('lets a customer read and use its own objects, and a party read the transfers it is party to', async () => {
     const balance = await send('GET', `/v1/wallet/${alice}/balance`, { caller: alice });
     assert.equal(balance.status, 200, JSON.stringify(balance.body));
-    assert.deepEqual(balance.body.balances.map((line: { currency: string }) => line.currency), ['EUR', 'USD']);
+    assert.deepEqual(
+      balance.body.balances.map((line: { currency: string }) => line.currency),
+      ['EUR', 'USD'],
+    );
     assert.equal((await send('GET', `/v1/wallet/${bob}/balance?at=2020-01-01T00:00:00Z`, { caller: bob })).status, 200);
 
     const aliceTransfers = new Set([ids.aliceDeposit, ids.aliceToBob, ids.aliceFx, ids.bobFx, ids.aliceWithdrawal]);
     const history = await send('GET', `/v1/wallet/${alice}/transactions`, { caller: alice });
     assert.equal(history.status, 200, JSON.stringify(history.body));
-    assert.deepEqual(new Set(history.body.entries.map((entry: { transfer_id: string }) => entry.transfer_id)), aliceTransfers);
+    assert.deepEqual(
+      new Set(history.body.entries.map((entry: { transfer_id: string }) => entry.transfer_id)),
+      aliceTransfers,
+    );
     // A cursor is an entry id; bob's newest one as alice's cursor pages alice's entries only.
     const paged = await send('GET', `/v1/wallet/${alice}/transactions?cursor=${ids.bobNewestEntry}`, { caller: alice });
     assert.equal(paged.status, 200);
-    for (const entry of paged.body.entries as { transfer_id: string }[]) assert.ok(aliceTransfers.has(entry.transfer_id), entry.transfer_id);
+    for (const entry of paged.body.entries as { transfer_id: string }[])
+      assert.ok(aliceTransfers.has(entry.transfer_id), entry.transfer_id);
     const bobHistory = await send('GET', `/v1/wallet/${bob}/transactions?currency=EUR`, { caller: bob });
-    assert.deepEqual(bobHistory.body.entries.map((entry: { transfer_id: string }) => entry.transfer_id), [ids.aliceFx]);
+    assert.deepEqual(
+      bobHistory.body.entries.map((entry: { transfer_id: string }) => entry.transfer_id),
+      [ids.aliceFx],
+    );
 
     for (const [caller, transferId, status] of [
       [alice, ids.aliceToBob, 'COMPLETED'],
@@ -376,7 +770,12 @@ describe('access control on every id, through every endpoint', () => {
       assert.equal(answer.body.status, status);
     }
     // Past authorization: carol may create carol, who exists.
-    expectError(await send('POST', '/v1/wallet/users', { caller: carol, body: { user_id: carol } }), 409, 'user_exists', 'carol creating herself again');
+    expectError(
+      await send('POST', '/v1/wallet/users', { caller: carol, body: { user_id: carol } }),
+      409,
+      'user_exists',
+      'carol creating herself again',
+    );
   });
 
   it("refuses every customer reaching for another user's object with the documented error", async (t) => {
@@ -387,10 +786,15 @@ describe('access control on every id, through every endpoint', () => {
       const { method, pattern } = routeMatcher(access.route);
       assert.equal(method, access.method);
       assert.match(access.path, pattern, `${access.why}: the path is not of ${access.route}`);
-      const answer = await send(access.method, access.path, { caller: access.caller, ...(access.body !== undefined ? { body: access.body } : {}) });
+      const answer = await send(access.method, access.path, {
+        caller: access.caller,
+        ...(access.body !== undefined ? { body: access.body } : {}),
+      });
       const context = `${access.caller} ${access.method} ${access.path} (${access.why})`;
       if (answer.status !== access.status || answer.body?.error?.code !== access.code) {
-        failures.push(`${context}: expected ${access.status} ${access.code}, got ${answer.status} ${JSON.stringify(answer.body)}`);
+        failures.push(
+          `${context}: expected ${access.status} ${access.code}, got ${answer.status} ${JSON.stringify(answer.body)}`,
+        );
         continue;
       }
       expectError(answer, access.status, access.code, context);
@@ -399,28 +803,87 @@ describe('access control on every id, through every endpoint', () => {
   });
 
   it("answers others' objects exactly as missing ones, so ids cannot be probed", async () => {
-    const same = async (caller: string, method: string, [existing, missing]: [string, string], path: (id: string) => string, body?: (id: string) => unknown) => {
+    const same = async (
+      caller: string,
+      method: string,
+      [existing, missing]: [string, string],
+      path: (id: string) => string,
+      body?: (id: string) => unknown,
+    ) => {
       const seen = await send(method, path(existing), { caller, ...(body ? { body: body(existing) } : {}) });
       const unseen = await send(method, path(missing), { caller, ...(body ? { body: body(missing) } : {}) });
-      const blank = (answer: ApiAnswer, id: string) => JSON.parse(JSON.stringify(answer.body).split(id).join('<id>')) as unknown;
+      const blank = (answer: ApiAnswer, id: string) =>
+        JSON.parse(JSON.stringify(answer.body).split(id).join('<id>')) as unknown;
       assert.ok(seen.status >= 400, `${method} ${path(existing)} as ${caller}: ${JSON.stringify(seen.body)}`);
-      assert.deepEqual({ status: seen.status, body: blank(seen, existing) }, { status: unseen.status, body: blank(unseen, missing) }, `${method} ${path(existing)} as ${caller}`);
+      assert.deepEqual(
+        { status: seen.status, body: blank(seen, existing) },
+        { status: unseen.status, body: blank(unseen, missing) },
+        `${method} ${path(existing)} as ${caller}`,
+      );
     };
     const transferPair: [string, string] = [ids.aliceToBob, ids.missingTransfer];
     await same(carol, 'GET', transferPair, (id) => `/v1/wallet/transfers/${id}`);
     await same(bob, 'GET', [ids.aliceWithdrawal, ids.missingTransfer], (id) => `/v1/wallet/transfers/${id}`);
-    await same(carol, 'POST', transferPair, (id) => `/v1/ops/transfers/${id}/reverse`, () => ({ reason: 'probe' }));
-    await same(carol, 'POST', [ids.aliceHeld, ids.missingTransfer], (id) => `/v1/ops/transfers/${id}/approve`, () => ({ reason: 'probe' }));
-    await same(alice, 'POST', [ids.bobQuote, ids.missingQuote], () => '/v1/wallet/transfers', (id) => ({
-      from_user_id: alice, to_user_id: bob, amount: quoted_amount_minor, currency: 'USD', target_currency: 'EUR', quote_id: id, idempotency_key: `probe-${id}`,
-    }));
+    await same(
+      carol,
+      'POST',
+      transferPair,
+      (id) => `/v1/ops/transfers/${id}/reverse`,
+      () => ({ reason: 'probe' }),
+    );
+    await same(
+      carol,
+      'POST',
+      [ids.aliceHeld, ids.missingTransfer],
+      (id) => `/v1/ops/transfers/${id}/approve`,
+      () => ({ reason: 'probe' }),
+    );
+    await same(
+      alice,
+      'POST',
+      [ids.bobQuote, ids.missingQuote],
+      () => '/v1/wallet/transfers',
+      (id) => ({
+        from_user_id: alice,
+        to_user_id: bob,
+        amount: quoted_amount_minor,
+        currency: 'USD',
+        target_currency: 'EUR',
+        quote_id: id,
+        idempotency_key: `probe-${id}`,
+      }),
+    );
     const userPair: [string, string] = [bob, nobody];
     await same(carol, 'GET', userPair, (id) => `/v1/wallet/${id}/balance`);
     await same(carol, 'GET', userPair, (id) => `/v1/wallet/${id}/transactions`);
-    await same(carol, 'POST', userPair, (id) => `/v1/wallet/${id}/withdrawals`, () => ({ amount: 1, currency: 'USD', idempotency_key: 'probe' }));
-    await same(carol, 'POST', userPair, () => '/v1/wallet/users', (id) => ({ user_id: id }));
-    await same(carol, 'POST', userPair, () => '/v1/wallet/transfers', (id) => ({ from_user_id: id, to_user_id: carol, amount: 1, currency: 'USD', idempotency_key: 'probe' }));
-    await same(carol, 'POST', userPair, (id) => `/v1/ops/users/${id}/freeze`, () => ({}));
+    await same(
+      carol,
+      'POST',
+      userPair,
+      (id) => `/v1/wallet/${id}/withdrawals`,
+      () => ({ amount: 1, currency: 'USD', idempotency_key: 'probe' }),
+    );
+    await same(
+      carol,
+      'POST',
+      userPair,
+      () => '/v1/wallet/users',
+      (id) => ({ user_id: id }),
+    );
+    await same(
+      carol,
+      'POST',
+      userPair,
+      () => '/v1/wallet/transfers',
+      (id) => ({ from_user_id: id, to_user_id: carol, amount: 1, currency: 'USD', idempotency_key: 'probe' }),
+    );
+    await same(
+      carol,
+      'POST',
+      userPair,
+      (id) => `/v1/ops/users/${id}/freeze`,
+      () => ({}),
+    );
     await same(carol, 'GET', userPair, (id) => `/v1/ops/users/${id}/limits/USD`);
   });
 
@@ -428,9 +891,23 @@ describe('access control on every id, through every endpoint', () => {
     const otherSecret = new TextEncoder().encode('not-the-wallet-secret-0123456789abcdef');
     const now = Math.floor(Date.now() / 1000);
     const bad = [
-      await new SignJWT({ role: 'ops' }).setProtectedHeader({ alg: 'HS256' }).setSubject(operator).setIssuedAt().setExpirationTime('1h').sign(otherSecret),
-      await new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'HS256' }).setSubject(carol).setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode(test_auth_secret)),
-      await new SignJWT({ role: 'ops' }).setProtectedHeader({ alg: 'HS256' }).setSubject(operator).setIssuedAt(now - 3_600).sign(new TextEncoder().encode(test_auth_secret)),
+      await new SignJWT({ role: 'ops' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(operator)
+        .setIssuedAt()
+        .setExpirationTime('1h')
+        .sign(otherSecret),
+      await new SignJWT({ role: 'admin' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(carol)
+        .setIssuedAt()
+        .setExpirationTime('1h')
+        .sign(new TextEncoder().encode(test_auth_secret)),
+      await new SignJWT({ role: 'ops' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(operator)
+        .setIssuedAt(now - 3_600)
+        .sign(new TextEncoder().encode(test_auth_secret)),
       await signToken(test_auth_secret, { userId: carol, role: 'customer' }, '-1h'),
       (await tokenOf(carol)).replace(/\.[^.]+$/, '.c2lnbmF0dXJl'),
     ];
@@ -440,7 +917,13 @@ describe('access control on every id, through every endpoint', () => {
       const sample = cases.find((access) => access.route === route)!;
       const body = sample.body !== undefined ? { body: sample.body } : {};
       expectError(await send(sample.method, sample.path, body), 401, 'unauthenticated', `${route} without a token`);
-      for (const token of bad) expectError(await send(sample.method, sample.path, { token, ...body }), 401, 'unauthenticated', `${route} with a bad token`);
+      for (const token of bad)
+        expectError(
+          await send(sample.method, sample.path, { token, ...body }),
+          401,
+          'unauthenticated',
+          `${route} with a bad token`,
+        );
     }
   });
 
@@ -448,8 +931,16 @@ describe('access control on every id, through every endpoint', () => {
     const covered = new Set(cases.map((access) => access.route));
     const documented = documentedAuthenticatedRoutes();
     assert.ok(documented.length >= 15, `the OpenAPI document lists ${documented.length} authenticated routes`);
-    assert.deepEqual(documented.filter((route) => !covered.has(route)), [], 'documented routes without an access case');
-    assert.deepEqual(fx_routes.filter((route) => !covered.has(route)), [], 'FX routes without an access case');
+    assert.deepEqual(
+      documented.filter((route) => !covered.has(route)),
+      [],
+      'documented routes without an access case',
+    );
+    assert.deepEqual(
+      fx_routes.filter((route) => !covered.has(route)),
+      [],
+      'FX routes without an access case',
+    );
 
     const app = createApp({
       shards: stack.shards,
@@ -462,7 +953,11 @@ describe('access control on every id, through every endpoint', () => {
       stuckAfterMs: test_stuck_after_ms,
     });
     const served = expressRoutes(app);
-    assert.deepEqual([...covered].filter((route) => !served.includes(route)), [], 'access cases for routes Express does not serve');
+    assert.deepEqual(
+      [...covered].filter((route) => !served.includes(route)),
+      [],
+      'access cases for routes Express does not serve',
+    );
     const uncovered = served.filter((route) => !covered.has(route));
     // What is left must be public: it answers without a token. The table's routes answered 401 without one.
     assert.deepEqual(uncovered, [...public_routes].sort(), 'routes Express serves without an access case');
@@ -481,7 +976,11 @@ describe('access control on every id, through every endpoint', () => {
     for (const key of Object.keys(now)) assert.deepEqual(now[key], before_attacks[key], `${key} changed`);
 
     for (const [transferId, state] of workflowStates) {
-      assert.equal(JSON.stringify(await stack.client.workflow.getHandle(transferId).query('status')), state, `the workflow state of ${transferId}`);
+      assert.equal(
+        JSON.stringify(await stack.client.workflow.getHandle(transferId).query('status')),
+        state,
+        `the workflow state of ${transferId}`,
+      );
     }
     // The transfers the refused requests would have made, had they been accepted: no workflow.
     const wouldBe = new Set<string>();
@@ -489,14 +988,22 @@ describe('access control on every id, through every endpoint', () => {
       const body = access.body as { from_user_id?: string; idempotency_key?: string } | undefined;
       if (!body?.idempotency_key) continue;
       const movement = /^\/v1\/wallet\/([^/]+)\/(deposits|withdrawals)/.exec(access.path);
-      if (movement) wouldBe.add(transferIdFor(movement[2] === 'deposits' ? 'deposit' : 'withdrawal', movement[1]!, body.idempotency_key));
-      else if (body.from_user_id) wouldBe.add(transferIdFor('transfer' satisfies TransferKind, body.from_user_id, body.idempotency_key));
+      if (movement)
+        wouldBe.add(
+          transferIdFor(movement[2] === 'deposits' ? 'deposit' : 'withdrawal', movement[1]!, body.idempotency_key),
+        );
+      else if (body.from_user_id)
+        wouldBe.add(transferIdFor('transfer' satisfies TransferKind, body.from_user_id, body.idempotency_key));
     }
     // carol's replay of alice's key names alice's own transfer, which exists and is checked above.
     wouldBe.delete(ids.aliceToBob);
     assert.ok(wouldBe.size >= 20, `${wouldBe.size} refused transfers`);
     for (const transferId of wouldBe) {
-      await assert.rejects(stack.client.workflow.getHandle(transferId).describe(), WorkflowNotFoundError, `${transferId} has a workflow`);
+      await assert.rejects(
+        stack.client.workflow.getHandle(transferId).describe(),
+        WorkflowNotFoundError,
+        `${transferId} has a workflow`,
+      );
     }
   });
 
@@ -508,14 +1015,30 @@ describe('access control on every id, through every endpoint', () => {
     assert.equal(reused.status, 200, JSON.stringify(reused.body));
     assert.notEqual(reused.body.transfer_id, ids.aliceToBob);
     assert.deepEqual([reused.body.from_user_id, reused.body.amount, reused.body.status], [bob, 7, 'COMPLETED']);
-    expectError(await send('GET', `/v1/wallet/transfers/${reused.body.transfer_id}`, { caller: carol }), 404, 'transfer_not_found', "carol reading bob's new transfer");
+    expectError(
+      await send('GET', `/v1/wallet/transfers/${reused.body.transfer_id}`, { caller: carol }),
+      404,
+      'transfer_not_found',
+      "carol reading bob's new transfer",
+    );
     // alice's own key is still hers: another body under it is refused.
-    const own = await send('POST', '/v1/wallet/transfers', { caller: alice, body: { from_user_id: alice, to_user_id: bob, amount: 7, currency: 'USD', idempotency_key: ids.aliceToBobKey } });
+    const own = await send('POST', '/v1/wallet/transfers', {
+      caller: alice,
+      body: { from_user_id: alice, to_user_id: bob, amount: 7, currency: 'USD', idempotency_key: ids.aliceToBobKey },
+    });
     expectError(own, 422, 'idempotency_key_reused', 'alice reusing her own key');
     // The quote the others were refused still serves its owner.
     const used = await send('POST', '/v1/wallet/transfers?wait=30', {
       caller: alice,
-      body: { from_user_id: alice, to_user_id: bob, amount: quoted_amount_minor, currency: 'USD', target_currency: 'EUR', quote_id: ids.aliceQuote, idempotency_key: uniqueName('own-quote') },
+      body: {
+        from_user_id: alice,
+        to_user_id: bob,
+        amount: quoted_amount_minor,
+        currency: 'USD',
+        target_currency: 'EUR',
+        quote_id: ids.aliceQuote,
+        idempotency_key: uniqueName('own-quote'),
+      },
     });
     assert.equal(used.status, 200, JSON.stringify(used.body));
     assert.equal(used.body.status, 'COMPLETED');
@@ -530,11 +1053,28 @@ describe('access control on every id, through every endpoint', () => {
     await sleep(200);
     assert.ok(logLines.length > 100, `${logLines.length} log lines`);
     const parsed = logLines.map((line) => JSON.parse(line) as { level: number; status?: number });
-    assert.ok(parsed.some((line) => line.level === 20), 'debug lines are collected');
-    for (const status of [401, 403, 404]) assert.ok(parsed.some((line) => line.status === status), `a request answered ${status} is logged`);
+    assert.ok(
+      parsed.some((line) => line.level === 20),
+      'debug lines are collected',
+    );
+    for (const status of [401, 403, 404])
+      assert.ok(
+        parsed.some((line) => line.status === status),
+        `a request answered ${status} is logged`,
+      );
     assert.ok(tokensSent.size >= 8, `${tokensSent.size} tokens`);
-    const secrets = [test_auth_secret, ...tokensSent, ...[...tokensSent].map((token) => token.split('.')[2]!).filter((signature) => signature.length >= 16)];
-    const leaks = logLines.filter((line) => secrets.some((secret) => line.includes(secret)) || /authorization|bearer/i.test(line));
-    assert.deepEqual(leaks.map((line) => line.slice(0, 300)), [], `${leaks.length} of ${logLines.length} log lines leak a credential`);
+    const secrets = [
+      test_auth_secret,
+      ...tokensSent,
+      ...[...tokensSent].map((token) => token.split('.')[2]!).filter((signature) => signature.length >= 16),
+    ];
+    const leaks = logLines.filter(
+      (line) => secrets.some((secret) => line.includes(secret)) || /authorization|bearer/i.test(line),
+    );
+    assert.deepEqual(
+      leaks.map((line) => line.slice(0, 300)),
+      [],
+      `${leaks.length} of ${logLines.length} log lines leak a credential`,
+    );
   });
 });

@@ -23,7 +23,13 @@ describe('API input and authorization', () => {
     await stack.stop();
   });
 
-  const validTransfer = () => ({ from_user_id: alice, to_user_id: bob, amount: 100, currency: 'USD', idempotency_key: uniqueName('k') });
+  const validTransfer = () => ({
+    from_user_id: alice,
+    to_user_id: bob,
+    amount: 100,
+    currency: 'USD',
+    idempotency_key: uniqueName('k'),
+  });
 
   function expectError(answer: { status: number; body: any }, status: number, code: string) {
     assert.equal(answer.status, status, JSON.stringify(answer.body));
@@ -58,39 +64,80 @@ describe('API input and authorization', () => {
 
   for (const [name, mutate, status, code] of badTransfers) {
     it(`refuses a transfer with ${name}`, async () => {
-      const answer = await stack.api.call('POST', '/v1/wallet/transfers?wait=5', { as: alice, body: mutate(validTransfer()) });
+      const answer = await stack.api.call('POST', '/v1/wallet/transfers?wait=5', {
+        as: alice,
+        body: mutate(validTransfer()),
+      });
       expectError(answer, status, code);
     });
   }
 
   it('refuses malformed JSON, other media types and oversized bodies', async () => {
-    expectError(await stack.api.call('POST', '/v1/wallet/transfers', { as: alice, rawBody: '{"amount": 1,' }), 400, 'malformed_json');
     expectError(
-      await stack.api.call('POST', '/v1/wallet/transfers', { as: alice, rawBody: 'amount=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+      await stack.api.call('POST', '/v1/wallet/transfers', { as: alice, rawBody: '{"amount": 1,' }),
+      400,
+      'malformed_json',
+    );
+    expectError(
+      await stack.api.call('POST', '/v1/wallet/transfers', {
+        as: alice,
+        rawBody: 'amount=1',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      }),
       415,
       'unsupported_media_type',
     );
     const huge = JSON.stringify({ ...validTransfer(), note: 'x'.repeat(100_000) });
-    expectError(await stack.api.call('POST', '/v1/wallet/transfers', { as: alice, rawBody: huge }), 413, 'body_too_large');
+    expectError(
+      await stack.api.call('POST', '/v1/wallet/transfers', { as: alice, rawBody: huge }),
+      413,
+      'body_too_large',
+    );
   });
 
   it('refuses JSON that JSON.parse would quietly read as something else', async () => {
     const raw = (text: string) => stack.api.call('POST', '/v1/wallet/transfers?wait=5', { as: alice, rawBody: text });
-    const body = (amountLiteral: string) => JSON.stringify({ ...validTransfer(), amount: 0 }).replace('"amount":0', `"amount":${amountLiteral}`);
+    const body = (amountLiteral: string) =>
+      JSON.stringify({ ...validTransfer(), amount: 0 }).replace('"amount":0', `"amount":${amountLiteral}`);
     // Each of these JSON.parse reads as a valid whole amount.
-    for (const literal of ['1e2', '100.0', '100.00000000000000001', '1E+2']) expectError(await raw(body(literal)), 400, 'invalid_request');
+    for (const literal of ['1e2', '100.0', '100.00000000000000001', '1E+2'])
+      expectError(await raw(body(literal)), 400, 'invalid_request');
     expectError(await raw(body('-0').replace('"currency"', '"note":"x","currency"')), 400, 'invalid_request');
     // A key twice: JSON.parse keeps the last value, where a proxy in front of us may have read the first.
-    expectError(await raw(body('100').replace('"currency":"USD"', '"currency":"USD","amount":5000')), 400, 'malformed_json');
-    expectError(await raw(body('100').replace('"note"', '"x"').replace('}', `,"pad":${'['.repeat(20)}${']'.repeat(20)}}`)), 400, 'malformed_json');
-    const invalidUtf8 = Buffer.concat([Buffer.from(body('100').slice(0, -1) + ',"note":"'), Buffer.from([0xc0, 0xaf]), Buffer.from('"}')]);
+    expectError(
+      await raw(body('100').replace('"currency":"USD"', '"currency":"USD","amount":5000')),
+      400,
+      'malformed_json',
+    );
+    expectError(
+      await raw(
+        body('100')
+          .replace('"note"', '"x"')
+          .replace('}', `,"pad":${'['.repeat(20)}${']'.repeat(20)}}`),
+      ),
+      400,
+      'malformed_json',
+    );
+    const invalidUtf8 = Buffer.concat([
+      Buffer.from(body('100').slice(0, -1) + ',"note":"'),
+      Buffer.from([0xc0, 0xaf]),
+      Buffer.from('"}'),
+    ]);
     const answer = await fetch(`${stack.baseUrl}/v1/wallet/transfers`, {
       method: 'POST',
       headers: { authorization: `Bearer ${await tokenFor(alice)}`, 'content-type': 'application/json' },
       body: invalidUtf8,
     });
     expectError({ status: answer.status, body: await answer.json() }, 400, 'malformed_json');
-    expectError(await stack.api.call('POST', '/v1/wallet/transfers', { as: alice, rawBody: body('100'), headers: { 'content-type': 'application/json; charset=latin1' } }), 415, 'unsupported_media_type');
+    expectError(
+      await stack.api.call('POST', '/v1/wallet/transfers', {
+        as: alice,
+        rawBody: body('100'),
+        headers: { 'content-type': 'application/json; charset=latin1' },
+      }),
+      415,
+      'unsupported_media_type',
+    );
     assert.equal(await stack.api.balance(alice), 10_000, 'nothing moved');
   });
 
@@ -104,23 +151,67 @@ describe('API input and authorization', () => {
   });
 
   it('refuses bad wait, limit and cursor parameters', async () => {
-    expectError(await stack.api.call('POST', '/v1/wallet/transfers?wait=31', { as: alice, body: validTransfer() }), 400, 'invalid_request');
-    expectError(await stack.api.call('POST', '/v1/wallet/transfers?wait=abc', { as: alice, body: validTransfer() }), 400, 'invalid_request');
-    expectError(await stack.api.call('GET', `/v1/wallet/${alice}/transactions?limit=1000`, { as: alice }), 400, 'invalid_request');
-    expectError(await stack.api.call('GET', `/v1/wallet/${alice}/transactions?cursor=-1`, { as: alice }), 400, 'invalid_request');
-    expectError(await stack.api.call('GET', `/v1/wallet/${alice}/transactions?cursor=abc`, { as: alice }), 400, 'invalid_request');
-    expectError(await stack.api.call('GET', `/v1/wallet/${alice}/transactions?cursor=9999999999999999999`, { as: alice }), 400, 'invalid_request');
-    expectError(await stack.api.call('POST', '/v1/wallet/transfers?wait=', { as: alice, body: validTransfer() }), 400, 'invalid_request');
-    expectError(await stack.api.call('GET', `/v1/wallet/${alice}/transactions?limit=1&limit=2`, { as: alice }), 400, 'invalid_request');
+    expectError(
+      await stack.api.call('POST', '/v1/wallet/transfers?wait=31', { as: alice, body: validTransfer() }),
+      400,
+      'invalid_request',
+    );
+    expectError(
+      await stack.api.call('POST', '/v1/wallet/transfers?wait=abc', { as: alice, body: validTransfer() }),
+      400,
+      'invalid_request',
+    );
+    expectError(
+      await stack.api.call('GET', `/v1/wallet/${alice}/transactions?limit=1000`, { as: alice }),
+      400,
+      'invalid_request',
+    );
+    expectError(
+      await stack.api.call('GET', `/v1/wallet/${alice}/transactions?cursor=-1`, { as: alice }),
+      400,
+      'invalid_request',
+    );
+    expectError(
+      await stack.api.call('GET', `/v1/wallet/${alice}/transactions?cursor=abc`, { as: alice }),
+      400,
+      'invalid_request',
+    );
+    expectError(
+      await stack.api.call('GET', `/v1/wallet/${alice}/transactions?cursor=9999999999999999999`, { as: alice }),
+      400,
+      'invalid_request',
+    );
+    expectError(
+      await stack.api.call('POST', '/v1/wallet/transfers?wait=', { as: alice, body: validTransfer() }),
+      400,
+      'invalid_request',
+    );
+    expectError(
+      await stack.api.call('GET', `/v1/wallet/${alice}/transactions?limit=1&limit=2`, { as: alice }),
+      400,
+      'invalid_request',
+    );
     expectError(await stack.api.call('GET', '/v1/wallet/transfers/not-an-id', { as: alice }), 400, 'invalid_request');
-    expectError(await stack.api.call('GET', `/v1/wallet/transfers/tr_${'0'.repeat(32)}`, { as: alice }), 404, 'transfer_not_found');
+    expectError(
+      await stack.api.call('GET', `/v1/wallet/transfers/tr_${'0'.repeat(32)}`, { as: alice }),
+      404,
+      'transfer_not_found',
+    );
   });
 
   it('requires a valid token', async () => {
     expectError(await stack.api.call('GET', `/v1/wallet/${alice}/balance`), 401, 'unauthenticated');
-    expectError(await stack.api.call('GET', `/v1/wallet/${alice}/balance`, { headers: { authorization: 'Bearer nope' } }), 401, 'unauthenticated');
+    expectError(
+      await stack.api.call('GET', `/v1/wallet/${alice}/balance`, { headers: { authorization: 'Bearer nope' } }),
+      401,
+      'unauthenticated',
+    );
     const forged = (await tokenFor(alice)).replace(/\.[^.]+$/, '.c2lnbmF0dXJl');
-    expectError(await stack.api.call('GET', `/v1/wallet/${alice}/balance`, { headers: { authorization: `Bearer ${forged}` } }), 401, 'unauthenticated');
+    expectError(
+      await stack.api.call('GET', `/v1/wallet/${alice}/balance`, { headers: { authorization: `Bearer ${forged}` } }),
+      401,
+      'unauthenticated',
+    );
   });
 
   it('stops accepting a token once it expires, although it was verified before', async () => {
@@ -138,21 +229,39 @@ describe('API input and authorization', () => {
     await stack.api.createUser(mallory);
     expectError(await stack.api.call('GET', `/v1/wallet/${alice}/balance`, { as: mallory }), 403, 'forbidden');
     expectError(await stack.api.call('GET', `/v1/wallet/${alice}/transactions`, { as: mallory }), 403, 'forbidden');
-    expectError(await stack.api.call('POST', '/v1/wallet/transfers', { as: mallory, body: validTransfer() }), 403, 'forbidden');
     expectError(
-      await stack.api.call('POST', `/v1/wallet/${alice}/withdrawals`, { as: mallory, body: { amount: 1, currency: 'USD', idempotency_key: 'x' } }),
+      await stack.api.call('POST', '/v1/wallet/transfers', { as: mallory, body: validTransfer() }),
       403,
       'forbidden',
     );
     expectError(
-      await stack.api.call('POST', `/v1/wallet/${mallory}/deposits`, { as: mallory, body: { amount: 1, currency: 'USD', idempotency_key: 'x' } }),
+      await stack.api.call('POST', `/v1/wallet/${alice}/withdrawals`, {
+        as: mallory,
+        body: { amount: 1, currency: 'USD', idempotency_key: 'x' },
+      }),
+      403,
+      'forbidden',
+    );
+    expectError(
+      await stack.api.call('POST', `/v1/wallet/${mallory}/deposits`, {
+        as: mallory,
+        body: { amount: 1, currency: 'USD', idempotency_key: 'x' },
+      }),
       403,
       'forbidden',
     );
     expectError(await stack.api.call('POST', `/v1/ops/users/${alice}/freeze`, { as: mallory }), 403, 'forbidden');
-    expectError(await stack.api.call('POST', '/v1/wallet/users', { as: mallory, body: { user_id: uniqueName('other') } }), 403, 'forbidden');
+    expectError(
+      await stack.api.call('POST', '/v1/wallet/users', { as: mallory, body: { user_id: uniqueName('other') } }),
+      403,
+      'forbidden',
+    );
     const sent = await stack.api.transfer(alice, bob, 100);
-    expectError(await stack.api.call('GET', `/v1/wallet/transfers/${sent.body.transfer_id}`, { as: mallory }), 404, 'transfer_not_found');
+    expectError(
+      await stack.api.call('GET', `/v1/wallet/transfers/${sent.body.transfer_id}`, { as: mallory }),
+      404,
+      'transfer_not_found',
+    );
     // Only the 255/280 boundary transfer and the one above moved money from alice.
     assert.equal(await stack.api.balance(alice), 10_000 - 100 - 100);
     const after = await ledgerTotals(stack.shards, 'USD');
@@ -165,7 +274,11 @@ describe('API input and authorization', () => {
     assert.equal(created.status, 201);
     assert.equal(created.body.user_id, carol);
     assert.equal(typeof created.body.shard, 'number');
-    expectError(await stack.api.call('POST', '/v1/wallet/users', { as: carol, body: { user_id: carol } }), 409, 'user_exists');
+    expectError(
+      await stack.api.call('POST', '/v1/wallet/users', { as: carol, body: { user_id: carol } }),
+      409,
+      'user_exists',
+    );
     expectError(await stack.api.call('GET', '/v1/wallet/nobody_at_all/balance', stack.api.ops), 404, 'user_not_found');
   });
 
@@ -183,7 +296,13 @@ describe('API input and authorization', () => {
     const openapi = await stack.api.call('GET', '/openapi.json');
     assert.equal(openapi.body.openapi, '3.1.0');
     const transferSchema = openapi.body.components.schemas.TransferRequest;
-    assert.deepEqual(transferSchema.required.sort(), ['amount', 'currency', 'from_user_id', 'idempotency_key', 'to_user_id']);
+    assert.deepEqual(transferSchema.required.sort(), [
+      'amount',
+      'currency',
+      'from_user_id',
+      'idempotency_key',
+      'to_user_id',
+    ]);
     assert.equal(transferSchema.additionalProperties, false);
     assert.equal(transferSchema.properties.note.maxLength, 280);
     assert.ok(openapi.body.paths['/v1/wallet/transfers'].post);

@@ -21,7 +21,22 @@ describe('npm run bench', () => {
   it('runs all three phases, conserves money and leaves every transfer final', async () => {
     outDir = await mkdtemp(path.join(os.tmpdir(), 'wallet-bench-test-'));
     // Half the transfers convert, so the ledger check counts the FX houses too.
-    const args = ['--duration', '3', '--warmup', '1', '--rate', '10', '--users', '20', '--fx', '0.5', '--baselines', 'floor,pg', '--out', outDir];
+    const args = [
+      '--duration',
+      '3',
+      '--warmup',
+      '1',
+      '--rate',
+      '10',
+      '--users',
+      '20',
+      '--fx',
+      '0.5',
+      '--baselines',
+      'floor,pg',
+      '--out',
+      outDir,
+    ];
     const { code, output } = await runBench(args);
     assert.equal(code, 0, `bench exited ${code}:\n${output}`);
 
@@ -34,7 +49,10 @@ describe('npm run bench', () => {
       assert.deepEqual(phase.errors, {}, `${phase.name} errors`);
       assert.deepEqual(phase.warmup_errors, {}, `${phase.name} warmup errors`);
       assert.ok(phase.completed > 0, `${phase.name} completed nothing`);
-      assert.ok(phase.processes.some((part) => part.name === 'postgres'), `${phase.name} has no PostgreSQL cost`);
+      assert.ok(
+        phase.processes.some((part) => part.name === 'postgres'),
+        `${phase.name} has no PostgreSQL cost`,
+      );
     }
     assert.equal(report.checks.conserved, true);
     assert.equal(report.checks.all_final, true);
@@ -47,7 +65,9 @@ describe('npm run bench', () => {
 
 function runBench(args: string[]): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/main.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/main.ts', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -23,16 +23,29 @@ describe('caller limits', () => {
     stack = await startTestStack({
       tokenMaxAgeS: 3,
       timings: { ...test_timings, reviewTimeoutMs: 600_000 },
-      callerLimits: { customerRequestsPerWindow: customer_requests_per_window, rateWindowMs: 60_000, waitsPerCaller: waits_per_caller },
+      callerLimits: {
+        customerRequestsPerWindow: customer_requests_per_window,
+        rateWindowMs: 60_000,
+        waitsPerCaller: waits_per_caller,
+      },
     });
     alice = uniqueName('alice');
     bob = uniqueName('bob');
     assert.equal((await stack.api.createUser(alice)).status, 201);
     assert.equal((await stack.api.createUser(bob)).status, 201);
-    assert.equal((await stack.api.deposit(alice, Number(test_limits.reviewThresholdMinor) * 2)).body.status, 'COMPLETED');
+    assert.equal(
+      (await stack.api.deposit(alice, Number(test_limits.reviewThresholdMinor) * 2)).body.status,
+      'COMPLETED',
+    );
     const held = await stack.api.call('POST', '/v1/wallet/transfers', {
       ...stack.api.ops,
-      body: { from_user_id: alice, to_user_id: bob, amount: Number(test_limits.reviewThresholdMinor), currency: 'USD', idempotency_key: uniqueName('held') },
+      body: {
+        from_user_id: alice,
+        to_user_id: bob,
+        amount: Number(test_limits.reviewThresholdMinor),
+        currency: 'USD',
+        idempotency_key: uniqueName('held'),
+      },
     });
     assert.equal(held.status, 202, JSON.stringify(held.body));
     heldTransferId = held.body.transfer_id;
@@ -58,7 +71,9 @@ describe('caller limits', () => {
   }
 
   async function transferCount(): Promise<number> {
-    const counts = await Promise.all(stack.shards.pools.map((pool) => pool.query<{ n: string }>('select count(*) as n from transfers')));
+    const counts = await Promise.all(
+      stack.shards.pools.map((pool) => pool.query<{ n: string }>('select count(*) as n from transfers')),
+    );
     return counts.reduce((sum, { rows }) => sum + Number(rows[0]!.n), 0);
   }
 
@@ -76,7 +91,10 @@ describe('caller limits', () => {
         'no exp': await sign({ iat: now() }),
         'no iat': await sign({ exp: now() + 600 }),
         expired: await sign({ iat: now() - 60, exp: now() - 31 }),
-        'issued 10 s ago, exp in 10 years (max age 3 s)': await sign({ iat: now() - 10, exp: now() + 10 * 365 * 86_400 }),
+        'issued 10 s ago, exp in 10 years (max age 3 s)': await sign({
+          iat: now() - 10,
+          exp: now() + 10 * 365 * 86_400,
+        }),
         'issued in the future': await sign({ iat: now() + 3_600, exp: now() + 7_200 }),
       };
       for (const [name, token] of Object.entries(cases)) {
@@ -84,7 +102,10 @@ describe('caller limits', () => {
         assert.equal(answer.status, 401, name);
         assert.equal(answer.body.error.code, 'unauthenticated', name);
       }
-      assert.equal((await get(`/v1/wallet/${alice}/balance`, await sign({ iat: now(), exp: now() + 600 }))).status, 200);
+      assert.equal(
+        (await get(`/v1/wallet/${alice}/balance`, await sign({ iat: now(), exp: now() + 600 }))).status,
+        200,
+      );
     });
 
     it('stops accepting a remembered token once it reaches the maximum age', async () => {
@@ -109,12 +130,21 @@ describe('caller limits', () => {
       const refused = await fetch(`${stack.baseUrl}/v1/wallet/transfers`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ from_user_id: flooder, to_user_id: bob, amount: 1, currency: 'USD', idempotency_key: uniqueName('k') }),
+        body: JSON.stringify({
+          from_user_id: flooder,
+          to_user_id: bob,
+          amount: 1,
+          currency: 'USD',
+          idempotency_key: uniqueName('k'),
+        }),
       });
       assert.equal(refused.status, 429);
       assert.equal(((await refused.json()) as any).error.code, 'rate_limited');
       const retryAfterS = Number(refused.headers.get('retry-after'));
-      assert.ok(Number.isInteger(retryAfterS) && retryAfterS >= 1 && retryAfterS <= 60, `Retry-After ${refused.headers.get('retry-after')}`);
+      assert.ok(
+        Number.isInteger(retryAfterS) && retryAfterS >= 1 && retryAfterS <= 60,
+        `Retry-After ${refused.headers.get('retry-after')}`,
+      );
       assert.match(refused.headers.get('ratelimit') ?? '', /remaining=0/);
       assert.equal(await transferCount(), recordsBefore, 'a refused request records nothing');
 
@@ -144,14 +174,21 @@ describe('caller limits', () => {
         assert.equal(answer.body.status, 'PENDING_REVIEW');
       }
       const quick = answers.filter((answer) => answer.ms < 1_000);
-      assert.equal(quick.length, 1, `one of alice's waits answers at once: ${answers.map((answer) => answer.ms).join(', ')} ms`);
+      assert.equal(
+        quick.length,
+        1,
+        `one of alice's waits answers at once: ${answers.map((answer) => answer.ms).join(', ')} ms`,
+      );
       assert.ok(answers.at(-1)!.ms >= 1_900, "bob's wait is not cut short");
       assert.deepEqual(stack.waitSlots.stats(), { open: 0, callers: 0 });
     });
 
     it('ends a wait when its client hangs up', async () => {
       const hangUp = new AbortController();
-      const waiting = fetch(`${stack.baseUrl}/v1/wallet/transfers/${heldTransferId}?wait=30`, { headers: { authorization: `Bearer ${await tokenFor(bob)}` }, signal: hangUp.signal });
+      const waiting = fetch(`${stack.baseUrl}/v1/wallet/transfers/${heldTransferId}?wait=30`, {
+        headers: { authorization: `Bearer ${await tokenFor(bob)}` },
+        signal: hangUp.signal,
+      });
       await sleep(300);
       assert.equal(stack.waitSlots.stats().open, 1);
       hangUp.abort();
@@ -166,7 +203,9 @@ describe('caller limits', () => {
       // 25 ops callers with two waits each: 50 waits of 1 s at a time. Tokens are minted per
       // round because this file's maximum token age is 3 s.
       const waitRound = async () => {
-        const callers = await Promise.all(Array.from({ length: 25 }, (_, index) => tokenFor(`ops_waiter_${index}`, 'ops')));
+        const callers = await Promise.all(
+          Array.from({ length: 25 }, (_, index) => tokenFor(`ops_waiter_${index}`, 'ops')),
+        );
         await Promise.all(
           callers.flatMap((token) =>
             Array.from({ length: waits_per_caller }, async () => {
@@ -195,7 +234,9 @@ describe('caller limits', () => {
       assert.equal(afterwards.poolClients, 0, 'no database connection is still in use');
       assert.ok(afterwards.handles <= before.handles + 5, `active handles ${before.handles} → ${afterwards.handles}`);
       const grownBytes = afterwards.heapBytes - before.heapBytes;
-      t.diagnostic(`1,000 waits: heap ${Math.round(before.heapBytes / 1024)} → ${Math.round(afterwards.heapBytes / 1024)} KiB, handles ${before.handles} → ${afterwards.handles}`);
+      t.diagnostic(
+        `1,000 waits: heap ${Math.round(before.heapBytes / 1024)} → ${Math.round(afterwards.heapBytes / 1024)} KiB, handles ${before.handles} → ${afterwards.handles}`,
+      );
       assert.ok(grownBytes < 4 * 1024 * 1024, `heap grew ${Math.round(grownBytes / 1024)} KiB over 1,000 waits`);
     });
   });

@@ -27,7 +27,18 @@ describe('npm run chaos (short run)', () => {
 
   it('keeps every invariant under two faults of each kind', { timeout: 300_000 }, async () => {
     outDir = await mkdtemp(path.join(os.tmpdir(), 'wallet-chaos-test-'));
-    const args = ['--seed', '7', '--transfers', '200', '--faults', String(2 * fault_kinds.length), '--rate', '5', '--out', outDir];
+    const args = [
+      '--seed',
+      '7',
+      '--transfers',
+      '200',
+      '--faults',
+      String(2 * fault_kinds.length),
+      '--rate',
+      '5',
+      '--out',
+      outDir,
+    ];
     const { code, output } = await runChaos(args);
     assert.equal(code, 0, `chaos exited ${code}:\n${output}`);
 
@@ -46,7 +57,9 @@ describe('npm run chaos (short run)', () => {
 
 function runChaos(args: string[]): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'chaos/main.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'chaos/main.ts', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

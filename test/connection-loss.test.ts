@@ -3,7 +3,12 @@ import { after, before, describe, it } from 'node:test';
 import { serverUrlOf } from '../db/admin';
 import { driftedAccounts, ledgerTotals, userOnShard } from './support/ledger';
 import { uniqueName } from './support/temporal';
-import { databaseOf, startWalletProcess, terminateWalletConnections, type WalletProcess } from './support/wallet-process';
+import {
+  databaseOf,
+  startWalletProcess,
+  terminateWalletConnections,
+  type WalletProcess,
+} from './support/wallet-process';
 
 const users_per_shard = 5;
 const deposit_minor = 100_000;
@@ -31,17 +36,24 @@ describe('connections cut under load', () => {
   it('keeps the wallet process up, and every transfer completes with money conserved', async (t) => {
     const users: string[] = [];
     for (let shard = 0; shard < wallet.shards.count; shard++) {
-      for (let index = 0; index < users_per_shard; index++) users.push(userOnShard(wallet.shards, shard, `cut${shard}`));
+      for (let index = 0; index < users_per_shard; index++)
+        users.push(userOnShard(wallet.shards, shard, `cut${shard}`));
     }
     const ops = { as: 'ops_console', role: 'ops' as const };
     for (const user of users) {
       assert.equal((await wallet.call('POST', '/v1/wallet/users', { ...ops, body: { user_id: user } })).status, 201);
-      const deposit = await wallet.call('POST', `/v1/wallet/${user}/deposits?wait=30`, { ...ops, body: { amount: deposit_minor, currency: 'USD', idempotency_key: uniqueName('dep') } });
+      const deposit = await wallet.call('POST', `/v1/wallet/${user}/deposits?wait=30`, {
+        ...ops,
+        body: { amount: deposit_minor, currency: 'USD', idempotency_key: uniqueName('dep') },
+      });
       assert.equal(deposit.body.status, 'COMPLETED');
     }
     // Ops actions run in a transaction on a checked-out client: a cut there reaches the client itself, not the pool.
-    const bystanders = Array.from({ length: wallet.shards.count }, (_, shard) => userOnShard(wallet.shards, shard, `bystander${shard}`));
-    for (const user of bystanders) assert.equal((await wallet.call('POST', '/v1/wallet/users', { ...ops, body: { user_id: user } })).status, 201);
+    const bystanders = Array.from({ length: wallet.shards.count }, (_, shard) =>
+      userOnShard(wallet.shards, shard, `bystander${shard}`),
+    );
+    for (const user of bystanders)
+      assert.equal((await wallet.call('POST', '/v1/wallet/users', { ...ops, body: { user_id: user } })).status, 201);
     const databases = wallet.urls.map(databaseOf);
     const server = serverUrlOf(wallet.urls[0]!);
 
@@ -58,7 +70,9 @@ describe('connections cut under load', () => {
     const opsLoops = bystanders.map(async (user) => {
       for (let round = 0; cutting; round++) {
         const action = round % 2 === 0 ? 'freeze' : 'unfreeze';
-        const answer = await wallet.call('POST', `/v1/ops/users/${user}/${action}`, { ...ops, body: { reason: 'connection test' } }).catch(() => ({ status: 0 }));
+        const answer = await wallet
+          .call('POST', `/v1/ops/users/${user}/${action}`, { ...ops, body: { reason: 'connection test' } })
+          .catch(() => ({ status: 0 }));
         opsAnswers.set(answer.status, (opsAnswers.get(answer.status) ?? 0) + 1);
       }
     });
@@ -71,7 +85,13 @@ describe('connections cut under load', () => {
             const from = users[(wave * 7 + index) % users.length]!;
             const to = users[(wave * 3 + index * 5 + 1) % users.length]!;
             const recipient = to === from ? users[(users.indexOf(from) + 1) % users.length]! : to;
-            const body = { from_user_id: from, to_user_id: recipient, amount: 1 + index, currency: 'USD', idempotency_key: uniqueName('cut') };
+            const body = {
+              from_user_id: from,
+              to_user_id: recipient,
+              amount: 1 + index,
+              currency: 'USD',
+              idempotency_key: uniqueName('cut'),
+            };
             const answer = await wallet.callUntilAnswered('POST', '/v1/wallet/transfers', { as: from, body });
             assert.equal(answer.status, 202, JSON.stringify(answer.body));
             return answer.body.transfer_id as string;
@@ -87,11 +107,19 @@ describe('connections cut under load', () => {
       await cutter;
       await Promise.all(opsLoops);
     }
-    t.diagnostic(`${cuts.reduce((sum, count) => sum + count, 0)} connections cut in ${cuts.filter((count) => count > 0).length} rounds; ops answers by status: ${JSON.stringify(Object.fromEntries(opsAnswers))}`);
+    t.diagnostic(
+      `${cuts.reduce((sum, count) => sum + count, 0)} connections cut in ${cuts.filter((count) => count > 0).length} rounds; ops answers by status: ${JSON.stringify(Object.fromEntries(opsAnswers))}`,
+    );
     assert.ok(wallet.alive(), 'the wallet process died while its connections were cut');
     // Some ops actions lost their connection (503, retryable); none brought the process down.
-    assert.deepEqual([...opsAnswers.keys()].filter((status) => status !== 200 && status !== 503), []);
-    assert.ok(cuts.filter((count) => count > 0).length >= 10, `connections were cut only ${cuts.filter((count) => count > 0).length} times`);
+    assert.deepEqual(
+      [...opsAnswers.keys()].filter((status) => status !== 200 && status !== 503),
+      [],
+    );
+    assert.ok(
+      cuts.filter((count) => count > 0).length >= 10,
+      `connections were cut only ${cuts.filter((count) => count > 0).length} times`,
+    );
 
     const statuses = new Map<string, number>();
     for (const transferId of transferIds) {

@@ -62,7 +62,14 @@ describe('transfer ids', () => {
   });
 
   it('fingerprint every field of the request', () => {
-    const base = { kind: 'transfer' as const, fromUserId: 'a', toUserId: 'b', amountMinor: '100', currency: 'USD', note: null };
+    const base = {
+      kind: 'transfer' as const,
+      fromUserId: 'a',
+      toUserId: 'b',
+      amountMinor: '100',
+      currency: 'USD',
+      note: null,
+    };
     assert.equal(requestHashOf(base), requestHashOf({ ...base }));
     assert.notEqual(requestHashOf(base), requestHashOf({ ...base, amountMinor: '101' }));
     assert.notEqual(requestHashOf(base), requestHashOf({ ...base, note: 'x' }));
@@ -70,7 +77,10 @@ describe('transfer ids', () => {
   });
 
   it('summarise for the Web UI', () => {
-    assert.equal(summaryOf({ kind: 'transfer', fromUserId: 'user_A', toUserId: 'user_B', amountMinor: '5000', currency: 'USD' }), 'user_A -> user_B 50.00 USD');
+    assert.equal(
+      summaryOf({ kind: 'transfer', fromUserId: 'user_A', toUserId: 'user_B', amountMinor: '5000', currency: 'USD' }),
+      'user_A -> user_B 50.00 USD',
+    );
   });
 });
 
@@ -79,7 +89,10 @@ describe('config', () => {
     const settings = parseConfig({});
     assert.equal(settings.PORT, 3000);
     assert.equal(settings.usesDevServer, true);
-    assert.deepEqual(settings.shardUrls, [0, 1, 2, 3].map((index) => `postgres://postgres@127.0.0.1:5432/wallet_shard_${index}`));
+    assert.deepEqual(
+      settings.shardUrls,
+      [0, 1, 2, 3].map((index) => `postgres://postgres@127.0.0.1:5432/wallet_shard_${index}`),
+    );
   });
 
   it('takes separate shard servers from SHARD_URLS', () => {
@@ -88,7 +101,10 @@ describe('config', () => {
   });
 
   it('names the variable that is wrong', () => {
-    assert.throws(() => parseConfig({ SHARD_URLS: 'mysql://nope' }), (error: Error) => error instanceof ConfigError && /SHARD_URLS entry 0/.test(error.message));
+    assert.throws(
+      () => parseConfig({ SHARD_URLS: 'mysql://nope' }),
+      (error: Error) => error instanceof ConfigError && /SHARD_URLS entry 0/.test(error.message),
+    );
     assert.throws(() => parseConfig({ PORT: 'eighty' }), /PORT/);
     assert.throws(() => parseConfig({ ACTIVITY_TIMEOUT_MS: '-1' }), /ACTIVITY_TIMEOUT_MS/);
     assert.throws(() => parseConfig({ AUTH_SECRET: 'short' }), /AUTH_SECRET/);

@@ -25,7 +25,8 @@ describe('currencies at each exponent', () => {
     assert.throws(() => parseMajor('0.001', 'USD'), /2 decimal places/);
     assert.throws(() => parseMajor('1.5', 'JPY'), /0 decimal places/);
     assert.throws(() => parseMajor('0.0001', 'BHD'), /3 decimal places/);
-    for (const bad of ['1e3', '1.', '.5', '01', '+1', ' 1', '1,00', 'NaN', '']) assert.throws(() => parseMajor(bad, 'USD'), `${bad} should be refused`);
+    for (const bad of ['1e3', '1.', '.5', '01', '+1', ' 1', '1,00', 'NaN', ''])
+      assert.throws(() => parseMajor(bad, 'USD'), `${bad} should be refused`);
     assert.equal(parseMajor('1.5', 'USD'), 150n);
     assert.equal(parseMajor('1.500', 'BHD'), 1500n);
   });
@@ -42,10 +43,29 @@ describe('FX rates', () => {
   });
 
   it('refuse zero, signs, exponents, floats written oddly, and too many digits', () => {
-    for (const bad of ['0', '0.000', '-1', '+1', '1e3', '1E-2', '.5', '1.', '01.5', ' 1', '1 ', 'NaN', 'Infinity', '0x10', '1.0000000000001', '1000000000', '']) {
+    for (const bad of [
+      '0',
+      '0.000',
+      '-1',
+      '+1',
+      '1e3',
+      '1E-2',
+      '.5',
+      '1.',
+      '01.5',
+      ' 1',
+      '1 ',
+      'NaN',
+      'Infinity',
+      '0x10',
+      '1.0000000000001',
+      '1000000000',
+      '',
+    ]) {
       assert.equal(isRateText(bad), false, bad);
     }
-    for (const good of ['1', '0.5', '1.0845', '150.25', '0.000000000001', '999999999']) assert.equal(isRateText(good), true, good);
+    for (const good of ['1', '0.5', '1.0845', '150.25', '0.000000000001', '999999999'])
+      assert.equal(isRateText(good), true, good);
   });
 });
 
@@ -76,13 +96,29 @@ describe('conversion rounding (rounded down to a whole target minor unit)', () =
   });
 
   it('stays exact on the largest amounts (no float anywhere)', () => {
-    assert.equal(convertMinor(1_000_000_000_000n, 'USD', 'JPY', rate('999999999.999999999999')), 9_999_999_999_999_999_999n);
+    assert.equal(
+      convertMinor(1_000_000_000_000n, 'USD', 'JPY', rate('999999999.999999999999')),
+      9_999_999_999_999_999_999n,
+    );
   });
 
   it('keys the request fingerprint on the target currency and quote, not on the rate', () => {
-    const request = { kind: 'transfer' as const, fromUserId: 'a', toUserId: 'b', amountMinor: '100', currency: 'USD', note: null };
+    const request = {
+      kind: 'transfer' as const,
+      fromUserId: 'a',
+      toUserId: 'b',
+      amountMinor: '100',
+      currency: 'USD',
+      note: null,
+    };
     assert.notEqual(requestHashOf(request), requestHashOf(request, { currency: 'EUR', quoteId: null }));
-    assert.notEqual(requestHashOf(request, { currency: 'EUR', quoteId: null }), requestHashOf(request, { currency: 'EUR', quoteId: 'q_1' }));
-    assert.equal(requestHashOf(request, { currency: 'EUR', quoteId: null }), requestHashOf(request, { currency: 'EUR', quoteId: null }));
+    assert.notEqual(
+      requestHashOf(request, { currency: 'EUR', quoteId: null }),
+      requestHashOf(request, { currency: 'EUR', quoteId: 'q_1' }),
+    );
+    assert.equal(
+      requestHashOf(request, { currency: 'EUR', quoteId: null }),
+      requestHashOf(request, { currency: 'EUR', quoteId: null }),
+    );
   });
 });

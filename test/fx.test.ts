@@ -9,7 +9,9 @@ import { uniqueName } from './support/temporal';
 async function currencySumsByShard(shards: ShardSet): Promise<{ shard: number; currency: string; sum: bigint }[]> {
   const sums: { shard: number; currency: string; sum: bigint }[] = [];
   for (const [shard, pool] of shards.pools.entries()) {
-    const rows = await pool.query<{ currency: string; sum: string }>('select currency, sum(balance)::text as sum from accounts group by currency order by currency');
+    const rows = await pool.query<{ currency: string; sum: string }>(
+      'select currency, sum(balance)::text as sum from accounts group by currency order by currency',
+    );
     sums.push(...rows.rows.map((row) => ({ shard, currency: row.currency, sum: BigInt(row.sum) })));
   }
   return sums;
@@ -21,8 +23,12 @@ describe('FX: rates, quotes and cross-currency transfers', () => {
   const quote_ttl_ms = 4_000;
   const ops = (operator = 'ops_treasury') => ({ as: operator, role: 'ops' as const });
   const setRate = (base: string, quote: string, rate: unknown, operator = 'ops_treasury') =>
-    stack.api.call('PUT', `/v1/ops/fx/rates/${base}/${quote}`, { ...ops(operator), body: { rate, reason: 'morning fixing' } });
-  const quoteFor = (userId: string, body: object) => stack.api.call('POST', '/v1/wallet/fx/quotes', { as: userId, body });
+    stack.api.call('PUT', `/v1/ops/fx/rates/${base}/${quote}`, {
+      ...ops(operator),
+      body: { rate, reason: 'morning fixing' },
+    });
+  const quoteFor = (userId: string, body: object) =>
+    stack.api.call('POST', '/v1/wallet/fx/quotes', { as: userId, body });
   const convert = (from: string, to: string, amount: number, extra: object, key = uniqueName('fx')) =>
     stack.api.transfer(from, to, amount, key, 30, extra);
 
@@ -36,17 +42,22 @@ describe('FX: rates, quotes and cross-currency transfers', () => {
   });
   after(async () => {
     assert.deepEqual(await driftedAccounts(stack.shards), []);
-    assert.deepEqual((await currencySumsByShard(stack.shards)).filter((line) => line.sum !== 0n), []);
+    assert.deepEqual(
+      (await currencySumsByShard(stack.shards)).filter((line) => line.sum !== 0n),
+      [],
+    );
     await stack.stop();
   });
 
   async function funded(shard: number, amount: number, currency = 'USD'): Promise<string> {
     const userId = userOnShard(stack.shards, shard, 'fx');
     assert.equal((await stack.api.createUser(userId)).status, 201);
-    if (amount > 0) assert.equal((await stack.api.deposit(userId, amount, uniqueName('dep'), currency)).body.status, 'COMPLETED');
+    if (amount > 0)
+      assert.equal((await stack.api.deposit(userId, amount, uniqueName('dep'), currency)).body.status, 'COMPLETED');
     return userId;
   }
-  const historyOf = async (userId: string) => (await stack.api.call('GET', `/v1/wallet/${userId}/transactions`, stack.api.ops)).body.entries;
+  const historyOf = async (userId: string) =>
+    (await stack.api.call('GET', `/v1/wallet/${userId}/transactions`, stack.api.ops)).body.entries;
 
   describe('rates', () => {
     it('are set by ops only, as exact decimal strings, kept with their history and audited', async () => {
@@ -55,14 +66,34 @@ describe('FX: rates, quotes and cross-currency transfers', () => {
       assert.equal(refused.status, 403);
       assert.equal((await setRate('GBP', 'USD', '1.2700', 'ops_a')).body.rate, '1.27');
       const second = await setRate('GBP', 'USD', '1.2650', 'ops_b');
-      assert.deepEqual({ ...second.body, set_at: undefined }, { base: 'GBP', quote: 'USD', rate: '1.265', set_by: 'ops_b', reason: 'morning fixing', set_at: undefined });
+      assert.deepEqual(
+        { ...second.body, set_at: undefined },
+        { base: 'GBP', quote: 'USD', rate: '1.265', set_by: 'ops_b', reason: 'morning fixing', set_at: undefined },
+      );
       const pair = await stack.api.call('GET', '/v1/ops/fx/rates/GBP/USD', stack.api.ops);
       assert.equal(pair.body.rate, '1.265');
-      assert.deepEqual(pair.body.history.map((line: { rate: string; set_by: string }) => [line.rate, line.set_by]), [['1.265', 'ops_b'], ['1.27', 'ops_a']]);
+      assert.deepEqual(
+        pair.body.history.map((line: { rate: string; set_by: string }) => [line.rate, line.set_by]),
+        [
+          ['1.265', 'ops_b'],
+          ['1.27', 'ops_a'],
+        ],
+      );
       const all = await stack.api.call('GET', '/v1/ops/fx/rates', stack.api.ops);
-      assert.ok(all.body.rates.some((line: { base: string; quote: string; rate: string }) => line.base === 'GBP' && line.quote === 'USD' && line.rate === '1.265'));
+      assert.ok(
+        all.body.rates.some(
+          (line: { base: string; quote: string; rate: string }) =>
+            line.base === 'GBP' && line.quote === 'USD' && line.rate === '1.265',
+        ),
+      );
       const audit = await stack.api.call('GET', '/v1/ops/audit?target=GBP%2FUSD', stack.api.ops);
-      assert.deepEqual(audit.body.entries.map((entry: { action: string; operator: string }) => [entry.action, entry.operator]), [['fx_rate_set', 'ops_b'], ['fx_rate_set', 'ops_a']]);
+      assert.deepEqual(
+        audit.body.entries.map((entry: { action: string; operator: string }) => [entry.action, entry.operator]),
+        [
+          ['fx_rate_set', 'ops_b'],
+          ['fx_rate_set', 'ops_a'],
+        ],
+      );
     });
 
     it('refuse floats, exponents, signs, zero and unknown or equal currencies with a 4xx', async () => {
@@ -74,7 +105,10 @@ describe('FX: rates, quotes and cross-currency transfers', () => {
       assert.equal((await setRate('ABC', 'USD', '1')).body.error.code, 'unsupported_currency');
       assert.equal((await setRate('USD', 'USD', '1')).body.error.code, 'invalid_request');
       assert.equal((await setRate('usd', 'EUR', '1')).status, 400);
-      assert.equal((await stack.api.call('GET', '/v1/ops/fx/rates/CHF/USD', stack.api.ops)).body.error.code, 'rate_unavailable');
+      assert.equal(
+        (await stack.api.call('GET', '/v1/ops/fx/rates/CHF/USD', stack.api.ops)).body.error.code,
+        'rate_unavailable',
+      );
     });
   });
 
@@ -95,15 +129,29 @@ describe('FX: rates, quotes and cross-currency transfers', () => {
 
     it('refuse a missing rate, a conversion that rounds to zero, and bad bodies', async () => {
       const alice = await funded(0, 0);
-      assert.equal((await quoteFor(alice, { from_currency: 'CHF', to_currency: 'USD', amount: 100 })).body.error.code, 'rate_unavailable');
+      assert.equal(
+        (await quoteFor(alice, { from_currency: 'CHF', to_currency: 'USD', amount: 100 })).body.error.code,
+        'rate_unavailable',
+      );
       const tiny = await quoteFor(alice, { from_currency: 'JPY', to_currency: 'USD', amount: 1 });
       assert.equal(tiny.status, 422);
       assert.equal(tiny.body.error.code, 'amount_too_small');
-      assert.equal((await quoteFor(alice, { from_currency: 'JPY', to_currency: 'USD', amount: 150 })).body.target_amount, 100); // 1.005 USD -> 1.00
-      for (const body of [{ from_currency: 'USD', to_currency: 'USD', amount: 1 }, { from_currency: 'USD', to_currency: 'EUR', amount: 1.5 }, { from_currency: 'USD', to_currency: 'EUR', amount: '100' }, { from_currency: 'USD', to_currency: 'EUR' }]) {
+      assert.equal(
+        (await quoteFor(alice, { from_currency: 'JPY', to_currency: 'USD', amount: 150 })).body.target_amount,
+        100,
+      ); // 1.005 USD -> 1.00
+      for (const body of [
+        { from_currency: 'USD', to_currency: 'USD', amount: 1 },
+        { from_currency: 'USD', to_currency: 'EUR', amount: 1.5 },
+        { from_currency: 'USD', to_currency: 'EUR', amount: '100' },
+        { from_currency: 'USD', to_currency: 'EUR' },
+      ]) {
         assert.equal((await quoteFor(alice, body)).status, 400, JSON.stringify(body));
       }
-      assert.equal((await quoteFor(alice, { from_currency: 'USD', to_currency: 'ABC', amount: 1 })).body.error.code, 'unsupported_currency');
+      assert.equal(
+        (await quoteFor(alice, { from_currency: 'USD', to_currency: 'ABC', amount: 1 })).body.error.code,
+        'unsupported_currency',
+      );
     });
   });
 
@@ -119,28 +167,61 @@ describe('FX: rates, quotes and cross-currency transfers', () => {
         const sent = await convert(alice, bob, 10_000, { target_currency: 'EUR', quote_id: quote.quote_id });
         assert.equal(sent.status, 200, JSON.stringify(sent.body));
         assert.equal(sent.body.status, 'COMPLETED');
-        assert.deepEqual(sent.body.conversion, { source_amount: 10_000, source_currency: 'USD', target_amount: 9_215, target_currency: 'EUR', rate: '0.9215', quote_id: quote.quote_id });
+        assert.deepEqual(sent.body.conversion, {
+          source_amount: 10_000,
+          source_currency: 'USD',
+          target_amount: 9_215,
+          target_currency: 'EUR',
+          rate: '0.9215',
+          quote_id: quote.quote_id,
+        });
         assert.equal(await stack.api.balance(alice, 'USD'), 10_000);
         assert.equal(await stack.api.balance(bob, 'EUR'), 9_215);
         assert.equal(await stack.api.balance(bob, 'USD'), 0);
 
         const full = (await stack.api.call('GET', `/v1/wallet/transfers/${sent.body.transfer_id}`, { as: bob })).body;
-        assert.deepEqual(full.legs.map((leg: { leg: string; amount: number; currency: string; outcome: string }) => [leg.leg, leg.amount, leg.currency, leg.outcome]), [
-          ['debit', 10_000, 'USD', 'posted'],
-          ['credit', 9_215, 'EUR', 'posted'],
-        ]);
+        assert.deepEqual(
+          full.legs.map((leg: { leg: string; amount: number; currency: string; outcome: string }) => [
+            leg.leg,
+            leg.amount,
+            leg.currency,
+            leg.outcome,
+          ]),
+          [
+            ['debit', 10_000, 'USD', 'posted'],
+            ['credit', 9_215, 'EUR', 'posted'],
+          ],
+        );
         const [received] = await historyOf(bob);
         assert.equal(received.kind, 'transfer_in');
         assert.equal(received.amount, 9_215);
         assert.equal(received.currency, 'EUR');
         assert.equal(received.transfer, `/v1/wallet/transfers/${sent.body.transfer_id}`);
         assert.equal(received.workflow_id, sent.body.transfer_id);
-        assert.deepEqual(received.conversion, { source_amount: 10_000, source_currency: 'USD', target_amount: 9_215, target_currency: 'EUR', rate: '0.9215' });
+        assert.deepEqual(received.conversion, {
+          source_amount: 10_000,
+          source_currency: 'USD',
+          target_amount: 9_215,
+          target_currency: 'EUR',
+          rate: '0.9215',
+        });
         const [paid] = await historyOf(alice);
-        assert.deepEqual([paid.kind, paid.amount, paid.currency, paid.conversion.rate], ['transfer_out', -10_000, 'USD', '0.9215']);
+        assert.deepEqual(
+          [paid.kind, paid.amount, paid.currency, paid.conversion.rate],
+          ['transfer_out', -10_000, 'USD', '0.9215'],
+        );
         // Each shard's FX house holds its side: +USD on the sender's, -EUR on the recipient's; nothing in clearing.
         const fx = async (shard: number, currency: string) =>
-          BigInt((await stack.shards.pool(shard).query(`select coalesce(sum(balance), 0)::text as sum from accounts where kind = 'fx' and currency = $1`, [currency])).rows[0].sum);
+          BigInt(
+            (
+              await stack.shards
+                .pool(shard)
+                .query(
+                  `select coalesce(sum(balance), 0)::text as sum from accounts where kind = 'fx' and currency = $1`,
+                  [currency],
+                )
+            ).rows[0].sum,
+          );
         assert.ok((await fx(0, 'USD')) >= 10_000n);
         assert.ok((await fx(1, 'EUR')) <= -9_215n);
       } finally {
@@ -179,7 +260,10 @@ describe('FX: rates, quotes and cross-currency transfers', () => {
       assert.equal(foreign.body.error.code, 'quote_not_found');
       const mismatch = await convert(alice, bob, 999, { target_currency: 'EUR', quote_id: quote.quote_id });
       assert.equal(mismatch.body.error.code, 'quote_mismatch');
-      assert.equal((await convert(alice, bob, 1_000, { target_currency: 'JPY', quote_id: quote.quote_id })).body.error.code, 'quote_mismatch');
+      assert.equal(
+        (await convert(alice, bob, 1_000, { target_currency: 'JPY', quote_id: quote.quote_id })).body.error.code,
+        'quote_mismatch',
+      );
 
       const used = await convert(alice, bob, 1_000, { target_currency: 'EUR', quote_id: quote.quote_id });
       assert.equal(used.body.status, 'COMPLETED');
@@ -198,7 +282,12 @@ describe('FX: rates, quotes and cross-currency transfers', () => {
       assert.equal((await convert(alice, bob, 1_000, { target_currency: 'USD' })).status, 400);
       assert.equal(await stack.api.balance(alice, 'USD'), 49_000);
       assert.equal(await stack.api.balance(bob, 'EUR'), 921);
-      const records = await stack.shards.pool(0).query('select count(*)::int as count from transfers where owner_user_id = $1 and kind = $2', [alice, 'transfer']);
+      const records = await stack.shards
+        .pool(0)
+        .query('select count(*)::int as count from transfers where owner_user_id = $1 and kind = $2', [
+          alice,
+          'transfer',
+        ]);
       assert.equal(records.rows[0].count, 1);
     });
 
@@ -226,7 +315,10 @@ describe('FX: rates, quotes and cross-currency transfers', () => {
       assert.equal(sent.body.status, 'COMPLETED');
       await setRate('USD', 'EUR', '0.1'); // a later rate plays no part in the reversal
       try {
-        const reversed = await stack.api.call('POST', `/v1/ops/transfers/${sent.body.transfer_id}/reverse`, { ...ops('ops_disputes'), body: { reason: 'chargeback' } });
+        const reversed = await stack.api.call('POST', `/v1/ops/transfers/${sent.body.transfer_id}/reverse`, {
+          ...ops('ops_disputes'),
+          body: { reason: 'chargeback' },
+        });
         assert.equal(reversed.status, 200, JSON.stringify(reversed.body));
         assert.equal(reversed.body.status, 'REVERSED');
       } finally {
@@ -240,13 +332,17 @@ describe('FX: rates, quotes and cross-currency transfers', () => {
       const [reversalIn, transferOut] = await historyOf(alice);
       assert.deepEqual([reversalIn.kind, reversalIn.amount, reversalIn.currency], ['reversal_in', 10_000, 'USD']);
       assert.equal(reversalIn.undoes_entry_id, transferOut.entry_id);
-      const legs = (await stack.api.call('GET', `/v1/wallet/transfers/${sent.body.transfer_id}`, stack.api.ops)).body.legs;
-      assert.deepEqual(legs.map((leg: { leg: string; amount: number; currency: string }) => [leg.leg, leg.amount, leg.currency]), [
-        ['debit', 10_000, 'USD'],
-        ['credit', 9_215, 'EUR'],
-        ['reversal_debit', 9_215, 'EUR'],
-        ['reversal_credit', 10_000, 'USD'],
-      ]);
+      const legs = (await stack.api.call('GET', `/v1/wallet/transfers/${sent.body.transfer_id}`, stack.api.ops)).body
+        .legs;
+      assert.deepEqual(
+        legs.map((leg: { leg: string; amount: number; currency: string }) => [leg.leg, leg.amount, leg.currency]),
+        [
+          ['debit', 10_000, 'USD'],
+          ['credit', 9_215, 'EUR'],
+          ['reversal_debit', 9_215, 'EUR'],
+          ['reversal_credit', 10_000, 'USD'],
+        ],
+      );
     });
 
     it('convert between one user’s own currencies (a transfer to oneself needs a target currency)', async () => {
@@ -259,11 +355,13 @@ describe('FX: rates, quotes and cross-currency transfers', () => {
     });
 
     it('conserve every currency on every shard under many racing conversions both ways', async () => {
-      const users = await Promise.all([0, 1, 2, 3, 0, 1, 2, 3].map(async (shard) => {
-        const userId = await funded(shard, 100_000);
-        assert.equal((await stack.api.deposit(userId, 100_000, uniqueName('dep'), 'EUR')).body.status, 'COMPLETED');
-        return userId;
-      }));
+      const users = await Promise.all(
+        [0, 1, 2, 3, 0, 1, 2, 3].map(async (shard) => {
+          const userId = await funded(shard, 100_000);
+          assert.equal((await stack.api.deposit(userId, 100_000, uniqueName('dep'), 'EUR')).body.status, 'COMPLETED');
+          return userId;
+        }),
+      );
       const racing = Array.from({ length: 64 }, (_, index) => {
         const from = users[index % users.length]!;
         const to = users[(index * 3 + 1) % users.length]!;
@@ -273,7 +371,10 @@ describe('FX: rates, quotes and cross-currency transfers', () => {
       const answers = await Promise.all(racing);
       for (const answer of answers) assert.equal(answer.body.status, 'COMPLETED', JSON.stringify(answer.body));
       const sums = await currencySumsByShard(stack.shards);
-      assert.deepEqual(sums.filter((line) => line.sum !== 0n), []);
+      assert.deepEqual(
+        sums.filter((line) => line.sum !== 0n),
+        [],
+      );
       assert.deepEqual(await driftedAccounts(stack.shards), []);
       // Per currency, what customers gained or lost is the FX house's position, to the unit.
       for (const currency of ['USD', 'EUR']) {
@@ -281,7 +382,10 @@ describe('FX: rates, quotes and cross-currency transfers', () => {
         let house = 0n;
         let settlement = 0n;
         for (const pool of stack.shards.pools) {
-          const rows = await pool.query<{ kind: string; sum: string }>('select kind, sum(balance)::text as sum from accounts where currency = $1 group by kind', [currency]);
+          const rows = await pool.query<{ kind: string; sum: string }>(
+            'select kind, sum(balance)::text as sum from accounts where currency = $1 group by kind',
+            [currency],
+          );
           for (const row of rows.rows) {
             if (row.kind === 'customer') customers += BigInt(row.sum);
             if (row.kind === 'fx') house += BigInt(row.sum);

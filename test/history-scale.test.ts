@@ -48,24 +48,47 @@ describe('history at a million entries', () => {
       // The same statement historyOf runs, explained: capture it from the pool's query.
       let text = '';
       let values: unknown[] = [];
-      const capture = { query: async (sql: string, parameters: unknown[]) => ((text = sql), (values = parameters), { rows: [] }) };
-      await historyOf(capture as never, { userId: alice, limit: page_size + 1, ...(beforeEntryId ? { beforeEntryId } : {}), ...(currency ? { currency } : {}) });
-      const explained = await client.query<{ 'QUERY PLAN': unknown }>(`explain (analyze, buffers, format json) ${text}`, values);
+      const capture = {
+        query: async (sql: string, parameters: unknown[]) => ((text = sql), (values = parameters), { rows: [] }),
+      };
+      await historyOf(capture as never, {
+        userId: alice,
+        limit: page_size + 1,
+        ...(beforeEntryId ? { beforeEntryId } : {}),
+        ...(currency ? { currency } : {}),
+      });
+      const explained = await client.query<{ 'QUERY PLAN': unknown }>(
+        `explain (analyze, buffers, format json) ${text}`,
+        values,
+      );
       return JSON.stringify(explained.rows[0]!['QUERY PLAN']);
     } finally {
       client.release();
     }
   }
 
-  for (const [name, cursor] of [['the first page', null], ['a page 900,000 entries deep', 100_000n]] as const) {
+  for (const [name, cursor] of [
+    ['the first page', null],
+    ['a page 900,000 entries deep', 100_000n],
+  ] as const) {
     it(`reads about one page for ${name}, with and without a currency filter`, async () => {
       for (const currency of [null, 'USD']) {
         const explained = await plan(cursor === null ? null : await entryIdAt(cursor), currency);
         assert.match(explained, /entries_account_posted/, 'the scan uses the (account, posted time) index');
-        const entryRows = [...explained.matchAll(/"Relation Name":"entries"[^}]*?"Actual Rows":(\d+)/g)].map((match) => Number(match[1]));
-        assert.ok(entryRows.length > 0 && entryRows.every((rows) => rows <= page_size + 1), `rows read from entries: ${entryRows}`);
-        const buffers = [...explained.matchAll(/"Shared Hit Blocks":(\d+),"Shared Read Blocks":(\d+)/g)].map((match) => Number(match[1]) + Number(match[2]));
-        assert.ok(Math.max(...buffers) < 200, `buffers touched: ${Math.max(...buffers)} (a scan of the history would touch thousands)`);
+        const entryRows = [...explained.matchAll(/"Relation Name":"entries"[^}]*?"Actual Rows":(\d+)/g)].map((match) =>
+          Number(match[1]),
+        );
+        assert.ok(
+          entryRows.length > 0 && entryRows.every((rows) => rows <= page_size + 1),
+          `rows read from entries: ${entryRows}`,
+        );
+        const buffers = [...explained.matchAll(/"Shared Hit Blocks":(\d+),"Shared Read Blocks":(\d+)/g)].map(
+          (match) => Number(match[1]) + Number(match[2]),
+        );
+        assert.ok(
+          Math.max(...buffers) < 200,
+          `buffers touched: ${Math.max(...buffers)} (a scan of the history would touch thousands)`,
+        );
       }
     });
   }
@@ -74,11 +97,19 @@ describe('history at a million entries', () => {
     const pool = fixture.shards.pool(0);
     const first = await historyOf(pool, { userId: alice, limit: 3 });
     const second = await historyOf(pool, { userId: alice, limit: 3, beforeEntryId: first.at(-1)!.entryId });
-    assert.deepEqual([...first, ...second].map((entry) => entry.balanceAfterMinor), [1_000_000n, 999_999n, 999_998n, 999_997n, 999_996n, 999_995n]);
+    assert.deepEqual(
+      [...first, ...second].map((entry) => entry.balanceAfterMinor),
+      [1_000_000n, 999_999n, 999_998n, 999_997n, 999_996n, 999_995n],
+    );
   });
 
   async function entryIdAt(balanceAfter: bigint): Promise<bigint> {
-    const found = await fixture.shards.pool(0).query<{ entry_id: string }>('select entry_id from entries where account_id = $1 and balance_after = $2', [`customer:${alice}:USD`, balanceAfter.toString()]);
+    const found = await fixture.shards
+      .pool(0)
+      .query<{ entry_id: string }>('select entry_id from entries where account_id = $1 and balance_after = $2', [
+        `customer:${alice}:USD`,
+        balanceAfter.toString(),
+      ]);
     return BigInt(found.rows[0]!.entry_id);
   }
 });

@@ -18,14 +18,19 @@ describe('balances at an instant and history by time', () => {
   after(async () => stack.stop());
 
   const balanceAt = async (userId: string, instant: string) => {
-    const answer = await stack.api.call('GET', `/v1/wallet/${userId}/balance?at=${encodeURIComponent(instant)}`, stack.api.ops);
+    const answer = await stack.api.call(
+      'GET',
+      `/v1/wallet/${userId}/balance?at=${encodeURIComponent(instant)}`,
+      stack.api.ops,
+    );
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
     return answer.body.balances as { currency: string; amount: number }[];
   };
   const history = async (userId: string, query = '') =>
-    (await stack.api.call('GET', `/v1/wallet/${userId}/transactions?limit=100${query}`, stack.api.ops)).body.entries as { amount: number; balance_after: number; created_at: string; currency: string }[];
+    (await stack.api.call('GET', `/v1/wallet/${userId}/transactions?limit=100${query}`, stack.api.ops)).body
+      .entries as { amount: number; balance_after: number; created_at: string; currency: string }[];
 
-  it('answers each entry\'s own instant with its balance_after, also under concurrent postings', async () => {
+  it("answers each entry's own instant with its balance_after, also under concurrent postings", async () => {
     const before = new Date(Date.now() - 1_000).toISOString();
     // Racing deposits into one wallet: the entry times must follow the order the balance changed in.
     await Promise.all(Array.from({ length: 12 }, (_, index) => stack.api.deposit(alice, 100 + index)));
@@ -49,17 +54,34 @@ describe('balances at an instant and history by time', () => {
     const justBefore = microsecondBefore(newest!.created_at);
     assert.deepEqual(await balanceAt(bob, justBefore), [{ currency: 'USD', amount: older!.balance_after }]);
     // from is inclusive, to exclusive.
-    assert.deepEqual((await history(bob, `&from=${newest!.created_at}`)).map((entry) => entry.amount), [300]);
-    assert.deepEqual((await history(bob, `&to=${newest!.created_at}`)).map((entry) => entry.amount), [700]);
-    assert.deepEqual((await history(bob, `&from=${older!.created_at}&to=${newest!.created_at}`)).map((entry) => entry.amount), [700]);
-    assert.deepEqual((await history(bob, `&from=${encodeURIComponent('2099-01-01T00:00:00+01:00')}`)), []);
+    assert.deepEqual(
+      (await history(bob, `&from=${newest!.created_at}`)).map((entry) => entry.amount),
+      [300],
+    );
+    assert.deepEqual(
+      (await history(bob, `&to=${newest!.created_at}`)).map((entry) => entry.amount),
+      [700],
+    );
+    assert.deepEqual(
+      (await history(bob, `&from=${older!.created_at}&to=${newest!.created_at}`)).map((entry) => entry.amount),
+      [700],
+    );
+    assert.deepEqual(await history(bob, `&from=${encodeURIComponent('2099-01-01T00:00:00+01:00')}`), []);
   });
 
   it('refuses instants that are not RFC 3339 with an offset', async () => {
     for (const bad of ['yesterday', '2026-11-22', '2026-11-22T08:00:00', '2026-13-01T00:00:00Z']) {
-      const answer = await stack.api.call('GET', `/v1/wallet/${bob}/balance?at=${encodeURIComponent(bad)}`, stack.api.ops);
+      const answer = await stack.api.call(
+        'GET',
+        `/v1/wallet/${bob}/balance?at=${encodeURIComponent(bad)}`,
+        stack.api.ops,
+      );
       assert.deepEqual([answer.status, answer.body.error.code], [400, 'invalid_request'], bad);
-      const listed = await stack.api.call('GET', `/v1/wallet/${bob}/transactions?from=${encodeURIComponent(bad)}`, stack.api.ops);
+      const listed = await stack.api.call(
+        'GET',
+        `/v1/wallet/${bob}/transactions?from=${encodeURIComponent(bad)}`,
+        stack.api.ops,
+      );
       assert.equal(listed.status, 400, bad);
     }
   });

@@ -5,9 +5,33 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import { z } from 'zod';
 import { error_codes } from '../api/errors';
-import { CreateUserBody, MoneyMovementBody, OpsReasonBody, OptionalOpsReasonBody, QuoteBody, ReverseBody, SetRateBody, TransferBody, WalletLimitsBody } from '../api/schemas';
+import {
+  CreateUserBody,
+  MoneyMovementBody,
+  OpsReasonBody,
+  OptionalOpsReasonBody,
+  QuoteBody,
+  ReverseBody,
+  SetRateBody,
+  TransferBody,
+  WalletLimitsBody,
+} from '../api/schemas';
 import { driftedAccounts, snapshotShards } from './support/ledger';
-import { broken_escapes, hostileNumberLiteral, hostileQueryKey, hostileQueryValue, hostileText, percentEncode, rawClient, serializePairs, wrong_content_types, wrongTypeValue, type RawAnswer, type RawPairs, type RawRequest } from './support/hostile';
+import {
+  broken_escapes,
+  hostileNumberLiteral,
+  hostileQueryKey,
+  hostileQueryValue,
+  hostileText,
+  percentEncode,
+  rawClient,
+  serializePairs,
+  wrong_content_types,
+  wrongTypeValue,
+  type RawAnswer,
+  type RawPairs,
+  type RawRequest,
+} from './support/hostile';
 import { describeRecipe, headerFor, hostileTokenRecipe, type Caller } from './support/hostile-tokens';
 import { documentedAuthenticatedRoutes } from './support/routes';
 import { startTestStack, test_auth_secret, test_limits, test_timings, tokenFor, type TestStack } from './support/stack';
@@ -45,7 +69,8 @@ interface RouteSpec {
 }
 
 /** Raw JSON text of each value, in order. */
-const pairs = (values: Record<string, unknown>): RawPairs => Object.entries(values).map(([key, value]) => [key, JSON.stringify(value)]);
+const pairs = (values: Record<string, unknown>): RawPairs =>
+  Object.entries(values).map(([key, value]) => [key, JSON.stringify(value)]);
 
 describe('hostile input, generated: no 5xx, the documented error shape, and nothing changes', () => {
   let stack: TestStack;
@@ -53,7 +78,12 @@ describe('hostile input, generated: no 5xx, the documented error shape, and noth
   const errorLines: string[] = [];
   const logStream = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      errorLines.push(...chunk.toString('utf8').split('\n').filter((line) => line.length > 0));
+      errorLines.push(
+        ...chunk
+          .toString('utf8')
+          .split('\n')
+          .filter((line) => line.length > 0),
+      );
       done();
     },
   });
@@ -79,11 +109,22 @@ describe('hostile input, generated: no 5xx, the documented error shape, and noth
   async function requestOf(
     spec: RouteSpec,
     target: Target,
-    replace: { encodedParams?: Record<string, string>; query?: string; body?: Buffer; contentType?: string | null; authorization?: string | null } = {},
+    replace: {
+      encodedParams?: Record<string, string>;
+      query?: string;
+      body?: Buffer;
+      contentType?: string | null;
+      authorization?: string | null;
+    } = {},
   ): Promise<RawRequest> {
     const [method, template] = spec.route.split(' ') as [string, string];
-    const path = template.replace(/\{([a-z_]+)\}/g, (_match, name: string) => replace.encodedParams?.[name] ?? percentEncode(target.params?.[name] ?? ''));
-    const query = replace.query ?? (target.query ?? []).map(([key, value]) => `${percentEncode(key)}=${percentEncode(value)}`).join('&');
+    const path = template.replace(
+      /\{([a-z_]+)\}/g,
+      (_match, name: string) => replace.encodedParams?.[name] ?? percentEncode(target.params?.[name] ?? ''),
+    );
+    const query =
+      replace.query ??
+      (target.query ?? []).map(([key, value]) => `${percentEncode(key)}=${percentEncode(value)}`).join('&');
     const body = replace.body ?? (target.body ? Buffer.from(serializePairs(target.body)) : undefined);
     const headers: Record<string, string> = {};
     const authorization = replace.authorization === undefined ? await bearerOf(target.caller) : replace.authorization;
@@ -110,7 +151,11 @@ describe('hostile input, generated: no 5xx, the documented error shape, and noth
       const { code, message, details: _details, ...rest } = body.error!;
       assert.deepEqual(rest, {}, `only code, message and details: ${seen}`);
       assert.ok(typeof code === 'string' && code in error_codes, `a documented code: ${seen}`);
-      assert.equal(answer.status, error_codes[code as keyof typeof error_codes], `the code's documented status: ${seen}`);
+      assert.equal(
+        answer.status,
+        error_codes[code as keyof typeof error_codes],
+        `the code's documented status: ${seen}`,
+      );
       assert.ok(typeof message === 'string' && message.length > 0, seen);
     }
     return answer;
@@ -118,7 +163,8 @@ describe('hostile input, generated: no 5xx, the documented error shape, and noth
 
   const routes = () => specs.map((spec) => spec.route);
   const specOf = (route: string) => specs.find((spec) => spec.route === route)!;
-  const refused = (answer: RawAnswer, request: RawRequest) => assert.ok(answer.status >= 400, `refused: ${describeExchange(request, answer)}`);
+  const refused = (answer: RawAnswer, request: RawRequest) =>
+    assert.ok(answer.status >= 400, `refused: ${describeExchange(request, answer)}`);
   const readOnly = (spec: RouteSpec) => spec.route.startsWith('GET ');
 
   async function assertNothingChanged(): Promise<void> {
@@ -134,19 +180,38 @@ describe('hostile input, generated: no 5xx, the documented error shape, and noth
       callerLimits: { customerRequestsPerWindow: 1_000_000, opsRequestsPerWindow: 1_000_000 },
       // The held transfer must still be held when the last request is sent.
       timings: { ...test_timings, reviewTimeoutMs: 600_000 },
-      limits: { ...test_limits, reviewThresholdMinor: review_threshold_minor, fourEyesThresholdMinor: review_threshold_minor * 10n },
+      limits: {
+        ...test_limits,
+        reviewThresholdMinor: review_threshold_minor,
+        fourEyesThresholdMinor: review_threshold_minor * 10n,
+      },
     });
     http = rawClient(stack.baseUrl);
     alice = { userId: uniqueName('alice'), role: 'customer' };
     bob = uniqueName('bob');
     for (const userId of [alice.userId, bob]) assert.equal((await stack.api.createUser(userId)).status, 201);
-    assert.equal((await stack.api.call('PUT', '/v1/ops/fx/rates/USD/EUR', { ...stack.api.ops, body: { rate: '0.9', reason: 'hostile input test' } })).status, 200);
+    assert.equal(
+      (
+        await stack.api.call('PUT', '/v1/ops/fx/rates/USD/EUR', {
+          ...stack.api.ops,
+          body: { rate: '0.9', reason: 'hostile input test' },
+        })
+      ).status,
+      200,
+    );
     assert.equal((await stack.api.deposit(alice.userId, 200_000)).body.status, 'COMPLETED');
     const done = await stack.api.transfer(alice.userId, bob, 1_000);
     assert.equal(done.body.status, 'COMPLETED', JSON.stringify(done.body));
     completedTransfer = done.body.transfer_id;
-    heldTransfer = (await stack.api.transfer(alice.userId, bob, Number(review_threshold_minor) + 1, uniqueName('held'), 0)).body.transfer_id;
-    for (let tries = 0; (await stack.api.call('GET', `/v1/wallet/transfers/${heldTransfer}`, stack.api.ops)).body.status !== 'PENDING_REVIEW'; tries++) {
+    heldTransfer = (
+      await stack.api.transfer(alice.userId, bob, Number(review_threshold_minor) + 1, uniqueName('held'), 0)
+    ).body.transfer_id;
+    for (
+      let tries = 0;
+      (await stack.api.call('GET', `/v1/wallet/transfers/${heldTransfer}`, stack.api.ops)).body.status !==
+      'PENDING_REVIEW';
+      tries++
+    ) {
       assert.ok(tries < 100, 'the held transfer reaches PENDING_REVIEW');
       await sleep(100);
     }
@@ -164,8 +229,27 @@ describe('hostile input, generated: no 5xx, the documented error shape, and noth
       {
         route: 'POST /v1/wallet/transfers',
         bodySchema: TransferBody,
-        effective: () => ({ caller: alice, body: pairs({ from_user_id: alice.userId, to_user_id: bob, amount: 100, currency: 'USD', idempotency_key: uniqueName('k'), note: 'lunch' }) }),
-        harmless: () => ({ caller: alice, body: pairs({ from_user_id: alice.userId, to_user_id: nobody, amount: 100, currency: 'USD', idempotency_key: uniqueName('k') }) }),
+        effective: () => ({
+          caller: alice,
+          body: pairs({
+            from_user_id: alice.userId,
+            to_user_id: bob,
+            amount: 100,
+            currency: 'USD',
+            idempotency_key: uniqueName('k'),
+            note: 'lunch',
+          }),
+        }),
+        harmless: () => ({
+          caller: alice,
+          body: pairs({
+            from_user_id: alice.userId,
+            to_user_id: nobody,
+            amount: 100,
+            currency: 'USD',
+            idempotency_key: uniqueName('k'),
+          }),
+        }),
       },
       {
         route: 'POST /v1/wallet/{user_id}/deposits',
@@ -179,7 +263,11 @@ describe('hostile input, generated: no 5xx, the documented error shape, and noth
         effective: () => ({ caller: alice, params: userParams(alice.userId), body: movement() }),
         harmless: () => ({ caller: ops, params: userParams(nobody), body: movement() }),
       },
-      ...['GET /v1/wallet/transfers/{transfer_id}'].map((route) => ({ route, effective: () => ({ caller: alice, params: { transfer_id: completedTransfer } }), harmless: () => ({ caller: alice, params: { transfer_id: completedTransfer } }) })),
+      ...['GET /v1/wallet/transfers/{transfer_id}'].map((route) => ({
+        route,
+        effective: () => ({ caller: alice, params: { transfer_id: completedTransfer } }),
+        harmless: () => ({ caller: alice, params: { transfer_id: completedTransfer } }),
+      })),
       ...['GET /v1/wallet/{user_id}/balance', 'GET /v1/wallet/{user_id}/transactions'].map((route) => ({
         route,
         effective: () => ({ caller: alice, params: userParams(alice.userId) }),
@@ -188,7 +276,11 @@ describe('hostile input, generated: no 5xx, the documented error shape, and noth
       ...(['freeze', 'unfreeze', 'close'] as const).map((action) => ({
         route: `POST /v1/ops/users/{user_id}/${action}`,
         bodySchema: action === 'close' ? OpsReasonBody : OptionalOpsReasonBody,
-        effective: () => ({ caller: ops, params: userParams(action === 'close' ? nobody : alice.userId), body: pairs(reason) }),
+        effective: () => ({
+          caller: ops,
+          params: userParams(action === 'close' ? nobody : alice.userId),
+          body: pairs(reason),
+        }),
         harmless: () => ({ caller: ops, params: userParams(nobody), body: pairs(reason) }),
       })),
       {
@@ -199,13 +291,25 @@ describe('hostile input, generated: no 5xx, the documented error shape, and noth
       {
         route: 'PUT /v1/ops/users/{user_id}/limits/{currency}',
         bodySchema: WalletLimitsBody,
-        effective: () => ({ caller: ops, params: { user_id: alice.userId, currency: 'USD' }, body: pairs({ min_balance: -100, daily_outgoing_max: 5_000, ...reason }) }),
-        harmless: () => ({ caller: ops, params: { user_id: nobody, currency: 'USD' }, body: pairs({ min_balance: -100, ...reason }) }),
+        effective: () => ({
+          caller: ops,
+          params: { user_id: alice.userId, currency: 'USD' },
+          body: pairs({ min_balance: -100, daily_outgoing_max: 5_000, ...reason }),
+        }),
+        harmless: () => ({
+          caller: ops,
+          params: { user_id: nobody, currency: 'USD' },
+          body: pairs({ min_balance: -100, ...reason }),
+        }),
       },
       {
         route: 'POST /v1/ops/transfers/{transfer_id}/reverse',
         bodySchema: ReverseBody,
-        effective: () => ({ caller: ops, params: { transfer_id: completedTransfer }, body: pairs({ ...reason, allow_negative: false }) }),
+        effective: () => ({
+          caller: ops,
+          params: { transfer_id: completedTransfer },
+          body: pairs({ ...reason, allow_negative: false }),
+        }),
         harmless: () => ({ caller: ops, params: { transfer_id: missingTransfer }, body: pairs(reason) }),
       },
       ...(['approve', 'reject'] as const).map((decision) => ({
@@ -223,10 +327,20 @@ describe('hostile input, generated: no 5xx, the documented error shape, and noth
       {
         route: 'PUT /v1/ops/fx/rates/{base}/{quote}',
         bodySchema: SetRateBody,
-        effective: () => ({ caller: ops, params: { base: 'USD', quote: 'EUR' }, body: pairs({ rate: '0.95', ...reason }) }),
-        harmless: () => ({ caller: ops, params: { base: 'XYZ', quote: 'EUR' }, body: pairs({ rate: '0.95', ...reason }) }),
+        effective: () => ({
+          caller: ops,
+          params: { base: 'USD', quote: 'EUR' },
+          body: pairs({ rate: '0.95', ...reason }),
+        }),
+        harmless: () => ({
+          caller: ops,
+          params: { base: 'XYZ', quote: 'EUR' },
+          body: pairs({ rate: '0.95', ...reason }),
+        }),
       },
-      ...['GET /v1/ops/fx/rates', 'GET /v1/ops/audit', 'GET /v1/ops/transfers', 'GET /v1/ops/reconciliation'].map((route) => ({ route, effective: () => ({ caller: ops }), harmless: () => ({ caller: ops }) })),
+      ...['GET /v1/ops/fx/rates', 'GET /v1/ops/audit', 'GET /v1/ops/transfers', 'GET /v1/ops/reconciliation'].map(
+        (route) => ({ route, effective: () => ({ caller: ops }), harmless: () => ({ caller: ops }) }),
+      ),
       {
         route: 'GET /v1/ops/fx/rates/{base}/{quote}',
         effective: () => ({ caller: ops, params: { base: 'USD', quote: 'EUR' } }),
@@ -252,7 +366,11 @@ describe('hostile input, generated: no 5xx, the documented error shape, and noth
     for (const spec of specs) {
       const body = spec.effective().body;
       assert.equal(body !== undefined, spec.bodySchema !== undefined, spec.route);
-      if (body && spec.bodySchema) assert.ok(spec.bodySchema.safeParse(JSON.parse(serializePairs(body))).success, `${spec.route}: the effective body is valid`);
+      if (body && spec.bodySchema)
+        assert.ok(
+          spec.bodySchema.safeParse(JSON.parse(serializePairs(body))).success,
+          `${spec.route}: the effective body is valid`,
+        );
       if (readOnly(spec)) continue;
       const request = await requestOf(spec, spec.harmless());
       refused(await exchange(request), request);
@@ -265,7 +383,9 @@ describe('hostile input, generated: no 5xx, the documented error shape, and noth
       fc.asyncProperty(fc.constantFrom(...routes()), hostileTokenRecipe, async (route, recipe) => {
         const spec = specOf(route);
         const target = spec.effective();
-        const request = await requestOf(spec, target, { authorization: (await headerFor(recipe, test_auth_secret, target.caller)) ?? null });
+        const request = await requestOf(spec, target, {
+          authorization: (await headerFor(recipe, test_auth_secret, target.caller)) ?? null,
+        });
         const answer = await exchange(request);
         assert.equal(answer.status, 401, `${describeRecipe(recipe)}: ${describeExchange(request, answer)}`);
       }),
@@ -285,7 +405,10 @@ describe('hostile input, generated: no 5xx, the documented error shape, and noth
         const spec = specOf(route);
         const request = await requestOf(spec, target, { body: poisoned.body, contentType: poisoned.contentType });
         const answer = await exchange(request);
-        assert.ok(answer.status >= 400 && answer.status < 500, `${poisoned.poison}: ${describeExchange(request, answer)}`);
+        assert.ok(
+          answer.status >= 400 && answer.status < 500,
+          `${poisoned.poison}: ${describeExchange(request, answer)}`,
+        );
       }),
       runs(1_500),
     );
@@ -294,7 +417,10 @@ describe('hostile input, generated: no 5xx, the documented error shape, and noth
 
   it('answers hostile ids in the path with a 4xx', async () => {
     const withParams = specs.filter((spec) => spec.route.includes('{'));
-    const hostileSegment = fc.oneof(hostileText.map(percentEncode), fc.constantFrom(...broken_escapes, '%2E%2E', '.', '%2F', 'a%2Fb', '%00', '%20', '%25'));
+    const hostileSegment = fc.oneof(
+      hostileText.map(percentEncode),
+      fc.constantFrom(...broken_escapes, '%2E%2E', '.', '%2F', 'a%2Fb', '%00', '%20', '%25'),
+    );
     const cases = fc.constantFrom(...withParams.map((spec) => spec.route)).chain((route) => {
       const names = [...route.matchAll(/\{([a-z_]+)\}/g)].map((match) => match[1]!);
       return fc.tuple(fc.constant(route), fc.constantFrom(...names), hostileSegment);
@@ -314,7 +440,9 @@ describe('hostile input, generated: no 5xx, the documented error shape, and noth
   it('survives hostile query strings on every route', async () => {
     const query = fc.array(
       fc.oneof(
-        fc.tuple(hostileQueryKey, hostileQueryValue).map(([key, value]) => `${percentEncode(key)}=${percentEncode(value)}`),
+        fc
+          .tuple(hostileQueryKey, hostileQueryValue)
+          .map(([key, value]) => `${percentEncode(key)}=${percentEncode(value)}`),
         fc.constantFrom(...broken_escapes, '&', '=', '==', 'wait', 'wait=1&wait=2', 'a=%00'),
       ),
       { minLength: 1, maxLength: 5 },
@@ -333,7 +461,24 @@ describe('hostile input, generated: no 5xx, the documented error shape, and noth
 
   it('answers unknown routes and methods in the documented shape', async () => {
     const segment = fc.oneof(
-      fc.constantFrom('v1', 'wallet', 'ops', 'users', 'transfers', 'fx', 'rates', 'audit', 'healthz', 'metrics', 'openapi.json', '..', '.', '%2e%2e', '%2F', ''),
+      fc.constantFrom(
+        'v1',
+        'wallet',
+        'ops',
+        'users',
+        'transfers',
+        'fx',
+        'rates',
+        'audit',
+        'healthz',
+        'metrics',
+        'openapi.json',
+        '..',
+        '.',
+        '%2e%2e',
+        '%2F',
+        '',
+      ),
       hostileText.map(percentEncode),
       fc.constantFrom(...broken_escapes),
     );
@@ -347,13 +492,22 @@ describe('hostile input, generated: no 5xx, the documented error shape, and noth
       fc.asyncProperty(cases, async ({ method, segments, caller, body }) => {
         const headers: Record<string, string> = caller ? { authorization: await bearerOf(caller) } : {};
         if (body !== undefined) headers['content-type'] = 'application/json';
-        await exchange({ method, path: `/${segments.join('/')}`, headers, ...(body !== undefined ? { body: Buffer.from(body) } : {}) });
+        await exchange({
+          method,
+          path: `/${segments.join('/')}`,
+          headers,
+          ...(body !== undefined ? { body: Buffer.from(body) } : {}),
+        });
       }),
       runs(400),
     );
     await assertNothingChanged();
     await sleep(1_000);
-    assert.equal((await stack.client.workflow.count(`TaskQueue = "${stack.taskQueue}"`)).count, workflowCount, 'no workflow started');
+    assert.equal(
+      (await stack.client.workflow.count(`TaskQueue = "${stack.taskQueue}"`)).count,
+      workflowCount,
+      'no workflow started',
+    );
   });
 });
 
@@ -366,31 +520,84 @@ interface PoisonedBody {
 /** A body that is well-formed but for one poison; a hostile string may sit in another field too. */
 function poisonedBody(base: RawPairs): fc.Arbitrary<PoisonedBody> {
   const field = fc.nat({ max: base.length - 1 });
-  const replaced = (body: RawPairs, index: number, raw: string): RawPairs => body.map(([key, value], at) => [key, at === index ? raw : value]);
-  const noise = fc.option(fc.tuple(field, hostileText), { nil: undefined }).map((chosen) => (chosen ? replaced(base, chosen[0], JSON.stringify(chosen[1])) : base));
-  const json = (poison: string, body: RawPairs | string, contentType: string | null = 'application/json'): PoisonedBody => ({
+  const replaced = (body: RawPairs, index: number, raw: string): RawPairs =>
+    body.map(([key, value], at) => [key, at === index ? raw : value]);
+  const noise = fc
+    .option(fc.tuple(field, hostileText), { nil: undefined })
+    .map((chosen) => (chosen ? replaced(base, chosen[0], JSON.stringify(chosen[1])) : base));
+  const json = (
+    poison: string,
+    body: RawPairs | string,
+    contentType: string | null = 'application/json',
+  ): PoisonedBody => ({
     poison,
     body: Buffer.from(typeof body === 'string' ? body : serializePairs(body)),
     contentType,
   });
   const knownKeys = new Set(base.map(([key]) => key));
-  const unknownKey = fc.oneof(fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty', '__defineGetter__', 'role', 'is_admin'), hostileText).filter((key) => !knownKeys.has(key));
+  const unknownKey = fc
+    .oneof(
+      fc.constantFrom(
+        '__proto__',
+        'constructor',
+        'prototype',
+        'toString',
+        'valueOf',
+        'hasOwnProperty',
+        '__defineGetter__',
+        'role',
+        'is_admin',
+      ),
+      hostileText,
+    )
+    .filter((key) => !knownKeys.has(key));
   const anyValue = fc.oneof(fc.json({ maxDepth: 2 }), fc.constantFrom('{"admin":true}', '{"amount":1}', 'null'));
   const poisons = (body: RawPairs): fc.Arbitrary<PoisonedBody>[] => [
-    fc.tuple(unknownKey, anyValue, fc.nat({ max: body.length })).map(([key, value, at]) => json(`unknown key ${JSON.stringify(key)}`, [...body.slice(0, at), [key, value], ...body.slice(at)])),
-    field.chain((index) => wrongTypeValue(base[index]![1]).map((raw) => json(`wrong type for ${base[index]![0]}`, replaced(body, index, raw)))),
-    fc.tuple(field, hostileNumberLiteral).map(([index, literal]) => json(`number literal ${literal} in ${base[index]![0]}`, replaced(body, index, literal))),
-    field.chain((index) => wrongTypeValue(base[index]![1]).map((raw) => json(`duplicate key ${base[index]![0]}`, [...body, [base[index]![0], raw]]))),
-    fc.tuple(field, fc.integer({ min: 9, max: 7_000 })).map(([index, depth]) => json(`nested ${depth} deep`, replaced(body, index, `${'['.repeat(depth)}${']'.repeat(depth)}`))),
+    fc
+      .tuple(unknownKey, anyValue, fc.nat({ max: body.length }))
+      .map(([key, value, at]) =>
+        json(`unknown key ${JSON.stringify(key)}`, [...body.slice(0, at), [key, value], ...body.slice(at)]),
+      ),
+    field.chain((index) =>
+      wrongTypeValue(base[index]![1]).map((raw) =>
+        json(`wrong type for ${base[index]![0]}`, replaced(body, index, raw)),
+      ),
+    ),
+    fc
+      .tuple(field, hostileNumberLiteral)
+      .map(([index, literal]) =>
+        json(`number literal ${literal} in ${base[index]![0]}`, replaced(body, index, literal)),
+      ),
+    field.chain((index) =>
+      wrongTypeValue(base[index]![1]).map((raw) =>
+        json(`duplicate key ${base[index]![0]}`, [...body, [base[index]![0], raw]]),
+      ),
+    ),
+    fc
+      .tuple(field, fc.integer({ min: 9, max: 7_000 }))
+      .map(([index, depth]) =>
+        json(`nested ${depth} deep`, replaced(body, index, `${'['.repeat(depth)}${']'.repeat(depth)}`)),
+      ),
     fc.integer({ min: 0, max: 30_000 }).map((extra) => {
       const text = serializePairs(body);
       return json('oversized', `${' '.repeat(Math.max(extra, 16_385 - text.length))}${text}`);
     }),
-    fc.constantFrom<string | null>(...wrong_content_types, null).map((contentType) => json(`content type ${contentType}`, body, contentType)),
-    fc.tuple(field, fc.constantFrom([0xff], [0xc3, 0x28], [0xed, 0xa0, 0x80], [0xc0, 0xaf], [0xf8, 0x88, 0x80, 0x80, 0x80])).map(([index, bytes]) => {
-      const [head, tail] = serializePairs(replaced(body, index, '"<bad>"')).split('<bad>') as [string, string];
-      return { poison: `bytes ${bytes.join(' ')} in ${base[index]![0]}`, body: Buffer.concat([Buffer.from(head), Buffer.from(bytes), Buffer.from(tail)]), contentType: 'application/json' };
-    }),
+    fc
+      .constantFrom<string | null>(...wrong_content_types, null)
+      .map((contentType) => json(`content type ${contentType}`, body, contentType)),
+    fc
+      .tuple(
+        field,
+        fc.constantFrom([0xff], [0xc3, 0x28], [0xed, 0xa0, 0x80], [0xc0, 0xaf], [0xf8, 0x88, 0x80, 0x80, 0x80]),
+      )
+      .map(([index, bytes]) => {
+        const [head, tail] = serializePairs(replaced(body, index, '"<bad>"')).split('<bad>') as [string, string];
+        return {
+          poison: `bytes ${bytes.join(' ')} in ${base[index]![0]}`,
+          body: Buffer.concat([Buffer.from(head), Buffer.from(bytes), Buffer.from(tail)]),
+          contentType: 'application/json',
+        };
+      }),
     fc
       .oneof(
         fc.nat().map((cut) => {
@@ -400,10 +607,14 @@ function poisonedBody(base: RawPairs): fc.Arbitrary<PoisonedBody> {
         fc.constantFrom(',', '}', 'x', '/* c */', ' null', ',,').map((garbage) => serializePairs(body) + garbage),
         fc.constant(serializePairs(body).replace(/"/g, "'")),
         fc.constant(`${serializePairs(body).slice(0, -1)},}`),
-        fc.tuple(field, fc.constantFrom('NaN', 'Infinity', '-Infinity', 'undefined', '0x10', '+1', '01', '.5')).map(([index, literal]) => serializePairs(replaced(body, index, literal))),
+        fc
+          .tuple(field, fc.constantFrom('NaN', 'Infinity', '-Infinity', 'undefined', '0x10', '+1', '01', '.5'))
+          .map(([index, literal]) => serializePairs(replaced(body, index, literal))),
       )
       .map((text) => json('broken syntax', text)),
-    fc.constantFrom('[{}]', '"text"', '1', 'null', '[]', 'true').map((text) => json(`top-level ${text}`, text === '[{}]' ? `[${serializePairs(body)}]` : text)),
+    fc
+      .constantFrom('[{}]', '"text"', '1', 'null', '[]', 'true')
+      .map((text) => json(`top-level ${text}`, text === '[{}]' ? `[${serializePairs(body)}]` : text)),
   ];
   return noise.chain((body) => fc.oneof(...poisons(body)));
 }

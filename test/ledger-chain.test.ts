@@ -39,21 +39,48 @@ describe('ledger hash chain, verify and snapshots', () => {
     const [alice, bob] = [userOnShard(fixture.shards, 0, 'alice'), userOnShard(fixture.shards, 0, 'bob')];
     const pool = fixture.shards.pool(0);
     for (const user of [alice, bob]) await insertUser(pool, user);
-    for (let index = 0; index < 30; index++) await postLeg(pool, { transferId: `dep-${index}`, leg: 'credit', userId: alice, delta: 1_000n, counterparty: 'settlement', kind: 'deposit' });
+    for (let index = 0; index < 30; index++)
+      await postLeg(pool, {
+        transferId: `dep-${index}`,
+        leg: 'credit',
+        userId: alice,
+        delta: 1_000n,
+        counterparty: 'settlement',
+        kind: 'deposit',
+      });
     for (let index = 0; index < 20; index++) {
-      await postLeg(pool, { transferId: `tr-${index}`, leg: 'debit', userId: alice, delta: -(index + 1) * 10, counterparty: 'clearing', kind: 'transfer_out' });
-      await postLeg(pool, { transferId: `tr-${index}`, leg: 'credit', userId: bob, delta: (index + 1) * 10, counterparty: 'clearing', kind: 'transfer_in' });
+      await postLeg(pool, {
+        transferId: `tr-${index}`,
+        leg: 'debit',
+        userId: alice,
+        delta: -(index + 1) * 10,
+        counterparty: 'clearing',
+        kind: 'transfer_out',
+      });
+      await postLeg(pool, {
+        transferId: `tr-${index}`,
+        leg: 'credit',
+        userId: bob,
+        delta: (index + 1) * 10,
+        counterparty: 'clearing',
+        kind: 'transfer_in',
+      });
     }
     return { fixture, alice, bob };
   }
 
-  const verify = (shards: ShardSet, batchSize?: number) => shards.withClient(0, (client) => verifyShard(client, batchSize ? { batchSize } : {}));
+  const verify = (shards: ShardSet, batchSize?: number) =>
+    shards.withClient(0, (client) => verifyShard(client, batchSize ? { batchSize } : {}));
 
   it('finds a clean ledger intact, across pages of any size', async () => {
     const { fixture } = await ledger();
     for (const batchSize of [1, 7, 1_000]) {
       const report = await verify(fixture.shards, batchSize);
-      assert.deepEqual([report.entries, report.accounts, report.breakCount, report.first], [140, 4, 0, null], `batch size ${batchSize}`);
+      assert.deepEqual(
+        [report.entries, report.accounts, report.breakCount, report.first],
+        [140, 4, 0, null],
+        `batch size ${batchSize}`,
+      );
     }
     const { stdout } = await ledgerCli(fixture, 'verify', '--shard', '0');
     assert.match(stdout, /^shard 0: verified the chains of 140 entries in 4 accounts and 0 snapshots; intact$/m);
@@ -63,7 +90,10 @@ describe('ledger hash chain, verify and snapshots', () => {
     const { fixture, bob } = await ledger();
     const pool = fixture.shards.pool(0);
     const accountId = `customer:${bob}:USD`;
-    const target = await pool.query<{ entry_id: string }>(`select entry_id::text from entries where account_id = $1 and transfer_id = 'tr-9'`, [accountId]);
+    const target = await pool.query<{ entry_id: string }>(
+      `select entry_id::text from entries where account_id = $1 and transfer_id = 'tr-9'`,
+      [accountId],
+    );
     const entryId = target.rows[0]!.entry_id;
     await pool.query('alter table entries disable trigger entries_append_only');
     try {
@@ -73,8 +103,17 @@ describe('ledger hash chain, verify and snapshots', () => {
     }
 
     const report = await verify(fixture.shards);
-    assert.deepEqual(report.first, { problem: 'hash_mismatch', accountId, entryId: BigInt(entryId), detail: `account_seq 10: its hash is not that of its content and the previous entry's hash (changed after it was written)` });
-    assert.equal(report.breakCount, 1, 'one changed entry is one break: the entries after it still chain to its stored hash');
+    assert.deepEqual(report.first, {
+      problem: 'hash_mismatch',
+      accountId,
+      entryId: BigInt(entryId),
+      detail: `account_seq 10: its hash is not that of its content and the previous entry's hash (changed after it was written)`,
+    });
+    assert.equal(
+      report.breakCount,
+      1,
+      'one changed entry is one break: the entries after it still chain to its stored hash',
+    );
 
     const cli = await ledgerCli(fixture, 'verify', '--shard', '0').then(
       () => assert.fail('verify must exit 1'),
@@ -88,8 +127,22 @@ describe('ledger hash chain, verify and snapshots', () => {
     assert.deepEqual(
       reconciled.discrepancies.filter((line) => line.kind === 'chain_broken' || line.kind === 'balance_mismatch'),
       [
-        { kind: 'balance_mismatch', shard: 0, account_id: accountId, currency: 'USD', stored: 2_100n, computed: 3_000n },
-        { kind: 'chain_broken', shard: 0, entry_id: entryId, account_id: accountId, currency: 'USD', problem: 'hash_mismatch' },
+        {
+          kind: 'balance_mismatch',
+          shard: 0,
+          account_id: accountId,
+          currency: 'USD',
+          stored: 2_100n,
+          computed: 3_000n,
+        },
+        {
+          kind: 'chain_broken',
+          shard: 0,
+          entry_id: entryId,
+          account_id: accountId,
+          currency: 'USD',
+          problem: 'hash_mismatch',
+        },
       ],
     );
 
@@ -102,7 +155,10 @@ describe('ledger hash chain, verify and snapshots', () => {
     const { fixture, alice } = await ledger();
     const pool = fixture.shards.pool(0);
     const accountId = `customer:${alice}:USD`;
-    const entries = await pool.query<{ id: string }>('select entry_id::text as id from entries where account_id = $1 order by entry_id', [accountId]);
+    const entries = await pool.query<{ id: string }>(
+      'select entry_id::text as id from entries where account_id = $1 order by entry_id',
+      [accountId],
+    );
     const [deleted, next, last] = [entries.rows[4]!.id, entries.rows[5]!.id, entries.rows.at(-1)!.id];
     await asSuperuser(pool, 'delete from entries where entry_id = any($1::bigint[])', [[deleted, last]]);
     const report = await verify(fixture.shards);
@@ -122,8 +178,13 @@ describe('ledger hash chain, verify and snapshots', () => {
     // A balanced posting written straight into the tables, as a bulk load or a superuser would.
     await fixture.shards.withTransaction(0, async (client) => {
       await client.query('set local session_replication_role = replica');
-      await client.query(`insert into postings (transfer_id, leg, outcome, workflow_id, run_id) values ('bulk-1', 'credit', 'posted', 'bulk', 'bulk')`);
-      await client.query(`update accounts set balance = balance + case kind when 'customer' then 5 else -5 end where account_id in ($1, 'settlement:USD')`, [`customer:${bob}:USD`]);
+      await client.query(
+        `insert into postings (transfer_id, leg, outcome, workflow_id, run_id) values ('bulk-1', 'credit', 'posted', 'bulk', 'bulk')`,
+      );
+      await client.query(
+        `update accounts set balance = balance + case kind when 'customer' then 5 else -5 end where account_id in ($1, 'settlement:USD')`,
+        [`customer:${bob}:USD`],
+      );
       await client.query(
         `insert into entries (transfer_id, leg, account_id, currency, amount, balance_after, kind, workflow_id, run_id)
          select 'bulk-1', 'credit', a.account_id, 'USD', case a.kind when 'customer' then 5 else -5 end, a.balance,
@@ -133,19 +194,37 @@ describe('ledger hash chain, verify and snapshots', () => {
       );
     });
     // A posting after them chains on from the newest chained entry of each account.
-    await postLeg(pool, { transferId: 'dep-after', leg: 'credit', userId: bob, delta: 1n, counterparty: 'settlement', kind: 'deposit' });
+    await postLeg(pool, {
+      transferId: 'dep-after',
+      leg: 'credit',
+      userId: bob,
+      delta: 1n,
+      counterparty: 'settlement',
+      kind: 'deposit',
+    });
     const broken = await verify(fixture.shards);
-    assert.deepEqual(broken.breaks.map((line) => [line.problem, line.accountId]).sort(), [
-      ['unchained', 'settlement:USD'],
-      ['unchained', `customer:${bob}:USD`],
-    ].sort());
+    assert.deepEqual(
+      broken.breaks.map((line) => [line.problem, line.accountId]).sort(),
+      [
+        ['unchained', 'settlement:USD'],
+        ['unchained', `customer:${bob}:USD`],
+      ].sort(),
+    );
 
     const linked = await fixture.shards.withTransaction(0, async (client) => {
       await client.query('set local session_replication_role = replica');
-      return (await client.query<{ linked: string }>('select chain_unchained_entries()::text as linked')).rows[0]!.linked;
+      return (await client.query<{ linked: string }>('select chain_unchained_entries()::text as linked')).rows[0]!
+        .linked;
     });
     assert.equal(linked, '4', 'the unchained entries and the posting after them, on both accounts');
-    await postLeg(pool, { transferId: 'dep-later', leg: 'credit', userId: alice, delta: 1n, counterparty: 'settlement', kind: 'deposit' });
+    await postLeg(pool, {
+      transferId: 'dep-later',
+      leg: 'credit',
+      userId: alice,
+      delta: 1n,
+      counterparty: 'settlement',
+      kind: 'deposit',
+    });
     const report = await verify(fixture.shards);
     assert.deepEqual([report.breakCount, report.entries], [0, 146]);
   });
@@ -153,11 +232,19 @@ describe('ledger hash chain, verify and snapshots', () => {
   it('refuses a forked chain: two entries of an account with one account_seq', async () => {
     const { fixture, alice } = await ledger();
     await assert.rejects(
-      fixture.shards.pool(0).query(`update entries set account_seq = 1 where account_seq = 2 and account_id = $1`, [`customer:${alice}:USD`]),
+      fixture.shards
+        .pool(0)
+        .query(`update entries set account_seq = 1 where account_seq = 2 and account_id = $1`, [
+          `customer:${alice}:USD`,
+        ]),
       /append-only/,
     );
     await assert.rejects(
-      asSuperuser(fixture.shards.pool(0), `update entries set account_seq = 1 where account_seq = 2 and account_id = $1`, [`customer:${alice}:USD`]),
+      asSuperuser(
+        fixture.shards.pool(0),
+        `update entries set account_seq = 1 where account_seq = 2 and account_id = $1`,
+        [`customer:${alice}:USD`],
+      ),
       /entries_account_seq/,
     );
   });
@@ -171,8 +258,15 @@ describe('ledger hash chain, verify and snapshots', () => {
     await insertUser(pool, carol);
     const users = [alice, bob, carol];
     const accounts = [...users.map((user) => `customer:${user}:USD`), 'settlement:USD', 'clearing:USD'];
-    const entriesOf = async (accountId: string) => (await pool.query<{ entries: number }>('select count(*)::int as entries from entries where account_id = $1', [accountId])).rows[0]!.entries;
-    const entriesBefore = new Map(await Promise.all(accounts.map(async (accountId) => [accountId, await entriesOf(accountId)] as const)));
+    const entriesOf = async (accountId: string) =>
+      (
+        await pool.query<{ entries: number }>('select count(*)::int as entries from entries where account_id = $1', [
+          accountId,
+        ])
+      ).rows[0]!.entries;
+    const entriesBefore = new Map(
+      await Promise.all(accounts.map(async (accountId) => [accountId, await entriesOf(accountId)] as const)),
+    );
 
     let writing = true;
     let reads = 0;
@@ -182,7 +276,8 @@ describe('ledger hash chain, verify and snapshots', () => {
           const found = await balanceFromSnapshot(pool, accountId);
           if (!found) continue;
           assert.equal(found.balanceMinor, found.liveMinor, `${accountId} mid-flight`);
-          if (found.snapshotSeq !== null) assert.ok(found.entriesReplayed < snapshotEvery, `${accountId} replayed ${found.entriesReplayed} entries`);
+          if (found.snapshotSeq !== null)
+            assert.ok(found.entriesReplayed < snapshotEvery, `${accountId} replayed ${found.entriesReplayed} entries`);
           reads++;
         }
       }
@@ -193,9 +288,30 @@ describe('ledger hash chain, verify and snapshots', () => {
       Array.from({ length: writers }, async (_, writer) => {
         for (let index = 0; index < writer_postings; index++) {
           const [from, to] = [users[(writer + index) % 3]!, users[(writer + index + 1) % 3]!];
-          await postLeg(pool, { transferId: `w${writer}-dep-${index}`, leg: 'credit', userId: from, delta: 50n, counterparty: 'settlement', kind: 'deposit' });
-          await postLeg(pool, { transferId: `w${writer}-tr-${index}`, leg: 'debit', userId: from, delta: -30n, counterparty: 'clearing', kind: 'transfer_out' });
-          await postLeg(pool, { transferId: `w${writer}-tr-${index}`, leg: 'credit', userId: to, delta: 30n, counterparty: 'clearing', kind: 'transfer_in' });
+          await postLeg(pool, {
+            transferId: `w${writer}-dep-${index}`,
+            leg: 'credit',
+            userId: from,
+            delta: 50n,
+            counterparty: 'settlement',
+            kind: 'deposit',
+          });
+          await postLeg(pool, {
+            transferId: `w${writer}-tr-${index}`,
+            leg: 'debit',
+            userId: from,
+            delta: -30n,
+            counterparty: 'clearing',
+            kind: 'transfer_out',
+          });
+          await postLeg(pool, {
+            transferId: `w${writer}-tr-${index}`,
+            leg: 'credit',
+            userId: to,
+            delta: 30n,
+            counterparty: 'clearing',
+            kind: 'transfer_in',
+          });
         }
       }),
     ).finally(() => (writing = false));
@@ -205,12 +321,19 @@ describe('ledger hash chain, verify and snapshots', () => {
     for (const accountId of accounts) {
       const found = (await balanceFromSnapshot(pool, accountId))!;
       assert.equal(found.balanceMinor, found.liveMinor, accountId);
-      const snapshots = await pool.query<{ snapshots: number }>('select count(*)::int as snapshots from account_snapshots where account_id = $1', [accountId]);
+      const snapshots = await pool.query<{ snapshots: number }>(
+        'select count(*)::int as snapshots from account_snapshots where account_id = $1',
+        [accountId],
+      );
       // Snapshots began when the setting changed; from then on one at every tenth entry.
-      const expected = Math.floor((await entriesOf(accountId)) / snapshotEvery) - Math.floor(entriesBefore.get(accountId)! / snapshotEvery);
+      const expected =
+        Math.floor((await entriesOf(accountId)) / snapshotEvery) -
+        Math.floor(entriesBefore.get(accountId)! / snapshotEvery);
       assert.equal(snapshots.rows[0]!.snapshots, expected, accountId);
     }
-    const settlement = await pool.query<{ seqs: string[] }>(`select array_agg(account_seq::text order by account_seq) as seqs from account_snapshots where account_id = 'settlement:USD'`);
+    const settlement = await pool.query<{ seqs: string[] }>(
+      `select array_agg(account_seq::text order by account_seq) as seqs from account_snapshots where account_id = 'settlement:USD'`,
+    );
     assert.ok(settlement.rows[0]!.seqs.every((seq) => BigInt(seq) % 10n === 0n));
 
     const verified = await verify(fixture.shards);
@@ -219,16 +342,30 @@ describe('ledger hash chain, verify and snapshots', () => {
     assert.deepEqual([rebuilt.differenceCount, rebuilt.breakCount], [0, 0]);
 
     // A snapshot changed behind the ledger's back is reported, and no longer trusted by verify.
-    await asSuperuser(pool, `update account_snapshots set balance = balance + 1 where account_id = 'settlement:USD' and account_seq = 100`, []);
+    await asSuperuser(
+      pool,
+      `update account_snapshots set balance = balance + 1 where account_id = 'settlement:USD' and account_seq = 100`,
+      [],
+    );
     const tampered = await verify(fixture.shards);
-    assert.deepEqual(tampered.breaks.map((line) => [line.problem, line.accountId]), [['snapshot_mismatch', 'settlement:USD']]);
+    assert.deepEqual(
+      tampered.breaks.map((line) => [line.problem, line.accountId]),
+      [['snapshot_mismatch', 'settlement:USD']],
+    );
   });
 
   it('checks the chain of an id range for reconciliation, and says how far it is settled', async () => {
     const { fixture } = await ledger();
-    const range = await fixture.shards.withClient(0, (client) => chainBreaksAfter(client, { afterEntryId: 0n, limit: 100, settleMs: 0, listedMax: 10 }));
-    assert.deepEqual([range.checked, range.breaks.total, range.settledThrough, range.lastEntryId], [100, 0, range.lastEntryId, range.lastEntryId]);
-    const unsettled = await fixture.shards.withClient(0, (client) => chainBreaksAfter(client, { afterEntryId: range.lastEntryId!, limit: 100, settleMs: 3_600_000, listedMax: 10 }));
+    const range = await fixture.shards.withClient(0, (client) =>
+      chainBreaksAfter(client, { afterEntryId: 0n, limit: 100, settleMs: 0, listedMax: 10 }),
+    );
+    assert.deepEqual(
+      [range.checked, range.breaks.total, range.settledThrough, range.lastEntryId],
+      [100, 0, range.lastEntryId, range.lastEntryId],
+    );
+    const unsettled = await fixture.shards.withClient(0, (client) =>
+      chainBreaksAfter(client, { afterEntryId: range.lastEntryId!, limit: 100, settleMs: 3_600_000, listedMax: 10 }),
+    );
     assert.deepEqual([unsettled.checked, unsettled.settledThrough], [40, null]);
     const report = await withConnection(fixture.urls[0]!, (client) => reconcileShards([client]));
     assert.equal(report.ok, true);
@@ -238,7 +375,14 @@ describe('ledger hash chain, verify and snapshots', () => {
 
 async function postLeg(
   pool: pg.Pool,
-  leg: { transferId: string; leg: 'debit' | 'credit'; userId: string; delta: bigint | number; counterparty: string; kind: string },
+  leg: {
+    transferId: string;
+    leg: 'debit' | 'credit';
+    userId: string;
+    delta: bigint | number;
+    counterparty: string;
+    kind: string;
+  },
 ): Promise<void> {
   const posted = await pool.query<{ outcome: string }>(
     `select outcome from post_leg($1::text, $2::text, $3::text, 'USD', $4::bigint, $5::text, $6::text, false, 'wf', 'run', null, null, false, false, null)`,
@@ -274,5 +418,7 @@ async function withConnection<T>(url: string, work: (client: pg.Client) => Promi
 }
 
 function ledgerCli(fixture: Fixture, ...args: string[]) {
-  return run_file(process.execPath, ['--import', 'tsx', 'scripts/ledger.ts', ...args], { env: { ...process.env, SHARD_URLS: fixture.urls.join(',') } });
+  return run_file(process.execPath, ['--import', 'tsx', 'scripts/ledger.ts', ...args], {
+    env: { ...process.env, SHARD_URLS: fixture.urls.join(',') },
+  });
 }

@@ -43,12 +43,14 @@ describe('ledger rebuild', () => {
     assert.deepEqual([report.differenceCount, report.breakCount], [0, 0]);
   });
 
-  it('reports a balance changed behind the ledger\'s back', async () => {
+  it("reports a balance changed behind the ledger's back", async () => {
     const pool = fixture.shards.pool(0);
     await pool.query(`update accounts set balance = balance + 5 where account_id = $1`, [`customer:${bob}:USD`]);
     try {
       const report = await rebuild();
-      assert.deepEqual(report.differences, [{ accountId: `customer:${bob}:USD`, currency: 'USD', liveMinor: 2_105n, rebuiltMinor: 2_100n }]);
+      assert.deepEqual(report.differences, [
+        { accountId: `customer:${bob}:USD`, currency: 'USD', liveMinor: 2_105n, rebuiltMinor: 2_100n },
+      ]);
       assert.equal(report.breakCount, 0);
     } finally {
       await pool.query(`update accounts set balance = balance - 5 where account_id = $1`, [`customer:${bob}:USD`]);
@@ -57,7 +59,10 @@ describe('ledger rebuild', () => {
 
   it('names the entry whose amount was altered, as a superuser could with the append-only trigger off', async () => {
     const pool = fixture.shards.pool(0);
-    const target = await pool.query<{ entry_id: string }>(`select entry_id::text from entries where account_id = $1 and transfer_id = 'tr-150'`, [`customer:${bob}:USD`]);
+    const target = await pool.query<{ entry_id: string }>(
+      `select entry_id::text from entries where account_id = $1 and transfer_id = 'tr-150'`,
+      [`customer:${bob}:USD`],
+    );
     const entryId = target.rows[0]!.entry_id;
     await pool.query('alter table entries disable trigger entries_append_only');
     try {
@@ -66,9 +71,16 @@ describe('ledger rebuild', () => {
       await pool.query('alter table entries enable trigger entries_append_only');
     }
     const report = await rebuild();
-    assert.deepEqual(report.breaks[0], { entryId: BigInt(entryId), accountId: `customer:${bob}:USD`, recordedMinor: 1_050n, replayedMinor: 1_113n });
+    assert.deepEqual(report.breaks[0], {
+      entryId: BigInt(entryId),
+      accountId: `customer:${bob}:USD`,
+      recordedMinor: 1_050n,
+      replayedMinor: 1_113n,
+    });
     assert.equal(report.breakCount, 151, 'the altered entry and every later one of the account');
-    assert.deepEqual(report.differences, [{ accountId: `customer:${bob}:USD`, currency: 'USD', liveMinor: 2_100n, rebuiltMinor: 2_163n }]);
+    assert.deepEqual(report.differences, [
+      { accountId: `customer:${bob}:USD`, currency: 'USD', liveMinor: 2_100n, rebuiltMinor: 2_163n },
+    ]);
   });
 
   it('reproduces the live balances of a shard with 100,000 entries', async () => {
@@ -96,9 +108,15 @@ describe('ledger rebuild', () => {
         await client.query('select chain_unchained_entries()');
       });
       const report = await big.shards.withClient(0, (client) => rebuildShard(client));
-      assert.deepEqual([report.entries, report.accounts, report.differenceCount, report.breakCount], [100_000, 2, 0, 0]);
+      assert.deepEqual(
+        [report.entries, report.accounts, report.differenceCount, report.breakCount],
+        [100_000, 2, 0, 0],
+      );
       const verified = await big.shards.withClient(0, (client) => verifyShard(client));
-      assert.deepEqual([verified.entries, verified.accounts, verified.snapshots, verified.breakCount], [100_000, 2, 100, 0]);
+      assert.deepEqual(
+        [verified.entries, verified.accounts, verified.snapshots, verified.breakCount],
+        [100_000, 2, 100, 0],
+      );
     } finally {
       await big.drop();
     }

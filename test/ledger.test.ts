@@ -13,7 +13,8 @@ describe('ledger activities', () => {
   let fixture: Awaited<ReturnType<typeof createTestShards>>;
   let activities: ReturnType<typeof createActivities>;
   const environment = new MockActivityEnvironment({ attempt: 1 }, { logger: quietLogger });
-  const run = <F extends (...args: any[]) => Promise<unknown>>(fn: F, ...args: Parameters<F>) => environment.run(fn, ...args) as ReturnType<F>;
+  const run = <F extends (...args: any[]) => Promise<unknown>>(fn: F, ...args: Parameters<F>) =>
+    environment.run(fn, ...args) as ReturnType<F>;
 
   before(async () => {
     fixture = await createTestShards(2);
@@ -31,7 +32,12 @@ describe('ledger activities', () => {
     return userId;
   }
 
-  function leg(userId: string, amount: bigint, counterparty: LegInput['counterparty'] = 'clearing', transferId = uniqueName('tr')): LegInput {
+  function leg(
+    userId: string,
+    amount: bigint,
+    counterparty: LegInput['counterparty'] = 'clearing',
+    transferId = uniqueName('tr'),
+  ): LegInput {
     return { transferId, userId, amountMinor: amount.toString(), currency: 'USD', counterparty };
   }
 
@@ -49,7 +55,9 @@ describe('ledger activities', () => {
     const second = await run(activities.debitWallet, debit);
     assert.deepEqual(first, second);
     assert.equal(await balanceOf(alice), 700n);
-    assert.deepEqual(await postingsOf(fixture.shards, debit.transferId), [{ leg: 'debit', outcome: 'posted', entries: 2 }]);
+    assert.deepEqual(await postingsOf(fixture.shards, debit.transferId), [
+      { leg: 'debit', outcome: 'posted', entries: 2 },
+    ]);
   });
 
   it('never overdraws a wallet under concurrent debits', async () => {
@@ -95,7 +103,9 @@ describe('ledger activities', () => {
     await run(activities.debitWallet, debit);
     assert.deepEqual(await run(activities.fenceDebit, debit), { outcome: 'posted', reason: null });
     assert.equal(await balanceOf(alice), 900n);
-    assert.deepEqual(await postingsOf(fixture.shards, debit.transferId), [{ leg: 'debit', outcome: 'posted', entries: 2 }]);
+    assert.deepEqual(await postingsOf(fixture.shards, debit.transferId), [
+      { leg: 'debit', outcome: 'posted', entries: 2 },
+    ]);
   });
 
   it('rolls a leg back when its transfer record is already final in another state', async () => {
@@ -108,7 +118,10 @@ describe('ledger activities', () => {
        values ($1, 'transfer', $2, $2, $3, 100, 'USD', $1, 'h', 'FAILED', 'user_frozen')`,
       [transferId, alice, bob],
     );
-    const credit = { ...leg(bob, 100n, 'clearing', transferId), finish: { ownerUserId: alice, ifPosted: { status: 'COMPLETED' as const, failureReason: null } } };
+    const credit = {
+      ...leg(bob, 100n, 'clearing', transferId),
+      finish: { ownerUserId: alice, ifPosted: { status: 'COMPLETED' as const, failureReason: null } },
+    };
     await assert.rejects(run(activities.creditWallet, credit), { type: 'transfer_state_conflict' });
     assert.equal(await balanceOf(bob), 0n);
     assert.deepEqual(await postingsOf(fixture.shards, transferId), []);
@@ -117,14 +130,19 @@ describe('ledger activities', () => {
   it('posts no debit while its transfer is held for review, or after it ended', async () => {
     const alice = await userWith(1_000n);
     const bob = await userWith(0n, 0);
-    for (const [status, reason] of [['PENDING_REVIEW', null], ['FAILED', 'review_rejected']] as const) {
+    for (const [status, reason] of [
+      ['PENDING_REVIEW', null],
+      ['FAILED', 'review_rejected'],
+    ] as const) {
       const transferId = uniqueName('tr');
       await fixture.shards.pool(0).query(
         `insert into transfers (transfer_id, kind, owner_user_id, from_user_id, to_user_id, amount, currency, idempotency_key, request_hash, status, failure_reason, approvals_required)
          values ($1, 'transfer', $2, $2, $3, 100, 'USD', $1, 'h', $4, $5, 1)`,
         [transferId, alice, bob, status, reason],
       );
-      await assert.rejects(run(activities.debitWallet, leg(alice, 100n, 'clearing', transferId)), { type: 'transfer_state_conflict' });
+      await assert.rejects(run(activities.debitWallet, leg(alice, 100n, 'clearing', transferId)), {
+        type: 'transfer_state_conflict',
+      });
       assert.deepEqual(await postingsOf(fixture.shards, transferId), []);
     }
     assert.equal(await balanceOf(alice), 1_000n);
@@ -134,9 +152,15 @@ describe('ledger activities', () => {
     const alice = await userWith(1_000n);
     const debit = leg(alice, 250n);
     await run(activities.debitWallet, debit);
-    await fixture.shards.withTransaction(0, (client) => setFrozen(client, { userId: alice, frozen: true, operator: 'ops-test', reason: null }));
-    assert.deepEqual(await run(activities.refundDebit, { ...debit, failureReason: 'ledger_unavailable' }), { refunded: true });
-    assert.deepEqual(await run(activities.refundDebit, { ...debit, failureReason: 'ledger_unavailable' }), { refunded: true });
+    await fixture.shards.withTransaction(0, (client) =>
+      setFrozen(client, { userId: alice, frozen: true, operator: 'ops-test', reason: null }),
+    );
+    assert.deepEqual(await run(activities.refundDebit, { ...debit, failureReason: 'ledger_unavailable' }), {
+      refunded: true,
+    });
+    assert.deepEqual(await run(activities.refundDebit, { ...debit, failureReason: 'ledger_unavailable' }), {
+      refunded: true,
+    });
     assert.equal(await balanceOf(alice), 1_000n);
     assert.deepEqual(
       (await postingsOf(fixture.shards, debit.transferId)).map((posting) => posting.leg),
@@ -146,7 +170,9 @@ describe('ledger activities', () => {
 
   it('refuses credits to frozen and unknown users', async () => {
     const bob = await userWith(0n, 1);
-    await fixture.shards.withTransaction(1, (client) => setFrozen(client, { userId: bob, frozen: true, operator: 'ops-test', reason: null }));
+    await fixture.shards.withTransaction(1, (client) =>
+      setFrozen(client, { userId: bob, frozen: true, operator: 'ops-test', reason: null }),
+    );
     await assert.rejects(run(activities.creditWallet, leg(bob, 100n)), { type: 'user_frozen' });
     await assert.rejects(run(activities.creditWallet, leg('nobody_here', 100n)), { type: 'unknown_user' });
   });
@@ -170,8 +196,14 @@ describe('ledger activities', () => {
   it('refuses to rewrite or delete ledger history', async () => {
     const alice = await userWith(100n);
     const pool = fixture.shards.pool(0);
-    await assert.rejects(pool.query(`update entries set amount = amount * 2 where account_id = $1`, [`customer:${alice}:USD`]), /append-only/);
-    await assert.rejects(pool.query(`delete from entries where account_id = $1`, [`customer:${alice}:USD`]), /append-only/);
+    await assert.rejects(
+      pool.query(`update entries set amount = amount * 2 where account_id = $1`, [`customer:${alice}:USD`]),
+      /append-only/,
+    );
+    await assert.rejects(
+      pool.query(`delete from entries where account_id = $1`, [`customer:${alice}:USD`]),
+      /append-only/,
+    );
     await assert.rejects(pool.query(`update postings set outcome = 'voided'`), /append-only/);
     await assert.rejects(pool.query(`truncate entries cascade`), /append-only/);
   });
@@ -181,7 +213,10 @@ describe('ledger activities', () => {
     const transferId = uniqueName('tr');
     await assert.rejects(
       fixture.shards.withTransaction(0, async (client) => {
-        await client.query(`insert into postings (transfer_id, leg, outcome, workflow_id, run_id) values ($1, 'debit', 'posted', 'w', 'r')`, [transferId]);
+        await client.query(
+          `insert into postings (transfer_id, leg, outcome, workflow_id, run_id) values ($1, 'debit', 'posted', 'w', 'r')`,
+          [transferId],
+        );
         await client.query(
           `insert into entries (transfer_id, leg, account_id, currency, amount, balance_after, kind, workflow_id, run_id)
            values ($1, 'debit', $2, 'USD', -10, 90, 'transfer_out', 'w', 'r')`,

@@ -43,7 +43,11 @@ function listed(stack: TestStack, query: string, transferId: string): Promise<Li
   return eventually(`${transferId} in /v1/ops/transfers?${query}`, async () => {
     let cursor: string | null = null;
     for (let page = 0; page < listing_pages_max; page++) {
-      const answer = await stack.api.call('GET', `/v1/ops/transfers?${query}&limit=100${cursor ? `&cursor=${cursor}` : ''}`, stack.api.ops);
+      const answer = await stack.api.call(
+        'GET',
+        `/v1/ops/transfers?${query}&limit=100${cursor ? `&cursor=${cursor}` : ''}`,
+        stack.api.ops,
+      );
       assert.equal(answer.status, 200, JSON.stringify(answer.body));
       const found = (answer.body.transfers as ListedTransfer[]).find((transfer) => transfer.transfer_id === transferId);
       cursor = answer.body.next_cursor;
@@ -76,15 +80,18 @@ describe('ops transfer listing and metrics', () => {
 
   it('lists a transfer by its status, from the search attributes', async () => {
     const entry = await listed(stack, 'status=COMPLETED', completedId);
-    assert.deepEqual({ ...entry, started_at: undefined }, {
-      transfer_id: completedId,
-      status: 'COMPLETED',
-      from_user: alice,
-      to_user: bob,
-      amount: 250,
-      currency: 'USD',
-      started_at: undefined,
-    });
+    assert.deepEqual(
+      { ...entry, started_at: undefined },
+      {
+        transfer_id: completedId,
+        status: 'COMPLETED',
+        from_user: alice,
+        to_user: bob,
+        amount: 250,
+        currency: 'USD',
+        started_at: undefined,
+      },
+    );
     assert.ok(Math.abs(Date.parse(entry.started_at) - Date.now()) < 120_000, entry.started_at);
     const failed = await stack.api.call('GET', '/v1/ops/transfers?status=FAILED&limit=100', stack.api.ops);
     assert.equal(failed.status, 200);
@@ -97,11 +104,19 @@ describe('ops transfer listing and metrics', () => {
     const first = await stack.api.call('GET', '/v1/ops/transfers?status=COMPLETED&limit=1', stack.api.ops);
     assert.equal(first.body.transfers.length, 1);
     assert.match(first.body.next_cursor, /^[A-Za-z0-9_-]+$/);
-    const second = await stack.api.call('GET', `/v1/ops/transfers?status=COMPLETED&limit=1&cursor=${first.body.next_cursor}`, stack.api.ops);
+    const second = await stack.api.call(
+      'GET',
+      `/v1/ops/transfers?status=COMPLETED&limit=1&cursor=${first.body.next_cursor}`,
+      stack.api.ops,
+    );
     assert.equal(second.status, 200);
     assert.equal(second.body.transfers.length, 1);
     assert.notEqual(second.body.transfers[0].transfer_id, first.body.transfers[0].transfer_id);
-    const elsewhere = await stack.api.call('GET', `/v1/ops/transfers?status=FAILED&cursor=${first.body.next_cursor}`, stack.api.ops);
+    const elsewhere = await stack.api.call(
+      'GET',
+      `/v1/ops/transfers?status=FAILED&cursor=${first.body.next_cursor}`,
+      stack.api.ops,
+    );
     assert.equal(elsewhere.status, 400);
     assert.equal(elsewhere.body.error.code, 'invalid_request');
   });
@@ -155,7 +170,11 @@ describe('ops transfer listing and metrics', () => {
       const entry = await listed(stack, 'status=PENDING_REVIEW', held.workflowId);
       assert.equal(entry.amount, 2_000_000);
       const logger = pino({ level: 'silent' });
-      await eventually('the review queue gauge', async () => ((await checkTransfers({ client: stack.client, logger, stuckAfterMs: 300_000 })).reviewQueue >= 1 ? true : undefined));
+      await eventually('the review queue gauge', async () =>
+        (await checkTransfers({ client: stack.client, logger, stuckAfterMs: 300_000 })).reviewQueue >= 1
+          ? true
+          : undefined,
+      );
       const metrics = await stack.api.call('GET', '/metrics');
       assert.match(String(metrics.body), /^wallet_review_queue_length [1-9][0-9]*$/m);
     } finally {
@@ -178,7 +197,9 @@ describe('ops transfer listing and metrics', () => {
   });
 
   it('appends the Temporal SDK metrics, and serves its own when they cannot be fetched', async () => {
-    const exporter: Server = createServer((_request, response) => response.end('# TYPE temporal_test_metric counter\ntemporal_test_metric 7\n'));
+    const exporter: Server = createServer((_request, response) =>
+      response.end('# TYPE temporal_test_metric counter\ntemporal_test_metric 7\n'),
+    );
     await new Promise<void>((resolve) => exporter.listen(0, '127.0.0.1', resolve));
     const address = `127.0.0.1:${(exporter.address() as AddressInfo).port}`;
     exposeSdkMetrics(address);
@@ -226,7 +247,9 @@ describe('stuck transfers', () => {
     const logger = pino({ level: 'error' }, { write: (line: string) => void lines.push(line) });
     const check = await eventually('the monitor naming the stuck transfer', async () => {
       const result = await checkTransfers({ client: stack.client, logger, stuckAfterMs: stuck_after_ms });
-      const line = lines.map((text) => JSON.parse(text) as { transfer_ids?: string[]; level: number }).find((logged) => logged.transfer_ids?.includes(transferId));
+      const line = lines
+        .map((text) => JSON.parse(text) as { transfer_ids?: string[]; level: number })
+        .find((logged) => logged.transfer_ids?.includes(transferId));
       return line ? { result, line } : undefined;
     });
     assert.ok(check.result.stuck >= 1);
@@ -240,7 +263,9 @@ describe('stuck transfers', () => {
     assert.equal(final.body.status, 'FAILED');
     await eventually(`${transferId} gone from the stuck listing`, async () => {
       const answer = await stack.api.call('GET', '/v1/ops/transfers?stuck=true&limit=100', stack.api.ops);
-      return answer.body.transfers.some((transfer: ListedTransfer) => transfer.transfer_id === transferId) ? undefined : true;
+      return answer.body.transfers.some((transfer: ListedTransfer) => transfer.transfer_id === transferId)
+        ? undefined
+        : true;
     });
   });
 });

@@ -30,10 +30,15 @@ describe('reconciliation', () => {
   });
 
   function reconcile(): Promise<ReconcileSummary> {
-    return stack.client.workflow.execute(reconcileWorkflow, { taskQueue: stack.taskQueue, workflowId: uniqueName('reconcile'), args: [] });
+    return stack.client.workflow.execute(reconcileWorkflow, {
+      taskQueue: stack.taskQueue,
+      workflowId: uniqueName('reconcile'),
+      args: [],
+    });
   }
   const latestRun = () => stack.api.call('GET', '/v1/ops/reconciliation', stack.api.ops);
-  const usd = (answer: { body: { currencies: { currency: string }[] } }) => answer.body.currencies.find((line) => line.currency === 'USD');
+  const usd = (answer: { body: { currencies: { currency: string }[] } }) =>
+    answer.body.currencies.find((line) => line.currency === 'USD');
 
   it('answers 404 reconciliation_not_run before the first run, and only to ops', async () => {
     const none = await latestRun();
@@ -67,7 +72,10 @@ describe('reconciliation', () => {
       ['COMPLETED', 'COMPLETED', 'COMPLETED', 'COMPLETED', 'FAILED', 'FAILED'],
     );
     crossShardTransferId = moves[0]!.body.transfer_id;
-    await stack.api.call('POST', `/v1/wallet/${c}/withdrawals?wait=30`, { as: c, body: { amount: 400, currency: 'USD', idempotency_key: uniqueName('out') } });
+    await stack.api.call('POST', `/v1/wallet/${c}/withdrawals?wait=30`, {
+      as: c,
+      body: { amount: 400, currency: 'USD', idempotency_key: uniqueName('out') },
+    });
 
     const summary = await reconcile();
     assert.deepEqual({ ok: summary.ok, count: summary.discrepancyCount }, { ok: true, count: 0 });
@@ -77,14 +85,24 @@ describe('reconciliation', () => {
     assert.equal(run.body.ok, true);
     assert.deepEqual(run.body.discrepancies, []);
     // Deposits 40,000 in, a withdrawal of 400 out; clearing is back at zero with nothing in flight.
-    assert.deepEqual(usd(run), { currency: 'USD', customer: 39_600, clearing: 0, settlement: -39_600, fx: 0, in_flight: 0, in_flight_transfers: 0 });
+    assert.deepEqual(usd(run), {
+      currency: 'USD',
+      customer: 39_600,
+      clearing: 0,
+      settlement: -39_600,
+      fx: 0,
+      in_flight: 0,
+      in_flight_transfers: 0,
+    });
   });
 
   it('reports a balance corrupted in SQL: the account and the per-currency sums, at the API and in the metrics', async () => {
     const victim = users[1]!;
     const shard = stack.shards.shardOf(victim);
     const accountId = `customer:${victim}:USD`;
-    await stack.shards.pool(shard).query('update accounts set balance = balance + 1 where account_id = $1', [accountId]);
+    await stack.shards
+      .pool(shard)
+      .query('update accounts set balance = balance + 1 where account_id = $1', [accountId]);
     try {
       const summary = await reconcile();
       assert.equal(summary.ok, false);
@@ -109,7 +127,9 @@ describe('reconciliation', () => {
       const lastRun = Number(/^wallet_reconciliation_last_run_timestamp_seconds (\S+)$/m.exec(metrics.body)?.[1]);
       assert.ok(Math.abs(lastRun - Date.parse(run.body.finished_at) / 1000) < 0.01, `last run ${lastRun}`);
     } finally {
-      await stack.shards.pool(shard).query('update accounts set balance = balance - 1 where account_id = $1', [accountId]);
+      await stack.shards
+        .pool(shard)
+        .query('update accounts set balance = balance - 1 where account_id = $1', [accountId]);
     }
     assert.equal((await reconcile()).ok, true);
   });
@@ -131,7 +151,15 @@ describe('reconciliation', () => {
     assert.equal(reversal.outcome, 'posted');
     const summary = await reconcile();
     assert.equal(summary.ok, true);
-    assert.deepEqual(usd(await latestRun()), { currency: 'USD', customer: 37_850, clearing: 1_750, settlement: -39_600, fx: 0, in_flight: 1_750, in_flight_transfers: 2 });
+    assert.deepEqual(usd(await latestRun()), {
+      currency: 'USD',
+      customer: 37_850,
+      clearing: 1_750,
+      settlement: -39_600,
+      fx: 0,
+      in_flight: 1_750,
+      in_flight_transfers: 2,
+    });
   });
 
   it('creates the reconciliation schedule, updates it when it exists, and its runs land', async () => {
@@ -144,7 +172,10 @@ describe('reconciliation', () => {
       const described = await handle.describe();
       assert.equal(described.action.workflowType, 'reconcileWorkflow');
       assert.equal(described.action.taskQueue, stack.taskQueue);
-      assert.deepEqual(described.spec.intervals?.map((interval) => interval.every), [600_000]);
+      assert.deepEqual(
+        described.spec.intervals?.map((interval) => interval.every),
+        [600_000],
+      );
       assert.equal(described.policies.overlap, 'SKIP');
 
       const before = (await latestRun()).body.run_id;
@@ -187,7 +218,10 @@ describe('reconciliation', () => {
     const unexplained = lines.filter((line) => line.kind === 'clearing_unexplained');
     // 71 final transfers with money in clearing, and the reversal in flight, spread over more buckets than one run reads;
     // each bucket read holds one of them at least.
-    assert.ok(confirmed.length >= clearing_buckets_read_max - 1 && confirmed.length < planted + 1, `${confirmed.length} confirmed`);
+    assert.ok(
+      confirmed.length >= clearing_buckets_read_max - 1 && confirmed.length < planted + 1,
+      `${confirmed.length} confirmed`,
+    );
     assert.equal(unexplained.length, 1);
     const total = lines.at(-1)!;
     assert.deepEqual([total.kind, total.clearing], ['clearing_total_mismatch', 1_790 + planted]);
@@ -221,7 +255,17 @@ describe('reconciliation', () => {
       assert.equal(summary.ok, false);
       const run = await latestRun();
       const lines: { kind: string; account_id?: string; entry_id?: string }[] = run.body.discrepancies;
-      assert.deepEqual(lines.find((line) => line.kind === 'chain_broken'), { kind: 'chain_broken', shard, entry_id: entryId, account_id: accountId, currency: 'USD', problem: 'hash_mismatch' });
+      assert.deepEqual(
+        lines.find((line) => line.kind === 'chain_broken'),
+        {
+          kind: 'chain_broken',
+          shard,
+          entry_id: entryId,
+          account_id: accountId,
+          currency: 'USD',
+          problem: 'hash_mismatch',
+        },
+      );
       assert.ok(lines.some((line) => line.kind === 'balance_mismatch' && line.account_id === accountId));
     } finally {
       await alter(amount);
@@ -237,7 +281,12 @@ describe('reconciliation', () => {
    * no credit after it, under a transfer record in the given status. Balances stay equal to their
    * entries, so only the clearing checks can see what is wrong.
    */
-  async function plantDebitWithoutCredit(from: string, to: string, amount: bigint, status: 'PENDING' | 'COMPLETED'): Promise<string> {
+  async function plantDebitWithoutCredit(
+    from: string,
+    to: string,
+    amount: bigint,
+    status: 'PENDING' | 'COMPLETED',
+  ): Promise<string> {
     const transferId = `tr_${randomBytes(16).toString('hex')}`;
     await stack.shards.withTransaction(stack.shards.shardOf(from), async (client) => {
       await client.query(
@@ -245,7 +294,10 @@ describe('reconciliation', () => {
          values ($1, 'transfer', $2, $2, $3, $4, 'USD', $1, 'planted', $5::text, case when $5::text = 'PENDING' then null else now() end)`,
         [transferId, from, to, amount.toString(), status],
       );
-      await client.query(`insert into postings (transfer_id, leg, outcome, workflow_id, run_id) values ($1, 'debit', 'posted', 'planted', 'planted')`, [transferId]);
+      await client.query(
+        `insert into postings (transfer_id, leg, outcome, workflow_id, run_id) values ($1, 'debit', 'posted', 'planted', 'planted')`,
+        [transferId],
+      );
       const moved = await client.query<{ account_id: string; balance: string }>(
         `update accounts set balance = balance + case kind when 'customer' then -$3::bigint else $3::bigint end
           where account_id in ($1, $2) returning account_id, balance`,
@@ -257,7 +309,13 @@ describe('reconciliation', () => {
         await client.query(
           `insert into entries (transfer_id, leg, account_id, currency, amount, balance_after, kind, workflow_id, run_id)
            values ($1, 'debit', $2, 'USD', $3, $4, $5, 'planted', 'planted')`,
-          [transferId, row.account_id, (customer ? -amount : amount).toString(), row.balance, customer ? 'transfer_out' : 'clearing'],
+          [
+            transferId,
+            row.account_id,
+            (customer ? -amount : amount).toString(),
+            row.balance,
+            customer ? 'transfer_out' : 'clearing',
+          ],
         );
       }
     });

@@ -68,15 +68,36 @@ describe('recovery', () => {
     });
 
     /** Two users on the given shards, the sender funded, and a transfer recorded exactly as the API records it, then no workflow. */
-    async function recordedWithoutWorkflow(shards: [number, number], amount: number, key: string, approvalsRequired: 0 | 1 = 0) {
+    async function recordedWithoutWorkflow(
+      shards: [number, number],
+      amount: number,
+      key: string,
+      approvalsRequired: 0 | 1 = 0,
+    ) {
       const sender = userOnShard(stack.shards, shards[0], 'sender');
       const recipient = userOnShard(stack.shards, shards[1], 'recipient');
       await stack.api.createUser(sender);
       await stack.api.createUser(recipient);
       assert.equal((await stack.api.deposit(sender, 1_000 + amount)).body.status, 'COMPLETED');
-      const request = { kind: 'transfer' as const, fromUserId: sender, toUserId: recipient, amountMinor: String(amount), currency: 'USD', note: null };
+      const request = {
+        kind: 'transfer' as const,
+        fromUserId: sender,
+        toUserId: recipient,
+        amountMinor: String(amount),
+        currency: 'USD',
+        note: null,
+      };
       const transferId = transferIdFor('transfer', sender, key);
-      const record = { ...request, transferId, ownerUserId: sender, amountMinor: BigInt(amount), idempotencyKey: key, requestHash: requestHashOf(request), approvalsRequired, opsOperator: null };
+      const record = {
+        ...request,
+        transferId,
+        ownerUserId: sender,
+        amountMinor: BigInt(amount),
+        idempotencyKey: key,
+        requestHash: requestHashOf(request),
+        approvalsRequired,
+        opsOperator: null,
+      };
       await registerTransfer(stack.shards.pool(shards[0]), record);
       return { sender, recipient, transferId };
     }
@@ -84,7 +105,15 @@ describe('recovery', () => {
     it('is picked up by the orphan sweeper, once', async () => {
       const { sender: alice, recipient: bob, transferId } = await recordedWithoutWorkflow([1, 2], 300, 'lost-1');
       const sweep = () =>
-        sweepOrphanedTransfers({ shards: stack.shards, client: stack.client, taskQueue: stack.taskQueue, timings: test_timings, limits: test_limits, logger: pino({ level: 'silent' }), orphanAgeMinMs: 0 });
+        sweepOrphanedTransfers({
+          shards: stack.shards,
+          client: stack.client,
+          taskQueue: stack.taskQueue,
+          timings: test_timings,
+          limits: test_limits,
+          logger: pino({ level: 'silent' }),
+          orphanAgeMinMs: 0,
+        });
       assert.equal((await sweep()).orphans, 1);
       assert.equal((await stack.client.workflow.getHandle(transferId).result()).status, 'COMPLETED');
       assert.deepEqual(await sweep(), { running: 0, orphans: 0, rerun: 0, failing: [] });
@@ -98,20 +127,43 @@ describe('recovery', () => {
       const { transferId } = await recordedWithoutWorkflow([3, 0], 2_000, 'held-1', 1);
       const failedRuns = new Map<string, number>();
       const sweep = () =>
-        sweepOrphanedTransfers({ shards: stack.shards, client: stack.client, taskQueue: stack.taskQueue, timings: { ...test_timings, reviewTimeoutMs: 120_000 }, limits, logger: pino({ level: 'silent' }), orphanAgeMinMs: 0 }, failedRuns);
+        sweepOrphanedTransfers(
+          {
+            shards: stack.shards,
+            client: stack.client,
+            taskQueue: stack.taskQueue,
+            timings: { ...test_timings, reviewTimeoutMs: 120_000 },
+            limits,
+            logger: pino({ level: 'silent' }),
+            orphanAgeMinMs: 0,
+          },
+          failedRuns,
+        );
       assert.deepEqual(await sweep(), { running: 0, orphans: 1, rerun: 0, failing: [] });
-      for (let sweeps = 0; sweeps < 3; sweeps++) assert.deepEqual(await sweep(), { running: 1, orphans: 0, rerun: 0, failing: [] });
+      for (let sweeps = 0; sweeps < 3; sweeps++)
+        assert.deepEqual(await sweep(), { running: 1, orphans: 0, rerun: 0, failing: [] });
       // Its run ends without finishing it (as a failed or terminated run would), sweep after sweep.
       const reports = [];
       for (let failures = 1; failures <= 3; failures++) {
         await stack.client.workflow.getHandle(transferId).terminate('test: the run failed');
         reports.push(await sweep());
       }
-      assert.deepEqual(reports.map((report) => [report.rerun, report.failing]), [[1, []], [1, []], [1, [transferId]]]);
+      assert.deepEqual(
+        reports.map((report) => [report.rerun, report.failing]),
+        [
+          [1, []],
+          [1, []],
+          [1, [transferId]],
+        ],
+      );
       const metrics = await (await import('../runtime/metrics')).walletMetrics().transfersFailingReruns.get();
       assert.equal(metrics.values[0]?.value, 1);
       // Once it runs again and is decided, it is no longer reported.
-      const approved = await stack.api.call('POST', `/v1/ops/transfers/${transferId}/approve`, { as: 'ops_recovery', role: 'ops', body: { reason: 'checked' } });
+      const approved = await stack.api.call('POST', `/v1/ops/transfers/${transferId}/approve`, {
+        as: 'ops_recovery',
+        role: 'ops',
+        body: { reason: 'checked' },
+      });
       assert.equal(approved.body.status, 'COMPLETED', JSON.stringify(approved.body));
       assert.deepEqual(await sweep(), { running: 0, orphans: 0, rerun: 0, failing: [] });
       assert.equal(failedRuns.size, 0);
@@ -152,7 +204,9 @@ describe('recovery', () => {
         await blocker.query('select 1 from users where user_id = $1 for update', [bob]);
         const accepted = await stack.api.transfer(alice, bob, 250, uniqueName('k'), 0);
         assert.equal(accepted.status, 202);
-        await waitUntil(async () => (await postingsOf(stack.shards, accepted.body.transfer_id)).some((posting) => posting.leg === 'debit'));
+        await waitUntil(async () =>
+          (await postingsOf(stack.shards, accepted.body.transfer_id)).some((posting) => posting.leg === 'debit'),
+        );
 
         workerProcess.kill('SIGKILL');
         await exited;
@@ -167,7 +221,9 @@ describe('recovery', () => {
         assert.equal(await stack.api.balance(alice), 750);
         assert.equal(await stack.api.balance(bob), 250);
         assert.deepEqual(
-          (await postingsOf(stack.shards, accepted.body.transfer_id)).map((posting) => `${posting.leg}:${posting.entries}`),
+          (await postingsOf(stack.shards, accepted.body.transfer_id)).map(
+            (posting) => `${posting.leg}:${posting.entries}`,
+          ),
           ['credit:2', 'debit:2'],
         );
       } finally {

@@ -31,11 +31,19 @@ describe('one shard blocked on a lock', () => {
 
   it('leaves transfers on the other shards running, and finishes its own once released', async (t) => {
     const ops = { as: 'ops_console', role: 'ops' as const };
-    const senders = Array.from({ length: 6 }, (_, index) => userOnShard(wallet.shards, index % locked_shard, `sender${index}`));
-    const recipients = Array.from({ length: 5 }, (_, index) => userOnShard(wallet.shards, locked_shard, `recipient${index}`));
-    for (const user of [...senders, ...recipients]) assert.equal((await wallet.call('POST', '/v1/wallet/users', { ...ops, body: { user_id: user } })).status, 201);
+    const senders = Array.from({ length: 6 }, (_, index) =>
+      userOnShard(wallet.shards, index % locked_shard, `sender${index}`),
+    );
+    const recipients = Array.from({ length: 5 }, (_, index) =>
+      userOnShard(wallet.shards, locked_shard, `recipient${index}`),
+    );
+    for (const user of [...senders, ...recipients])
+      assert.equal((await wallet.call('POST', '/v1/wallet/users', { ...ops, body: { user_id: user } })).status, 201);
     for (const user of senders) {
-      const deposit = await wallet.call('POST', `/v1/wallet/${user}/deposits?wait=30`, { ...ops, body: { amount: deposit_minor, currency: 'USD', idempotency_key: uniqueName('dep') } });
+      const deposit = await wallet.call('POST', `/v1/wallet/${user}/deposits?wait=30`, {
+        ...ops,
+        body: { amount: deposit_minor, currency: 'USD', idempotency_key: uniqueName('dep') },
+      });
       assert.equal(deposit.body.status, 'COMPLETED');
     }
 
@@ -50,7 +58,13 @@ describe('one shard blocked on a lock', () => {
       blocked = await Promise.all(
         Array.from({ length: blocked_transfer_count }, async (_, index) => {
           const from = senders[index % senders.length]!;
-          const body = { from_user_id: from, to_user_id: recipients[index % recipients.length], amount: 10, currency: 'USD', idempotency_key: uniqueName('blocked') };
+          const body = {
+            from_user_id: from,
+            to_user_id: recipients[index % recipients.length],
+            amount: 10,
+            currency: 'USD',
+            idempotency_key: uniqueName('blocked'),
+          };
           const answer = await wallet.callUntilAnswered('POST', '/v1/wallet/transfers', { as: from, body });
           assert.equal(answer.status, 202, JSON.stringify(answer.body));
           return answer.body.transfer_id as string;
@@ -64,19 +78,37 @@ describe('one shard blocked on a lock', () => {
           const from = senders[index % senders.length]!;
           const to = senders[(index + 1) % senders.length]!;
           const started = Date.now();
-          const body = { from_user_id: from, to_user_id: to, amount: 5, currency: 'USD', idempotency_key: uniqueName('probe') };
+          const body = {
+            from_user_id: from,
+            to_user_id: to,
+            amount: 5,
+            currency: 'USD',
+            idempotency_key: uniqueName('probe'),
+          };
           const answer = await wallet.callUntilAnswered('POST', '/v1/wallet/transfers?wait=15', { as: from, body });
           return { status: answer.body.status as string, ms: Date.now() - started };
         }),
       );
       const latencies = probes.map((probe) => probe.ms).sort((a, b) => a - b);
       t.diagnostic(`probe transfers on the other shards, ms: ${latencies.join(', ')}`);
-      assert.deepEqual(probes.map((probe) => probe.status), Array(probe_transfer_count).fill('COMPLETED'));
+      assert.deepEqual(
+        probes.map((probe) => probe.status),
+        Array(probe_transfer_count).fill('COMPLETED'),
+      );
       assert.ok(latencies.at(-1)! < probe_latency_max_ms, `slowest probe took ${latencies.at(-1)} ms`);
 
       // (A read of one of them may itself meet the lock and answer 503: it reads the locked shard.)
-      const states = await Promise.all(blocked.map(async (transferId) => (await wallet.call('GET', `/v1/wallet/transfers/${transferId}`, ops)).body.status as string | undefined));
-      assert.deepEqual(states.filter((status) => status === 'COMPLETED' || status === 'FAILED'), [], "the locked shard's transfers wait for the lock");
+      const states = await Promise.all(
+        blocked.map(
+          async (transferId) =>
+            (await wallet.call('GET', `/v1/wallet/transfers/${transferId}`, ops)).body.status as string | undefined,
+        ),
+      );
+      assert.deepEqual(
+        states.filter((status) => status === 'COMPLETED' || status === 'FAILED'),
+        [],
+        "the locked shard's transfers wait for the lock",
+      );
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, lock_held_ms - (Date.now() - lockedAt))));
     } finally {
       await locker.query('rollback').catch(() => undefined);
@@ -85,9 +117,15 @@ describe('one shard blocked on a lock', () => {
 
     const released = Date.now();
     const finals = await Promise.all(
-      blocked.map(async (transferId) => (await wallet.callUntilAnswered('GET', `/v1/wallet/transfers/${transferId}?wait=30`, ops)).body.status as string),
+      blocked.map(
+        async (transferId) =>
+          (await wallet.callUntilAnswered('GET', `/v1/wallet/transfers/${transferId}?wait=30`, ops)).body
+            .status as string,
+      ),
     );
-    t.diagnostic(`the locked shard's ${blocked_transfer_count} transfers finished ${Date.now() - released} ms after the lock was released`);
+    t.diagnostic(
+      `the locked shard's ${blocked_transfer_count} transfers finished ${Date.now() - released} ms after the lock was released`,
+    );
     assert.deepEqual(finals, Array(blocked_transfer_count).fill('COMPLETED'));
     assert.ok(wallet.alive());
 
@@ -95,7 +133,12 @@ describe('one shard blocked on a lock', () => {
     assert.equal(totals.customer, BigInt(senders.length * deposit_minor));
     assert.equal(totals.clearing, 0n);
     assert.equal(totals.customer + totals.clearing + totals.settlement + totals.fx, 0n);
-    assert.equal(await wallet.call('GET', `/v1/wallet/${recipients[0]}/balance`, ops).then((answer) => answer.body.balances[0]?.amount), 10 * (blocked_transfer_count / recipients.length));
+    assert.equal(
+      await wallet
+        .call('GET', `/v1/wallet/${recipients[0]}/balance`, ops)
+        .then((answer) => answer.body.balances[0]?.amount),
+      10 * (blocked_transfer_count / recipients.length),
+    );
     assert.deepEqual(await driftedAccounts(wallet.shards), []);
   });
 });

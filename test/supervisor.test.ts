@@ -12,7 +12,10 @@ describe('the supervisor of npm start', () => {
       process.kill(first, 'SIGKILL');
       const second = await harness.nthPid(2);
       assert.notEqual(second, first);
-      assert.match(harness.output(), /stand-in exited \(SIGKILL\); restarting in 200 ms \(crash 1 of at most 3 within 60 s\)/);
+      assert.match(
+        harness.output(),
+        /stand-in exited \(SIGKILL\); restarting in 200 ms \(crash 1 of at most 3 within 60 s\)/,
+      );
       // Again: the backoff doubles.
       process.kill(second, 'SIGKILL');
       const third = await harness.nthPid(3);
@@ -40,10 +43,14 @@ describe('the supervisor of npm start', () => {
 });
 
 function startHarness(mode: 'steady' | 'crash-loop') {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'test/support/supervised.ts', mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'test/support/supervised.ts', mode], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let text = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   return {
     process: child,
     exited,

@@ -41,11 +41,22 @@ describe('transfers through the API', () => {
     assert.equal(history.status, 200);
     assert.equal(history.body.entries.length, 1);
     assert.deepEqual(
-      { kind: history.body.entries[0].kind, amount: history.body.entries[0].amount, balance_after: history.body.entries[0].balance_after },
+      {
+        kind: history.body.entries[0].kind,
+        amount: history.body.entries[0].amount,
+        balance_after: history.body.entries[0].balance_after,
+      },
       { kind: 'transfer_out', amount: -2_500, balance_after: 7_500 },
     );
-    const next = await stack.api.call('GET', `/v1/wallet/${alice}/transactions?limit=5&cursor=${history.body.next_cursor}`, { as: alice });
-    assert.deepEqual(next.body.entries.map((entry: { kind: string }) => entry.kind), ['deposit']);
+    const next = await stack.api.call(
+      'GET',
+      `/v1/wallet/${alice}/transactions?limit=5&cursor=${history.body.next_cursor}`,
+      { as: alice },
+    );
+    assert.deepEqual(
+      next.body.entries.map((entry: { kind: string }) => entry.kind),
+      ['deposit'],
+    );
     assert.equal(next.body.next_cursor, null);
 
     const read = await stack.api.call('GET', `/v1/wallet/transfers/${sent.body.transfer_id}`, { as: bob });
@@ -75,10 +86,15 @@ describe('transfers through the API', () => {
     const bob = await funded(2, 0);
     const accepted = await stack.api.transfer(alice, bob, 100, uniqueName('k'), 0);
     assert.equal(accepted.status, 202);
-    const read = await stack.api.call('GET', `/v1/wallet/transfers/${accepted.body.transfer_id}?wait=10`, { as: alice });
+    const read = await stack.api.call('GET', `/v1/wallet/transfers/${accepted.body.transfer_id}?wait=10`, {
+      as: alice,
+    });
     assert.equal(read.status, 200);
     assert.equal(read.body.status, 'COMPLETED');
-    assert.deepEqual(read.body.legs.map((leg: { leg: string }) => leg.leg), ['debit', 'credit']);
+    assert.deepEqual(
+      read.body.legs.map((leg: { leg: string }) => leg.leg),
+      ['debit', 'credit'],
+    );
   });
 
   it('answers 202 PENDING without wait, and the transfer completes', async () => {
@@ -99,7 +115,11 @@ describe('transfers through the API', () => {
     const statuses = answers.map((answer) => answer.body.status);
     assert.equal(statuses.filter((status) => status === 'COMPLETED').length, 10);
     assert.equal(statuses.filter((status) => status === 'FAILED').length, 30);
-    assert.ok(answers.filter((answer) => answer.body.status === 'FAILED').every((answer) => answer.body.failure_reason === 'insufficient_funds'));
+    assert.ok(
+      answers
+        .filter((answer) => answer.body.status === 'FAILED')
+        .every((answer) => answer.body.failure_reason === 'insufficient_funds'),
+    );
     assert.equal(await stack.api.balance(alice), 0);
     assert.equal(await stack.api.balance(bob), 1_000);
   });
@@ -109,7 +129,10 @@ describe('transfers through the API', () => {
     const bob = await funded(2, 0);
     const key = uniqueName('retry');
     const answers = await Promise.all(Array.from({ length: 20 }, () => stack.api.transfer(alice, bob, 300, key)));
-    assert.ok(answers.every((answer) => answer.status === 200 && answer.body.status === 'COMPLETED'), JSON.stringify(answers.map((a) => a.body)));
+    assert.ok(
+      answers.every((answer) => answer.status === 200 && answer.body.status === 'COMPLETED'),
+      JSON.stringify(answers.map((a) => a.body)),
+    );
     assert.equal(new Set(answers.map((answer) => answer.body.transfer_id)).size, 1);
     const later = await stack.api.transfer(alice, bob, 300, key);
     assert.equal(later.body.transfer_id, answers[0]!.body.transfer_id);
@@ -139,18 +162,29 @@ describe('transfers through the API', () => {
     const first = await stack.api.transfer(alice, bob, 100, key);
     assert.equal(first.body.status, 'COMPLETED');
     // What retention does, done now: the workflow's history is deleted from Temporal.
-    await stack.client.workflowService.deleteWorkflowExecution({ namespace: 'default', workflowExecution: { workflowId: first.body.transfer_id } });
+    await stack.client.workflowService.deleteWorkflowExecution({
+      namespace: 'default',
+      workflowExecution: { workflowId: first.body.transfer_id },
+    });
     await waitForDeletion(first.body.transfer_id);
     const again = await stack.api.transfer(alice, bob, 100, key);
     assert.deepEqual(again.body, first.body);
     assert.equal((await stack.api.transfer(alice, bob, 999, key)).status, 422);
     assert.equal(await stack.api.balance(alice), 900);
-    await assert.rejects(stack.client.workflow.getHandle(first.body.transfer_id).describe(), { name: 'WorkflowNotFoundError' });
+    await assert.rejects(stack.client.workflow.getHandle(first.body.transfer_id).describe(), {
+      name: 'WorkflowNotFoundError',
+    });
   });
 
   async function waitForDeletion(workflowId: string): Promise<void> {
     for (let attempt = 0; attempt < 600; attempt++) {
-      const gone = await stack.client.workflow.getHandle(workflowId).describe().then(() => false, () => true);
+      const gone = await stack.client.workflow
+        .getHandle(workflowId)
+        .describe()
+        .then(
+          () => false,
+          () => true,
+        );
       if (gone) return;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -172,7 +206,10 @@ describe('transfers through the API', () => {
     assert.equal(totals.clearing, 0n, 'clearing accounts sum to zero when nothing is in flight');
     assert.equal(totals.customer + totals.clearing + totals.settlement, 0n, 'every cent is accounted for');
     const balances = await Promise.all(users.map((user) => stack.api.balance(user)));
-    assert.equal(balances.reduce((sum, balance) => sum + balance, 0), 20_000);
+    assert.equal(
+      balances.reduce((sum, balance) => sum + balance, 0),
+      20_000,
+    );
   });
 
   it('compensates a credit refused after the debit (frozen recipient)', async () => {
@@ -191,11 +228,24 @@ describe('transfers through the API', () => {
     );
     const read = await stack.api.call('GET', `/v1/wallet/transfers/${sent.body.transfer_id}`, { as: alice });
     assert.deepEqual(
-      read.body.legs.map((leg: { leg: string; outcome: string; reason?: string }) => [leg.leg, leg.outcome, leg.reason ?? null]),
-      [['debit', 'posted', null], ['credit', 'refused', 'user_frozen'], ['refund', 'posted', null]],
+      read.body.legs.map((leg: { leg: string; outcome: string; reason?: string }) => [
+        leg.leg,
+        leg.outcome,
+        leg.reason ?? null,
+      ]),
+      [
+        ['debit', 'posted', null],
+        ['credit', 'refused', 'user_frozen'],
+        ['refund', 'posted', null],
+      ],
     );
     const history = await stack.api.call('GET', `/v1/wallet/${alice}/transactions`, { as: alice });
-    assert.deepEqual(history.body.entries.slice(0, 2).map((entry: { kind: string; amount: number }) => `${entry.kind}:${entry.amount}`), ['refund:400', 'transfer_out:-400']);
+    assert.deepEqual(
+      history.body.entries
+        .slice(0, 2)
+        .map((entry: { kind: string; amount: number }) => `${entry.kind}:${entry.amount}`),
+      ['refund:400', 'transfer_out:-400'],
+    );
     await stack.api.call('POST', `/v1/ops/users/${bob}/unfreeze`, stack.api.ops);
     assert.equal((await stack.api.transfer(alice, bob, 400)).body.status, 'COMPLETED');
   });
@@ -212,7 +262,10 @@ describe('transfers through the API', () => {
   it('withdraws to the settlement account, refusing overdrafts', async () => {
     const alice = await funded(2, 1_000);
     const withdraw = (amount: number) =>
-      stack.api.call('POST', `/v1/wallet/${alice}/withdrawals?wait=30`, { as: alice, body: { amount, currency: 'USD', idempotency_key: uniqueName('w') } });
+      stack.api.call('POST', `/v1/wallet/${alice}/withdrawals?wait=30`, {
+        as: alice,
+        body: { amount, currency: 'USD', idempotency_key: uniqueName('w') },
+      });
     assert.equal((await withdraw(600)).body.status, 'COMPLETED');
     const refused = await withdraw(600);
     assert.deepEqual([refused.body.status, refused.body.failure_reason], ['FAILED', 'insufficient_funds']);
@@ -224,7 +277,13 @@ describe('transfers through the API', () => {
     assert.equal((await stack.api.deposit(alice, 500, uniqueName('d'), 'EUR')).body.status, 'COMPLETED');
     assert.equal((await stack.api.deposit(alice, 700, uniqueName('d'), 'JPY')).body.status, 'COMPLETED');
     const balance = await stack.api.call('GET', `/v1/wallet/${alice}/balance`, { as: alice });
-    assert.deepEqual(balance.body, { user_id: alice, balances: [{ currency: 'EUR', amount: 500 }, { currency: 'JPY', amount: 700 }] });
+    assert.deepEqual(balance.body, {
+      user_id: alice,
+      balances: [
+        { currency: 'EUR', amount: 500 },
+        { currency: 'JPY', amount: 700 },
+      ],
+    });
   });
 
   it('labels each workflow for the Temporal Web UI', async () => {
@@ -234,7 +293,8 @@ describe('transfers through the API', () => {
     const handle = stack.client.workflow.getHandle(sent.body.transfer_id);
     await handle.result();
     const description = await handle.describe();
-    const attribute = (name: string) => description.typedSearchAttributes.getAll().find((pair) => pair.key.name === name)?.value;
+    const attribute = (name: string) =>
+      description.typedSearchAttributes.getAll().find((pair) => pair.key.name === name)?.value;
     assert.equal(attribute('TransferStatus'), 'COMPLETED');
     assert.equal(attribute('FromUser'), alice);
     assert.equal(attribute('ToUser'), bob);
@@ -277,10 +337,18 @@ describe('load shedding', () => {
       const raw = await fetch(`${stack.baseUrl}/v1/wallet/transfers`, {
         method: 'POST',
         headers: { authorization: `Bearer ${await tokenFor(alice)}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ from_user_id: alice, to_user_id: bob, amount: 100, currency: 'USD', idempotency_key: refusedKey }),
+        body: JSON.stringify({
+          from_user_id: alice,
+          to_user_id: bob,
+          amount: 100,
+          currency: 'USD',
+          idempotency_key: refusedKey,
+        }),
       });
       assert.equal(raw.headers.get('retry-after'), '1');
-      const recorded = await stack.shards.pool(0).query('select 1 from transfers where idempotency_key = $1', [refusedKey]);
+      const recorded = await stack.shards
+        .pool(0)
+        .query('select 1 from transfers where idempotency_key = $1', [refusedKey]);
       assert.equal(recorded.rowCount, 0);
     } finally {
       await blocker.query('rollback');

@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { fillSignalDialog, launchBrowser, newUiPage, openWorkflow, saveScreenshot, searchWorkflows, startUiTemporal, ui_step_timeout_ms, type UiTemporal } from './support/browser';
+import {
+  fillSignalDialog,
+  launchBrowser,
+  newUiPage,
+  openWorkflow,
+  saveScreenshot,
+  searchWorkflows,
+  startUiTemporal,
+  ui_step_timeout_ms,
+  type UiTemporal,
+} from './support/browser';
 import { startTestStack, test_timings, type TestStack } from './support/stack';
 import { uniqueName } from './support/temporal';
 import type { TransferTimings } from '../workflows/activity-options';
@@ -19,110 +29,126 @@ const test_timeout_ms = 90_000;
 
 // The reversal is being built beside this test; it runs once the workflow defines the signal.
 const messages: Record<string, unknown> = await import('../workflows/messages');
-const reversal_missing = 'reverseSignal' in messages ? false : 'workflows/messages.ts does not define reverseSignal yet';
+const reversal_missing =
+  'reverseSignal' in messages ? false : 'workflows/messages.ts does not define reverseSignal yet';
 
-describe('the Temporal Web UI as the ops console', { skip: cli_path ? false : 'TEMPORAL_CLI is not set (run with npm test, which gets a CLI)' }, () => {
-  let temporal: UiTemporal | undefined;
-  let stack: TestStack | undefined;
-  let browser: Browser | undefined;
-  before(async () => {
-    temporal = await startUiTemporal(cli_path!);
-    const timings: TransferTimings = { ...test_timings, reversalWindowMs: reversal_window_ms };
-    stack = await startTestStack({ temporalAddress: temporal.address, timings });
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    // Each step on its own, so a failure in one still stops the others.
-    await browser?.close().catch((error) => console.error(`closing the browser: ${error}`));
-    await stack?.stop().catch((error) => console.error(`stopping the wallet: ${error}`));
-    await temporal?.stop();
-  });
+describe(
+  'the Temporal Web UI as the ops console',
+  { skip: cli_path ? false : 'TEMPORAL_CLI is not set (run with npm test, which gets a CLI)' },
+  () => {
+    let temporal: UiTemporal | undefined;
+    let stack: TestStack | undefined;
+    let browser: Browser | undefined;
+    before(async () => {
+      temporal = await startUiTemporal(cli_path!);
+      const timings: TransferTimings = { ...test_timings, reversalWindowMs: reversal_window_ms };
+      stack = await startTestStack({ temporalAddress: temporal.address, timings });
+      browser = await launchBrowser();
+    });
+    after(async () => {
+      // Each step on its own, so a failure in one still stops the others.
+      await browser?.close().catch((error) => console.error(`closing the browser: ${error}`));
+      await stack?.stop().catch((error) => console.error(`stopping the wallet: ${error}`));
+      await temporal?.stop();
+    });
 
-  async function transferBetweenNewUsers(amount: number): Promise<{ sender: string; recipient: string; transferId: string }> {
-    const api = stack!.api;
-    const [sender, recipient] = [uniqueName('alice'), uniqueName('bob')];
-    for (const user of [sender, recipient]) assert.equal((await api.createUser(user)).status, 201);
-    assert.equal((await api.deposit(sender, 10_000)).body.status, 'COMPLETED');
-    const sent = await api.transfer(sender, recipient, amount);
-    assert.equal(sent.status, 200, JSON.stringify(sent.body));
-    assert.equal(sent.body.status, 'COMPLETED');
-    return { sender, recipient, transferId: sent.body.transfer_id };
-  }
-
-  /** Visibility is updated a moment after the workflow upserts its attributes; the UI shows what it has. */
-  async function awaitVisible(query: string, workflowId: string): Promise<void> {
-    const deadline = Date.now() + visibility_timeout_ms;
-    while (Date.now() < deadline) {
-      for await (const workflow of stack!.client.workflow.list({ query })) if (workflow.workflowId === workflowId) return;
-      await new Promise((resolve) => setTimeout(resolve, 200));
+    async function transferBetweenNewUsers(
+      amount: number,
+    ): Promise<{ sender: string; recipient: string; transferId: string }> {
+      const api = stack!.api;
+      const [sender, recipient] = [uniqueName('alice'), uniqueName('bob')];
+      for (const user of [sender, recipient]) assert.equal((await api.createUser(user)).status, 201);
+      assert.equal((await api.deposit(sender, 10_000)).body.status, 'COMPLETED');
+      const sent = await api.transfer(sender, recipient, amount);
+      assert.equal(sent.status, 200, JSON.stringify(sent.body));
+      assert.equal(sent.body.status, 'COMPLETED');
+      return { sender, recipient, transferId: sent.body.transfer_id };
     }
-    assert.fail(`${workflowId} did not match ${query} within ${visibility_timeout_ms} ms`);
-  }
 
-  it('finds a transfer by its search attributes and shows its status and summary', { timeout: test_timeout_ms }, async () => {
-    const { sender, recipient, transferId } = await transferBetweenNewUsers(2_500);
-    const query = `TransferStatus="COMPLETED" and FromUser="${sender}"`;
-    await awaitVisible(query, transferId);
-    const page = await newUiPage(browser!);
-
-    await searchWorkflows(page, temporal!.uiUrl, query, transferId);
-    assert.equal(await page.getByRole('link', { name: transferId, exact: true }).count(), 1);
-    await saveScreenshot(page, 'web-ui-transfer-list');
-
-    await page.getByRole('link', { name: transferId, exact: true }).click();
-    await page.getByRole('heading', { name: transferId }).first().waitFor();
-    // The summary the API gave the workflow, in its start event and in the User Metadata tab
-    // (rendered as markdown in frames, the first of which is the summary).
-    const summary = `${sender} -> ${recipient} 25.00 USD`;
-    await page.getByText(summary).first().waitFor();
-    await page.getByRole('tab', { name: 'User Metadata' }).click();
-    await page.locator('iframe').first().contentFrame().getByText(summary).waitFor();
-    for (const frame of await page.locator('iframe').all()) await frame.contentFrame().locator('body').waitFor();
-    await saveScreenshot(page, 'web-ui-transfer-workflow');
-
-    await page.getByRole('tab', { name: 'Search Attributes' }).click();
-    await page.getByText('"TransferStatus": "COMPLETED"').waitFor();
-    await page.getByText(`"ToUser": "${recipient}"`).waitFor();
-    await page.close();
-  });
-
-  it('reverses a transfer with the reverse signal sent from the UI', { timeout: test_timeout_ms, skip: reversal_missing }, async () => {
-    const api = stack!.api;
-    const { sender, recipient, transferId } = await transferBetweenNewUsers(4_000);
-    assert.equal(await api.balance(sender), 6_000);
-    assert.equal(await api.balance(recipient), 4_000);
-    const page = await newUiPage(browser!);
-
-    await openWorkflow(page, temporal!.uiUrl, transferId);
-    const signal = await fillSignalDialog(page, 'reverse', { reason: 'customer dispute', operator: 'ops-alice' });
-    await saveScreenshot(page, 'web-ui-reverse-signal');
-    await signal.submit();
-
-    const reversed = await awaitTransferStatus(transferId, 'REVERSED');
-    assert.equal(reversed.status, 'REVERSED', JSON.stringify(reversed));
-    assert.equal(await api.balance(sender), 10_000);
-    assert.equal(await api.balance(recipient), 0);
-
-    await reloadUntilVisible(page, page.getByText('Workflow Execution Signaled').first());
-    await saveScreenshot(page, 'web-ui-reversed-transfer');
-    await page.getByRole('tab', { name: 'Search Attributes' }).click();
-    await page.getByText('"TransferStatus": "REVERSED"').waitFor();
-    await page.close();
-  });
-
-  /** The signal is asynchronous: the reversal's legs post a moment after the UI sent it. */
-  async function awaitTransferStatus(transferId: string, status: string): Promise<{ status: string }> {
-    const deadline = Date.now() + visibility_timeout_ms;
-    let last: { status: string } = { status: 'unknown' };
-    while (Date.now() < deadline) {
-      const read = await stack!.api.call('GET', `/v1/wallet/transfers/${transferId}`, stack!.api.ops);
-      last = read.body;
-      if (last.status === status) return last;
-      await new Promise((resolve) => setTimeout(resolve, 250));
+    /** Visibility is updated a moment after the workflow upserts its attributes; the UI shows what it has. */
+    async function awaitVisible(query: string, workflowId: string): Promise<void> {
+      const deadline = Date.now() + visibility_timeout_ms;
+      while (Date.now() < deadline) {
+        for await (const workflow of stack!.client.workflow.list({ query }))
+          if (workflow.workflowId === workflowId) return;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      assert.fail(`${workflowId} did not match ${query} within ${visibility_timeout_ms} ms`);
     }
-    return last;
-  }
-});
+
+    it(
+      'finds a transfer by its search attributes and shows its status and summary',
+      { timeout: test_timeout_ms },
+      async () => {
+        const { sender, recipient, transferId } = await transferBetweenNewUsers(2_500);
+        const query = `TransferStatus="COMPLETED" and FromUser="${sender}"`;
+        await awaitVisible(query, transferId);
+        const page = await newUiPage(browser!);
+
+        await searchWorkflows(page, temporal!.uiUrl, query, transferId);
+        assert.equal(await page.getByRole('link', { name: transferId, exact: true }).count(), 1);
+        await saveScreenshot(page, 'web-ui-transfer-list');
+
+        await page.getByRole('link', { name: transferId, exact: true }).click();
+        await page.getByRole('heading', { name: transferId }).first().waitFor();
+        // The summary the API gave the workflow, in its start event and in the User Metadata tab
+        // (rendered as markdown in frames, the first of which is the summary).
+        const summary = `${sender} -> ${recipient} 25.00 USD`;
+        await page.getByText(summary).first().waitFor();
+        await page.getByRole('tab', { name: 'User Metadata' }).click();
+        await page.locator('iframe').first().contentFrame().getByText(summary).waitFor();
+        for (const frame of await page.locator('iframe').all()) await frame.contentFrame().locator('body').waitFor();
+        await saveScreenshot(page, 'web-ui-transfer-workflow');
+
+        await page.getByRole('tab', { name: 'Search Attributes' }).click();
+        await page.getByText('"TransferStatus": "COMPLETED"').waitFor();
+        await page.getByText(`"ToUser": "${recipient}"`).waitFor();
+        await page.close();
+      },
+    );
+
+    it(
+      'reverses a transfer with the reverse signal sent from the UI',
+      { timeout: test_timeout_ms, skip: reversal_missing },
+      async () => {
+        const api = stack!.api;
+        const { sender, recipient, transferId } = await transferBetweenNewUsers(4_000);
+        assert.equal(await api.balance(sender), 6_000);
+        assert.equal(await api.balance(recipient), 4_000);
+        const page = await newUiPage(browser!);
+
+        await openWorkflow(page, temporal!.uiUrl, transferId);
+        const signal = await fillSignalDialog(page, 'reverse', { reason: 'customer dispute', operator: 'ops-alice' });
+        await saveScreenshot(page, 'web-ui-reverse-signal');
+        await signal.submit();
+
+        const reversed = await awaitTransferStatus(transferId, 'REVERSED');
+        assert.equal(reversed.status, 'REVERSED', JSON.stringify(reversed));
+        assert.equal(await api.balance(sender), 10_000);
+        assert.equal(await api.balance(recipient), 0);
+
+        await reloadUntilVisible(page, page.getByText('Workflow Execution Signaled').first());
+        await saveScreenshot(page, 'web-ui-reversed-transfer');
+        await page.getByRole('tab', { name: 'Search Attributes' }).click();
+        await page.getByText('"TransferStatus": "REVERSED"').waitFor();
+        await page.close();
+      },
+    );
+
+    /** The signal is asynchronous: the reversal's legs post a moment after the UI sent it. */
+    async function awaitTransferStatus(transferId: string, status: string): Promise<{ status: string }> {
+      const deadline = Date.now() + visibility_timeout_ms;
+      let last: { status: string } = { status: 'unknown' };
+      while (Date.now() < deadline) {
+        const read = await stack!.api.call('GET', `/v1/wallet/transfers/${transferId}`, stack!.api.ops);
+        last = read.body;
+        if (last.status === status) return last;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      return last;
+    }
+  },
+);
 
 /** The workflow page does not always refresh by itself; an operator would press reload. */
 async function reloadUntilVisible(page: Page, target: Locator): Promise<void> {

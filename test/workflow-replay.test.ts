@@ -21,11 +21,17 @@ describe('workflow replay of recorded histories', () => {
     const files = (await readdir(fixtures_dir)).filter((file) => file.endsWith('.json')).sort();
     assert.ok(files.length >= 9, `expected the recorded fixtures, found ${files.length}`);
     const histories = await Promise.all(
-      files.map(async (file) => ({ workflowId: file.replace(/\.json$/, ''), history: historyFromCliJson(JSON.parse(await readFile(path.join(fixtures_dir, file), 'utf8'))) })),
+      files.map(async (file) => ({
+        workflowId: file.replace(/\.json$/, ''),
+        history: historyFromCliJson(JSON.parse(await readFile(path.join(fixtures_dir, file), 'utf8'))),
+      })),
     );
     const failures: string[] = [];
     const replayed: string[] = [];
-    for await (const result of Worker.runReplayHistories({ workflowBundle: await workflowBundle(), replayName: 'wallet-replay' }, histories)) {
+    for await (const result of Worker.runReplayHistories(
+      { workflowBundle: await workflowBundle(), replayName: 'wallet-replay' },
+      histories,
+    )) {
       replayed.push(result.workflowId);
       if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
     }
@@ -38,8 +44,18 @@ describe('workflow replay of recorded histories', () => {
     const file = (await readdir(fixtures_dir)).find((name) => name.endsWith('--completed-transfer.json'))!;
     const history = historyFromCliJson(JSON.parse(await readFile(path.join(fixtures_dir, file), 'utf8')));
     const reordered = await import('@temporalio/worker').then(({ bundleWorkflowCode }) =>
-      bundleWorkflowCode({ workflowsPath: path.join(import.meta.dirname, 'support', 'reordered-workflow.ts'), logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } }),
+      bundleWorkflowCode({
+        workflowsPath: path.join(import.meta.dirname, 'support', 'reordered-workflow.ts'),
+        logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
+      }),
     );
-    await assert.rejects(Worker.runReplayHistory({ workflowBundle: reordered, replayName: 'wallet-replay-reordered' }, history, 'reordered'), /[Nn]ondetermin|DeterminismViolation/);
+    await assert.rejects(
+      Worker.runReplayHistory(
+        { workflowBundle: reordered, replayName: 'wallet-replay-reordered' },
+        history,
+        'reordered',
+      ),
+      /[Nn]ondetermin|DeterminismViolation/,
+    );
   });
 });

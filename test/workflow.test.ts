@@ -14,7 +14,11 @@ type Calls = string[];
 const timings = { activityTimeoutMs: 2_000, debitAttemptsMax: 3, retryIntervalMaxMs: 50 };
 
 /** Records each call as `leg` (with the finish plan it was given in `plans`), refunds as `refund:reason`. */
-function stubActivities(calls: Calls, overrides: Partial<Record<keyof WalletActivities, (input: never) => Promise<unknown>>>, plans: Record<string, unknown> = {}) {
+function stubActivities(
+  calls: Calls,
+  overrides: Partial<Record<keyof WalletActivities, (input: never) => Promise<unknown>>>,
+  plans: Record<string, unknown> = {},
+) {
   const record = (name: string) => (input: LegInput) => {
     calls.push(name);
     plans[name] = input.finish;
@@ -131,7 +135,10 @@ describe('transferWorkflow', () => {
       throw new Error('connection reset after commit');
     };
     const posted = async () => ({ outcome: 'posted', reason: null });
-    const { outcome } = await runTransfer(request(), stubActivities(calls, { debitWallet: lostReply, fenceDebit: posted }));
+    const { outcome } = await runTransfer(
+      request(),
+      stubActivities(calls, { debitWallet: lostReply, fenceDebit: posted }),
+    );
     assert.deepEqual(outcome, { status: 'COMPLETED', failureReason: null });
     // Never refunded on a guess: the money that left the sender arrives.
     assert.deepEqual(calls, ['debit', 'debit', 'debit', 'fence', 'credit']);
@@ -143,7 +150,10 @@ describe('transferWorkflow', () => {
       throw new Error('statement timeout');
     };
     const refusedLate = async () => ({ outcome: 'refused', reason: 'insufficient_funds' });
-    const { outcome } = await runTransfer(request(), stubActivities(calls, { debitWallet: timeout, fenceDebit: refusedLate }));
+    const { outcome } = await runTransfer(
+      request(),
+      stubActivities(calls, { debitWallet: timeout, fenceDebit: refusedLate }),
+    );
     assert.deepEqual(outcome, { status: 'FAILED', failureReason: 'insufficient_funds' });
     assert.deepEqual(calls, ['debit', 'debit', 'debit', 'fence']);
   });
@@ -170,9 +180,19 @@ describe('transferWorkflow', () => {
       if (++refundFailures <= 3) throw new Error('source shard down');
       return { refunded: true };
     };
-    const { outcome, state } = await runTransfer(request(), stubActivities(calls, { creditWallet: refuse, refundDebit: flakyRefund }));
+    const { outcome, state } = await runTransfer(
+      request(),
+      stubActivities(calls, { creditWallet: refuse, refundDebit: flakyRefund }),
+    );
     assert.deepEqual(outcome, { status: 'FAILED', failureReason: 'user_frozen' });
-    assert.deepEqual(calls, ['debit', 'credit', 'refund:user_frozen', 'refund:user_frozen', 'refund:user_frozen', 'refund:user_frozen']);
+    assert.deepEqual(calls, [
+      'debit',
+      'credit',
+      'refund:user_frozen',
+      'refund:user_frozen',
+      'refund:user_frozen',
+      'refund:user_frozen',
+    ]);
     assert.equal(state.compensated, true);
   });
 
@@ -181,7 +201,10 @@ describe('transferWorkflow', () => {
     const broken = async () => {
       throw ApplicationFailure.create({ type: 'unexpected_bug', nonRetryable: true });
     };
-    await assert.rejects(runTransfer(request(), stubActivities(calls, { creditWallet: broken })), /Workflow execution failed/);
+    await assert.rejects(
+      runTransfer(request(), stubActivities(calls, { creditWallet: broken })),
+      /Workflow execution failed/,
+    );
     assert.deepEqual(calls, ['debit', 'credit']);
   });
 
@@ -194,9 +217,19 @@ describe('transferWorkflow', () => {
     };
     const transfer = request();
     const taskQueue = uniqueName('wf-test');
-    const worker = await Worker.create({ connection: temporal.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: stubActivities(calls, { creditWallet: slowCredit }) });
+    const worker = await Worker.create({
+      connection: temporal.nativeConnection,
+      taskQueue,
+      workflowBundle: await workflowBundle(),
+      activities: stubActivities(calls, { creditWallet: slowCredit }),
+    });
     const outcome = await worker.runUntil(async () => {
-      const handle = await temporal.client.workflow.start(transferWorkflow, { taskQueue, workflowId: transfer.transferId, args: [{ request: transfer, timings }], workflowRunTimeout: '60s' });
+      const handle = await temporal.client.workflow.start(transferWorkflow, {
+        taskQueue,
+        workflowId: transfer.transferId,
+        args: [{ request: transfer, timings }],
+        workflowRunTimeout: '60s',
+      });
       while (!calls.includes('credit')) await new Promise((resolve) => setTimeout(resolve, 20));
       await handle.cancel();
       return handle.result();
@@ -219,13 +252,32 @@ describe('transferWorkflow', () => {
     await runTransfer(request(), stubActivities([], {}, transferPlans));
     assert.deepEqual(transferPlans, {
       debit: { ownerUserId: 'alice', kind: 'transfer', ifRefused: true },
-      credit: { ownerUserId: 'alice', kind: 'transfer', ifPosted: { status: 'COMPLETED', failureReason: null }, ifRefused: false },
+      credit: {
+        ownerUserId: 'alice',
+        kind: 'transfer',
+        ifPosted: { status: 'COMPLETED', failureReason: null },
+        ifRefused: false,
+      },
     });
     const depositPlans: Record<string, unknown> = {};
     await runTransfer(request('deposit'), stubActivities([], {}, depositPlans));
-    assert.deepEqual(depositPlans, { credit: { ownerUserId: 'bob', kind: 'deposit', ifPosted: { status: 'COMPLETED', failureReason: null }, ifRefused: true } });
+    assert.deepEqual(depositPlans, {
+      credit: {
+        ownerUserId: 'bob',
+        kind: 'deposit',
+        ifPosted: { status: 'COMPLETED', failureReason: null },
+        ifRefused: true,
+      },
+    });
     const withdrawalPlans: Record<string, unknown> = {};
     await runTransfer(request('withdrawal'), stubActivities([], {}, withdrawalPlans));
-    assert.deepEqual(withdrawalPlans, { debit: { ownerUserId: 'alice', kind: 'withdrawal', ifPosted: { status: 'COMPLETED', failureReason: null }, ifRefused: true } });
+    assert.deepEqual(withdrawalPlans, {
+      debit: {
+        ownerUserId: 'alice',
+        kind: 'withdrawal',
+        ifPosted: { status: 'COMPLETED', failureReason: null },
+        ifRefused: true,
+      },
+    });
   });
 });

@@ -35,9 +35,18 @@ export async function createWalletWorker(options: WalletWorkerOptions): Promise<
     activities: instrumentActivities(
       {
         // Reconciliation first, so activities a test passes in keep it unless they replace it.
-        ...createReconcileActivities({ shards: options.shards, logger: options.logger, gauges: reconciliationGauges(walletMetrics().registry, options.shards) }),
+        ...createReconcileActivities({
+          shards: options.shards,
+          logger: options.logger,
+          gauges: reconciliationGauges(walletMetrics().registry, options.shards),
+        }),
         ...(options.activities ??
-          createActivities({ shards: options.shards, logger: options.logger, events: transferEventMetrics(), ...(options.completions ? { completions: options.completions } : {}) })),
+          createActivities({
+            shards: options.shards,
+            logger: options.logger,
+            events: transferEventMetrics(),
+            ...(options.completions ? { completions: options.completions } : {}),
+          })),
       },
       walletMetrics(),
     ),

@@ -50,15 +50,24 @@ export type FailedRuns = Map<string, number>;
  * A transfer whose runs keep failing is reported every sweep (error log and
  * wallet_transfers_failing_reruns), since rerunning it will not help until someone acts.
  */
-export async function sweepOrphanedTransfers(deps: SweepDependencies, failedRuns: FailedRuns = new Map()): Promise<SweepReport> {
+export async function sweepOrphanedTransfers(
+  deps: SweepDependencies,
+  failedRuns: FailedRuns = new Map(),
+): Promise<SweepReport> {
   const report: SweepReport = { running: 0, orphans: 0, rerun: 0, failing: [] };
   const stillFailing: FailedRuns = new Map();
   for (const pool of deps.shards.pools) {
     // Pages through every stale record: old ones whose workflow is still running must not hide
     // newer orphans behind them.
-    for (let seen = 0, afterTransferId: string | undefined; seen < sweep_records_max; ) {
-      const page = await findStalePending(pool, { olderThanMs: deps.orphanAgeMinMs, limit: sweep_page_size, afterTransferId });
-      await forEachLimited(page, sweep_concurrency, (record) => sweepOne(deps, record, report, failedRuns, stillFailing));
+    for (let seen = 0, afterTransferId: string | undefined; seen < sweep_records_max;) {
+      const page = await findStalePending(pool, {
+        olderThanMs: deps.orphanAgeMinMs,
+        limit: sweep_page_size,
+        afterTransferId,
+      });
+      await forEachLimited(page, sweep_concurrency, (record) =>
+        sweepOne(deps, record, report, failedRuns, stillFailing),
+      );
       seen += page.length;
       afterTransferId = page.at(-1)?.transferId;
       if (page.length < sweep_page_size) break;
@@ -70,7 +79,13 @@ export async function sweepOrphanedTransfers(deps: SweepDependencies, failedRuns
   return report;
 }
 
-async function sweepOne(deps: SweepDependencies, record: TransferRecord, report: SweepReport, failedRuns: FailedRuns, stillFailing: FailedRuns): Promise<void> {
+async function sweepOne(
+  deps: SweepDependencies,
+  record: TransferRecord,
+  report: SweepReport,
+  failedRuns: FailedRuns,
+  stillFailing: FailedRuns,
+): Promise<void> {
   const log = { transfer_id: record.transferId, workflow_id: record.transferId };
   const state = await workflowStateOf(deps.client, record.transferId);
   if (state === 'RUNNING') {
@@ -97,9 +112,15 @@ async function sweepOne(deps: SweepDependencies, record: TransferRecord, report:
   stillFailing.set(record.transferId, failures);
   if (failures >= failed_runs_alert) {
     report.failing.push(record.transferId);
-    deps.logger.error({ ...log, workflow_status: state, failed_runs: failures }, 'transfer workflow keeps failing; rerun again, but it needs a person');
+    deps.logger.error(
+      { ...log, workflow_status: state, failed_runs: failures },
+      'transfer workflow keeps failing; rerun again, but it needs a person',
+    );
   } else {
-    deps.logger.warn({ ...log, workflow_status: state, failed_runs: failures }, 'reran the workflow of a transfer whose last run ended without finishing it');
+    deps.logger.warn(
+      { ...log, workflow_status: state, failed_runs: failures },
+      'reran the workflow of a transfer whose last run ended without finishing it',
+    );
   }
 }
 

@@ -1,4 +1,9 @@
-import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptionsStartWorkflowAction } from '@temporalio/client';
+import {
+  ScheduleAlreadyRunning,
+  ScheduleOverlapPolicy,
+  type Client,
+  type ScheduleOptionsStartWorkflowAction,
+} from '@temporalio/client';
 import { reconcileWorkflow } from '../workflows/reconcile';
 
 export const reconcile_schedule_id = 'wallet-reconciliation';
@@ -32,11 +37,16 @@ export async function ensureReconcileSchedule(options: ReconcileScheduleOptions)
     // The server appends each run's scheduled time, so every run has its own id.
     workflowId: scheduleId,
   };
-  const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: Math.max(options.everyMs, catchup_window_min_ms) };
+  const policies = {
+    overlap: ScheduleOverlapPolicy.SKIP,
+    catchupWindow: Math.max(options.everyMs, catchup_window_min_ms),
+  };
   try {
     await options.client.schedule.create({ scheduleId, spec, action, policies });
   } catch (error) {
     if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-    await options.client.schedule.getHandle(scheduleId).update((previous) => ({ spec, action, policies, state: previous.state }));
+    await options.client.schedule
+      .getHandle(scheduleId)
+      .update((previous) => ({ spec, action, policies, state: previous.state }));
   }
 }

@@ -46,7 +46,15 @@ export interface OpsStamp {
 export interface TransferState {
   status: TransferStatus;
   /** Which step the workflow is on; useful to ops when a transfer is slow. */
-  step: 'awaiting_review' | 'debiting' | 'fencing' | 'crediting' | 'compensating' | 'reversal_window' | 'reversing' | 'done';
+  step:
+    | 'awaiting_review'
+    | 'debiting'
+    | 'fencing'
+    | 'crediting'
+    | 'compensating'
+    | 'reversal_window'
+    | 'reversing'
+    | 'done';
   failureReason: FailureReason | null;
   /** True once the debit was refunded after a refused credit. */
   compensated: boolean;

@@ -16,7 +16,12 @@ export interface MoneyMovers {
  * refunds the sender. Returns the failure reason, or null when the money moved. The leg that
  * decides the transfer also finishes its durable record.
  */
-export async function moveMoney(request: TransferRequest, policy: TransferPolicy | undefined, state: TransferState, { debiting, finishing }: MoneyMovers): Promise<FailureReason | null> {
+export async function moveMoney(
+  request: TransferRequest,
+  policy: TransferPolicy | undefined,
+  state: TransferState,
+  { debiting, finishing }: MoneyMovers,
+): Promise<FailureReason | null> {
   const ownerUserId = ownerOf(request);
   // The sender's side moves the source amount, the recipient's the target amount (the same
   // unless the transfer converts, and then through the FX house instead of clearing).
@@ -37,8 +42,12 @@ export async function moveMoney(request: TransferRequest, policy: TransferPolicy
   if (request.fromUserId !== null) {
     state.step = 'debiting';
     // A withdrawal ends with its debit; a transfer's debit ends it only when refused.
-    const endsHere = request.toUserId === null ? { ifPosted: { status: 'COMPLETED' as const, failureReason: null } } : {};
-    const debit = { ...leg(request.fromUserId, side.source, { ...endsHere, ifRefused: true }), dailyOutgoingMaxMinor: policy?.dailyOutgoingMaxMinor ?? null };
+    const endsHere =
+      request.toUserId === null ? { ifPosted: { status: 'COMPLETED' as const, failureReason: null } } : {};
+    const debit = {
+      ...leg(request.fromUserId, side.source, { ...endsHere, ifRefused: true }),
+      dailyOutgoingMaxMinor: policy?.dailyOutgoingMaxMinor ?? null,
+    };
     const refused = await refusalOf(debiting.debitWallet(debit), 'ledger_unavailable');
     // A refusal was final and recorded with the leg. A debit whose fate is unknown (retries
     // exhausted, or fenced by an earlier run) is never refunded on a guess: the ledger fixes its
@@ -57,7 +66,12 @@ export async function moveMoney(request: TransferRequest, policy: TransferPolicy
     // because the credit might still land; the run is then rerun, and every leg replays.
     const isDeposit = request.fromUserId === null;
     const refused = await refusalOf(
-      finishing.creditWallet(leg(request.toUserId, side.target, { ifPosted: { status: 'COMPLETED', failureReason: null }, ifRefused: isDeposit })),
+      finishing.creditWallet(
+        leg(request.toUserId, side.target, {
+          ifPosted: { status: 'COMPLETED', failureReason: null },
+          ifRefused: isDeposit,
+        }),
+      ),
       null,
     );
     failureReason = refused?.reason ?? null;
@@ -72,13 +86,22 @@ type LegMoney = Pick<LegInput, 'amountMinor' | 'currency' | 'counterparty' | 'co
 export function sidesOf(request: TransferRequest): { source: LegMoney; target: LegMoney } {
   const conversion = request.conversion;
   if (!conversion) {
-    const money: LegMoney = { amountMinor: request.amountMinor, currency: request.currency, counterparty: request.kind === 'transfer' ? 'clearing' : 'settlement' };
+    const money: LegMoney = {
+      amountMinor: request.amountMinor,
+      currency: request.currency,
+      counterparty: request.kind === 'transfer' ? 'clearing' : 'settlement',
+    };
     return { source: money, target: money };
   }
   const recorded = { sourceCurrency: request.currency, sourceAmountMinor: request.amountMinor, ...conversion };
   return {
     source: { amountMinor: request.amountMinor, currency: request.currency, counterparty: 'fx', conversion: recorded },
-    target: { amountMinor: conversion.targetAmountMinor, currency: conversion.targetCurrency, counterparty: 'fx', conversion: recorded },
+    target: {
+      amountMinor: conversion.targetAmountMinor,
+      currency: conversion.targetCurrency,
+      counterparty: 'fx',
+      conversion: recorded,
+    },
   };
 }
 
@@ -88,7 +111,10 @@ export function sidesOf(request: TransferRequest): { source: LegMoney; target: L
  * or, when that is null, fails the run. Errors that are not activity failures are bugs and fail
  * the workflow task, to be retried after a fix.
  */
-async function refusalOf(leg: Promise<unknown>, whenExhausted: FailureReason | null): Promise<{ reason: FailureReason; recorded: boolean } | null> {
+async function refusalOf(
+  leg: Promise<unknown>,
+  whenExhausted: FailureReason | null,
+): Promise<{ reason: FailureReason; recorded: boolean } | null> {
   try {
     await leg;
     return null;

@@ -41,18 +41,33 @@ export class OpsInbox {
     private readonly state: TransferState,
     private readonly excludedApprovers: readonly string[] = [],
   ) {
-    for (const [name, signal] of [['approve', approveSignal], ['reject', rejectSignal]] as const) {
+    for (const [name, signal] of [
+      ['approve', approveSignal],
+      ['reject', rejectSignal],
+    ] as const) {
       setHandler(signal, (request) => this.acceptSignal(name, request, () => this.reviewProblem(name, request)));
     }
     setHandler(reverseSignal, (request) => this.acceptSignal('reverse', request, () => this.reverseProblem(request)));
-    for (const [name, update] of [['approve', approveUpdate], ['reject', rejectUpdate]] as const) {
-      setHandler(update, (request) => new Promise<ReviewAnswer>((answer) => this.queue.push({ name, request, via: 'update', answer })), {
-        validator: (request) => refuseIf(this.reviewProblem(name, request)),
-      });
+    for (const [name, update] of [
+      ['approve', approveUpdate],
+      ['reject', rejectUpdate],
+    ] as const) {
+      setHandler(
+        update,
+        (request) => new Promise<ReviewAnswer>((answer) => this.queue.push({ name, request, via: 'update', answer })),
+        {
+          validator: (request) => refuseIf(this.reviewProblem(name, request)),
+        },
+      );
     }
-    setHandler(reverseUpdate, (request) => new Promise<ReverseAnswer>((answer) => this.queue.push({ name: 'reverse', request, via: 'update', answer })), {
-      validator: (request) => refuseIf(this.reverseProblem(request)),
-    });
+    setHandler(
+      reverseUpdate,
+      (request) =>
+        new Promise<ReverseAnswer>((answer) => this.queue.push({ name: 'reverse', request, via: 'update', answer })),
+      {
+        validator: (request) => refuseIf(this.reverseProblem(request)),
+      },
+    );
   }
 
   get hasRequests(): boolean {
@@ -66,7 +81,8 @@ export class OpsInbox {
   /** Answers what is still queued when the workflow ends, so no caller waits on a closed run. */
   closeAll(): void {
     for (let request = this.next(); request; request = this.next()) {
-      if (request.name === 'reverse') request.answer?.({ outcome: this.state.status === 'REVERSED' ? 'already_reversed' : 'window_closed' });
+      if (request.name === 'reverse')
+        request.answer?.({ outcome: this.state.status === 'REVERSED' ? 'already_reversed' : 'window_closed' });
       else request.answer?.(reviewAnswerOf(this.state));
     }
   }
@@ -75,7 +91,11 @@ export class OpsInbox {
     const problem = problemOf();
     if (problem) {
       log.warn('ops signal ignored', { signal: name, why: problem.code });
-      this.state.ignoredSignals.push({ name, why: `${problem.code}: ${problem.message}`, at: new Date().toISOString() });
+      this.state.ignoredSignals.push({
+        name,
+        why: `${problem.code}: ${problem.message}`,
+        at: new Date().toISOString(),
+      });
       if (this.state.ignoredSignals.length > ignored_signals_kept_max) this.state.ignoredSignals.shift();
       return;
     }
@@ -86,15 +106,25 @@ export class OpsInbox {
     const shape = opsRequestProblem(request);
     if (shape) return shape;
     const review = this.state.review;
-    if (!review || this.state.status !== 'PENDING_REVIEW') return { code: 'transfer_not_in_review', message: `the transfer is ${this.state.status}, not held for review` };
+    if (!review || this.state.status !== 'PENDING_REVIEW')
+      return { code: 'transfer_not_in_review', message: `the transfer is ${this.state.status}, not held for review` };
     const operator = normalizeOperator((request as OpsRequest).operator);
     if (name === 'approve' && this.excludedApprovers.includes(operator)) {
-      return { code: 'approver_not_independent', message: `${operator} made or is a party to this transfer and may not approve it` };
+      return {
+        code: 'approver_not_independent',
+        message: `${operator} made or is a party to this transfer and may not approve it`,
+      };
     }
     if (name === 'approve' && review.approvals.some((approval) => approval.operator === operator)) {
-      return { code: 'second_approver_required', message: `${operator} already approved; another operator must approve` };
+      return {
+        code: 'second_approver_required',
+        message: `${operator} already approved; another operator must approve`,
+      };
     }
-    if (name === 'approve' && this.queue.some((queued) => queued.name === 'approve' && normalizeOperator(queued.request.operator) === operator)) {
+    if (
+      name === 'approve' &&
+      this.queue.some((queued) => queued.name === 'approve' && normalizeOperator(queued.request.operator) === operator)
+    ) {
       return { code: 'second_approver_required', message: `${operator}'s approval is already being recorded` };
     }
     return null;
@@ -104,16 +134,28 @@ export class OpsInbox {
     const shape = opsRequestProblem(request);
     if (shape) return shape;
     const allowNegative = (request as ReverseRequest).allow_negative;
-    if (allowNegative !== undefined && typeof allowNegative !== 'boolean') return { code: 'invalid_request', message: 'allow_negative must be true or false' };
+    if (allowNegative !== undefined && typeof allowNegative !== 'boolean')
+      return { code: 'invalid_request', message: 'allow_negative must be true or false' };
     if (this.state.status === 'REVERSED') return null; // a second reverse is a no-op, answered as such
-    if (this.state.status !== 'COMPLETED') return { code: 'transfer_not_reversible', message: `only a COMPLETED transfer can be reversed; this one is ${this.state.status}` };
-    if (this.state.reversalDeadline === null) return { code: 'reversal_window_closed', message: 'this transfer has no reversal window open' };
+    if (this.state.status !== 'COMPLETED')
+      return {
+        code: 'transfer_not_reversible',
+        message: `only a COMPLETED transfer can be reversed; this one is ${this.state.status}`,
+      };
+    if (this.state.reversalDeadline === null)
+      return { code: 'reversal_window_closed', message: 'this transfer has no reversal window open' };
     return null;
   }
 }
 
 export interface Problem {
-  code: 'invalid_request' | 'transfer_not_in_review' | 'second_approver_required' | 'approver_not_independent' | 'transfer_not_reversible' | 'reversal_window_closed';
+  code:
+    | 'invalid_request'
+    | 'transfer_not_in_review'
+    | 'second_approver_required'
+    | 'approver_not_independent'
+    | 'transfer_not_reversible'
+    | 'reversal_window_closed';
   message: string;
 }
 
@@ -123,13 +165,30 @@ function refuseIf(problem: Problem | null): void {
 }
 
 function opsRequestProblem(request: unknown): Problem | null {
-  if (typeof request !== 'object' || request === null) return { code: 'invalid_request', message: 'send {"operator": "...", "reason": "..."}' };
+  if (typeof request !== 'object' || request === null)
+    return { code: 'invalid_request', message: 'send {"operator": "...", "reason": "..."}' };
   const { operator, reason } = request as Partial<Record<keyof OpsRequest, unknown>>;
-  if (typeof operator !== 'string' || operator.trim().length === 0 || operator.length > operator_length_max || !isStorable(operator)) {
-    return { code: 'invalid_request', message: `operator must be a non-empty string of at most ${operator_length_max} characters, without NUL or unpaired surrogates` };
+  if (
+    typeof operator !== 'string' ||
+    operator.trim().length === 0 ||
+    operator.length > operator_length_max ||
+    !isStorable(operator)
+  ) {
+    return {
+      code: 'invalid_request',
+      message: `operator must be a non-empty string of at most ${operator_length_max} characters, without NUL or unpaired surrogates`,
+    };
   }
-  if (typeof reason !== 'string' || reason.trim().length === 0 || reason.length > reason_length_max || !isStorable(reason)) {
-    return { code: 'invalid_request', message: `reason must be a non-empty string of at most ${reason_length_max} characters, without NUL or unpaired surrogates` };
+  if (
+    typeof reason !== 'string' ||
+    reason.trim().length === 0 ||
+    reason.length > reason_length_max ||
+    !isStorable(reason)
+  ) {
+    return {
+      code: 'invalid_request',
+      message: `reason must be a non-empty string of at most ${reason_length_max} characters, without NUL or unpaired surrogates`,
+    };
   }
   return null;
 }

@@ -1,4 +1,12 @@
-import { CancellationScope, allHandlersFinished, condition, proxyLocalActivities, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  allHandlersFinished,
+  condition,
+  proxyLocalActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
 import type { WalletActivities } from '../activities';
 import { formatMinor } from '../domain/money';
 import type { TransferPolicy } from '../domain/transfer-policy';
@@ -50,7 +58,10 @@ async function runTransfer({ request, timings, policy }: TransferWorkflowInput):
     step: approvalsRequired > 0 ? 'awaiting_review' : 'debiting',
     failureReason: null,
     compensated: false,
-    review: approvalsRequired > 0 ? { approvalsRequired, approvals: [], rejection: null, deadline: deadlineIn(timings.reviewTimeoutMs ?? 0) } : null,
+    review:
+      approvalsRequired > 0
+        ? { approvalsRequired, approvals: [], rejection: null, deadline: deadlineIn(timings.reviewTimeoutMs ?? 0) }
+        : null,
     reversalDeadline: null,
     reversal: null,
     reversalRefusals: [],
@@ -58,13 +69,16 @@ async function runTransfer({ request, timings, policy }: TransferWorkflowInput):
   };
   setHandler(statusQuery, () => state);
   // Four-eyes means independent eyes: not the transfer's parties, not the operator who made it.
-  const excludedApprovers = [request.fromUserId, request.toUserId, policy?.initiatedBy ?? null].filter((id): id is string => id !== null).map(normalizeOperator);
+  const excludedApprovers = [request.fromUserId, request.toUserId, policy?.initiatedBy ?? null]
+    .filter((id): id is string => id !== null)
+    .map(normalizeOperator);
   const inbox = new OpsInbox(state, excludedApprovers);
   const ops = { request, state, inbox, finishing };
 
   if (state.review) {
     const decided = await holdForReview(ops, timings.reviewTimeoutMs ?? 0);
-    if (decided === 'rejected' || decided === 'expired') return finish(ops, 'FAILED', decided === 'rejected' ? 'review_rejected' : 'review_timeout');
+    if (decided === 'rejected' || decided === 'expired')
+      return finish(ops, 'FAILED', decided === 'rejected' ? 'review_rejected' : 'review_timeout');
     changeStatus(state, 'PENDING');
   }
 
@@ -83,13 +97,20 @@ interface OpsContext {
 }
 
 /** Waits for approvals (two different operators for four-eyes) or a rejection, until the review deadline. */
-async function holdForReview({ request, state, inbox, finishing }: OpsContext, timeoutMs: number): Promise<'approved' | 'rejected' | 'expired'> {
+async function holdForReview(
+  { request, state, inbox, finishing }: OpsContext,
+  timeoutMs: number,
+): Promise<'approved' | 'rejected' | 'expired'> {
   const review = state.review!;
   const deadlineMs = Date.now() + timeoutMs;
   describe(request, state);
   for (;;) {
     if (!(await condition(() => inbox.hasRequests, Math.max(1, deadlineMs - Date.now())))) {
-      await finishing.expireReview({ transferId: request.transferId, ownerUserId: ownerOf(request), kind: request.kind });
+      await finishing.expireReview({
+        transferId: request.transferId,
+        ownerUserId: ownerOf(request),
+        kind: request.kind,
+      });
       return 'expired';
     }
     const next = inbox.next()!;
@@ -137,7 +158,10 @@ async function awaitReversal({ request, state, inbox, finishing }: OpsContext, w
   state.reversalDeadline = new Date(deadlineMs).toISOString();
   state.step = 'reversal_window';
   describe(request, state);
-  while (state.status === 'COMPLETED' && (await condition(() => inbox.hasRequests, Math.max(1, deadlineMs - Date.now())))) {
+  while (
+    state.status === 'COMPLETED' &&
+    (await condition(() => inbox.hasRequests, Math.max(1, deadlineMs - Date.now())))
+  ) {
     const next = inbox.next()!;
     if (next.name !== 'reverse') {
       next.answer?.(reviewAnswerOf(state));
@@ -175,7 +199,11 @@ async function awaitReversal({ request, state, inbox, finishing }: OpsContext, w
   state.reversalDeadline = null;
 }
 
-async function finish(ops: OpsContext, status: TransferStatus, failureReason: FailureReason | null): Promise<TransferOutcome> {
+async function finish(
+  ops: OpsContext,
+  status: TransferStatus,
+  failureReason: FailureReason | null,
+): Promise<TransferOutcome> {
   changeStatus(ops.state, status, failureReason);
   ops.state.step = 'done';
   describe(ops.request, ops.state);
@@ -188,7 +216,11 @@ async function finish(ops: OpsContext, status: TransferStatus, failureReason: Fa
  * Every status change is mirrored in the TransferStatus search attribute, for the Web UI's
  * queries; the start set the first value, so only changes are written (each is a command).
  */
-function changeStatus(state: TransferState, status: TransferStatus, failureReason: FailureReason | null = state.failureReason): void {
+function changeStatus(
+  state: TransferState,
+  status: TransferStatus,
+  failureReason: FailureReason | null = state.failureReason,
+): void {
   state.failureReason = failureReason;
   if (state.status === status) return;
   state.status = status;
@@ -199,7 +231,9 @@ function changeStatus(state: TransferState, status: TransferStatus, failureReaso
 function answerWhenFinal(state: TransferState, request: QueuedRequest): void {
   if (request.name === 'reverse' || !request.answer) return;
   const answer = request.answer;
-  void condition(() => state.status !== 'PENDING' && state.status !== 'PENDING_REVIEW').then(() => answer(reviewAnswerOf(state)));
+  void condition(() => state.status !== 'PENDING' && state.status !== 'PENDING_REVIEW').then(() =>
+    answer(reviewAnswerOf(state)),
+  );
 }
 
 function stampOf(request: { operator: string; reason: string }): OpsStamp {
@@ -217,17 +251,28 @@ function describe(request: TransferRequest, state: TransferState): void {
     `${request.fromUserId ?? 'deposit'} → ${request.toUserId ?? 'withdrawal'}: ${formatMinor(BigInt(request.amountMinor), request.currency)} ${request.currency}`,
   ];
   const conversion = request.conversion;
-  if (conversion) lines.push(`Converted at ${conversion.rate}: ${formatMinor(BigInt(conversion.targetAmountMinor), conversion.targetCurrency)} ${conversion.targetCurrency} to the recipient.`);
+  if (conversion)
+    lines.push(
+      `Converted at ${conversion.rate}: ${formatMinor(BigInt(conversion.targetAmountMinor), conversion.targetCurrency)} ${conversion.targetCurrency} to the recipient.`,
+    );
   if (state.failureReason) lines.push(`Failure: ${state.failureReason}`);
   if (state.review && state.status === 'PENDING_REVIEW') {
-    lines.push(`Held for review until ${state.review.deadline}: ${state.review.approvals.length} of ${state.review.approvalsRequired} approvals.`);
+    lines.push(
+      `Held for review until ${state.review.deadline}: ${state.review.approvals.length} of ${state.review.approvalsRequired} approvals.`,
+    );
     lines.push('Send a signal `approve` or `reject` with `{"operator": "...", "reason": "..."}`.');
   }
   if (state.reversalDeadline && state.status === 'COMPLETED') {
-    lines.push(`Reversible until ${state.reversalDeadline}: send a signal \`reverse\` with \`{"operator": "...", "reason": "..."}\`.`);
+    lines.push(
+      `Reversible until ${state.reversalDeadline}: send a signal \`reverse\` with \`{"operator": "...", "reason": "..."}\`.`,
+    );
   }
   const lastRefusal = state.reversalRefusals.at(-1);
-  if (lastRefusal && state.status === 'COMPLETED') lines.push(`Last reversal refused (${lastRefusal.refusal}); add \`"allow_negative": true\` to force it.`);
-  if (state.reversal) lines.push(`Reversed by ${state.reversal.operator}: ${state.reversal.reason}${state.reversal.allowNegative ? ' (allow_negative)' : ''}`);
+  if (lastRefusal && state.status === 'COMPLETED')
+    lines.push(`Last reversal refused (${lastRefusal.refusal}); add \`"allow_negative": true\` to force it.`);
+  if (state.reversal)
+    lines.push(
+      `Reversed by ${state.reversal.operator}: ${state.reversal.reason}${state.reversal.allowNegative ? ' (allow_negative)' : ''}`,
+    );
   setCurrentDetails(lines.join('\n\n'));
 }

@@ -19,7 +19,12 @@ export function fxRoutes(shards: ShardSet, fx: FxService): Router {
   router.post('/v1/wallet/fx/quotes', async (request, response) => {
     const body = validate(QuoteBody, request.body, 'body');
     requireCurrencies(body.from_currency, body.to_currency);
-    const quote = await fx.quote(principalOf(request).userId, body.from_currency, body.to_currency, BigInt(body.amount));
+    const quote = await fx.quote(
+      principalOf(request).userId,
+      body.from_currency,
+      body.to_currency,
+      BigInt(body.amount),
+    );
     sendJson(response, 201, {
       quote_id: quote.quoteId,
       from_currency: quote.sourceCurrency,
@@ -37,7 +42,13 @@ export function fxRoutes(shards: ShardSet, fx: FxService): Router {
     requireCurrencies(base, quote);
     if (base === quote) throw new ApiError('invalid_request', 'a rate needs two different currencies');
     const body = validate(SetRateBody, request.body, 'body');
-    const set = await setRate(reference(), { base, quote, rate: formatRate(parseRate(body.rate)), setBy: principalOf(request).userId, reason: body.reason ?? null });
+    const set = await setRate(reference(), {
+      base,
+      quote,
+      rate: formatRate(parseRate(body.rate)),
+      setBy: principalOf(request).userId,
+      reason: body.reason ?? null,
+    });
     fx.forgetRate(base, quote);
     sendJson(response, 200, rateJson(set));
   });
@@ -60,10 +71,18 @@ export function fxRoutes(shards: ShardSet, fx: FxService): Router {
 
 function requireCurrencies(...codes: string[]): void {
   for (const code of codes) {
-    if (!isKnownCurrency(code)) throw new ApiError('unsupported_currency', `${code} is not an ISO 4217 currency with minor units`);
+    if (!isKnownCurrency(code))
+      throw new ApiError('unsupported_currency', `${code} is not an ISO 4217 currency with minor units`);
   }
 }
 
 function rateJson(rate: FxRate) {
-  return { base: rate.base, quote: rate.quote, rate: rate.rate, set_by: rate.setBy, ...(rate.reason !== null ? { reason: rate.reason } : {}), set_at: rate.setAt.toISOString() };
+  return {
+    base: rate.base,
+    quote: rate.quote,
+    rate: rate.rate,
+    set_by: rate.setBy,
+    ...(rate.reason !== null ? { reason: rate.reason } : {}),
+    set_at: rate.setAt.toISOString(),
+  };
 }

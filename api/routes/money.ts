@@ -19,7 +19,12 @@ export function moneyRoutes(transfers: TransferService, metrics: Metrics, waitSl
    * hangs up. Past the caller's or the process's bound of open waits it answers at once, as a
    * wait that timed out would: the client polls, and nobody else's waits are affected.
    */
-  async function waitIfAllowed(request: Request, response: Response, record: TransferRecord, waitS: number): Promise<TransferRecord> {
+  async function waitIfAllowed(
+    request: Request,
+    response: Response,
+    record: TransferRecord,
+    waitS: number,
+  ): Promise<TransferRecord> {
     const release = waitSlots.tryAcquire(request);
     if (!release) return record;
     const gone = new AbortController();
@@ -63,7 +68,11 @@ export function moneyRoutes(transfers: TransferService, metrics: Metrics, waitSl
   // owner or ops) send it out. Same body, opposite direction.
   const movements = [
     { path: 'deposits', kind: 'deposit', authorize: (request: Request) => requireOps(request) },
-    { path: 'withdrawals', kind: 'withdrawal', authorize: (request: Request, userId: string) => requireSelfOrOps(request, userId) },
+    {
+      path: 'withdrawals',
+      kind: 'withdrawal',
+      authorize: (request: Request, userId: string) => requireSelfOrOps(request, userId),
+    },
   ] as const;
   for (const movement of movements) {
     router.post(`/v1/wallet/:user_id/${movement.path}`, async (request, response) => {
@@ -89,9 +98,11 @@ export function moneyRoutes(transfers: TransferService, metrics: Metrics, waitSl
     response.locals.transferId = transfer_id;
     const record = await transfers.find(transfer_id);
     const principal = principalOf(request);
-    const isParty = record !== undefined && (principal.userId === record.fromUserId || principal.userId === record.toUserId);
+    const isParty =
+      record !== undefined && (principal.userId === record.fromUserId || principal.userId === record.toUserId);
     // Non-parties get the same 404 as for a missing id, so ids cannot be probed for existence.
-    if (!record || (principal.role !== 'ops' && !isParty)) throw new ApiError('transfer_not_found', `no transfer ${transfer_id}`);
+    if (!record || (principal.role !== 'ops' && !isParty))
+      throw new ApiError('transfer_not_found', `no transfer ${transfer_id}`);
     const current = wait === undefined ? record : await waitIfAllowed(request, response, record, wait);
     sendJson(response, 200, { ...transferJson(current), legs: legsJson(current, await transfers.legsOf(current)) });
   });

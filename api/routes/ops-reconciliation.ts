@@ -13,7 +13,11 @@ export function opsReconciliationRoutes(shards: ShardSet): Router {
   router.get('/v1/ops/reconciliation', async (request, response) => {
     requireOps(request);
     const run = await latestRun(shards.pool(ops_records_shard));
-    if (!run) throw new ApiError('reconciliation_not_run', 'no reconciliation has run yet; the wallet-reconciliation schedule runs one every RECONCILE_EVERY_MS');
+    if (!run)
+      throw new ApiError(
+        'reconciliation_not_run',
+        'no reconciliation has run yet; the wallet-reconciliation schedule runs one every RECONCILE_EVERY_MS',
+      );
     sendJson(response, 200, {
       run_id: run.runId.toString(),
       started_at: run.startedAt.toISOString(),
@@ -32,6 +36,9 @@ export function opsReconciliationRoutes(shards: ShardSet): Router {
 /** The report stores amounts as decimal strings; the API answers amounts as exact JSON integers. */
 function withIntegerAmounts(line: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(
-    Object.entries(line).map(([key, value]) => [key, report_amount_fields.has(key) && typeof value === 'string' ? BigInt(value) : value]),
+    Object.entries(line).map(([key, value]) => [
+      key,
+      report_amount_fields.has(key) && typeof value === 'string' ? BigInt(value) : value,
+    ]),
   );
 }

@@ -46,7 +46,11 @@ export function opsTransferListRoutes(deps: OpsTransferListDependencies): Router
         : query.status !== undefined
           ? transfersInStatusQuery(query.status)
           : allTransfersQuery();
-    const page = await listTransfers(deps.client, { query: visibilityQuery, pageSize: query.limit, ...(pageToken ? { pageToken } : {}) });
+    const page = await listTransfers(deps.client, {
+      query: visibilityQuery,
+      pageSize: query.limit,
+      ...(pageToken ? { pageToken } : {}),
+    });
     sendJson(response, 200, {
       transfers: page.transfers.map(summaryJson),
       next_cursor: page.nextPageToken === null ? null : cursors.seal(listing, page.nextPageToken),

@@ -2,7 +2,13 @@ import { WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, ty
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import { Router, type Request } from 'express';
 import type { TransferRecord } from '../../ledger/transfers';
-import { approveUpdate, rejectUpdate, reverseUpdate, type OpsRequest, type ReverseRequest } from '../../workflows/messages';
+import {
+  approveUpdate,
+  rejectUpdate,
+  reverseUpdate,
+  type OpsRequest,
+  type ReverseRequest,
+} from '../../workflows/messages';
 import { principalOf, requireOps } from '../auth';
 import { ApiError, error_codes, type ErrorCode } from '../errors';
 import { sendJson } from '../json';
@@ -36,28 +42,63 @@ export function opsTransferRoutes(transfers: TransferService, client: Client): R
     const body = validate(ReverseBody, request.body ?? {}, 'body');
     // A second reverse is a no-op: the transfer as it stands.
     if (record.status === 'REVERSED') return sendJson(response, 200, transferJson(record));
-    if (record.status !== 'COMPLETED') throw new ApiError('transfer_not_reversible', `only a COMPLETED transfer can be reversed; this one is ${record.status}`);
-    const payload: ReverseRequest = { operator: principalOf(request).userId, reason: body.reason, ...(body.allow_negative ? { allow_negative: true } : {}) };
-    const answer = await sendUpdate(client, record, (handle) => handle.executeUpdate(reverseUpdate, { args: [payload] }), 'reversal_window_closed').catch(async (error: unknown) => {
+    if (record.status !== 'COMPLETED')
+      throw new ApiError(
+        'transfer_not_reversible',
+        `only a COMPLETED transfer can be reversed; this one is ${record.status}`,
+      );
+    const payload: ReverseRequest = {
+      operator: principalOf(request).userId,
+      reason: body.reason,
+      ...(body.allow_negative ? { allow_negative: true } : {}),
+    };
+    const answer = await sendUpdate(
+      client,
+      record,
+      (handle) => handle.executeUpdate(reverseUpdate, { args: [payload] }),
+      'reversal_window_closed',
+    ).catch(async (error: unknown) => {
       // The workflow closed because a reversal that raced with this one finished it: a no-op.
-      if (error instanceof ApiError && error.code === 'reversal_window_closed' && (await reread(transfers, record)).status === 'REVERSED') return { outcome: 'already_reversed' as const };
+      if (
+        error instanceof ApiError &&
+        error.code === 'reversal_window_closed' &&
+        (await reread(transfers, record)).status === 'REVERSED'
+      )
+        return { outcome: 'already_reversed' as const };
       throw error;
     });
     if (answer.outcome === 'refused') {
-      throw new ApiError('reversal_refused', 'the recipient cannot cover the reversal; nothing moved. Send "allow_negative": true to force it', { refusal: answer.refusal });
+      throw new ApiError(
+        'reversal_refused',
+        'the recipient cannot cover the reversal; nothing moved. Send "allow_negative": true to force it',
+        { refusal: answer.refusal },
+      );
     }
-    if (answer.outcome === 'window_closed') throw new ApiError('reversal_window_closed', 'the reversal window of this transfer has closed');
+    if (answer.outcome === 'window_closed')
+      throw new ApiError('reversal_window_closed', 'the reversal window of this transfer has closed');
     sendJson(response, 200, transferJson(await reread(transfers, record)));
   });
 
-  for (const [decision, update] of [['approve', approveUpdate], ['reject', rejectUpdate]] as const) {
+  for (const [decision, update] of [
+    ['approve', approveUpdate],
+    ['reject', rejectUpdate],
+  ] as const) {
     router.post(`/v1/ops/transfers/:transfer_id/${decision}`, async (request, response) => {
       const record = await opsTarget(request);
       const body = validate(OpsReasonBody, request.body ?? {}, 'body');
-      if (record.status !== 'PENDING_REVIEW') throw new ApiError('transfer_not_in_review', `the transfer is ${record.status}, not held for review`);
+      if (record.status !== 'PENDING_REVIEW')
+        throw new ApiError('transfer_not_in_review', `the transfer is ${record.status}, not held for review`);
       const payload: OpsRequest = { operator: principalOf(request).userId, reason: body.reason };
-      const answer = await sendUpdate(client, record, (handle) => handle.executeUpdate(update, { args: [payload] }), 'transfer_not_in_review');
-      sendJson(response, 200, { ...transferJson(await reread(transfers, record)), review: { approvals: answer.approvals, approvals_required: answer.approvals_required } });
+      const answer = await sendUpdate(
+        client,
+        record,
+        (handle) => handle.executeUpdate(update, { args: [payload] }),
+        'transfer_not_in_review',
+      );
+      sendJson(response, 200, {
+        ...transferJson(await reread(transfers, record)),
+        review: { approvals: answer.approvals, approvals_required: answer.approvals_required },
+      });
     });
   }
 
@@ -70,19 +111,38 @@ type Handle = ReturnType<Client['workflow']['getHandle']>;
  * Runs an update on the transfer's workflow. A validator's refusal carries the API's error code
  * as its type; a workflow that is gone (its window closed, or it finished) answers `whenClosed`.
  */
-async function sendUpdate<T>(client: Client, record: TransferRecord, send: (handle: Handle) => Promise<T>, whenClosed: ErrorCode): Promise<T> {
+async function sendUpdate<T>(
+  client: Client,
+  record: TransferRecord,
+  send: (handle: Handle) => Promise<T>,
+  whenClosed: ErrorCode,
+): Promise<T> {
   const handle = client.workflow.getHandle(record.transferId);
   try {
     return await client.withDeadline(Date.now() + ops_update_timeout_ms, () => send(handle));
   } catch (error) {
-    if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure && isErrorCode(error.cause.type)) {
+    if (
+      error instanceof WorkflowUpdateFailedError &&
+      error.cause instanceof ApplicationFailure &&
+      isErrorCode(error.cause.type)
+    ) {
       throw new ApiError(error.cause.type, error.cause.message);
     }
     if (error instanceof WorkflowNotFoundError || isClosedWorkflowError(error)) {
-      throw new ApiError(whenClosed, whenClosed === 'reversal_window_closed' ? 'the reversal window of this transfer has closed' : 'the transfer is no longer held for review');
+      throw new ApiError(
+        whenClosed,
+        whenClosed === 'reversal_window_closed'
+          ? 'the reversal window of this transfer has closed'
+          : 'the transfer is no longer held for review',
+      );
     }
     if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
-      throw new ApiError('service_unavailable', 'the transfer did not take the request in time; retry (the request is idempotent)', undefined, 1);
+      throw new ApiError(
+        'service_unavailable',
+        'the transfer did not take the request in time; retry (the request is idempotent)',
+        undefined,
+        1,
+      );
     }
     throw error;
   }

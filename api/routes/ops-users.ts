@@ -21,7 +21,12 @@ export function opsUserRoutes(shards: ShardSet, limits: TransferLimits): Router 
       requireOps(request);
       const { user_id } = validate(UserIdParams, request.params, 'path');
       const { reason } = validate(OptionalOpsReasonBody, request.body ?? {}, 'body');
-      const change = { userId: user_id, frozen: action === 'freeze', operator: principalOf(request).userId, reason: reason ?? null };
+      const change = {
+        userId: user_id,
+        frozen: action === 'freeze',
+        operator: principalOf(request).userId,
+        reason: reason ?? null,
+      };
       if (!(await shards.withTransaction(shardOf(user_id), (client) => setFrozen(client, change)))) {
         throw new ApiError('user_not_found', `user ${user_id} does not exist`);
       }
@@ -35,10 +40,19 @@ export function opsUserRoutes(shards: ShardSet, limits: TransferLimits): Router 
     requireOps(request);
     const { user_id } = validate(UserIdParams, request.params, 'path');
     const { reason } = validate(OpsReasonBody, request.body ?? {}, 'body');
-    const closed = await closeWallet(shards.pool(shardOf(user_id)), { userId: user_id, operator: principalOf(request).userId, reason });
+    const closed = await closeWallet(shards.pool(shardOf(user_id)), {
+      userId: user_id,
+      operator: principalOf(request).userId,
+      reason,
+    });
     if (closed.outcome === 'unknown_user') throw new ApiError('user_not_found', `user ${user_id} does not exist`);
-    if (closed.outcome === 'transfers_in_flight') throw new ApiError('transfers_in_flight', 'the user has transfers still pending or held; close the wallet once they are final');
-    if (closed.outcome !== 'closed') throw new ApiError('balance_not_zero', 'a wallet can only be closed when every balance is zero');
+    if (closed.outcome === 'transfers_in_flight')
+      throw new ApiError(
+        'transfers_in_flight',
+        'the user has transfers still pending or held; close the wallet once they are final',
+      );
+    if (closed.outcome !== 'closed')
+      throw new ApiError('balance_not_zero', 'a wallet can only be closed when every balance is zero');
     sendJson(response, 200, { user_id, closed_at: closed.closedAt.toISOString() });
   });
 
@@ -53,21 +67,31 @@ export function opsUserRoutes(shards: ShardSet, limits: TransferLimits): Router 
     requireOps(request);
     const { user_id, currency } = validate(UserCurrencyParams, request.params, 'path');
     const body = validate(WalletLimitsBody, request.body ?? {}, 'body');
-    if (!isKnownCurrency(currency)) throw new ApiError('unsupported_currency', `${currency} is not an ISO 4217 currency with minor units`);
-    if (!(await findUser(shards.pool(shardOf(user_id)), user_id))) throw new ApiError('user_not_found', `user ${user_id} does not exist`);
-    const rules = await shards.withTransaction(shardOf(user_id), (client) =>
-      setRules(client, {
-        userId: user_id,
-        currency,
-        operator: principalOf(request).userId,
-        reason: body.reason,
-        ...(body.min_balance !== undefined ? { minBalanceMinor: BigInt(body.min_balance) } : {}),
-        ...(body.daily_outgoing_max !== undefined ? { dailyOutgoingMaxMinor: body.daily_outgoing_max === null ? null : BigInt(body.daily_outgoing_max) } : {}),
-      }),
-    ).catch((error: unknown) => {
-      if (isFloorViolation(error)) throw new ApiError('floor_above_balance', 'the wallet is overdrawn below that floor; set a floor at or below its balance');
-      throw error;
-    });
+    if (!isKnownCurrency(currency))
+      throw new ApiError('unsupported_currency', `${currency} is not an ISO 4217 currency with minor units`);
+    if (!(await findUser(shards.pool(shardOf(user_id)), user_id)))
+      throw new ApiError('user_not_found', `user ${user_id} does not exist`);
+    const rules = await shards
+      .withTransaction(shardOf(user_id), (client) =>
+        setRules(client, {
+          userId: user_id,
+          currency,
+          operator: principalOf(request).userId,
+          reason: body.reason,
+          ...(body.min_balance !== undefined ? { minBalanceMinor: BigInt(body.min_balance) } : {}),
+          ...(body.daily_outgoing_max !== undefined
+            ? { dailyOutgoingMaxMinor: body.daily_outgoing_max === null ? null : BigInt(body.daily_outgoing_max) }
+            : {}),
+        }),
+      )
+      .catch((error: unknown) => {
+        if (isFloorViolation(error))
+          throw new ApiError(
+            'floor_above_balance',
+            'the wallet is overdrawn below that floor; set a floor at or below its balance',
+          );
+        throw error;
+      });
     sendJson(response, 200, limitsJson(rules, limits));
   });
 

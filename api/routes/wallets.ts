@@ -28,8 +28,12 @@ export function walletRoutes(shards: ShardSet): Router {
     requireSelfOrOps(request, user_id);
     const { at } = validate(BalanceQuery, request.query, 'query');
     await requireUser(shards, user_id);
-    const balances = at === undefined ? await balancesOf(poolOf(user_id), user_id) : await balancesAt(poolOf(user_id), user_id, at);
-    sendJson(response, 200, { user_id, balances: balances.map((line) => ({ currency: line.currency, amount: line.amountMinor })) });
+    const balances =
+      at === undefined ? await balancesOf(poolOf(user_id), user_id) : await balancesAt(poolOf(user_id), user_id, at);
+    sendJson(response, 200, {
+      user_id,
+      balances: balances.map((line) => ({ currency: line.currency, amount: line.amountMinor })),
+    });
   });
 
   router.get('/v1/wallet/:user_id/transactions', async (request, response) => {

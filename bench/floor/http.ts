@@ -1,7 +1,13 @@
 import http from 'node:http';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
-import { AmountMinorKey, CurrencyKey, FromUserKey, ToUserKey, TransferStatusKey } from '../../workflows/search-attributes';
+import {
+  AmountMinorKey,
+  CurrencyKey,
+  FromUserKey,
+  ToUserKey,
+  TransferStatusKey,
+} from '../../workflows/search-attributes';
 import type { FloorCompletions } from './completions';
 import { floorWorkflow } from './workflow';
 
@@ -22,14 +28,21 @@ const wait_max_s = 30;
  */
 export function createFloorServer(deps: FloorServerDependencies): http.Server {
   return http.createServer((request, response) => {
-    route(deps, request, response).catch((error: unknown) => send(response, 500, { error: { code: 'floor_error', message: String((error as Error).message) } }));
+    route(deps, request, response).catch((error: unknown) =>
+      send(response, 500, { error: { code: 'floor_error', message: String((error as Error).message) } }),
+    );
   });
 }
 
-async function route(deps: FloorServerDependencies, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+async function route(
+  deps: FloorServerDependencies,
+  request: http.IncomingMessage,
+  response: http.ServerResponse,
+): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://floor');
   if (request.method === 'GET' && url.pathname === '/readyz') return send(response, 200, { ready: true });
-  if (request.method === 'POST' && url.pathname === '/floor') return startFloor(deps, JSON.parse(await readBody(request)) as FloorBody, response);
+  if (request.method === 'POST' && url.pathname === '/floor')
+    return startFloor(deps, JSON.parse(await readBody(request)) as FloorBody, response);
   const statusMatch = /^\/floor\/([A-Za-z0-9_-]{1,300})$/.exec(url.pathname);
   if (request.method === 'GET' && statusMatch) {
     const wait_s = Math.min(wait_max_s, Number(url.searchParams.get('wait') ?? '0') || 0);
@@ -46,7 +59,11 @@ interface FloorBody {
   idempotency_key: string;
 }
 
-async function startFloor(deps: FloorServerDependencies, body: FloorBody, response: http.ServerResponse): Promise<void> {
+async function startFloor(
+  deps: FloorServerDependencies,
+  body: FloorBody,
+  response: http.ServerResponse,
+): Promise<void> {
   const floorId = `floor_${body.idempotency_key}`;
   deps.completions.expect(floorId);
   try {
@@ -55,7 +72,17 @@ async function startFloor(deps: FloorServerDependencies, body: FloorBody, respon
     await deps.client.workflow.start(floorWorkflow, {
       workflowId: floorId,
       taskQueue: deps.taskQueue,
-      args: [{ floorId, request: { fromUserId: body.from_user_id, toUserId: body.to_user_id, amountMinor: String(body.amount), currency: body.currency } }],
+      args: [
+        {
+          floorId,
+          request: {
+            fromUserId: body.from_user_id,
+            toUserId: body.to_user_id,
+            amountMinor: String(body.amount),
+            currency: body.currency,
+          },
+        },
+      ],
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       requestEagerStart: true,
@@ -75,17 +102,23 @@ async function startFloor(deps: FloorServerDependencies, body: FloorBody, respon
   send(response, 202, { transfer_id: floorId, status: 'PENDING' });
 }
 
-async function statusOf(deps: FloorServerDependencies, floorId: string, wait_s: number): Promise<'COMPLETED' | 'PENDING'> {
+async function statusOf(
+  deps: FloorServerDependencies,
+  floorId: string,
+  wait_s: number,
+): Promise<'COMPLETED' | 'PENDING'> {
   const heard = await deps.completions.wait(floorId, wait_s * 1000);
   if (heard === 'done') return 'COMPLETED';
   if (heard === 'pending') return 'PENDING';
   // Not started by this process (or forgotten): ask Temporal, for at most the wait.
   const waiting = AbortSignal.timeout(Math.max(1, wait_s * 1000));
   const handle = deps.client.workflow.getHandle(floorId);
-  return deps.client.withAbortSignal(waiting, () => handle.result()).then(
-    () => 'COMPLETED' as const,
-    () => 'PENDING' as const,
-  );
+  return deps.client
+    .withAbortSignal(waiting, () => handle.result())
+    .then(
+      () => 'COMPLETED' as const,
+      () => 'PENDING' as const,
+    );
 }
 
 function readBody(request: http.IncomingMessage): Promise<string> {

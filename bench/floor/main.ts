@@ -34,7 +34,9 @@ async function run(): Promise<void> {
   const client = new Client({ connection, namespace: settings.namespace });
   const server = createFloorServer({ client, taskQueue: settings.taskQueue, completions });
   const running = worker.run();
-  await new Promise<void>((resolve, reject) => server.listen(settings.port, settings.host, resolve).once('error', reject));
+  await new Promise<void>((resolve, reject) =>
+    server.listen(settings.port, settings.host, resolve).once('error', reject),
+  );
   const stop = () => {
     server.closeAllConnections();
     server.close();

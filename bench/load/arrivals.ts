@@ -13,11 +13,16 @@ export interface OpenLoopOptions {
  * a slow system gets more requests in flight, not fewer sent. Past `outstanding_max` in flight,
  * a request is not sent and counts as `dropped`, so a stalled system cannot exhaust the client.
  */
-export async function runOpenLoop(sender: Sender, recorder: PhaseRecorder, t0_ms: number, options: OpenLoopOptions): Promise<void> {
+export async function runOpenLoop(
+  sender: Sender,
+  recorder: PhaseRecorder,
+  t0_ms: number,
+  options: OpenLoopOptions,
+): Promise<void> {
   const interval_ms = 1000 / options.rate_per_s;
   const total = Math.round(options.schedule_s * options.rate_per_s);
   const running = new Set<Promise<void>>();
-  for (let index = 0; index < total; ) {
+  for (let index = 0; index < total;) {
     const now_ms = performance.now();
     for (; index < total && t0_ms + index * interval_ms <= now_ms; index++) {
       const scheduled_ms = t0_ms + index * interval_ms;
@@ -36,7 +41,12 @@ export async function runOpenLoop(sender: Sender, recorder: PhaseRecorder, t0_ms
 }
 
 /** Closed loop: `concurrency` users, each sending its next request as soon as the last one is final. */
-export async function runClosedLoop(sender: Sender, recorder: PhaseRecorder, t0_ms: number, options: { schedule_s: number; concurrency: number }): Promise<void> {
+export async function runClosedLoop(
+  sender: Sender,
+  recorder: PhaseRecorder,
+  t0_ms: number,
+  options: { schedule_s: number; concurrency: number },
+): Promise<void> {
   const end_ms = t0_ms + options.schedule_s * 1000;
   let next = 0;
   await sleepMs(t0_ms - performance.now());

@@ -14,7 +14,12 @@ export interface Sender {
 }
 
 /** Binds a target, the workload and a recorder into one function per request. */
-export function createSender(target: LoadTarget, nextPlan: () => TransferPlan, keyOf: (index: number) => string, recorder: PhaseRecorder): Sender {
+export function createSender(
+  target: LoadTarget,
+  nextPlan: () => TransferPlan,
+  keyOf: (index: number) => string,
+  recorder: PhaseRecorder,
+): Sender {
   let outstanding = 0;
   const send = async (index: number, scheduled_ms: number) => {
     const plan = nextPlan();
@@ -33,7 +38,8 @@ export function createSender(target: LoadTarget, nextPlan: () => TransferPlan, k
       recorder.failed(scheduled_ms, errorKindOf(error));
       // A refusal the server answered is settled; anything else is checked again at the end.
       const settled = error instanceof RequestError && error.kind.startsWith('failed_');
-      if (!settled && (transferId !== undefined || isOutcomeUnknown(error))) recorder.unsettled.push({ plan, key, ...(transferId ? { transferId } : {}) });
+      if (!settled && (transferId !== undefined || isOutcomeUnknown(error)))
+        recorder.unsettled.push({ plan, key, ...(transferId ? { transferId } : {}) });
     } finally {
       outstanding--;
     }

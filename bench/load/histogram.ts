@@ -13,7 +13,11 @@ export interface LatencySummary {
 
 /** A latency histogram with 3 significant digits (0.1% resolution) from 1 µs to 10 minutes. */
 export class LatencyHistogram {
-  private readonly histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: latency_max_us, numberOfSignificantValueDigits: 3 });
+  private readonly histogram = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: latency_max_us,
+    numberOfSignificantValueDigits: 3,
+  });
 
   recordMs(latency_ms: number): void {
     this.histogram.recordValue(Math.min(latency_max_us, Math.max(1, Math.round(latency_ms * 1000))));

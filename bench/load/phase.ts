@@ -73,7 +73,12 @@ export async function runPhase(
     return sampler.snapshot();
   });
   const schedule_s = options.warmup_s + options.duration_s;
-  if (options.mode === 'open') await runOpenLoop(sender, recorder, t0_ms, { rate_per_s: options.rate_per_s, schedule_s, outstanding_max: options.outstanding_max });
+  if (options.mode === 'open')
+    await runOpenLoop(sender, recorder, t0_ms, {
+      rate_per_s: options.rate_per_s,
+      schedule_s,
+      outstanding_max: options.outstanding_max,
+    });
   else await runClosedLoop(sender, recorder, t0_ms, { schedule_s, concurrency: options.concurrency });
   const first = await started;
   const last = sampler.snapshot();
@@ -103,7 +108,13 @@ export async function runPhase(
       fell_behind: lag !== null && lag.p99_ms > lag_p99_behind_ms,
     },
     processes,
-    cpu_ms_per_transfer_total: recorder.completed > 0 ? round(processes.reduce((sum, part) => sum + (part.cpu_ms_per_transfer ?? 0), 0), 3) : null,
+    cpu_ms_per_transfer_total:
+      recorder.completed > 0
+        ? round(
+            processes.reduce((sum, part) => sum + (part.cpu_ms_per_transfer ?? 0), 0),
+            3,
+          )
+        : null,
     settled_before,
   };
   return { result, unsettled: recorder.unsettled };
@@ -113,7 +124,8 @@ function costsBetween(first: Snapshot, last: Snapshot, sampler: ProcessSampler, 
   const peaks = sampler.peakMemoryBytes(first.at_ms, last.at_ms);
   return [...last.parts].map(([name, reading]) => {
     // Clamped: a backend that exited but was not reaped yet can make the counter dip for a moment.
-    const cpu_s = Math.max(0, reading.cpu_ticks - (first.parts.get(name)?.cpu_ticks ?? reading.cpu_ticks)) / clock_ticks_per_s;
+    const cpu_s =
+      Math.max(0, reading.cpu_ticks - (first.parts.get(name)?.cpu_ticks ?? reading.cpu_ticks)) / clock_ticks_per_s;
     return {
       name,
       cpu_s: round(cpu_s, 2),

@@ -20,7 +20,9 @@ export const users_per_shard_min = 3;
  */
 export function benchUsers(runTag: string, count: number, shardCount: number, hot: boolean): BenchUsers {
   if (count < users_per_shard_min * shardCount) {
-    throw new Error(`--users ${count} is too few for ${shardCount} shards: at least ${users_per_shard_min * shardCount}`);
+    throw new Error(
+      `--users ${count} is too few for ${shardCount} shards: at least ${users_per_shard_min * shardCount}`,
+    );
   }
   const quota = (shard: number) => Math.floor(count / shardCount) + (shard < count % shardCount ? 1 : 0);
   const byShard: string[][] = Array.from({ length: shardCount }, () => []);

@@ -50,7 +50,9 @@ export function transferPlanner(users: BenchUsers, options: WorkloadOptions): ()
   // Drawn from a second sequence, so the pairs and amounts are the same with or without --fx.
   const fxRandom = seededRandom(options.seed + 1);
   const converting = (plan: TransferPlan): TransferPlan =>
-    options.fx_fraction && options.fx_currency && fxRandom() < options.fx_fraction ? { ...plan, targetCurrency: options.fx_currency } : plan;
+    options.fx_fraction && options.fx_currency && fxRandom() < options.fx_fraction
+      ? { ...plan, targetCurrency: options.fx_currency }
+      : plan;
 
   return () => converting(nextPlan());
 
@@ -62,7 +64,9 @@ export function transferPlanner(users: BenchUsers, options: WorkloadOptions): ()
       const hot = users.hot!;
       const other = counterpartOf(hot, crossShard);
       hotTransfers++;
-      return hotTransfers % 2 === 1 ? { fromUserId: hot, toUserId: other, amountMinor, crossShard } : { fromUserId: other, toUserId: hot, amountMinor, crossShard };
+      return hotTransfers % 2 === 1
+        ? { fromUserId: hot, toUserId: other, amountMinor, crossShard }
+        : { fromUserId: other, toUserId: hot, amountMinor, crossShard };
     }
     const fromUserId = coldOn(pickIndex(random, shardCount), '');
     return { fromUserId, toUserId: counterpartOf(fromUserId, crossShard), amountMinor, crossShard };

@@ -58,7 +58,12 @@ export function readMemory(pid: number): MemoryParts | undefined {
   const text = readText(`/proc/${pid}/status`);
   if (text === undefined) return undefined;
   const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0) * 1024;
-  return { rss_bytes: field('VmRSS'), anon_bytes: field('RssAnon'), shmem_bytes: field('RssShmem'), file_bytes: field('RssFile') };
+  return {
+    rss_bytes: field('VmRSS'),
+    anon_bytes: field('RssAnon'),
+    shmem_bytes: field('RssShmem'),
+    file_bytes: field('RssFile'),
+  };
 }
 
 export function listPids(): number[] {
@@ -69,7 +74,9 @@ export function listPids(): number[] {
 
 /** Processes whose command line matches the pattern (what `pgrep -f` does). */
 export function pidsMatching(pattern: RegExp): number[] {
-  return listPids().filter((pid) => pid !== process.pid && pattern.test((readText(`/proc/${pid}/cmdline`) ?? '').replaceAll('\0', ' ')));
+  return listPids().filter(
+    (pid) => pid !== process.pid && pattern.test((readText(`/proc/${pid}/cmdline`) ?? '').replaceAll('\0', ' ')),
+  );
 }
 
 /**

@@ -46,7 +46,8 @@ export class ProcessSampler {
   snapshot(): Snapshot {
     if (this.parts.some((part) => 'postgres' in part)) this.refreshPostgresPids();
     const parts = new Map<string, PartReading>();
-    for (const part of this.parts) parts.set(part.name, 'postgres' in part ? readPart([...this.postgresPids], true) : readPart(part.pids, false));
+    for (const part of this.parts)
+      parts.set(part.name, 'postgres' in part ? readPart([...this.postgresPids], true) : readPart(part.pids, false));
     const snapshot = { at_ms: performance.now(), parts };
     this.samples.push(snapshot);
     return snapshot;

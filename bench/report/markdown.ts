@@ -8,7 +8,11 @@ import type { LedgerCheck } from '../verify/ledger';
 import type { PhaseRatios } from './ratios';
 import type { BenchReport } from './types';
 
-const phase_titles = { transfers: 'Transfers (wallet API → Temporal → shards)', floor: 'Engine floor (no-op workflow, same shape)', raw_pg: 'Raw PostgreSQL (debit + credit in one local transaction)' };
+const phase_titles = {
+  transfers: 'Transfers (wallet API → Temporal → shards)',
+  floor: 'Engine floor (no-op workflow, same shape)',
+  raw_pg: 'Raw PostgreSQL (debit + credit in one local transaction)',
+};
 
 /** The report as markdown: options, one table per phase, ratios, checks, notes. */
 export function renderMarkdown(report: BenchReport): string {
@@ -21,7 +25,8 @@ export function renderMarkdown(report: BenchReport): string {
 }
 
 function optionsLine(options: BenchOptions, report: BenchReport): string {
-  const load = options.mode === 'open' ? `open loop at ${options.rate_per_s}/s` : `closed loop, ${options.concurrency} in flight`;
+  const load =
+    options.mode === 'open' ? `open loop at ${options.rate_per_s}/s` : `closed loop, ${options.concurrency} in flight`;
   const stack =
     report.stack.kind === 'target'
       ? `target ${report.stack.wallet_origins.join(', ')}`
@@ -45,7 +50,9 @@ function phaseSection(phase: PhaseResult): string[] {
     '',
     '| process | CPU s | CPU ms / transfer | peak memory MiB |',
     '|---|---|---|---|',
-    ...phase.processes.map((part) => `| ${part.name} | ${part.cpu_s} | ${part.cpu_ms_per_transfer ?? '-'} | ${part.peak_memory_mib} |`),
+    ...phase.processes.map(
+      (part) => `| ${part.name} | ${part.cpu_s} | ${part.cpu_ms_per_transfer ?? '-'} | ${part.peak_memory_mib} |`,
+    ),
     `| **total** | ${round2(phase.processes.reduce((sum, part) => sum + part.cpu_s, 0))} | ${phase.cpu_ms_per_transfer_total ?? '-'} | |`,
     '',
     phase.settled_before.quiet
@@ -60,8 +67,15 @@ function phaseSection(phase: PhaseResult): string[] {
 
 function ratioSection(ratios: BenchReport['ratios'], mode: BenchOptions['mode']): string[] {
   const row = (name: string, ratio: PhaseRatios | null) =>
-    ratio ? [`| ${name} | ${show(ratio.completed_per_s)} | ${show(ratio.accept_p50)} | ${show(ratio.completion_p50)} | ${show(ratio.completion_p99)} | ${show(ratio.cpu_ms_per_transfer)} |`] : [];
-  const rows = [...row('transfers ÷ engine floor', ratios.transfer_to_floor), ...row('transfers ÷ raw PostgreSQL', ratios.transfer_to_pg)];
+    ratio
+      ? [
+          `| ${name} | ${show(ratio.completed_per_s)} | ${show(ratio.accept_p50)} | ${show(ratio.completion_p50)} | ${show(ratio.completion_p99)} | ${show(ratio.cpu_ms_per_transfer)} |`,
+        ]
+      : [];
+  const rows = [
+    ...row('transfers ÷ engine floor', ratios.transfer_to_floor),
+    ...row('transfers ÷ raw PostgreSQL', ratios.transfer_to_pg),
+  ];
   if (rows.length === 0) return [];
   return [
     '## Ratios',
@@ -70,7 +84,10 @@ function ratioSection(ratios: BenchReport['ratios'], mode: BenchOptions['mode'])
     '|---|---|---|---|---|---|',
     ...rows,
     ...(mode === 'open'
-      ? ['', 'In an open loop below saturation every phase completes what is offered, so completed/s is near 1 by construction: compare latency and CPU, or use `--mode closed` for capacity.']
+      ? [
+          '',
+          'In an open loop below saturation every phase completes what is offered, so completed/s is near 1 by construction: compare latency and CPU, or use `--mode closed` for capacity.',
+        ]
       : []),
   ];
 }
@@ -81,7 +98,10 @@ function checkSection(report: BenchReport): string[] {
   if (checks.ledger) lines.push(...ledgerLines('Shards', checks.ledger));
   if (checks.api) lines.push(...apiLines(checks.api));
   if (checks.raw_pg) lines.push(...ledgerLines('Raw PostgreSQL database', checks.raw_pg));
-  lines.push('', `**Money conserved: ${checks.conserved ? 'yes' : 'NO'}. Every transfer final: ${checks.all_final ? 'yes' : 'NO'}.**`);
+  lines.push(
+    '',
+    `**Money conserved: ${checks.conserved ? 'yes' : 'NO'}. Every transfer final: ${checks.all_final ? 'yes' : 'NO'}.**`,
+  );
   return lines;
 }
 
@@ -109,7 +129,10 @@ function latencies(summary: LatencySummary): string {
 }
 
 function errorsOf(phase: PhaseResult): string {
-  const list = (counts: Record<string, number>) => Object.entries(counts).map(([kind, count]) => `${kind} ${count}`).join(', ');
+  const list = (counts: Record<string, number>) =>
+    Object.entries(counts)
+      .map(([kind, count]) => `${kind} ${count}`)
+      .join(', ');
   const measured = list(phase.errors) || 'none';
   const warmup = list(phase.warmup_errors);
   return warmup ? `${measured} (warmup: ${warmup})` : measured;

@@ -12,7 +12,8 @@ export interface PhaseRatios {
 
 /** The transfer phase over a baseline phase, metric by metric. */
 export function ratiosOf(transfers: PhaseResult, baseline: PhaseResult): PhaseRatios {
-  const ratio = (top: number | null, bottom: number | null) => (top === null || bottom === null || bottom === 0 ? null : round(top / bottom, 2));
+  const ratio = (top: number | null, bottom: number | null) =>
+    top === null || bottom === null || bottom === 0 ? null : round(top / bottom, 2);
   return {
     completed_per_s: ratio(transfers.completed_per_s, baseline.completed_per_s),
     accept_p50: ratio(transfers.accept.p50_ms, baseline.accept.p50_ms),

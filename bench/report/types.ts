@@ -9,7 +9,13 @@ export interface BenchReport {
   finished_at: string;
   options: BenchOptions;
   environment: { node: string; cpus: number; load_average_at_start: number[]; git_commit: string | null };
-  stack: { kind: 'throwaway' | 'target'; wallet_origins: string[]; temporal_address: string; shards: number; parts: Record<string, number[] | 'all postgres processes'> };
+  stack: {
+    kind: 'throwaway' | 'target';
+    wallet_origins: string[];
+    temporal_address: string;
+    shards: number;
+    parts: Record<string, number[] | 'all postgres processes'>;
+  };
   notes: string[];
   phases: PhaseResult[];
   ratios: { transfer_to_floor: PhaseRatios | null; transfer_to_pg: PhaseRatios | null };

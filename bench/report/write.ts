@@ -4,7 +4,11 @@ import { renderMarkdown } from './markdown';
 import type { BenchReport } from './types';
 
 /** `<out>/<stamp>.{json,md}` and `<out>/latest.{json,md}`; returns the markdown. */
-export async function writeReport(report: BenchReport, outDir: string, stamp: string): Promise<{ markdown: string; jsonPath: string }> {
+export async function writeReport(
+  report: BenchReport,
+  outDir: string,
+  stamp: string,
+): Promise<{ markdown: string; jsonPath: string }> {
   await mkdir(outDir, { recursive: true });
   const json = `${JSON.stringify(report, null, 2)}\n`;
   const markdown = renderMarkdown(report);

@@ -15,9 +15,19 @@ const seed_concurrency = 16;
  * workflow of its own), waiting for each to complete. Fails if the target routes users to other
  * shards than `--shards` says, since same-shard and cross-shard pairs would then be wrong.
  */
-export async function seedThroughApi(client: HttpClient, users: BenchUsers, shardCount: number, runTag: string): Promise<void> {
+export async function seedThroughApi(
+  client: HttpClient,
+  users: BenchUsers,
+  shardCount: number,
+  runTag: string,
+): Promise<void> {
   // The rate `--fx` transfers convert at; setting it again is harmless (a new row in its history).
-  const rated = await client.json('PUT', client.pickOrigin(), `/v1/ops/fx/rates/${bench_currency}/${bench_fx_currency}`, { rate: bench_fx_rate, reason: 'bench' });
+  const rated = await client.json(
+    'PUT',
+    client.pickOrigin(),
+    `/v1/ops/fx/rates/${bench_currency}/${bench_fx_currency}`,
+    { rate: bench_fx_rate, reason: 'bench' },
+  );
   if (rated.status !== 200) throw new Error(`setting the bench's FX rate: ${httpErrorOf(rated).kind}`);
   await forEachLimited(users.all, seed_concurrency, async (userId) => {
     const origin = client.pickOrigin();
@@ -25,11 +35,18 @@ export async function seedThroughApi(client: HttpClient, users: BenchUsers, shar
     if (created.status !== 201) throw new Error(`creating ${userId}: ${httpErrorOf(created).kind}`);
     const shard = (created.body as { shard?: number }).shard;
     if (shard !== undefined && shard !== shardForUser(userId, shardCount)) {
-      throw new Error(`the target put ${userId} on shard ${shard}, not ${shardForUser(userId, shardCount)}: set --shards to the target's shard count`);
+      throw new Error(
+        `the target put ${userId} on shard ${shard}, not ${shardForUser(userId, shardCount)}: set --shards to the target's shard count`,
+      );
     }
-    const deposit = { amount: Number(funding_per_user_minor), currency: bench_currency, idempotency_key: `${runTag}-seed-${userId}` };
+    const deposit = {
+      amount: Number(funding_per_user_minor),
+      currency: bench_currency,
+      idempotency_key: `${runTag}-seed-${userId}`,
+    };
     const funded = await client.json('POST', origin, `/v1/wallet/${userId}/deposits?wait=30`, deposit);
     const status = (funded.body as { status?: string }).status;
-    if (funded.status !== 200 || status !== 'COMPLETED') throw new Error(`funding ${userId}: ${status ?? httpErrorOf(funded).kind}`);
+    if (funded.status !== 200 || status !== 'COMPLETED')
+      throw new Error(`funding ${userId}: ${status ?? httpErrorOf(funded).kind}`);
   });
 }

@@ -16,7 +16,11 @@ const raw_pool_size = Number(process.env.SHARD_POOL_SIZE ?? '10');
  * The raw PostgreSQL baseline's database: one migrated shard holding every benchmark user
  * (inserted directly), each funded with a deposit leg from settlement, as the real run's are.
  */
-export async function prepareRawPg(serverUrl: string, users: BenchUsers, cleanup: Cleanup): Promise<{ url: string; pool: pg.Pool }> {
+export async function prepareRawPg(
+  serverUrl: string,
+  users: BenchUsers,
+  cleanup: Cleanup,
+): Promise<{ url: string; pool: pg.Pool }> {
   const url = `${serverUrl}/${databaseName('raw')}`;
   cleanup.add('drop raw PostgreSQL database', () => dropDatabasesAt([url]));
   await prepareShards([url]);

@@ -19,10 +19,20 @@ export interface BenchChild {
  * measured), its output into a log file so the report stays readable. Registered for cleanup at
  * once, so Ctrl-C at any later moment stops it.
  */
-export function spawnBenchChild(name: string, entry: string, env: NodeJS.ProcessEnv, logDir: string, cleanup: Cleanup): BenchChild {
+export function spawnBenchChild(
+  name: string,
+  entry: string,
+  env: NodeJS.ProcessEnv,
+  logDir: string,
+  cleanup: Cleanup,
+): BenchChild {
   const log_path = path.join(logDir, `${name}.log`);
   const log = openSync(log_path, 'a');
-  const child = spawn(process.execPath, [...walletNodeFlags({ ...process.env, ...env }), '--import', 'tsx', entry], { cwd: repo_root, env: { ...process.env, ...env }, stdio: ['ignore', log, log] });
+  const child = spawn(process.execPath, [...walletNodeFlags({ ...process.env, ...env }), '--import', 'tsx', entry], {
+    cwd: repo_root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', log, log],
+  });
   closeSync(log);
   if (child.pid === undefined) throw new Error(`could not start ${name}`);
   cleanup.add(`stop ${name}`, () => stopChildren([child]));
@@ -49,7 +59,8 @@ export function markStopping(): void {
 export async function waitForHttpReady(url: string, child: BenchChild | undefined, timeout_ms: number): Promise<void> {
   const deadline_ms = Date.now() + timeout_ms;
   while (Date.now() < deadline_ms) {
-    if (child && child.process.exitCode !== null) throw new Error(`${child.name} exited before it was ready; see ${child.log_path}`);
+    if (child && child.process.exitCode !== null)
+      throw new Error(`${child.name} exited before it was ready; see ${child.log_path}`);
     const ok = await fetch(url).then(
       (response) => response.ok,
       () => false,

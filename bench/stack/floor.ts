@@ -9,7 +9,11 @@ const ready_timeout_ms = 120_000;
  * wallet, on a task queue of its own. Its local-activity limit is the wallet worker's (the shard
  * pool size), so the two workers differ only in what their activities do.
  */
-export async function startFloor(temporalAddress: string, logDir: string, cleanup: Cleanup): Promise<BenchChild & { origin: string }> {
+export async function startFloor(
+  temporalAddress: string,
+  logDir: string,
+  cleanup: Cleanup,
+): Promise<BenchChild & { origin: string }> {
   const port = await freePort();
   const child = spawnBenchChild(
     'floor',

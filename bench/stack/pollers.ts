@@ -1,7 +1,13 @@
 import { Connection } from '@temporalio/client';
 
 /** Resolves when at least `count` workers poll the task queue for workflow tasks. */
-export async function waitForPollers(address: string, namespace: string, taskQueue: string, count: number, timeout_ms: number): Promise<void> {
+export async function waitForPollers(
+  address: string,
+  namespace: string,
+  taskQueue: string,
+  count: number,
+  timeout_ms: number,
+): Promise<void> {
   const connection = await Connection.connect({ address });
   try {
     const deadline_ms = Date.now() + timeout_ms;

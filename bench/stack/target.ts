@@ -17,7 +17,8 @@ export async function connectTarget(options: BenchOptions): Promise<BenchStack> 
   const notes: string[] = [];
   await Promise.all(options.targets.map((origin) => waitForHttpReady(`${origin}/readyz`, undefined, 10_000)));
   const temporalAddress = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
-  if (!process.env.TEMPORAL_ADDRESS) notes.push(`TEMPORAL_ADDRESS is not set: assumed the target's Temporal is ${temporalAddress} (npm start's)`);
+  if (!process.env.TEMPORAL_ADDRESS)
+    notes.push(`TEMPORAL_ADDRESS is not set: assumed the target's Temporal is ${temporalAddress} (npm start's)`);
 
   const named = new Map<string, number[]>();
   const add = (name: string, pid: number) => named.set(name, [...(named.get(name) ?? []), pid]);
@@ -25,13 +26,15 @@ export async function connectTarget(options: BenchOptions): Promise<BenchStack> 
   if (!named.has('wallet')) {
     for (const origin of options.targets) {
       const pid = localPidOf(origin);
-      if (pid === undefined) notes.push(`no local process listens for ${origin}: name it with --pids wallet=PID to measure it`);
+      if (pid === undefined)
+        notes.push(`no local process listens for ${origin}: name it with --pids wallet=PID to measure it`);
       else add('wallet', pid);
     }
   }
   if (!named.has('temporal')) {
     const pid = localPidOf(`grpc://${temporalAddress}`) ?? pidsMatching(/temporal server start-dev|temporal-server/)[0];
-    if (pid === undefined) notes.push(`no local Temporal process found for ${temporalAddress}: name it with --pids temporal=PID`);
+    if (pid === undefined)
+      notes.push(`no local Temporal process found for ${temporalAddress}: name it with --pids temporal=PID`);
     else add('temporal', pid);
   }
   const parts: PartSpec[] = [...named].map(([name, pids]) => ({ name, pids }));

@@ -17,14 +17,19 @@ const ready_timeout_ms = 120_000;
  * fresh shard databases, and `--processes` wallet processes (API and worker together, or apart
  * with `--split`) on one task queue. Everything is registered with cleanup as it is created.
  */
-export async function startThrowawayStack(options: BenchOptions, logDir: string, cleanup: Cleanup): Promise<BenchStack> {
+export async function startThrowawayStack(
+  options: BenchOptions,
+  logDir: string,
+  cleanup: Cleanup,
+): Promise<BenchStack> {
   const notes: string[] = [];
   const temporal = await startEphemeralTemporal(process.env.TEMPORAL_CLI);
   cleanup.add('stop Temporal', () => temporal.stop());
   const shardUrls = await createShards(options, cleanup);
   await temporal.ready;
   const temporalPid = localPidOf(`grpc://${temporal.address}`);
-  if (temporalPid === undefined) notes.push(`Temporal at ${temporal.address} is not a local process: its CPU and memory are not measured`);
+  if (temporalPid === undefined)
+    notes.push(`Temporal at ${temporal.address} is not a local process: its CPU and memory are not measured`);
 
   const tokenSecret = randomBytes(24).toString('hex');
   const taskQueue = `bench-${process.pid}`;
@@ -51,15 +56,24 @@ export async function startThrowawayStack(options: BenchOptions, logDir: string,
       children.push({ ...child, role, ...(role === 'worker' ? {} : { origin: `http://127.0.0.1:${port}` }) });
     }
   }
-  await Promise.all(children.filter((child) => child.origin).map((child) => waitForHttpReady(`${child.origin}/readyz`, child, ready_timeout_ms)));
+  await Promise.all(
+    children
+      .filter((child) => child.origin)
+      .map((child) => waitForHttpReady(`${child.origin}/readyz`, child, ready_timeout_ms)),
+  );
   if (options.split) await waitForPollers(temporal.address, 'default', taskQueue, options.processes, ready_timeout_ms);
 
   const parts: PartSpec[] = [];
   if (temporalPid !== undefined) parts.push({ name: 'temporal', pids: [temporalPid] });
-  for (const role of roles) parts.push({ name: role, pids: children.filter((child) => child.role === role).map((child) => child.pid) });
+  for (const role of roles)
+    parts.push({ name: role, pids: children.filter((child) => child.role === role).map((child) => child.pid) });
   parts.push({ name: 'postgres', postgres: true });
-  if (options.split) notes.push('--split: the API process has no worker, so its workflow starts are not eager, while the floor\'s are; the floor ratio includes that difference');
-  if (!shardUrls.every((url) => isLoopback(new URL(url).hostname))) notes.push('some shards are on another host: only local PostgreSQL processes are measured');
+  if (options.split)
+    notes.push(
+      "--split: the API process has no worker, so its workflow starts are not eager, while the floor's are; the floor ratio includes that difference",
+    );
+  if (!shardUrls.every((url) => isLoopback(new URL(url).hostname)))
+    notes.push('some shards are on another host: only local PostgreSQL processes are measured');
   return {
     kind: 'throwaway',
     walletOrigins: children.flatMap((child) => (child.origin ? [child.origin] : [])),
@@ -79,7 +93,10 @@ async function createShards(options: BenchOptions, cleanup: Cleanup): Promise<st
   for (const server of new Set(servers)) {
     if (isLoopback(new URL(server).hostname)) await dropDatabasesOfDeadRuns(server);
   }
-  const urls = Array.from({ length: options.shards }, (_, index) => `${servers[index % servers.length]}/${databaseName(String(index))}`);
+  const urls = Array.from(
+    { length: options.shards },
+    (_, index) => `${servers[index % servers.length]}/${databaseName(String(index))}`,
+  );
   // Registered before creating, so a run stopped half way drops what it made.
   cleanup.add('drop shard databases', () => dropDatabasesAt(urls));
   await prepareShards(urls);

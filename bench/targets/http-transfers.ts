@@ -12,7 +12,10 @@ export interface TransferRoutes {
 }
 
 /** The wallet's routes; the engine floor serves the same contract under /floor. */
-export const wallet_routes: TransferRoutes = { submit: '/v1/wallet/transfers', statusOf: (id) => `/v1/wallet/transfers/${id}` };
+export const wallet_routes: TransferRoutes = {
+  submit: '/v1/wallet/transfers',
+  statusOf: (id) => `/v1/wallet/transfers/${id}`,
+};
 export const floor_routes: TransferRoutes = { submit: '/floor', statusOf: (id) => `/floor/${id}` };
 
 /** How long to pause between GETs when a server answers a `?wait` at once (one without `?wait`). */
@@ -45,8 +48,10 @@ export function httpTransferTarget(phase: PhaseName, client: HttpClient, routes:
           if (answer.status !== 200) throw httpErrorOf(answer);
           const { status, failure_reason } = answer.body as { status?: string; failure_reason?: string };
           if (status === 'COMPLETED') return;
-          if (status === 'FAILED' || status === 'REVERSED') throw new RequestError(`failed_${failure_reason ?? status.toLowerCase()}`);
-          if (performance.now() - asked_ms < wait_s * 1000 - 100) await new Promise((resolve) => setTimeout(resolve, poll_interval_ms));
+          if (status === 'FAILED' || status === 'REVERSED')
+            throw new RequestError(`failed_${failure_reason ?? status.toLowerCase()}`);
+          if (performance.now() - asked_ms < wait_s * 1000 - 100)
+            await new Promise((resolve) => setTimeout(resolve, poll_interval_ms));
         }
       } finally {
         originOf.delete(transferId);
@@ -57,7 +62,8 @@ export function httpTransferTarget(phase: PhaseName, client: HttpClient, routes:
 
 /** The body of POST /v1/wallet/transfers; amounts are JSON integers of minor units. */
 export function transferBody(plan: TransferPlan, key: string) {
-  if (plan.amountMinor > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`amount ${plan.amountMinor} does not fit a JSON number`);
+  if (plan.amountMinor > BigInt(Number.MAX_SAFE_INTEGER))
+    throw new Error(`amount ${plan.amountMinor} does not fit a JSON number`);
   return {
     from_user_id: plan.fromUserId,
     to_user_id: plan.toUserId,

@@ -24,7 +24,9 @@ export function rawPgTarget(pool: pg.Pool): LoadTarget {
         await client.query({
           name: 'bench_lock_pair',
           text: 'select 1 from accounts where account_id = any($1::text[]) order by account_id for no key update',
-          values: [[customerAccountId(plan.fromUserId, bench_currency), customerAccountId(plan.toUserId, bench_currency)]],
+          values: [
+            [customerAccountId(plan.fromUserId, bench_currency), customerAccountId(plan.toUserId, bench_currency)],
+          ],
         });
         await postOrRefuse(client, rawLeg(transferId, 'debit', plan.fromUserId, -plan.amountMinor));
         await postOrRefuse(client, rawLeg(transferId, 'credit', plan.toUserId, plan.amountMinor));
@@ -46,10 +48,16 @@ export function rawPgTarget(pool: pg.Pool): LoadTarget {
 
 async function postOrRefuse(client: pg.PoolClient, request: PostingRequest): Promise<void> {
   const result = await postLeg(client, request);
-  if (result.outcome !== 'posted') throw new RequestError(`failed_${result.outcome === 'refused' ? result.reason : 'voided'}`);
+  if (result.outcome !== 'posted')
+    throw new RequestError(`failed_${result.outcome === 'refused' ? result.reason : 'voided'}`);
 }
 
-function rawLeg(transferId: string, leg: 'debit' | 'credit', userId: string, customerDeltaMinor: bigint): PostingRequest {
+function rawLeg(
+  transferId: string,
+  leg: 'debit' | 'credit',
+  userId: string,
+  customerDeltaMinor: bigint,
+): PostingRequest {
   return {
     transferId,
     leg,

@@ -36,7 +36,8 @@ export async function checkThroughApi(
   await forEachLimited(unsettled, check_concurrency, async (request) => {
     const deadline_ms = performance.now() + settle_deadline_ms;
     try {
-      const transferId = request.transferId ?? (await walletTarget.submit(request.plan, request.key, deadline_ms)).transferId;
+      const transferId =
+        request.transferId ?? (await walletTarget.submit(request.plan, request.key, deadline_ms)).transferId;
       await walletTarget.awaitFinal(transferId, deadline_ms);
     } catch (error) {
       // A refusal is final; anything else leaves the transfer unaccounted for.

@@ -48,7 +48,10 @@ async function readLedger(databaseUrls: readonly string[], funded_total_minor: b
   let recorded = 0;
   let open = 0;
   for (const url of databaseUrls) {
-    const client = watchConnection(new pg.Client({ connectionString: url, application_name: 'wallet-bench-check' }), 'bench check');
+    const client = watchConnection(
+      new pg.Client({ connectionString: url, application_name: 'wallet-bench-check' }),
+      'bench check',
+    );
     await client.connect();
     try {
       const sums = await client.query<{ kind: keyof typeof totals; currency: string; total: string }>(
@@ -88,7 +91,11 @@ async function readLedger(databaseUrls: readonly string[], funded_total_minor: b
     drifted_accounts: drifted,
     transfers_recorded: recorded,
     transfers_not_final: open,
-    conserved: unbalanced.length === 0 && drifted === 0 && totals.customer + totals.clearing + totals.fx === funded_total_minor && -totals.settlement === funded_total_minor,
+    conserved:
+      unbalanced.length === 0 &&
+      drifted === 0 &&
+      totals.customer + totals.clearing + totals.fx === funded_total_minor &&
+      -totals.settlement === funded_total_minor,
     all_final: open === 0 && totals.clearing === 0n,
   };
 }

@@ -92,7 +92,12 @@ export async function saveScreenshot(page: Page, name: string): Promise<string> 
  * Types a visibility query into the workflow list's query editor (the `</>` toggle), as an
  * operator would, and waits for the workflow to be listed.
  */
-export async function searchWorkflows(page: Page, uiUrl: string, query: string, expectedWorkflowId: string): Promise<void> {
+export async function searchWorkflows(
+  page: Page,
+  uiUrl: string,
+  query: string,
+  expectedWorkflowId: string,
+): Promise<void> {
   await page.goto(`${uiUrl}/namespaces/default/workflows`);
   await page.getByTestId('toggle-manual-query').click({ timeout: ui_load_timeout_ms });
   const input = page.getByPlaceholder('Enter a query');

@@ -9,9 +9,13 @@ import type { History } from '@temporalio/common/lib/proto-utils';
  * converter from the same copy that built the types.
  */
 const fromProto = createRequire(createRequire(import.meta.url).resolve('@temporalio/proto'));
-const { fromJson } = fromProto('protobufjs/ext/protojson') as { fromJson: (type: unknown, json: unknown, options?: object) => History };
+const { fromJson } = fromProto('protobufjs/ext/protojson') as {
+  fromJson: (type: unknown, json: unknown, options?: object) => History;
+};
 const proto = fromProto('@temporalio/proto') as object;
-const { patchProtobufRoot } = fromProto('@temporalio/proto/lib/patch-protobuf-root') as { patchProtobufRoot: (root: object) => { lookupType(name: string): unknown } };
+const { patchProtobufRoot } = fromProto('@temporalio/proto/lib/patch-protobuf-root') as {
+  patchProtobufRoot: (root: object) => { lookupType(name: string): unknown };
+};
 const historyType = patchProtobufRoot(proto).lookupType('temporal.api.history.v1.History');
 
 export function historyFromCliJson(json: unknown): History {

@@ -26,27 +26,77 @@ export interface Caller {
 const token_characters = /^[A-Za-z0-9_.-]{1,200}$/;
 const hour_s = 3600;
 
-const validClaims = (nowS: number, caller: Caller): { sub: string; role: Role; iat: number; exp: number } => ({ sub: caller.userId, role: caller.role, iat: nowS, exp: nowS + hour_s });
+const validClaims = (nowS: number, caller: Caller): { sub: string; role: Role; iat: number; exp: number } => ({
+  sub: caller.userId,
+  role: caller.role,
+  iat: nowS,
+  exp: nowS + hour_s,
+});
 
 const claimDefects: fc.Arbitrary<TokenRecipe> = fc.oneof(
-  fc.constant<TokenRecipe>({ defect: 'claims', why: 'no exp', claims: (nowS, caller) => ({ sub: caller.userId, role: caller.role, iat: nowS }) }),
-  fc.constant<TokenRecipe>({ defect: 'claims', why: 'no iat', claims: (nowS, caller) => ({ sub: caller.userId, role: caller.role, exp: nowS + hour_s }) }),
-  fc.constant<TokenRecipe>({ defect: 'claims', why: 'no sub', claims: (nowS, caller) => ({ role: caller.role, iat: nowS, exp: nowS + hour_s }) }),
-  fc.constant<TokenRecipe>({ defect: 'claims', why: 'no role', claims: (nowS, caller) => ({ sub: caller.userId, iat: nowS, exp: nowS + hour_s }) }),
-  fc.integer({ min: 1, max: 10 * 365 * 24 * hour_s }).map<TokenRecipe>((ago) => ({ defect: 'claims', why: `expired ${ago} s ago`, claims: (nowS, caller) => ({ ...validClaims(nowS, caller), exp: nowS - ago }) })),
+  fc.constant<TokenRecipe>({
+    defect: 'claims',
+    why: 'no exp',
+    claims: (nowS, caller) => ({ sub: caller.userId, role: caller.role, iat: nowS }),
+  }),
+  fc.constant<TokenRecipe>({
+    defect: 'claims',
+    why: 'no iat',
+    claims: (nowS, caller) => ({ sub: caller.userId, role: caller.role, exp: nowS + hour_s }),
+  }),
+  fc.constant<TokenRecipe>({
+    defect: 'claims',
+    why: 'no sub',
+    claims: (nowS, caller) => ({ role: caller.role, iat: nowS, exp: nowS + hour_s }),
+  }),
+  fc.constant<TokenRecipe>({
+    defect: 'claims',
+    why: 'no role',
+    claims: (nowS, caller) => ({ sub: caller.userId, iat: nowS, exp: nowS + hour_s }),
+  }),
+  fc
+    .integer({ min: 1, max: 10 * 365 * 24 * hour_s })
+    .map<TokenRecipe>((ago) => ({
+      defect: 'claims',
+      why: `expired ${ago} s ago`,
+      claims: (nowS, caller) => ({ ...validClaims(nowS, caller), exp: nowS - ago }),
+    })),
   fc.integer({ min: 60, max: 365 * 24 * hour_s }).map<TokenRecipe>((over) => ({
     defect: 'claims',
     why: `issued ${over} s beyond the maximum age`,
     claims: (nowS, caller) => ({ ...validClaims(nowS, caller), iat: nowS - token_max_age_default_s - over }),
   })),
-  fc.integer({ min: 60, max: 365 * 24 * hour_s }).map<TokenRecipe>((ahead) => ({ defect: 'claims', why: `issued ${ahead} s in the future`, claims: (nowS, caller) => ({ ...validClaims(nowS, caller), iat: nowS + ahead, exp: nowS + ahead + hour_s }) })),
-  fc.integer({ min: 60, max: 365 * 24 * hour_s }).map<TokenRecipe>((ahead) => ({ defect: 'claims', why: `not before ${ahead} s from now`, claims: (nowS, caller) => ({ ...validClaims(nowS, caller), nbf: nowS + ahead }) })),
   fc
-    .oneof(fc.string({ maxLength: 20 }).filter((role) => role !== 'customer' && role !== 'ops'), fc.constantFrom<unknown>(1, true, null, ['ops'], { ops: true }, 'OPS', 'admin'))
-    .map<TokenRecipe>((role) => ({ defect: 'claims', why: `role ${JSON.stringify(role)}`, claims: (nowS, caller) => ({ ...validClaims(nowS, caller), role }) })),
+    .integer({ min: 60, max: 365 * 24 * hour_s })
+    .map<TokenRecipe>((ahead) => ({
+      defect: 'claims',
+      why: `issued ${ahead} s in the future`,
+      claims: (nowS, caller) => ({ ...validClaims(nowS, caller), iat: nowS + ahead, exp: nowS + ahead + hour_s }),
+    })),
+  fc
+    .integer({ min: 60, max: 365 * 24 * hour_s })
+    .map<TokenRecipe>((ahead) => ({
+      defect: 'claims',
+      why: `not before ${ahead} s from now`,
+      claims: (nowS, caller) => ({ ...validClaims(nowS, caller), nbf: nowS + ahead }),
+    })),
+  fc
+    .oneof(
+      fc.string({ maxLength: 20 }).filter((role) => role !== 'customer' && role !== 'ops'),
+      fc.constantFrom<unknown>(1, true, null, ['ops'], { ops: true }, 'OPS', 'admin'),
+    )
+    .map<TokenRecipe>((role) => ({
+      defect: 'claims',
+      why: `role ${JSON.stringify(role)}`,
+      claims: (nowS, caller) => ({ ...validClaims(nowS, caller), role }),
+    })),
   fc
     .oneof(fc.constantFrom<unknown>('', 42, null, ['x'], {}), fc.string({ minLength: 65, maxLength: 300 }))
-    .map<TokenRecipe>((sub) => ({ defect: 'claims', why: `sub ${JSON.stringify(sub).slice(0, 40)}`, claims: (nowS, caller) => ({ ...validClaims(nowS, caller), sub }) })),
+    .map<TokenRecipe>((sub) => ({
+      defect: 'claims',
+      why: `sub ${JSON.stringify(sub).slice(0, 40)}`,
+      claims: (nowS, caller) => ({ ...validClaims(nowS, caller), sub }),
+    })),
   fc.constantFrom<unknown>('soon', null, [1], '1e99', true).map<TokenRecipe>((exp) => ({
     defect: 'claims',
     why: `exp ${JSON.stringify(exp)}`,
@@ -74,12 +124,16 @@ export const hostileTokenRecipe: fc.Arbitrary<TokenRecipe> = fc.oneof(
   fc.string({ minLength: 1, maxLength: 64 }).map<TokenRecipe>((secret) => ({ defect: 'forged', secret })),
   fc.constant<TokenRecipe>({ defect: 'alg_none' }),
   fc.constantFrom<'HS384' | 'HS512'>('HS384', 'HS512').map<TokenRecipe>((alg) => ({ defect: 'alg_other', alg })),
-  fc.constantFrom('role' as const, 'sub' as const, 'exp' as const).map<TokenRecipe>((change) => ({ defect: 'tampered', change })),
+  fc
+    .constantFrom('role' as const, 'sub' as const, 'exp' as const)
+    .map<TokenRecipe>((change) => ({ defect: 'tampered', change })),
   claimDefects,
 );
 
 function sign(claims: Record<string, unknown>, secret: string, alg = 'HS256'): Promise<string> {
-  return new SignJWT(claims as JWTPayload).setProtectedHeader({ alg, typ: 'JWT' }).sign(new TextEncoder().encode(secret));
+  return new SignJWT(claims as JWTPayload)
+    .setProtectedHeader({ alg, typ: 'JWT' })
+    .sign(new TextEncoder().encode(secret));
 }
 
 /** The Authorization header of a recipe (undefined: none sent). */

@@ -46,14 +46,21 @@ export function rawClient(baseUrl: string) {
     return new Promise((resolve, reject) => {
       const headers: Record<string, string | number> = { ...request.headers };
       if (request.body !== undefined) headers['content-length'] = request.body.length;
-      const outgoing = http.request({ host: hostname, port: Number(port), method: request.method, path: request.path, headers, agent }, (incoming) => {
-        const chunks: Buffer[] = [];
-        incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-        incoming.on('end', () =>
-          resolve({ status: incoming.statusCode ?? 0, contentType: String(incoming.headers['content-type'] ?? ''), text: Buffer.concat(chunks).toString('utf8') }),
-        );
-        incoming.on('error', reject);
-      });
+      const outgoing = http.request(
+        { host: hostname, port: Number(port), method: request.method, path: request.path, headers, agent },
+        (incoming) => {
+          const chunks: Buffer[] = [];
+          incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+          incoming.on('end', () =>
+            resolve({
+              status: incoming.statusCode ?? 0,
+              contentType: String(incoming.headers['content-type'] ?? ''),
+              text: Buffer.concat(chunks).toString('utf8'),
+            }),
+          );
+          incoming.on('error', reject);
+        },
+      );
       outgoing.on('error', reject);
       outgoing.end(request.body);
     });
@@ -110,9 +117,26 @@ export const hostileText: fc.Arbitrary<string> = fc.oneof(
 
 /** Number literals that JSON.parse would quietly turn into something else, or that are simply out of range. */
 export const hostileNumberLiteral: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom('1e3', '1E+2', '100.0', '-0', '0.1', '1.7976931348623157e309', '9007199254740993', '-9007199254740993', '5e-324', '100.00000000000000001', '99999999999999999999999'),
-  fc.double({ noNaN: true, noDefaultInfinity: true }).filter((value) => !Number.isInteger(value)).map(String),
-  fc.tuple(fc.boolean(), fc.bigInt({ min: 2n ** 53n, max: 2n ** 80n })).map(([negative, value]) => (negative ? '-' : '') + String(value)),
+  fc.constantFrom(
+    '1e3',
+    '1E+2',
+    '100.0',
+    '-0',
+    '0.1',
+    '1.7976931348623157e309',
+    '9007199254740993',
+    '-9007199254740993',
+    '5e-324',
+    '100.00000000000000001',
+    '99999999999999999999999',
+  ),
+  fc
+    .double({ noNaN: true, noDefaultInfinity: true })
+    .filter((value) => !Number.isInteger(value))
+    .map(String),
+  fc
+    .tuple(fc.boolean(), fc.bigInt({ min: 2n ** 53n, max: 2n ** 80n }))
+    .map(([negative, value]) => (negative ? '-' : '') + String(value)),
 );
 
 /** The raw JSON text of a value that is not of `sample`'s type (null excepted: some fields are nullable). */
@@ -142,14 +166,49 @@ export const wrong_content_types = [
 
 /** Query keys: the real ones, prototype names and bracket syntax that other parsers turn into objects. */
 export const hostileQueryKey: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom('wait', 'at', 'limit', 'cursor', 'currency', 'from', 'to', 'status', 'stuck', 'operator', 'action', 'target'),
+  fc.constantFrom(
+    'wait',
+    'at',
+    'limit',
+    'cursor',
+    'currency',
+    'from',
+    'to',
+    'status',
+    'stuck',
+    'operator',
+    'action',
+    'target',
+  ),
   fc.constantFrom('__proto__', 'constructor', 'wait[]', '__proto__[admin]', 'a[b][c]', 'limit[$gt]', ''),
   hostileText,
 );
 
 export const hostileQueryValue: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom('1e3', '-0', 'NaN', 'Infinity', '0x10', ' 5', '5.5', '99999999999999999999', '-1', '30', '31', 'true', 'TRUE', 'COMPLETED'),
-  fc.constantFrom('2026-11-22T08:00:00Z', '0000-01-01T00:00:00Z', '9999-12-31T23:59:59Z', '+275760-09-13T00:00:00Z', '2026-02-30T00:00:00Z', '2026-11-22T08:00:00+99:00'),
+  fc.constantFrom(
+    '1e3',
+    '-0',
+    'NaN',
+    'Infinity',
+    '0x10',
+    ' 5',
+    '5.5',
+    '99999999999999999999',
+    '-1',
+    '30',
+    '31',
+    'true',
+    'TRUE',
+    'COMPLETED',
+  ),
+  fc.constantFrom(
+    '2026-11-22T08:00:00Z',
+    '0000-01-01T00:00:00Z',
+    '9999-12-31T23:59:59Z',
+    '+275760-09-13T00:00:00Z',
+    '2026-02-30T00:00:00Z',
+    '2026-11-22T08:00:00+99:00',
+  ),
   fc.constantFrom('9223372036854775808', '1_1_1', '9223372036854775807_999_9223372036854775807'),
   hostileText,
 );

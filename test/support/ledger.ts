@@ -53,9 +53,13 @@ export function userOnShard(shards: ShardSet, shard: number, prefix: string): st
 export async function snapshotShards(shards: ShardSet): Promise<Record<string, string[]>> {
   const snapshot: Record<string, string[]> = {};
   for (const [shard, pool] of shards.pools.entries()) {
-    const tables = await pool.query<{ tablename: string }>(`select tablename from pg_tables where schemaname = 'public' order by tablename`);
+    const tables = await pool.query<{ tablename: string }>(
+      `select tablename from pg_tables where schemaname = 'public' order by tablename`,
+    );
     for (const { tablename } of tables.rows) {
-      const rows = await pool.query<{ row: string }>(`select to_jsonb(t)::text as row from ${JSON.stringify(tablename)} t order by 1`);
+      const rows = await pool.query<{ row: string }>(
+        `select to_jsonb(t)::text as row from ${JSON.stringify(tablename)} t order by 1`,
+      );
       snapshot[`${shard}.${tablename}`] = rows.rows.map((line) => line.row);
     }
   }

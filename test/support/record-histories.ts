@@ -44,9 +44,20 @@ describe('record workflow histories', { skip: out === '' ? 'set HISTORY_OUT' : f
   async function save(shape: string, transferId: string): Promise<void> {
     await stack.client.workflow.getHandle(transferId).result();
     // The CLI's JSON is the format replay reads (historyFromJSON), as Temporal documents it.
-    const { stdout } = await promisify(execFile)(path.resolve('.tools/bin/temporal'), [
-      'workflow', 'show', '--workflow-id', transferId, '--output', 'json', '--address', process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
-    ], { maxBuffer: 64 * 1024 * 1024 });
+    const { stdout } = await promisify(execFile)(
+      path.resolve('.tools/bin/temporal'),
+      [
+        'workflow',
+        'show',
+        '--workflow-id',
+        transferId,
+        '--output',
+        'json',
+        '--address',
+        process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
+      ],
+      { maxBuffer: 64 * 1024 * 1024 },
+    );
     await writeFile(path.join(out, `${tag}--${shape}.json`), stdout);
   }
 
@@ -59,7 +70,13 @@ describe('record workflow histories', { skip: out === '' ? 'set HISTORY_OUT' : f
       ['deposit', async () => (await stack.api.deposit(bob, 500)).body.transfer_id],
       [
         'withdrawal',
-        async () => (await stack.api.call('POST', `/v1/wallet/${alice}/withdrawals?wait=30`, { as: alice, body: { amount: 300, currency: 'USD', idempotency_key: uniqueName('w') } })).body.transfer_id,
+        async () =>
+          (
+            await stack.api.call('POST', `/v1/wallet/${alice}/withdrawals?wait=30`, {
+              as: alice,
+              body: { amount: 300, currency: 'USD', idempotency_key: uniqueName('w') },
+            })
+          ).body.transfer_id,
       ],
       [
         'refunded-credit',
@@ -73,7 +90,15 @@ describe('record workflow histories', { skip: out === '' ? 'set HISTORY_OUT' : f
         'reversed-by-update',
         async () => {
           const id = (await stack.api.transfer(alice, bob, 400)).body.transfer_id;
-          assert.equal((await stack.api.call('POST', `/v1/ops/transfers/${id}/reverse`, { ...ops('ops_rec'), body: { reason: 'fixture' } })).status, 200);
+          assert.equal(
+            (
+              await stack.api.call('POST', `/v1/ops/transfers/${id}/reverse`, {
+                ...ops('ops_rec'),
+                body: { reason: 'fixture' },
+              })
+            ).status,
+            200,
+          );
           return id;
         },
       ],
@@ -89,7 +114,15 @@ describe('record workflow histories', { skip: out === '' ? 'set HISTORY_OUT' : f
         'review-approved',
         async () => {
           const id = (await stack.api.transfer(alice, bob, 20_000, uniqueName('big'), 0)).body.transfer_id;
-          assert.equal((await stack.api.call('POST', `/v1/ops/transfers/${id}/approve`, { ...ops('ops_rec'), body: { reason: 'fixture' } })).status, 200);
+          assert.equal(
+            (
+              await stack.api.call('POST', `/v1/ops/transfers/${id}/approve`, {
+                ...ops('ops_rec'),
+                body: { reason: 'fixture' },
+              })
+            ).status,
+            200,
+          );
           return id;
         },
       ],
@@ -104,12 +137,26 @@ describe('record workflow histories', { skip: out === '' ? 'set HISTORY_OUT' : f
     ];
     if (withFx) {
       await stack.api.call('PUT', '/v1/ops/fx/rates/USD/EUR', { ...ops('ops_rec'), body: { rate: '0.9215' } });
-      shapes.push(['converted-transfer', async () => (await stack.api.transfer(alice, bob, 1_000, uniqueName('fx'), 30, { target_currency: 'EUR' })).body.transfer_id]);
+      shapes.push([
+        'converted-transfer',
+        async () =>
+          (await stack.api.transfer(alice, bob, 1_000, uniqueName('fx'), 30, { target_currency: 'EUR' })).body
+            .transfer_id,
+      ]);
       shapes.push([
         'converted-reversed',
         async () => {
-          const id = (await stack.api.transfer(alice, bob, 1_000, uniqueName('fx'), 30, { target_currency: 'EUR' })).body.transfer_id;
-          assert.equal((await stack.api.call('POST', `/v1/ops/transfers/${id}/reverse`, { ...ops('ops_rec'), body: { reason: 'fixture' } })).status, 200);
+          const id = (await stack.api.transfer(alice, bob, 1_000, uniqueName('fx'), 30, { target_currency: 'EUR' }))
+            .body.transfer_id;
+          assert.equal(
+            (
+              await stack.api.call('POST', `/v1/ops/transfers/${id}/reverse`, {
+                ...ops('ops_rec'),
+                body: { reason: 'fixture' },
+              })
+            ).status,
+            200,
+          );
           return id;
         },
       ]);

@@ -9,5 +9,11 @@ import type { WalletActivities } from '../../activities';
 export async function transferWorkflow(): Promise<void> {
   await sleep(1);
   const legs = proxyLocalActivities<WalletActivities>({ startToCloseTimeout: '1s' });
-  await legs.creditWallet({ transferId: 'x', userId: 'x', amountMinor: '1', currency: 'USD', counterparty: 'clearing' });
+  await legs.creditWallet({
+    transferId: 'x',
+    userId: 'x',
+    amountMinor: '1',
+    currency: 'USD',
+    counterparty: 'clearing',
+  });
 }

@@ -20,7 +20,11 @@ export const test_stuck_after_ms = 300_000;
  * Suites race dozens of requests from one customer on purpose (40 debits of one wallet), so
  * they run without per-customer bounds; test/caller-limits.test.ts checks the production ones.
  */
-export const test_caller_limits: CallerLimits = { ...default_caller_limits, customerRequestsPerWindow: 1_000_000, waitsPerCaller: 10_000 };
+export const test_caller_limits: CallerLimits = {
+  ...default_caller_limits,
+  customerRequestsPerWindow: 1_000_000,
+  waitsPerCaller: 10_000,
+};
 /** The production defaults (config/index.ts); tests that need other limits pass their own. */
 export const test_limits: TransferLimits = {
   reviewThresholdMinor: 1_000_000n,
@@ -131,7 +135,11 @@ export interface ApiAnswer {
 }
 
 function apiClient(baseUrl: string) {
-  async function call(method: string, path: string, options: { as?: string; role?: Role; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {}): Promise<ApiAnswer> {
+  async function call(
+    method: string,
+    path: string,
+    options: { as?: string; role?: Role; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+  ): Promise<ApiAnswer> {
     const headers: Record<string, string> = { ...(options.headers ?? {}) };
     if (options.as) headers.authorization = `Bearer ${await tokenFor(options.as, options.role)}`;
     let body: string | undefined = options.rawBody;
@@ -152,7 +160,10 @@ function apiClient(baseUrl: string) {
     call,
     createUser: (userId: string) => call('POST', '/v1/wallet/users', { ...ops, body: { user_id: userId } }),
     deposit: (userId: string, amount: number, key = uniqueName('dep'), currency = 'USD') =>
-      call('POST', `/v1/wallet/${userId}/deposits?wait=30`, { ...ops, body: { amount, currency, idempotency_key: key } }),
+      call('POST', `/v1/wallet/${userId}/deposits?wait=30`, {
+        ...ops,
+        body: { amount, currency, idempotency_key: key },
+      }),
     transfer: (from: string, to: string, amount: number, key = uniqueName('key'), wait = 30, extra: object = {}) =>
       call('POST', `/v1/wallet/transfers${wait > 0 ? `?wait=${wait}` : ''}`, {
         as: from,

@@ -8,7 +8,10 @@ import { Supervisor } from '../../runtime/children';
 
 const mode = process.argv[2];
 if (mode !== 'steady' && mode !== 'crash-loop') throw new Error('usage: supervised.ts steady|crash-loop');
-const supervisor = new Supervisor({ policy: { backoffInitialMs: 200, backoffMaxMs: 1_000, crashesMax: 3, windowMs: 60_000 }, log: (line) => console.log(line) });
+const supervisor = new Supervisor({
+  policy: { backoffInitialMs: 200, backoffMaxMs: 1_000, crashesMax: 3, windowMs: 60_000 },
+  log: (line) => console.log(line),
+});
 supervisor.handleSignals();
 const program = mode === 'steady' ? 'setInterval(() => {}, 1000)' : 'process.exit(3)';
 supervisor.add('stand-in', () => spawn(process.execPath, ['-e', program], { stdio: 'ignore' }));

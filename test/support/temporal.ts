@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, bundleWorkflowCode, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  bundleWorkflowCode,
+  type Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import { workflows_path } from '../../workers/create-worker';
 
 export function temporalAddress(): string {
@@ -29,11 +36,16 @@ let runtimeInstalled = false;
 function installQuietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+  });
 }
 
 /** Connects to the suite's dev server, or to `address` (a test that runs its own server, e.g. with the Web UI). */
-export async function connectTemporal(address = temporalAddress()): Promise<{ client: Client; connection: Connection; nativeConnection: NativeConnection; close: () => Promise<void> }> {
+export async function connectTemporal(
+  address = temporalAddress(),
+): Promise<{ client: Client; connection: Connection; nativeConnection: NativeConnection; close: () => Promise<void> }> {
   installQuietRuntime();
   const connection = await Connection.connect({ address });
   const nativeConnection = await NativeConnection.connect({ address });

@@ -35,13 +35,20 @@ export async function startWalletProcess(env: NodeJS.ProcessEnv = {}) {
     ...env,
   };
   const output: string[] = [];
-  const child: ChildProcess = spawn(process.execPath, [...walletNodeFlags(fullEnv), '--import', 'tsx', 'scripts/wallet.ts'], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...walletNodeFlags(fullEnv), '--import', 'tsx', 'scripts/wallet.ts'],
+    { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   child.stdout!.setEncoding('utf8').on('data', (text: string) => output.push(text));
   child.stderr!.setEncoding('utf8').on('data', (text: string) => output.push(text));
   let stopping = false;
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => {
-      if (!stopping) console.error(`wallet process exited on its own (${signal ?? `code ${code}`}); its output:\n${output.join('').slice(-4_000)}`);
+      if (!stopping)
+        console.error(
+          `wallet process exited on its own (${signal ?? `code ${code}`}); its output:\n${output.join('').slice(-4_000)}`,
+        );
       resolve({ code, signal });
     }),
   );
@@ -49,15 +56,28 @@ export async function startWalletProcess(env: NodeJS.ProcessEnv = {}) {
   const deadline = Date.now() + ready_timeout_ms;
   for (;;) {
     if (!alive()) throw new Error(`the wallet process exited before it was ready:\n${output.join('')}`);
-    if (await fetch(`${baseUrl}/readyz`).then((answer) => answer.ok, () => false)) break;
+    if (
+      await fetch(`${baseUrl}/readyz`).then(
+        (answer) => answer.ok,
+        () => false,
+      )
+    )
+      break;
     if (Date.now() > deadline) throw new Error(`the wallet process was not ready within ${ready_timeout_ms} ms`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 
-  async function call(method: string, path: string, options: { as: string; role?: 'customer' | 'ops'; body?: unknown }) {
+  async function call(
+    method: string,
+    path: string,
+    options: { as: string; role?: 'customer' | 'ops'; body?: unknown },
+  ) {
     const response = await fetch(`${baseUrl}${path}`, {
       method,
-      headers: { authorization: `Bearer ${await tokenFor(options.as, options.role)}`, 'content-type': 'application/json' },
+      headers: {
+        authorization: `Bearer ${await tokenFor(options.as, options.role)}`,
+        'content-type': 'application/json',
+      },
       ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
     });
     const text = await response.text();
@@ -72,10 +92,18 @@ export async function startWalletProcess(env: NodeJS.ProcessEnv = {}) {
     alive,
     call,
     /** Retries what a client would retry (503, a cut connection) with the same request, until the deadline. */
-    async callUntilAnswered(method: string, path: string, options: { as: string; role?: 'customer' | 'ops'; body?: unknown }, timeoutMs = 60_000) {
+    async callUntilAnswered(
+      method: string,
+      path: string,
+      options: { as: string; role?: 'customer' | 'ops'; body?: unknown },
+      timeoutMs = 60_000,
+    ) {
       const until = Date.now() + timeoutMs;
       for (;;) {
-        const answer = await call(method, path, options).catch((error: unknown) => ({ status: 0, body: { error: String(error) } }));
+        const answer = await call(method, path, options).catch((error: unknown) => ({
+          status: 0,
+          body: { error: String(error) },
+        }));
         if (answer.status !== 503 && answer.status !== 0) return answer;
         if (!alive()) throw new Error(`the wallet process died; ${method} ${path} got ${JSON.stringify(answer)}`);
         if (Date.now() > until) throw new Error(`${method} ${path} kept failing: ${JSON.stringify(answer)}`);
@@ -97,7 +125,10 @@ export type WalletProcess = Awaited<ReturnType<typeof startWalletProcess>>;
 
 /** Cuts every wallet connection to the given databases (what a shard's failover or a DBA does); returns how many. */
 export async function terminateWalletConnections(serverUrl: string, databases: readonly string[]): Promise<number> {
-  const admin = new pg.Client({ connectionString: `${serverUrl}/postgres`, application_name: 'wallet-test-terminator' });
+  const admin = new pg.Client({
+    connectionString: `${serverUrl}/postgres`,
+    application_name: 'wallet-test-terminator',
+  });
   admin.on('error', () => undefined);
   await admin.connect();
   try {
