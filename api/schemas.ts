@@ -274,12 +274,10 @@ export const HistoryResponse = z
         balance_after: z.int(),
         kind: z.enum(['deposit', 'withdrawal', 'transfer_out', 'transfer_in', 'refund', 'reversal_out', 'reversal_in']),
         created_at: z.iso.datetime(),
-        transfer: z
-          .string()
-          .openapi({
-            description: 'the transfer (GET this path); its id is also its Temporal workflow id',
-            example: '/v1/wallet/transfers/tr_0123456789abcdef0123456789abcdef',
-          }),
+        transfer: z.string().openapi({
+          description: 'the transfer (GET this path); its id is also its Temporal workflow id',
+          example: '/v1/wallet/transfers/tr_0123456789abcdef0123456789abcdef',
+        }),
         workflow_id: z.string(),
         undoes_entry_id: z
           .string()
@@ -314,12 +312,9 @@ export const OptionalOpsReasonBody = z
 export const ReverseBody = z
   .strictObject({
     reason: OpsReason,
-    allow_negative: z
-      .boolean()
-      .optional()
-      .openapi({
-        description: 'reverse even when the recipient cannot cover it (their balance goes negative); audited',
-      }),
+    allow_negative: z.boolean().optional().openapi({
+      description: 'reverse even when the recipient cannot cover it (their balance goes negative); audited',
+    }),
   })
   .openapi('ReverseRequest');
 
@@ -479,12 +474,9 @@ export const ReconciliationResponse = z
             .string()
             .optional()
             .openapi({ description: 'chain_broken: the first entry whose chain link does not hold' }),
-          problem: z
-            .string()
-            .optional()
-            .openapi({
-              description: 'chain_broken: hash_mismatch, seq_gap, unchained, tail_mismatch or snapshot_mismatch',
-            }),
+          problem: z.string().optional().openapi({
+            description: 'chain_broken: hash_mismatch, seq_gap, unchained, tail_mismatch or snapshot_mismatch',
+          }),
         }),
       )
       .openapi({ description: `at most ${discrepancies_listed_max}; discrepancy_count counts them all` }),

@@ -22,12 +22,10 @@ export function systemRoutes(deps: { shards: ShardSet; client: Client; metrics: 
       check('temporal', () => deps.client.workflowService.getSystemInfo({}).then(() => undefined)),
     ]);
     const ready = checks.every((result) => result.ok);
-    response
-      .status(ready ? 200 : 503)
-      .json({
-        status: ready ? 'ready' : 'not_ready',
-        checks: Object.fromEntries(checks.map((result) => [result.name, result.ok ? 'ok' : result.error])),
-      });
+    response.status(ready ? 200 : 503).json({
+      status: ready ? 'ready' : 'not_ready',
+      checks: Object.fromEntries(checks.map((result) => [result.name, result.ok ? 'ok' : result.error])),
+    });
   });
 
   // The whole process's metrics: the API's, the worker's when it shares the process, and the Temporal SDK's.

@@ -54,32 +54,26 @@ const claimDefects: fc.Arbitrary<TokenRecipe> = fc.oneof(
     why: 'no role',
     claims: (nowS, caller) => ({ sub: caller.userId, iat: nowS, exp: nowS + hour_s }),
   }),
-  fc
-    .integer({ min: 1, max: 10 * 365 * 24 * hour_s })
-    .map<TokenRecipe>((ago) => ({
-      defect: 'claims',
-      why: `expired ${ago} s ago`,
-      claims: (nowS, caller) => ({ ...validClaims(nowS, caller), exp: nowS - ago }),
-    })),
+  fc.integer({ min: 1, max: 10 * 365 * 24 * hour_s }).map<TokenRecipe>((ago) => ({
+    defect: 'claims',
+    why: `expired ${ago} s ago`,
+    claims: (nowS, caller) => ({ ...validClaims(nowS, caller), exp: nowS - ago }),
+  })),
   fc.integer({ min: 60, max: 365 * 24 * hour_s }).map<TokenRecipe>((over) => ({
     defect: 'claims',
     why: `issued ${over} s beyond the maximum age`,
     claims: (nowS, caller) => ({ ...validClaims(nowS, caller), iat: nowS - token_max_age_default_s - over }),
   })),
-  fc
-    .integer({ min: 60, max: 365 * 24 * hour_s })
-    .map<TokenRecipe>((ahead) => ({
-      defect: 'claims',
-      why: `issued ${ahead} s in the future`,
-      claims: (nowS, caller) => ({ ...validClaims(nowS, caller), iat: nowS + ahead, exp: nowS + ahead + hour_s }),
-    })),
-  fc
-    .integer({ min: 60, max: 365 * 24 * hour_s })
-    .map<TokenRecipe>((ahead) => ({
-      defect: 'claims',
-      why: `not before ${ahead} s from now`,
-      claims: (nowS, caller) => ({ ...validClaims(nowS, caller), nbf: nowS + ahead }),
-    })),
+  fc.integer({ min: 60, max: 365 * 24 * hour_s }).map<TokenRecipe>((ahead) => ({
+    defect: 'claims',
+    why: `issued ${ahead} s in the future`,
+    claims: (nowS, caller) => ({ ...validClaims(nowS, caller), iat: nowS + ahead, exp: nowS + ahead + hour_s }),
+  })),
+  fc.integer({ min: 60, max: 365 * 24 * hour_s }).map<TokenRecipe>((ahead) => ({
+    defect: 'claims',
+    why: `not before ${ahead} s from now`,
+    claims: (nowS, caller) => ({ ...validClaims(nowS, caller), nbf: nowS + ahead }),
+  })),
   fc
     .oneof(
       fc.string({ maxLength: 20 }).filter((role) => role !== 'customer' && role !== 'ops'),
