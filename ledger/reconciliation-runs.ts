@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { ReconciliationReport } from './reconciliation';
+import type { ReconciliationReport } from './reconciliation-report';
 
 /**
  * Every shard has the same schema, but wallet-wide ops records, those that belong to no user

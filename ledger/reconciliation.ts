@@ -1,5 +1,4 @@
 import type pg from 'pg';
-import type { TransferStatus } from '../domain/transfers';
 import {
   confirmSuspects,
   readClearingSnapshot,
@@ -12,9 +11,9 @@ import {
   chainBreaksAfter,
   unbalancedPostings,
   type Capped,
-  type ChainRangeProblem,
   type KindTotalRow,
 } from './reconciliation-reads';
+import type { ChainProgress, CurrencyTotals, Discrepancy, ReconciliationReport } from './reconciliation-report';
 import { latestChainProgress, ops_records_shard } from './reconciliation-runs';
 
 /**
@@ -46,30 +45,6 @@ export const chain_sweep_entries_max = 50_000;
  */
 export const chain_settle_ms = 60_000;
 
-/** Amounts are bigint minor units; field names are those of the stored report and the API. */
-export type Discrepancy =
-  | { kind: 'balance_mismatch'; shard: number; account_id: string; currency: string; stored: bigint; computed: bigint }
-  | { kind: 'posting_unbalanced'; shard: number; transfer_id: string; leg: string; currency: string; sum: bigint }
-  | { kind: 'shard_sum_nonzero'; shard: number; currency: string; sum: bigint }
-  | { kind: 'currency_sum_nonzero'; currency: string; sum: bigint }
-  | {
-      kind: 'clearing_not_in_flight';
-      transfer_id: string;
-      currency: string;
-      net: bigint;
-      status: TransferStatus | null;
-    }
-  | { kind: 'clearing_unexplained'; currency: string; net: bigint; buckets: number }
-  | { kind: 'clearing_total_mismatch'; currency: string; clearing: bigint; in_flight: bigint }
-  | {
-      kind: 'chain_broken';
-      shard: number;
-      entry_id: string;
-      account_id: string;
-      currency: string;
-      problem: ChainRangeProblem;
-    };
-
 /** Every kind, each once: a fixed list clients can handle case by case, like the API's error codes. */
 const kinds: Record<Discrepancy['kind'], true> = {
   balance_mismatch: true,
@@ -82,38 +57,6 @@ const kinds: Record<Discrepancy['kind'], true> = {
   chain_broken: true,
 };
 export const discrepancy_kinds = Object.keys(kinds) as [Discrepancy['kind'], ...Discrepancy['kind'][]];
-
-export interface CurrencyTotals {
-  currency: string;
-  customer: bigint;
-  clearing: bigint;
-  settlement: bigint;
-  /** The FX house's position in this currency: what conversions bought (positive) or sold (negative). */
-  fx: bigint;
-  /** Money of transfers in flight, which the clearing balances should add up to. */
-  in_flight: bigint;
-  in_flight_transfers: number;
-}
-
-/** Where a run's chain check stopped on one shard: the next run goes on from here. */
-export interface ChainProgress {
-  shard: number;
-  /** Every entry up to this id was checked when it was new. */
-  checked_through: bigint;
-  /** The sweep of older entries goes on after this id (0: from the start). */
-  swept_through: bigint;
-  entries_checked: number;
-}
-
-export interface ReconciliationReport {
-  ok: boolean;
-  shards: number;
-  discrepancy_count: number;
-  /** At most discrepancies_listed_max, in the order of the checks. */
-  discrepancies: Discrepancy[];
-  currencies: CurrencyTotals[];
-  chain: ChainProgress[];
-}
 
 /** The bigint fields of a report's lines: the ones the stored report keeps as decimal strings. */
 type AmountField<T> = T extends unknown ? { [K in keyof T]: T[K] extends bigint ? K : never }[keyof T] : never;
