@@ -6,4 +6,4 @@ RUN npm install --no-audit --no-fund --no-save
 COPY . .
 ENV NODE_ENV=production HOST=0.0.0.0
 USER node
-CMD ["node", "--import", "tsx", "api/main.ts"]
+CMD ["node", "--import", "tsx", "app/main.ts", "api"]

@@ -1,7 +1,13 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { WalletMetrics } from '../runtime/metrics';
+import type { Counter, Histogram } from 'prom-client';
 
 type Outcome = 'succeeded' | 'refused' | 'failed';
+
+/** The two series the wrappers write; the process's metrics (metrics/wallet-metrics.ts) are handed in. */
+export interface ActivityMetrics {
+  activitySeconds: Pick<Histogram<'activity' | 'outcome'>, 'startTimer'>;
+  activityRetries: Pick<Counter<'activity'>, 'inc'>;
+}
 
 /**
  * The same activities, each attempt timed in `wallet_activity_duration_seconds{activity,outcome}`
@@ -10,10 +16,7 @@ type Outcome = 'succeeded' | 'refused' | 'failed';
  * workflow sees no difference (the legs are local activities: their failures reach the
  * workflow as they are). Labels are the activity names, a fixed set.
  */
-export function instrumentActivities<T extends object>(
-  activities: T,
-  metrics: Pick<WalletMetrics, 'activitySeconds' | 'activityRetries'>,
-): T {
+export function instrumentActivities<T extends object>(activities: T, metrics: ActivityMetrics): T {
   const instrumented: Record<string, unknown> = {};
   for (const [name, activity] of Object.entries(activities)) {
     if (typeof activity !== 'function') {

@@ -3,14 +3,18 @@ import type { Logger } from 'pino';
 import { withDedicatedConnections } from '../db/dedicated-connections';
 import type { ShardSet } from '../db/shards';
 import { reconcileShards } from '../ledger/reconciliation';
-import { insertRun, ops_records_shard, storedJson } from '../ledger/reconciliation-runs';
-import type { ReconciliationGauges } from '../runtime/reconciliation-metrics';
+import { insertRun, ops_records_shard, storedJson, type RunSummary } from '../ledger/reconciliation-runs';
 
 /**
  * Each statement of a run may take this long: a run scans every shard's entries, which takes
  * far longer than a ledger leg's statement cap on a big shard.
  */
 export const reconcile_statement_timeout_ms = 300_000;
+
+/** Where a run's outcome is shown at once (metrics/reconciliation-metrics.ts when the process exports metrics). */
+export interface ReconciliationGauges {
+  record(run: RunSummary): void;
+}
 
 export interface ReconcileDependencies {
   shards: ShardSet;

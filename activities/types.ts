@@ -2,7 +2,6 @@ import type { Logger } from 'pino';
 import type { ShardSet } from '../db/shards';
 import type { FailureReason, TransferKind, TransferStatus } from '../domain/transfers';
 import type { FinishHere } from '../ledger/postings';
-import type { TransferCompletions } from '../runtime/transfer-completions';
 
 /** What every leg activity needs; amounts are decimal strings of minor units in payloads. */
 export interface LegInput {
@@ -49,10 +48,18 @@ export interface TransferEvents {
   finished(event: { transferId: string; kind?: string; status: TransferStatus; failureReason: string | null }): void;
 }
 
+/**
+ * Where a leg tells its process that a transfer's record just became final. The composition root
+ * hands in the channel the API's `?wait` listens on (temporal-client/transfer-completions.ts).
+ */
+export interface CompletionChannel {
+  finished(transferId: string): void;
+}
+
 export interface ActivityDependencies {
   shards: ShardSet;
   logger: Logger;
   /** In-process news for `?wait` when the API shares this process; absent in a lone worker. */
-  completions?: TransferCompletions;
+  completions?: CompletionChannel;
   events?: TransferEvents;
 }

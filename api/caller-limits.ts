@@ -1,7 +1,7 @@
 import type { Request, RequestHandler } from 'express';
 import { rateLimit, type AugmentedRequest } from 'express-rate-limit';
 import { Counter, Gauge } from 'prom-client';
-import { walletMetrics } from '../runtime/metrics';
+import { walletMetrics } from '../metrics/wallet-metrics';
 import { principalOf } from './auth';
 import { ApiError } from './errors';
 

@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import { Counter, Histogram } from 'prom-client';
-import { walletMetrics } from '../runtime/metrics';
+import { walletMetrics } from '../metrics/wallet-metrics';
 
 /** The API's own series, on the process-wide registry; made once, however many apps a process creates (tests make several). */
 function createApiSeries() {

@@ -7,11 +7,11 @@ import { final_statuses, ownerOf, type TransferKind } from '../domain/transfers'
 import { legsOf, type LegRecord } from '../ledger/postings';
 import { findTransfer, registerTransfer, type NewTransfer, type TransferRecord } from '../ledger/transfers';
 import type { TransferTimings } from '../workflows/activity-options';
-import { heldBy, requestOfRecord, startTransferWorkflow, type StartOutcome } from '../runtime/start-transfer';
-import { InFlightTransfers } from '../runtime/in-flight-transfers';
-import type { TransferCompletions } from '../runtime/transfer-completions';
-import { TransferDurations } from '../runtime/transfer-durations';
-import { walletMetrics } from '../runtime/metrics';
+import { heldBy, requestOfRecord, startTransferWorkflow, type StartOutcome } from '../temporal-client/start-transfer';
+import { InFlightTransfers } from './in-flight-transfers';
+import type { TransferCompletions } from '../temporal-client/transfer-completions';
+import { TransferDurations } from '../metrics/transfer-durations';
+import { walletMetrics } from '../metrics/wallet-metrics';
 import { ApiError } from './errors';
 import type { ConversionTarget, FxService } from './fx-service';
 import { requireUser } from './require-user';

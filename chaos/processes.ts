@@ -2,9 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { repo_root, waitForHttpReady } from '../bench/stack/children';
-import { startDevServer, waitForPort } from '../runtime/dev-server';
-import { walletNodeFlags } from '../runtime/children';
-import { waitForTemporal } from '../runtime/wait-for-temporal';
+import { startDevServer, waitForPort } from '../supervisor/dev-server';
+import { walletNodeFlags } from '../supervisor/children';
+import { waitForTemporal } from '../supervisor/wait-for-temporal';
 
 const ready_timeout_ms = 120_000;
 const stop_grace_ms = 10_000;
@@ -26,7 +26,7 @@ async function stopGracefully(child: ChildProcess | undefined): Promise<void> {
 }
 
 /**
- * One wallet process (API and worker, `scripts/wallet.ts`, as `npm start` runs it) that the run
+ * One wallet process (API and worker, `app/main.ts wallet`, as `npm start` runs it) that the run
  * kills, stops and restarts on the same port. An exit nobody asked for is logged, counted and
  * answered with a restart, as a supervisor would: the report lists them.
  */
@@ -61,7 +61,7 @@ export class WalletProcess {
     const armed = Object.keys(extra).length > 0;
     const env = { ...process.env, ...this.env, ...extra, PORT: String(this.port) };
     const log = openSync(this.log_path, 'a');
-    const child = spawn(process.execPath, [...walletNodeFlags(env), '--import', 'tsx', 'scripts/wallet.ts'], {
+    const child = spawn(process.execPath, [...walletNodeFlags(env), '--import', 'tsx', 'app/main.ts', 'wallet'], {
       cwd: repo_root,
       env,
       stdio: ['ignore', log, log],

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { prepareShards } from '../db/migrate';
-import { freePort } from '../runtime/dev-server';
+import { freePort } from '../supervisor/dev-server';
 import type { Cleanup } from '../bench/cleanup';
 import { repo_root } from '../bench/stack/children';
 import { dropDatabasesAt, dropDatabasesOfDeadRuns, serverOf } from '../bench/stack/databases';

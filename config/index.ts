@@ -87,7 +87,7 @@ const environmentSchema = z.object({
   RECONCILE_EVERY_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(300_000),
   /** Every this many entries of an account, its ledger takes a snapshot of the balance (written to each shard by db:setup and npm start). */
   SNAPSHOT_EVERY: z.coerce.number().int().min(1).max(1_000_000).default(1_000),
-  /** How often the worker counts stuck transfers and the review queue (runtime/transfer-monitor.ts). */
+  /** How often the worker counts stuck transfers and the review queue (workers/transfer-monitor.ts). */
   MONITOR_INTERVAL_MS: positiveMs.default(60_000),
   /** A running transfer still PENDING this long after it started is stuck: counted, logged, listed. */
   STUCK_AFTER: duration.default(5 * duration_units_ms.m),

@@ -1,7 +1,7 @@
 /** `npm run db:setup`: creates the shard databases that are missing and migrates every shard. */
 import { config } from '../config';
 import { prepareShards } from '../db/migrate';
-import { describeStartupError } from '../runtime/startup-errors';
+import { describeStartupError } from '../supervisor/startup-errors';
 
 async function run() {
   const settings = config();

@@ -8,8 +8,8 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { dropDatabasesWithPrefix, serverUrlOf, withServerAdmin } from '../db/admin';
 import { ensureDatabase, migrateShard } from '../db/migrate';
-import { startEphemeralTemporal, type EphemeralTemporal } from '../runtime/dev-server';
-import { isProcessAlive } from '../runtime/children';
+import { startEphemeralTemporal, type EphemeralTemporal } from '../supervisor/dev-server';
+import { isProcessAlive } from '../supervisor/children';
 
 /** The tests' databases live on PG_URL's server (the same one `npm start` uses), never in its shard databases. */
 const server_url = serverUrlOf(process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');

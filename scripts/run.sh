@@ -10,7 +10,7 @@ while [[ "${1:-}" == --* ]]; do
     --temporal) if [ -z "${TEMPORAL_ADDRESS:-}" ]; then TEMPORAL_CLI="$(bash scripts/ensure-temporal.sh)"; export TEMPORAL_CLI; fi ;;
     --postgres) bash scripts/ensure-postgres.sh ;;
     --chromium) bash scripts/ensure-chromium.sh ;;
-    # A wallet process (API, worker or both) runs with a capped heap: see walletNodeFlags in runtime/children.ts.
+    # A wallet process (API, worker or both) runs with a capped heap: see walletNodeFlags in supervisor/children.ts.
     --wallet-node) NODE_FLAGS+=("--max-old-space-size=${WALLET_HEAP_MAX_MB:-256}") ;;
   esac
   shift

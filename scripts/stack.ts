@@ -2,16 +2,16 @@
  * `npm start`: the whole wallet in the foreground. Temporal dev server (unless TEMPORAL_ADDRESS
  * names an existing one), shard databases with migrations, and the wallet process (API and worker). Ctrl-C stops
  * every part; a part that dies is restarted with backoff, and a crash loop stops everything
- * (runtime/children.ts, Supervisor).
+ * (supervisor/children.ts, Supervisor).
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { config } from '../config';
 import { prepareShards } from '../db/migrate';
-import { spawnTs, Supervisor } from '../runtime/children';
-import { isPortOpen, startDevServer, waitForPort } from '../runtime/dev-server';
-import { describeStartupError } from '../runtime/startup-errors';
-import { waitForTemporal } from '../runtime/wait-for-temporal';
+import { spawnTs, Supervisor } from '../supervisor/children';
+import { isPortOpen, startDevServer, waitForPort } from '../supervisor/dev-server';
+import { describeStartupError } from '../supervisor/startup-errors';
+import { waitForTemporal } from '../supervisor/wait-for-temporal';
 
 const ready_timeout_ms = 120_000;
 
@@ -41,8 +41,8 @@ async function run() {
     await waitForPort(settings.TEMPORAL_PORT, ready_timeout_ms);
   }
   await waitForTemporal(settings.temporalAddress, settings.TEMPORAL_NAMESPACE, ready_timeout_ms);
-  // API and worker in one process: transfers start eagerly on its worker (see runtime/wallet-node.ts).
-  supervisor.add('wallet', () => spawnTs('scripts/wallet.ts'));
+  // API and worker in one process: transfers start eagerly on its worker (see app/wallet-node.ts).
+  supervisor.add('wallet', () => spawnTs(['app/main.ts', 'wallet']));
   await waitForPort(settings.PORT, ready_timeout_ms, settings.HOST);
 
   console.log(

@@ -12,8 +12,8 @@ import { watchConnection } from '../db/connection-errors';
 import { z } from 'zod';
 import { config } from '../config';
 import { quoteIdentifier, serverUrlOf, withServerAdmin } from '../db/admin';
-import { isPortOpen, waitForPort } from '../runtime/dev-server';
-import { waitForTemporal } from '../runtime/wait-for-temporal';
+import { isPortOpen, waitForPort } from '../supervisor/dev-server';
+import { waitForTemporal } from '../supervisor/wait-for-temporal';
 import { transfer_search_attributes } from '../workflows/search-attributes';
 
 const run_file = promisify(execFile);
@@ -195,7 +195,7 @@ function writeServerConfig(dataDir: string, pgUrl: string) {
     dynamicConfigClient: { filepath: path.join(dataDir, 'dynamic-config.yaml'), pollInterval: '10s' },
   };
   // The first three are 1.29's defaults already, written out so the file matches the dev server's
-  // settings (runtime/dev-server.ts) even if a later version changes them. One task-queue
+  // settings (supervisor/dev-server.ts) even if a later version changes them. One task-queue
   // partition: partitions spread load over matching hosts, and one machine has only one.
   const dynamic = {
     'system.forceSearchAttributesCacheRefreshOnRead': [{ value: false }],

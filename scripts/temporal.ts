@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { config } from '../config';
-import { isPortOpen, startDevServer } from '../runtime/dev-server';
+import { isPortOpen, startDevServer } from '../supervisor/dev-server';
 
 async function run() {
   const settings = config();

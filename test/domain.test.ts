@@ -4,7 +4,7 @@ import { ConfigError, parseConfig } from '../config';
 import { formatMinor, isKnownCurrency, minorDigits, parseMinor } from '../domain/money';
 import { shardForUser } from '../domain/shard-routing';
 import { requestHashOf, transferIdFor } from '../domain/transfer-ids';
-import { summaryOf } from '../runtime/start-transfer';
+import { summaryOf } from '../temporal-client/start-transfer';
 
 describe('shard routing', () => {
   it('is a pure function of the user id', () => {

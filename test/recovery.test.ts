@@ -6,7 +6,7 @@ import { createActivities } from '../activities';
 import { requestHashOf, transferIdFor } from '../domain/transfer-ids';
 import { registerTransfer } from '../ledger/transfers';
 import { sweepOrphanedTransfers } from '../workers/orphan-sweeper';
-import { spawnTs } from '../runtime/children';
+import { spawnTs } from '../supervisor/children';
 import { driftedAccounts, postingsOf, userOnShard } from './support/ledger';
 import { startTestStack, test_limits, test_timings, type TestStack } from './support/stack';
 import { temporalAddress, uniqueName } from './support/temporal';
@@ -156,7 +156,7 @@ describe('recovery', () => {
           [1, [transferId]],
         ],
       );
-      const metrics = await (await import('../runtime/metrics')).walletMetrics().transfersFailingReruns.get();
+      const metrics = await (await import('../metrics/wallet-metrics')).walletMetrics().transfersFailingReruns.get();
       assert.equal(metrics.values[0]?.value, 1);
       // Once it runs again and is decided, it is no longer reported.
       const approved = await stack.api.call('POST', `/v1/ops/transfers/${transferId}/approve`, {
@@ -187,7 +187,7 @@ describe('recovery', () => {
       await stack.api.createUser(bob);
 
       // A real worker process, as `npm run worker` starts it, on this test's task queue and shards.
-      const workerProcess = spawnTs('workers/main.ts', {
+      const workerProcess = spawnTs(['app/main.ts', 'worker'], {
         ...process.env,
         TEMPORAL_ADDRESS: temporalAddress(),
         TEMPORAL_TASK_QUEUE: stack.taskQueue,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { isProcessAlive } from '../runtime/children';
+import { isProcessAlive } from '../supervisor/children';
 
 /** Issue 9: a child of `npm start` that dies is restarted with backoff; a crash loop stops everything with exit 1. */
 describe('the supervisor of npm start', () => {

@@ -5,10 +5,10 @@ import { createActivities } from '../activities';
 import { instrumentActivities } from '../activities/instrument';
 import { createReconcileActivities } from '../activities/reconcile';
 import type { ShardSet } from '../db/shards';
-import { walletMetrics } from '../runtime/metrics';
-import { reconciliationGauges } from '../runtime/reconciliation-metrics';
-import { transferEventMetrics } from '../runtime/transfer-event-metrics';
-import type { TransferCompletions } from '../runtime/transfer-completions';
+import { walletMetrics } from '../metrics/wallet-metrics';
+import { reconciliationGauges } from '../metrics/reconciliation-metrics';
+import { transferEventMetrics } from '../metrics/transfer-event-metrics';
+import type { TransferCompletions } from '../temporal-client/transfer-completions';
 import { worker_tuning } from './tuning';
 
 export const workflows_path = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));

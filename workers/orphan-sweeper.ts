@@ -2,9 +2,9 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { ShardSet } from '../db/shards';
 import { findStalePending, type TransferRecord } from '../ledger/transfers';
-import { heldBy, requestOfRecord, startTransferWorkflow } from '../runtime/start-transfer';
-import { forEachLimited } from '../runtime/for-each-limited';
-import { walletMetrics } from '../runtime/metrics';
+import { heldBy, requestOfRecord, startTransferWorkflow } from '../temporal-client/start-transfer';
+import { forEachLimited } from './for-each-limited';
+import { walletMetrics } from '../metrics/wallet-metrics';
 import type { TransferLimits } from '../domain/transfer-policy';
 import type { TransferTimings } from '../workflows/activity-options';
 

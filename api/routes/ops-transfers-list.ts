@@ -6,7 +6,7 @@ import {
   stuckTransfersQuery,
   transfersInStatusQuery,
   type TransferSummary,
-} from '../../runtime/transfer-visibility';
+} from '../../temporal-client/transfer-visibility';
 import { requireOps } from '../auth';
 import { ApiError } from '../errors';
 import { sendJson } from '../json';

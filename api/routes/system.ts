@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import type { ShardSet } from '../../db/shards';
-import { metrics_content_type, walletMetricsText } from '../../runtime/metrics';
+import { metrics_content_type, walletMetricsText } from '../../metrics/wallet-metrics';
 import type { Metrics } from '../metrics';
 import { openApiDocument } from '../openapi';
 

@@ -2,7 +2,7 @@
 const remembered_max = 100_000;
 
 /**
- * In-process news of finished floor runs, like runtime/transfer-completions.ts for transfers.
+ * In-process news of finished floor runs, like temporal-client/transfer-completions.ts for transfers.
  * It also remembers runs that finished before anyone asked, because the floor has no durable
  * record to re-read.
  */

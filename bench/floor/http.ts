@@ -67,7 +67,7 @@ async function startFloor(
   const floorId = `floor_${body.idempotency_key}`;
   deps.completions.expect(floorId);
   try {
-    // Everything a transfer's start carries (runtime/start-transfer.ts): id policies, the five
+    // Everything a transfer's start carries (temporal-client/start-transfer.ts): id policies, the five
     // search attributes (their visibility cost) and a summary; eager start on this process's worker.
     await deps.client.workflow.start(floorWorkflow, {
       workflowId: floorId,

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import pino from 'pino';
-import { installTemporalLogging } from '../../runtime/temporal';
+import { installTemporalLogging } from '../../app/temporal';
 import { worker_tuning } from '../../workers/tuning';
 import { createFloorActivities } from './activities';
 import { FloorCompletions } from './completions';

@@ -2,7 +2,7 @@ import { shardForUser } from '../../domain/shard-routing';
 import { httpErrorOf, type HttpClient } from '../load/http';
 import type { BenchUsers } from '../load/users';
 import { bench_currency, bench_fx_currency, bench_fx_rate } from '../targets/http-transfers';
-import { forEachLimited } from '../../runtime/for-each-limited';
+import { forEachLimited } from '../../workers/for-each-limited';
 
 /** What every benchmark user starts with: 1,000,000.00, far more than a run moves, so no transfer is refused. */
 export const funding_per_user_minor = 100_000_000n;

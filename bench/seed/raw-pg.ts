@@ -7,7 +7,7 @@ import type { BenchUsers } from '../load/users';
 import { databaseName, dropDatabasesAt } from '../stack/databases';
 import { bench_currency } from '../targets/http-transfers';
 import { funding_per_user_minor } from './api';
-import { forEachLimited } from '../../runtime/for-each-limited';
+import { forEachLimited } from '../../workers/for-each-limited';
 
 /** The wallet's shard pool size by default (config SHARD_POOL_SIZE), so the raw baseline gets as many connections as one shard does. */
 const raw_pool_size = Number(process.env.SHARD_POOL_SIZE ?? '10');

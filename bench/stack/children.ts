@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stopChildren, walletNodeFlags } from '../../runtime/children';
+import { stopChildren, walletNodeFlags } from '../../supervisor/children';
 import type { Cleanup } from '../cleanup';
 
 export const repo_root = fileURLToPath(new URL('../..', import.meta.url));
@@ -21,18 +21,23 @@ export interface BenchChild {
  */
 export function spawnBenchChild(
   name: string,
-  entry: string,
+  /** The entry file and its arguments. */
+  command: readonly string[],
   env: NodeJS.ProcessEnv,
   logDir: string,
   cleanup: Cleanup,
 ): BenchChild {
   const log_path = path.join(logDir, `${name}.log`);
   const log = openSync(log_path, 'a');
-  const child = spawn(process.execPath, [...walletNodeFlags({ ...process.env, ...env }), '--import', 'tsx', entry], {
-    cwd: repo_root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', log, log],
-  });
+  const child = spawn(
+    process.execPath,
+    [...walletNodeFlags({ ...process.env, ...env }), '--import', 'tsx', ...command],
+    {
+      cwd: repo_root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', log, log],
+    },
+  );
   closeSync(log);
   if (child.pid === undefined) throw new Error(`could not start ${name}`);
   cleanup.add(`stop ${name}`, () => stopChildren([child]));

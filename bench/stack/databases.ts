@@ -1,5 +1,5 @@
 import { dropDatabases, dropDatabasesWithPrefix, withServerAdmin } from '../../db/admin';
-import { isProcessAlive } from '../../runtime/children';
+import { isProcessAlive } from '../../supervisor/children';
 
 /** "postgres://u@h:5432/db?x" or "postgres://u@h:5432" -> "postgres://u@h:5432". */
 export function serverOf(url: string): string {

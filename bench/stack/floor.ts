@@ -1,4 +1,4 @@
-import { freePort } from '../../runtime/dev-server';
+import { freePort } from '../../supervisor/dev-server';
 import type { Cleanup } from '../cleanup';
 import { spawnBenchChild, waitForHttpReady, type BenchChild } from './children';
 
@@ -17,7 +17,7 @@ export async function startFloor(
   const port = await freePort();
   const child = spawnBenchChild(
     'floor',
-    'bench/floor/main.ts',
+    ['bench/floor/main.ts'],
     {
       TEMPORAL_ADDRESS: temporalAddress,
       TEMPORAL_NAMESPACE: 'default',

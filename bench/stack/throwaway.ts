@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { prepareShards } from '../../db/migrate';
-import { freePort, startEphemeralTemporal } from '../../runtime/dev-server';
+import { freePort, startEphemeralTemporal } from '../../supervisor/dev-server';
 import type { Cleanup } from '../cleanup';
 import type { BenchOptions } from '../options';
 import { pidListeningOn } from '../procfs/read';
@@ -46,13 +46,18 @@ export async function startThrowawayStack(
     RECONCILE_EVERY_MS: String(86_400_000),
   };
   const roles = options.split ? (['api', 'worker'] as const) : (['wallet'] as const);
-  const entries = { wallet: 'scripts/wallet.ts', api: 'api/main.ts', worker: 'workers/main.ts' };
   const children: (BenchChild & { role: string; origin?: string })[] = [];
   for (let index = 0; index < options.processes; index++) {
     for (const role of roles) {
       // A worker alone never listens; it gets a free PORT only because the config reads one.
       const port = await freePort();
-      const child = spawnBenchChild(`${role}-${index}`, entries[role], { ...env, PORT: String(port) }, logDir, cleanup);
+      const child = spawnBenchChild(
+        `${role}-${index}`,
+        ['app/main.ts', role],
+        { ...env, PORT: String(port) },
+        logDir,
+        cleanup,
+      );
       children.push({ ...child, role, ...(role === 'worker' ? {} : { origin: `http://127.0.0.1:${port}` }) });
     }
   }

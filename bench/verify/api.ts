@@ -3,7 +3,7 @@ import { httpErrorOf, type HttpClient } from '../load/http';
 import type { UnsettledRequest } from '../load/recorder';
 import type { LoadTarget } from '../load/target';
 import { bench_currency } from '../targets/http-transfers';
-import { forEachLimited } from '../../runtime/for-each-limited';
+import { forEachLimited } from '../../workers/for-each-limited';
 
 export interface ApiCheck {
   /** Requests whose fate the load run did not learn, settled here. */

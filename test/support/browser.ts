@@ -2,8 +2,8 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { freePort, startDevServer, waitForPort } from '../../runtime/dev-server';
-import { waitForTemporal } from '../../runtime/wait-for-temporal';
+import { freePort, startDevServer, waitForPort } from '../../supervisor/dev-server';
+import { waitForTemporal } from '../../supervisor/wait-for-temporal';
 
 /**
  * Debian's Chromium (scripts/ensure-chromium.sh installs it), driven by playwright-core:

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { Client } from '@temporalio/client';
 import pino from 'pino';
-import { TransferCompletions } from '../../runtime/transfer-completions';
+import { TransferCompletions } from '../../temporal-client/transfer-completions';
 import { createApp } from '../../api/app';
 import { default_caller_limits, WaitSlots, type CallerLimits } from '../../api/caller-limits';
 import { signToken, type Role } from '../../api/auth';

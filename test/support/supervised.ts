@@ -1,10 +1,10 @@
 /**
- * A supervisor as `npm start` runs it (runtime/children.ts), over a stand-in child, for
+ * A supervisor as `npm start` runs it (supervisor/children.ts), over a stand-in child, for
  * test/supervisor.test.ts: `steady` runs a child that lives until killed, `crash-loop` one that
  * exits at once, every time. Log lines go to stdout, where the test reads the children's pids.
  */
 import { spawn } from 'node:child_process';
-import { Supervisor } from '../../runtime/children';
+import { Supervisor } from '../../supervisor/children';
 
 const mode = process.argv[2];
 if (mode !== 'steady' && mode !== 'crash-loop') throw new Error('usage: supervised.ts steady|crash-loop');

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import pg from 'pg';
-import { freePort } from '../../runtime/dev-server';
-import { walletNodeFlags } from '../../runtime/children';
+import { freePort } from '../../supervisor/dev-server';
+import { walletNodeFlags } from '../../supervisor/children';
 import { createTestShards } from './shards';
 import { test_auth_secret, tokenFor } from './stack';
 import { temporalAddress, uniqueName } from './temporal';
@@ -9,7 +9,7 @@ import { temporalAddress, uniqueName } from './temporal';
 const ready_timeout_ms = 90_000;
 
 /**
- * A real wallet process (`scripts/wallet.ts`: API and worker, as `npm start` runs it) on this
+ * A real wallet process (`app/main.ts wallet`: API and worker, as `npm start` runs it) on this
  * test file's own shard databases and task queue, for tests whose subject is the process itself:
  * whether it stays up, and what its pools and worker settings do. Its output is kept, so a test
  * can look for a log line, and printed when the process dies on its own.
@@ -37,7 +37,7 @@ export async function startWalletProcess(env: NodeJS.ProcessEnv = {}) {
   const output: string[] = [];
   const child: ChildProcess = spawn(
     process.execPath,
-    [...walletNodeFlags(fullEnv), '--import', 'tsx', 'scripts/wallet.ts'],
+    [...walletNodeFlags(fullEnv), '--import', 'tsx', 'app/main.ts', 'wallet'],
     { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   child.stdout!.setEncoding('utf8').on('data', (text: string) => output.push(text));

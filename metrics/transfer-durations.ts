@@ -1,5 +1,5 @@
 import type { Histogram } from 'prom-client';
-import type { TransferCompletions } from './transfer-completions';
+import type { TransferCompletions } from '../temporal-client/transfer-completions';
 
 /** Transfers waiting for their finish news; a transfer finished by another process never sends it here. */
 const tracked_transfers_max = 10_000;

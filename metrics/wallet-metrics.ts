@@ -3,7 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 /**
  * The wallet's metrics, one set per process. When the API and the worker share a process
  * (`npm start`), both record into the same registry and one `/metrics` shows everything; a
- * worker running alone serves the same registry on its own port (runtime/metrics-server.ts).
+ * worker running alone serves the same registry on its own port (metrics/metrics-server.ts).
  * Labels take values from fixed lists only (kinds, statuses, reasons, activity names), never
  * user or transfer ids, so the number of series stays bounded.
  */
@@ -71,7 +71,7 @@ const sdk_metrics_fetch_timeout_ms = 1_000;
 
 let sdkMetricsUrl: string | undefined;
 
-/** Set once the SDK's Prometheus exporter listens (runtime/temporal.ts); /metrics then appends its text. */
+/** Set once the SDK's Prometheus exporter listens (app/temporal.ts); /metrics then appends its text. */
 export function exposeSdkMetrics(bindAddress: string): void {
   // A wildcard bind address is not something to connect to; the exporter is on this machine.
   const address = bindAddress.replace(/^(0\.0\.0\.0|\[::\]):/, '127.0.0.1:');

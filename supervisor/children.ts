@@ -2,9 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 
 const stop_grace_ms = 15_000;
 
-/** Runs a TypeScript entry point as a child process with the same environment. */
-export function spawnTs(entry: string, env: NodeJS.ProcessEnv = process.env): ChildProcess {
-  return spawn(process.execPath, [...walletNodeFlags(env), '--import', 'tsx', entry], {
+/** Runs a TypeScript entry point (the file, then its arguments) as a child process with the same environment. */
+export function spawnTs(command: readonly string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
+  return spawn(process.execPath, [...walletNodeFlags(env), '--import', 'tsx', ...command], {
     stdio: ['ignore', 'inherit', 'inherit'],
     env,
   });

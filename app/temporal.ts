@@ -1,7 +1,7 @@
 import { Connection, Client } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger, type LogLevel } from '@temporalio/worker';
 import type { Logger } from 'pino';
-import { exposeSdkMetrics } from './metrics';
+import { exposeSdkMetrics } from '../metrics/wallet-metrics';
 
 /** A client that connects lazily, so the API can start (and say "not ready") while Temporal is down. */
 export function createTemporalClient(address: string, namespace: string): { client: Client; connection: Connection } {

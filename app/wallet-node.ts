@@ -10,10 +10,10 @@ import { createWalletWorker } from '../workers/create-worker';
 import { ensureReconcileSchedule } from '../workers/reconcile-schedule';
 import { runOrphanSweeper } from '../workers/orphan-sweeper';
 import { createLogger } from './logger';
-import { serveWorkerMetrics } from './metrics-server';
+import { serveWorkerMetrics } from '../metrics/metrics-server';
 import { connectWorker, createTemporalClient, installTemporalLogging } from './temporal';
-import { TransferCompletions } from './transfer-completions';
-import { runTransferMonitor } from './transfer-monitor';
+import { TransferCompletions } from '../temporal-client/transfer-completions';
+import { runTransferMonitor } from '../workers/transfer-monitor';
 
 export interface WalletRoles {
   api: boolean;

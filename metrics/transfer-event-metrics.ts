@@ -1,6 +1,6 @@
 import type { TransferEvents } from '../activities/types';
 import { isFailureReason, transfer_kinds, transfer_statuses } from '../domain/transfers';
-import { walletMetrics } from './metrics';
+import { walletMetrics } from './wallet-metrics';
 
 /** Transfers remembered as counted, so a leg replayed after a retry does not count its transfer twice. */
 const counted_transfers_max = 10_000;

@@ -1,11 +1,7 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { ShardSet } from '../db/shards';
-import { latestRunSummary, ops_records_shard, type RunSummary } from '../ledger/reconciliation-runs';
-
-export interface ReconciliationGauges {
-  /** Sets the gauges from a run this process just finished. */
-  record(run: RunSummary): void;
-}
+import type { ReconciliationGauges } from '../activities/reconcile';
+import { latestRunSummary, ops_records_shard } from '../ledger/reconciliation-runs';
 
 const gauges_by_registry = new WeakMap<Registry, { gauges: ReconciliationGauges; read: { shards?: ShardSet } }>();
 

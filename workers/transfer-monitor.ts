@@ -1,7 +1,12 @@
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
-import { walletMetrics } from './metrics';
-import { countTransfers, listTransfers, reviewQueueQuery, stuckTransfersQuery } from './transfer-visibility';
+import { walletMetrics } from '../metrics/wallet-metrics';
+import {
+  countTransfers,
+  listTransfers,
+  reviewQueueQuery,
+  stuckTransfersQuery,
+} from '../temporal-client/transfer-visibility';
 
 /** Stuck transfer ids named in one error line; the line also says how many there are in all. */
 export const stuck_ids_logged_max = 20;

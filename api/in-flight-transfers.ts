@@ -1,4 +1,4 @@
-import type { TransferCompletions } from './transfer-completions';
+import type { TransferCompletions } from '../temporal-client/transfer-completions';
 
 /**
  * Load shedding for the process that runs both the API and the worker. Past its capacity a

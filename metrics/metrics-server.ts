@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
-import { metrics_content_type, walletMetricsText } from './metrics';
+import { metrics_content_type, walletMetricsText } from './wallet-metrics';
 
 /**
  * `/metrics` for a worker running alone (`npm run worker`), which has no API to serve it.
