@@ -101,6 +101,7 @@ function staticChecks(): void {
     ['typecheck', ['node_modules/typescript/bin/tsc', '-p', '.']],
     ['lint', ['node_modules/eslint/bin/eslint.js', '--max-warnings=0', '.']],
     ['format', ['node_modules/prettier/bin/prettier.cjs', '--check', '--log-level=warn', '.']],
+    ['dependencies', ['node_modules/dependency-cruiser/bin/dependency-cruise.mjs', '--output-type', 'err', '.']],
   ] as const) {
     const result = spawnSync(process.execPath, args, { stdio: 'inherit' });
     if (result.status !== 0) throw new Error(`${name} failed`);
