@@ -4,6 +4,7 @@ import { runner } from 'node-pg-migrate';
 import pg from 'pg';
 import { quoteIdentifier, serverUrlOf, withServerAdmin } from './admin';
 import { watchConnection } from './connection-errors';
+import { applyFunctionDefinitions } from './function-definitions';
 
 const migrations_dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'migrations');
 
@@ -22,7 +23,8 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
 }
 
 /**
- * Applies the ledger migrations to one shard; node-pg-migrate locks and records them. It gets our
+ * Applies the ledger migrations to one shard; node-pg-migrate locks and records them. Then the SQL
+ * functions' living definitions (db/functions/, see db/function-definitions.ts). It gets our
  * own client, because the one it would make has no `error` listener: a dropped connection must
  * fail the migration, not crash the process that runs it.
  */
@@ -34,6 +36,7 @@ export async function migrateShard(databaseUrl: string): Promise<void> {
   await client.connect();
   try {
     await runMigrations(client);
+    await applyFunctionDefinitions(client);
   } finally {
     await client.end().catch(() => undefined);
   }

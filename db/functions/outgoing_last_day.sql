@@ -1,0 +1,17 @@
+-- A wallet's outgoing sum over the rolling 24 hours, for the daily limit: transfers and
+-- withdrawals, less the refunds of debits inside the window. Reversals of the wallet's own
+-- outgoing transfers are not subtracted: the limit stays conservative.
+create or replace function outgoing_last_day(p_account_id text)
+returns bigint
+language sql stable
+as $$
+  select (select coalesce(sum(-d.amount), 0)
+            from entries d
+           where d.account_id = p_account_id and d.kind in ('transfer_out', 'withdrawal')
+             and d.created_at > now() - interval '24 hours')
+       - (select coalesce(sum(r.amount), 0)
+            from entries r
+            join entries d on d.transfer_id = r.transfer_id and d.leg = 'debit' and d.account_id = r.account_id
+           where r.account_id = p_account_id and r.kind = 'refund'
+             and r.created_at > now() - interval '24 hours' and d.created_at > now() - interval '24 hours')
+$$;
