@@ -67,8 +67,12 @@ export async function postLeg(client: pg.PoolClient | pg.Pool, request: PostingR
       name: conversion ? 'post_leg_with_conversion' : 'post_leg',
       text: `${conversion ? conversion_cte : ''}
              select outcome, reason, balance_after, replayed, transfer_status
-               from post_leg($1::text, $2::text, $3::text, $4::char(3), $5::bigint, $6::text, $7::text, $8::boolean,
-                             $9::text, $10::text, $11::text, $12::text, $13::boolean, false, $14::bigint)`,
+               from post_leg(p_transfer_id => $1::text, p_leg => $2::text, p_user_id => $3::text,
+                             p_currency => $4::char(3), p_customer_delta => $5::bigint, p_counterparty => $6::text,
+                             p_entry_kind => $7::text, p_ignore_holds => $8::boolean, p_workflow_id => $9::text,
+                             p_run_id => $10::text, p_finish_if_posted => $11::text,
+                             p_finish_reason_if_posted => $12::text, p_finish_if_refused => $13::boolean,
+                             p_allow_negative => false, p_daily_limit => $14::bigint)`,
       values: [
         request.transferId,
         request.leg,
@@ -141,7 +145,9 @@ export async function refundDebit(client: pg.PoolClient | pg.Pool, request: Refu
     }>({
       name: 'refund_debit',
       text: `select debit_outcome, refunded, transfer_status
-               from refund_debit($1::text, $2::text, $3::char(3), $4::bigint, $5::text, $6::text, $7::text, $8::text, $9::boolean)`,
+               from refund_debit(p_transfer_id => $1::text, p_user_id => $2::text, p_currency => $3::char(3),
+                                 p_amount => $4::bigint, p_counterparty => $5::text, p_workflow_id => $6::text,
+                                 p_run_id => $7::text, p_failure_reason => $8::text, p_finish => $9::boolean)`,
       values: [
         request.transferId,
         request.userId,
@@ -173,7 +179,9 @@ export async function fenceDebit(
   try {
     const found = await client.query<LegRow>({
       name: 'fence_debit',
-      text: 'select outcome, reason, balance_after, transfer_status from fence_debit($1::text, $2::text, $3::text, $4::boolean)',
+      text: `select outcome, reason, balance_after, transfer_status
+               from fence_debit(p_transfer_id => $1::text, p_workflow_id => $2::text, p_run_id => $3::text,
+                                p_finish => $4::boolean)`,
       values: [request.transferId, request.workflowId, request.runId, request.finishHere],
     });
     const row = found.rows[0]!;
@@ -193,7 +201,7 @@ export async function finishTransferRecord(
   try {
     const found = await client.query<{ status: TransferStatus }>({
       name: 'finish_transfer',
-      text: 'select finish_transfer($1::text, $2::text, $3::text) as status',
+      text: 'select finish_transfer(p_transfer_id => $1::text, p_status => $2::text, p_reason => $3::text) as status',
       values: [transferId, status, failureReason],
     });
     return found.rows[0]!.status;
@@ -209,7 +217,7 @@ export async function findOutcome(
 ): Promise<Outcome | undefined> {
   const found = await client.query<LegRow>({
     name: 'leg_outcome',
-    text: 'select outcome, reason, balance_after from leg_outcome($1::text, $2::text)',
+    text: 'select outcome, reason, balance_after from leg_outcome(p_transfer_id => $1::text, p_leg => $2::text)',
     values: [transferId, leg],
   });
   const row = found.rows[0];

@@ -136,7 +136,7 @@ export async function chainBreaksAfter(
        select e.entry_id, e.account_id, e.currency, coalesce(e.posted_at, e.created_at) as posted_at,
               case when e.hash is null then 'unchained'
                    when e.account_seq <> coalesce(p.account_seq, 0) + 1 then 'seq_gap'
-                   when e.hash <> entry_chain_hash(p.hash, e) then 'hash_mismatch' end as problem
+                   when e.hash <> entry_chain_hash(p_previous => p.hash, e => e) then 'hash_mismatch' end as problem
          from entries e
          left join lateral (select q.account_seq, q.hash
                               from entries q

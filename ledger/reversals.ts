@@ -26,7 +26,9 @@ export async function postReversalDebit(
 ): Promise<ReversalDebit> {
   const found = await client.query<{ outcome: 'posted' | 'refused'; balance_after: string | null; replayed: boolean }>(
     `select outcome, balance_after, replayed
-       from post_reversal_debit($1::text, $2::text, $3::char(3), $4::bigint, $5::text, $6::boolean, $7::text, $8::text)`,
+       from post_reversal_debit(p_transfer_id => $1::text, p_user_id => $2::text, p_currency => $3::char(3),
+                                p_amount => $4::bigint, p_counterparty => $5::text, p_allow_negative => $6::boolean,
+                                p_workflow_id => $7::text, p_run_id => $8::text)`,
     [
       request.transferId,
       request.userId,
@@ -72,13 +74,11 @@ export interface ReversalRecord {
 /** Ends the owner's record REVERSED (who, why, when) and audits it, once (SQL record_reversal). */
 export async function recordReversal(client: pg.Pool, reversal: ReversalRecord): Promise<void> {
   try {
-    await client.query('select record_reversal($1::text, $2::text, $3::text, $4::boolean, $5::text)', [
-      reversal.transferId,
-      reversal.operator,
-      reversal.reason,
-      reversal.forced,
-      reversal.via,
-    ]);
+    await client.query(
+      `select record_reversal(p_transfer_id => $1::text, p_operator => $2::text, p_reason => $3::text,
+                              p_forced => $4::boolean, p_via => $5::text)`,
+      [reversal.transferId, reversal.operator, reversal.reason, reversal.forced, reversal.via],
+    );
   } catch (error) {
     // The record is not COMPLETED: only a bug or a hand edit gets here; no retry can help.
     const { code, message } = error as { code?: string; message?: string };

@@ -27,7 +27,9 @@ export async function recordReviewDecision(
 ): Promise<TransferStatus> {
   try {
     const found = await client.query<{ status: TransferStatus }>(
-      'select record_review_decision($1::text, $2::text, $3::text, $4::text, $5::text, $6::boolean, $7::text) as status',
+      `select record_review_decision(p_transfer_id => $1::text, p_decision => $2::text, p_operator => $3::text,
+                                     p_reason => $4::text, p_via => $5::text, p_releases => $6::boolean,
+                                     p_dedupe_key => $7::text) as status`,
       [
         decision.transferId,
         decision.decision,
@@ -54,7 +56,7 @@ export class ReviewStateConflict extends Error {
 /** A held transfer nobody decided on fails (review_timeout); only while it is still held (SQL expire_review). */
 export async function expireReviewRecord(client: pg.Pool, transferId: string): Promise<void> {
   try {
-    await client.query('select expire_review($1::text)', [transferId]);
+    await client.query('select expire_review(p_transfer_id => $1::text)', [transferId]);
   } catch (error) {
     const { code, message } = error as { code?: string; message?: string };
     if (code === 'WL409') throw new ReviewStateConflict(message ?? 'transfer no longer held');

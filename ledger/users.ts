@@ -56,7 +56,7 @@ export async function closeWallet(
   change: { userId: string; operator: string; reason: string },
 ): Promise<CloseOutcome> {
   const found = await client.query<{ outcome: string; closed_at: Date | null }>(
-    'select outcome, closed_at from close_wallet($1::text, $2::text, $3::text)',
+    'select outcome, closed_at from close_wallet(p_user_id => $1::text, p_operator => $2::text, p_reason => $3::text)',
     [change.userId, change.operator, change.reason],
   );
   const row = found.rows[0]!;

@@ -106,8 +106,9 @@ async function walkChains(
   for (;;) {
     const page: { rows: ChainRow[] } = await client.query(
       `select e.account_id, e.entry_id::text as entry_id, e.account_seq::text as account_seq, e.hash,
-              e.hash = entry_chain_hash(case when lag(e.account_id) over w = e.account_id then lag(e.hash) over w
-                                             when e.account_id = $1::text then $4::bytea end, e) as hash_ok
+              e.hash = entry_chain_hash(p_previous => case when lag(e.account_id) over w = e.account_id then lag(e.hash) over w
+                                                           when e.account_id = $1::text then $4::bytea end,
+                                        e => e) as hash_ok
          from entries e
         where e.account_seq is not null and ($1::text is null or (e.account_id, e.account_seq) > ($1::text, $2::bigint))
        window w as (order by e.account_id, e.account_seq)

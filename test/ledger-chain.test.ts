@@ -385,7 +385,12 @@ async function postLeg(
   },
 ): Promise<void> {
   const posted = await pool.query<{ outcome: string }>(
-    `select outcome from post_leg($1::text, $2::text, $3::text, 'USD', $4::bigint, $5::text, $6::text, false, 'wf', 'run', null, null, false, false, null)`,
+    `select outcome
+       from post_leg(p_transfer_id => $1::text, p_leg => $2::text, p_user_id => $3::text, p_currency => 'USD',
+                     p_customer_delta => $4::bigint, p_counterparty => $5::text, p_entry_kind => $6::text,
+                     p_ignore_holds => false, p_workflow_id => 'wf', p_run_id => 'run', p_finish_if_posted => null,
+                     p_finish_reason_if_posted => null, p_finish_if_refused => false, p_allow_negative => false,
+                     p_daily_limit => null)`,
     [leg.transferId, leg.leg, leg.userId, leg.delta.toString(), leg.counterparty, leg.kind],
   );
   assert.equal(posted.rows[0]!.outcome, 'posted');

@@ -6,6 +6,15 @@ import { insertUser } from '../ledger/users';
 import { userOnShard } from './support/ledger';
 import { createTestShards } from './support/shards';
 
+/** A post_leg call in SQL for one USD leg, with nothing to finish and no limit. */
+function leg(transferId: string, name: string, userId: string, delta: number, counterparty: string, kind: string) {
+  return `post_leg(p_transfer_id => ${transferId}, p_leg => '${name}', p_user_id => ${userId}, p_currency => 'USD',
+                   p_customer_delta => ${delta}, p_counterparty => '${counterparty}', p_entry_kind => '${kind}',
+                   p_ignore_holds => false, p_workflow_id => 'wf', p_run_id => 'run', p_finish_if_posted => null,
+                   p_finish_reason_if_posted => null, p_finish_if_refused => false, p_allow_negative => false,
+                   p_daily_limit => null)`;
+}
+
 /** `npm run ledger -- rebuild`: the read model rebuilt from the log, against real shard databases. */
 describe('ledger rebuild', () => {
   let fixture: Awaited<ReturnType<typeof createTestShards>>;
@@ -21,13 +30,13 @@ describe('ledger rebuild', () => {
     // call writes two (the wallet's and the settlement or clearing side).
     const pairs = Math.ceil(replay_batch_size / 2) + 500;
     await fixture.shards.pool(0).query(
-      `select post_leg('dep-' || i, 'credit', $1::text, 'USD', 1000, 'settlement', 'deposit', false, 'wf', 'run', null, null, false, false, null)
+      `select ${leg("'dep-' || i", 'credit', '$1::text', 1000, 'settlement', 'deposit')}
          from generate_series(1, $2::int) i`,
       [alice, pairs],
     );
     await fixture.shards.pool(0).query(
-      `select post_leg('tr-' || i, 'debit', $1::text, 'USD', -7, 'clearing', 'transfer_out', false, 'wf', 'run', null, null, false, false, null),
-              post_leg('tr-' || i, 'credit', $2::text, 'USD', 7, 'clearing', 'transfer_in', false, 'wf', 'run', null, null, false, false, null)
+      `select ${leg("'tr-' || i", 'debit', '$1::text', -7, 'clearing', 'transfer_out')},
+              ${leg("'tr-' || i", 'credit', '$2::text', 7, 'clearing', 'transfer_in')}
          from generate_series(1, 300) i`,
       [alice, bob],
     );
