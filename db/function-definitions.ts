@@ -41,7 +41,6 @@ const function_order = [
   'expire_review',
   'record_review_decision',
   // Callers of post_leg and fence_debit.
-  'post_leg_13_arguments',
   'refund_debit',
   'post_reversal_debit',
 ] as const;

@@ -340,19 +340,6 @@ $$;
 
 
 --
--- Name: post_leg(text, text, text, character, bigint, text, text, boolean, text, text, text, text, boolean); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.post_leg(p_transfer_id text, p_leg text, p_user_id text, p_currency character, p_customer_delta bigint, p_counterparty text, p_entry_kind text, p_ignore_holds boolean, p_workflow_id text, p_run_id text, p_finish_if_posted text, p_finish_reason_if_posted text, p_finish_if_refused boolean) RETURNS TABLE(outcome text, reason text, balance_after bigint, replayed boolean, transfer_status text)
-    LANGUAGE sql
-    AS $$
-  select * from post_leg(p_transfer_id, p_leg, p_user_id, p_currency, p_customer_delta, p_counterparty, p_entry_kind,
-                         p_ignore_holds, p_workflow_id, p_run_id, p_finish_if_posted, p_finish_reason_if_posted,
-                         p_finish_if_refused, false, null)
-$$;
-
-
---
 -- Name: post_leg(text, text, text, character, bigint, text, text, boolean, text, text, text, text, boolean, boolean, bigint); Type: FUNCTION; Schema: public; Owner: -
 --
 
