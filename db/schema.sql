@@ -475,8 +475,12 @@ begin
     return query select 'refused'::text, 'insufficient_funds'::text, null::bigint, false;
     return;
   end if;
-  select * into v_leg from post_leg(p_transfer_id, 'reversal_debit', p_user_id, p_currency, -p_amount, p_counterparty, 'reversal_out',
-                                     true, p_workflow_id, p_run_id, null, null, false, true, null);
+  select * into v_leg
+    from post_leg(p_transfer_id => p_transfer_id, p_leg => 'reversal_debit', p_user_id => p_user_id,
+                  p_currency => p_currency, p_customer_delta => -p_amount, p_counterparty => p_counterparty,
+                  p_entry_kind => 'reversal_out', p_ignore_holds => true, p_workflow_id => p_workflow_id,
+                  p_run_id => p_run_id, p_finish_if_posted => null, p_finish_reason_if_posted => null,
+                  p_finish_if_refused => false, p_allow_negative => true, p_daily_limit => null);
   return query select v_leg.outcome, v_leg.reason, v_leg.balance_after, v_leg.replayed;
 end $$;
 
@@ -558,11 +562,17 @@ declare
   v_refund record;
   v_status text;
 begin
-  select f.outcome into strict v_debit from fence_debit(p_transfer_id, p_workflow_id, p_run_id, false) f;
+  select f.outcome into strict v_debit
+    from fence_debit(p_transfer_id => p_transfer_id, p_workflow_id => p_workflow_id, p_run_id => p_run_id,
+                     p_finish => false) f;
   if v_debit = 'posted' then
-    select * into v_refund from post_leg(p_transfer_id, 'refund', p_user_id, p_currency, p_amount, p_counterparty, 'refund', true,
-                                          p_workflow_id, p_run_id, case when p_finish then 'FAILED' end, p_failure_reason, false,
-                                          false, null);
+    select * into v_refund
+      from post_leg(p_transfer_id => p_transfer_id, p_leg => 'refund', p_user_id => p_user_id, p_currency => p_currency,
+                    p_customer_delta => p_amount, p_counterparty => p_counterparty, p_entry_kind => 'refund',
+                    p_ignore_holds => true, p_workflow_id => p_workflow_id, p_run_id => p_run_id,
+                    p_finish_if_posted => case when p_finish then 'FAILED' end,
+                    p_finish_reason_if_posted => p_failure_reason, p_finish_if_refused => false,
+                    p_allow_negative => false, p_daily_limit => null);
     if v_refund.outcome <> 'posted' then
       raise exception 'refund of % ended %; refunds must post', p_transfer_id, v_refund.outcome;
     end if;

@@ -28,7 +28,11 @@ begin
     return query select 'refused'::text, 'insufficient_funds'::text, null::bigint, false;
     return;
   end if;
-  select * into v_leg from post_leg(p_transfer_id, 'reversal_debit', p_user_id, p_currency, -p_amount, p_counterparty, 'reversal_out',
-                                     true, p_workflow_id, p_run_id, null, null, false, true, null);
+  select * into v_leg
+    from post_leg(p_transfer_id => p_transfer_id, p_leg => 'reversal_debit', p_user_id => p_user_id,
+                  p_currency => p_currency, p_customer_delta => -p_amount, p_counterparty => p_counterparty,
+                  p_entry_kind => 'reversal_out', p_ignore_holds => true, p_workflow_id => p_workflow_id,
+                  p_run_id => p_run_id, p_finish_if_posted => null, p_finish_reason_if_posted => null,
+                  p_finish_if_refused => false, p_allow_negative => true, p_daily_limit => null);
   return query select v_leg.outcome, v_leg.reason, v_leg.balance_after, v_leg.replayed;
 end $$;
