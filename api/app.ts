@@ -22,6 +22,7 @@ import { TransferService } from './transfer-service';
 import { FxService } from './fx-service';
 import { fxRoutes } from './routes/fx';
 import { jsonBodies } from './json-body';
+import { wallet_currencies_default, walletCurrencies } from '../domain/money';
 
 const quote_ttl_default_ms = 30_000;
 
@@ -33,6 +34,8 @@ export interface AppDependencies {
   taskQueue: string;
   timings: TransferTimings;
   limits: TransferLimits;
+  /** The currencies wallets hold (CURRENCIES); wallet_currencies_default when not given. */
+  currencies?: ReadonlySet<string>;
   /** Given when a worker shares this process (and `client` is on its NativeConnection). */
   completions?: TransferCompletions;
   /** With completions: transfers in flight before the process sheds load. */
@@ -53,6 +56,7 @@ export function createApp(deps: AppDependencies) {
   const app = express();
   const callerLimits = deps.callerLimits ?? default_caller_limits;
   const metrics = createMetrics();
+  const currencies = deps.currencies ?? walletCurrencies(wallet_currencies_default);
   // /metrics reads the latest reconciliation run from its table, whichever process ran it.
   reconciliationGauges(metrics.registry, deps.shards);
   const fx = new FxService({ shards: deps.shards, quoteTtlMs: deps.quoteTtlMs ?? quote_ttl_default_ms });
@@ -63,6 +67,7 @@ export function createApp(deps: AppDependencies) {
     taskQueue: deps.taskQueue,
     timings: deps.timings,
     limits: deps.limits,
+    currencies,
     ...(deps.completions ? { completions: deps.completions } : {}),
     ...(deps.inFlightMax ? { inFlightMax: deps.inFlightMax } : {}),
   });
@@ -75,11 +80,11 @@ export function createApp(deps: AppDependencies) {
   app.use(jsonBodies());
   app.use(authenticate(deps.authSecret, deps.tokenMaxAgeS));
   app.use(rateLimitPerCaller(callerLimits));
-  app.use(fxRoutes(deps.shards, fx));
+  app.use(fxRoutes(deps.shards, fx, currencies));
   app.use(walletRoutes(deps.shards));
   app.use(moneyRoutes(transfers, metrics, deps.waitSlots ?? new WaitSlots(callerLimits)));
   app.use(opsTransferRoutes(transfers, deps.client));
-  app.use(opsUserRoutes(deps.shards, deps.limits));
+  app.use(opsUserRoutes(deps.shards, deps.limits, currencies));
   app.use(opsAuditRoutes(deps.shards));
   app.use(opsTransferListRoutes({ client: deps.client, authSecret: deps.authSecret, stuckAfterMs: deps.stuckAfterMs }));
   app.use(opsReconciliationRoutes(deps.shards));

@@ -1,10 +1,10 @@
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { isRateText, rate_fraction_digits_max, rate_integer_digits_max } from '../domain/fx';
-import { isKnownCurrency, transfer_amount_max_minor } from '../domain/money';
+import { transfer_amount_max_minor } from '../domain/money';
 import { user_id_pattern } from '../domain/users';
 import { failure_reasons, transfer_statuses } from '../domain/transfers';
-import { ops_actions } from '../ledger/audit';
+import { audit_target_types, ops_actions, ops_channels } from '../ledger/audit';
 import { discrepancies_listed_max, discrepancy_kinds } from '../ledger/reconciliation';
 
 extendZodWithOpenApi(z);
@@ -31,11 +31,11 @@ export const AmountMinor = z
   .max(Number(transfer_amount_max_minor), `amount must be at most ${transfer_amount_max_minor}`)
   .openapi({ example: 5000, description: 'integer, minor units of the currency' });
 
-/** Shape only; whether the code is a real ISO 4217 currency is a separate check (unsupported_currency). */
+/** Shape only; whether the wallet holds the currency is a separate check (422 unsupported_currency). */
 export const Currency = z
   .string()
   .regex(/^[A-Z]{3}$/, 'currency must be a three-letter ISO 4217 code')
-  .openapi({ example: 'USD' });
+  .openapi({ example: 'USD', description: "ISO 4217; in a request, one of the wallet's CURRENCIES" });
 
 /** Lone UTF-16 surrogates and NUL cannot be stored (PostgreSQL text) or hashed faithfully. */
 const storable = () => (value: string) =>
@@ -388,10 +388,10 @@ export const AuditResponse = z
         occurred_at: z.iso.datetime(),
         operator: z.string(),
         action: z.enum(ops_actions),
-        target_type: z.enum(['user', 'transfer']),
+        target_type: z.enum(audit_target_types),
         target_id: z.string(),
         reason: z.string().nullable(),
-        via: z.enum(['http', 'signal', 'update']),
+        via: z.enum(ops_channels),
         details: z.record(z.string(), z.unknown()),
       }),
     ),
@@ -497,5 +497,3 @@ export const ReconciliationResponse = z
 export const ErrorResponse = z
   .object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) })
   .openapi('Error');
-
-export { isKnownCurrency };

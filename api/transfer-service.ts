@@ -1,6 +1,5 @@
 import type { Client } from '@temporalio/client';
 import type { ShardSet } from '../db/shards';
-import { isKnownCurrency } from '../domain/money';
 import { exceedsTransferMax, policyFor, type TransferLimits } from '../domain/transfer-policy';
 import { requestHashOf, transferIdFor } from '../domain/transfer-ids';
 import { final_statuses, ownerOf, type TransferKind } from '../domain/transfers';
@@ -12,6 +11,7 @@ import { InFlightTransfers } from './in-flight-transfers';
 import type { TransferCompletions } from '../temporal-client/transfer-completions';
 import { TransferDurations } from '../metrics/transfer-durations';
 import { walletMetrics } from '../metrics/wallet-metrics';
+import { requireSupportedCurrencies } from './currencies';
 import { ApiError } from './errors';
 import type { ConversionTarget, FxService } from './fx-service';
 import { requireUser } from './require-user';
@@ -36,6 +36,8 @@ export interface TransferServiceDependencies {
   taskQueue: string;
   timings: TransferTimings;
   limits: TransferLimits;
+  /** The wallet's currencies (CURRENCIES): any other is unsupported_currency. */
+  currencies: ReadonlySet<string>;
   /** Present when a worker shares this process: eager starts, and `?wait` answered from in-process news. */
   completions?: TransferCompletions;
   /** With completions: the most transfers this process runs at once before it sheds load. */
@@ -70,15 +72,7 @@ export class TransferService {
   async submit(
     input: SubmitTransfer,
   ): Promise<{ record: TransferRecord; replayed: boolean; start: StartOutcome | 'final' }> {
-    if (!isKnownCurrency(input.currency)) {
-      throw new ApiError('unsupported_currency', `${input.currency} is not an ISO 4217 currency with minor units`);
-    }
-    if (input.target && !isKnownCurrency(input.target.currency)) {
-      throw new ApiError(
-        'unsupported_currency',
-        `${input.target.currency} is not an ISO 4217 currency with minor units`,
-      );
-    }
+    requireSupportedCurrencies(this.deps.currencies, input.currency, ...(input.target ? [input.target.currency] : []));
     // Converting between one's own currencies is a transfer to oneself; moving within one wallet is not.
     if (input.fromUserId !== null && input.fromUserId === input.toUserId && !input.target) {
       throw new ApiError('same_user', 'a transfer needs two different users (or a target_currency to convert into)');

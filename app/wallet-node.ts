@@ -157,6 +157,7 @@ async function listen(
     taskQueue: settings.TEMPORAL_TASK_QUEUE,
     timings: timingsOf(settings),
     limits: limitsOf(settings),
+    currencies: settings.currencies,
     stuckAfterMs: settings.STUCK_AFTER,
     quoteTtlMs: settings.QUOTE_TTL,
     tokenMaxAgeS: Math.ceil(settings.TOKEN_MAX_AGE / 1000),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isKnownCurrency, wallet_currencies_default, walletCurrencies } from '../domain/money';
 import type { TransferLimits } from '../domain/transfer-policy';
 
 /**
@@ -27,6 +28,15 @@ const minorUnits = z
   .string()
   .regex(/^[1-9]\d{0,17}$/, 'must be a positive whole number of minor units')
   .transform((value) => BigInt(value));
+
+/** A comma-separated list of ISO 4217 codes with a minor unit, such as USD,EUR,JPY. */
+const currencyList = z
+  .string()
+  .transform((value) => value.split(',').map((code) => code.trim()))
+  .refine((codes) => codes.every(isKnownCurrency), {
+    error: (issue) =>
+      `must list ISO 4217 currencies with a minor unit, comma-separated; not: ${(issue.input as string[]).filter((code) => !isKnownCurrency(code)).join(', ')}`,
+  });
 
 const postgresUrl = z.string().refine((value) => /^postgres(ql)?:\/\/[^\s/]+\/[A-Za-z0-9_]+(\?\S*)?$/.test(value), {
   message: 'must look like postgres://user@host:port/database',
@@ -76,6 +86,8 @@ const environmentSchema = z.object({
   /** A held transfer nobody decided on fails (review_timeout) after this. */
   REVIEW_TIMEOUT: duration.default(3 * duration_units_ms.d),
   /** The most one transfer or withdrawal may move. */
+  /** The currencies wallets hold and move; any other code is unsupported_currency. */
+  CURRENCIES: currencyList.default([...wallet_currencies_default]),
   TRANSFER_AMOUNT_MAX_MINOR: minorUnits.default(50_000_000n),
   /** The default rolling 24-hour outgoing limit per wallet (user and currency); ops can set a wallet's own. */
   DAILY_OUTGOING_MAX_MINOR: minorUnits.default(100_000_000n),
@@ -124,6 +136,7 @@ export function parseConfig(environment: NodeJS.ProcessEnv) {
     usesDevServer: values.TEMPORAL_ADDRESS === undefined,
     temporalAddress: values.TEMPORAL_ADDRESS ?? `127.0.0.1:${values.TEMPORAL_PORT}`,
     usesDevAuthSecret,
+    currencies: walletCurrencies(values.CURRENCIES),
   };
 }
 

@@ -12,6 +12,24 @@ export interface Money {
 /** The largest single transfer, in minor units: keeps every amount a safe JSON integer. */
 export const transfer_amount_max_minor = 1_000_000_000_000n;
 
+/**
+ * The currencies a wallet holds unless CURRENCIES says otherwise: the majors, plus JPY (no minor
+ * unit) and BHD (three digits), which the tests and examples use for exponents other than 2.
+ */
+export const wallet_currencies_default = ['USD', 'EUR', 'GBP', 'CHF', 'JPY', 'CAD', 'AUD', 'BHD'] as const;
+
+/**
+ * The wallet's currencies, checked against ISO 4217: `currency-codes` also lists XXX ("no
+ * currency"), XTS (testing) and the metals, so being listed there is not enough to be held here.
+ */
+export function walletCurrencies(codes: readonly string[]): ReadonlySet<string> {
+  const unknown = codes.filter((code) => !isKnownCurrency(code));
+  if (unknown.length > 0) throw new Error(`not ISO 4217 currencies with a minor unit: ${unknown.join(', ')}`);
+  if (codes.length === 0) throw new Error('the wallet needs at least one currency');
+  return new Set(codes);
+}
+
+/** An ISO 4217 code with a defined minor unit: what a configured currency must be. */
 export function isKnownCurrency(code: string): boolean {
   return /^[A-Z]{3}$/.test(code) && currencyCodes.code(code) !== undefined && minorDigits(code) !== undefined;
 }

@@ -1,5 +1,9 @@
 import type pg from 'pg';
 
+/**
+ * The one list of audited actions, target types and channels: the database's check constraints
+ * (migrations) hold the same values, and the API's query validation and OpenAPI enums derive from these.
+ */
 export const ops_actions = [
   'deposit',
   'withdrawal',
@@ -12,16 +16,22 @@ export const ops_actions = [
   'reject',
   'limit_change',
   'close',
+  'fx_rate_set',
 ] as const;
 export type OpsAction = (typeof ops_actions)[number];
 
+/** What an action acted on: a wallet, a transfer, or an FX pair (`USD/EUR`, written by ledger/fx.ts). */
+export const audit_target_types = ['user', 'transfer', 'fx_rate'] as const;
+export type AuditTargetType = (typeof audit_target_types)[number];
+
 /** Where an ops action came from: the HTTP API (ops token), or a signal or update sent to a transfer's workflow. */
-export type OpsChannel = 'http' | 'signal' | 'update';
+export const ops_channels = ['http', 'signal', 'update'] as const;
+export type OpsChannel = (typeof ops_channels)[number];
 
 export interface OpsActionRecord {
   operator: string;
   action: OpsAction;
-  targetType: 'user' | 'transfer';
+  targetType: AuditTargetType;
   targetId: string;
   reason: string | null;
   via: OpsChannel;
@@ -84,7 +94,7 @@ export async function auditOf(client: pg.Pool, shard: number, filter: AuditFilte
     occurred_at_us: string;
     operator: string;
     action: OpsAction;
-    target_type: 'user' | 'transfer';
+    target_type: AuditTargetType;
     target_id: string;
     reason: string | null;
     via: OpsChannel;

@@ -49,6 +49,11 @@ describe('API input and authorization', () => {
     ['amount above the limit', (body) => ({ ...body, amount: 1_000_000_000_001 }), 400, 'invalid_request'],
     ['lower-case currency', (body) => ({ ...body, currency: 'usd' }), 400, 'invalid_request'],
     ['unknown currency', (body) => ({ ...body, currency: 'XYZ' }), 422, 'unsupported_currency'],
+    // currency-codes lists these, but they are not money a wallet holds: only CURRENCIES are.
+    ['ISO "no currency" XXX', (body) => ({ ...body, currency: 'XXX' }), 422, 'unsupported_currency'],
+    ['the testing code XTS', (body) => ({ ...body, currency: 'XTS' }), 422, 'unsupported_currency'],
+    ['gold (XAU)', (body) => ({ ...body, currency: 'XAU' }), 422, 'unsupported_currency'],
+    ['converting into XXX', (body) => ({ ...body, target_currency: 'XXX' }), 422, 'unsupported_currency'],
     ['sending to oneself', (body) => ({ ...body, to_user_id: alice }), 422, 'same_user'],
     ['unknown recipient', (body) => ({ ...body, to_user_id: 'nobody_at_all' }), 404, 'user_not_found'],
     ['malformed user id', (body) => ({ ...body, to_user_id: 'bob; drop table' }), 400, 'invalid_request'],

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, parseConfig } from '../config';
-import { formatMinor, isKnownCurrency, minorDigits, parseMinor } from '../domain/money';
+import { formatMinor, isKnownCurrency, minorDigits, parseMinor, wallet_currencies_default } from '../domain/money';
 import { shardForUser } from '../domain/shard-routing';
 import { requestHashOf, transferIdFor } from '../domain/transfer-ids';
 import { summaryOf } from '../temporal-client/start-transfer';
@@ -98,6 +98,15 @@ describe('config', () => {
   it('takes separate shard servers from SHARD_URLS', () => {
     const settings = parseConfig({ SHARD_URLS: 'postgres://a@db1:5432/wallet, postgres://a@db2:5432/wallet' });
     assert.deepEqual(settings.shardUrls, ['postgres://a@db1:5432/wallet', 'postgres://a@db2:5432/wallet']);
+  });
+
+  it('holds the configured CURRENCIES, each checked against ISO 4217', () => {
+    assert.deepEqual([...parseConfig({}).currencies], [...wallet_currencies_default]);
+    for (const used of ['USD', 'EUR', 'GBP', 'CHF', 'JPY', 'BHD']) assert.ok(parseConfig({}).currencies.has(used));
+    assert.equal(parseConfig({}).currencies.has('XXX'), false);
+    assert.deepEqual([...parseConfig({ CURRENCIES: 'USD, JPY' }).currencies], ['USD', 'JPY']);
+    assert.throws(() => parseConfig({ CURRENCIES: 'USD,ABC,usd' }), /CURRENCIES: .*not: ABC, usd$/);
+    assert.throws(() => parseConfig({ CURRENCIES: '' }), /CURRENCIES/);
   });
 
   it('names the variable that is wrong', () => {

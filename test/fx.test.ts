@@ -94,6 +94,19 @@ describe('FX: rates, quotes and cross-currency transfers', () => {
           ['fx_rate_set', 'ops_a'],
         ],
       );
+      // The README documents this filter; it once answered 400 (the action was missing from the list).
+      const byAction = await stack.api.call('GET', '/v1/ops/audit?action=fx_rate_set&target=GBP%2FUSD', stack.api.ops);
+      assert.equal(byAction.status, 200);
+      assert.deepEqual(
+        byAction.body.entries.map((entry: { target_type: string; target_id: string }) => [
+          entry.target_type,
+          entry.target_id,
+        ]),
+        [
+          ['fx_rate', 'GBP/USD'],
+          ['fx_rate', 'GBP/USD'],
+        ],
+      );
     });
 
     it('refuse floats, exponents, signs, zero and unknown or equal currencies with a 4xx', async () => {

@@ -1,9 +1,9 @@
 import { Router } from 'express';
 import type { ShardSet } from '../../db/shards';
 import { formatRate, parseRate } from '../../domain/fx';
-import { isKnownCurrency } from '../../domain/money';
 import { currentRates, rateHistory, setRate, type FxRate } from '../../ledger/fx';
 import { principalOf, requireOps } from '../auth';
+import { requireSupportedCurrencies } from '../currencies';
 import { ApiError } from '../errors';
 import { reference_shard, type FxService } from '../fx-service';
 import { sendJson } from '../json';
@@ -11,14 +11,14 @@ import { QuoteBody, RatePairParams, SetRateBody } from '../schemas';
 import { validate } from '../validate';
 
 /** Rates (set by ops, with their history) and quotes (a rate locked for one user and amount). */
-export function fxRoutes(shards: ShardSet, fx: FxService): Router {
+export function fxRoutes(shards: ShardSet, fx: FxService, currencies: ReadonlySet<string>): Router {
   const router = Router();
   const reference = () => shards.pool(reference_shard);
 
   // A quote belongs to whoever asked (the token's subject): only their transfers can use it.
   router.post('/v1/wallet/fx/quotes', async (request, response) => {
     const body = validate(QuoteBody, request.body, 'body');
-    requireCurrencies(body.from_currency, body.to_currency);
+    requireSupportedCurrencies(currencies, body.from_currency, body.to_currency);
     const quote = await fx.quote(
       principalOf(request).userId,
       body.from_currency,
@@ -39,7 +39,7 @@ export function fxRoutes(shards: ShardSet, fx: FxService): Router {
   router.put('/v1/ops/fx/rates/:base/:quote', async (request, response) => {
     requireOps(request);
     const { base, quote } = validate(RatePairParams, request.params, 'path');
-    requireCurrencies(base, quote);
+    requireSupportedCurrencies(currencies, base, quote);
     if (base === quote) throw new ApiError('invalid_request', 'a rate needs two different currencies');
     const body = validate(SetRateBody, request.body, 'body');
     const set = await setRate(reference(), {
@@ -67,13 +67,6 @@ export function fxRoutes(shards: ShardSet, fx: FxService): Router {
   });
 
   return router;
-}
-
-function requireCurrencies(...codes: string[]): void {
-  for (const code of codes) {
-    if (!isKnownCurrency(code))
-      throw new ApiError('unsupported_currency', `${code} is not an ISO 4217 currency with minor units`);
-  }
 }
 
 function rateJson(rate: FxRate) {

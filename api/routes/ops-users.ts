@@ -1,10 +1,10 @@
 import { Router } from 'express';
 import type { ShardSet } from '../../db/shards';
-import { isKnownCurrency } from '../../domain/money';
 import type { TransferLimits } from '../../domain/transfer-policy';
 import { findUser, closeWallet, setFrozen } from '../../ledger/users';
 import { rulesOf, setRules, type WalletRules } from '../../ledger/wallet-rules';
 import { principalOf, requireOps } from '../auth';
+import { requireSupportedCurrencies } from '../currencies';
 import { ApiError } from '../errors';
 import { sendJson } from '../json';
 import { requireUser } from '../require-user';
@@ -12,7 +12,7 @@ import { OpsReasonBody, OptionalOpsReasonBody, UserCurrencyParams, UserIdParams,
 import { validate } from '../validate';
 
 /** Ops actions on a user's wallet: freeze, close, limits. Each is audited with the operator, in its own transaction. */
-export function opsUserRoutes(shards: ShardSet, limits: TransferLimits): Router {
+export function opsUserRoutes(shards: ShardSet, limits: TransferLimits, currencies: ReadonlySet<string>): Router {
   const router = Router();
   const shardOf = (userId: string) => shards.shardOf(userId);
 
@@ -67,8 +67,7 @@ export function opsUserRoutes(shards: ShardSet, limits: TransferLimits): Router 
     requireOps(request);
     const { user_id, currency } = validate(UserCurrencyParams, request.params, 'path');
     const body = validate(WalletLimitsBody, request.body ?? {}, 'body');
-    if (!isKnownCurrency(currency))
-      throw new ApiError('unsupported_currency', `${currency} is not an ISO 4217 currency with minor units`);
+    requireSupportedCurrencies(currencies, currency);
     if (!(await findUser(shards.pool(shardOf(user_id)), user_id)))
       throw new ApiError('user_not_found', `user ${user_id} does not exist`);
     const rules = await shards
