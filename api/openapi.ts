@@ -1,54 +1,138 @@
-import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
-import { z } from 'zod';
 import {
+  OpenAPIRegistry,
+  OpenApiGeneratorV31,
+  type ResponseConfig,
+  type RouteConfig,
+} from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import { error_codes, type ErrorCode } from './errors';
+import {
+  AuditQuery,
+  AuditResponse,
+  BalanceQuery,
   BalanceResponse,
   CreateUserBody,
-  ErrorResponse,
+  errorBody,
+  HealthResponse,
   HistoryQuery,
   HistoryResponse,
   MoneyMovementBody,
+  OpsReasonBody,
+  OpsTransferList,
+  OpsTransfersQuery,
+  OptionalOpsReasonBody,
+  QuoteBody,
+  QuoteResponse,
+  RateHistoryResponse,
+  RateListResponse,
+  RatePairParams,
+  RateResponse,
+  ReadinessResponse,
+  ReconciliationResponse,
+  ReverseBody,
+  ReviewedTransferResponse,
+  SetRateBody,
   TransferAccepted,
   TransferBody,
   TransferIdParams,
   TransferResponse,
+  UserClosedResponse,
+  UserCurrencyParams,
+  UserFrozenResponse,
   UserIdParams,
   UserResponse,
   WaitQuery,
-} from './schemas';
-import { OpsTransferList, OpsTransfersQuery } from './schemas';
-import { BalanceQuery } from './schemas';
-import {
-  AuditQuery,
-  AuditResponse,
-  OpsReasonBody,
-  OptionalOpsReasonBody,
-  ReverseBody,
-  UserCurrencyParams,
   WalletLimitsBody,
   WalletLimitsResponse,
 } from './schemas';
-import { ReconciliationResponse } from './schemas';
-import { QuoteBody, QuoteResponse, RatePairParams, RateResponse, SetRateBody } from './schemas';
-import { error_codes } from './errors';
+
+type Responses = RouteConfig['responses'];
+/** Registers an operation behind the bearer token; `ok` are its success answers, the error answers are added. */
+type Route = (config: Omit<RouteConfig, 'responses' | 'security'> & { ok: Responses }) => void;
+
+const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
+
+/** The per-caller rate limit (api/caller-limits.ts, IETF draft 7) sets these on every answer after authentication. */
+const rate_limit_headers = {
+  RateLimit: {
+    description:
+      "the caller's window: limit, remaining and reset (seconds), such as `limit=300, remaining=299, reset=60`",
+    required: false,
+    schema: { type: 'string' as const },
+  },
+  'RateLimit-Policy': {
+    description: 'the limit and its window in seconds, such as `300;w=60`',
+    required: false,
+    schema: { type: 'string' as const },
+  },
+};
+
+function retryAfter(required: boolean, description: string) {
+  return { 'Retry-After': { description, required, schema: { type: 'integer' as const, minimum: 1 } } };
+}
+
+function errorHeaders(status: number) {
+  if (status === 429) return { ...rate_limit_headers, ...retryAfter(true, 'seconds until the window resets') };
+  if (status === 503)
+    return {
+      ...rate_limit_headers,
+      ...retryAfter(false, 'with overloaded: seconds to wait before retrying (with the same idempotency key)'),
+    };
+  return rate_limit_headers;
+}
+
+/**
+ * One response per error status, derived from error_codes: its body's code is one of the codes of
+ * that status, so a code the list lacks, or one sent with another status, breaks the contract.
+ */
+function errorResponses(): Record<string, ResponseConfig> {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const [code, status] of Object.entries(error_codes) as [ErrorCode, number][]) {
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  return Object.fromEntries(
+    [...byStatus].map(([status, codes]) => [
+      String(status),
+      {
+        description: `error: ${codes.join(', ')}`,
+        headers: errorHeaders(status),
+        ...json(errorBody(codes as [ErrorCode, ...ErrorCode[]]).openapi(`Error${status}`)),
+      },
+    ]),
+  );
+}
 
 /** Built from the same zod schemas the routes validate with. */
 export function openApiDocument() {
   const registry = new OpenAPIRegistry();
   registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
-  const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
-  const errors = {
-    description: `error; code is one of ${Object.keys(error_codes).join(', ')}`,
-    ...json(ErrorResponse),
+  const errors = errorResponses();
+  const route: Route = ({ ok, ...rest }) => {
+    const answers = Object.fromEntries(
+      Object.entries(ok).map(([status, answer]) => [status, { ...answer, headers: rate_limit_headers }]),
+    );
+    registry.registerPath({ ...rest, security: [{ bearer: [] }], responses: { ...answers, ...errors } });
   };
-  const route = (config: Omit<RouteConfig, 'responses'> & { ok: RouteConfig['responses'] }) => {
-    const { ok, ...rest } = config;
-    registry.registerPath({ ...rest, security: [{ bearer: [] }], responses: { ...ok, '4XX': errors } });
-  };
+  registerWalletPaths(route);
+  registerOpsUserPaths(route);
+  registerOpsTransferPaths(route);
+  registerFxPaths(route);
+  registerSystemPaths(registry, errors);
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'Wallet API',
+      version: '1.0.0',
+      description: 'Amounts are JSON integers of minor units; errors are {"error":{"code","message"}}.',
+    },
+  });
+}
+
+function registerWalletPaths(route: Route): void {
   const startsTransfer = {
     '202': { description: 'accepted; poll GET /v1/wallet/transfers/{transfer_id}', ...json(TransferAccepted) },
     '200': { description: 'with ?wait=N: the transfer as it stands after waiting', ...json(TransferResponse) },
   };
-
   route({
     method: 'post',
     path: '/v1/wallet/users',
@@ -61,18 +145,14 @@ export function openApiDocument() {
     request: { query: WaitQuery, body: json(TransferBody) },
     ok: startsTransfer,
   });
-  route({
-    method: 'post',
-    path: '/v1/wallet/{user_id}/deposits',
-    request: { params: UserIdParams, query: WaitQuery, body: json(MoneyMovementBody) },
-    ok: startsTransfer,
-  });
-  route({
-    method: 'post',
-    path: '/v1/wallet/{user_id}/withdrawals',
-    request: { params: UserIdParams, query: WaitQuery, body: json(MoneyMovementBody) },
-    ok: startsTransfer,
-  });
+  for (const movement of ['deposits', 'withdrawals']) {
+    route({
+      method: 'post',
+      path: `/v1/wallet/{user_id}/${movement}`,
+      request: { params: UserIdParams, query: WaitQuery, body: json(MoneyMovementBody) },
+      ok: startsTransfer,
+    });
+  }
   route({
     method: 'get',
     path: '/v1/wallet/transfers/{transfer_id}',
@@ -96,19 +176,22 @@ export function openApiDocument() {
     request: { params: UserIdParams, query: HistoryQuery },
     ok: { '200': { description: 'ledger entries, newest first', ...json(HistoryResponse) } },
   });
+}
+
+function registerOpsUserPaths(route: Route): void {
   for (const action of ['freeze', 'unfreeze']) {
     route({
       method: 'post',
       path: `/v1/ops/users/{user_id}/${action}`,
       request: { params: UserIdParams, body: json(OptionalOpsReasonBody) },
-      ok: { '200': { description: `${action} done; audited` } },
+      ok: { '200': { description: `${action} done; audited`, ...json(UserFrozenResponse) } },
     });
   }
   route({
     method: 'post',
     path: '/v1/ops/users/{user_id}/close',
     request: { params: UserIdParams, body: json(OpsReasonBody) },
-    ok: { '200': { description: 'closed (only at zero balance); audited' } },
+    ok: { '200': { description: 'closed (only at zero balance); audited', ...json(UserClosedResponse) } },
   });
   route({
     method: 'get',
@@ -123,6 +206,15 @@ export function openApiDocument() {
     ok: { '200': { description: "the wallet's rules after the change; audited", ...json(WalletLimitsResponse) } },
   });
   route({
+    method: 'get',
+    path: '/v1/ops/audit',
+    request: { query: AuditQuery },
+    ok: { '200': { description: 'every ops action, newest first', ...json(AuditResponse) } },
+  });
+}
+
+function registerOpsTransferPaths(route: Route): void {
+  route({
     method: 'post',
     path: '/v1/ops/transfers/{transfer_id}/reverse',
     request: { params: TransferIdParams, body: json(ReverseBody) },
@@ -135,58 +227,9 @@ export function openApiDocument() {
       method: 'post',
       path: `/v1/ops/transfers/{transfer_id}/${decision}`,
       request: { params: TransferIdParams, body: json(OpsReasonBody) },
-      ok: {
-        '200': {
-          description: `${decision}d: the transfer with review {approvals, approvals_required}`,
-          ...json(TransferResponse),
-        },
-      },
+      ok: { '200': { description: `${decision}d: the transfer and its review`, ...json(ReviewedTransferResponse) } },
     });
   }
-  route({
-    method: 'post',
-    path: '/v1/wallet/fx/quotes',
-    request: { body: json(QuoteBody) },
-    ok: {
-      '201': {
-        description: "a rate locked for the caller's next conversion of this amount, until expires_at",
-        ...json(QuoteResponse),
-      },
-    },
-  });
-  route({
-    method: 'put',
-    path: '/v1/ops/fx/rates/{base}/{quote}',
-    request: { params: RatePairParams, body: json(SetRateBody) },
-    ok: { '200': { description: 'the new current rate (ops only); audited', ...json(RateResponse) } },
-  });
-  route({
-    method: 'get',
-    path: '/v1/ops/fx/rates',
-    ok: {
-      '200': {
-        description: 'the current rate of every pair (ops only)',
-        ...json(z.object({ rates: z.array(RateResponse) })),
-      },
-    },
-  });
-  route({
-    method: 'get',
-    path: '/v1/ops/fx/rates/{base}/{quote}',
-    request: { params: RatePairParams },
-    ok: {
-      '200': {
-        description: "the pair's current rate and its history, newest first (ops only)",
-        ...json(RateResponse.extend({ history: z.array(RateResponse) })),
-      },
-    },
-  });
-  route({
-    method: 'get',
-    path: '/v1/ops/audit',
-    request: { query: AuditQuery },
-    ok: { '200': { description: 'every ops action, newest first', ...json(AuditResponse) } },
-  });
   route({
     method: 'get',
     path: '/v1/ops/transfers',
@@ -208,13 +251,73 @@ export function openApiDocument() {
       },
     },
   });
+}
 
-  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
-    openapi: '3.1.0',
-    info: {
-      title: 'Wallet API',
-      version: '1.0.0',
-      description: 'Amounts are JSON integers of minor units; errors are {"error":{"code","message"}}.',
+function registerFxPaths(route: Route): void {
+  route({
+    method: 'post',
+    path: '/v1/wallet/fx/quotes',
+    request: { body: json(QuoteBody) },
+    ok: {
+      '201': {
+        description: "a rate locked for the caller's next conversion of this amount, until expires_at",
+        ...json(QuoteResponse),
+      },
     },
+  });
+  route({
+    method: 'put',
+    path: '/v1/ops/fx/rates/{base}/{quote}',
+    request: { params: RatePairParams, body: json(SetRateBody) },
+    ok: { '200': { description: 'the new current rate (ops only); audited', ...json(RateResponse) } },
+  });
+  route({
+    method: 'get',
+    path: '/v1/ops/fx/rates',
+    ok: { '200': { description: 'the current rate of every pair (ops only)', ...json(RateListResponse) } },
+  });
+  route({
+    method: 'get',
+    path: '/v1/ops/fx/rates/{base}/{quote}',
+    request: { params: RatePairParams },
+    ok: {
+      '200': {
+        description: "the pair's current rate and its history, newest first (ops only)",
+        ...json(RateHistoryResponse),
+      },
+    },
+  });
+}
+
+/** Served before authentication and the rate limit: no token, no RateLimit headers. */
+function registerSystemPaths(registry: OpenAPIRegistry, errors: Record<string, ResponseConfig>): void {
+  registry.registerPath({
+    method: 'get',
+    path: '/healthz',
+    responses: { '200': { description: 'the process is up', ...json(HealthResponse) } },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/readyz',
+    responses: {
+      '200': { description: 'every shard and Temporal answered', ...json(ReadinessResponse) },
+      '503': { description: 'a shard or Temporal did not answer within 2 s', ...json(ReadinessResponse) },
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/metrics',
+    responses: {
+      '200': {
+        description: "Prometheus text format: the API's, the worker's and the Temporal SDK's series",
+        content: { 'text/plain': { schema: z.string() } },
+      },
+      '503': errors['503']!,
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/openapi.json',
+    responses: { '200': { description: 'this document', ...json(z.record(z.string(), z.unknown())) } },
   });
 }

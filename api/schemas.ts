@@ -6,6 +6,7 @@ import { user_id_pattern } from '../domain/users';
 import { failure_reasons, transfer_statuses } from '../domain/transfers';
 import { audit_target_types, ops_actions, ops_channels } from '../ledger/audit';
 import { discrepancies_listed_max, discrepancy_kinds } from '../ledger/reconciliation';
+import type { ErrorCode } from './errors';
 
 extendZodWithOpenApi(z);
 
@@ -147,6 +148,13 @@ export const RateResponse = z
   })
   .openapi('Rate');
 
+/** Written out rather than `.extend`ed: an allOf could not be closed by the contract test (test/support/contract.ts). */
+export const RateHistoryResponse = z
+  .object({ ...RateResponse.shape, history: z.array(RateResponse) })
+  .openapi('RateHistory');
+
+export const RateListResponse = z.object({ rates: z.array(RateResponse) }).openapi('RateList');
+
 export const WaitQuery = z.strictObject({
   wait: z
     .string()
@@ -259,6 +267,16 @@ export const TransferResponse = z
   })
   .openapi('Transfer');
 
+/** What approve and reject answer: the transfer after the decision, and where its review stands. */
+export const ReviewedTransferResponse = z
+  .object({
+    ...TransferResponse.shape,
+    review: z
+      .object({ approvals: z.int(), approvals_required: z.int() })
+      .openapi({ description: 'approvals so far, and how many the transfer needs (2 at the four-eyes threshold)' }),
+  })
+  .openapi('ReviewedTransfer');
+
 export const BalanceResponse = z
   .object({ user_id: UserId, balances: z.array(z.object({ currency: Currency, amount: z.int() })) })
   .openapi('Balance');
@@ -323,6 +341,10 @@ const SignedMinor = z
   .int('must be a whole number of minor units (a JSON integer)')
   .min(-Number(transfer_amount_max_minor))
   .max(Number(transfer_amount_max_minor));
+
+export const UserFrozenResponse = z.object({ user_id: UserId, frozen: z.boolean() }).openapi('UserFrozen');
+
+export const UserClosedResponse = z.object({ user_id: UserId, closed_at: z.iso.datetime() }).openapi('UserClosed');
 
 export const WalletLimitsBody = z
   .strictObject({
@@ -494,6 +516,18 @@ export const ReconciliationResponse = z
   })
   .openapi('Reconciliation');
 
-export const ErrorResponse = z
-  .object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) })
-  .openapi('Error');
+/** The error body of one status: its code is one of those error_codes gives that status. */
+export function errorBody(codes: readonly [ErrorCode, ...ErrorCode[]]) {
+  return z.object({ error: z.object({ code: z.enum(codes), message: z.string(), details: z.unknown().optional() }) });
+}
+
+export const HealthResponse = z.object({ status: z.enum(['ok']) }).openapi('Health');
+
+export const ReadinessResponse = z
+  .object({
+    status: z.enum(['ready', 'not_ready']),
+    checks: z
+      .object({ shards: z.string(), temporal: z.string() })
+      .openapi({ description: "`ok`, or the first line of the probe's error" }),
+  })
+  .openapi('Readiness');

@@ -5,6 +5,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { SignJWT } from 'jose';
 import { WaitSlots } from '../api/caller-limits';
+import { checkContract } from './support/contract';
 import { driftedAccounts } from './support/ledger';
 import { startTestStack, test_auth_secret, test_limits, test_timings, tokenFor, type TestStack } from './support/stack';
 import { uniqueName } from './support/temporal';
@@ -67,7 +68,9 @@ describe('caller limits', () => {
 
   async function get(path: string, token: string) {
     const response = await fetch(`${stack.baseUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
-    return { status: response.status, headers: response.headers, body: (await response.json()) as any };
+    const answer = { status: response.status, headers: response.headers, body: (await response.json()) as any };
+    await checkContract(stack.baseUrl, { method: 'GET', path, ...answer });
+    return answer;
   }
 
   async function transferCount(): Promise<number> {

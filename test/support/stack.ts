@@ -9,6 +9,7 @@ import { signToken, type Role } from '../../api/auth';
 import { createWalletWorker } from '../../workers/create-worker';
 import type { TransferLimits } from '../../domain/transfer-policy';
 import type { TransferTimings } from '../../workflows/activity-options';
+import { checkContract } from './contract';
 import { createTestShards } from './shards';
 import { connectTemporal, runInBackground, uniqueName, workflowBundle } from './temporal';
 
@@ -153,6 +154,7 @@ function apiClient(baseUrl: string) {
     } catch {
       // Non-JSON answers (metrics) stay text.
     }
+    await checkContract(baseUrl, { method, path, status: response.status, headers: response.headers, body: parsed });
     return { status: response.status, body: parsed };
   }
   const ops = { as: 'ops_console', role: 'ops' as Role };

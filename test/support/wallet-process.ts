@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import { freePort } from '../../supervisor/dev-server';
 import { walletNodeFlags } from '../../supervisor/children';
+import { checkContract } from './contract';
 import { createTestShards } from './shards';
 import { test_auth_secret, tokenFor } from './stack';
 import { temporalAddress, uniqueName } from './temporal';
@@ -80,8 +81,9 @@ export async function startWalletProcess(env: NodeJS.ProcessEnv = {}) {
       },
       ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
     });
-    const text = await response.text();
-    return { status: response.status, body: JSON.parse(text) as any };
+    const body = JSON.parse(await response.text()) as any;
+    await checkContract(baseUrl, { method, path, status: response.status, headers: response.headers, body });
+    return { status: response.status, body };
   }
 
   return {
