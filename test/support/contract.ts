@@ -37,7 +37,7 @@ interface Document {
 const defs_id = 'https://wallet.test/openapi-components';
 
 /** Throws a ContractViolation naming the operation, the status and what is wrong. */
-export type ContractCheck = (exchange: Exchange) => void;
+type ContractCheck = (exchange: Exchange) => void;
 
 export function contractOf(document: Document): ContractCheck {
   const ajv = new Ajv2020({ allErrors: true, strict: true });
@@ -138,7 +138,7 @@ const served = new Map<string, Promise<ContractCheck>>();
 const by_document_text = new Map<string, ContractCheck>();
 
 /** The contract of the document the wallet at baseUrl serves at /openapi.json, fetched once per address. */
-export function servedContract(baseUrl: string): Promise<ContractCheck> {
+function servedContract(baseUrl: string): Promise<ContractCheck> {
   let check = served.get(baseUrl);
   if (!check) {
     check = fetch(`${baseUrl}/openapi.json`)
