@@ -1,82 +1,50 @@
 /**
- * `npm test`: runs the whole suite against a real Temporal dev server (in memory, on free
- * ports, so a running `npm start` is not disturbed) and real PostgreSQL databases created for
- * this run only and dropped afterwards.
+ * `npm test [-- FILES]` and `npm run test:unit`: runs the tests with what they need and nothing
+ * more (scripts/test-plan.ts). Integration files get a real Temporal dev server (in memory, on
+ * free ports, so a running `npm start` is not disturbed) and real PostgreSQL databases created
+ * for this run only and dropped afterwards; unit files get neither.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readdirSync } from 'node:fs';
-import path from 'node:path';
 import { dropDatabasesWithPrefix, serverUrlOf, withServerAdmin } from '../db/admin';
 import { ensureDatabase, migrateShard } from '../db/migrate';
 import { startEphemeralTemporal, type EphemeralTemporal } from '../supervisor/dev-server';
 import { isProcessAlive } from '../supervisor/children';
+import { planOf, type TestPlan } from './test-plan';
 
 /** The tests' databases live on PG_URL's server (the same one `npm start` uses), never in its shard databases. */
 const server_url = serverUrlOf(process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
 
 async function run(): Promise<number> {
-  const cliPath = process.env.TEMPORAL_CLI;
-  const runId = `${process.pid}`;
-  const databasePrefix = `wallet_test_${runId}_`;
+  // Focused runs while other files are mid-edit may skip types and lint; CI never sets this.
+  const plan = planOf(process.argv.slice(2), process.env.WALLET_TEST_SKIP_STATIC === '1');
+  if (plan.staticChecks) staticChecks();
+  if (plan.chromium) runScript('scripts/ensure-chromium.sh');
+  const databasePrefix = `wallet_test_${process.pid}_`;
   const template = `${databasePrefix}template`;
   let temporal: EphemeralTemporal | undefined;
-  let tests: ChildProcess | undefined;
   // Interrupted at any point, the run still stops what it started and drops its databases.
   const interrupt = () => {
     if (tests) return killGroup(tests);
     temporal?.stop();
+    if (!plan.services) process.exit(130);
     void dropDatabasesWithPrefix(server_url, databasePrefix).finally(() => process.exit(130));
   };
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
+  if (!plan.services) return runTests(plan, {});
   try {
-    // Focused runs while other files are mid-edit may skip types and lint; CI never sets this.
-    if (process.env.WALLET_TEST_SKIP_STATIC !== '1') staticChecks();
+    runScript('scripts/ensure-postgres.sh');
     await dropDatabasesOfDeadRuns();
-    temporal = await startEphemeralTemporal(cliPath);
+    temporal = await startEphemeralTemporal(temporalCli());
     await temporal.ready;
-    const temporalAddress = temporal.address;
     await ensureDatabase(`${server_url}/${template}`);
     await migrateShard(`${server_url}/${template}`);
-
-    // npm test -- [node --test flags] [files]: flags such as --test-name-pattern pass through.
-    const flags = process.argv.slice(2).filter((argument) => argument.startsWith('--'));
-    const chosen = process.argv.slice(2).filter((argument) => !argument.startsWith('--'));
-    const files = chosen.length > 0 ? chosen : testFiles('test');
-    return await new Promise<number>((resolve) => {
-      const child = (tests = spawn(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          '--test',
-          '--test-concurrency=1',
-          '--test-timeout=180000',
-          '--test-force-exit',
-          '--test-reporter=spec',
-          ...flags,
-          ...files,
-        ],
-        {
-          stdio: 'inherit',
-          // Its own process group, so every test file process and worker it spawned can be stopped together.
-          detached: true,
-          env: {
-            ...process.env,
-            TEMPORAL_ADDRESS: temporalAddress,
-            WALLET_TEST_PG_URL: server_url,
-            PG_URL: `${server_url}/postgres`,
-            WALLET_TEST_DB_PREFIX: databasePrefix,
-            WALLET_TEST_TEMPLATE: template,
-            // Errors still print: an unexpected one in a passing run is worth seeing.
-            LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
-          },
-        },
-      ));
-      child.once('exit', (code, signal) => {
-        killGroup(child);
-        resolve(code ?? (signal ? 1 : 0));
-      });
+    return await runTests(plan, {
+      TEMPORAL_ADDRESS: temporal.address,
+      WALLET_TEST_PG_URL: server_url,
+      PG_URL: `${server_url}/postgres`,
+      WALLET_TEST_DB_PREFIX: databasePrefix,
+      WALLET_TEST_TEMPLATE: template,
     });
   } finally {
     await dropDatabasesWithPrefix(server_url, databasePrefix).catch((error) =>
@@ -84,6 +52,52 @@ async function run(): Promise<number> {
     );
     temporal?.stop();
   }
+}
+
+/** The node --test process of this run, once started (an interrupt stops its whole group). */
+let tests: ChildProcess | undefined;
+
+function runTests(plan: TestPlan, services: Record<string, string>): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const child = (tests = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--test',
+        '--test-concurrency=1',
+        '--test-timeout=180000',
+        '--test-force-exit',
+        '--test-reporter=spec',
+        ...plan.flags,
+        ...plan.files,
+      ],
+      {
+        stdio: 'inherit',
+        // Its own process group, so every test file process and worker it spawned can be stopped together.
+        detached: true,
+        // Errors still print: an unexpected one in a passing run is worth seeing.
+        env: { ...process.env, ...services, LOG_LEVEL: process.env.LOG_LEVEL ?? 'error' },
+      },
+    ));
+    child.once('exit', (code, signal) => {
+      killGroup(child);
+      resolve(code ?? (signal ? 1 : 0));
+    });
+  });
+}
+
+/** The Temporal CLI for the dev server, built or found by scripts/ensure-temporal.sh; none needed with TEMPORAL_ADDRESS. */
+function temporalCli(): string | undefined {
+  if (process.env.TEMPORAL_ADDRESS) return undefined;
+  return runScript('scripts/ensure-temporal.sh').trim();
+}
+
+/** Runs one of the ensure-*.sh scripts; its messages go to the terminal, its output is returned. */
+function runScript(script: string): string {
+  const result = spawnSync('bash', [script], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`${script} failed`);
+  return result.stdout;
 }
 
 /** Stops the test runner and every process it started (test files, worker processes). */
@@ -107,13 +121,6 @@ function staticChecks(): void {
     if (result.status !== 0) throw new Error(`${name} failed`);
     console.log(`wallet test: ${name} passed`);
   }
-}
-
-function testFiles(directory: string): string[] {
-  return readdirSync(directory, { withFileTypes: true, recursive: true })
-    .filter((entry) => entry.isFile() && entry.name.endsWith('.test.ts'))
-    .map((entry) => path.join(entry.parentPath, entry.name))
-    .sort();
 }
 
 /** Databases left by runs that were killed before they could clean up (their pid is gone). */

@@ -4,7 +4,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { SignJWT } from 'jose';
-import { WaitSlots } from '../api/caller-limits';
 import { checkContract } from './support/contract';
 import { driftedAccounts } from './support/ledger';
 import { startTestStack, test_auth_secret, test_limits, test_timings, tokenFor, type TestStack } from './support/stack';
@@ -242,31 +241,5 @@ describe('caller limits', () => {
       );
       assert.ok(grownBytes < 4 * 1024 * 1024, `heap grew ${Math.round(grownBytes / 1024)} KiB over 1,000 waits`);
     });
-  });
-});
-
-describe('WaitSlots', () => {
-  const requestOf = (userId: string, role = 'customer') => ({ principal: { userId, role } }) as never;
-
-  it('bounds open waits per caller and in all, and frees a slot once', () => {
-    const slots = new WaitSlots({ waitsPerCaller: 2, waitsMax: 3 });
-    const a1 = slots.tryAcquire(requestOf('a'))!;
-    const a2 = slots.tryAcquire(requestOf('a'))!;
-    assert.equal(slots.tryAcquire(requestOf('a')), undefined, "past a's own bound");
-    const b1 = slots.tryAcquire(requestOf('b'))!;
-    assert.equal(slots.tryAcquire(requestOf('c')), undefined, "past the process's bound");
-    a1();
-    a1();
-    assert.deepEqual(slots.stats(), { open: 2, callers: 2 }, 'a release counts once');
-    assert.ok(slots.tryAcquire(requestOf('c')));
-    a2();
-    b1();
-  });
-
-  it('bounds an ops caller only by the process bound', () => {
-    const slots = new WaitSlots({ waitsPerCaller: 1, waitsMax: 3 });
-    const releases = [1, 2, 3].map(() => slots.tryAcquire(requestOf('ops_console', 'ops')));
-    assert.ok(releases.every(Boolean));
-    assert.equal(slots.tryAcquire(requestOf('ops_console', 'ops')), undefined);
   });
 });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { convertMinor, formatRate, isRateText, parseRate } from '../domain/fx';
-import { formatMinor, minorDigits, parseMajor } from '../domain/money';
-import { requestHashOf } from '../domain/transfer-ids';
+import { convertMinor, formatRate, isRateText, parseRate } from '../../domain/fx';
+import { formatMinor, minorDigits, parseMajor } from '../../domain/money';
+import { requestHashOf } from '../../domain/transfer-ids';
 
 describe('currencies at each exponent', () => {
   const cases = [

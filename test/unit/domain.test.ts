@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, parseConfig } from '../config';
-import { formatMinor, isKnownCurrency, minorDigits, parseMinor, wallet_currencies_default } from '../domain/money';
-import { shardForUser } from '../domain/shard-routing';
-import { requestHashOf, transferIdFor } from '../domain/transfer-ids';
-import { summaryOf } from '../temporal-client/start-transfer';
+import { ConfigError, parseConfig } from '../../config';
+import { formatMinor, isKnownCurrency, minorDigits, parseMinor, wallet_currencies_default } from '../../domain/money';
+import { shardForUser } from '../../domain/shard-routing';
+import { requestHashOf, transferIdFor } from '../../domain/transfer-ids';
+import { summaryOf } from '../../temporal-client/start-transfer';
 
 describe('shard routing', () => {
   it('is a pure function of the user id', () => {

@@ -1,0 +1,49 @@
+/**
+ * What a test run needs, decided from the files it runs: unit tests (test/unit/) need nothing,
+ * every other test file runs against Temporal and PostgreSQL, and only the browser test needs
+ * Chromium. Static checks belong to the whole suite, not to a focused run.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+export const unit_dir = 'test/unit';
+const browser_tests = ['test/web-ui.test.ts'];
+
+export interface TestPlan {
+  files: string[];
+  /** node --test flags given on the command line (--test-name-pattern and the like). */
+  flags: string[];
+  /** A Temporal dev server and a migrated template database. */
+  services: boolean;
+  chromium: boolean;
+  staticChecks: boolean;
+}
+
+/** `npm test -- [node --test flags] [files or directories]`; no file means the whole suite. */
+export function planOf(argv: readonly string[], skipStatic: boolean): TestPlan {
+  const flags = argv.filter((argument) => argument.startsWith('--'));
+  const chosen = argv.filter((argument) => !argument.startsWith('--'));
+  const files = (chosen.length > 0 ? chosen : ['test']).flatMap(testFilesAt);
+  if (files.length === 0) throw new Error(`no test files in ${chosen.join(' ')}`);
+  const relative = files.map((file) => path.relative('.', path.resolve(file)));
+  return {
+    files,
+    flags,
+    services: relative.some((file) => !isUnit(file)),
+    chromium: relative.some((file) => browser_tests.includes(file)),
+    staticChecks: chosen.length === 0 && !skipStatic,
+  };
+}
+
+function isUnit(file: string): boolean {
+  return file.startsWith(`${unit_dir}/`);
+}
+
+/** A file as given, or every *.test.ts under a directory. */
+function testFilesAt(target: string): string[] {
+  if (!statSync(target, { throwIfNoEntry: false })?.isDirectory()) return [target];
+  return readdirSync(target, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.test.ts'))
+    .map((entry) => path.join(entry.parentPath, entry.name))
+    .sort();
+}
