@@ -1,14 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { dropDatabases, quoteIdentifier, withServerAdmin } from '../../db/admin';
 import { ShardSet } from '../../db/shards';
-
-const server_url = process.env.WALLET_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
-
-function requireEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run the tests with npm test`);
-  return value;
-}
+import { runnerEnv } from './runner-env';
 
 /**
  * Fresh shard databases for one test file, copied from the migrated template the runner made
@@ -17,8 +10,9 @@ function requireEnv(name: string): string {
 export async function createTestShards(
   count = 4,
 ): Promise<{ shards: ShardSet; urls: string[]; drop: () => Promise<void> }> {
-  const prefix = requireEnv('WALLET_TEST_DB_PREFIX');
-  const template = requireEnv('WALLET_TEST_TEMPLATE');
+  const server_url = runnerEnv('WALLET_TEST_PG_URL');
+  const prefix = runnerEnv('WALLET_TEST_DB_PREFIX');
+  const template = runnerEnv('WALLET_TEST_TEMPLATE');
   const tag = randomBytes(3).toString('hex');
   const names = Array.from({ length: count }, (_, index) => `${prefix}${tag}_${index}`);
   await withServerAdmin(server_url, async (admin) => {

@@ -9,11 +9,10 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { workflows_path } from '../../workers/create-worker';
+import { runnerEnv } from './runner-env';
 
 export function temporalAddress(): string {
-  const address = process.env.TEMPORAL_ADDRESS;
-  if (!address) throw new Error('TEMPORAL_ADDRESS is not set: run the tests with npm test');
-  return address;
+  return runnerEnv('TEMPORAL_ADDRESS');
 }
 
 export function uniqueName(prefix: string): string {
