@@ -10,41 +10,6 @@ export interface Capped<T> {
   total: number;
 }
 
-export interface BalanceMismatchRow {
-  accountId: string;
-  currency: string;
-  storedMinor: bigint;
-  computedMinor: bigint;
-}
-
-/** Accounts whose materialized balance differs from the sum of their entries. */
-export async function balanceMismatches(client: pg.ClientBase, limit: number): Promise<Capped<BalanceMismatchRow>> {
-  const found = await client.query<{
-    account_id: string;
-    currency: string;
-    stored: string;
-    computed: string;
-    total: number;
-  }>(
-    `select a.account_id, a.currency, a.balance::text as stored, coalesce(e.total, 0)::text as computed, (count(*) over ())::int as total
-       from accounts a
-       left join (select account_id, sum(amount) as total from entries group by account_id) e using (account_id)
-      where a.balance <> coalesce(e.total, 0)
-      order by a.account_id
-      limit $1::int`,
-    [limit],
-  );
-  return {
-    rows: found.rows.map((row) => ({
-      accountId: row.account_id,
-      currency: row.currency,
-      storedMinor: BigInt(row.stored),
-      computedMinor: BigInt(row.computed),
-    })),
-    total: found.rows[0]?.total ?? 0,
-  };
-}
-
 export interface UnbalancedPostingRow {
   transferId: string;
   leg: string;
@@ -72,22 +37,6 @@ export async function unbalancedPostings(client: pg.ClientBase, limit: number): 
     })),
     total: found.rows[0]?.total ?? 0,
   };
-}
-
-export type AccountKind = 'customer' | 'clearing' | 'settlement' | 'fx';
-
-export interface KindTotalRow {
-  currency: string;
-  kind: AccountKind;
-  totalMinor: bigint;
-}
-
-/** The sum of the shard's balances per currency and account kind; one row per pair, so a handful. */
-export async function balanceTotals(client: pg.ClientBase): Promise<KindTotalRow[]> {
-  const found = await client.query<{ currency: string; kind: AccountKind; total: string }>(
-    'select currency, kind, sum(balance)::text as total from accounts group by currency, kind order by currency, kind',
-  );
-  return found.rows.map((row) => ({ currency: row.currency, kind: row.kind, totalMinor: BigInt(row.total) }));
 }
 
 /** What the chain check finds wrong with an entry (see ledger/verify.ts for the whole walk). */

@@ -5,14 +5,8 @@ import {
   type ClearingSnapshot,
   type ConfirmedSuspects,
 } from './clearing-in-flight';
-import {
-  balanceMismatches,
-  balanceTotals,
-  chainBreaksAfter,
-  unbalancedPostings,
-  type Capped,
-  type KindTotalRow,
-} from './reconciliation-reads';
+import { balanceMismatches, balanceTotals, type KindTotalRow } from './balance-checks';
+import { chainBreaksAfter, unbalancedPostings, type Capped } from './reconciliation-reads';
 import type { ChainProgress, CurrencyTotals, Discrepancy, ReconciliationReport } from './reconciliation-report';
 import { latestChainProgress, ops_records_shard } from './reconciliation-runs';
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ShardSet } from '../db/shards';
-import { driftedAccounts, userOnShard } from './support/ledger';
+import { balanceTotals } from '../ledger/balance-checks';
+import { driftedAccounts, ledgerTotals, userOnShard } from './support/ledger';
 import { startTestStack, test_timings, type TestStack } from './support/stack';
 import { uniqueName } from './support/temporal';
 
@@ -9,10 +10,10 @@ import { uniqueName } from './support/temporal';
 async function currencySumsByShard(shards: ShardSet): Promise<{ shard: number; currency: string; sum: bigint }[]> {
   const sums: { shard: number; currency: string; sum: bigint }[] = [];
   for (const [shard, pool] of shards.pools.entries()) {
-    const rows = await pool.query<{ currency: string; sum: string }>(
-      'select currency, sum(balance)::text as sum from accounts group by currency order by currency',
-    );
-    sums.push(...rows.rows.map((row) => ({ shard, currency: row.currency, sum: BigInt(row.sum) })));
+    const byCurrency = new Map<string, bigint>();
+    for (const row of await balanceTotals(pool))
+      byCurrency.set(row.currency, (byCurrency.get(row.currency) ?? 0n) + row.totalMinor);
+    sums.push(...[...byCurrency].map(([currency, sum]) => ({ shard, currency, sum })));
   }
   return sums;
 }
@@ -225,16 +226,8 @@ describe('FX: rates, quotes and cross-currency transfers', () => {
         );
         // Each shard's FX house holds its side: +USD on the sender's, -EUR on the recipient's; nothing in clearing.
         const fx = async (shard: number, currency: string) =>
-          BigInt(
-            (
-              await stack.shards
-                .pool(shard)
-                .query(
-                  `select coalesce(sum(balance), 0)::text as sum from accounts where kind = 'fx' and currency = $1`,
-                  [currency],
-                )
-            ).rows[0].sum,
-          );
+          (await balanceTotals(stack.shards.pool(shard))).find((row) => row.kind === 'fx' && row.currency === currency)
+            ?.totalMinor ?? 0n;
         assert.ok((await fx(0, 'USD')) >= 10_000n);
         assert.ok((await fx(1, 'EUR')) <= -9_215n);
       } finally {
@@ -391,21 +384,8 @@ describe('FX: rates, quotes and cross-currency transfers', () => {
       assert.deepEqual(await driftedAccounts(stack.shards), []);
       // Per currency, what customers gained or lost is the FX house's position, to the unit.
       for (const currency of ['USD', 'EUR']) {
-        let customers = 0n;
-        let house = 0n;
-        let settlement = 0n;
-        for (const pool of stack.shards.pools) {
-          const rows = await pool.query<{ kind: string; sum: string }>(
-            'select kind, sum(balance)::text as sum from accounts where currency = $1 group by kind',
-            [currency],
-          );
-          for (const row of rows.rows) {
-            if (row.kind === 'customer') customers += BigInt(row.sum);
-            if (row.kind === 'fx') house += BigInt(row.sum);
-            if (row.kind === 'settlement') settlement += BigInt(row.sum);
-          }
-        }
-        assert.equal(customers + house + settlement, 0n, currency);
+        const totals = await ledgerTotals(stack.shards, currency);
+        assert.equal(totals.customer + totals.fx + totals.settlement, 0n, currency);
       }
     });
   });
