@@ -1,5 +1,5 @@
-import pg from 'pg';
-import { watchConnection } from '../db/connection-errors';
+import { terminateWalletConnections } from '../db/admin';
+import { databaseOf, serverOf } from '../db/throwaway-databases';
 import { sleep } from './client';
 import type { PlannedFault } from './schedule';
 import { chaos_settings, startCluster, stopCluster, type ChaosStack } from './stack';
@@ -52,7 +52,9 @@ async function inject(stack: ChaosStack, fault: PlannedFault): Promise<string> {
       return `${stack.second.cluster} stopped (immediate), started after ${fault.down_ms} ms`;
     }
     case 'pg_terminate': {
-      const cut = await terminateWalletConnections(stack.shardUrls[fault.shard]!);
+      // The wallet's shard pools only: the run's own check connections stay.
+      const shardUrl = stack.shardUrls[fault.shard]!;
+      const cut = await terminateWalletConnections(serverOf(shardUrl), [databaseOf(shardUrl)], 'wallet-shard-%');
       return `${cut} connections of shard ${fault.shard} terminated`;
     }
     case 'crash_after_commit':
@@ -71,25 +73,5 @@ async function inject(stack: ChaosStack, fault: PlannedFault): Promise<string> {
         ? `${wallet.name} killed itself after ${what}`
         : `${wallet.name} committed no ${debitOnly ? 'debit' : 'leg'} within ${armed_wait_max_ms} ms; killed`;
     }
-  }
-}
-
-/** pg_terminate_backend of every wallet connection (application_name wallet-shard-N) to one shard database. */
-async function terminateWalletConnections(shardUrl: string): Promise<number> {
-  const database = decodeURIComponent(new URL(shardUrl).pathname.slice(1));
-  const admin = watchConnection(
-    new pg.Client({ connectionString: shardUrl.replace(/\/[^/]+$/, '/postgres'), application_name: 'wallet-chaos' }),
-    'chaos admin',
-  );
-  await admin.connect();
-  try {
-    const cut = await admin.query<{ pid: number }>(
-      `select pid from pg_stat_activity
-        where datname = $1::text and application_name like 'wallet-shard-%' and pg_terminate_backend(pid)`,
-      [database],
-    );
-    return cut.rowCount ?? 0;
-  } finally {
-    await admin.end();
   }
 }

@@ -3,11 +3,10 @@ import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { prepareShards } from '../db/migrate';
 import { freePort } from '../supervisor/dev-server';
 import type { Cleanup } from '../bench/cleanup';
 import { repo_root } from '../bench/stack/children';
-import { dropDatabasesAt, dropDatabasesOfDeadRuns, serverOf } from '../bench/stack/databases';
+import { createShards, serverOf } from '../db/throwaway-databases';
 import { defaultPgServer } from '../bench/stack/types';
 import { TemporalEngine, WalletProcess } from './processes';
 
@@ -47,7 +46,10 @@ export async function startChaosStack(walletCount: number, workDir: string, clea
   const engine = new TemporalEngine(cliPath, await freePort(), path.join(workDir, 'temporal.db'));
   cleanup.add('stop Temporal', () => engine.stop());
   const engineReady = engine.start();
-  const shardUrls = await createShards([defaultPgServer(), serverOf(second.url)], cleanup);
+  // Shard i on server i mod 2: two on the main server, two on the second.
+  const prefix = `${process.env.WALLET_TEST_DB_PREFIX ?? 'wallet_'}chaos_`;
+  const servers = [defaultPgServer(), serverOf(second.url)];
+  const shardUrls = await createShards({ servers, count: 4, prefix }, cleanup);
   await engineReady;
 
   const authSecret = randomBytes(24).toString('hex');
@@ -85,20 +87,6 @@ export async function startChaosStack(walletCount: number, workDir: string, clea
   }
   await Promise.all(wallets.map((wallet) => wallet.start()));
   return { engine, wallets, shardUrls, second, authSecret, taskQueue, workDir };
-}
-
-/** Shard i on server i mod 2: two on the main server, two on the second. */
-async function createShards(servers: string[], cleanup: Cleanup): Promise<string[]> {
-  const prefix = `${process.env.WALLET_TEST_DB_PREFIX ?? 'wallet_'}chaos_`;
-  for (const server of servers) await dropDatabasesOfDeadRuns(server, prefix);
-  const urls = Array.from(
-    { length: 4 },
-    (_, index) => `${servers[index % servers.length]}/${prefix}${process.pid}_${index}`,
-  );
-  // Registered before creating, so a run stopped half way drops what it made.
-  cleanup.add('drop shard databases', () => dropDatabasesAt(urls));
-  await prepareShards(urls);
-  return urls;
 }
 
 function startSecondServer(): ChaosStack['second'] {

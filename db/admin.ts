@@ -41,3 +41,24 @@ export async function dropDatabasesWithPrefix(serverUrl: string, prefix: string)
   });
   await dropDatabases(serverUrl, names);
 }
+
+/**
+ * Cuts the wallet's connections to the given databases, as a shard's failover or a DBA would;
+ * returns how many. `applications` is an application_name pattern: every wallet connection by
+ * default, or only the shard pools (`wallet-shard-%`).
+ */
+export async function terminateWalletConnections(
+  serverUrl: string,
+  databases: readonly string[],
+  applications = 'wallet-%',
+): Promise<number> {
+  return withServerAdmin(serverUrl, async (admin) => {
+    // In the select list, so only the rows the filter kept are terminated.
+    const cut = await admin.query<{ cut: boolean }>(
+      `select pg_terminate_backend(pid) as cut from pg_stat_activity
+        where datname = any($1::text[]) and application_name like $2::text and pid <> pg_backend_pid()`,
+      [databases, applications],
+    );
+    return cut.rows.filter((row) => row.cut).length;
+  });
+}

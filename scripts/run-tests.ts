@@ -5,10 +5,10 @@
  * for this run only and dropped afterwards; unit files get neither.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { dropDatabasesWithPrefix, serverUrlOf, withServerAdmin } from '../db/admin';
+import { dropDatabasesWithPrefix, serverUrlOf } from '../db/admin';
 import { ensureDatabase, migrateShard } from '../db/migrate';
+import { dropDatabasesOfDeadRuns } from '../db/throwaway-databases';
 import { startEphemeralTemporal, type EphemeralTemporal } from '../supervisor/dev-server';
-import { isProcessAlive } from '../supervisor/children';
 import { planOf, type TestPlan } from './test-plan';
 
 /** The tests' databases live on PG_URL's server (the same one `npm start` uses), never in its shard databases. */
@@ -34,7 +34,7 @@ async function run(): Promise<number> {
   if (!plan.services) return runTests(plan, {});
   try {
     runScript('scripts/ensure-postgres.sh');
-    await dropDatabasesOfDeadRuns();
+    await dropDatabasesOfDeadRuns(server_url, 'wallet_test_');
     temporal = await startEphemeralTemporal(temporalCli());
     await temporal.ready;
     await ensureDatabase(`${server_url}/${template}`);
@@ -120,19 +120,6 @@ function staticChecks(): void {
     const result = spawnSync(process.execPath, args, { stdio: 'inherit' });
     if (result.status !== 0) throw new Error(`${name} failed`);
     console.log(`wallet test: ${name} passed`);
-  }
-}
-
-/** Databases left by runs that were killed before they could clean up (their pid is gone). */
-async function dropDatabasesOfDeadRuns(): Promise<void> {
-  const pids = await withServerAdmin(server_url, async (admin) => {
-    const found = await admin.query<{ pid: string }>(
-      `select distinct substring(datname from '^wallet_test_([0-9]+)_') as pid from pg_database where datname ~ '^wallet_test_[0-9]+_'`,
-    );
-    return found.rows.map((row) => Number(row.pid));
-  });
-  for (const pid of pids) {
-    if (pid !== process.pid && !isProcessAlive(pid)) await dropDatabasesWithPrefix(server_url, `wallet_test_${pid}_`);
   }
 }
 

@@ -1,14 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { serverUrlOf } from '../db/admin';
+import { serverUrlOf, terminateWalletConnections } from '../db/admin';
+import { databaseOf } from '../db/throwaway-databases';
 import { driftedAccounts, ledgerTotals, userOnShard } from './support/ledger';
 import { uniqueName } from './support/temporal';
-import {
-  databaseOf,
-  startWalletProcess,
-  terminateWalletConnections,
-  type WalletProcess,
-} from './support/wallet-process';
+import { startWalletProcess, type WalletProcess } from './support/wallet-process';
 
 const users_per_shard = 5;
 const deposit_minor = 100_000;

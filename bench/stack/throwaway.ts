@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { prepareShards } from '../../db/migrate';
+import { createShards, isLoopback, serverOf } from '../../db/throwaway-databases';
 import { freePort, startEphemeralTemporal } from '../../supervisor/dev-server';
 import type { Cleanup } from '../cleanup';
 import type { BenchOptions } from '../options';
 import { pidListeningOn } from '../procfs/read';
 import type { PartSpec } from '../procfs/sampler';
 import { spawnBenchChild, waitForHttpReady, type BenchChild } from './children';
-import { databaseName, dropDatabasesAt, dropDatabasesOfDeadRuns, serverOf } from './databases';
+import { benchDatabasePrefix } from './databases';
 import { waitForPollers } from './pollers';
-import { defaultPgServer, isLoopback, type BenchStack } from './types';
+import { defaultPgServer, type BenchStack } from './types';
 
 const ready_timeout_ms = 120_000;
 
@@ -25,7 +25,8 @@ export async function startThrowawayStack(
   const notes: string[] = [];
   const temporal = await startEphemeralTemporal(process.env.TEMPORAL_CLI);
   cleanup.add('stop Temporal', () => temporal.stop());
-  const shardUrls = await createShards(options, cleanup);
+  const servers = options.shard_servers.length > 0 ? options.shard_servers.map(serverOf) : [defaultPgServer()];
+  const shardUrls = await createShards({ servers, count: options.shards, prefix: benchDatabasePrefix() }, cleanup);
   await temporal.ready;
   const temporalPid = localPidOf(`grpc://${temporal.address}`);
   if (temporalPid === undefined)
@@ -90,22 +91,6 @@ export async function startThrowawayStack(
     parts,
     notes,
   };
-}
-
-/** Shard i on server i mod n; databases of dead earlier runs are dropped first. */
-async function createShards(options: BenchOptions, cleanup: Cleanup): Promise<string[]> {
-  const servers = options.shard_servers.length > 0 ? options.shard_servers.map(serverOf) : [defaultPgServer()];
-  for (const server of new Set(servers)) {
-    if (isLoopback(new URL(server).hostname)) await dropDatabasesOfDeadRuns(server);
-  }
-  const urls = Array.from(
-    { length: options.shards },
-    (_, index) => `${servers[index % servers.length]}/${databaseName(String(index))}`,
-  );
-  // Registered before creating, so a run stopped half way drops what it made.
-  cleanup.add('drop shard databases', () => dropDatabasesAt(urls));
-  await prepareShards(urls);
-  return urls;
 }
 
 /** The local process listening on an address's port, if the address is on this machine. */

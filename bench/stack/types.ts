@@ -21,7 +21,3 @@ export interface BenchStack {
 export function defaultPgServer(): string {
   return (process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres').replace(/\/[A-Za-z0-9_]+(\?\S*)?$/, '');
 }
-
-export function isLoopback(host: string): boolean {
-  return ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(host);
-}

@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import pg from 'pg';
 import { freePort } from '../../supervisor/dev-server';
 import { walletNodeFlags } from '../../supervisor/children';
 import { checkContract } from './contract';
@@ -124,27 +123,3 @@ export async function startWalletProcess(env: NodeJS.ProcessEnv = {}) {
 }
 
 export type WalletProcess = Awaited<ReturnType<typeof startWalletProcess>>;
-
-/** Cuts every wallet connection to the given databases (what a shard's failover or a DBA does); returns how many. */
-export async function terminateWalletConnections(serverUrl: string, databases: readonly string[]): Promise<number> {
-  const admin = new pg.Client({
-    connectionString: `${serverUrl}/postgres`,
-    application_name: 'wallet-test-terminator',
-  });
-  admin.on('error', () => undefined);
-  await admin.connect();
-  try {
-    const cut = await admin.query(
-      `select pg_terminate_backend(pid) as cut from pg_stat_activity
-        where datname = any($1::text[]) and application_name like 'wallet-%' and pid <> pg_backend_pid()`,
-      [databases],
-    );
-    return cut.rows.filter((row: { cut: boolean }) => row.cut).length;
-  } finally {
-    await admin.end();
-  }
-}
-
-export function databaseOf(url: string): string {
-  return decodeURIComponent(new URL(url).pathname.slice(1));
-}
