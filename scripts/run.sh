@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Entry point of every npm script: installs what is missing, then runs a TypeScript file.
-#   scripts/run.sh [--temporal] [--postgres] [--chromium] [--wallet-node] FILE.ts [ARGS...]
+#   scripts/run.sh [--temporal] [--postgres] [--wallet-node] FILE.ts [ARGS...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
@@ -9,7 +9,6 @@ while [[ "${1:-}" == --* ]]; do
   case "$1" in
     --temporal) if [ -z "${TEMPORAL_ADDRESS:-}" ]; then TEMPORAL_CLI="$(bash scripts/ensure-temporal.sh)"; export TEMPORAL_CLI; fi ;;
     --postgres) bash scripts/ensure-postgres.sh ;;
-    --chromium) bash scripts/ensure-chromium.sh ;;
     # A wallet process (API, worker or both) runs with a capped heap: see walletNodeFlags in supervisor/children.ts.
     --wallet-node) NODE_FLAGS+=("--max-old-space-size=${WALLET_HEAP_MAX_MB:-256}") ;;
   esac

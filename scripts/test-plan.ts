@@ -6,7 +6,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
-export const unit_dir = 'test/unit';
+const unit_dir = 'test/unit';
 const browser_tests = ['test/web-ui.test.ts'];
 
 export interface TestPlan {
