@@ -35,11 +35,14 @@ async function run(): Promise<number> {
   try {
     runScript('scripts/ensure-postgres.sh');
     await dropDatabasesOfDeadRuns(server_url, 'wallet_test_');
-    temporal = await startEphemeralTemporal(temporalCli());
+    const cliPath = temporalCli();
+    temporal = await startEphemeralTemporal(cliPath);
     await temporal.ready;
     await ensureDatabase(`${server_url}/${template}`);
     await migrateShard(`${server_url}/${template}`);
     return await runTests(plan, {
+      // Tests that need a server of their own (the Web UI, chaos) start one with this CLI.
+      ...(cliPath ? { TEMPORAL_CLI: cliPath } : {}),
       TEMPORAL_ADDRESS: temporal.address,
       WALLET_TEST_PG_URL: server_url,
       PG_URL: `${server_url}/postgres`,
