@@ -119,6 +119,7 @@ function staticChecks(): void {
     ['lint', ['node_modules/eslint/bin/eslint.js', '--max-warnings=0', '.']],
     ['format', ['node_modules/prettier/bin/prettier.cjs', '--check', '--log-level=warn', '.']],
     ['dependencies', ['node_modules/dependency-cruiser/bin/dependency-cruise.mjs', '--output-type', 'err', '.']],
+    ['diagram', ['--import', 'tsx', 'scripts/diagram.ts', '--check']],
   ] as const) {
     const result = spawnSync(process.execPath, args, { stdio: 'inherit' });
     if (result.status !== 0) throw new Error(`${name} failed`);
