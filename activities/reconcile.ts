@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import { withDedicatedConnections } from '../db/dedicated-connections';
 import type { ShardSet } from '../db/shards';
 import { reconcileShards } from '../ledger/reconciliation';
-import { insertRun, ops_records_shard, storedJson, type RunSummary } from '../ledger/reconciliation-runs';
+import { reference_shard } from '../domain/shard-routing';
+import { insertRun, storedJson, type RunSummary } from '../ledger/reconciliation-runs';
 
 /**
  * Each statement of a run may take this long: a run scans every shard's entries, which takes
@@ -23,7 +24,7 @@ export interface ReconcileDependencies {
   gauges?: ReconciliationGauges;
 }
 
-/** What the workflow gets back; the report itself is in the table (reconciliation_runs on shard 0). */
+/** What the workflow gets back; the report itself is in the table (reconciliation_runs on the reference shard). */
 export interface ReconcileSummary {
   runId: string;
   ok: boolean;
@@ -33,7 +34,7 @@ export interface ReconcileSummary {
 export function createReconcileActivities(deps: ReconcileDependencies) {
   return {
     /**
-     * Checks every shard's ledger (ledger/reconciliation.ts), records the run on shard 0, and
+     * Checks every shard's ledger (ledger/reconciliation.ts), records the run on the reference shard, and
      * makes every discrepancy loud: one error line each, and the gauges. A regular activity, not
      * a local one: a run can outlast a workflow task by far. Reads go through their own
      * connections, so a run never takes a pooled connection a ledger leg is waiting for.
@@ -46,7 +47,7 @@ export function createReconcileActivities(deps: ReconcileDependencies) {
         { applicationName: 'wallet-reconcile', statementTimeoutMs: reconcile_statement_timeout_ms },
         (connections) => reconcileShards(connections),
       );
-      const run = await insertRun(deps.shards.pool(ops_records_shard), {
+      const run = await insertRun(deps.shards.pool(reference_shard), {
         startedAt,
         finishedAt: new Date(),
         report,

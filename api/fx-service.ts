@@ -2,12 +2,11 @@ import { randomBytes } from 'node:crypto';
 import type { ShardSet } from '../db/shards';
 import { convertMinor, formatRate, parseRate } from '../domain/fx';
 import { transfer_amount_max_minor } from '../domain/money';
+import { reference_shard } from '../domain/shard-routing';
 import { currentRate, insertQuote, lockQuote, type FxQuote } from '../ledger/fx';
 import { findTransfer, registerTransfer, type NewTransfer, type TransferRecord } from '../ledger/transfers';
 import { ApiError } from './errors';
 
-/** Rates and everything else the wallet keeps once for all shards live on shard 0. */
-export const reference_shard = 0;
 /** How long a process prices with a rate it read (the pairs are few, so the cache stays small). */
 export const rate_cache_ms = 1_000;
 
@@ -36,7 +35,7 @@ export interface ConversionTarget {
  * is decided here, before its workflow starts, and never again.
  */
 export class FxService {
-  /** Current rates read within rate_cache_ms, by pair: a conversion then costs no read of shard 0. */
+  /** Current rates read within rate_cache_ms, by pair: a conversion then costs no read of the reference shard. */
   private readonly rates = new Map<string, { rate: string; readAtMs: number }>();
 
   constructor(private readonly deps: { shards: ShardSet; quoteTtlMs: number }) {}
@@ -69,7 +68,7 @@ export class FxService {
   }
 
   /**
-   * The pair's current rate, read from shard 0 at most once per rate_cache_ms. A rate is
+   * The pair's current rate, read from the reference shard at most once per rate_cache_ms. A rate is
    * priced from then on, so it may be up to that old when a transfer fixes it: far less than a
    * quote's lifetime, which is the staleness the wallet already promises.
    */

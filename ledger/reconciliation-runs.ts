@@ -1,12 +1,6 @@
 import type pg from 'pg';
 import type { ReconciliationReport } from './reconciliation-report';
 
-/**
- * Every shard has the same schema, but wallet-wide ops records, those that belong to no user
- * (reconciliation runs), need one home: shard 0 holds them.
- */
-export const ops_records_shard = 0;
-
 /** A report as stored (jsonb): amounts are decimal strings, as in Temporal payloads. */
 export interface StoredReport {
   ok: boolean;

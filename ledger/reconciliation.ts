@@ -7,8 +7,9 @@ import {
 } from './clearing-in-flight';
 import { balanceMismatches, balanceTotals, type KindTotalRow } from './balance-checks';
 import { chainBreaksAfter, unbalancedPostings, type Capped } from './reconciliation-reads';
+import { reference_shard } from '../domain/shard-routing';
 import type { ChainProgress, CurrencyTotals, Discrepancy, ReconciliationReport } from './reconciliation-report';
-import { latestChainProgress, ops_records_shard } from './reconciliation-runs';
+import { latestChainProgress } from './reconciliation-runs';
 
 /**
  * Reconciliation: the ledger's invariants, checked against the data itself.
@@ -77,7 +78,7 @@ interface ShardSnapshot {
 
 /** Runs every check over the shards, given one open connection per shard in shard order. */
 export async function reconcileShards(connections: readonly pg.ClientBase[]): Promise<ReconciliationReport> {
-  const previous = await latestChainProgress(connections[ops_records_shard]!);
+  const previous = await latestChainProgress(connections[reference_shard]!);
   const { shards, clearing } = await inSnapshots(connections, async (snapshots) => ({
     shards: await Promise.all(
       snapshots.map((client, shard) =>

@@ -1,13 +1,14 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { ShardSet } from '../db/shards';
 import type { ReconciliationGauges } from '../activities/reconcile';
-import { latestRunSummary, ops_records_shard } from '../ledger/reconciliation-runs';
+import { reference_shard } from '../domain/shard-routing';
+import { latestRunSummary } from '../ledger/reconciliation-runs';
 
 const gauges_by_registry = new WeakMap<Registry, { gauges: ReconciliationGauges; read: { shards?: ShardSet } }>();
 
 /**
  * The reconciliation gauges of a registry, made once per registry (the API and the worker of
- * one process share one). Given shards, every scrape reads the latest run from shard 0's
+ * one process share one). Given shards, every scrape reads the latest run from the reference shard's
  * table, so every process shows the same latest run whichever worker ran it (a worker records
  * its own runs at once too). The last shards given are the ones read. Before the first run the
  * gauges read 0, and the timestamp 0 says there was none.
@@ -29,9 +30,9 @@ function makeGauges(registry: Registry) {
   const refresh = async () => {
     const shards = read.shards;
     if (!shards) return;
-    reading ??= latestRunSummary(shards.pool(ops_records_shard))
+    reading ??= latestRunSummary(shards.pool(reference_shard))
       .then((run) => (run ? gauges.record(run) : undefined))
-      // A scrape must not fail because shard 0 is down: the gauges keep their last values.
+      // A scrape must not fail because the reference shard is down: the gauges keep their last values.
       .catch(() => undefined)
       .finally(() => (reading = undefined));
     await reading;

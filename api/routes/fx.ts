@@ -1,11 +1,12 @@
 import { Router } from 'express';
 import type { ShardSet } from '../../db/shards';
 import { formatRate, parseRate } from '../../domain/fx';
+import { reference_shard } from '../../domain/shard-routing';
 import { currentRates, rateHistory, setRate, type FxRate } from '../../ledger/fx';
 import { principalOf, requireOps } from '../auth';
 import { requireSupportedCurrencies } from '../currencies';
 import { ApiError } from '../errors';
-import { reference_shard, type FxService } from '../fx-service';
+import type { FxService } from '../fx-service';
 import { sendJson } from '../json';
 import { QuoteBody, RatePairParams, SetRateBody } from '../schemas';
 import { validate } from '../validate';

@@ -1,18 +1,19 @@
 import { Router } from 'express';
 import type { ShardSet } from '../../db/shards';
 import { report_amount_fields } from '../../ledger/reconciliation';
-import { latestRun, ops_records_shard } from '../../ledger/reconciliation-runs';
+import { reference_shard } from '../../domain/shard-routing';
+import { latestRun } from '../../ledger/reconciliation-runs';
 import { requireOps } from '../auth';
 import { ApiError } from '../errors';
 import { sendJson } from '../json';
 
-/** The latest reconciliation run (workers/reconcile-schedule.ts runs them), as recorded on shard 0. */
+/** The latest reconciliation run (workers/reconcile-schedule.ts runs them), as recorded on the reference shard. */
 export function opsReconciliationRoutes(shards: ShardSet): Router {
   const router = Router();
 
   router.get('/v1/ops/reconciliation', async (request, response) => {
     requireOps(request);
-    const run = await latestRun(shards.pool(ops_records_shard));
+    const run = await latestRun(shards.pool(reference_shard));
     if (!run)
       throw new ApiError(
         'reconciliation_not_run',
