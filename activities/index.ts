@@ -1,16 +1,17 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { TransferStateConflict } from '../ledger/postings';
-import { fenceAndSettle, type FencedDebit } from './fence';
-import { postAndSettle } from './post-leg';
+import type { LegInput } from '../domain/transfer-legs';
+import { fenceAndFinish, type FencedDebit } from './fence';
+import { postAndFinish } from './post-leg';
 import { logLegDebug, refusal } from './leg-context';
-import { refundAndSettle } from './refund';
+import { refundAndFinish } from './refund';
 import { reverseAndRecord, type ReverseInput, type ReverseResult } from './reverse';
 import { expireReview, recordDecision, type ReviewDecisionInput } from './review';
-import type { ActivityDependencies, LegInput, RefundInput } from './types';
+import type { ActivityDependencies, RefundInput } from './types';
 
-export type { ActivityDependencies, FinishPlan, LegInput, RefundInput, TransferEvents } from './types';
+export type { ActivityDependencies, RefundInput, TransferEvents } from './types';
 export type { FencedDebit } from './fence';
-export type { ReverseInput, ReverseResult } from './reverse';
+export type { Reversal, ReverseInput, ReverseResult } from './reverse';
 export type { ReviewDecisionInput } from './review';
 
 /**
@@ -23,7 +24,7 @@ export function createActivities(deps: ActivityDependencies) {
     /** Takes the money from the sender: customer -X, clearing (settlement, FX house) +X on the sender's shard. */
     async debitWallet(input: LegInput): Promise<{ balanceAfterMinor: string }> {
       const kind = input.counterparty === 'settlement' ? 'withdrawal' : 'transfer_out';
-      const result = await failOnConflict(() => postAndSettle(deps, input, 'debit', kind));
+      const result = await failOnConflict(() => postAndFinish(deps, input, 'debit', kind));
       // Fenced off before it ran: its fate is settled by fenceDebit, which the workflow calls next.
       if (result.outcome === 'voided') throw refusal('debit', 'ledger_unavailable');
       logLegDebug(deps, input.transferId, { leg: 'debit', replayed: result.replayed }, 'debit posted');
@@ -33,7 +34,7 @@ export function createActivities(deps: ActivityDependencies) {
     /** Gives the money to the recipient: clearing (settlement, FX house) -Y, customer +Y on the recipient's shard. */
     async creditWallet(input: LegInput): Promise<{ balanceAfterMinor: string }> {
       const kind = input.counterparty === 'settlement' ? 'deposit' : 'transfer_in';
-      const result = await failOnConflict(() => postAndSettle(deps, input, 'credit', kind));
+      const result = await failOnConflict(() => postAndFinish(deps, input, 'credit', kind));
       if (result.outcome === 'voided')
         throw new Error(`credit of ${input.transferId} was voided; credits are never voided`);
       logLegDebug(deps, input.transferId, { leg: 'credit', replayed: result.replayed }, 'credit posted');
@@ -42,12 +43,12 @@ export function createActivities(deps: ActivityDependencies) {
 
     /** After a debit of unknown fate: fixes its fate in the ledger and answers it. */
     async fenceDebit(input: LegInput): Promise<FencedDebit> {
-      return failOnConflict(() => fenceAndSettle(deps, input));
+      return failOnConflict(() => fenceAndFinish(deps, input));
     },
 
     /** Compensation after a refused credit: refunds the debit and ends the transfer FAILED. */
     async refundDebit(input: RefundInput): Promise<{ refunded: boolean }> {
-      return failOnConflict(() => refundAndSettle(deps, input));
+      return failOnConflict(() => refundAndFinish(deps, input));
     },
 
     /** An operator's reversal of a completed transfer: new legs back, the record REVERSED, audited. */

@@ -1,10 +1,11 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { TransferFinish } from '../domain/transfer-legs';
 import type { FailureReason, TransferStatus } from '../domain/transfers';
-import { finishTransferRecord, type Leg } from '../ledger/postings';
-import type { ActivityDependencies, FinishPlan } from './types';
+import { finishTransfer, type Leg, type WorkflowRun } from '../ledger/postings';
+import type { ActivityDependencies } from './types';
 
 /** The workflow run that called this activity; it is written on every ledger row for traceability. */
-export function currentExecution(): { workflowId: string; runId: string } {
+export function currentExecution(): WorkflowRun {
   const execution = Context.current().info.workflowExecution;
   if (!execution) throw new Error('wallet activities run only inside transfer workflows');
   return execution;
@@ -31,21 +32,22 @@ export function legLogger(deps: ActivityDependencies, transferId: string) {
 }
 
 /**
- * Makes sure the owner's record ended as planned. `statusHere` is what the leg's own
- * transaction left it at when the record is on the leg's shard (null otherwise). A record already final in another state raises
- * TransferStateConflict in SQL (finish_transfer), in both cases.
+ * Makes sure the transfer finished as wanted after its deciding leg. `statusInLeg` is what the
+ * leg's own transaction left the record at when the record is on the leg's shard (null
+ * otherwise). A record already final in another state raises TransferStateConflict in SQL
+ * (finish_transfer), in both cases.
  */
-export async function settleRecord(
+export async function finishAfterLeg(
   deps: ActivityDependencies,
   transferId: string,
-  plan: FinishPlan,
+  finish: TransferFinish,
   wanted: { status: TransferStatus; failureReason: FailureReason | null },
-  statusHere: TransferStatus | null,
+  statusInLeg: TransferStatus | null,
 ): Promise<void> {
   // Already as wanted in the leg's own transaction: done. Otherwise finish it now (raises on a conflict).
-  if (statusHere !== wanted.status) {
-    await finishTransferRecord(
-      deps.shards.pool(deps.shards.shardOf(plan.ownerUserId)),
+  if (statusInLeg !== wanted.status) {
+    await finishTransfer(
+      deps.shards.pool(deps.shards.shardOf(finish.ownerUserId)),
       transferId,
       wanted.status,
       wanted.failureReason,
@@ -54,13 +56,13 @@ export async function settleRecord(
   deps.completions?.finished(transferId);
   deps.events?.finished({
     transferId,
-    ...(plan.kind ? { kind: plan.kind } : {}),
+    ...(finish.kind ? { kind: finish.kind } : {}),
     status: wanted.status,
     failureReason: wanted.failureReason,
   });
 }
 
-/** True when the owner's record lives on the shard of the leg's user, so the leg's transaction can finish it. */
-export function recordIsOnShardOf(deps: ActivityDependencies, plan: FinishPlan | undefined, userId: string): boolean {
-  return plan !== undefined && deps.shards.shardOf(plan.ownerUserId) === deps.shards.shardOf(userId);
+/** True when the owner's record lives on the shard of the leg's user, so the leg's own transaction finishes it. */
+export function finishesInLeg(deps: ActivityDependencies, finish: TransferFinish | undefined, userId: string): boolean {
+  return finish !== undefined && deps.shards.shardOf(finish.ownerUserId) === deps.shards.shardOf(userId);
 }

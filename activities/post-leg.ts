@@ -1,4 +1,5 @@
-import { parseMinor } from '../domain/money';
+import { fromPayload } from '../domain/payload';
+import type { LegInput, TransferLeg } from '../domain/transfer-legs';
 import {
   LegAlreadyDecided,
   findOutcome,
@@ -8,9 +9,8 @@ import {
   type PostingResult,
 } from '../ledger/postings';
 import { findTransfer } from '../ledger/transfers';
-import { conversionForCredit } from './conversion';
-import { currentExecution, recordIsOnShardOf, refusal, settleRecord } from './leg-context';
-import type { ActivityDependencies, LegInput } from './types';
+import { currentExecution, finishAfterLeg, finishesInLeg, refusal } from './leg-context';
+import type { ActivityDependencies } from './types';
 
 type EntryKind = PostingRequest['customerEntryKind'];
 
@@ -20,51 +20,41 @@ const chaos_crash_after_commit_permille = Number(process.env.WALLET_CHAOS_CRASH_
 const chaos_crash_after_debit_only = process.env.WALLET_CHAOS_CRASH_AFTER_LEG === 'debit';
 
 /**
- * Posts a debit or credit leg once (one statement), then settles the owner's record if the leg
- * decided the transfer. Throws a typed, non-retryable refusal when the ledger said no.
+ * Posts a debit or credit leg once (one statement), then finishes the transfer if the leg
+ * decided it. Throws a typed, non-retryable refusal when the ledger said no.
  */
-export async function postAndSettle(
+export async function postAndFinish(
   deps: ActivityDependencies,
   input: LegInput,
   leg: Exclude<Leg, 'refund'>,
   entryKind: EntryKind,
 ): Promise<PostingResult & { outcome: 'posted' | 'voided' }> {
-  const amount = parseMinor(input.amountMinor);
-  const finishHere = recordIsOnShardOf(deps, input.finish, input.userId);
-  const execution = currentExecution();
+  const { amountMinor, finish, conversion, ...posting } = fromPayload<TransferLeg>(input);
+  const finishInLeg = finishesInLeg(deps, finish, posting.userId);
   const request: PostingRequest = {
-    transferId: input.transferId,
+    ...posting,
+    ...currentExecution(),
     leg,
-    userId: input.userId,
-    customerDeltaMinor: leg === 'debit' ? -amount : amount,
-    currency: input.currency,
-    counterparty: input.counterparty,
+    customerDeltaMinor: leg === 'debit' ? -amountMinor : amountMinor,
     customerEntryKind: entryKind,
     ignoreHolds: false,
-    dailyLimitMinor: input.dailyOutgoingMaxMinor ? BigInt(input.dailyOutgoingMaxMinor) : null,
-    workflowId: execution.workflowId,
-    runId: execution.runId,
-    ...(finishHere ? { finish: { ifPosted: input.finish?.ifPosted, ifRefused: input.finish?.ifRefused } } : {}),
+    ...(finishInLeg && finish ? { finish } : {}),
   };
-  const conversion = leg === 'credit' ? conversionForCredit(input, finishHere) : undefined;
-  if (conversion) request.conversion = conversion;
+  // A converting transfer's credit writes the conversion on the recipient's shard (in the leg's
+  // own statement, once), for the recipient's history there; the owner's shard has it since acceptance.
+  if (leg === 'credit' && conversion && !finishInLeg) request.conversion = conversion;
   const result = await postOnce(deps, request);
   if (chaos_crash_after_commit_permille > 0 && chaosCrashDue(leg, result.outcome)) process.kill(process.pid, 'SIGKILL');
-  const plan = input.finish;
+  const statusInLeg = finishInLeg ? result.transferStatus : null;
   if (result.outcome === 'refused') {
-    if (plan?.ifRefused) {
-      await settleRecord(
-        deps,
-        input.transferId,
-        plan,
-        { status: 'FAILED', failureReason: result.reason },
-        finishHere ? result.transferStatus : null,
-      );
+    if (finish?.ifRefused) {
+      const failed = { status: 'FAILED' as const, failureReason: result.reason };
+      await finishAfterLeg(deps, request.transferId, finish, failed, statusInLeg);
     }
     throw refusal(leg, result.reason);
   }
-  if (result.outcome === 'posted' && plan?.ifPosted) {
-    await settleRecord(deps, input.transferId, plan, plan.ifPosted, finishHere ? result.transferStatus : null);
+  if (result.outcome === 'posted' && finish?.ifPosted) {
+    await finishAfterLeg(deps, request.transferId, finish, finish.ifPosted, statusInLeg);
   }
   return result as PostingResult & { outcome: 'posted' | 'voided' };
 }
@@ -78,7 +68,7 @@ async function postOnce(deps: ActivityDependencies, request: PostingRequest): Pr
     if (!(error instanceof LegAlreadyDecided)) throw error;
     const decided = await findOutcome(pool, request.transferId, request.leg);
     if (!decided) throw new Error(`leg ${request.transferId}/${request.leg} lost a race but has no outcome`);
-    // The winner settled the record in its own transaction when it was on this shard.
+    // The winner finished the record in its own transaction when it was on this shard.
     const transferStatus = request.finish ? ((await findTransfer(pool, request.transferId))?.status ?? null) : null;
     return { ...decided, replayed: true, transferStatus };
   }

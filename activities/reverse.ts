@@ -1,19 +1,17 @@
-import { parseMinor } from '../domain/money';
-import type { TransferConversion, TransferKind } from '../domain/transfers';
+import { fromPayload, type Payload } from '../domain/payload';
+import { sidesOf } from '../domain/transfer-legs';
+import type { Transfer } from '../domain/transfers';
 import { postReversalCredit, postReversalDebit, recordReversal, recordReversalRefusal } from '../ledger/reversals';
 import { currentExecution, legLogger } from './leg-context';
 import type { ActivityDependencies } from './types';
 
-export interface ReverseInput {
-  transferId: string;
-  kind: TransferKind;
-  fromUserId: string | null;
-  toUserId: string | null;
+/**
+ * An operator's reversal of a completed transfer (all of it but the note). A converting transfer
+ * is reversed at its own rate: the recipient gives back the target amount, the sender gets the
+ * source amount.
+ */
+export interface Reversal extends Omit<Transfer, 'note'> {
   ownerUserId: string;
-  amountMinor: string;
-  currency: string;
-  /** A converting transfer is reversed at its own rate: the recipient gives back the target amount, the sender gets the source amount. */
-  conversion?: TransferConversion;
   operator: string;
   reason: string;
   /** The operator's explicit override: take the money back even if the recipient goes negative. */
@@ -22,6 +20,9 @@ export interface ReverseInput {
   /** Which reversal request of this transfer this is (1, 2, ...): keys the audit row of a refusal. */
   attempt: number;
 }
+
+/** A reversal as its activity receives it (the wire shape). */
+export type ReverseInput = Payload<Reversal>;
 
 export type ReverseResult = { outcome: 'reversed' } | { outcome: 'refused'; reason: 'insufficient_funds' };
 
@@ -32,28 +33,17 @@ export type ReverseResult = { outcome: 'reversed' } | { outcome: 'refused'; reas
  * a retried attempt replays what is done and finishes the rest. A recipient who cannot cover the
  * reversal refuses it before anything moves.
  */
-export async function reverseAndRecord(deps: ActivityDependencies, input: ReverseInput): Promise<ReverseResult> {
-  const execution = currentExecution();
-  const leg = {
-    transferId: input.transferId,
-    amountMinor: parseMinor(input.amountMinor),
-    currency: input.currency,
-    counterparty: input.conversion
-      ? ('fx' as const)
-      : input.kind === 'transfer'
-        ? ('clearing' as const)
-        : ('settlement' as const),
-    workflowId: execution.workflowId,
-    runId: execution.runId,
-  };
-  const recipientSide = input.conversion
-    ? { ...leg, amountMinor: parseMinor(input.conversion.targetAmountMinor), currency: input.conversion.targetCurrency }
-    : leg;
+export async function reverseAndRecord(deps: ActivityDependencies, payload: ReverseInput): Promise<ReverseResult> {
+  const input = fromPayload<Reversal>(payload);
+  // Each side gives back what it moved: the recipient the target amount, the sender the source amount.
+  const side = sidesOf(input);
+  const run = { transferId: input.transferId, ...currentExecution() };
   const poolOf = (userId: string) => deps.shards.pool(deps.shards.shardOf(userId));
   const log = legLogger(deps, input.transferId);
   if (input.toUserId !== null) {
     const debit = await postReversalDebit(poolOf(input.toUserId), {
-      ...recipientSide,
+      ...side.target,
+      ...run,
       userId: input.toUserId,
       allowNegative: input.allowNegative,
     });
@@ -73,7 +63,7 @@ export async function reverseAndRecord(deps: ActivityDependencies, input: Revers
     }
   }
   if (input.fromUserId !== null)
-    await postReversalCredit(poolOf(input.fromUserId), { ...leg, userId: input.fromUserId });
+    await postReversalCredit(poolOf(input.fromUserId), { ...side.source, ...run, userId: input.fromUserId });
   await recordReversal(poolOf(input.ownerUserId), {
     transferId: input.transferId,
     operator: input.operator,

@@ -1,47 +1,16 @@
 import type { Logger } from 'pino';
 import type { ShardSet } from '../db/shards';
-import type { FailureReason, TransferKind, TransferStatus } from '../domain/transfers';
-import type { FinishHere } from '../ledger/postings';
+import type { Payload } from '../domain/payload';
+import type { TransferLeg } from '../domain/transfer-legs';
+import type { FailureReason, TransferStatus } from '../domain/transfers';
 
-/** What every leg activity needs; amounts are decimal strings of minor units in payloads. */
-export interface LegInput {
-  transferId: string;
-  userId: string;
-  amountMinor: string;
-  currency: string;
-  /** clearing for peer-to-peer transfers, settlement for deposits and withdrawals, fx for conversions. */
-  counterparty: 'clearing' | 'settlement' | 'fx';
-  /** A converting transfer's conversion: the credit writes it on the recipient's shard for history there. */
-  conversion?: LegConversion;
-  /** Debits of transfers and withdrawals: the default rolling 24-hour outgoing limit (null: none). */
-  dailyOutgoingMaxMinor?: string | null;
-  /** Present when this leg can decide the transfer: its owner's record is finished with the leg. */
-  finish?: FinishPlan;
-}
-
-/** A conversion as legs carry it in payloads: amounts are decimal strings of minor units. */
-export interface LegConversion {
-  sourceCurrency: string;
-  sourceAmountMinor: string;
-  targetCurrency: string;
-  targetAmountMinor: string;
-  rate: string;
-}
-
-/**
- * How the transfer's durable record ends with a leg. When the owner's record is on the leg's
- * shard, it changes in the leg's own transaction; otherwise right after, in the same activity.
- */
-export interface FinishPlan extends FinishHere {
-  ownerUserId: string;
-  /** For metrics only (wallet_transfers_finished_total's kind label). */
-  kind?: TransferKind;
-}
-
-export interface RefundInput extends LegInput {
-  /** Why the transfer failed; the owner's record ends FAILED with it. */
+/** Compensation: the debit's leg, refunded, and why the transfer failed (the owner's record ends FAILED with it). */
+export interface Refund extends TransferLeg {
   failureReason: FailureReason;
 }
+
+/** A refund as its activity receives it (the wire shape). */
+export type RefundInput = Payload<Refund>;
 
 /** Told when a transfer's record became final (or reversed), for metrics; never throws. */
 export interface TransferEvents {

@@ -1,4 +1,4 @@
-import type { Conversion } from '../ledger/fx';
+import type { ConversionRecord } from '../ledger/fx';
 import type { LegRecord } from '../ledger/postings';
 import type { TransferRecord } from '../ledger/transfers';
 
@@ -32,7 +32,7 @@ export function transferJson(record: TransferRecord) {
   };
 }
 
-export function conversionJson(conversion: Conversion) {
+export function conversionJson(conversion: ConversionRecord) {
   return {
     source_amount: conversion.sourceAmountMinor,
     source_currency: conversion.sourceCurrency,

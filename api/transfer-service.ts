@@ -2,11 +2,11 @@ import type { Client } from '@temporalio/client';
 import type { ShardSet } from '../db/shards';
 import { exceedsTransferMax, policyFor, type TransferLimits } from '../domain/transfer-policy';
 import { requestHashOf, transferIdFor } from '../domain/transfer-ids';
-import { final_statuses, ownerOf, type TransferKind } from '../domain/transfers';
+import { final_statuses, ownerOf, type Transfer } from '../domain/transfers';
 import { legsOf, type LegRecord } from '../ledger/postings';
 import { findTransfer, registerTransfer, type NewTransfer, type TransferRecord } from '../ledger/transfers';
 import type { TransferTimings } from '../workflows/activity-options';
-import { heldBy, requestOfRecord, startTransferWorkflow, type StartOutcome } from '../temporal-client/start-transfer';
+import { heldBy, transferOf, startTransferWorkflow, type StartOutcome } from '../temporal-client/start-transfer';
 import { InFlightTransfers } from './in-flight-transfers';
 import type { TransferCompletions } from '../temporal-client/transfer-completions';
 import { TransferDurations } from '../metrics/transfer-durations';
@@ -16,13 +16,8 @@ import { ApiError } from './errors';
 import type { ConversionTarget, FxService } from './fx-service';
 import { requireUser } from './require-user';
 
-export interface SubmitTransfer {
-  kind: TransferKind;
-  fromUserId: string | null;
-  toUserId: string | null;
-  amountMinor: bigint;
-  currency: string;
-  note: string | null;
+/** A transfer as a client asks for it: no id yet (the key decides it). */
+export interface SubmitTransfer extends Omit<Transfer, 'transferId' | 'conversion'> {
   idempotencyKey: string;
   /** The operator (token sub) when an ops token made the request: audited. */
   opsOperator: string | null;
@@ -77,7 +72,7 @@ export class TransferService {
     if (input.fromUserId !== null && input.fromUserId === input.toUserId && !input.target) {
       throw new ApiError('same_user', 'a transfer needs two different users (or a target_currency to convert into)');
     }
-    if (exceedsTransferMax({ kind: input.kind, amountMinor: input.amountMinor.toString() }, this.deps.limits)) {
+    if (exceedsTransferMax(input, this.deps.limits)) {
       throw new ApiError(
         'limit_exceeded',
         `one ${input.kind} may move at most ${this.deps.limits.transferAmountMaxMinor} minor units`,
@@ -110,35 +105,21 @@ export class TransferService {
     // The owner's existence is checked by the record's foreign key, in the same statement.
     const counterparty = input.kind === 'transfer' ? input.toUserId : null;
     if (counterparty !== null) await requireUser(this.deps.shards, counterparty);
-    const request = {
-      kind: input.kind,
-      fromUserId: input.fromUserId,
-      toUserId: input.toUserId,
-      amountMinor: input.amountMinor.toString(),
-      currency: input.currency,
-      note: input.note,
-    };
-    const ownerUserId = ownerOf(request);
-    const transferId = transferIdFor(input.kind, ownerUserId, input.idempotencyKey);
-    const requestHash = requestHashOf(request, input.target);
+    const { target, ...asked } = input;
+    const ownerUserId = ownerOf(asked);
+    const transferId = transferIdFor(asked.kind, ownerUserId, asked.idempotencyKey);
+    const requestHash = requestHashOf(asked, target);
     const ownerShard = this.deps.shards.shardOf(ownerUserId);
     const newTransfer: NewTransfer = {
+      ...asked,
       transferId,
-      kind: input.kind,
       ownerUserId,
-      fromUserId: input.fromUserId,
-      toUserId: input.toUserId,
-      amountMinor: input.amountMinor,
-      currency: input.currency,
-      note: input.note,
-      idempotencyKey: input.idempotencyKey,
       requestHash,
-      approvalsRequired: policyFor(request, this.deps.limits).approvalsRequired,
-      opsOperator: input.opsOperator,
+      approvalsRequired: policyFor(asked, this.deps.limits).approvalsRequired,
     };
     const registering =
-      input.target && input.fromUserId !== null
-        ? this.deps.fx.register({ ...newTransfer, fromUserId: input.fromUserId }, input.target)
+      target && asked.fromUserId !== null
+        ? this.deps.fx.register({ ...newTransfer, fromUserId: asked.fromUserId }, target)
         : registerTransfer(this.deps.shards.pool(ownerShard), newTransfer);
     const { record, inserted } = await registering.catch((error: unknown) => {
       if (isUnknownOwner(error)) throw new ApiError('user_not_found', `user ${ownerUserId} does not exist`);
@@ -153,7 +134,7 @@ export class TransferService {
       ? 'final'
       : await startTransferWorkflow(
           { ...this.deps, eagerStart: this.deps.completions !== undefined },
-          requestOfRecord(record),
+          transferOf(record),
           heldBy(record),
         );
     if (start === 'eager' || start === 'queued') started(transferId);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { TransferKind, TransferRequest } from './transfers';
+import type { Transfer, TransferKind } from './transfers';
 
 /**
  * Transfer id = workflow id: a deterministic function of (kind, owner, idempotency key), so a
@@ -16,14 +16,15 @@ export function transferIdFor(kind: TransferKind, ownerUserId: string, idempoten
  * same-currency requests keep the fingerprints they always had.
  */
 export function requestHashOf(
-  request: Omit<TransferRequest, 'transferId' | 'conversion'>,
+  request: Omit<Transfer, 'transferId' | 'conversion'>,
   target?: { currency: string; quoteId: string | null },
 ): string {
   const canonical = JSON.stringify([
     request.kind,
     request.fromUserId,
     request.toUserId,
-    request.amountMinor,
+    // As a decimal string, as fingerprints were first taken: a stored hash must keep matching its retry.
+    request.amountMinor.toString(),
     request.currency,
     request.note,
     ...(target ? [target.currency, target.quoteId] : []),

@@ -1,5 +1,5 @@
 /** Pure rules that decide, before a transfer starts, how it is checked; safe in workflow code. */
-import type { TransferRequest } from './transfers';
+import type { Transfer } from './transfers';
 
 export interface TransferLimits {
   /** At or above this amount a transfer or withdrawal waits for an operator's approval. */
@@ -12,33 +12,27 @@ export interface TransferLimits {
   dailyOutgoingMaxMinor: bigint;
 }
 
-/** Fixed when the workflow starts and carried in its input, so every replay and rerun applies the same rules. */
+/** Fixed when the workflow starts and carried in its input (encoded by payload.ts), so every replay and rerun applies the same rules. */
 export interface TransferPolicy {
   /** 0: no review; 1: one operator; 2: four eyes. */
   approvalsRequired: 0 | 1 | 2;
   /** The limit the debit checks against the ledger; null for deposits (ops pay-ins are exempt). */
-  dailyOutgoingMaxMinor: string | null;
+  dailyOutgoingMaxMinor: bigint | null;
   /** The ops operator who made the request, if one did: they may not approve it. */
   initiatedBy?: string | null;
 }
 
-export function policyFor(
-  request: Pick<TransferRequest, 'kind' | 'amountMinor'>,
-  limits: TransferLimits,
-): TransferPolicy {
-  const amount = BigInt(request.amountMinor);
+export function policyFor(request: Pick<Transfer, 'kind' | 'amountMinor'>, limits: TransferLimits): TransferPolicy {
+  const amount = request.amountMinor;
   // Deposits are ops' own pay-ins: no review hold and no outgoing limit.
   const reviewed = request.kind !== 'deposit' && amount >= limits.reviewThresholdMinor;
   return {
     approvalsRequired: !reviewed ? 0 : amount >= limits.fourEyesThresholdMinor ? 2 : 1,
-    dailyOutgoingMaxMinor: request.kind === 'deposit' ? null : limits.dailyOutgoingMaxMinor.toString(),
+    dailyOutgoingMaxMinor: request.kind === 'deposit' ? null : limits.dailyOutgoingMaxMinor,
   };
 }
 
 /** True when the amount is over the per-transfer maximum (deposits are exempt). */
-export function exceedsTransferMax(
-  request: Pick<TransferRequest, 'kind' | 'amountMinor'>,
-  limits: TransferLimits,
-): boolean {
-  return request.kind !== 'deposit' && BigInt(request.amountMinor) > limits.transferAmountMaxMinor;
+export function exceedsTransferMax(request: Pick<Transfer, 'kind' | 'amountMinor'>, limits: TransferLimits): boolean {
+  return request.kind !== 'deposit' && request.amountMinor > limits.transferAmountMaxMinor;
 }

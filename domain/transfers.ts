@@ -1,4 +1,6 @@
 /** Pure transfer vocabulary, safe to import from workflow code (no Node built-ins). */
+import type { Payload } from './payload';
+
 export const transfer_kinds = ['transfer', 'deposit', 'withdrawal'] as const;
 export type TransferKind = (typeof transfer_kinds)[number];
 
@@ -31,15 +33,19 @@ export function isFailureReason(value: string): value is FailureReason {
   return (failure_reasons as readonly string[]).includes(value);
 }
 
-/** The request a transfer workflow carries; amounts are decimal strings of minor units. */
-export interface TransferRequest {
+/**
+ * One transfer, from the API to the leg: what was asked for, with its id. Amounts are bigint
+ * minor units; the layers that need less take a Pick of it, the record adds its own fields, and
+ * the workflow carries it as `TransferRequest` (payload.ts encodes it).
+ */
+export interface Transfer {
   transferId: string;
   kind: TransferKind;
   /** Null for deposits: the money comes from the currency's external settlement account. */
   fromUserId: string | null;
   /** Null for withdrawals: the money leaves to the settlement account. */
   toUserId: string | null;
-  amountMinor: string;
+  amountMinor: bigint;
   currency: string;
   note: string | null;
   /**
@@ -51,16 +57,25 @@ export interface TransferRequest {
   conversion?: TransferConversion;
 }
 
-export interface TransferConversion {
+/** A conversion whole: both sides and the exact rate (units of targetCurrency per unit of sourceCurrency). */
+export interface Conversion {
+  sourceCurrency: string;
+  sourceAmountMinor: bigint;
   targetCurrency: string;
-  targetAmountMinor: string;
-  /** Exact decimal text: units of targetCurrency per unit of currency. */
+  targetAmountMinor: bigint;
+  /** Exact decimal text. */
   rate: string;
 }
 
+/** A transfer's conversion: its source side is the transfer's own amount and currency. */
+export type TransferConversion = Omit<Conversion, 'sourceCurrency' | 'sourceAmountMinor'>;
+
+/** The transfer as the workflow's input carries it (the wire shape): amounts are decimal strings. */
+export type TransferRequest = Payload<Transfer>;
+
 /** The user whose shard keeps the transfer's durable record and whose key scope it is. */
-export function ownerOf(request: Pick<TransferRequest, 'kind' | 'fromUserId' | 'toUserId'>): string {
-  const owner = request.kind === 'deposit' ? request.toUserId : request.fromUserId;
-  if (!owner) throw new Error(`transfer of kind ${request.kind} has no owner`);
+export function ownerOf(transfer: Pick<Transfer, 'kind' | 'fromUserId' | 'toUserId'>): string {
+  const owner = transfer.kind === 'deposit' ? transfer.toUserId : transfer.fromUserId;
+  if (!owner) throw new Error(`transfer of kind ${transfer.kind} has no owner`);
   return owner;
 }

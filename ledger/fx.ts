@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { Conversion } from '../domain/transfers';
 
 /** A pair's rate as ops set it: units of `quote` for one unit of `base`, exact decimal text. */
 export interface FxRate {
@@ -33,7 +34,7 @@ export const rate_history_max = 100;
 
 /**
  * Sets a pair's rate (a new row; the history is never rewritten) and audits it in the same
- * statement. Rates live on shard 0, the home of reference data.
+ * statement. Rates live on the reference shard (domain/shard-routing.ts).
  */
 export async function setRate(
   client: pg.Pool,
@@ -84,17 +85,12 @@ export async function rateHistory(client: pg.Pool, base: string, quote: string):
   return found.rows.map(rateOf);
 }
 
-/** A transfer's conversion, fixed when it was accepted. Amounts are minor units of their own currency. */
-export interface Conversion {
-  sourceCurrency: string;
-  sourceAmountMinor: bigint;
-  targetCurrency: string;
-  targetAmountMinor: bigint;
-  rate: string;
+/** A transfer's conversion as recorded when it was accepted, with the quote that fixed its rate, if one did. */
+export interface ConversionRecord extends Conversion {
   quoteId: string | null;
 }
 
-export interface FxQuote extends Omit<Conversion, 'quoteId'> {
+export interface FxQuote extends Conversion {
   quoteId: string;
   userId: string;
   expiresAt: Date;
@@ -180,7 +176,7 @@ export interface ConversionJson {
   quote_id: string | null;
 }
 
-export function conversionOf(json: ConversionJson | null | undefined): Conversion | null {
+export function conversionOf(json: ConversionJson | null | undefined): ConversionRecord | null {
   if (!json) return null;
   return {
     sourceCurrency: json.source_currency,

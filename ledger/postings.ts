@@ -1,6 +1,6 @@
 import type pg from 'pg';
+import type { TransferFinish, TransferLeg } from '../domain/transfer-legs';
 import type { FailureReason, TransferStatus } from '../domain/transfers';
-import type { Conversion } from './fx';
 
 export type Leg = 'debit' | 'credit' | 'refund' | 'reversal_debit' | 'reversal_credit';
 export type Outcome =
@@ -13,37 +13,34 @@ export type PostingResult = Outcome & {
   transferStatus: TransferStatus | null;
 };
 
-/** How the transfer's durable record ends with this leg, when the leg decides the transfer and the record is on this shard. */
-export interface FinishHere {
-  /** The record's final state when the leg posts. */
-  ifPosted?: { status: 'COMPLETED' | 'FAILED'; failureReason: FailureReason | null };
-  /** A refusal of the leg ends the transfer as FAILED with the refusal's reason. */
-  ifRefused?: boolean;
-}
-
-export interface PostingRequest {
-  transferId: string;
-  leg: Leg;
-  userId: string;
-  /** Positive: the customer's wallet gains it; negative: it loses it. */
-  customerDeltaMinor: bigint;
-  currency: string;
-  /** The other side of the posting: clearing (peer-to-peer), settlement (pay-in, pay-out) or fx (a conversion). */
-  counterparty: 'clearing' | 'settlement' | 'fx';
-  customerEntryKind: 'deposit' | 'withdrawal' | 'transfer_out' | 'transfer_in' | 'refund' | 'reversal_in';
-  /** Refunds and reversals return money to where it came from: they land on frozen and closed wallets too. */
-  ignoreHolds: boolean;
-  /** Debits of transfers and withdrawals: the default 24-hour outgoing limit; null or absent: no limit applies. */
-  dailyLimitMinor?: bigint | null;
+/** The workflow run that moved the money: written on every ledger row for traceability. */
+export interface WorkflowRun {
   workflowId: string;
   runId: string;
-  finish?: FinishHere;
-  /**
-   * A converting transfer's credit on a shard other than the owner's: the conversion is written
-   * there in the same statement (once), for the recipient's history.
-   */
-  conversion?: Conversion;
 }
+
+/** A leg's money on one wallet, as the ledger functions take it. */
+export type LegMovement = Pick<TransferLeg, 'transferId' | 'userId' | 'amountMinor' | 'currency' | 'counterparty'> &
+  WorkflowRun;
+
+/** How the owner's record finishes in the leg's own transaction (only when the record is on the leg's shard). */
+export type FinishInLeg = Pick<TransferFinish, 'ifPosted' | 'ifRefused'>;
+
+/**
+ * One posting. `dailyOutgoingMaxMinor`: debits of transfers and withdrawals only (null or absent:
+ * no limit). `conversion`: a converting transfer's credit on a shard other than the owner's
+ * writes it there in the same statement (once), for the recipient's history.
+ */
+export type PostingRequest = Omit<LegMovement, 'amountMinor'> &
+  Pick<TransferLeg, 'dailyOutgoingMaxMinor' | 'conversion'> & {
+    leg: Leg;
+    /** Positive: the customer's wallet gains it; negative: it loses it. */
+    customerDeltaMinor: bigint;
+    customerEntryKind: 'deposit' | 'withdrawal' | 'transfer_out' | 'transfer_in' | 'refund' | 'reversal_in';
+    /** Refunds and reversals return money to where it came from: they land on frozen and closed wallets too. */
+    ignoreHolds: boolean;
+    finish?: FinishInLeg;
+  };
 
 interface LegRow {
   outcome: Outcome['outcome'];
@@ -87,7 +84,7 @@ export async function postLeg(client: pg.PoolClient | pg.Pool, request: PostingR
         request.finish?.ifPosted?.status ?? null,
         request.finish?.ifPosted?.failureReason ?? null,
         request.finish?.ifRefused ?? false,
-        request.dailyLimitMinor?.toString() ?? null,
+        request.dailyOutgoingMaxMinor?.toString() ?? null,
         ...(conversion
           ? [
               conversion.sourceCurrency,
@@ -112,17 +109,11 @@ const conversion_cte = `with conversion as (
     values ($1::text, $15::char(3), $16::bigint, $17::char(3), $18::bigint, $19::numeric)
     on conflict (transfer_id) do nothing)`;
 
-export interface RefundRequest {
-  transferId: string;
-  userId: string;
-  amountMinor: bigint;
-  currency: string;
-  counterparty: PostingRequest['counterparty'];
-  workflowId: string;
-  runId: string;
-  /** The reason the transfer failed; written on the owner's record when finishHere is true. */
+export interface RefundRequest extends LegMovement {
+  /** The reason the transfer failed; written on the owner's record when finishInLeg is true. */
   failureReason: FailureReason;
-  finishHere: boolean;
+  /** The owner's record is on this shard: it finishes FAILED in the refund's own transaction. */
+  finishInLeg: boolean;
 }
 
 export interface RefundResult {
@@ -157,7 +148,7 @@ export async function refundDebit(client: pg.PoolClient | pg.Pool, request: Refu
         request.workflowId,
         request.runId,
         request.failureReason,
-        request.finishHere,
+        request.finishInLeg,
       ],
     });
     const row = found.rows[0]!;
@@ -174,7 +165,7 @@ export async function refundDebit(client: pg.PoolClient | pg.Pool, request: Refu
  */
 export async function fenceDebit(
   client: pg.PoolClient | pg.Pool,
-  request: { transferId: string; workflowId: string; runId: string; finishHere: boolean },
+  request: WorkflowRun & { transferId: string; finishInLeg: boolean },
 ): Promise<Outcome & { transferStatus: TransferStatus | null }> {
   try {
     const found = await client.query<LegRow>({
@@ -182,7 +173,7 @@ export async function fenceDebit(
       text: `select outcome, reason, balance_after, transfer_status
                from fence_debit(p_transfer_id => $1::text, p_workflow_id => $2::text, p_run_id => $3::text,
                                 p_finish => $4::boolean)`,
-      values: [request.transferId, request.workflowId, request.runId, request.finishHere],
+      values: [request.transferId, request.workflowId, request.runId, request.finishInLeg],
     });
     const row = found.rows[0]!;
     return { ...outcomeOf(row), transferStatus: row.transfer_status ?? null };
@@ -191,8 +182,8 @@ export async function fenceDebit(
   }
 }
 
-/** Finishes the owner's record when the deciding leg ran on another shard; returns the status it has now. */
-export async function finishTransferRecord(
+/** Finishes the owner's record (SQL finish_transfer) when the deciding leg ran on another shard; returns the status it has now. */
+export async function finishTransfer(
   client: pg.PoolClient | pg.Pool,
   transferId: string,
   status: TransferStatus,

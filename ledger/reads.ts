@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { conversionOf, type Conversion, type ConversionJson } from './fx';
+import { conversionOf, type ConversionRecord, type ConversionJson } from './fx';
 
 export interface BalanceLine {
   currency: string;
@@ -49,7 +49,7 @@ export interface HistoryEntry {
   /** Refunds and reversals: this wallet's entry that this one gives back (the debit, or the credit). */
   undoesEntryId: bigint | null;
   /** Entries of cross-currency transfers: the conversion, as recorded on this shard. */
-  conversion: Conversion | null;
+  conversion: ConversionRecord | null;
 }
 
 /** Newest first, keyset-paginated on entry_id (no OFFSET): pass the last entry id seen as `beforeEntryId`. */

@@ -1,15 +1,5 @@
 import type pg from 'pg';
-import { TransferStateConflict, postLeg, type PostingRequest } from './postings';
-
-export interface ReversalLegRequest {
-  transferId: string;
-  userId: string;
-  amountMinor: bigint;
-  currency: string;
-  counterparty: PostingRequest['counterparty'];
-  workflowId: string;
-  runId: string;
-}
+import { TransferStateConflict, postLeg, type LegMovement } from './postings';
 
 export type ReversalDebit =
   | { outcome: 'posted'; balanceAfterMinor: bigint; replayed: boolean }
@@ -22,7 +12,7 @@ export type ReversalDebit =
  */
 export async function postReversalDebit(
   client: pg.Pool,
-  request: ReversalLegRequest & { allowNegative: boolean },
+  request: LegMovement & { allowNegative: boolean },
 ): Promise<ReversalDebit> {
   const found = await client.query<{ outcome: 'posted' | 'refused'; balance_after: string | null; replayed: boolean }>(
     `select outcome, balance_after, replayed
@@ -46,7 +36,7 @@ export async function postReversalDebit(
 }
 
 /** Returns the money to the sender: (transfer_id, 'reversal_credit') posts once, also on a frozen or closed wallet. */
-export async function postReversalCredit(client: pg.Pool, request: ReversalLegRequest): Promise<void> {
+export async function postReversalCredit(client: pg.Pool, request: LegMovement): Promise<void> {
   const result = await postLeg(client, {
     transferId: request.transferId,
     leg: 'reversal_credit',

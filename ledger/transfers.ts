@@ -1,16 +1,10 @@
 import type pg from 'pg';
-import type { FailureReason, TransferKind, TransferStatus } from '../domain/transfers';
-import { conversionOf, conversion_json_sql, type Conversion, type ConversionJson } from './fx';
+import type { FailureReason, Transfer, TransferKind, TransferStatus } from '../domain/transfers';
+import { conversionOf, conversion_json_sql, type ConversionRecord, type ConversionJson } from './fx';
 
-export interface TransferRecord {
-  transferId: string;
-  kind: TransferKind;
+/** A transfer's durable record on its owner's shard: the transfer, and what became of it. */
+export interface TransferRecord extends Omit<Transfer, 'conversion'> {
   ownerUserId: string;
-  fromUserId: string | null;
-  toUserId: string | null;
-  amountMinor: bigint;
-  currency: string;
-  note: string | null;
   idempotencyKey: string;
   requestHash: string;
   status: TransferStatus;
@@ -26,7 +20,7 @@ export interface TransferRecord {
   /** The ops operator who made the request, if one did: they may not approve it. */
   initiatedBy: string | null;
   /** A cross-currency transfer's conversion (rate, target amount), fixed when it was accepted. */
-  conversion: Conversion | null;
+  conversion: ConversionRecord | null;
 }
 
 export type NewTransfer = Omit<
@@ -122,7 +116,7 @@ export async function registerTransfer(
   client: pg.PoolClient | pg.Pool,
   transfer: NewTransfer,
   /** A converting transfer's conversion: written with the record, and its quote marked used, in the same statement. */
-  conversion?: Conversion,
+  conversion?: ConversionRecord,
 ): Promise<{ record: TransferRecord; inserted: boolean }> {
   const values = [
     transfer.transferId,

@@ -1,12 +1,13 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { formatMinor } from '../domain/money';
+import { toPayload } from '../domain/payload';
 import { policyFor, type TransferLimits } from '../domain/transfer-policy';
-import type { TransferRequest } from '../domain/transfers';
+import type { Transfer } from '../domain/transfers';
 import type { TransferRecord } from '../ledger/transfers';
 import type { TransferTimings } from '../workflows/activity-options';
 import { AmountMinorKey, CurrencyKey, FromUserKey, ToUserKey, TransferStatusKey } from '../workflows/search-attributes';
-import { transferWorkflow } from '../workflows/transfer';
+import { transferWorkflow, type TransferRun } from '../workflows/transfer';
 
 export interface TransferStarterDependencies {
   client: Client;
@@ -32,7 +33,7 @@ export type StartOutcome = 'eager' | 'queued' | 'existing';
  */
 export async function startTransferWorkflow(
   deps: TransferStarterDependencies,
-  request: TransferRequest,
+  request: Transfer,
   /** From the transfer's record: never recomputed, so a rerun holds it exactly as the first run did. */
   hold: { approvalsRequired: 0 | 1 | 2; initiatedBy: string | null },
 ): Promise<StartOutcome> {
@@ -41,7 +42,7 @@ export async function startTransferWorkflow(
     const handle = await deps.client.workflow.start(transferWorkflow, {
       workflowId: request.transferId,
       taskQueue: deps.taskQueue,
-      args: [{ request, timings: deps.timings, policy }],
+      args: [toPayload<TransferRun>({ request, timings: deps.timings, policy })],
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       requestEagerStart: deps.eagerStart === true,
@@ -74,27 +75,27 @@ export async function startTransferWorkflow(
 
 /** "user_A -> user_B 50.00 USD" (and "-> 46.10 EUR" when it converts), shown in the Temporal Web UI. */
 export function summaryOf(
-  request: Pick<TransferRequest, 'kind' | 'fromUserId' | 'toUserId' | 'amountMinor' | 'currency' | 'conversion'>,
+  request: Pick<Transfer, 'kind' | 'fromUserId' | 'toUserId' | 'amountMinor' | 'currency' | 'conversion'>,
 ): string {
   const from = request.fromUserId ?? 'deposit';
   const to = request.toUserId ?? 'withdrawal';
   const target = request.conversion
-    ? ` -> ${formatMinor(BigInt(request.conversion.targetAmountMinor), request.conversion.targetCurrency)} ${request.conversion.targetCurrency}`
+    ? ` -> ${formatMinor(request.conversion.targetAmountMinor, request.conversion.targetCurrency)} ${request.conversion.targetCurrency}`
     : '';
-  return `${from} -> ${to} ${formatMinor(BigInt(request.amountMinor), request.currency)} ${request.currency}${target}`;
+  return `${from} -> ${to} ${formatMinor(request.amountMinor, request.currency)} ${request.currency}${target}`;
 }
 
 /** The workflow's fixed details in the Web UI: what the transfer is, and what ops can do with it. */
-function detailsOf(request: TransferRequest, approvalsRequired: number): string {
+function detailsOf(request: Transfer, approvalsRequired: number): string {
   const lines = [
     `Transfer \`${request.transferId}\` (${request.kind})`,
     `From: ${request.fromUserId ?? 'settlement (deposit)'} · To: ${request.toUserId ?? 'settlement (withdrawal)'}`,
-    `Amount: ${formatMinor(BigInt(request.amountMinor), request.currency)} ${request.currency} (${request.amountMinor} minor units)`,
+    `Amount: ${formatMinor(request.amountMinor, request.currency)} ${request.currency} (${request.amountMinor} minor units)`,
   ];
   const conversion = request.conversion;
   if (conversion) {
     lines.push(
-      `Converts at ${conversion.rate} (fixed when accepted): the recipient gets ${formatMinor(BigInt(conversion.targetAmountMinor), conversion.targetCurrency)} ${conversion.targetCurrency}`,
+      `Converts at ${conversion.rate} (fixed when accepted): the recipient gets ${formatMinor(conversion.targetAmountMinor, conversion.targetCurrency)} ${conversion.targetCurrency}`,
     );
   }
   if (approvalsRequired > 0)
@@ -116,25 +117,14 @@ export function heldBy(record: TransferRecord): { approvalsRequired: 0 | 1 | 2; 
   };
 }
 
-/** The workflow's request for a recorded transfer: what the API accepted, with its fixed conversion. */
-export function requestOfRecord(record: TransferRecord): TransferRequest {
-  const conversion = record.conversion;
-  return {
-    transferId: record.transferId,
-    kind: record.kind,
-    fromUserId: record.fromUserId,
-    toUserId: record.toUserId,
-    amountMinor: record.amountMinor.toString(),
-    currency: record.currency,
-    note: record.note,
-    ...(conversion
-      ? {
-          conversion: {
-            targetCurrency: conversion.targetCurrency,
-            targetAmountMinor: conversion.targetAmountMinor.toString(),
-            rate: conversion.rate,
-          },
-        }
-      : {}),
-  };
+/**
+ * The transfer a record holds: what the API accepted, with its fixed conversion. Exactly the
+ * fields of Transfer, because it becomes the workflow's input and that wire shape must not grow.
+ */
+export function transferOf(record: TransferRecord): Transfer {
+  const { transferId, kind, fromUserId, toUserId, amountMinor, currency, note, conversion } = record;
+  const transfer = { transferId, kind, fromUserId, toUserId, amountMinor, currency, note };
+  if (!conversion) return transfer;
+  const { targetCurrency, targetAmountMinor, rate } = conversion;
+  return { ...transfer, conversion: { targetCurrency, targetAmountMinor, rate } };
 }

@@ -83,7 +83,7 @@ describe('recovery', () => {
         kind: 'transfer' as const,
         fromUserId: sender,
         toUserId: recipient,
-        amountMinor: String(amount),
+        amountMinor: BigInt(amount),
         currency: 'USD',
         note: null,
       };
@@ -92,7 +92,6 @@ describe('recovery', () => {
         ...request,
         transferId,
         ownerUserId: sender,
-        amountMinor: BigInt(amount),
         idempotencyKey: key,
         requestHash: requestHashOf(request),
         approvalsRequired,

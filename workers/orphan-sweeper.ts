@@ -2,7 +2,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { ShardSet } from '../db/shards';
 import { findStalePending, type TransferRecord } from '../ledger/transfers';
-import { heldBy, requestOfRecord, startTransferWorkflow } from '../temporal-client/start-transfer';
+import { heldBy, transferOf, startTransferWorkflow } from '../temporal-client/start-transfer';
 import { forEachLimited } from './for-each-limited';
 import { walletMetrics } from '../metrics/wallet-metrics';
 import type { TransferLimits } from '../domain/transfer-policy';
@@ -101,7 +101,7 @@ async function sweepOne(
     return;
   }
   const isRerun = state !== 'NOT_FOUND';
-  await startTransferWorkflow(deps, requestOfRecord(record), heldBy(record));
+  await startTransferWorkflow(deps, transferOf(record), heldBy(record));
   if (!isRerun) {
     report.orphans++;
     deps.logger.warn(log, 'started the workflow of an orphaned transfer record');

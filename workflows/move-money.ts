@@ -1,7 +1,9 @@
 import { ActivityFailure, ApplicationFailure, TemporalFailure } from '@temporalio/workflow';
-import type { FinishPlan, LegInput, WalletActivities } from '../activities';
+import type { WalletActivities } from '../activities';
+import { toPayload } from '../domain/payload';
 import type { TransferPolicy } from '../domain/transfer-policy';
-import { isFailureReason, ownerOf, type FailureReason, type TransferRequest } from '../domain/transfers';
+import { sidesOf, type LegMoney, type TransferFinish, type TransferLeg } from '../domain/transfer-legs';
+import { isFailureReason, ownerOf, type FailureReason, type Transfer } from '../domain/transfers';
 import type { TransferState } from './messages';
 
 export interface MoneyMovers {
@@ -17,37 +19,36 @@ export interface MoneyMovers {
  * decides the transfer also finishes its durable record.
  */
 export async function moveMoney(
-  request: TransferRequest,
+  transfer: Transfer,
   policy: TransferPolicy | undefined,
   state: TransferState,
   { debiting, finishing }: MoneyMovers,
 ): Promise<FailureReason | null> {
-  const ownerUserId = ownerOf(request);
-  // The sender's side moves the source amount, the recipient's the target amount (the same
-  // unless the transfer converts, and then through the FX house instead of clearing).
-  const side = sidesOf(request);
-  const leg = (userId: string, money: LegMoney, finish: Omit<FinishPlan, 'ownerUserId'>): LegInput => ({
-    transferId: request.transferId,
+  const ownerUserId = ownerOf(transfer);
+  const side = sidesOf(transfer);
+  const leg = (userId: string, money: LegMoney, finish: Omit<TransferFinish, 'ownerUserId'>): TransferLeg => ({
+    transferId: transfer.transferId,
     userId,
     ...money,
-    finish: { ownerUserId, kind: request.kind, ...finish },
+    finish: { ownerUserId, kind: transfer.kind, ...finish },
   });
   // Only after a refused credit: the debit is known to be posted then.
   const refund = async (fromUserId: string, failureReason: FailureReason) => {
     state.step = 'compensating';
-    state.compensated = (await finishing.refundDebit({ ...leg(fromUserId, side.source, {}), failureReason })).refunded;
+    const input = toPayload({ ...leg(fromUserId, side.source, {}), failureReason });
+    state.compensated = (await finishing.refundDebit(input)).refunded;
   };
 
   let failureReason: FailureReason | null = null;
-  if (request.fromUserId !== null) {
+  if (transfer.fromUserId !== null) {
     state.step = 'debiting';
     // A withdrawal ends with its debit; a transfer's debit ends it only when refused.
     const endsHere =
-      request.toUserId === null ? { ifPosted: { status: 'COMPLETED' as const, failureReason: null } } : {};
-    const debit = {
-      ...leg(request.fromUserId, side.source, { ...endsHere, ifRefused: true }),
+      transfer.toUserId === null ? { ifPosted: { status: 'COMPLETED' as const, failureReason: null } } : {};
+    const debit = toPayload({
+      ...leg(transfer.fromUserId, side.source, { ...endsHere, ifRefused: true }),
       dailyOutgoingMaxMinor: policy?.dailyOutgoingMaxMinor ?? null,
-    };
+    });
     const refused = await refusalOf(debiting.debitWallet(debit), 'ledger_unavailable');
     // A refusal was final and recorded with the leg. A debit whose fate is unknown (retries
     // exhausted, or fenced by an earlier run) is never refunded on a guess: the ledger fixes its
@@ -60,49 +61,26 @@ export async function moveMoney(
       failureReason = refused?.reason ?? null;
     }
   }
-  if (failureReason === null && request.toUserId !== null) {
+  if (failureReason === null && transfer.toUserId !== null) {
     state.step = 'crediting';
     // Only a business refusal ends a credit: anything else fails the run without refunding,
     // because the credit might still land; the run is then rerun, and every leg replays.
-    const isDeposit = request.fromUserId === null;
+    const isDeposit = transfer.fromUserId === null;
     const refused = await refusalOf(
       finishing.creditWallet(
-        leg(request.toUserId, side.target, {
-          ifPosted: { status: 'COMPLETED', failureReason: null },
-          ifRefused: isDeposit,
-        }),
+        toPayload(
+          leg(transfer.toUserId, side.target, {
+            ifPosted: { status: 'COMPLETED', failureReason: null },
+            ifRefused: isDeposit,
+          }),
+        ),
       ),
       null,
     );
     failureReason = refused?.reason ?? null;
-    if (refused && request.fromUserId !== null) await refund(request.fromUserId, refused.reason);
+    if (refused && transfer.fromUserId !== null) await refund(transfer.fromUserId, refused.reason);
   }
   return failureReason;
-}
-
-type LegMoney = Pick<LegInput, 'amountMinor' | 'currency' | 'counterparty' | 'conversion'>;
-
-/** What each side of a transfer moves, and against which system account. */
-export function sidesOf(request: TransferRequest): { source: LegMoney; target: LegMoney } {
-  const conversion = request.conversion;
-  if (!conversion) {
-    const money: LegMoney = {
-      amountMinor: request.amountMinor,
-      currency: request.currency,
-      counterparty: request.kind === 'transfer' ? 'clearing' : 'settlement',
-    };
-    return { source: money, target: money };
-  }
-  const recorded = { sourceCurrency: request.currency, sourceAmountMinor: request.amountMinor, ...conversion };
-  return {
-    source: { amountMinor: request.amountMinor, currency: request.currency, counterparty: 'fx', conversion: recorded },
-    target: {
-      amountMinor: conversion.targetAmountMinor,
-      currency: conversion.targetCurrency,
-      counterparty: 'fx',
-      conversion: recorded,
-    },
-  };
 }
 
 /**

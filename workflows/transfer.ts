@@ -7,22 +7,27 @@ import {
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { WalletActivities } from '../activities';
+import type { Reversal, WalletActivities } from '../activities';
 import { formatMinor } from '../domain/money';
+import { fromPayload, toPayload, type Payload } from '../domain/payload';
 import type { TransferPolicy } from '../domain/transfer-policy';
-import { ownerOf, type FailureReason, type TransferRequest, type TransferStatus } from '../domain/transfers';
+import { ownerOf, type FailureReason, type Transfer, type TransferStatus } from '../domain/transfers';
 import { debitOptions, mustFinishOptions, type TransferTimings } from './activity-options';
 import { statusQuery, type OpsStamp, type ReverseRequest, type TransferState } from './messages';
 import { moveMoney } from './move-money';
 import { OpsInbox, normalizeOperator, reviewAnswerOf, type QueuedRequest } from './ops-inbox';
 import { TransferStatusKey } from './search-attributes';
 
-export interface TransferWorkflowInput {
-  request: TransferRequest;
+/** What a transfer's run is given; `request` is the transfer (the name the wire shape has always had). */
+export interface TransferRun {
+  request: Transfer;
   timings: TransferTimings;
   /** Review and limits, fixed by the API when it accepted the transfer (absent: none). */
   policy?: TransferPolicy;
 }
+
+/** The workflow's input as it travels (the wire shape): amounts are decimal strings. */
+export type TransferWorkflowInput = Payload<TransferRun>;
 
 export interface TransferOutcome {
   status: TransferStatus;
@@ -46,10 +51,10 @@ export interface TransferOutcome {
 export async function transferWorkflow(input: TransferWorkflowInput): Promise<TransferOutcome> {
   // Money may already be in flight: a cancellation request must not abandon a transfer half
   // way, so the whole body ignores it. (A terminated run is rerun by the orphan sweeper.)
-  return CancellationScope.nonCancellable(() => runTransfer(input));
+  return CancellationScope.nonCancellable(() => runTransfer(fromPayload<TransferRun>(input)));
 }
 
-async function runTransfer({ request, timings, policy }: TransferWorkflowInput): Promise<TransferOutcome> {
+async function runTransfer({ request, timings, policy }: TransferRun): Promise<TransferOutcome> {
   const debiting = proxyLocalActivities<WalletActivities>(debitOptions(timings));
   const finishing = proxyLocalActivities<WalletActivities>(mustFinishOptions(timings));
   const approvalsRequired = policy?.approvalsRequired ?? 0;
@@ -78,7 +83,7 @@ async function runTransfer({ request, timings, policy }: TransferWorkflowInput):
   if (state.review) {
     const decided = await holdForReview(ops, timings.reviewTimeoutMs ?? 0);
     if (decided === 'rejected' || decided === 'expired')
-      return finish(ops, 'FAILED', decided === 'rejected' ? 'review_rejected' : 'review_timeout');
+      return endRun(ops, 'FAILED', decided === 'rejected' ? 'review_rejected' : 'review_timeout');
     changeStatus(state, 'PENDING');
   }
 
@@ -86,11 +91,11 @@ async function runTransfer({ request, timings, policy }: TransferWorkflowInput):
   changeStatus(state, failureReason === null ? 'COMPLETED' : 'FAILED', failureReason);
   const windowMs = timings.reversalWindowMs ?? 0;
   if (state.status === 'COMPLETED' && windowMs > 0) await awaitReversal(ops, windowMs);
-  return finish(ops, state.status, state.failureReason);
+  return endRun(ops, state.status, state.failureReason);
 }
 
 interface OpsContext {
-  request: TransferRequest;
+  request: Transfer;
   state: TransferState;
   inbox: OpsInbox;
   finishing: WalletActivities;
@@ -170,21 +175,17 @@ async function awaitReversal({ request, state, inbox, finishing }: OpsContext, w
     const stamp = stampOf(next.request);
     const allowNegative = (next.request as ReverseRequest).allow_negative === true;
     state.step = 'reversing';
-    const result = await finishing.reverseTransfer({
-      transferId: request.transferId,
-      kind: request.kind,
-      fromUserId: request.fromUserId,
-      toUserId: request.toUserId,
+    const { note: _note, ...reversed } = request;
+    const reversal: Reversal = {
+      ...reversed,
       ownerUserId: ownerOf(request),
-      amountMinor: request.amountMinor,
-      currency: request.currency,
-      ...(request.conversion ? { conversion: request.conversion } : {}),
       operator: stamp.operator,
       reason: stamp.reason,
       allowNegative,
       via: next.via,
       attempt: state.reversalRefusals.length + 1,
-    });
+    };
+    const result = await finishing.reverseTransfer(toPayload(reversal));
     if (result.outcome === 'reversed') {
       state.reversal = { ...stamp, allowNegative };
       changeStatus(state, 'REVERSED');
@@ -199,7 +200,8 @@ async function awaitReversal({ request, state, inbox, finishing }: OpsContext, w
   state.reversalDeadline = null;
 }
 
-async function finish(
+/** Ends the run: the final status in the Web UI, every pending ops request answered. */
+async function endRun(
   ops: OpsContext,
   status: TransferStatus,
   failureReason: FailureReason | null,
@@ -227,7 +229,7 @@ function changeStatus(
   upsertSearchAttributes([{ key: TransferStatusKey, value: status }]);
 }
 
-/** Answers the approval that released the money once the transfer is final (see finish and the window). */
+/** Answers the approval that released the money once the transfer is final (see endRun and the window). */
 function answerWhenFinal(state: TransferState, request: QueuedRequest): void {
   if (request.name === 'reverse' || !request.answer) return;
   const answer = request.answer;
@@ -245,15 +247,15 @@ function deadlineIn(ms: number): string {
 }
 
 /** The workflow's current details in the Web UI: where it is and what ops can do now. */
-function describe(request: TransferRequest, state: TransferState): void {
+function describe(request: Transfer, state: TransferState): void {
   const lines = [
     `**${state.status}** (${state.step})`,
-    `${request.fromUserId ?? 'deposit'} → ${request.toUserId ?? 'withdrawal'}: ${formatMinor(BigInt(request.amountMinor), request.currency)} ${request.currency}`,
+    `${request.fromUserId ?? 'deposit'} → ${request.toUserId ?? 'withdrawal'}: ${formatMinor(request.amountMinor, request.currency)} ${request.currency}`,
   ];
   const conversion = request.conversion;
   if (conversion)
     lines.push(
-      `Converted at ${conversion.rate}: ${formatMinor(BigInt(conversion.targetAmountMinor), conversion.targetCurrency)} ${conversion.targetCurrency} to the recipient.`,
+      `Converted at ${conversion.rate}: ${formatMinor(conversion.targetAmountMinor, conversion.targetCurrency)} ${conversion.targetCurrency} to the recipient.`,
     );
   if (state.failureReason) lines.push(`Failure: ${state.failureReason}`);
   if (state.review && state.status === 'PENDING_REVIEW') {

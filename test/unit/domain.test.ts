@@ -66,19 +66,19 @@ describe('transfer ids', () => {
       kind: 'transfer' as const,
       fromUserId: 'a',
       toUserId: 'b',
-      amountMinor: '100',
+      amountMinor: 100n,
       currency: 'USD',
       note: null,
     };
     assert.equal(requestHashOf(base), requestHashOf({ ...base }));
-    assert.notEqual(requestHashOf(base), requestHashOf({ ...base, amountMinor: '101' }));
+    assert.notEqual(requestHashOf(base), requestHashOf({ ...base, amountMinor: 101n }));
     assert.notEqual(requestHashOf(base), requestHashOf({ ...base, note: 'x' }));
     assert.notEqual(requestHashOf(base), requestHashOf({ ...base, toUserId: 'c' }));
   });
 
   it('summarise for the Web UI', () => {
     assert.equal(
-      summaryOf({ kind: 'transfer', fromUserId: 'user_A', toUserId: 'user_B', amountMinor: '5000', currency: 'USD' }),
+      summaryOf({ kind: 'transfer', fromUserId: 'user_A', toUserId: 'user_B', amountMinor: 5000n, currency: 'USD' }),
       'user_A -> user_B 50.00 USD',
     );
   });

@@ -107,7 +107,7 @@ describe('conversion rounding (rounded down to a whole target minor unit)', () =
       kind: 'transfer' as const,
       fromUserId: 'a',
       toUserId: 'b',
-      amountMinor: '100',
+      amountMinor: 100n,
       currency: 'USD',
       note: null,
     };

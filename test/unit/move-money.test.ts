@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ActivityFailure, ApplicationFailure, RetryState } from '@temporalio/common';
-import type { LegInput, WalletActivities } from '../../activities';
-import type { TransferRequest } from '../../domain/transfers';
+import type { WalletActivities } from '../../activities';
+import { sidesOf, type LegInput } from '../../domain/transfer-legs';
+import type { Transfer } from '../../domain/transfers';
 import type { TransferState } from '../../workflows/messages';
-import { moveMoney, sidesOf } from '../../workflows/move-money';
+import { moveMoney } from '../../workflows/move-money';
 
 /**
  * The workflow's decisions about money (debit, credit, fence, refund) with plain-object
@@ -41,19 +42,19 @@ function exhausted(): never {
   throw new ActivityFailure('gave up', 'leg', '1', RetryState.MAXIMUM_ATTEMPTS_REACHED, undefined, cause);
 }
 
-function transfer(kind: TransferRequest['kind'] = 'transfer'): TransferRequest {
+function transfer(kind: Transfer['kind'] = 'transfer'): Transfer {
   return {
     transferId: 'tr_1',
     kind,
     fromUserId: kind === 'deposit' ? null : 'alice',
     toUserId: kind === 'withdrawal' ? null : 'bob',
-    amountMinor: '100',
+    amountMinor: 100n,
     currency: 'USD',
     note: null,
   };
 }
 
-async function move(request: TransferRequest, activities: WalletActivities) {
+async function move(request: Transfer, activities: WalletActivities) {
   const state = { step: 'debiting', compensated: false } as TransferState;
   const reason = await moveMoney(request, undefined, state, { debiting: activities, finishing: activities });
   return { reason, step: state.step, compensated: state.compensated };
@@ -129,7 +130,7 @@ describe('moveMoney, with stub activities', () => {
 
 describe('sidesOf', () => {
   it('moves the same money on both sides through clearing, or through settlement for deposits', () => {
-    assert.deepEqual(sidesOf(transfer()).target, { amountMinor: '100', currency: 'USD', counterparty: 'clearing' });
+    assert.deepEqual(sidesOf(transfer()).target, { amountMinor: 100n, currency: 'USD', counterparty: 'clearing' });
     assert.equal(sidesOf(transfer('deposit')).source.counterparty, 'settlement');
   });
 });
