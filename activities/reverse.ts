@@ -49,14 +49,7 @@ export async function reverseAndRecord(deps: ActivityDependencies, payload: Reve
     });
     if (debit.outcome === 'refused') {
       await deps.shards.withTransaction(deps.shards.shardOf(input.ownerUserId), (client) =>
-        recordReversalRefusal(client, {
-          transferId: input.transferId,
-          operator: input.operator,
-          reason: input.reason,
-          via: input.via,
-          refusal: debit.reason,
-          attempt: input.attempt,
-        }),
+        recordReversalRefusal(client, { ...input, refusal: debit.reason }),
       );
       log.warn({ operator: input.operator, refusal: debit.reason }, 'reversal refused: the recipient cannot cover it');
       return debit;
@@ -64,13 +57,7 @@ export async function reverseAndRecord(deps: ActivityDependencies, payload: Reve
   }
   if (input.fromUserId !== null)
     await postReversalCredit(poolOf(input.fromUserId), { ...side.source, ...run, userId: input.fromUserId });
-  await recordReversal(poolOf(input.ownerUserId), {
-    transferId: input.transferId,
-    operator: input.operator,
-    reason: input.reason,
-    forced: input.allowNegative,
-    via: input.via,
-  });
+  await recordReversal(poolOf(input.ownerUserId), { ...input, forced: input.allowNegative });
   log.warn({ operator: input.operator, allow_negative: input.allowNegative }, 'transfer reversed');
   deps.events?.finished({ transferId: input.transferId, kind: input.kind, status: 'REVERSED', failureReason: null });
   return { outcome: 'reversed' };

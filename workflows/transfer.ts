@@ -108,14 +108,11 @@ async function holdForReview(
 ): Promise<'approved' | 'rejected' | 'expired'> {
   const review = state.review!;
   const deadlineMs = Date.now() + timeoutMs;
+  const held = { transferId: request.transferId, ownerUserId: ownerOf(request), kind: request.kind };
   describe(request, state);
   for (;;) {
     if (!(await condition(() => inbox.hasRequests, Math.max(1, deadlineMs - Date.now())))) {
-      await finishing.expireReview({
-        transferId: request.transferId,
-        ownerUserId: ownerOf(request),
-        kind: request.kind,
-      });
+      await finishing.expireReview(held);
       return 'expired';
     }
     const next = inbox.next()!;
@@ -131,9 +128,7 @@ async function holdForReview(
     }
     const releases = next.name === 'approve' && review.approvals.length + 1 >= review.approvalsRequired;
     await finishing.recordReviewDecision({
-      transferId: request.transferId,
-      ownerUserId: ownerOf(request),
-      kind: request.kind,
+      ...held,
       decision: next.name,
       operator: stamp.operator,
       reason: stamp.reason,
