@@ -3,7 +3,7 @@ import type { Payload } from './payload';
 import type { Conversion, FailureReason, Transfer, TransferKind } from './transfers';
 
 /** The system account on the other side of a leg: clearing (peer-to-peer), settlement (pay-in, pay-out) or fx (a conversion). */
-export type Counterparty = 'clearing' | 'settlement' | 'fx';
+type Counterparty = 'clearing' | 'settlement' | 'fx';
 
 /**
  * Finishing a transfer: the leg that decides it also ends the transfer's durable record (SQL

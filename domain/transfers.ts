@@ -68,7 +68,7 @@ export interface Conversion {
 }
 
 /** A transfer's conversion: its source side is the transfer's own amount and currency. */
-export type TransferConversion = Omit<Conversion, 'sourceCurrency' | 'sourceAmountMinor'>;
+type TransferConversion = Omit<Conversion, 'sourceCurrency' | 'sourceAmountMinor'>;
 
 /** The transfer as the workflow's input carries it (the wire shape): amounts are decimal strings. */
 export type TransferRequest = Payload<Transfer>;

@@ -24,7 +24,7 @@ export type LegMovement = Pick<TransferLeg, 'transferId' | 'userId' | 'amountMin
   WorkflowRun;
 
 /** How the owner's record finishes in the leg's own transaction (only when the record is on the leg's shard). */
-export type FinishInLeg = Pick<TransferFinish, 'ifPosted' | 'ifRefused'>;
+type FinishInLeg = Pick<TransferFinish, 'ifPosted' | 'ifRefused'>;
 
 /**
  * One posting. `dailyOutgoingMaxMinor`: debits of transfers and withdrawals only (null or absent:
