@@ -1,5 +1,7 @@
 import tseslint from 'typescript-eslint';
 
+const process_env = { object: 'process', property: 'env', message: 'settings come from config/ (config()), handed in' };
+
 export default tseslint.config(
   { ignores: ['node_modules/**', '.tools/**', '.data/**'] },
   {
@@ -19,6 +21,23 @@ export default tseslint.config(
       '@typescript-eslint/await-thenable': 'error',
       'no-restricted-syntax': ['error', { selector: 'BinaryExpression[operator="=="]', message: 'use ===' }],
     },
+  },
+  {
+    // config/ is the one reader of the environment: product code is handed its settings (by the
+    // composition root, app/), so a setting is validated once and documented in one place.
+    // Workflow code has the same rule in its own block below.
+    files: [
+      'app/**/*.ts',
+      'api/**/*.ts',
+      'workers/**/*.ts',
+      'activities/**/*.ts',
+      'ledger/**/*.ts',
+      'db/**/*.ts',
+      'domain/**/*.ts',
+      'metrics/**/*.ts',
+      'temporal-client/**/*.ts',
+    ],
+    rules: { 'no-restricted-properties': ['error', process_env] },
   },
   {
     // Workflow code runs in Temporal's deterministic sandbox: no I/O, no clocks, no randomness
@@ -79,6 +98,7 @@ export default tseslint.config(
       'no-restricted-properties': [
         'error',
         { object: 'Math', property: 'random', message: 'use uuid4() from @temporalio/workflow' },
+        process_env,
       ],
     },
   },

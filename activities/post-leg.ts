@@ -9,15 +9,11 @@ import {
   type PostingResult,
 } from '../ledger/postings';
 import { findTransfer } from '../ledger/transfers';
+import { crashIfDue } from './chaos-crash';
 import { currentExecution, finishAfterLeg, finishesInLeg, refusal } from './leg-context';
 import type { ActivityDependencies } from './types';
 
 type EntryKind = PostingRequest['customerEntryKind'];
-
-/** Fault hook of `npm run chaos` only: per mille of committed legs after which the process kills itself before reporting. Unset: 0. */
-const chaos_crash_after_commit_permille = Number(process.env.WALLET_CHAOS_CRASH_AFTER_COMMIT_PERMILLE || 0);
-/** With the hook armed, `debit`: only a debit that moved money counts, so the kill lands between a debit and its credit. */
-const chaos_crash_after_debit_only = process.env.WALLET_CHAOS_CRASH_AFTER_LEG === 'debit';
 
 /**
  * Posts a debit or credit leg once (one statement), then finishes the transfer if the leg
@@ -44,7 +40,7 @@ export async function postAndFinish(
   // own statement, once), for the recipient's history there; the owner's shard has it since acceptance.
   if (leg === 'credit' && conversion && !finishInLeg) request.conversion = conversion;
   const result = await postOnce(deps, request);
-  if (chaos_crash_after_commit_permille > 0 && chaosCrashDue(leg, result.outcome)) process.kill(process.pid, 'SIGKILL');
+  crashIfDue(deps.chaosCrash, leg, result.outcome);
   const statusInLeg = finishInLeg ? result.transferStatus : null;
   if (result.outcome === 'refused') {
     if (finish?.ifRefused) {
@@ -72,9 +68,4 @@ async function postOnce(deps: ActivityDependencies, request: PostingRequest): Pr
     const transferStatus = request.finish ? ((await findTransfer(pool, request.transferId))?.status ?? null) : null;
     return { ...decided, replayed: true, transferStatus };
   }
-}
-
-function chaosCrashDue(leg: Leg, outcome: PostingResult['outcome']): boolean {
-  if (chaos_crash_after_debit_only && (leg !== 'debit' || outcome !== 'posted')) return false;
-  return Math.random() * 1000 < chaos_crash_after_commit_permille;
 }

@@ -3,6 +3,7 @@ import type { ShardSet } from '../db/shards';
 import type { Payload } from '../domain/payload';
 import type { TransferLeg } from '../domain/transfer-legs';
 import type { FailureReason, TransferStatus } from '../domain/transfers';
+import type { ChaosCrash } from './chaos-crash';
 
 /** Compensation: the debit's leg, refunded, and why the transfer failed (the owner's record ends FAILED with it). */
 export interface Refund extends TransferLeg {
@@ -31,4 +32,6 @@ export interface ActivityDependencies {
   /** In-process news for `?wait` when the API shares this process; absent in a lone worker. */
   completions?: CompletionChannel;
   events?: TransferEvents;
+  /** `npm run chaos` only. */
+  chaosCrash?: ChaosCrash;
 }

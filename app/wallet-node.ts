@@ -3,7 +3,7 @@ import { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createApp } from '../api/app';
-import { config, limitsOf, shardTimeoutsOf, timingsOf, type Config } from '../config';
+import { chaosCrashOf, config, limitsOf, shardTimeoutsOf, timingsOf, type Config } from '../config';
 import { setConnectionErrorLog } from '../db/connection-errors';
 import { ShardSet } from '../db/shards';
 import { createWalletWorker } from '../workers/create-worker';
@@ -59,6 +59,7 @@ export async function runWalletNode(roles: WalletRoles): Promise<void> {
       shards,
       logger,
       ...(completions ? { completions } : {}),
+      chaosCrash: chaosCrashOf(settings),
     });
     closers.push(() => connection.close());
     closers.unshift(startSweeper(settings, shards, client, logger));

@@ -15,7 +15,7 @@ export const chaos_settings = {
   activity_timeout_ms: 2_000,
   review_threshold_minor: 50_000,
   reversal_window: '30s',
-  /** The env switch of the fault hook in activities/post-leg.ts: the armed process kills itself after a committed leg. */
+  /** The env switch of the fault hook (config, activities/chaos-crash.ts): the armed process kills itself after a committed leg. */
   crash_hook_env: 'WALLET_CHAOS_CRASH_AFTER_COMMIT_PERMILLE',
   /** `debit`: the armed process waits for a debit that moved money (crash_after_debit). */
   crash_leg_env: 'WALLET_CHAOS_CRASH_AFTER_LEG',

@@ -112,6 +112,10 @@ const environmentSchema = z.object({
     .default('127.0.0.1:9464'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().min(1).default('.data'),
+  /** Fault hook of `npm run chaos` only: per mille of committed legs after which the process kills itself before reporting (activities/chaos-crash.ts). */
+  WALLET_CHAOS_CRASH_AFTER_COMMIT_PERMILLE: z.coerce.number().int().min(0).max(1000).default(0),
+  /** With the hook armed, `debit`: only a debit that moved money counts. Empty: any committed leg. */
+  WALLET_CHAOS_CRASH_AFTER_LEG: z.enum(['', 'debit']).default(''),
 });
 
 export type Config = ReturnType<typeof parseConfig>;
@@ -206,6 +210,15 @@ export function shardTimeoutsOf(settings: Pick<Config, 'ACTIVITY_TIMEOUT_MS'>): 
   return {
     statementTimeoutMs,
     lockTimeoutMs: Math.min(statementTimeoutMs, Math.max(250, Math.floor(settings.ACTIVITY_TIMEOUT_MS / 4))),
+  };
+}
+
+/** The chaos run's crash hook, armed only when its per mille is above 0. */
+export function chaosCrashOf(settings: Config): { afterCommitPermille: number; debitOnly: boolean } | undefined {
+  if (settings.WALLET_CHAOS_CRASH_AFTER_COMMIT_PERMILLE === 0) return undefined;
+  return {
+    afterCommitPermille: settings.WALLET_CHAOS_CRASH_AFTER_COMMIT_PERMILLE,
+    debitOnly: settings.WALLET_CHAOS_CRASH_AFTER_LEG === 'debit',
   };
 }
 

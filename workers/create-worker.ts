@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
+import type { ChaosCrash } from '../activities/chaos-crash';
 import { instrumentActivities } from '../activities/instrument';
 import { createReconcileActivities } from '../activities/reconcile';
 import type { ShardSet } from '../db/shards';
@@ -23,6 +24,8 @@ export interface WalletWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   activities?: object;
   completions?: TransferCompletions;
+  /** The fault hook of `npm run chaos`, from config. */
+  chaosCrash?: ChaosCrash;
 }
 
 export async function createWalletWorker(options: WalletWorkerOptions): Promise<Worker> {
@@ -46,6 +49,7 @@ export async function createWalletWorker(options: WalletWorkerOptions): Promise<
             logger: options.logger,
             events: transferEventMetrics(),
             ...(options.completions ? { completions: options.completions } : {}),
+            ...(options.chaosCrash ? { chaosCrash: options.chaosCrash } : {}),
           })),
       },
       walletMetrics(),
