@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { ShardSet } from '../db/shards';
 import { reconciliationGauges } from '../metrics/reconciliation-metrics';
+import type { WalletMetrics } from '../metrics/wallet-metrics';
 import type { TransferCompletions } from '../temporal-client/transfer-completions';
 import type { TransferLimits } from '../domain/transfer-policy';
 import type { TransferTimings } from '../workflows/activity-options';
@@ -30,6 +31,8 @@ export interface AppDependencies {
   shards: ShardSet;
   client: Client;
   logger: Logger;
+  /** The process's metrics (metrics/wallet-metrics.ts): the API adds its series to their registry. */
+  metrics: Pick<WalletMetrics, 'registry' | 'transferSeconds'>;
   authSecret: string;
   taskQueue: string;
   timings: TransferTimings;
@@ -55,7 +58,7 @@ export interface AppDependencies {
 export function createApp(deps: AppDependencies) {
   const app = express();
   const callerLimits = deps.callerLimits ?? default_caller_limits;
-  const metrics = createMetrics();
+  const metrics = createMetrics(deps.metrics.registry);
   const currencies = deps.currencies ?? walletCurrencies(wallet_currencies_default);
   // /metrics reads the latest reconciliation run from its table, whichever process ran it.
   reconciliationGauges(metrics.registry, deps.shards);
@@ -68,6 +71,7 @@ export function createApp(deps: AppDependencies) {
     timings: deps.timings,
     limits: deps.limits,
     currencies,
+    transferSeconds: deps.metrics.transferSeconds,
     ...(deps.completions ? { completions: deps.completions } : {}),
     ...(deps.inFlightMax ? { inFlightMax: deps.inFlightMax } : {}),
   });
@@ -79,10 +83,10 @@ export function createApp(deps: AppDependencies) {
   app.use(systemRoutes({ shards: deps.shards, client: deps.client, metrics }));
   app.use(jsonBodies());
   app.use(authenticate(deps.authSecret, deps.tokenMaxAgeS));
-  app.use(rateLimitPerCaller(callerLimits));
+  app.use(rateLimitPerCaller(callerLimits, metrics.registry));
   app.use(fxRoutes(deps.shards, fx, currencies));
   app.use(walletRoutes(deps.shards));
-  app.use(moneyRoutes(transfers, metrics, deps.waitSlots ?? new WaitSlots(callerLimits)));
+  app.use(moneyRoutes(transfers, metrics, deps.waitSlots ?? new WaitSlots(callerLimits, metrics.registry)));
   app.use(opsTransferRoutes(transfers, deps.client));
   app.use(opsUserRoutes(deps.shards, deps.limits, currencies));
   app.use(opsAuditRoutes(deps.shards));

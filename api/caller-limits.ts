@@ -1,7 +1,6 @@
 import type { Request, RequestHandler } from 'express';
 import { rateLimit, type AugmentedRequest } from 'express-rate-limit';
-import { Counter, Gauge } from 'prom-client';
-import { walletMetrics } from '../metrics/wallet-metrics';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { principalOf } from './auth';
 import { ApiError } from './errors';
 
@@ -34,11 +33,11 @@ export const default_caller_limits: CallerLimits = {
   waitsMax: 1_000,
 };
 
-/** One process-wide set of series, however many apps a process creates (tests make several). */
-let series: { rateLimited: Counter; waitsOpen: Gauge; waitsSkipped: Counter } | undefined;
-function limitSeries() {
-  const registers = [walletMetrics().registry];
-  series ??= {
+/** One set of series per registry, however many apps a process creates (tests make several). */
+const series_by_registry = new WeakMap<Registry, { rateLimited: Counter; waitsOpen: Gauge; waitsSkipped: Counter }>();
+function limitSeries(registry: Registry) {
+  const registers = [registry];
+  const series = series_by_registry.get(registry) ?? {
     rateLimited: new Counter({
       name: 'wallet_http_rate_limited_total',
       help: 'Requests answered 429 rate_limited, by role',
@@ -53,6 +52,7 @@ function limitSeries() {
       registers,
     }),
   };
+  series_by_registry.set(registry, series);
   return series;
 }
 
@@ -66,8 +66,8 @@ function callerKey(request: Request): string {
  * load balancer with N processes a caller gets up to N times the limit). Runs after authenticate,
  * so it is keyed by who is calling, never by an address many callers may share.
  */
-export function rateLimitPerCaller(limits: CallerLimits): RequestHandler {
-  const metrics = limitSeries();
+export function rateLimitPerCaller(limits: CallerLimits, registry: Registry): RequestHandler {
+  const metrics = limitSeries(registry);
   return rateLimit({
     windowMs: limits.rateWindowMs,
     limit: (request) =>
@@ -104,11 +104,18 @@ export class WaitSlots {
   private readonly openByCaller = new Map<string, number>();
   private open = 0;
 
-  constructor(private readonly limits: Pick<CallerLimits, 'waitsPerCaller' | 'waitsMax'>) {}
+  private readonly metrics: ReturnType<typeof limitSeries>;
+
+  constructor(
+    private readonly limits: Pick<CallerLimits, 'waitsPerCaller' | 'waitsMax'>,
+    registry: Registry,
+  ) {
+    this.metrics = limitSeries(registry);
+  }
 
   /** A release function when the request may wait, or undefined when it must answer at once. */
   tryAcquire(request: Request): (() => void) | undefined {
-    const metrics = limitSeries();
+    const metrics = this.metrics;
     const key = callerKey(request);
     const mine = this.openByCaller.get(key) ?? 0;
     if (this.open >= this.limits.waitsMax) {

@@ -1,10 +1,9 @@
 import type { RequestHandler } from 'express';
-import { Counter, Histogram } from 'prom-client';
-import { walletMetrics } from '../metrics/wallet-metrics';
+import { Counter, Histogram, type Registry } from 'prom-client';
 
-/** The API's own series, on the process-wide registry; made once, however many apps a process creates (tests make several). */
-function createApiSeries() {
-  const registers = [walletMetrics().registry];
+/** The API's own series, on the process's registry; made once per registry, however many apps a process creates (tests make several). */
+function createApiSeries(registry: Registry) {
+  const registers = [registry];
   return {
     requestSeconds: new Histogram({
       name: 'wallet_http_request_duration_seconds',
@@ -28,11 +27,12 @@ function createApiSeries() {
   };
 }
 
-let apiSeries: ReturnType<typeof createApiSeries> | undefined;
+const series_by_registry = new WeakMap<Registry, ReturnType<typeof createApiSeries>>();
 
-export function createMetrics() {
-  apiSeries ??= createApiSeries();
-  const { requestSeconds, transfersSubmitted, workflowStarts } = apiSeries;
+export function createMetrics(registry: Registry) {
+  let series = series_by_registry.get(registry);
+  if (!series) series_by_registry.set(registry, (series = createApiSeries(registry)));
+  const { requestSeconds, transfersSubmitted, workflowStarts } = series;
 
   /** Labels use the route pattern, never the raw path, so user ids cannot explode cardinality. */
   const observeRequests: RequestHandler = (request, response, next) => {
@@ -44,7 +44,7 @@ export function createMetrics() {
     next();
   };
 
-  return { registry: walletMetrics().registry, transfersSubmitted, workflowStarts, observeRequests };
+  return { registry, transfersSubmitted, workflowStarts, observeRequests };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

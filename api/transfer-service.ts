@@ -10,7 +10,7 @@ import { heldBy, transferOf, startTransferWorkflow, type StartOutcome } from '..
 import { InFlightTransfers } from './in-flight-transfers';
 import type { TransferCompletions } from '../temporal-client/transfer-completions';
 import { TransferDurations } from '../metrics/transfer-durations';
-import { walletMetrics } from '../metrics/wallet-metrics';
+import type { WalletMetrics } from '../metrics/wallet-metrics';
 import { requireSupportedCurrencies } from './currencies';
 import { ApiError } from './errors';
 import type { ConversionTarget, FxService } from './fx-service';
@@ -33,6 +33,8 @@ export interface TransferServiceDependencies {
   limits: TransferLimits;
   /** The wallet's currencies (CURRENCIES): any other is unsupported_currency. */
   currencies: ReadonlySet<string>;
+  /** wallet_transfer_duration_seconds, observed when a worker shares this process. */
+  transferSeconds: WalletMetrics['transferSeconds'];
   /** Present when a worker shares this process: eager starts, and `?wait` answered from in-process news. */
   completions?: TransferCompletions;
   /** With completions: the most transfers this process runs at once before it sheds load. */
@@ -59,9 +61,7 @@ export class TransferService {
   constructor(private readonly deps: TransferServiceDependencies) {
     this.inFlight =
       deps.completions && deps.inFlightMax ? new InFlightTransfers(deps.inFlightMax, deps.completions) : undefined;
-    this.durations = deps.completions
-      ? new TransferDurations(deps.completions, walletMetrics().transferSeconds)
-      : undefined;
+    this.durations = deps.completions ? new TransferDurations(deps.completions, deps.transferSeconds) : undefined;
   }
 
   async submit(

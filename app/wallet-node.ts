@@ -11,6 +11,7 @@ import { ensureReconcileSchedule } from '../workers/reconcile-schedule';
 import { runOrphanSweeper } from '../workers/orphan-sweeper';
 import { createLogger } from './logger';
 import { serveWorkerMetrics } from '../metrics/metrics-server';
+import { walletMetrics, type WalletMetrics } from '../metrics/wallet-metrics';
 import { connectWorker, createTemporalClient, installTemporalLogging } from './temporal';
 import { TransferCompletions } from '../temporal-client/transfer-completions';
 import { runTransferMonitor } from '../workers/transfer-monitor';
@@ -44,49 +45,78 @@ export async function runWalletNode(roles: WalletRoles): Promise<void> {
   const shards = new ShardSet(settings.shardUrls, settings.SHARD_POOL_SIZE, shardTimeoutsOf(settings));
   await shards.ping();
 
-  const closers: (() => Promise<unknown>)[] = [];
-  let worker: Worker | undefined;
-  let client: Client;
-  const completions = roles.worker ? new TransferCompletions() : undefined;
-  if (roles.worker) {
-    const connection = await connectWorker(settings.temporalAddress);
-    // The client rides on the worker's NativeConnection: that is what makes eager start possible.
-    client = new Client({ connection, namespace: settings.TEMPORAL_NAMESPACE });
-    worker = await createWalletWorker({
-      connection,
-      namespace: settings.TEMPORAL_NAMESPACE,
-      taskQueue: settings.TEMPORAL_TASK_QUEUE,
-      shards,
-      logger,
-      ...(completions ? { completions } : {}),
-      chaosCrash: chaosCrashOf(settings),
-    });
-    closers.push(() => connection.close());
-    closers.unshift(startSweeper(settings, shards, client, logger));
-    // A schedule that cannot be set up must not stop a worker that moves money: logged, and tried again at the next start.
-    await ensureReconcileSchedule({
-      client,
-      taskQueue: settings.TEMPORAL_TASK_QUEUE,
-      everyMs: settings.RECONCILE_EVERY_MS,
-    }).catch((error: unknown) =>
-      logger.error({ err: error }, 'the reconciliation schedule could not be created or updated'),
-    );
-    closers.unshift(
-      runTransferMonitor({ client, logger, stuckAfterMs: settings.STUCK_AFTER }, settings.MONITOR_INTERVAL_MS),
-    );
-    // Alone, the worker has no API to serve its metrics.
-    if (!roles.api) closers.unshift(await serveWorkerMetrics(settings.WORKER_METRICS_PORT, settings.HOST, logger));
-  } else {
-    const lazy = createTemporalClient(settings.temporalAddress, settings.TEMPORAL_NAMESPACE);
-    client = lazy.client;
-    closers.push(() => lazy.connection.close());
-  }
-  const server = roles.api
-    ? await listen(settings, shards, client, logger, roles.worker ? completions : undefined)
-    : undefined;
+  // One set of series for the whole process: the API's /metrics shows the worker's too.
+  const parts: Parts = { settings, shards, logger, metrics: walletMetrics(), closers: [] };
+  const { client, worker, completions } = roles.worker ? await startWorker(parts, roles) : connectClient(parts);
+  const server = roles.api ? await listen(parts, client, completions) : undefined;
   logger.info({ task_queue: settings.TEMPORAL_TASK_QUEUE, shards: shards.count, ...roles }, `${name} started`);
 
-  await new Promise<void>((resolve) => {
+  await untilStopped(name, logger, server, worker);
+  // Also when the worker stopped by itself: the API must stop before the pools it uses close.
+  if (server) await drain(server);
+  for (const close of parts.closers) await close().catch(() => undefined);
+  await shards.close();
+  logger.info(`${name} stopped`);
+}
+
+/** What every part of the process is built from, and what closes when it stops (in order). */
+interface Parts {
+  settings: Config;
+  shards: ShardSet;
+  logger: Logger;
+  metrics: WalletMetrics;
+  closers: (() => Promise<unknown>)[];
+}
+
+/**
+ * The worker with its orphan sweeper, transfer monitor and reconciliation schedule. The client
+ * rides on the worker's NativeConnection: that is what makes eager start possible, and the
+ * completion channel lets `?wait` hear in-process that a transfer finished.
+ */
+async function startWorker(parts: Parts, roles: WalletRoles) {
+  const { settings, shards, logger, metrics, closers } = parts;
+  const connection = await connectWorker(settings.temporalAddress);
+  const client = new Client({ connection, namespace: settings.TEMPORAL_NAMESPACE });
+  const completions = new TransferCompletions();
+  const worker = await createWalletWorker({
+    connection,
+    namespace: settings.TEMPORAL_NAMESPACE,
+    taskQueue: settings.TEMPORAL_TASK_QUEUE,
+    shards,
+    logger,
+    metrics,
+    completions,
+    chaosCrash: chaosCrashOf(settings),
+  });
+  closers.push(() => connection.close());
+  closers.unshift(startSweeper(parts, client));
+  // A schedule that cannot be set up must not stop a worker that moves money: logged, and tried again at the next start.
+  await ensureReconcileSchedule({
+    client,
+    taskQueue: settings.TEMPORAL_TASK_QUEUE,
+    everyMs: settings.RECONCILE_EVERY_MS,
+  }).catch((error: unknown) =>
+    logger.error({ err: error }, 'the reconciliation schedule could not be created or updated'),
+  );
+  closers.unshift(
+    runTransferMonitor({ client, logger, metrics, stuckAfterMs: settings.STUCK_AFTER }, settings.MONITOR_INTERVAL_MS),
+  );
+  // Alone, the worker has no API to serve its metrics.
+  if (!roles.api)
+    closers.unshift(await serveWorkerMetrics(metrics.registry, settings.WORKER_METRICS_PORT, settings.HOST, logger));
+  return { client, worker, completions };
+}
+
+/** The API alone: a client that connects lazily, so it can start (and say "not ready") while Temporal is down. */
+function connectClient(parts: Parts) {
+  const lazy = createTemporalClient(parts.settings.temporalAddress, parts.settings.TEMPORAL_NAMESPACE);
+  parts.closers.push(() => lazy.connection.close());
+  return { client: lazy.client, worker: undefined, completions: undefined };
+}
+
+/** Resolves on SIGINT or SIGTERM once the requests and the worker drained, or when the worker stopped by itself. */
+function untilStopped(name: string, logger: Logger, server: Server | undefined, worker: Worker | undefined) {
+  return new Promise<void>((resolve) => {
     const stop = () => {
       logger.info(`${name} stopping`);
       // Requests first: no new transfer starts once the worker is draining, and the ones being
@@ -105,11 +135,6 @@ export async function runWalletNode(roles: WalletRoles): Promise<void> {
       resolve();
     });
   });
-  // Also when the worker stopped by itself: the API must stop before the pools it uses close.
-  if (server) await drain(server);
-  for (const close of closers) await close().catch(() => undefined);
-  await shards.close();
-  logger.info(`${name} stopped`);
 }
 
 /** In-flight requests get this long to finish when the process stops; then their connections are cut. */
@@ -128,7 +153,7 @@ function drain(server: Server): Promise<void> {
   });
 }
 
-function startSweeper(settings: Config, shards: ShardSet, client: Client, logger: Logger): () => Promise<void> {
+function startSweeper({ settings, shards, logger, metrics }: Parts, client: Client): () => Promise<void> {
   return runOrphanSweeper(
     {
       shards,
@@ -137,6 +162,7 @@ function startSweeper(settings: Config, shards: ShardSet, client: Client, logger
       timings: timingsOf(settings),
       limits: limitsOf(settings),
       logger,
+      metrics,
       orphanAgeMinMs: settings.ORPHAN_AGE_MIN_MS,
     },
     settings.ORPHAN_SWEEP_INTERVAL_MS,
@@ -144,16 +170,15 @@ function startSweeper(settings: Config, shards: ShardSet, client: Client, logger
 }
 
 async function listen(
-  settings: Config,
-  shards: ShardSet,
+  { settings, shards, logger, metrics }: Parts,
   client: Client,
-  logger: Logger,
   completions: TransferCompletions | undefined,
 ): Promise<Server> {
   const app = createApp({
     shards,
     client,
     logger,
+    metrics,
     authSecret: settings.AUTH_SECRET,
     taskQueue: settings.TEMPORAL_TASK_QUEUE,
     timings: timingsOf(settings),

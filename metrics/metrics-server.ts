@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { metrics_content_type, walletMetricsText } from './wallet-metrics';
 
 /**
@@ -7,13 +8,18 @@ import { metrics_content_type, walletMetricsText } from './wallet-metrics';
  * Returns a function that closes the server. A port already taken (several workers on one
  * machine) is a warning, not a reason to stop a worker that moves money.
  */
-export async function serveWorkerMetrics(port: number, host: string, logger: Logger): Promise<() => Promise<void>> {
+export async function serveWorkerMetrics(
+  registry: Registry,
+  port: number,
+  host: string,
+  logger: Logger,
+): Promise<() => Promise<void>> {
   const server = createServer((request, response) => {
     if (request.method !== 'GET' || request.url?.split('?')[0] !== '/metrics') {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try GET /metrics\n');
       return;
     }
-    walletMetricsText().then(
+    walletMetricsText(registry).then(
       (text) => response.writeHead(200, { 'content-type': metrics_content_type }).end(text),
       (error: unknown) => {
         logger.error({ err: error }, 'metrics could not be collected');

@@ -1,6 +1,6 @@
 import type { TransferEvents } from '../activities/types';
 import { isFailureReason, transfer_kinds, transfer_statuses } from '../domain/transfers';
-import { walletMetrics } from './wallet-metrics';
+import type { WalletMetrics } from './wallet-metrics';
 
 /** Transfers remembered as counted, so a leg replayed after a retry does not count its transfer twice. */
 const counted_transfers_max = 10_000;
@@ -10,8 +10,7 @@ const counted_transfers_max = 10_000;
  * `wallet_transfers_finished_total{kind,status,reason}`. Label values come from the fixed lists
  * only (anything else is "other"), so no caller can grow the number of series.
  */
-export function transferEventMetrics(): TransferEvents {
-  const { transfersFinished } = walletMetrics();
+export function transferEventMetrics({ transfersFinished }: Pick<WalletMetrics, 'transfersFinished'>): TransferEvents {
   const counted = new Set<string>();
   return {
     finished(event) {

@@ -83,8 +83,8 @@ export function exposeSdkMetrics(bindAddress: string): void {
  * (worker slots, poll latencies, sticky cache, ...) when this process runs a worker. The SDK's
  * part is best effort: when it cannot be fetched, the wallet's metrics are still served.
  */
-export async function walletMetricsText(): Promise<string> {
-  const own = await walletMetrics().registry.metrics();
+export async function walletMetricsText(registry: Registry): Promise<string> {
+  const own = await registry.metrics();
   if (sdkMetricsUrl === undefined) return own;
   try {
     const response = await fetch(sdkMetricsUrl, { signal: AbortSignal.timeout(sdk_metrics_fetch_timeout_ms) });

@@ -24,6 +24,7 @@ import {
   type TestStack,
 } from './support/stack';
 import { uniqueName } from './support/temporal';
+import { walletMetrics } from '../metrics/wallet-metrics';
 
 /**
  * Access control on every id, through every endpoint: a customer who is not a party (carol), and a
@@ -946,6 +947,7 @@ describe('access control on every id, through every endpoint', () => {
       shards: stack.shards,
       client: stack.client,
       logger: pino({ level: 'silent' }),
+      metrics: walletMetrics(),
       authSecret: test_auth_secret,
       taskQueue: stack.taskQueue,
       timings: test_timings,

@@ -291,6 +291,7 @@ describe('operations', () => {
         timings: { ...test_timings, reviewTimeoutMs: 120_000 },
         limits: { ...test_limits, reviewThresholdMinor: 1_000_000n },
         logger: pino({ level: 'silent' }),
+        metrics: (await import('../metrics/wallet-metrics')).walletMetrics(),
         orphanAgeMinMs: 0,
       });
       await waitFor(async () => (await stack.client.workflow.getHandle(id).describe()).status.name === 'RUNNING');

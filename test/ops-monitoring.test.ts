@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
-import { exposeSdkMetrics } from '../metrics/wallet-metrics';
+import { exposeSdkMetrics, walletMetrics } from '../metrics/wallet-metrics';
 import { checkTransfers } from '../workers/transfer-monitor';
 import { AmountMinorKey, CurrencyKey, FromUserKey, ToUserKey, TransferStatusKey } from '../workflows/search-attributes';
 import { driftedAccounts, userOnShard } from './support/ledger';
@@ -169,7 +169,8 @@ describe('ops transfer listing and metrics', () => {
       assert.equal(entry.amount, 2_000_000);
       const logger = pino({ level: 'silent' });
       await eventually('the review queue gauge', async () =>
-        (await checkTransfers({ client: stack.client, logger, stuckAfterMs: 300_000 })).reviewQueue >= 1
+        (await checkTransfers({ client: stack.client, logger, metrics: walletMetrics(), stuckAfterMs: 300_000 }))
+          .reviewQueue >= 1
           ? true
           : undefined,
       );
@@ -244,7 +245,12 @@ describe('stuck transfers', () => {
     const lines: string[] = [];
     const logger = pino({ level: 'error' }, { write: (line: string) => void lines.push(line) });
     const check = await eventually('the monitor naming the stuck transfer', async () => {
-      const result = await checkTransfers({ client: stack.client, logger, stuckAfterMs: stuck_after_ms });
+      const result = await checkTransfers({
+        client: stack.client,
+        logger,
+        metrics: walletMetrics(),
+        stuckAfterMs: stuck_after_ms,
+      });
       const line = lines
         .map((text) => JSON.parse(text) as { transfer_ids?: string[]; level: number })
         .find((logged) => logged.transfer_ids?.includes(transferId));

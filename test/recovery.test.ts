@@ -10,6 +10,7 @@ import { spawnTs } from '../supervisor/children';
 import { driftedAccounts, postingsOf, userOnShard } from './support/ledger';
 import { startTestStack, test_limits, test_timings, type TestStack } from './support/stack';
 import { temporalAddress, uniqueName } from './support/temporal';
+import { walletMetrics } from '../metrics/wallet-metrics';
 
 /** Crashes between committing and reporting, and a worker killed in the middle of a transfer. */
 describe('recovery', () => {
@@ -111,6 +112,7 @@ describe('recovery', () => {
           timings: test_timings,
           limits: test_limits,
           logger: pino({ level: 'silent' }),
+          metrics: walletMetrics(),
           orphanAgeMinMs: 0,
         });
       assert.equal((await sweep()).orphans, 1);
@@ -134,6 +136,7 @@ describe('recovery', () => {
             timings: { ...test_timings, reviewTimeoutMs: 120_000 },
             limits,
             logger: pino({ level: 'silent' }),
+            metrics: walletMetrics(),
             orphanAgeMinMs: 0,
           },
           failedRuns,
@@ -155,7 +158,7 @@ describe('recovery', () => {
           [1, [transferId]],
         ],
       );
-      const metrics = await (await import('../metrics/wallet-metrics')).walletMetrics().transfersFailingReruns.get();
+      const metrics = await walletMetrics().transfersFailingReruns.get();
       assert.equal(metrics.values[0]?.value, 1);
       // Once it runs again and is decided, it is no longer reported.
       const approved = await stack.api.call('POST', `/v1/ops/transfers/${transferId}/approve`, {

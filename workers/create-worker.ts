@@ -6,7 +6,7 @@ import type { ChaosCrash } from '../activities/chaos-crash';
 import { instrumentActivities } from '../activities/instrument';
 import { createReconcileActivities } from '../activities/reconcile';
 import type { ShardSet } from '../db/shards';
-import { walletMetrics } from '../metrics/wallet-metrics';
+import type { WalletMetrics } from '../metrics/wallet-metrics';
 import { reconciliationGauges } from '../metrics/reconciliation-metrics';
 import { transferEventMetrics } from '../metrics/transfer-event-metrics';
 import type { TransferCompletions } from '../temporal-client/transfer-completions';
@@ -20,6 +20,8 @@ export interface WalletWorkerOptions {
   taskQueue: string;
   shards: ShardSet;
   logger: Logger;
+  /** The process's metrics (metrics/wallet-metrics.ts): activities are timed and transfers counted there. */
+  metrics: WalletMetrics;
   /** Tests pass a pre-built bundle (bundle once per file) and may wrap activities. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   activities?: object;
@@ -41,18 +43,18 @@ export async function createWalletWorker(options: WalletWorkerOptions): Promise<
         ...createReconcileActivities({
           shards: options.shards,
           logger: options.logger,
-          gauges: reconciliationGauges(walletMetrics().registry, options.shards),
+          gauges: reconciliationGauges(options.metrics.registry, options.shards),
         }),
         ...(options.activities ??
           createActivities({
             shards: options.shards,
             logger: options.logger,
-            events: transferEventMetrics(),
+            events: transferEventMetrics(options.metrics),
             ...(options.completions ? { completions: options.completions } : {}),
             ...(options.chaosCrash ? { chaosCrash: options.chaosCrash } : {}),
           })),
       },
-      walletMetrics(),
+      options.metrics,
     ),
     ...worker_tuning,
     // Graceful shutdown lets in-flight ledger transactions finish before the process exits.

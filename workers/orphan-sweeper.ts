@@ -4,7 +4,7 @@ import type { ShardSet } from '../db/shards';
 import { findStalePending, type TransferRecord } from '../ledger/transfers';
 import { heldBy, transferOf, startTransferWorkflow } from '../temporal-client/start-transfer';
 import { forEachLimited } from './for-each-limited';
-import { walletMetrics } from '../metrics/wallet-metrics';
+import type { WalletMetrics } from '../metrics/wallet-metrics';
 import type { TransferLimits } from '../domain/transfer-policy';
 import type { TransferTimings } from '../workflows/activity-options';
 
@@ -25,6 +25,7 @@ export interface SweepDependencies {
   logger: Logger;
   /** Only records at least this old: younger ones may still be on their way to Temporal. */
   orphanAgeMinMs: number;
+  metrics: Pick<WalletMetrics, 'transfersFailingReruns'>;
 }
 
 export interface SweepReport {
@@ -75,7 +76,7 @@ export async function sweepOrphanedTransfers(
   }
   failedRuns.clear();
   for (const [transferId, count] of stillFailing) failedRuns.set(transferId, count);
-  walletMetrics().transfersFailingReruns.set(report.failing.length);
+  deps.metrics.transfersFailingReruns.set(report.failing.length);
   return report;
 }
 

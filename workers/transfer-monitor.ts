@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
-import { walletMetrics } from '../metrics/wallet-metrics';
+import type { WalletMetrics } from '../metrics/wallet-metrics';
 import {
   countTransfers,
   listTransfers,
@@ -16,6 +16,7 @@ export interface TransferMonitorDependencies {
   logger: Logger;
   /** A running transfer still PENDING this long after it started is stuck. */
   stuckAfterMs: number;
+  metrics: Pick<WalletMetrics, 'transfersStuck' | 'reviewQueueLength'>;
 }
 
 /**
@@ -31,9 +32,8 @@ export async function checkTransfers(
     countTransfers(deps.client, stuckQuery),
     countTransfers(deps.client, reviewQueueQuery()),
   ]);
-  const metrics = walletMetrics();
-  metrics.transfersStuck.set(stuck);
-  metrics.reviewQueueLength.set(reviewQueue);
+  deps.metrics.transfersStuck.set(stuck);
+  deps.metrics.reviewQueueLength.set(reviewQueue);
   if (stuck > 0) {
     const { transfers } = await listTransfers(deps.client, { query: stuckQuery, pageSize: stuck_ids_logged_max });
     deps.logger.error(

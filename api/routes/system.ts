@@ -30,7 +30,7 @@ export function systemRoutes(deps: { shards: ShardSet; client: Client; metrics: 
 
   // The whole process's metrics: the API's, the worker's when it shares the process, and the Temporal SDK's.
   router.get('/metrics', async (_request, response) => {
-    response.type(metrics_content_type).send(await walletMetricsText());
+    response.type(metrics_content_type).send(await walletMetricsText(deps.metrics.registry));
   });
 
   router.get('/openapi.json', (_request, response) => {

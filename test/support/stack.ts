@@ -12,6 +12,7 @@ import type { TransferTimings } from '../../workflows/activity-options';
 import { checkContract } from './contract';
 import { createTestShards } from './shards';
 import { connectTemporal, runInBackground, uniqueName, workflowBundle } from './temporal';
+import { walletMetrics } from '../../metrics/wallet-metrics';
 
 export const test_auth_secret = 'test-secret-for-the-wallet-suite-0123456789';
 export const test_timings = { activityTimeoutMs: 3_000, debitAttemptsMax: 5, retryIntervalMaxMs: 500 };
@@ -63,7 +64,7 @@ export async function startTestStack(
   const logLevel = options.logLevel ?? process.env.LOG_LEVEL ?? 'error';
   const logger = options.logStream ? pino({ level: logLevel }, options.logStream) : pino({ level: logLevel });
   const callerLimits = { ...test_caller_limits, ...options.callerLimits };
-  const waitSlots = new WaitSlots(callerLimits);
+  const waitSlots = new WaitSlots(callerLimits, walletMetrics().registry);
   const runningWorkers: (() => Promise<void>)[] = [];
   const completions = new TransferCompletions();
   const client = new Client({ connection: temporal.nativeConnection });
@@ -75,6 +76,7 @@ export async function startTestStack(
         taskQueue,
         shards: fixture.shards,
         logger,
+        metrics: walletMetrics(),
         workflowBundle: await workflowBundle(),
         completions,
         ...(activities ? { activities } : {}),
@@ -88,6 +90,7 @@ export async function startTestStack(
     shards: fixture.shards,
     client,
     logger,
+    metrics: walletMetrics(),
     authSecret: test_auth_secret,
     taskQueue,
     timings: options.timings ?? test_timings,
