@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, parseConfig } from '../../config';
+import { crashIfDue } from '../../activities/chaos-crash';
+import { chaosCrashOf, ConfigError, parseConfig } from '../../config';
 import { formatMinor, isKnownCurrency, minorDigits, parseMinor, wallet_currencies_default } from '../../domain/money';
 import { shardForUser } from '../../domain/shard-routing';
 import { requestHashOf, transferIdFor } from '../../domain/transfer-ids';
@@ -119,5 +120,26 @@ describe('config', () => {
     assert.throws(() => parseConfig({ AUTH_SECRET: 'short' }), /AUTH_SECRET/);
     assert.throws(() => parseConfig({ HOST: '0.0.0.0' }), /AUTH_SECRET must be set/);
     assert.equal(parseConfig({ HOST: '0.0.0.0', AUTH_SECRET: 'x'.repeat(32) }).HOST, '0.0.0.0');
+  });
+
+  it("arms the chaos run's crash hook only when asked, with the values chaos sets", () => {
+    const hook = (permille: string, leg: string) =>
+      chaosCrashOf(
+        parseConfig({ WALLET_CHAOS_CRASH_AFTER_COMMIT_PERMILLE: permille, WALLET_CHAOS_CRASH_AFTER_LEG: leg }),
+      );
+    assert.equal(chaosCrashOf(parseConfig({})), undefined);
+    // chaos/stack.ts disarms a wallet with empty values.
+    assert.equal(hook('', ''), undefined);
+    assert.deepEqual(hook('1000', 'debit'), { afterCommitPermille: 1000, debitOnly: true });
+    assert.deepEqual(hook('1000', ''), { afterCommitPermille: 1000, debitOnly: false });
+    assert.throws(() => hook('1000', 'credit'), /WALLET_CHAOS_CRASH_AFTER_LEG/);
+    assert.throws(() => hook('1001', ''), /WALLET_CHAOS_CRASH_AFTER_COMMIT_PERMILLE/);
+  });
+
+  it('never fires the crash hook unarmed, nor on a leg it is not aimed at', () => {
+    // A hook that fired would kill this test process with SIGKILL, failing the file.
+    crashIfDue(undefined, 'debit', 'posted');
+    crashIfDue({ afterCommitPermille: 1000, debitOnly: true }, 'credit', 'posted');
+    crashIfDue({ afterCommitPermille: 1000, debitOnly: true }, 'debit', 'refused');
   });
 });
