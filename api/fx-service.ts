@@ -8,7 +8,7 @@ import { findTransfer, registerTransfer, type NewTransfer, type TransferRecord }
 import { ApiError } from './errors';
 
 /** How long a process prices with a rate it read (the pairs are few, so the cache stays small). */
-export const rate_cache_ms = 1_000;
+const rate_cache_ms = 1_000;
 
 export interface Price {
   rate: string;

@@ -2,7 +2,7 @@ import express, { type RequestHandler } from 'express';
 import { parse } from 'lossless-json';
 import { ApiError } from './errors';
 
-export const body_size_max = '16kb';
+const body_size_max = '16kb';
 /** Our bodies are flat objects; anything deeper than this is an attack, not a request. */
 export const json_depth_max = 8;
 

@@ -14,26 +14,23 @@ extendZodWithOpenApi(z);
  * One set of schemas validates requests and generates /openapi.json, so the document cannot
  * drift from what the API accepts.
  */
-export const idempotency_key_length_max = 255;
-export const note_length_max = 280;
-export const page_size_max = 100;
-export const page_size_default = 20;
+const idempotency_key_length_max = 255;
+const note_length_max = 280;
+const page_size_max = 100;
+const page_size_default = 20;
 export const transfer_wait_max_s = 30;
 
-export const UserId = z
-  .string()
-  .regex(user_id_pattern, 'user ids are 1-64 of A-Z a-z 0-9 _ -')
-  .openapi({ example: 'user_A' });
+const UserId = z.string().regex(user_id_pattern, 'user ids are 1-64 of A-Z a-z 0-9 _ -').openapi({ example: 'user_A' });
 
 /** Amounts are JSON integers of minor units (cents): 5000 USD is 50.00 USD. */
-export const AmountMinor = z
+const AmountMinor = z
   .int('amount must be a whole number of minor units (a JSON integer)')
   .positive('amount must be greater than zero')
   .max(Number(transfer_amount_max_minor), `amount must be at most ${transfer_amount_max_minor}`)
   .openapi({ example: 5000, description: 'integer, minor units of the currency' });
 
 /** Shape only; whether the wallet holds the currency is a separate check (422 unsupported_currency). */
-export const Currency = z
+const Currency = z
   .string()
   .regex(/^[A-Z]{3}$/, 'currency must be a three-letter ISO 4217 code')
   .openapi({ example: 'USD', description: "ISO 4217; in a request, one of the wallet's CURRENCIES" });
@@ -42,7 +39,7 @@ export const Currency = z
 const storable = () => (value: string) =>
   !/\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(value);
 
-export const IdempotencyKey = z
+const IdempotencyKey = z
   .string()
   .min(1, 'idempotency_key must not be empty')
   .max(idempotency_key_length_max, `idempotency_key must be at most ${idempotency_key_length_max} characters`)
@@ -55,7 +52,7 @@ export const MoneyMovementBody = z
   .strictObject({ amount: AmountMinor, currency: Currency, idempotency_key: IdempotencyKey })
   .openapi('MoneyMovementRequest');
 
-export const QuoteId = z
+const QuoteId = z
   .string()
   .regex(/^q_[0-9a-f]{32}$/, 'not a quote id (POST /v1/wallet/fx/quotes gives them)')
   .openapi({ example: 'q_0123456789abcdef0123456789abcdef' });
@@ -170,7 +167,7 @@ export const WaitQuery = z.strictObject({
 const instant_min_ms = Date.parse('0001-01-01T00:00:00Z');
 const instant_max_ms = Date.parse('9999-12-31T23:59:59.999Z');
 
-export const Instant = z.iso
+const Instant = z.iso
   .datetime({ offset: true, message: 'must be an RFC 3339 date-time with an offset, such as 2026-11-22T08:00:00Z' })
   .refine((value) => {
     const ms = Date.parse(value);
@@ -310,7 +307,7 @@ export const HistoryResponse = z
   })
   .openapi('History');
 
-export const ops_reason_length_max = 500;
+const ops_reason_length_max = 500;
 
 /** Every ops action says why: it is audited with the operator (the token's sub). */
 const OpsReason = z
@@ -374,7 +371,7 @@ export const WalletLimitsResponse = z
   })
   .openapi('WalletLimits');
 
-export const audit_page_size_max = 200;
+const audit_page_size_max = 200;
 
 export const AuditQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(audit_page_size_max).default(50),
@@ -422,7 +419,7 @@ export const AuditResponse = z
   .openapi('Audit');
 
 /** Cursors of the ops transfer listing wrap Temporal's page tokens (api/page-cursor.ts); real ones are far shorter. */
-export const ops_transfer_cursor_length_max = 2_048;
+const ops_transfer_cursor_length_max = 2_048;
 
 export const OpsTransfersQuery = z
   .strictObject({

@@ -3,7 +3,6 @@ import path from 'node:path';
 import type { InvariantResult } from './invariants';
 import type { InjectedFault } from './faults';
 import type { ChaosOptions } from './options';
-import type { PlannedFault } from './schedule';
 import { give_up_after_ms } from './client';
 
 export interface ChaosReport {
@@ -34,10 +33,6 @@ export function countBy<T>(items: readonly T[], keyOf: (item: T) => string): Rec
   const counts: Record<string, number> = {};
   for (const item of items) counts[keyOf(item)] = (counts[keyOf(item)] ?? 0) + 1;
   return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
-}
-
-export function plannedByKind(schedule: PlannedFault[]): Record<string, number> {
-  return countBy(schedule, (fault) => fault.kind);
 }
 
 const table = (head: [string, string], rows: Record<string, number | string>) =>

@@ -72,7 +72,7 @@ export async function prepareShards(urls: readonly string[], settings?: LedgerSe
   }
 }
 
-export async function writeLedgerSettings(databaseUrl: string, settings: LedgerSettings): Promise<void> {
+async function writeLedgerSettings(databaseUrl: string, settings: LedgerSettings): Promise<void> {
   const client = watchConnection(
     new pg.Client({ connectionString: databaseUrl, application_name: 'wallet-migrate' }),
     'migrate',

@@ -1,13 +1,8 @@
-import currencyCodes from 'currency-codes';
-
 /**
  * Money is a bigint count of minor units and its ISO 4217 currency, always together.
  * At JSON and Temporal payload boundaries amounts travel as decimal strings or safe integers.
  */
-export interface Money {
-  amountMinor: bigint;
-  currency: string;
-}
+import currencyCodes from 'currency-codes';
 
 /** The largest single transfer, in minor units: keeps every amount a safe JSON integer. */
 export const transfer_amount_max_minor = 1_000_000_000_000n;

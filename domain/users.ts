@@ -1,6 +1,2 @@
 /** User ids appear in account ids, workflow ids and URLs, so they are kept to a safe alphabet. */
 export const user_id_pattern = /^[A-Za-z0-9_-]{1,64}$/;
-
-export function isValidUserId(value: string): boolean {
-  return user_id_pattern.test(value);
-}

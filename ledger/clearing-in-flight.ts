@@ -24,7 +24,7 @@ import {
  */
 
 /** Buckets the transfers are hashed into (clearing-reads.ts); each shard sends at most this many sums per currency. */
-export const clearing_bucket_count = 4_096;
+const clearing_bucket_count = 4_096;
 /**
  * Buckets with unexplained money read transfer by transfer in one run; past it, what they hold
  * is reported as one `clearing_unexplained` line per currency. Each bucket read ships about
@@ -32,10 +32,10 @@ export const clearing_bucket_count = 4_096;
  */
 export const clearing_buckets_read_max = 64;
 /** PENDING records read per shard; any past it are found through their buckets instead, at a higher cost. */
-export const pending_transfers_read_max = 10_000;
+const pending_transfers_read_max = 10_000;
 /** Reads of a suspect transfer after the snapshot, and the pause before each. */
-export const suspect_rereads_max = 3;
-export const suspect_reread_pause_ms = 250;
+const suspect_rereads_max = 3;
+const suspect_reread_pause_ms = 250;
 
 export interface TransferNet {
   transferId: string;

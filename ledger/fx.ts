@@ -30,7 +30,7 @@ const rateOf = (row: RateRow): FxRate => ({
 });
 
 /** Rate history rows returned per request. */
-export const rate_history_max = 100;
+const rate_history_max = 100;
 
 /**
  * Sets a pair's rate (a new row; the history is never rewritten) and audits it in the same

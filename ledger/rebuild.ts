@@ -3,7 +3,7 @@ import type pg from 'pg';
 /** Entries read per round trip while replaying; keyset-paged, so memory stays flat on any shard. */
 export const replay_batch_size = 10_000;
 /** Differences a report lists; the counts cover them all. */
-export const differences_listed_max = 100;
+const differences_listed_max = 100;
 
 export interface BalanceDifference {
   accountId: string;

@@ -30,15 +30,15 @@ import { latestChainProgress } from './reconciliation-runs';
 
 export const discrepancies_listed_max = 100;
 /** New entries one run checks per shard; more wait for the next run (the cursor only moves past what was checked). */
-export const chain_new_entries_max = 200_000;
+const chain_new_entries_max = 200_000;
 /** Older entries one run checks again per shard, from where the last run stopped, starting over at the end. */
-export const chain_sweep_entries_max = 50_000;
+const chain_sweep_entries_max = 50_000;
 /**
  * An entry posted this long before a run's snapshot has committed, if it ever will: a leg is
  * one statement, capped by statement_timeout (half ACTIVITY_TIMEOUT_MS). Newer ones are checked
  * again by the next run, so an entry that commits below an id already seen is not skipped.
  */
-export const chain_settle_ms = 60_000;
+const chain_settle_ms = 60_000;
 
 /** Every kind, each once: a fixed list clients can handle case by case, like the API's error codes. */
 const kinds: Record<Discrepancy['kind'], true> = {

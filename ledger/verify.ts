@@ -8,9 +8,9 @@ import type pg from 'pg';
  */
 
 /** Entries read per round trip; keyset-paged, so memory stays flat on any shard. */
-export const verify_batch_size = 10_000;
+const verify_batch_size = 10_000;
 /** Breaks a report lists; breakCount counts them all. */
-export const breaks_listed_max = 100;
+const breaks_listed_max = 100;
 
 /**
  * What can be wrong, one fixed list:

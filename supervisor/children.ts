@@ -11,7 +11,7 @@ export function spawnTs(command: readonly string[], env: NodeJS.ProcessEnv = pro
 }
 
 /** The old-generation heap a wallet process may use, in MiB, unless WALLET_HEAP_MAX_MB says otherwise. */
-export const wallet_heap_max_mb_default = 256;
+const wallet_heap_max_mb_default = 256;
 
 /**
  * Node flags of a wallet process (API, worker or both). V8 otherwise lets the heap grow towards
@@ -64,7 +64,7 @@ export interface RestartPolicy {
   windowMs: number;
 }
 
-export const restart_policy_default: RestartPolicy = {
+const restart_policy_default: RestartPolicy = {
   backoffInitialMs: 1_000,
   backoffMaxMs: 15_000,
   crashesMax: 5,

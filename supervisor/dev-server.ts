@@ -79,7 +79,7 @@ export async function startEphemeralTemporal(cliPath: string | undefined): Promi
  * The CLI turns forceSearchAttributesCacheRefreshOnRead on, which reloads search attribute
  * metadata from SQLite on every request that carries search attributes (every transfer start).
  */
-export const dev_server_dynamic_config = [
+const dev_server_dynamic_config = [
   'system.forceSearchAttributesCacheRefreshOnRead=false',
   'system.enableEagerWorkflowStart=true',
 ];

@@ -9,12 +9,12 @@ import type { TransferLimits } from '../domain/transfer-policy';
 import type { TransferTimings } from '../workflows/activity-options';
 
 /** Records read per query, and the most one sweep looks at per shard (the rest wait for the next sweep). */
-export const sweep_page_size = 100;
-export const sweep_records_max = 10_000;
+const sweep_page_size = 100;
+const sweep_records_max = 10_000;
 /** Workflows described (and started) at once: a sweep of thousands of records must not flood Temporal. */
-export const sweep_concurrency = 8;
+const sweep_concurrency = 8;
 /** A transfer whose workflow has failed this many sweeps in a row is alerted on (error log, metric). */
-export const failed_runs_alert = 3;
+const failed_runs_alert = 3;
 
 export interface SweepDependencies {
   shards: ShardSet;

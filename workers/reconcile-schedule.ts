@@ -6,7 +6,7 @@ import {
 } from '@temporalio/client';
 import { reconcileWorkflow } from '../workflows/reconcile';
 
-export const reconcile_schedule_id = 'wallet-reconciliation';
+const reconcile_schedule_id = 'wallet-reconciliation';
 /** The server refuses a shorter catch-up window. */
 const catchup_window_min_ms = 10_000;
 

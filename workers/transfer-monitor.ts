@@ -9,7 +9,7 @@ import {
 } from '../temporal-client/transfer-visibility';
 
 /** Stuck transfer ids named in one error line; the line also says how many there are in all. */
-export const stuck_ids_logged_max = 20;
+const stuck_ids_logged_max = 20;
 
 export interface TransferMonitorDependencies {
   client: Client;

@@ -4,7 +4,7 @@ import type { LoadTarget } from './target';
 import type { TransferPlan } from './workload';
 
 /** How long one transfer may take from its scheduled instant to a final state before it is `not_final`. */
-export const completion_deadline_ms = 120_000;
+const completion_deadline_ms = 120_000;
 
 export interface Sender {
   /** Sends request `index`, timed from `scheduled_ms`, and resolves when it is settled. */

@@ -12,7 +12,7 @@ export interface BenchUsers {
  * Every user appears on both sides of some pair, and same-shard pairs need two users on a shard
  * other than the hot one: three per shard is the least that always works.
  */
-export const users_per_shard_min = 3;
+const users_per_shard_min = 3;
 
 /**
  * User ids for one run, spread evenly over the shards by the wallet's own routing. The run tag

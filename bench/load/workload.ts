@@ -20,9 +20,9 @@ export interface WorkloadOptions {
 }
 
 /** Share of transfers that involve the hot account under `--skew hot` (the 80 of 80/20). */
-export const hot_share = 0.8;
-export const transfer_amount_min_minor = 100n;
-export const transfer_amount_span_minor = 9_900n;
+const hot_share = 0.8;
+const transfer_amount_min_minor = 100n;
+const transfer_amount_span_minor = 9_900n;
 
 /**
  * The sequence of transfers every phase sends: the k-th call returns the same plan in every

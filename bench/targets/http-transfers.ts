@@ -61,7 +61,7 @@ export function httpTransferTarget(phase: PhaseName, client: HttpClient, routes:
 }
 
 /** The body of POST /v1/wallet/transfers; amounts are JSON integers of minor units. */
-export function transferBody(plan: TransferPlan, key: string) {
+function transferBody(plan: TransferPlan, key: string) {
   if (plan.amountMinor > BigInt(Number.MAX_SAFE_INTEGER))
     throw new Error(`amount ${plan.amountMinor} does not fit a JSON number`);
   return {

@@ -9,8 +9,8 @@ import { waitForTemporal } from '../../supervisor/wait-for-temporal';
  * Debian's Chromium (scripts/ensure-chromium.sh installs it), driven by playwright-core:
  * `npx playwright install` needs a download site these machines cannot reach.
  */
-export const chromium_path = '/usr/bin/chromium';
-export const chromium_args = [
+const chromium_path = '/usr/bin/chromium';
+const chromium_args = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -21,7 +21,7 @@ export const chromium_args = [
 ];
 
 /** The Web UI is a Svelte app; its first load on a busy 2-core machine takes seconds. */
-export const ui_load_timeout_ms = 60_000;
+const ui_load_timeout_ms = 60_000;
 export const ui_step_timeout_ms = 30_000;
 const dev_server_start_timeout_ms = 60_000;
 const dev_server_stop_timeout_ms = 10_000;
@@ -76,7 +76,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /** Where screenshots go: WALLET_SCREENSHOTS_DIR, or the ignored .data/screenshots. */
-export function screenshotsDir(): string {
+function screenshotsDir(): string {
   return path.resolve(process.env.WALLET_SCREENSHOTS_DIR ?? '.data/screenshots');
 }
 

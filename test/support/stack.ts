@@ -22,7 +22,7 @@ export const test_stuck_after_ms = 300_000;
  * Suites race dozens of requests from one customer on purpose (40 debits of one wallet), so
  * they run without per-customer bounds; test/caller-limits.test.ts checks the production ones.
  */
-export const test_caller_limits: CallerLimits = {
+const test_caller_limits: CallerLimits = {
   ...default_caller_limits,
   customerRequestsPerWindow: 1_000_000,
   waitsPerCaller: 10_000,
