@@ -66,17 +66,7 @@ export async function historyOf(
     to?: string;
   },
 ): Promise<HistoryEntry[]> {
-  const found = await client.query<{
-    entry_id: string;
-    transfer_id: string;
-    currency: string;
-    amount: string;
-    balance_after: string;
-    kind: string;
-    posted_at: string;
-    undoes_entry_id: string | null;
-    conversion: ConversionJson | null;
-  }>(
+  const found = await client.query<HistoryRow>(
     // One index range scan per wallet of the user (a wallet is a currency), each stopping at the
     // page size, then the few candidates merged: O(log n) per page however long the history.
     // Per wallet, entry_id and the posting time rise together (both are taken under the wallet's
@@ -123,7 +113,24 @@ export async function historyOf(
       query.to ?? null,
     ],
   );
-  return found.rows.map((row) => ({
+  return found.rows.map(historyEntryOf);
+}
+
+/** A row of historyOf's query: int8 columns come back from pg as strings. */
+interface HistoryRow {
+  entry_id: string;
+  transfer_id: string;
+  currency: string;
+  amount: string;
+  balance_after: string;
+  kind: string;
+  posted_at: string;
+  undoes_entry_id: string | null;
+  conversion: ConversionJson | null;
+}
+
+function historyEntryOf(row: HistoryRow): HistoryEntry {
+  return {
     entryId: BigInt(row.entry_id),
     transferId: row.transfer_id,
     currency: row.currency,
@@ -133,5 +140,5 @@ export async function historyOf(
     postedAt: row.posted_at,
     undoesEntryId: row.undoes_entry_id === null ? null : BigInt(row.undoes_entry_id),
     conversion: conversionOf(row.conversion),
-  }));
+  };
 }

@@ -13,40 +13,7 @@ import { validate } from '../validate';
 /** Deposits, withdrawals and peer-to-peer transfers: every one of them is a transfer workflow. */
 export function moneyRoutes(transfers: TransferService, metrics: Metrics, waitSlots: WaitSlots): Router {
   const router = Router();
-
-  /**
-   * `?wait=N` holds the request open until the transfer is final, N seconds pass or the client
-   * hangs up. Past the caller's or the process's bound of open waits it answers at once, as a
-   * wait that timed out would: the client polls, and nobody else's waits are affected.
-   */
-  async function waitIfAllowed(
-    request: Request,
-    response: Response,
-    record: TransferRecord,
-    waitS: number,
-  ): Promise<TransferRecord> {
-    const release = waitSlots.tryAcquire(request);
-    if (!release) return record;
-    const gone = new AbortController();
-    const hangUp = () => gone.abort();
-    response.once('close', hangUp);
-    try {
-      return await transfers.waitForFinal(record, waitS, gone.signal);
-    } finally {
-      response.off('close', hangUp);
-      release();
-    }
-  }
-
-  async function submitAndAnswer(request: Request, response: Response, submission: SubmitTransfer): Promise<void> {
-    const { wait } = validate(WaitQuery, request.query, 'query');
-    const { record, replayed, start } = await transfers.submit(submission);
-    response.locals.transferId = record.transferId;
-    metrics.transfersSubmitted.inc({ kind: submission.kind, replayed: String(replayed) });
-    metrics.workflowStarts.inc({ outcome: start });
-    if (wait === undefined) return sendJson(response, 202, acceptedJson(record));
-    sendJson(response, 200, transferJson(await waitIfAllowed(request, response, record, wait)));
-  }
+  const { waitIfAllowed, submitAndAnswer } = transferAnswers(transfers, metrics, waitSlots);
 
   router.post('/v1/wallet/transfers', async (request, response) => {
     const body = validate(TransferBody, request.body, 'body');
@@ -108,6 +75,45 @@ export function moneyRoutes(transfers: TransferService, metrics: Metrics, waitSl
   });
 
   return router;
+}
+
+/** How the money routes answer: at once with 202, or after waiting for the transfer to be final. */
+function transferAnswers(transfers: TransferService, metrics: Metrics, waitSlots: WaitSlots) {
+  /**
+   * `?wait=N` holds the request open until the transfer is final, N seconds pass or the client
+   * hangs up. Past the caller's or the process's bound of open waits it answers at once, as a
+   * wait that timed out would: the client polls, and nobody else's waits are affected.
+   */
+  async function waitIfAllowed(
+    request: Request,
+    response: Response,
+    record: TransferRecord,
+    waitS: number,
+  ): Promise<TransferRecord> {
+    const release = waitSlots.tryAcquire(request);
+    if (!release) return record;
+    const gone = new AbortController();
+    const hangUp = () => gone.abort();
+    response.once('close', hangUp);
+    try {
+      return await transfers.waitForFinal(record, waitS, gone.signal);
+    } finally {
+      response.off('close', hangUp);
+      release();
+    }
+  }
+
+  async function submitAndAnswer(request: Request, response: Response, submission: SubmitTransfer): Promise<void> {
+    const { wait } = validate(WaitQuery, request.query, 'query');
+    const { record, replayed, start } = await transfers.submit(submission);
+    response.locals.transferId = record.transferId;
+    metrics.transfersSubmitted.inc({ kind: submission.kind, replayed: String(replayed) });
+    metrics.workflowStarts.inc({ outcome: start });
+    if (wait === undefined) return sendJson(response, 202, acceptedJson(record));
+    sendJson(response, 200, transferJson(await waitIfAllowed(request, response, record, wait)));
+  }
+
+  return { waitIfAllowed, submitAndAnswer };
 }
 
 /** Requests made with an ops token are audited under the token's subject. */

@@ -27,18 +27,25 @@ const ops_update_timeout_ms = 15_000;
  */
 export function opsTransferRoutes(transfers: TransferService, client: Client): Router {
   const router = Router();
+  reverseRoute(router, transfers, client);
+  reviewRoutes(router, transfers, client);
+  return router;
+}
 
-  const opsTarget = async (request: Request) => {
-    requireOps(request);
-    const { transfer_id } = validate(TransferIdParams, request.params, 'path');
-    request.res!.locals.transferId = transfer_id;
-    const record = await transfers.find(transfer_id);
-    if (!record) throw new ApiError('transfer_not_found', `no transfer ${transfer_id}`);
-    return record;
-  };
+/** The transfer an ops request names, for an ops caller only. */
+async function opsTarget(transfers: TransferService, request: Request): Promise<TransferRecord> {
+  requireOps(request);
+  const { transfer_id } = validate(TransferIdParams, request.params, 'path');
+  request.res!.locals.transferId = transfer_id;
+  const record = await transfers.find(transfer_id);
+  if (!record) throw new ApiError('transfer_not_found', `no transfer ${transfer_id}`);
+  return record;
+}
 
+/** Reversing a COMPLETED transfer within its window moves the money back. */
+function reverseRoute(router: Router, transfers: TransferService, client: Client): void {
   router.post('/v1/ops/transfers/:transfer_id/reverse', async (request, response) => {
-    const record = await opsTarget(request);
+    const record = await opsTarget(transfers, request);
     const body = validate(ReverseBody, request.body ?? {}, 'body');
     // A second reverse is a no-op: the transfer as it stands.
     if (record.status === 'REVERSED') return sendJson(response, 200, transferJson(record));
@@ -78,13 +85,16 @@ export function opsTransferRoutes(transfers: TransferService, client: Client): R
       throw new ApiError('reversal_window_closed', 'the reversal window of this transfer has closed');
     sendJson(response, 200, transferJson(await reread(transfers, record)));
   });
+}
 
+/** Approving or rejecting a transfer held for review. */
+function reviewRoutes(router: Router, transfers: TransferService, client: Client): void {
   for (const [decision, update] of [
     ['approve', approveUpdate],
     ['reject', rejectUpdate],
   ] as const) {
     router.post(`/v1/ops/transfers/:transfer_id/${decision}`, async (request, response) => {
-      const record = await opsTarget(request);
+      const record = await opsTarget(transfers, request);
       const body = validate(OpsReasonBody, request.body ?? {}, 'body');
       if (record.status !== 'PENDING_REVIEW')
         throw new ApiError('transfer_not_in_review', `the transfer is ${record.status}, not held for review`);
@@ -101,8 +111,6 @@ export function opsTransferRoutes(transfers: TransferService, client: Client): R
       });
     });
   }
-
-  return router;
 }
 
 type Handle = ReturnType<Client['workflow']['getHandle']>;

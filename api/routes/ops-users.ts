@@ -14,8 +14,15 @@ import { validate } from '../validate';
 /** Ops actions on a user's wallet: freeze, close, limits. Each is audited with the operator, in its own transaction. */
 export function opsUserRoutes(shards: ShardSet, limits: TransferLimits, currencies: ReadonlySet<string>): Router {
   const router = Router();
-  const shardOf = (userId: string) => shards.shardOf(userId);
+  freezeRoutes(router, shards);
+  closeRoute(router, shards);
+  limitsRoutes(router, shards, limits, currencies);
+  return router;
+}
 
+/** A frozen user's wallets refuse debits and credits until they are unfrozen. */
+function freezeRoutes(router: Router, shards: ShardSet): void {
+  const shardOf = (userId: string) => shards.shardOf(userId);
   for (const action of ['freeze', 'unfreeze'] as const) {
     router.post(`/v1/ops/users/:user_id/${action}`, async (request, response) => {
       requireOps(request);
@@ -33,14 +40,16 @@ export function opsUserRoutes(shards: ShardSet, limits: TransferLimits, currenci
       sendJson(response, 200, { user_id, frozen: change.frozen });
     });
   }
+}
 
+function closeRoute(router: Router, shards: ShardSet): void {
   // Closing takes a wallet out of use for good: only at zero balance in every currency; credits
   // to it fail afterwards (wallet_closed) and a transfer's debit is refunded, as for a frozen one.
   router.post('/v1/ops/users/:user_id/close', async (request, response) => {
     requireOps(request);
     const { user_id } = validate(UserIdParams, request.params, 'path');
     const { reason } = validate(OpsReasonBody, request.body ?? {}, 'body');
-    const closed = await closeWallet(shards.pool(shardOf(user_id)), {
+    const closed = await closeWallet(shards.pool(shards.shardOf(user_id)), {
       userId: user_id,
       operator: principalOf(request).userId,
       reason,
@@ -55,7 +64,11 @@ export function opsUserRoutes(shards: ShardSet, limits: TransferLimits, currenci
       throw new ApiError('balance_not_zero', 'a wallet can only be closed when every balance is zero');
     sendJson(response, 200, { user_id, closed_at: closed.closedAt.toISOString() });
   });
+}
 
+/** A wallet's own floor and daily outgoing maximum in one currency, beside the default. */
+function limitsRoutes(router: Router, shards: ShardSet, limits: TransferLimits, currencies: ReadonlySet<string>): void {
+  const shardOf = (userId: string) => shards.shardOf(userId);
   router.get('/v1/ops/users/:user_id/limits/:currency', async (request, response) => {
     requireOps(request);
     const { user_id, currency } = validate(UserCurrencyParams, request.params, 'path');
@@ -93,8 +106,6 @@ export function opsUserRoutes(shards: ShardSet, limits: TransferLimits, currenci
       });
     sendJson(response, 200, limitsJson(rules, limits));
   });
-
-  return router;
 }
 
 /** Raising the floor of an overdrawn wallet above its balance: the database's floor rule refuses it. */
