@@ -14,7 +14,7 @@ import {
   noDrift,
   type InvariantResult,
 } from './invariants';
-import { openRecords, readLedger } from './ledger';
+import { openRecords, readLedger, type LedgerSnapshot } from './ledger';
 import { chaos_shard_count, type ChaosOptions } from './options';
 import { chaosUsers, initial_deposit_minor, planOperations, type PlannedOperation } from './plan';
 import { replayHistories } from './replay';
@@ -22,7 +22,7 @@ import { countBy, markdownOf, writeReport, type ChaosReport } from './report';
 import { describeFault, faultSchedule, type PlannedFault } from './schedule';
 import { chaos_settings, startChaosStack, type ChaosStack } from './stack';
 import { newObservations, ops_operator, runOperation, type Observations } from './workload';
-import { callerIsolation, neighbour_user_id, runNoisyNeighbour } from './noisy-neighbour';
+import { callerIsolation, neighbour_user_id, runNoisyNeighbour, type NeighbourTally } from './noisy-neighbour';
 
 /** Invariant 4's bound: every accepted transfer final this long after the last fault healed. */
 const final_within_ms = 60_000;
@@ -65,79 +65,11 @@ export async function runChaos(options: ChaosOptions): Promise<boolean> {
     console.log(
       `chaos: stack up (engine ${stack.engine.address}, wallets ${stack.wallets.map((wallet) => wallet.origin).join(' ')}, shards ${stack.shardUrls.join(' ')}); logs in ${workDir}`,
     );
-    const client = new ChaosClient(
-      stack.wallets.map((wallet) => wallet.origin),
-      stack.authSecret,
-    );
-    const byShard = chaosUsers(options.seed, options.users, chaos_shard_count);
-    await setUp(client, [...byShard.flat(), neighbour_user_id]);
-    const plan = planOperations(options.seed, options.transfers, byShard, chaos_settings.review_threshold_minor);
-    const seen = newObservations();
-    const progress: Progress = { started: 0, done: 0, finished: false, faults: 0 };
-    const reporter = setInterval(
-      () =>
-        console.log(
-          `chaos: ${progress.started} started, ${progress.done} done, ${progress.faults}/${schedule.length} faults`,
-        ),
-      progress_every_ms,
-    );
-    const faults = runFaults(stack, schedule, progress);
-    const workload = runWorkload(client, plan, seen, options, progress, schedule);
-    const neighbour = runNoisyNeighbour(client, () => progress.finished);
-    const [injected, , neighbourTally] = await Promise.all([faults, workload, neighbour]);
-    clearInterval(reporter);
-    const workloadEndMs = Date.now();
-    await Promise.all(stack.wallets.map((wallet) => wallet.waitReady()));
-    // Transfers accepted after the last fault get the same bound from the end of the workload.
-    const settledAfterMs = await settle(
-      stack.shardUrls,
-      Math.max(workloadEndMs, ...injected.map((fault) => fault.healed_at_ms)),
-    );
-    console.log(
-      `chaos: workload done; every record final ${settledAfterMs === null ? 'NEVER' : `${(settledAfterMs / 1000).toFixed(1)} s`} after the last fault healed and the workload ended; checking`,
-    );
-
+    const mix = await runMix(stack, options, schedule);
     const snapshot = await readLedger(stack.shardUrls);
-    const shapes = legShapes(snapshot);
-    const invariants: InvariantResult[] = [
-      conservation(snapshot),
-      floors(snapshot),
-      shapes,
-      finality(snapshot, seen, settledAfterMs, final_within_ms),
-      idempotency(seen, shapes.broken_ids),
-      completedStays(snapshot, seen),
-      await replayHistories(stack.engine.address, options.seed, options.replay_max),
-      noDrift(snapshot),
-      callerIsolation(neighbourTally, client.retried),
-    ];
+    const invariants = await checkInvariants(stack, options, snapshot, mix);
     passed = invariants.every((result) => result.held);
-    const report: ChaosReport = {
-      seed: options.seed,
-      command: `npm run chaos -- --seed ${options.seed} --transfers ${options.transfers} --faults ${options.faults} --rate ${options.rate_per_s} --concurrency ${options.concurrency} --users ${options.users} --wallets ${options.wallets}`,
-      started_at: startedAt.toISOString(),
-      duration_s: Math.round((Date.now() - startedAt.getTime()) / 1000),
-      machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
-      options,
-      schedule: described,
-      faults_by_kind: countBy(injected, (fault) => fault.kind),
-      faults: injected,
-      operations_by_kind: countBy(plan, (operation) => operation.kind),
-      transfers_by_final_state: countBy(
-        [...snapshot.transfers.values()],
-        (record) =>
-          `${record.kind}${record.converts ? ' (converting)' : ''} ${record.status}${record.failure_reason ? ` (${record.failure_reason})` : ''}`,
-      ),
-      client: {
-        retried: client.retried,
-        gave_up: client.gave_up,
-        unexpected: seen.unexpected,
-        reversals: seen.reversals,
-        decisions: seen.decisions,
-      },
-      unplanned_exits: stack.wallets.flatMap((wallet) => wallet.unplanned_exits),
-      invariants,
-      passed,
-    };
+    const report = reportOf({ options, startedAt, described, stack, snapshot, mix, invariants, passed });
     console.log(markdownOf(report));
     console.log(`chaos: written to ${await writeReport(report, options.out_dir)}.{md,json}`);
     return passed;
@@ -146,6 +78,113 @@ export async function runChaos(options: ChaosOptions): Promise<boolean> {
     if (passed) await rm(workDir, { recursive: true, force: true });
     else console.error(`chaos: process logs kept in ${workDir}`);
   }
+}
+
+/** What the workload, the faults and the noisy neighbour did, up to every record being final. */
+interface MixOutcome {
+  client: ChaosClient;
+  plan: PlannedOperation[];
+  seen: Observations;
+  injected: InjectedFault[];
+  neighbourTally: NeighbourTally;
+  /** How long after the last fault healed (or the workload ended) every record was final; null if never. */
+  settledAfterMs: number | null;
+}
+
+/** The workload, the fault schedule and the noisy neighbour at once, then the wait for every record to be final. */
+async function runMix(stack: ChaosStack, options: ChaosOptions, schedule: PlannedFault[]): Promise<MixOutcome> {
+  const client = new ChaosClient(
+    stack.wallets.map((wallet) => wallet.origin),
+    stack.authSecret,
+  );
+  const byShard = chaosUsers(options.seed, options.users, chaos_shard_count);
+  await setUp(client, [...byShard.flat(), neighbour_user_id]);
+  const plan = planOperations(options.seed, options.transfers, byShard, chaos_settings.review_threshold_minor);
+  const seen = newObservations();
+  const progress: Progress = { started: 0, done: 0, finished: false, faults: 0 };
+  const reporter = setInterval(
+    () =>
+      console.log(
+        `chaos: ${progress.started} started, ${progress.done} done, ${progress.faults}/${schedule.length} faults`,
+      ),
+    progress_every_ms,
+  );
+  const faults = runFaults(stack, schedule, progress);
+  const workload = runWorkload(client, plan, seen, options, progress, schedule);
+  const neighbour = runNoisyNeighbour(client, () => progress.finished);
+  const [injected, , neighbourTally] = await Promise.all([faults, workload, neighbour]);
+  clearInterval(reporter);
+  const workloadEndMs = Date.now();
+  await Promise.all(stack.wallets.map((wallet) => wallet.waitReady()));
+  // Transfers accepted after the last fault get the same bound from the end of the workload.
+  const settledAfterMs = await settle(
+    stack.shardUrls,
+    Math.max(workloadEndMs, ...injected.map((fault) => fault.healed_at_ms)),
+  );
+  console.log(
+    `chaos: workload done; every record final ${settledAfterMs === null ? 'NEVER' : `${(settledAfterMs / 1000).toFixed(1)} s`} after the last fault healed and the workload ended; checking`,
+  );
+  return { client, plan, seen, injected, neighbourTally, settledAfterMs };
+}
+
+async function checkInvariants(
+  stack: ChaosStack,
+  options: ChaosOptions,
+  snapshot: LedgerSnapshot,
+  { client, seen, neighbourTally, settledAfterMs }: MixOutcome,
+): Promise<InvariantResult[]> {
+  const shapes = legShapes(snapshot);
+  return [
+    conservation(snapshot),
+    floors(snapshot),
+    shapes,
+    finality(snapshot, seen, settledAfterMs, final_within_ms),
+    idempotency(seen, shapes.broken_ids),
+    completedStays(snapshot, seen),
+    await replayHistories(stack.engine.address, options.seed, options.replay_max),
+    noDrift(snapshot),
+    callerIsolation(neighbourTally, client.retried),
+  ];
+}
+
+function reportOf(run: {
+  options: ChaosOptions;
+  startedAt: Date;
+  described: string[];
+  stack: ChaosStack;
+  snapshot: LedgerSnapshot;
+  mix: MixOutcome;
+  invariants: InvariantResult[];
+  passed: boolean;
+}): ChaosReport {
+  const { options, startedAt, snapshot, mix } = run;
+  return {
+    seed: options.seed,
+    command: `npm run chaos -- --seed ${options.seed} --transfers ${options.transfers} --faults ${options.faults} --rate ${options.rate_per_s} --concurrency ${options.concurrency} --users ${options.users} --wallets ${options.wallets}`,
+    started_at: startedAt.toISOString(),
+    duration_s: Math.round((Date.now() - startedAt.getTime()) / 1000),
+    machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+    options,
+    schedule: run.described,
+    faults_by_kind: countBy(mix.injected, (fault) => fault.kind),
+    faults: mix.injected,
+    operations_by_kind: countBy(mix.plan, (operation) => operation.kind),
+    transfers_by_final_state: countBy(
+      [...snapshot.transfers.values()],
+      (record) =>
+        `${record.kind}${record.converts ? ' (converting)' : ''} ${record.status}${record.failure_reason ? ` (${record.failure_reason})` : ''}`,
+    ),
+    client: {
+      retried: mix.client.retried,
+      gave_up: mix.client.gave_up,
+      unexpected: mix.seen.unexpected,
+      reversals: mix.seen.reversals,
+      decisions: mix.seen.decisions,
+    },
+    unplanned_exits: run.stack.wallets.flatMap((wallet) => wallet.unplanned_exits),
+    invariants: run.invariants,
+    passed: run.passed,
+  };
 }
 
 /** Users, their first money, and the USD/EUR rate conversions use. */
