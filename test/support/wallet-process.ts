@@ -18,13 +18,31 @@ export async function startWalletProcess(env: NodeJS.ProcessEnv = {}) {
   const fixture = await createTestShards(4);
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const fullEnv: NodeJS.ProcessEnv = {
+  const wallet = spawnWallet(walletEnv(fixture.urls, port, env));
+  await waitUntilReady(baseUrl, wallet);
+  return {
+    ...fixture,
+    baseUrl,
+    pid: wallet.child.pid!,
+    output: wallet.output,
+    alive: wallet.alive,
+    ...processClient(baseUrl, wallet.alive),
+    async stop() {
+      await wallet.stop();
+      await fixture.drop();
+    },
+  };
+}
+
+/** The settings of a wallet process on the given shards and port, with the suite's short timings; `env` overrides them. */
+function walletEnv(shardUrls: readonly string[], port: number, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return {
     ...process.env,
     HOST: '127.0.0.1',
     PORT: String(port),
     TEMPORAL_ADDRESS: temporalAddress(),
     TEMPORAL_TASK_QUEUE: uniqueName('wallet-process'),
-    SHARD_URLS: fixture.urls.join(','),
+    SHARD_URLS: shardUrls.join(','),
     AUTH_SECRET: test_auth_secret,
     ACTIVITY_TIMEOUT_MS: '3000',
     DEBIT_ATTEMPTS_MAX: '5',
@@ -34,11 +52,15 @@ export async function startWalletProcess(env: NodeJS.ProcessEnv = {}) {
     LOG_LEVEL: 'warn',
     ...env,
   };
+}
+
+/** The process and its output so far; an exit before stop() prints that output. */
+function spawnWallet(env: NodeJS.ProcessEnv) {
   const output: string[] = [];
   const child: ChildProcess = spawn(
     process.execPath,
-    [...walletNodeFlags(fullEnv), '--import', 'tsx', 'app/main.ts', 'wallet'],
-    { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] },
+    [...walletNodeFlags(env), '--import', 'tsx', 'app/main.ts', 'wallet'],
+    { env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   child.stdout!.setEncoding('utf8').on('data', (text: string) => output.push(text));
   child.stderr!.setEncoding('utf8').on('data', (text: string) => output.push(text));
@@ -53,20 +75,39 @@ export async function startWalletProcess(env: NodeJS.ProcessEnv = {}) {
     }),
   );
   const alive = () => child.exitCode === null && child.signalCode === null;
+  return {
+    child,
+    output,
+    alive,
+    async stop() {
+      stopping = true;
+      if (alive()) child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await exit;
+      clearTimeout(killer);
+    },
+  };
+}
+
+/** Polls /readyz until it answers 200; fails at once if the process dies first. */
+async function waitUntilReady(baseUrl: string, wallet: { alive: () => boolean; output: string[] }): Promise<void> {
   const deadline = Date.now() + ready_timeout_ms;
   for (;;) {
-    if (!alive()) throw new Error(`the wallet process exited before it was ready:\n${output.join('')}`);
+    if (!wallet.alive()) throw new Error(`the wallet process exited before it was ready:\n${wallet.output.join('')}`);
     if (
       await fetch(`${baseUrl}/readyz`).then(
         (answer) => answer.ok,
         () => false,
       )
     )
-      break;
+      return;
     if (Date.now() > deadline) throw new Error(`the wallet process was not ready within ${ready_timeout_ms} ms`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
 
+/** HTTP calls to the process, each answer checked against the contract. */
+function processClient(baseUrl: string, alive: () => boolean) {
   async function call(
     method: string,
     path: string,
@@ -85,41 +126,27 @@ export async function startWalletProcess(env: NodeJS.ProcessEnv = {}) {
     return { status: response.status, body };
   }
 
-  return {
-    ...fixture,
-    baseUrl,
-    pid: child.pid!,
-    output,
-    alive,
-    call,
-    /** Retries what a client would retry (503, a cut connection) with the same request, until the deadline. */
-    async callUntilAnswered(
-      method: string,
-      path: string,
-      options: { as: string; role?: 'customer' | 'ops'; body?: unknown },
-      timeoutMs = 60_000,
-    ) {
-      const until = Date.now() + timeoutMs;
-      for (;;) {
-        const answer = await call(method, path, options).catch((error: unknown) => ({
-          status: 0,
-          body: { error: String(error) },
-        }));
-        if (answer.status !== 503 && answer.status !== 0) return answer;
-        if (!alive()) throw new Error(`the wallet process died; ${method} ${path} got ${JSON.stringify(answer)}`);
-        if (Date.now() > until) throw new Error(`${method} ${path} kept failing: ${JSON.stringify(answer)}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    },
-    async stop() {
-      stopping = true;
-      if (alive()) child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      await exit;
-      clearTimeout(killer);
-      await fixture.drop();
-    },
-  };
+  /** Retries what a client would retry (503, a cut connection) with the same request, until the deadline. */
+  async function callUntilAnswered(
+    method: string,
+    path: string,
+    options: { as: string; role?: 'customer' | 'ops'; body?: unknown },
+    timeoutMs = 60_000,
+  ) {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const answer = await call(method, path, options).catch((error: unknown) => ({
+        status: 0,
+        body: { error: String(error) },
+      }));
+      if (answer.status !== 503 && answer.status !== 0) return answer;
+      if (!alive()) throw new Error(`the wallet process died; ${method} ${path} got ${JSON.stringify(answer)}`);
+      if (Date.now() > until) throw new Error(`${method} ${path} kept failing: ${JSON.stringify(answer)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  return { call, callUntilAnswered };
 }
 
 export type WalletProcess = Awaited<ReturnType<typeof startWalletProcess>>;
