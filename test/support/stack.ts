@@ -35,29 +35,30 @@ export const test_limits: TransferLimits = {
   dailyOutgoingMaxMinor: 100_000_000n,
 };
 
+/** What a suite may change in the stack; everything else is the suite's defaults above. */
+interface TestStackOptions {
+  activities?: object;
+  withWorker?: boolean;
+  inFlightMax?: number;
+  temporalAddress?: string;
+  timings?: TransferTimings;
+  limits?: TransferLimits;
+  stuckAfterMs?: number;
+  quoteTtlMs?: number;
+  /** Per-caller rate and wait bounds; test_caller_limits where not given. */
+  callerLimits?: Partial<CallerLimits>;
+  tokenMaxAgeS?: number;
+  /** Where the wallet's log lines go (at LOG_LEVEL, default error); tests that read logs pass a stream. */
+  logStream?: NodeJS.WritableStream;
+  logLevel?: string;
+}
+
 /**
  * The wallet as `npm start` runs it, in one process: real Temporal, real shard databases, a
  * worker on its own task queue and the Express API on a free port, sharing one NativeConnection
  * (eager start) and in-process completion news.
  */
-export async function startTestStack(
-  options: {
-    activities?: object;
-    withWorker?: boolean;
-    inFlightMax?: number;
-    temporalAddress?: string;
-    timings?: TransferTimings;
-    limits?: TransferLimits;
-    stuckAfterMs?: number;
-    quoteTtlMs?: number;
-    /** Per-caller rate and wait bounds; test_caller_limits where not given. */
-    callerLimits?: Partial<CallerLimits>;
-    tokenMaxAgeS?: number;
-    /** Where the wallet's log lines go (at LOG_LEVEL, default error); tests that read logs pass a stream. */
-    logStream?: NodeJS.WritableStream;
-    logLevel?: string;
-  } = {},
-) {
+export async function startTestStack(options: TestStackOptions = {}) {
   const fixture = await createTestShards(4);
   const temporal = await connectTemporal(options.temporalAddress);
   const taskQueue = uniqueName('wallet-test');
