@@ -22,9 +22,10 @@ const out = process.env.HISTORY_OUT ?? '';
 const tag = process.env.HISTORY_TAG ?? 'current';
 const withFx = process.env.HISTORY_FX === '1';
 
+const ops = (operator: string) => ({ as: operator, role: 'ops' as const });
+
 describe('record workflow histories', { skip: out === '' ? 'set HISTORY_OUT' : false }, () => {
   let stack: TestStack;
-  const ops = (operator: string) => ({ as: operator, role: 'ops' as const });
   before(async () => {
     stack = await startTestStack({
       timings: { ...test_timings, reversalWindowMs: 3_000, reviewTimeoutMs: 60_000 },
@@ -64,104 +65,105 @@ describe('record workflow histories', { skip: out === '' ? 'set HISTORY_OUT' : f
   it('records one history of each shape', async () => {
     const alice = await user(0, 100_000);
     const bob = await user(1, 0);
-    const shapes: [string, () => Promise<string>][] = [
-      ['completed-transfer', async () => (await stack.api.transfer(alice, bob, 1_000)).body.transfer_id],
-      ['refused-debit', async () => (await stack.api.transfer(bob, alice, 1_000_000)).body.transfer_id],
-      ['deposit', async () => (await stack.api.deposit(bob, 500)).body.transfer_id],
-      [
-        'withdrawal',
-        async () =>
-          (
-            await stack.api.call('POST', `/v1/wallet/${alice}/withdrawals?wait=30`, {
-              as: alice,
-              body: { amount: 300, currency: 'USD', idempotency_key: uniqueName('w') },
-            })
-          ).body.transfer_id,
-      ],
-      [
-        'refunded-credit',
-        async () => {
-          const frozen = await user(2, 0);
-          await stack.api.call('POST', `/v1/ops/users/${frozen}/freeze`, { ...ops('ops_rec'), body: {} });
-          return (await stack.api.transfer(alice, frozen, 700)).body.transfer_id;
-        },
-      ],
-      [
-        'reversed-by-update',
-        async () => {
-          const id = (await stack.api.transfer(alice, bob, 400)).body.transfer_id;
-          assert.equal(
-            (
-              await stack.api.call('POST', `/v1/ops/transfers/${id}/reverse`, {
-                ...ops('ops_rec'),
-                body: { reason: 'fixture' },
-              })
-            ).status,
-            200,
-          );
-          return id;
-        },
-      ],
-      [
-        'reversed-by-signal',
-        async () => {
-          const id = (await stack.api.transfer(alice, bob, 450)).body.transfer_id;
-          await stack.client.workflow.getHandle(id).signal('reverse', { operator: 'ops_rec', reason: 'fixture' });
-          return id;
-        },
-      ],
-      [
-        'review-approved',
-        async () => {
-          const id = (await stack.api.transfer(alice, bob, 20_000, uniqueName('big'), 0)).body.transfer_id;
-          assert.equal(
-            (
-              await stack.api.call('POST', `/v1/ops/transfers/${id}/approve`, {
-                ...ops('ops_rec'),
-                body: { reason: 'fixture' },
-              })
-            ).status,
-            200,
-          );
-          return id;
-        },
-      ],
-      [
-        'review-rejected-by-signal',
-        async () => {
-          const id = (await stack.api.transfer(alice, bob, 20_000, uniqueName('big'), 0)).body.transfer_id;
-          await stack.client.workflow.getHandle(id).signal('reject', { operator: 'ops_rec', reason: 'fixture' });
-          return id;
-        },
-      ],
-    ];
+    const shapes = historyShapes(stack, alice, bob, user);
     if (withFx) {
       await stack.api.call('PUT', '/v1/ops/fx/rates/USD/EUR', { ...ops('ops_rec'), body: { rate: '0.9215' } });
-      shapes.push([
-        'converted-transfer',
-        async () =>
-          (await stack.api.transfer(alice, bob, 1_000, uniqueName('fx'), 30, { target_currency: 'EUR' })).body
-            .transfer_id,
-      ]);
-      shapes.push([
-        'converted-reversed',
-        async () => {
-          const id = (await stack.api.transfer(alice, bob, 1_000, uniqueName('fx'), 30, { target_currency: 'EUR' }))
-            .body.transfer_id;
-          assert.equal(
-            (
-              await stack.api.call('POST', `/v1/ops/transfers/${id}/reverse`, {
-                ...ops('ops_rec'),
-                body: { reason: 'fixture' },
-              })
-            ).status,
-            200,
-          );
-          return id;
-        },
-      ]);
+      shapes.push(...fxShapes(stack, alice, bob));
     }
     const started = await Promise.all(shapes.map(async ([shape, run]) => [shape, await run()] as const));
     await Promise.all(started.map(([shape, id]) => save(shape, id)));
   });
 });
+
+/** A shape's name (the fixture file's suffix) and how to start a transfer of that shape, which returns its id. */
+type Shape = [string, () => Promise<string>];
+
+/** An ops action on a transfer over HTTP, which must be accepted. */
+async function opsAction(stack: TestStack, transferId: string, action: 'reverse' | 'approve'): Promise<void> {
+  const answer = await stack.api.call('POST', `/v1/ops/transfers/${transferId}/${action}`, {
+    ...ops('ops_rec'),
+    body: { reason: 'fixture' },
+  });
+  assert.equal(answer.status, 200);
+}
+
+/** One transfer of each shape the workflow takes in one currency. */
+function historyShapes(
+  stack: TestStack,
+  alice: string,
+  bob: string,
+  user: (shard: number, usd: number) => Promise<string>,
+): Shape[] {
+  return [
+    ['completed-transfer', async () => (await stack.api.transfer(alice, bob, 1_000)).body.transfer_id],
+    ['refused-debit', async () => (await stack.api.transfer(bob, alice, 1_000_000)).body.transfer_id],
+    ['deposit', async () => (await stack.api.deposit(bob, 500)).body.transfer_id],
+    [
+      'withdrawal',
+      async () =>
+        (
+          await stack.api.call('POST', `/v1/wallet/${alice}/withdrawals?wait=30`, {
+            as: alice,
+            body: { amount: 300, currency: 'USD', idempotency_key: uniqueName('w') },
+          })
+        ).body.transfer_id,
+    ],
+    [
+      'refunded-credit',
+      async () => {
+        const frozen = await user(2, 0);
+        await stack.api.call('POST', `/v1/ops/users/${frozen}/freeze`, { ...ops('ops_rec'), body: {} });
+        return (await stack.api.transfer(alice, frozen, 700)).body.transfer_id;
+      },
+    ],
+    [
+      'reversed-by-update',
+      async () => {
+        const id = (await stack.api.transfer(alice, bob, 400)).body.transfer_id;
+        await opsAction(stack, id, 'reverse');
+        return id;
+      },
+    ],
+    [
+      'reversed-by-signal',
+      async () => {
+        const id = (await stack.api.transfer(alice, bob, 450)).body.transfer_id;
+        await stack.client.workflow.getHandle(id).signal('reverse', { operator: 'ops_rec', reason: 'fixture' });
+        return id;
+      },
+    ],
+    [
+      'review-approved',
+      async () => {
+        const id = (await stack.api.transfer(alice, bob, 20_000, uniqueName('big'), 0)).body.transfer_id;
+        await opsAction(stack, id, 'approve');
+        return id;
+      },
+    ],
+    [
+      'review-rejected-by-signal',
+      async () => {
+        const id = (await stack.api.transfer(alice, bob, 20_000, uniqueName('big'), 0)).body.transfer_id;
+        await stack.client.workflow.getHandle(id).signal('reject', { operator: 'ops_rec', reason: 'fixture' });
+        return id;
+      },
+    ],
+  ];
+}
+
+/** Cross-currency transfers (HISTORY_FX=1): one completed, one reversed. */
+function fxShapes(stack: TestStack, alice: string, bob: string): Shape[] {
+  const converting = async () =>
+    (await stack.api.transfer(alice, bob, 1_000, uniqueName('fx'), 30, { target_currency: 'EUR' })).body.transfer_id;
+  return [
+    ['converted-transfer', converting],
+    [
+      'converted-reversed',
+      async () => {
+        const id = await converting();
+        await opsAction(stack, id, 'reverse');
+        return id;
+      },
+    ],
+  ];
+}
