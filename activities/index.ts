@@ -9,7 +9,7 @@ import { reverseAndRecord, type ReverseInput, type ReverseResult } from './rever
 import { expireReview, recordDecision, type ReviewDecisionInput } from './review';
 import type { ActivityDependencies, RefundInput } from './types';
 
-export type { ActivityDependencies, RefundInput, TransferEvents } from './types';
+export type { ActivityDependencies, RefundInput } from './types';
 export type { FencedDebit } from './fence';
 export type { Reversal, ReverseInput, ReverseResult } from './reverse';
 export type { ReviewDecisionInput } from './review';

@@ -10,7 +10,7 @@ import { insertRun, storedJson, type RunSummary } from '../ledger/reconciliation
  * Each statement of a run may take this long: a run scans every shard's entries, which takes
  * far longer than a ledger leg's statement cap on a big shard.
  */
-export const reconcile_statement_timeout_ms = 300_000;
+const reconcile_statement_timeout_ms = 300_000;
 
 /** Where a run's outcome is shown at once (metrics/reconciliation-metrics.ts when the process exports metrics). */
 export interface ReconciliationGauges {
