@@ -112,13 +112,14 @@ function killGroup(child: ChildProcess): void {
   }
 }
 
-/** Types, lint (which enforces workflow determinism rules) and formatting are part of the suite. */
+/** Types, lint (which enforces workflow determinism rules), formatting, layers and dead code are part of the suite. */
 function staticChecks(): void {
   for (const [name, args] of [
     ['typecheck', ['node_modules/typescript/bin/tsc', '-p', '.']],
     ['lint', ['node_modules/eslint/bin/eslint.js', '--max-warnings=0', '.']],
     ['format', ['node_modules/prettier/bin/prettier.cjs', '--check', '--log-level=warn', '.']],
     ['dependencies', ['node_modules/dependency-cruiser/bin/dependency-cruise.mjs', '--output-type', 'err', '.']],
+    ['dead code', ['node_modules/knip/bin/knip.js', '--no-progress']],
     ['diagram', ['--import', 'tsx', 'scripts/diagram.ts', '--check']],
   ] as const) {
     const result = spawnSync(process.execPath, args, { stdio: 'inherit' });
