@@ -57,13 +57,16 @@ export interface TransferNetRow {
 
 const net_columns = `transfer_id, currency, ${bucket_sql} as bucket, ${weight_sql}::text as weight, net::text as net`;
 
-function netRowOf(row: {
+/** A net row as pg returns it: int8 and numeric come back as text. */
+interface NetRowText {
   transfer_id: string;
   currency: string;
   bucket: number;
   weight: string;
   net: string;
-}): TransferNetRow {
+}
+
+function netRowOf(row: NetRowText): TransferNetRow {
   return {
     transferId: row.transfer_id,
     currency: row.currency,
@@ -80,13 +83,7 @@ export async function clearingNetsOf(
   transferIds: readonly string[],
 ): Promise<TransferNetRow[]> {
   if (transferIds.length === 0) return [];
-  const found = await client.query<{
-    transfer_id: string;
-    currency: string;
-    bucket: number;
-    weight: string;
-    net: string;
-  }>(
+  const found = await client.query<NetRowText>(
     `select ${net_columns}
        from (select transfer_id, currency, sum(amount) as net from ${clearing_entries} and transfer_id = any($2::text[])
               group by transfer_id, currency having sum(amount) <> 0) t`,
@@ -107,13 +104,7 @@ export async function clearingNetsInBuckets(
   buckets: readonly number[],
 ): Promise<TransferNetRow[]> {
   if (buckets.length === 0) return [];
-  const found = await client.query<{
-    transfer_id: string;
-    currency: string;
-    bucket: number;
-    weight: string;
-    net: string;
-  }>(
+  const found = await client.query<NetRowText>(
     `select ${net_columns}
        from (select transfer_id, currency, sum(amount) as net from ${clearing_entries} and ${bucket_sql} = any($2::int[])
               group by transfer_id, currency having sum(amount) <> 0) t`,
