@@ -62,14 +62,7 @@ export async function postLeg(client: pg.PoolClient | pg.Pool, request: PostingR
     const conversion = request.conversion;
     const found = await client.query<LegRow>({
       name: conversion ? 'post_leg_with_conversion' : 'post_leg',
-      text: `${conversion ? conversion_cte : ''}
-             select outcome, reason, balance_after, replayed, transfer_status
-               from post_leg(p_transfer_id => $1::text, p_leg => $2::text, p_user_id => $3::text,
-                             p_currency => $4::char(3), p_customer_delta => $5::bigint, p_counterparty => $6::text,
-                             p_entry_kind => $7::text, p_ignore_holds => $8::boolean, p_workflow_id => $9::text,
-                             p_run_id => $10::text, p_finish_if_posted => $11::text,
-                             p_finish_reason_if_posted => $12::text, p_finish_if_refused => $13::boolean,
-                             p_allow_negative => false, p_daily_limit => $14::bigint)`,
+      text: conversion ? `${with_conversion} select ${leg_columns} from leg` : post_leg_select,
       values: [
         request.transferId,
         request.leg,
@@ -103,10 +96,24 @@ export async function postLeg(client: pg.PoolClient | pg.Pool, request: PostingR
   }
 }
 
-/** Writes the leg's conversion ($15-$19) in the leg's own statement; a repeat changes nothing. */
-const conversion_cte = `with conversion as (
+const leg_columns = 'outcome, reason, balance_after, replayed, transfer_status';
+const post_leg_select = `select ${leg_columns}
+  from post_leg(p_transfer_id => $1::text, p_leg => $2::text, p_user_id => $3::text,
+                p_currency => $4::char(3), p_customer_delta => $5::bigint, p_counterparty => $6::text,
+                p_entry_kind => $7::text, p_ignore_holds => $8::boolean, p_workflow_id => $9::text,
+                p_run_id => $10::text, p_finish_if_posted => $11::text,
+                p_finish_reason_if_posted => $12::text, p_finish_if_refused => $13::boolean,
+                p_allow_negative => false, p_daily_limit => $14::bigint)`;
+
+/**
+ * Writes the leg's conversion ($15-$19) in the leg's own statement, only when the leg posted: a
+ * refused credit moved nothing on this shard, so it converted nothing here either. The leg's CTE
+ * runs post_leg once (a volatile call is never inlined); a repeat changes nothing.
+ */
+const with_conversion = `with leg as (${post_leg_select}),
+  conversion as (
     insert into conversions (transfer_id, source_currency, source_amount, target_currency, target_amount, rate)
-    values ($1::text, $15::char(3), $16::bigint, $17::char(3), $18::bigint, $19::numeric)
+    select $1::text, $15::char(3), $16::bigint, $17::char(3), $18::bigint, $19::numeric from leg where leg.outcome = 'posted'
     on conflict (transfer_id) do nothing)`;
 
 export interface RefundRequest extends LegMovement {

@@ -312,6 +312,16 @@ describe('FX: rates, quotes and cross-currency transfers', () => {
       assert.deepEqual([debit.kind, debit.amount], ['transfer_out', -333]);
       assert.equal(refund.undoes_entry_id, debit.entry_id);
       assert.equal(debit.undoes_entry_id, undefined);
+      // The refused credit moved nothing on bob's shard, so it records no conversion there either;
+      // the owner's record keeps the conversion it was accepted with.
+      const conversionsOn = async (shard: number) =>
+        (
+          await stack.shards
+            .pool(shard)
+            .query('select count(*)::int as count from conversions where transfer_id = $1', [sent.body.transfer_id])
+        ).rows[0].count;
+      assert.equal(await conversionsOn(1), 0);
+      assert.equal(await conversionsOn(0), 1);
     });
 
     it('reverse at the transfer’s own rate: the recipient gives back the target amount, the sender gets the source amount', async () => {
