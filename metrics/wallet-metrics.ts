@@ -48,6 +48,11 @@ function createWalletMetrics() {
       help: `Transfers whose workflow ended without finishing them in several orphan sweeps in a row (or completed with the record still pending): rerunning does not help, a person must look`,
       registers,
     }),
+    orphanSweepErrors: new Counter({
+      name: 'wallet_orphan_sweep_errors_total',
+      help: 'Transfers (or shards) the orphan sweeper could not look at in a sweep (Temporal or the shard failed); the sweep finishes the rest and the next one tries again',
+      registers,
+    }),
     reviewQueueLength: new Gauge({
       name: 'wallet_review_queue_length',
       help: 'Running transfers waiting in PENDING_REVIEW for an operator (Temporal visibility, counted every MONITOR_INTERVAL_MS)',

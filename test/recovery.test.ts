@@ -5,7 +5,11 @@ import pino from 'pino';
 import { createActivities } from '../activities';
 import { requestHashOf, transferIdFor } from '../domain/transfer-ids';
 import { registerTransfer } from '../ledger/transfers';
-import { sweepOrphanedTransfers } from '../workers/orphan-sweeper';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
+import { findTransfer } from '../ledger/transfers';
+import { heldBy, startTransferWorkflow, transferOf } from '../temporal-client/start-transfer';
+import { runOrphanSweeper, sweepOrphanedTransfers, type SweepDependencies } from '../workers/orphan-sweeper';
 import { spawnTs } from '../supervisor/children';
 import { driftedAccounts, postingsOf, userOnShard } from './support/ledger';
 import { startTestStack, test_limits, test_timings, type TestStack } from './support/stack';
@@ -104,20 +108,10 @@ describe('recovery', () => {
 
     it('is picked up by the orphan sweeper, once', async () => {
       const { sender: alice, recipient: bob, transferId } = await recordedWithoutWorkflow([1, 2], 300, 'lost-1');
-      const sweep = () =>
-        sweepOrphanedTransfers({
-          shards: stack.shards,
-          client: stack.client,
-          taskQueue: stack.taskQueue,
-          timings: test_timings,
-          limits: test_limits,
-          logger: pino({ level: 'silent' }),
-          metrics: walletMetrics(),
-          orphanAgeMinMs: 0,
-        });
+      const sweep = () => sweepOrphanedTransfers(sweepDeps());
       assert.equal((await sweep()).orphans, 1);
       assert.equal((await stack.client.workflow.getHandle(transferId).result()).status, 'COMPLETED');
-      assert.deepEqual(await sweep(), { running: 0, orphans: 0, rerun: 0, failing: [] });
+      assert.deepEqual(await sweep(), { running: 0, orphans: 0, rerun: 0, finished: 0, failing: [], errors: 0 });
       assert.equal(await stack.api.balance(bob), 300);
       assert.equal(await stack.api.balance(alice), 1_000);
     });
@@ -129,21 +123,12 @@ describe('recovery', () => {
       const failedRuns = new Map<string, number>();
       const sweep = () =>
         sweepOrphanedTransfers(
-          {
-            shards: stack.shards,
-            client: stack.client,
-            taskQueue: stack.taskQueue,
-            timings: { ...test_timings, reviewTimeoutMs: 120_000 },
-            limits,
-            logger: pino({ level: 'silent' }),
-            metrics: walletMetrics(),
-            orphanAgeMinMs: 0,
-          },
+          { ...sweepDeps(), timings: { ...test_timings, reviewTimeoutMs: 120_000 }, limits },
           failedRuns,
         );
-      assert.deepEqual(await sweep(), { running: 0, orphans: 1, rerun: 0, failing: [] });
+      assert.deepEqual(await sweep(), { running: 0, orphans: 1, rerun: 0, finished: 0, failing: [], errors: 0 });
       for (let sweeps = 0; sweeps < 3; sweeps++)
-        assert.deepEqual(await sweep(), { running: 1, orphans: 0, rerun: 0, failing: [] });
+        assert.deepEqual(await sweep(), { running: 1, orphans: 0, rerun: 0, finished: 0, failing: [], errors: 0 });
       // Its run ends without finishing it (as a failed or terminated run would), sweep after sweep.
       const reports = [];
       for (let failures = 1; failures <= 3; failures++) {
@@ -167,8 +152,102 @@ describe('recovery', () => {
         body: { reason: 'checked' },
       });
       assert.equal(approved.body.status, 'COMPLETED', JSON.stringify(approved.body));
-      assert.deepEqual(await sweep(), { running: 0, orphans: 0, rerun: 0, failing: [] });
+      assert.deepEqual(await sweep(), { running: 0, orphans: 0, rerun: 0, finished: 0, failing: [], errors: 0 });
       assert.equal(failedRuns.size, 0);
+    });
+
+    /** The sweeper's dependencies on this stack; given `describe`, its client's describe is the test's. */
+    function sweepDeps(
+      describe?: (
+        workflowId: string,
+        real: () => Promise<WorkflowExecutionDescription>,
+      ) => Promise<WorkflowExecutionDescription>,
+    ): SweepDependencies {
+      const workflow = stack.client.workflow;
+      const client = describe
+        ? ({
+            workflow: {
+              start: workflow.start.bind(workflow),
+              getHandle: (workflowId: string) => ({
+                describe: () => describe(workflowId, () => workflow.getHandle(workflowId).describe()),
+              }),
+            },
+          } as unknown as Client)
+        : stack.client;
+      return {
+        shards: stack.shards,
+        client,
+        taskQueue: stack.taskQueue,
+        timings: test_timings,
+        limits: test_limits,
+        logger: pino({ level: 'silent' }),
+        metrics: walletMetrics(),
+        orphanAgeMinMs: 0,
+      };
+    }
+
+    it('raises no alarm for a transfer whose workflow finished it between the read of its record and the describe', async () => {
+      const { recipient, transferId } = await recordedWithoutWorkflow([1, 3], 100, 'race-1');
+      const pool = stack.shards.pool(1);
+      // The race, made certain: the sweep's describe first lets the transfer run to its end.
+      const deps = sweepDeps(async (workflowId, real) => {
+        const record = (await findTransfer(pool, workflowId))!;
+        await startTransferWorkflow(sweepDeps(), transferOf(record), heldBy(record));
+        await stack.client.workflow.getHandle(workflowId).result();
+        return real();
+      });
+      assert.deepEqual(await sweepOrphanedTransfers(deps), {
+        running: 0,
+        orphans: 0,
+        rerun: 0,
+        finished: 1,
+        failing: [],
+        errors: 0,
+      });
+      assert.equal((await findTransfer(pool, transferId))?.status, 'COMPLETED');
+      assert.equal(await stack.api.balance(recipient), 100);
+    });
+
+    it('finishes a sweep past a transfer it cannot describe, and counts the error', async () => {
+      const lost = [];
+      for (const key of ['lost-a', 'lost-b', 'lost-c']) lost.push(await recordedWithoutWorkflow([2, 0], 50, key));
+      const unreadable = lost[1]!.transferId;
+      const errorsBefore = (await walletMetrics().orphanSweepErrors.get()).values[0]?.value ?? 0;
+      const failedRuns = new Map([[unreadable, 2]]);
+      const report = await sweepOrphanedTransfers(
+        sweepDeps(async (workflowId, real) => {
+          if (workflowId === unreadable) throw new Error('test: the frontend hiccuped');
+          return real();
+        }),
+        failedRuns,
+      );
+      assert.deepEqual(report, { running: 0, orphans: 2, rerun: 0, finished: 0, failing: [], errors: 1 });
+      assert.equal((await walletMetrics().orphanSweepErrors.get()).values[0]?.value, errorsBefore + 1);
+      // Not looked at, so its count of failed runs is neither reset nor raised.
+      assert.deepEqual([...failedRuns], [[unreadable, 2]]);
+      for (const { transferId } of [lost[0]!, lost[2]!])
+        assert.equal((await stack.client.workflow.getHandle(transferId).result()).status, 'COMPLETED');
+      // The next sweep, with Temporal answering again, picks it up.
+      assert.equal((await sweepOrphanedTransfers(sweepDeps())).orphans, 1);
+      assert.equal((await stack.client.workflow.getHandle(unreadable).result()).status, 'COMPLETED');
+    });
+
+    it('never runs two sweeps at once, in one process or across wallet processes', async () => {
+      const sweeps = { running: 0, runningMax: 0, done: 0 };
+      const slowSweep = async () => {
+        sweeps.running++;
+        sweeps.runningMax = Math.max(sweeps.runningMax, sweeps.running);
+        await sleep(150);
+        sweeps.running--;
+        sweeps.done++;
+      };
+      // Two sweepers, as two wallet processes run them, ticking far faster than a sweep lasts.
+      const stops = [0, 1].map(() => runOrphanSweeper(sweepDeps(), 10, slowSweep));
+      await sleep(1_000);
+      await Promise.all(stops.map((stop) => stop()));
+      assert.equal(sweeps.runningMax, 1);
+      assert.ok(sweeps.done >= 3, `only ${sweeps.done} sweeps ran`);
+      assert.equal(sweeps.running, 0);
     });
   });
 

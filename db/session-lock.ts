@@ -1,0 +1,26 @@
+import { withDedicatedConnections } from './dedicated-connections';
+
+/**
+ * Runs work while holding a session-level advisory lock on one database, taken on a connection
+ * of its own (never one a ledger leg needs). When another session holds the lock it answers
+ * false at once, without running work. The lock ends with that connection: when work settles,
+ * and also when the process holding it dies.
+ */
+export async function withSessionLock(
+  url: string,
+  lock: { key: bigint; name: string },
+  work: () => Promise<void>,
+): Promise<boolean> {
+  return withDedicatedConnections(
+    [url],
+    { applicationName: lock.name, statementTimeoutMs: 10_000 },
+    async ([client]) => {
+      const found = await client!.query<{ locked: boolean }>('select pg_try_advisory_lock($1::bigint) as locked', [
+        lock.key.toString(),
+      ]);
+      if (!found.rows[0]!.locked) return false;
+      await work();
+      return true;
+    },
+  );
+}
