@@ -88,7 +88,7 @@ export function createApp(deps: AppDependencies) {
   app.use(walletRoutes(deps.shards));
   app.use(moneyRoutes(transfers, metrics, deps.waitSlots ?? new WaitSlots(callerLimits, metrics.registry)));
   app.use(opsTransferRoutes(transfers, deps.client));
-  app.use(opsUserRoutes(deps.shards, deps.limits, currencies));
+  app.use(opsUserRoutes(deps.shards, deps.limits, currencies, deps.timings));
   app.use(opsAuditRoutes(deps.shards));
   app.use(opsTransferListRoutes({ client: deps.client, authSecret: deps.authSecret, stuckAfterMs: deps.stuckAfterMs }));
   app.use(opsReconciliationRoutes(deps.shards));

@@ -23,6 +23,7 @@ export const error_codes = {
   second_approver_required: 409,
   approver_not_independent: 409,
   transfers_in_flight: 409,
+  reversal_window_open: 409,
   floor_above_balance: 409,
   balance_not_zero: 409,
   quote_already_used: 409,

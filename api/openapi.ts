@@ -191,7 +191,13 @@ function registerOpsUserPaths(route: Route): void {
     method: 'post',
     path: '/v1/ops/users/{user_id}/close',
     request: { params: UserIdParams, body: json(OpsReasonBody) },
-    ok: { '200': { description: 'closed (only at zero balance); audited', ...json(UserClosedResponse) } },
+    ok: {
+      '200': {
+        description:
+          'closed (only at zero balance, with no transfer of its own in flight and no reversal window open into or out of it); audited',
+        ...json(UserClosedResponse),
+      },
+    },
   });
   route({
     method: 'get',

@@ -48,18 +48,27 @@ export async function setFrozen(
 }
 
 export type CloseOutcome =
-  { outcome: 'closed'; closedAt: Date } | { outcome: 'unknown_user' | 'balance_not_zero' | 'transfers_in_flight' };
+  | { outcome: 'closed'; closedAt: Date }
+  | { outcome: 'reversal_window_open'; openUntil: Date }
+  | { outcome: 'unknown_user' | 'balance_not_zero' | 'transfers_in_flight' };
 
-/** Closes a wallet at zero balance (SQL close_wallet: the user's row lock keeps postings out meanwhile), audited. */
+/**
+ * Closes a wallet at zero balance once no money can move into or out of it (SQL close_wallet:
+ * the user's row lock keeps postings out meanwhile), audited. `reversalWindowMs`: how long after
+ * completing a transfer into or out of the wallet can still be reversed.
+ */
 export async function closeWallet(
   client: pg.Pool,
-  change: { userId: string; operator: string; reason: string },
+  change: { userId: string; operator: string; reason: string; reversalWindowMs: number },
 ): Promise<CloseOutcome> {
-  const found = await client.query<{ outcome: string; closed_at: Date | null }>(
-    'select outcome, closed_at from close_wallet(p_user_id => $1::text, p_operator => $2::text, p_reason => $3::text)',
-    [change.userId, change.operator, change.reason],
+  const found = await client.query<{ outcome: string; closed_at: Date | null; open_until: Date | null }>(
+    `select outcome, closed_at, open_until
+       from close_wallet(p_user_id => $1::text, p_operator => $2::text, p_reason => $3::text,
+                         p_reversal_window_ms => $4::bigint)`,
+    [change.userId, change.operator, change.reason, change.reversalWindowMs],
   );
   const row = found.rows[0]!;
   if (row.outcome === 'closed') return { outcome: 'closed', closedAt: row.closed_at! };
+  if (row.outcome === 'reversal_window_open') return { outcome: 'reversal_window_open', openUntil: row.open_until! };
   return { outcome: row.outcome as 'unknown_user' | 'balance_not_zero' | 'transfers_in_flight' };
 }

@@ -413,33 +413,6 @@ describe('operations', () => {
       });
       assert.deepEqual([unknown.status, unknown.body.error.code], [422, 'unsupported_currency']);
     });
-
-    it('closes a wallet only at zero; credits to it then fail and are refunded', async () => {
-      const alice = await funded(2, 1_000);
-      const bob = await funded(3, 300);
-      const notZero = await stack.api.call('POST', `/v1/ops/users/${bob}/close`, {
-        ...ops(),
-        body: { reason: 'customer left' },
-      });
-      assert.deepEqual([notZero.status, notZero.body.error.code], [409, 'balance_not_zero']);
-      assert.equal(
-        (
-          await stack.api.call('POST', `/v1/wallet/${bob}/withdrawals?wait=30`, {
-            as: bob,
-            body: { amount: 300, currency: 'USD', idempotency_key: uniqueName('w') },
-          })
-        ).body.status,
-        'COMPLETED',
-      );
-      const closed = await stack.api.call('POST', `/v1/ops/users/${bob}/close`, {
-        ...ops(),
-        body: { reason: 'customer left' },
-      });
-      assert.equal(closed.status, 200);
-      const sent = await stack.api.transfer(alice, bob, 200);
-      assert.deepEqual([sent.body.status, sent.body.failure_reason], ['FAILED', 'wallet_closed']);
-      assert.equal(await stack.api.balance(alice), 1_000);
-    });
   });
 
   describe('audit', () => {
@@ -487,6 +460,67 @@ describe('operations with short windows', () => {
     });
   });
   after(async () => stack.stop());
+
+  const close = (userId: string) =>
+    stack.api.call('POST', `/v1/ops/users/${userId}/close`, { ...stack.api.ops, body: { reason: 'customer left' } });
+  /** Until the window close_wallet reports (details.open_until) has passed. */
+  const pastWindow = (refused: { body: { error: { details: { open_until: string } } } }) =>
+    new Promise((resolve) => setTimeout(resolve, Date.parse(refused.body.error.details.open_until) - Date.now() + 200));
+
+  it('closes a wallet only at zero and once nothing into or out of it can be reversed; credits to it then fail', async () => {
+    const alice = userOnShard(stack.shards, 2, 'close');
+    const bob = userOnShard(stack.shards, 3, 'close');
+    await stack.api.createUser(alice);
+    await stack.api.createUser(bob);
+    await stack.api.deposit(alice, 1_000);
+    await stack.api.deposit(bob, 300);
+    const notZero = await close(bob);
+    assert.deepEqual([notZero.status, notZero.body.error.code], [409, 'balance_not_zero']);
+    const withdrawn = await stack.api.call('POST', `/v1/wallet/${bob}/withdrawals?wait=30`, {
+      as: bob,
+      body: { amount: 300, currency: 'USD', idempotency_key: uniqueName('w') },
+    });
+    assert.equal(withdrawn.body.status, 'COMPLETED');
+    // At zero, but the deposit and the withdrawal can still be reversed: money would move into or
+    // out of a closed wallet.
+    const open = await close(bob);
+    assert.deepEqual([open.status, open.body.error.code], [409, 'reversal_window_open'], JSON.stringify(open.body));
+    assert.ok(Date.parse(open.body.error.details.open_until) > Date.now());
+    await pastWindow(open);
+    const closed = await close(bob);
+    assert.equal(closed.status, 200, JSON.stringify(closed.body));
+    const sent = await stack.api.transfer(alice, bob, 200);
+    assert.deepEqual([sent.body.status, sent.body.failure_reason], ['FAILED', 'wallet_closed']);
+    assert.equal(await stack.api.balance(alice), 1_000);
+  });
+
+  it('sees a reversible transfer into the wallet whose record is on another shard', async () => {
+    const carol = userOnShard(stack.shards, 1, 'close');
+    const dave = userOnShard(stack.shards, 0, 'close');
+    const erin = userOnShard(stack.shards, 2, 'close');
+    for (const user of [carol, dave, erin]) await stack.api.createUser(user);
+    await stack.api.deposit(dave, 1_000);
+    const overdraft = await stack.api.call('PUT', `/v1/ops/users/${carol}/limits/USD`, {
+      ...stack.api.ops,
+      body: { min_balance: -100, reason: 'overdraft' },
+    });
+    assert.equal(overdraft.status, 200);
+    // Carol's own transfer (her overdraft), then its window passes: only the incoming one below is open.
+    assert.equal((await stack.api.transfer(carol, erin, 100)).body.status, 'COMPLETED');
+    await new Promise((resolve) => setTimeout(resolve, 2_000 + test_timings.activityTimeoutMs + 200));
+    const incoming = await stack.api.transfer(dave, carol, 100);
+    assert.equal(incoming.body.status, 'COMPLETED');
+    assert.equal(await stack.api.balance(carol), 0);
+    const carolShard = stack.shards.pool(stack.shards.shardOf(carol));
+    const records = await carolShard.query('select count(*)::int as count from transfers where transfer_id = $1', [
+      incoming.body.transfer_id,
+    ]);
+    assert.equal(records.rows[0].count, 0, "the incoming transfer's record is on dave's shard only");
+    const open = await close(carol);
+    assert.deepEqual([open.status, open.body.error.code], [409, 'reversal_window_open'], JSON.stringify(open.body));
+    await pastWindow(open);
+    assert.equal((await close(carol)).status, 200);
+  });
 
   it('closes the reversal window and times out reviews', async () => {
     const alice = userOnShard(stack.shards, 0, 'win');

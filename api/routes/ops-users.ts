@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { ShardSet } from '../../db/shards';
 import type { TransferLimits } from '../../domain/transfer-policy';
+import type { TransferTimings } from '../../workflows/activity-options';
 import { findUser, closeWallet, setFrozen } from '../../ledger/users';
 import { rulesOf, setRules, type WalletRules } from '../../ledger/wallet-rules';
 import { principalOf, requireOps } from '../auth';
@@ -12,10 +13,15 @@ import { OpsReasonBody, OptionalOpsReasonBody, UserCurrencyParams, UserIdParams,
 import { validate } from '../validate';
 
 /** Ops actions on a user's wallet: freeze, close, limits. Each is audited with the operator, in its own transaction. */
-export function opsUserRoutes(shards: ShardSet, limits: TransferLimits, currencies: ReadonlySet<string>): Router {
+export function opsUserRoutes(
+  shards: ShardSet,
+  limits: TransferLimits,
+  currencies: ReadonlySet<string>,
+  timings: TransferTimings,
+): Router {
   const router = Router();
   freezeRoutes(router, shards);
-  closeRoute(router, shards);
+  closeRoute(router, shards, timings);
   limitsRoutes(router, shards, limits, currencies);
   return router;
 }
@@ -42,9 +48,20 @@ function freezeRoutes(router: Router, shards: ShardSet): void {
   }
 }
 
-function closeRoute(router: Router, shards: ShardSet): void {
-  // Closing takes a wallet out of use for good: only at zero balance in every currency; credits
-  // to it fail afterwards (wallet_closed) and a transfer's debit is refunded, as for a frozen one.
+/**
+ * How long after completing a transfer into or out of a wallet closing it is refused: the
+ * reversal window, plus one attempt of the leg that finishes the record (the window starts when
+ * the record is final; on the recipient's shard only the earlier credit is seen).
+ */
+function closeWindowMs(timings: TransferTimings): number {
+  const windowMs = timings.reversalWindowMs ?? 0;
+  return windowMs > 0 ? windowMs + timings.activityTimeoutMs : 0;
+}
+
+function closeRoute(router: Router, shards: ShardSet, timings: TransferTimings): void {
+  // Closing takes a wallet out of use for good: only at zero balance in every currency and once
+  // no money can move into or out of it (no transfer of its own in flight, no reversal window
+  // open); credits to it fail afterwards (wallet_closed) and a transfer's debit is refunded.
   router.post('/v1/ops/users/:user_id/close', async (request, response) => {
     requireOps(request);
     const { user_id } = validate(UserIdParams, request.params, 'path');
@@ -53,6 +70,7 @@ function closeRoute(router: Router, shards: ShardSet): void {
       userId: user_id,
       operator: principalOf(request).userId,
       reason,
+      reversalWindowMs: closeWindowMs(timings),
     });
     if (closed.outcome === 'unknown_user') throw new ApiError('user_not_found', `user ${user_id} does not exist`);
     if (closed.outcome === 'transfers_in_flight')
@@ -60,6 +78,15 @@ function closeRoute(router: Router, shards: ShardSet): void {
         'transfers_in_flight',
         'the user has transfers still pending or held; close the wallet once they are final',
       );
+    if (closed.outcome === 'reversal_window_open') {
+      const openUntil = closed.openUntil.toISOString();
+      throw new ApiError(
+        'reversal_window_open',
+        `a transfer into or out of this wallet can still be reversed until ${openUntil}; close it after that`,
+        { open_until: openUntil },
+        Math.max(1, Math.ceil((closed.openUntil.getTime() - Date.now()) / 1000)),
+      );
+    }
     if (closed.outcome !== 'closed')
       throw new ApiError('balance_not_zero', 'a wallet can only be closed when every balance is zero');
     sendJson(response, 200, { user_id, closed_at: closed.closedAt.toISOString() });
