@@ -86,6 +86,7 @@ export default tseslint.config(
                 '../supervisor/*',
                 '../temporal-client/*',
                 '../domain/transfer-ids',
+                '../domain/action-tokens',
               ],
               message: 'workflow code may import only pure domain modules',
             },

@@ -1,7 +1,9 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { TransferStateConflict } from '../ledger/postings';
+import type { ActionTokenCheck, ActionTokenVerdict } from '../domain/operators';
 import type { LegInput } from '../domain/transfer-legs';
 import { fenceAndFinish, type FencedDebit } from './fence';
+import { checkActionToken, recordRefusal, type RefusedAction } from './ops-actions';
 import { postAndFinish } from './post-leg';
 import { logLegDebug, refusal } from './leg-context';
 import { refundAndFinish } from './refund';
@@ -11,6 +13,7 @@ import type { ActivityDependencies, RefundInput } from './types';
 
 export type { ActivityDependencies, RefundInput } from './types';
 export type { FencedDebit } from './fence';
+export type { RefusedAction } from './ops-actions';
 export type { Reversal, ReverseInput, ReverseResult } from './reverse';
 export type { ReviewDecisionInput } from './review';
 
@@ -68,6 +71,16 @@ export function createActivities(deps: ActivityDependencies) {
       kind: ReviewDecisionInput['kind'];
     }): Promise<void> {
       return expireReview(deps, input);
+    },
+
+    /** Who sent an operator's signal or update: its action token verified (signature, expiry, action, transfer). */
+    async verifyActionToken(check: ActionTokenCheck): Promise<ActionTokenVerdict> {
+      return checkActionToken(deps, check);
+    },
+
+    /** An operator's request refused before anything moved, written to the audit as `refused`. */
+    async recordRefusedAction(input: RefusedAction): Promise<void> {
+      return recordRefusal(deps, input);
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { ShardSet } from '../db/shards';
+import type { ActionTokenKeys } from '../domain/action-tokens';
 import type { Payload } from '../domain/payload';
 import type { TransferLeg } from '../domain/transfer-legs';
 import type { FailureReason, TransferStatus } from '../domain/transfers';
@@ -32,6 +33,8 @@ export interface ActivityDependencies {
   /** In-process news for `?wait` when the API shares this process; absent in a lone worker. */
   completions?: CompletionChannel;
   events?: TransferEvents;
+  /** Verifies operators' action tokens (verifyActionToken); absent: every token is refused. */
+  actionTokens?: ActionTokenKeys;
   /** `npm run chaos` only. */
   chaosCrash?: ChaosCrash;
 }

@@ -5,6 +5,7 @@ import type { ShardSet } from '../db/shards';
 import { reconciliationGauges } from '../metrics/reconciliation-metrics';
 import type { WalletMetrics } from '../metrics/wallet-metrics';
 import type { TransferCompletions } from '../temporal-client/transfer-completions';
+import type { ActionTokenKeys } from '../domain/action-tokens';
 import type { TransferLimits } from '../domain/transfer-policy';
 import type { TransferTimings } from '../workflows/activity-options';
 import { authenticate } from './auth';
@@ -34,6 +35,8 @@ export interface AppDependencies {
   /** The process's metrics (metrics/wallet-metrics.ts): the API adds its series to their registry. */
   metrics: Pick<WalletMetrics, 'registry' | 'transferSeconds'>;
   authSecret: string;
+  /** Signs the action tokens the ops routes send with each update, and issues them to operators. */
+  actionTokens: ActionTokenKeys;
   taskQueue: string;
   timings: TransferTimings;
   limits: TransferLimits;
@@ -87,7 +90,7 @@ export function createApp(deps: AppDependencies) {
   app.use(fxRoutes(deps.shards, fx, currencies));
   app.use(walletRoutes(deps.shards));
   app.use(moneyRoutes(transfers, metrics, deps.waitSlots ?? new WaitSlots(callerLimits, metrics.registry)));
-  app.use(opsTransferRoutes(transfers, deps.client));
+  app.use(opsTransferRoutes(transfers, deps.client, deps.actionTokens));
   app.use(opsUserRoutes(deps.shards, deps.limits, currencies, deps.timings));
   app.use(opsAuditRoutes(deps.shards));
   app.use(opsTransferListRoutes({ client: deps.client, authSecret: deps.authSecret, stuckAfterMs: deps.stuckAfterMs }));

@@ -2,6 +2,7 @@ import { createSecretKey } from 'node:crypto';
 import type { RequestHandler, Request } from 'express';
 import { SignJWT, jwtVerify } from 'jose';
 import { z } from 'zod';
+import { operatorIdentity } from '../domain/operators';
 import { ApiError } from './errors';
 
 export type Role = 'customer' | 'ops';
@@ -10,7 +11,14 @@ export interface Principal {
   role: Role;
 }
 
-const claimsSchema = z.object({ sub: z.string().min(1).max(64), role: z.enum(['customer', 'ops']) });
+/**
+ * A customer's subject is its user id; an operator's is an identity normalized once
+ * (domain/operators.ts: NFKC, case fold, invisible characters refused), bounded once normalized.
+ */
+const claimsSchema = z.union([
+  z.object({ sub: z.string().min(1).max(64), role: z.literal('customer') }),
+  z.object({ sub: z.string().min(1).max(512), role: z.literal('ops') }),
+]);
 
 const token_lifetime_default = '12h';
 /** TOKEN_MAX_AGE's default: a token is refused this long after it was issued, whatever its exp says. */
@@ -67,7 +75,9 @@ export function authenticate(secret: string, maxAgeS: number = token_max_age_def
         return next(new ApiError('unauthenticated', 'token is issued in the future'));
       if (nowS - payload.iat! > maxAgeS)
         return next(new ApiError('unauthenticated', `token is older than the maximum token age (${maxAgeS} s)`));
-      request.principal = { userId: claims.data.sub, role: claims.data.role };
+      const principal = principalOfClaims(claims.data);
+      if (typeof principal === 'string') return next(new ApiError('unauthenticated', principal));
+      request.principal = principal;
       // Remembered until whichever comes first: its exp, or the end of its maximum age.
       const expiresAtMs = Math.min(payload.exp! * 1000, (payload.iat! + maxAgeS) * 1000);
       verified.set(token, { principal: request.principal, expiresAtMs });
@@ -82,6 +92,14 @@ export function authenticate(secret: string, maxAgeS: number = token_max_age_def
       );
     }
   };
+}
+
+/** The principal a token's claims name: an operator by their normalized identity, or why the subject is refused. */
+function principalOfClaims(claims: { sub: string; role: Role }): Principal | string {
+  if (claims.role === 'customer') return { userId: claims.sub, role: 'customer' };
+  const identity = operatorIdentity(claims.sub);
+  if (!identity.ok) return `the token's subject is not a valid operator identity: ${identity.why}`;
+  return { userId: identity.operator, role: 'ops' };
 }
 
 export function principalOf(request: Request): Principal {

@@ -7,6 +7,8 @@ import {
 import { z } from 'zod';
 import { error_codes, type ErrorCode } from './errors';
 import {
+  ActionTokenBody,
+  ActionTokenResponse,
   AuditQuery,
   AuditResponse,
   BalanceQuery,
@@ -236,6 +238,18 @@ function registerOpsTransferPaths(route: Route): void {
       ok: { '200': { description: `${decision}d: the transfer and its review`, ...json(ReviewedTransferResponse) } },
     });
   }
+  route({
+    method: 'post',
+    path: '/v1/ops/transfers/{transfer_id}/action-tokens',
+    request: { params: TransferIdParams, body: json(ActionTokenBody) },
+    ok: {
+      '201': {
+        description:
+          "an action token for the caller: the proof a signal (Web UI, CLI) carries in its input's token field",
+        ...json(ActionTokenResponse),
+      },
+    },
+  });
   route({
     method: 'get',
     path: '/v1/ops/transfers',

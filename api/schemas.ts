@@ -2,6 +2,7 @@ import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { isRateText, rate_fraction_digits_max, rate_integer_digits_max } from '../domain/fx';
 import { transfer_amount_max_minor } from '../domain/money';
+import { transfer_ops_actions } from '../domain/operators';
 import { user_id_pattern } from '../domain/users';
 import { failure_reasons, transfer_statuses } from '../domain/transfers';
 import { audit_target_types, ops_actions, ops_channels } from '../ledger/audit';
@@ -332,6 +333,26 @@ export const ReverseBody = z
     }),
   })
   .openapi('ReverseRequest');
+
+export const ActionTokenBody = z
+  .strictObject({
+    action: z.enum(transfer_ops_actions),
+    allow_negative: z.boolean().optional().openapi({
+      description: 'reverse only: the token allows a reversal that takes the recipient below zero',
+    }),
+  })
+  .openapi('ActionTokenRequest');
+
+export const ActionTokenResponse = z
+  .object({
+    token: z.string().openapi({ description: 'send it as "token" in the signal\'s input, with a "reason"' }),
+    operator: z.string().openapi({ description: 'the ops caller, normalized: who the action will be recorded as' }),
+    action: z.enum(transfer_ops_actions),
+    transfer_id: z.string(),
+    allow_negative: z.boolean(),
+    expires_at: z.iso.datetime(),
+  })
+  .openapi('ActionToken');
 
 /** A signed amount of minor units: a negative minimum balance is an overdraft allowance. */
 const SignedMinor = z

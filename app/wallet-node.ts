@@ -3,9 +3,18 @@ import { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createApp } from '../api/app';
-import { chaosCrashOf, config, limitsOf, shardTimeoutsOf, timingsOf, type Config } from '../config';
+import {
+  actionTokenSettingsOf,
+  chaosCrashOf,
+  config,
+  limitsOf,
+  shardTimeoutsOf,
+  timingsOf,
+  type Config,
+} from '../config';
 import { setConnectionErrorLog } from '../db/connection-errors';
 import { ShardSet } from '../db/shards';
+import { actionTokenKeys, type ActionTokenKeys } from '../domain/action-tokens';
 import { createWalletWorker } from '../workers/create-worker';
 import { ensureReconcileSchedule } from '../workers/reconcile-schedule';
 import { runOrphanSweeper } from '../workers/orphan-sweeper';
@@ -46,7 +55,9 @@ export async function runWalletNode(roles: WalletRoles): Promise<void> {
   await shards.ping();
 
   // One set of series for the whole process: the API's /metrics shows the worker's too.
-  const parts: Parts = { settings, shards, logger, metrics: walletMetrics(), closers: [] };
+  const { secret, ttlS } = actionTokenSettingsOf(settings);
+  const actionTokens = actionTokenKeys(secret, ttlS);
+  const parts: Parts = { settings, shards, logger, metrics: walletMetrics(), actionTokens, closers: [] };
   const { client, worker, completions } = roles.worker ? await startWorker(parts, roles) : connectClient(parts);
   const server = roles.api ? await listen(parts, client, completions) : undefined;
   logger.info({ task_queue: settings.TEMPORAL_TASK_QUEUE, shards: shards.count, ...roles }, `${name} started`);
@@ -65,6 +76,8 @@ interface Parts {
   shards: ShardSet;
   logger: Logger;
   metrics: WalletMetrics;
+  /** Signs (API) and verifies (worker) the operators' action tokens. */
+  actionTokens: ActionTokenKeys;
   closers: (() => Promise<unknown>)[];
 }
 
@@ -74,7 +87,7 @@ interface Parts {
  * completion channel lets `?wait` hear in-process that a transfer finished.
  */
 async function startWorker(parts: Parts, roles: WalletRoles) {
-  const { settings, shards, logger, metrics, closers } = parts;
+  const { settings, shards, logger, metrics, actionTokens, closers } = parts;
   const connection = await connectWorker(settings.temporalAddress);
   const client = new Client({ connection, namespace: settings.TEMPORAL_NAMESPACE });
   const completions = new TransferCompletions();
@@ -86,6 +99,7 @@ async function startWorker(parts: Parts, roles: WalletRoles) {
     logger,
     metrics,
     completions,
+    actionTokens,
     chaosCrash: chaosCrashOf(settings),
   });
   closers.push(() => connection.close());
@@ -170,7 +184,7 @@ function startSweeper({ settings, shards, logger, metrics }: Parts, client: Clie
 }
 
 async function listen(
-  { settings, shards, logger, metrics }: Parts,
+  { settings, shards, logger, metrics, actionTokens }: Parts,
   client: Client,
   completions: TransferCompletions | undefined,
 ): Promise<Server> {
@@ -180,6 +194,7 @@ async function listen(
     logger,
     metrics,
     authSecret: settings.AUTH_SECRET,
+    actionTokens,
     taskQueue: settings.TEMPORAL_TASK_QUEUE,
     timings: timingsOf(settings),
     limits: limitsOf(settings),

@@ -63,6 +63,12 @@ const environmentSchema = z.object({
   AUTH_SECRET: z.string().min(32, 'must be at least 32 characters').default(DEV_AUTH_SECRET),
   /** A token is refused this long after its iat, whatever its exp says (exp and iat are required). */
   TOKEN_MAX_AGE: duration.default(24 * duration_units_ms.h),
+  /** Signs the operators' action tokens (signals and updates to a transfer); unset: a key derived from AUTH_SECRET. */
+  ACTION_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** How long an action token is valid; it is also refused once older than this, whatever its exp says. */
+  ACTION_TOKEN_TTL: duration
+    .refine((ms) => ms >= duration_units_ms.s && ms <= duration_units_ms.h, 'must be between 1s and 1h')
+    .default(10 * duration_units_ms.m),
   /** Requests one customer may make per RATE_LIMIT_WINDOW to one API process; more answer 429 rate_limited. */
   RATE_LIMIT_CUSTOMER: z.coerce.number().int().min(1).max(1_000_000).default(300),
   /** The same for an ops caller (consoles and batch jobs). */
@@ -183,6 +189,14 @@ export function config(): Config {
     }
     throw error;
   }
+}
+
+/** The action tokens' secret and lifetime in seconds (domain/action-tokens.ts derives the key). */
+export function actionTokenSettingsOf(settings: Config): { secret: string; ttlS: number } {
+  return {
+    secret: settings.ACTION_TOKEN_SECRET ?? settings.AUTH_SECRET,
+    ttlS: Math.ceil(settings.ACTION_TOKEN_TTL / 1000),
+  };
 }
 
 /** The retry and timeout settings every transfer workflow is started with. */

@@ -17,6 +17,8 @@ export const ops_actions = [
   'limit_change',
   'close',
   'fx_rate_set',
+  // An operator's request to a transfer refused before anything moved (details: action, refusal, message).
+  'refused',
 ] as const;
 export type OpsAction = (typeof ops_actions)[number];
 

@@ -15,6 +15,7 @@ import { driftedAccounts, snapshotShards, userOnShard } from './support/ledger';
 import { documentedAuthenticatedRoutes } from './support/routes';
 import {
   startTestStack,
+  test_action_tokens,
   test_auth_secret,
   test_limits,
   test_stuck_after_ms,
@@ -603,6 +604,20 @@ describe('access control on every id, through every endpoint', () => {
       { reason: 'attack' },
       'carol reversing a missing transfer: 403, not 404',
     );
+    forbidden(
+      'POST /v1/ops/transfers/{transfer_id}/action-tokens',
+      alice,
+      `/v1/ops/transfers/${ids.aliceHeld}/action-tokens`,
+      { action: 'approve' },
+      'alice: an action token to approve her own held transfer',
+    );
+    forbidden(
+      'POST /v1/ops/transfers/{transfer_id}/action-tokens',
+      carol,
+      `/v1/ops/transfers/${ids.missingTransfer}/action-tokens`,
+      { action: 'reverse', allow_negative: true },
+      'carol: an action token for a missing transfer: 403, not 404',
+    );
     for (const decision of ['approve', 'reject'] as const) {
       const route = `POST /v1/ops/transfers/{transfer_id}/${decision}`;
       forbidden(
@@ -949,6 +964,7 @@ describe('access control on every id, through every endpoint', () => {
       logger: pino({ level: 'silent' }),
       metrics: walletMetrics(),
       authSecret: test_auth_secret,
+      actionTokens: test_action_tokens,
       taskQueue: stack.taskQueue,
       timings: test_timings,
       limits: test_limits,

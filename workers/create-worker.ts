@@ -6,6 +6,7 @@ import type { ChaosCrash } from '../activities/chaos-crash';
 import { instrumentActivities } from '../activities/instrument';
 import { createReconcileActivities } from '../activities/reconcile';
 import type { ShardSet } from '../db/shards';
+import type { ActionTokenKeys } from '../domain/action-tokens';
 import type { WalletMetrics } from '../metrics/wallet-metrics';
 import { reconciliationGauges } from '../metrics/reconciliation-metrics';
 import { transferEventMetrics } from '../metrics/transfer-event-metrics';
@@ -26,6 +27,8 @@ export interface WalletWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   activities?: object;
   completions?: TransferCompletions;
+  /** Verifies the action tokens of operators' signals and updates; without it every one is refused. */
+  actionTokens?: ActionTokenKeys;
   /** The fault hook of `npm run chaos`, from config. */
   chaosCrash?: ChaosCrash;
 }
@@ -51,6 +54,7 @@ export async function createWalletWorker(options: WalletWorkerOptions): Promise<
             logger: options.logger,
             events: transferEventMetrics(options.metrics),
             ...(options.completions ? { completions: options.completions } : {}),
+            ...(options.actionTokens ? { actionTokens: options.actionTokens } : {}),
             ...(options.chaosCrash ? { chaosCrash: options.chaosCrash } : {}),
           })),
       },

@@ -4,15 +4,27 @@ import type { FailureReason, TransferStatus } from '../domain/transfers';
 /**
  * What an operator sends to act on a transfer. The same JSON works from the Web UI ("Send a
  * Signal"), the CLI (`temporal workflow signal --name reverse --input '{...}'`) and, as an update,
- * from the HTTP API, which fills `operator` from the ops token.
+ * from the HTTP API. `token` is an action token (`npm run token -- --ops NAME --approve ID`, or
+ * `POST /v1/ops/transfers/{id}/action-tokens`): signed proof of who sends which action on which
+ * transfer. The workflow trusts nothing else in the payload about who sent it.
  */
 export interface OpsRequest {
-  operator: string;
+  token: string;
   reason: string;
 }
 
 export interface ReverseRequest extends OpsRequest {
-  /** Take the money back even when the recipient cannot cover it (their balance goes negative). */
+  /** Take the money back even when the recipient cannot cover it (their balance goes negative); the token must allow it. */
+  allow_negative?: boolean;
+}
+
+/**
+ * The payload before action tokens: the operator as typed. Histories recorded before the
+ * `ops-action-tokens` patch replay it; on a run past the patch it is refused (action_token_required).
+ */
+export interface TypedOpsRequest {
+  operator: string;
+  reason: string;
   allow_negative?: boolean;
 }
 

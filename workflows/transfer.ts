@@ -9,13 +9,15 @@ import {
 } from '@temporalio/workflow';
 import type { Reversal, WalletActivities } from '../activities';
 import { formatMinor } from '../domain/money';
+import { operatorIdentity } from '../domain/operators';
 import { fromPayload, toPayload, type Payload } from '../domain/payload';
 import type { TransferPolicy } from '../domain/transfer-policy';
 import { ownerOf, type FailureReason, type Transfer, type TransferStatus } from '../domain/transfers';
 import { debitOptions, mustFinishOptions, type TransferTimings } from './activity-options';
-import { statusQuery, type OpsStamp, type ReverseRequest, type TransferState } from './messages';
+import { statusQuery, type OpsStamp, type TransferState } from './messages';
 import { moveMoney } from './move-money';
-import { OpsInbox, normalizeOperator, reviewAnswerOf, type QueuedRequest } from './ops-inbox';
+import { OpsInbox, reviewAnswerOf, type AcceptedRequest, type QueuedRequest } from './ops-inbox';
+import { typedOperatorOf } from './ops-requests';
 import { TransferStatusKey } from './search-attributes';
 
 /** What a transfer's run is given; `request` is the transfer (the name the wire shape has always had). */
@@ -76,8 +78,11 @@ async function runTransfer({ request, timings, policy }: TransferRun): Promise<T
   // Four-eyes means independent eyes: not the transfer's parties, not the operator who made it.
   const excludedApprovers = [request.fromUserId, request.toUserId, policy?.initiatedBy ?? null]
     .filter((id): id is string => id !== null)
-    .map(normalizeOperator);
-  const inbox = new OpsInbox(state, excludedApprovers);
+    .map(approverIdOf);
+  // The requests' checks (a token's verification, a refusal's audit) try a few times, as the
+  // debit does: one that cannot run refuses the request, it never holds the transfer.
+  const target = { transferId: request.transferId, ownerUserId: ownerOf(request) };
+  const inbox = new OpsInbox(state, target, debiting, excludedApprovers);
   const ops = { request, state, inbox, finishing };
 
   if (state.review) {
@@ -168,7 +173,7 @@ async function awaitReversal({ request, state, inbox, finishing }: OpsContext, w
       continue;
     }
     const stamp = stampOf(next.request);
-    const allowNegative = (next.request as ReverseRequest).allow_negative === true;
+    const allowNegative = next.request.allowNegative;
     state.step = 'reversing';
     const { note: _note, ...reversed } = request;
     const reversal: Reversal = {
@@ -233,8 +238,15 @@ function answerWhenFinal(state: TransferState, request: QueuedRequest): void {
   );
 }
 
-function stampOf(request: { operator: string; reason: string }): OpsStamp {
-  return { operator: normalizeOperator(request.operator), reason: request.reason.trim(), at: new Date().toISOString() };
+/** The request's sender is already normalized (its token's identity, or a typed one in an old history). */
+function stampOf(request: AcceptedRequest): OpsStamp {
+  return { operator: request.operator, reason: request.reason.trim(), at: new Date().toISOString() };
+}
+
+/** A party or the maker as an operator identity (user ids always are one; a maker's sub normally is). */
+function approverIdOf(id: string): string {
+  const identity = operatorIdentity(id);
+  return identity.ok ? identity.operator : typedOperatorOf(id);
 }
 
 function deadlineIn(ms: number): string {
@@ -257,16 +269,20 @@ function describe(request: Transfer, state: TransferState): void {
     lines.push(
       `Held for review until ${state.review.deadline}: ${state.review.approvals.length} of ${state.review.approvalsRequired} approvals.`,
     );
-    lines.push('Send a signal `approve` or `reject` with `{"operator": "...", "reason": "..."}`.');
+    lines.push(
+      'Send a signal `approve` or `reject` with `{"token": "...", "reason": "..."}` (a token from `npm run token -- --ops NAME --approve ID`).',
+    );
   }
   if (state.reversalDeadline && state.status === 'COMPLETED') {
     lines.push(
-      `Reversible until ${state.reversalDeadline}: send a signal \`reverse\` with \`{"operator": "...", "reason": "..."}\`.`,
+      `Reversible until ${state.reversalDeadline}: send a signal \`reverse\` with \`{"token": "...", "reason": "..."}\` (a token from \`npm run token -- --ops NAME --reverse ID\`).`,
     );
   }
   const lastRefusal = state.reversalRefusals.at(-1);
   if (lastRefusal && state.status === 'COMPLETED')
-    lines.push(`Last reversal refused (${lastRefusal.refusal}); add \`"allow_negative": true\` to force it.`);
+    lines.push(
+      `Last reversal refused (${lastRefusal.refusal}); to force it, send a token issued with \`--allow-negative\` and \`"allow_negative": true\`.`,
+    );
   if (state.reversal)
     lines.push(
       `Reversed by ${state.reversal.operator}: ${state.reversal.reason}${state.reversal.allowNegative ? ' (allow_negative)' : ''}`,

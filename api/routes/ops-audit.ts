@@ -1,10 +1,17 @@
 import { Router } from 'express';
 import type { ShardSet } from '../../db/shards';
+import { operatorIdentity } from '../../domain/operators';
 import { auditOf, type AuditCursor, type AuditEntry } from '../../ledger/audit';
 import { requireOps } from '../auth';
 import { sendJson } from '../json';
 import { AuditQuery } from '../schemas';
 import { validate } from '../validate';
+
+/** An operator as the audit records them (normalized); other text, such as (unverified), as given. */
+function recordedAs(operator: string): string {
+  const identity = operatorIdentity(operator);
+  return identity.ok ? identity.operator : operator;
+}
 
 /**
  * The ops audit of every shard, merged newest first. Each shard answers one page after the
@@ -18,7 +25,7 @@ export function opsAuditRoutes(shards: ShardSet): Router {
     const query = validate(AuditQuery, request.query, 'query');
     const filter = {
       limit: query.limit + 1,
-      ...(query.operator ? { operator: query.operator } : {}),
+      ...(query.operator ? { operator: recordedAs(query.operator) } : {}),
       ...(query.action ? { action: query.action } : {}),
       ...(query.target ? { targetId: query.target } : {}),
       ...(query.cursor ? { before: parseCursor(query.cursor) } : {}),

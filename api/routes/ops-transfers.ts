@@ -1,6 +1,8 @@
 import { WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import { Router, type Request } from 'express';
+import { issueActionToken, type ActionTokenKeys } from '../../domain/action-tokens';
+import type { TransferOpsAction } from '../../domain/operators';
 import type { TransferRecord } from '../../ledger/transfers';
 import {
   approveUpdate,
@@ -13,7 +15,7 @@ import { principalOf, requireOps } from '../auth';
 import { ApiError, error_codes, type ErrorCode } from '../errors';
 import { sendJson } from '../json';
 import { transferJson } from '../presenters';
-import { OpsReasonBody, ReverseBody, TransferIdParams } from '../schemas';
+import { ActionTokenBody, OpsReasonBody, ReverseBody, TransferIdParams } from '../schemas';
 import type { TransferService } from '../transfer-service';
 import { validate } from '../validate';
 
@@ -23,13 +25,52 @@ const ops_update_timeout_ms = 15_000;
 /**
  * The operators' actions on one transfer, over HTTP. Each is a Temporal update of the transfer's
  * workflow (the same handlers the Web UI's and the CLI's signals reach), so the caller learns at
- * once whether it was accepted, and the outcome. The operator is the ops token's subject.
+ * once whether it was accepted, and the outcome. The operator is the ops token's subject, and
+ * each update carries an action token for it, signed here: the workflow trusts nothing else.
  */
-export function opsTransferRoutes(transfers: TransferService, client: Client): Router {
+export function opsTransferRoutes(transfers: TransferService, client: Client, keys: ActionTokenKeys): Router {
   const router = Router();
-  reverseRoute(router, transfers, client);
-  reviewRoutes(router, transfers, client);
+  reverseRoute(router, transfers, client, keys);
+  reviewRoutes(router, transfers, client, keys);
+  actionTokenRoute(router, transfers, keys);
   return router;
+}
+
+/**
+ * An action token for a signal (the Web UI's "Send a Signal", `temporal workflow signal`): bound
+ * to the ops caller, the action and the transfer, valid for ACTION_TOKEN_TTL.
+ */
+function actionTokenRoute(router: Router, transfers: TransferService, keys: ActionTokenKeys): void {
+  router.post('/v1/ops/transfers/:transfer_id/action-tokens', async (request, response) => {
+    const record = await opsTarget(transfers, request);
+    const body = validate(ActionTokenBody, request.body ?? {}, 'body');
+    const issued = await issueActionToken(keys, {
+      operator: principalOf(request).userId,
+      action: body.action,
+      transferId: record.transferId,
+      allowNegative: body.allow_negative === true,
+    });
+    sendJson(response, 201, {
+      token: issued.token,
+      operator: issued.operator,
+      action: body.action,
+      transfer_id: record.transferId,
+      allow_negative: body.allow_negative === true,
+      expires_at: issued.expiresAt.toISOString(),
+    });
+  });
+}
+
+/** The token an update carries: the ops caller's proof for this action on this transfer. */
+async function tokenFor(
+  keys: ActionTokenKeys,
+  request: Request,
+  action: TransferOpsAction,
+  record: TransferRecord,
+  allowNegative = false,
+): Promise<string> {
+  const grant = { operator: principalOf(request).userId, action, transferId: record.transferId, allowNegative };
+  return (await issueActionToken(keys, grant)).token;
 }
 
 /** The transfer an ops request names, for an ops caller only. */
@@ -43,7 +84,7 @@ async function opsTarget(transfers: TransferService, request: Request): Promise<
 }
 
 /** Reversing a COMPLETED transfer within its window moves the money back. */
-function reverseRoute(router: Router, transfers: TransferService, client: Client): void {
+function reverseRoute(router: Router, transfers: TransferService, client: Client, keys: ActionTokenKeys): void {
   router.post('/v1/ops/transfers/:transfer_id/reverse', async (request, response) => {
     const record = await opsTarget(transfers, request);
     const body = validate(ReverseBody, request.body ?? {}, 'body');
@@ -55,7 +96,7 @@ function reverseRoute(router: Router, transfers: TransferService, client: Client
         `only a COMPLETED transfer can be reversed; this one is ${record.status}`,
       );
     const payload: ReverseRequest = {
-      operator: principalOf(request).userId,
+      token: await tokenFor(keys, request, 'reverse', record, body.allow_negative === true),
       reason: body.reason,
       ...(body.allow_negative ? { allow_negative: true } : {}),
     };
@@ -88,7 +129,7 @@ function reverseRoute(router: Router, transfers: TransferService, client: Client
 }
 
 /** Approving or rejecting a transfer held for review. */
-function reviewRoutes(router: Router, transfers: TransferService, client: Client): void {
+function reviewRoutes(router: Router, transfers: TransferService, client: Client, keys: ActionTokenKeys): void {
   for (const [decision, update] of [
     ['approve', approveUpdate],
     ['reject', rejectUpdate],
@@ -98,7 +139,7 @@ function reviewRoutes(router: Router, transfers: TransferService, client: Client
       const body = validate(OpsReasonBody, request.body ?? {}, 'body');
       if (record.status !== 'PENDING_REVIEW')
         throw new ApiError('transfer_not_in_review', `the transfer is ${record.status}, not held for review`);
-      const payload: OpsRequest = { operator: principalOf(request).userId, reason: body.reason };
+      const payload: OpsRequest = { token: await tokenFor(keys, request, decision, record), reason: body.reason };
       const answer = await sendUpdate(
         client,
         record,

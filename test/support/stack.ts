@@ -7,6 +7,7 @@ import { createApp } from '../../api/app';
 import { default_caller_limits, WaitSlots, type CallerLimits } from '../../api/caller-limits';
 import { signToken, type Role } from '../../api/auth';
 import { createWalletWorker } from '../../workers/create-worker';
+import { actionTokenKeys } from '../../domain/action-tokens';
 import type { TransferLimits } from '../../domain/transfer-policy';
 import type { TransferTimings } from '../../workflows/activity-options';
 import { checkContract } from './contract';
@@ -15,6 +16,8 @@ import { connectTemporal, runInBackground, uniqueName, workflowBundle } from './
 import { walletMetrics } from '../../metrics/wallet-metrics';
 
 export const test_auth_secret = 'test-secret-for-the-wallet-suite-0123456789';
+/** The suite's action-token keys (derived from its AUTH_SECRET, as the wallet does when ACTION_TOKEN_SECRET is unset). */
+export const test_action_tokens = actionTokenKeys(test_auth_secret, 600);
 export const test_timings = { activityTimeoutMs: 3_000, debitAttemptsMax: 5, retryIntervalMaxMs: 500 };
 /** Long enough that no other suite's transfer counts as stuck; test/ops-monitoring.test.ts passes a short one. */
 export const test_stuck_after_ms = 300_000;
@@ -80,6 +83,7 @@ export async function startTestStack(options: TestStackOptions = {}) {
         metrics: walletMetrics(),
         workflowBundle: await workflowBundle(),
         completions,
+        actionTokens: test_action_tokens,
         ...(activities ? { activities } : {}),
       }),
     );
@@ -93,6 +97,7 @@ export async function startTestStack(options: TestStackOptions = {}) {
     logger,
     metrics: walletMetrics(),
     authSecret: test_auth_secret,
+    actionTokens: test_action_tokens,
     taskQueue,
     timings: options.timings ?? test_timings,
     limits: options.limits ?? test_limits,
