@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { driftedAccounts, ledgerTotals, userOnShard } from './support/ledger';
-import { startTestStack, test_limits, test_timings, type TestStack } from './support/stack';
+import { actionTokenFor, startTestStack, test_limits, test_timings, type TestStack } from './support/stack';
 import { uniqueName } from './support/temporal';
 
 /** Operators' actions end to end: HTTP (updates) and signals (as the Web UI and the CLI send them) against the real stack. */
@@ -128,8 +128,9 @@ describe('operations', () => {
       const bob = await funded(1, 0);
       const id = (await stack.api.transfer(alice, bob, 400)).body.transfer_id;
       const handle = stack.client.workflow.getHandle(id);
-      await handle.signal('reverse', { operator: 'ops_ui', reason: '' }); // ignored: no reason
-      await handle.signal('reverse', { operator: 'ops_ui', reason: 'sent to the wrong person' });
+      const token = () => actionTokenFor({ operator: 'ops_ui', action: 'reverse', transferId: id });
+      await handle.signal('reverse', { token: await token(), reason: '' }); // ignored: no reason
+      await handle.signal('reverse', { token: await token(), reason: 'sent to the wrong person' });
       await waitFor(async () => (await transferOf(id)).status === 'REVERSED');
       assert.equal((await transferOf(id)).reversal.reversed_by, 'ops_ui');
       assert.equal(await stack.api.balance(alice), 1_000);
@@ -140,8 +141,8 @@ describe('operations', () => {
       );
       const audit = (await stack.api.call('GET', `/v1/ops/audit?target=${id}`, stack.api.ops)).body.entries;
       assert.deepEqual(
-        audit.map((entry: { via: string }) => entry.via),
-        ['signal'],
+        audit.map((entry: { action: string; via: string }) => `${entry.action}:${entry.via}`),
+        ['reverse:signal', 'refused:signal'],
       );
     });
 
@@ -209,15 +210,17 @@ describe('operations', () => {
       assert.equal(same.status, 409);
       assert.equal(same.body.error.code, 'second_approver_required');
       // The second approval from the UI: a signal.
-      await stack.client.workflow
-        .getHandle(id)
-        .signal('approve', { operator: 'ops_bob', reason: 'second pair of eyes' });
+      await stack.client.workflow.getHandle(id).signal('approve', {
+        token: await actionTokenFor({ operator: 'ops_bob', action: 'approve', transferId: id }),
+        reason: 'second pair of eyes',
+      });
       await waitFor(async () => (await transferOf(id)).status === 'COMPLETED');
       assert.equal(await stack.api.balance(bob), 50_000);
       const actions = (await stack.api.call('GET', `/v1/ops/audit?target=${id}`, stack.api.ops)).body.entries.map(
         (entry: { action: string; operator: string }) => `${entry.action}:${entry.operator}`,
       );
-      assert.deepEqual(actions, ['approve:ops_bob', 'approve:ops_alice']);
+      // The refused second approval by ops_alice is audited too, as refused.
+      assert.deepEqual(actions, ['approve:ops_bob', 'refused:ops_alice', 'approve:ops_alice']);
     });
 
     it('rejects a held transfer: nothing moves', async () => {
@@ -262,7 +265,10 @@ describe('operations', () => {
         assert.deepEqual([answer.status, answer.body.error?.code], [409, 'approver_not_independent'], operator);
       }
       // A signal with a NUL in it cannot be stored: it is ignored, not retried forever.
-      await stack.client.workflow.getHandle(id).signal('approve', { operator: 'ops_checker', reason: 'ok\u0000' });
+      await stack.client.workflow.getHandle(id).signal('approve', {
+        token: await actionTokenFor({ operator: 'ops_checker', action: 'approve', transferId: id }),
+        reason: 'ok\u0000',
+      });
       const approved = await stack.api.call('POST', `/v1/ops/transfers/${id}/approve`, {
         ...ops('ops_checker'),
         body: { reason: 'independent check' },

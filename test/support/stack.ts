@@ -7,7 +7,7 @@ import { createApp } from '../../api/app';
 import { default_caller_limits, WaitSlots, type CallerLimits } from '../../api/caller-limits';
 import { signToken, type Role } from '../../api/auth';
 import { createWalletWorker } from '../../workers/create-worker';
-import { actionTokenKeys } from '../../domain/action-tokens';
+import { actionTokenKeys, issueActionToken, type ActionTokenGrant } from '../../domain/action-tokens';
 import type { TransferLimits } from '../../domain/transfer-policy';
 import type { TransferTimings } from '../../workflows/activity-options';
 import { checkContract } from './contract';
@@ -134,6 +134,11 @@ export async function startTestStack(options: TestStackOptions = {}) {
 }
 
 export type TestStack = Awaited<ReturnType<typeof startTestStack>>;
+
+/** An action token of the suite's keys: what an operator's signal carries. */
+export async function actionTokenFor(grant: ActionTokenGrant): Promise<string> {
+  return (await issueActionToken(test_action_tokens, grant)).token;
+}
 
 export function tokenFor(userId: string, role: Role = 'customer'): Promise<string> {
   return signToken(test_auth_secret, { userId, role });
