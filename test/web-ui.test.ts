@@ -12,7 +12,7 @@ import {
   ui_step_timeout_ms,
   type UiTemporal,
 } from './support/browser';
-import { startTestStack, test_timings, type TestStack } from './support/stack';
+import { actionTokenFor, startTestStack, test_timings, type TestStack } from './support/stack';
 import { uniqueName } from './support/temporal';
 import type { TransferTimings } from '../workflows/activity-options';
 
@@ -118,7 +118,9 @@ describe(
         const page = await newUiPage(browser!);
 
         await openWorkflow(page, temporal!.uiUrl, transferId);
-        const signal = await fillSignalDialog(page, 'reverse', { reason: 'customer dispute', operator: 'ops-alice' });
+        // The operator's proof: an action token (npm run token -- --ops ops-alice --reverse ID, or the ops endpoint).
+        const token = await actionTokenFor({ operator: 'ops-alice', action: 'reverse', transferId });
+        const signal = await fillSignalDialog(page, 'reverse', { token, reason: 'customer dispute' });
         await saveScreenshot(page, 'web-ui-reverse-signal');
         await signal.submit();
 

@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { userOnShard } from './ledger';
-import { startTestStack, test_limits, test_timings, type TestStack } from './stack';
+import { actionTokenFor, startTestStack, test_limits, test_timings, type TestStack } from './stack';
 import { uniqueName } from './temporal';
 
 const out = process.env.HISTORY_OUT ?? '';
@@ -87,6 +87,16 @@ async function opsAction(stack: TestStack, transferId: string, action: 'reverse'
   assert.equal(answer.status, 200);
 }
 
+/** An ops action sent as a signal (as the Web UI and the CLI send it), with its action token. */
+async function opsSignal(
+  stack: TestStack,
+  transferId: string,
+  action: 'reverse' | 'reject' | 'approve',
+): Promise<void> {
+  const token = await actionTokenFor({ operator: 'ops_rec', action, transferId });
+  await stack.client.workflow.getHandle(transferId).signal(action, { token, reason: 'fixture' });
+}
+
 /** One transfer of each shape the workflow takes in one currency. */
 function historyShapes(
   stack: TestStack,
@@ -128,7 +138,7 @@ function historyShapes(
       'reversed-by-signal',
       async () => {
         const id = (await stack.api.transfer(alice, bob, 450)).body.transfer_id;
-        await stack.client.workflow.getHandle(id).signal('reverse', { operator: 'ops_rec', reason: 'fixture' });
+        await opsSignal(stack, id, 'reverse');
         return id;
       },
     ],
@@ -141,10 +151,23 @@ function historyShapes(
       },
     ],
     [
+      'review-refused-then-approved',
+      async () => {
+        // Refused before anything moves: a typed operator, and a token for another action; then approved.
+        const id = (await stack.api.transfer(alice, bob, 20_000, uniqueName('big'), 0)).body.transfer_id;
+        const handle = stack.client.workflow.getHandle(id);
+        await handle.signal('approve', { operator: 'ops_rec', reason: 'typed' });
+        const reverse = await actionTokenFor({ operator: 'ops_rec', action: 'reverse', transferId: id });
+        await handle.signal('approve', { token: reverse, reason: 'wrong action' });
+        await opsSignal(stack, id, 'approve');
+        return id;
+      },
+    ],
+    [
       'review-rejected-by-signal',
       async () => {
         const id = (await stack.api.transfer(alice, bob, 20_000, uniqueName('big'), 0)).body.transfer_id;
-        await stack.client.workflow.getHandle(id).signal('reject', { operator: 'ops_rec', reason: 'fixture' });
+        await opsSignal(stack, id, 'reject');
         return id;
       },
     ],
