@@ -1,4 +1,5 @@
 import { signToken, type Role } from '../api/auth';
+import type { ChaosSignals } from './signals';
 
 export interface Answer {
   status: number;
@@ -26,6 +27,8 @@ export class ChaosClient {
   /** Attempts that failed and were retried, by cause: the report shows what the faults cost clients. */
   readonly retried: Record<string, number> = {};
   gave_up = 0;
+  /** Where operators' signals go (the engine itself); without it every ops action goes over HTTP. */
+  signals: ChaosSignals | undefined;
 
   constructor(
     private readonly origins: readonly string[],

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Cleanup } from '../bench/cleanup';
 import { ChaosClient, sleep } from './client';
+import { ChaosSignals } from './signals';
 import { injectFault, type InjectedFault } from './faults';
 import {
   completedStays,
@@ -97,6 +98,8 @@ async function runMix(stack: ChaosStack, options: ChaosOptions, schedule: Planne
     stack.wallets.map((wallet) => wallet.origin),
     stack.authSecret,
   );
+  // Some approvals, rejections and reversals go as signals with action tokens, as the Web UI sends them.
+  client.signals = new ChaosSignals(stack.engine.address);
   const byShard = chaosUsers(options.seed, options.users, chaos_shard_count);
   await setUp(client, [...byShard.flat(), neighbour_user_id]);
   const plan = planOperations(options.seed, options.transfers, byShard, chaos_settings.review_threshold_minor);
@@ -114,6 +117,7 @@ async function runMix(stack: ChaosStack, options: ChaosOptions, schedule: Planne
   const neighbour = runNoisyNeighbour(client, () => progress.finished);
   const [injected, , neighbourTally] = await Promise.all([faults, workload, neighbour]);
   clearInterval(reporter);
+  await client.signals.close();
   const workloadEndMs = Date.now();
   await Promise.all(stack.wallets.map((wallet) => wallet.waitReady()));
   // Transfers accepted after the last fault get the same bound from the end of the workload.

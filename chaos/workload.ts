@@ -6,6 +6,8 @@ export const ops_operator = 'ops_chaos';
 const ops = { sub: ops_operator, role: 'ops' as const };
 /** Answers of transfers that are not held wait this long for the final state (?wait=). */
 const wait_s = 5;
+/** A signal's effect is read from the record for at most this long (the reversal window is 30 s). */
+const signal_effect_wait_ms = 45_000;
 
 /** What clients were told, kept for the invariants. */
 export interface Observations {
@@ -148,6 +150,7 @@ async function setFrozen(client: ChaosClient, userId: string, frozen: boolean): 
 /** An operator approves or rejects a held transfer after a while; retried until the transfer took it. */
 async function decide(client: ChaosClient, operation: PlannedOperation, id: string, seen: Observations): Promise<void> {
   await sleep(operation.decision_delay_ms);
+  if (bySignal(client, operation)) return decideBySignal(client, operation, id, seen);
   const answer = await client.retrying('POST', `/v1/ops/transfers/${id}/${operation.decision}`, ops, {
     reason: `chaos ${operation.decision}`,
   });
@@ -165,6 +168,7 @@ async function reverse(
   seen: Observations,
 ): Promise<void> {
   seen.reverse_requested.add(id);
+  if (bySignal(client, operation)) return reverseBySignal(client, operation, id, seen);
   const path = `/v1/ops/transfers/${id}/reverse`;
   let answer = await client.retrying('POST', path, ops, { reason: 'chaos reversal' });
   if (answer.status === 422 && answer.body?.error?.code === 'reversal_refused' && operation.force) {
@@ -175,6 +179,60 @@ async function reverse(
     seen.reversals,
     `${answer.status}${answer.body?.error?.code ? ` ${answer.body.error.code}` : ` ${answer.body?.status ?? ''}`}`.trim(),
   );
+}
+
+/**
+ * Half the operations' ops actions (drawn from their key, so the seeded plan is unchanged) go as
+ * Temporal signals carrying an action token from the API, as the Web UI and the CLI send them.
+ */
+function bySignal(client: ChaosClient, operation: PlannedOperation): boolean {
+  let hash = 0;
+  for (const char of operation.key) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
+  return client.signals !== undefined && hash % 2 === 0;
+}
+
+/** An action token from the ops endpoint, then the signal with it; false when either could not be had. */
+async function signalWithToken(
+  client: ChaosClient,
+  id: string,
+  action: 'approve' | 'reject' | 'reverse',
+  extra: { allow_negative?: true },
+  seen: Observations,
+): Promise<boolean> {
+  const issued = await client.retrying('POST', `/v1/ops/transfers/${id}/action-tokens`, ops, { action, ...extra });
+  if (issued.status !== 201) {
+    if (!isRetryable(issued)) count(seen.unexpected, `${issued.status} ${issued.body?.error?.code ?? ''}`.trim());
+    return false;
+  }
+  return client.signals!.send(id, action, { token: issued.body.token, reason: `chaos ${action} by signal`, ...extra });
+}
+
+/** A signal is asynchronous: its effect shows in the record, read until `done` (or the record stays as it was). */
+async function recordOnce(client: ChaosClient, id: string, done: (record: any) => boolean): Promise<any> {
+  const deadline = Date.now() + signal_effect_wait_ms;
+  for (;;) {
+    const answer = await client.retrying('GET', `/v1/wallet/transfers/${id}`, ops);
+    if (answer.status === 200 && (done(answer.body) || Date.now() > deadline)) return answer.body;
+    if (answer.status !== 200) return null;
+    await sleep(250);
+  }
+}
+
+async function decideBySignal(client: ChaosClient, operation: PlannedOperation, id: string, seen: Observations) {
+  const sent = await signalWithToken(client, id, operation.decision, {}, seen);
+  const record = sent ? await recordOnce(client, id, (found) => found.status !== 'PENDING_REVIEW') : null;
+  count(seen.decisions, `${operation.decision} signal ${sent ? (record?.status ?? 'unread') : 'not sent'}`);
+}
+
+async function reverseBySignal(client: ChaosClient, operation: PlannedOperation, id: string, seen: Observations) {
+  const settled = (found: any) => found.status !== 'COMPLETED' || found.reversal_refused_reason != null;
+  let record = (await signalWithToken(client, id, 'reverse', {}, seen)) ? await recordOnce(client, id, settled) : null;
+  if (record?.status === 'COMPLETED' && record.reversal_refused_reason && operation.force) {
+    count(seen.reversals, 'signal refused insufficient_funds');
+    const forced = await signalWithToken(client, id, 'reverse', { allow_negative: true }, seen);
+    record = forced ? await recordOnce(client, id, (found) => found.status !== 'COMPLETED') : null;
+  }
+  count(seen.reversals, `signal ${record?.status ?? 'not sent'}`);
 }
 
 function count(counts: Record<string, number>, key: string): void {
