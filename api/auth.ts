@@ -2,7 +2,7 @@ import { createSecretKey } from 'node:crypto';
 import type { RequestHandler, Request } from 'express';
 import { SignJWT, jwtVerify } from 'jose';
 import { z } from 'zod';
-import { operatorIdentity } from '../domain/operators';
+import { operator_length_max, operatorIdentity } from '../domain/operators';
 import { ApiError } from './errors';
 
 export type Role = 'customer' | 'ops';
@@ -17,7 +17,7 @@ export interface Principal {
  */
 const claimsSchema = z.union([
   z.object({ sub: z.string().min(1).max(64), role: z.literal('customer') }),
-  z.object({ sub: z.string().min(1).max(512), role: z.literal('ops') }),
+  z.object({ sub: z.string().min(1).max(operator_length_max), role: z.literal('ops') }),
 ]);
 
 const token_lifetime_default = '12h';

@@ -8,6 +8,7 @@ import { error_codes } from '../api/errors';
 import {
   CreateUserBody,
   MoneyMovementBody,
+  ActionTokenBody,
   OpsReasonBody,
   OptionalOpsReasonBody,
   QuoteBody,
@@ -311,6 +312,12 @@ describe('hostile input, generated: no 5xx, the documented error shape, and noth
           body: pairs({ ...reason, allow_negative: false }),
         }),
         harmless: () => ({ caller: ops, params: { transfer_id: missingTransfer }, body: pairs(reason) }),
+      },
+      {
+        route: 'POST /v1/ops/transfers/{transfer_id}/action-tokens',
+        bodySchema: ActionTokenBody,
+        effective: () => ({ caller: ops, params: { transfer_id: heldTransfer }, body: pairs({ action: 'approve' }) }),
+        harmless: () => ({ caller: ops, params: { transfer_id: missingTransfer }, body: pairs({ action: 'approve' }) }),
       },
       ...(['approve', 'reject'] as const).map((decision) => ({
         route: `POST /v1/ops/transfers/{transfer_id}/${decision}`,
