@@ -150,6 +150,21 @@ function historyShapes(
         return id;
       },
     ],
+    ...refusalShapes(stack, alice, bob),
+    [
+      'review-rejected-by-signal',
+      async () => {
+        const id = (await stack.api.transfer(alice, bob, 20_000, uniqueName('big'), 0)).body.transfer_id;
+        await opsSignal(stack, id, 'reject');
+        return id;
+      },
+    ],
+  ];
+}
+
+/** Operators' requests refused before anything moved (action tokens): a typed operator, a token for another action. */
+function refusalShapes(stack: TestStack, alice: string, bob: string): Shape[] {
+  return [
     [
       'review-refused-then-approved',
       async () => {
@@ -160,14 +175,6 @@ function historyShapes(
         const reverse = await actionTokenFor({ operator: 'ops_rec', action: 'reverse', transferId: id });
         await handle.signal('approve', { token: reverse, reason: 'wrong action' });
         await opsSignal(stack, id, 'approve');
-        return id;
-      },
-    ],
-    [
-      'review-rejected-by-signal',
-      async () => {
-        const id = (await stack.api.transfer(alice, bob, 20_000, uniqueName('big'), 0)).body.transfer_id;
-        await opsSignal(stack, id, 'reject');
         return id;
       },
     ],
