@@ -132,7 +132,15 @@ export async function fillSignalDialog(page: Page, signalName: string, input: un
   return {
     dialog,
     submit: async () => {
-      await dialog.getByRole('button', { name: 'Submit' }).click();
+      // The editor reformats its JSON when it loses focus; with a long input (an action token)
+      // that moves the button under the first click, which then only blurs the editor.
+      const button = dialog.getByRole('button', { name: 'Submit' });
+      await button.click();
+      const closed = await dialog.waitFor({ state: 'hidden', timeout: 5_000 }).then(
+        () => true,
+        () => false,
+      );
+      if (!closed) await button.click();
       await dialog.waitFor({ state: 'hidden' });
     },
   };
