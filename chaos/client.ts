@@ -1,5 +1,4 @@
 import { signToken, type Role } from '../api/auth';
-import type { ChaosSignals } from './signals';
 
 export interface Answer {
   status: number;
@@ -28,7 +27,7 @@ export class ChaosClient {
   readonly retried: Record<string, number> = {};
   gave_up = 0;
   /** Where operators' signals go (the engine itself); without it every ops action goes over HTTP. */
-  signals: ChaosSignals | undefined;
+  signals: SignalSender | undefined;
 
   constructor(
     private readonly origins: readonly string[],
@@ -97,4 +96,10 @@ export function isRetryable(answer: Answer): boolean {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Sends an operator's signal straight to the engine (chaos/signals.ts); true once the engine took it. */
+export interface SignalSender {
+  send(workflowId: string, name: string, input: object): Promise<boolean>;
+  close(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
-import { give_up_after_ms, sleep } from './client';
+import { give_up_after_ms, sleep, type SignalSender } from './client';
 
 const backoff_first_ms = 200;
 const backoff_max_ms = 2_000;
@@ -8,7 +8,7 @@ const backoff_max_ms = 2_000;
  * Operators' signals as the Web UI and the CLI send them, straight to the engine (which the run
  * restarts): each is retried until the engine takes it, for as long as an HTTP request would be.
  */
-export class ChaosSignals {
+export class ChaosSignals implements SignalSender {
   private connection: Promise<Connection> | undefined;
 
   constructor(private readonly address: string) {}
