@@ -1,16 +1,60 @@
-import { Connection, Client } from '@temporalio/client';
+import { readFileSync } from 'node:fs';
+import { Connection, Client, type TLSConfig } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger, type LogLevel } from '@temporalio/worker';
 import type { Logger } from 'pino';
+import type { Config } from '../config';
 import { exposeSdkMetrics } from '../metrics/wallet-metrics';
 
+type TemporalSettings = Pick<Config, 'temporalAddress' | 'temporalTls'>;
+
+/**
+ * What every connection of the wallet to Temporal is made with: the address, and with
+ * TEMPORAL_TLS_* or TEMPORAL_API_KEY set, TLS (mutual with a client certificate) or an API key.
+ * The files are read here, once per connection, so a renewed certificate is picked up on restart.
+ */
+export function temporalConnectionOptions(settings: TemporalSettings): {
+  address: string;
+  tls?: TLSConfig;
+  apiKey?: string;
+} {
+  const tls = settings.temporalTls;
+  if (!tls) return { address: settings.temporalAddress };
+  const read = (name: string, file: string) => {
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      throw new Error(`${name} (${file}) cannot be read: ${(error as Error).message}`, { cause: error });
+    }
+  };
+  return {
+    address: settings.temporalAddress,
+    tls: {
+      ...(tls.serverName ? { serverNameOverride: tls.serverName } : {}),
+      ...(tls.caPath ? { serverRootCACertificate: read('TEMPORAL_TLS_CA', tls.caPath) } : {}),
+      ...(tls.certPath && tls.keyPath
+        ? {
+            clientCertPair: {
+              crt: read('TEMPORAL_TLS_CERT', tls.certPath),
+              key: read('TEMPORAL_TLS_KEY', tls.keyPath),
+            },
+          }
+        : {}),
+    },
+    ...(tls.apiKey ? { apiKey: tls.apiKey } : {}),
+  };
+}
+
 /** A client that connects lazily, so the API can start (and say "not ready") while Temporal is down. */
-export function createTemporalClient(address: string, namespace: string): { client: Client; connection: Connection } {
-  const connection = Connection.lazy({ address });
+export function createTemporalClient(
+  settings: TemporalSettings,
+  namespace: string,
+): { client: Client; connection: Connection } {
+  const connection = Connection.lazy(temporalConnectionOptions(settings));
   return { client: new Client({ connection, namespace }), connection };
 }
 
-export async function connectWorker(address: string): Promise<NativeConnection> {
-  return NativeConnection.connect({ address });
+export async function connectWorker(settings: TemporalSettings): Promise<NativeConnection> {
+  return NativeConnection.connect(temporalConnectionOptions(settings));
 }
 
 /**

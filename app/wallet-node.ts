@@ -88,7 +88,7 @@ interface Parts {
  */
 async function startWorker(parts: Parts, roles: WalletRoles) {
   const { settings, shards, logger, metrics, actionTokens, closers } = parts;
-  const connection = await connectWorker(settings.temporalAddress);
+  const connection = await connectWorker(settings);
   const client = new Client({ connection, namespace: settings.TEMPORAL_NAMESPACE });
   const completions = new TransferCompletions();
   const worker = await createWalletWorker({
@@ -123,7 +123,7 @@ async function startWorker(parts: Parts, roles: WalletRoles) {
 
 /** The API alone: a client that connects lazily, so it can start (and say "not ready") while Temporal is down. */
 function connectClient(parts: Parts) {
-  const lazy = createTemporalClient(parts.settings.temporalAddress, parts.settings.TEMPORAL_NAMESPACE);
+  const lazy = createTemporalClient(parts.settings, parts.settings.TEMPORAL_NAMESPACE);
   parts.closers.push(() => lazy.connection.close());
   return { client: lazy.client, worker: undefined, completions: undefined };
 }

@@ -50,6 +50,18 @@ const environmentSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('wallet-transfers'),
   TEMPORAL_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
+  /**
+   * Mutual TLS to a Temporal frontend (`npm run temporal:cluster`, a production cluster): PEM files
+   * of the CA that signed the server's certificate, and of this process's client certificate and
+   * key. The names are the Temporal CLI's and the Web UI server's, so one set of settings serves all.
+   */
+  TEMPORAL_TLS_CA: z.string().min(1).optional(),
+  TEMPORAL_TLS_CERT: z.string().min(1).optional(),
+  TEMPORAL_TLS_KEY: z.string().min(1).optional(),
+  /** The name the server's certificate is checked against, when not the host of TEMPORAL_ADDRESS. */
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
+  /** A Temporal Cloud API key, sent as a bearer token over TLS (instead of a client certificate). */
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
   /** Comma-separated list; when set it replaces the SHARD_COUNT local databases. */
   SHARD_URLS: z.string().min(1).optional(),
   SHARD_COUNT: z.coerce.number().int().min(1).max(64).default(4),
@@ -142,12 +154,39 @@ export function parseConfig(environment: NodeJS.ProcessEnv) {
   }
   return {
     ...values,
+    temporalTls: temporalTlsOf(values),
     shardUrls: values.SHARD_URLS ? parseShardUrls(values.SHARD_URLS) : defaultShardUrls(values),
     usesDevServer: values.TEMPORAL_ADDRESS === undefined,
     temporalAddress: values.TEMPORAL_ADDRESS ?? `127.0.0.1:${values.TEMPORAL_PORT}`,
     usesDevAuthSecret,
     currencies: walletCurrencies(values.CURRENCIES),
   };
+}
+
+type TemporalTlsSettings = Pick<
+  z.infer<typeof environmentSchema>,
+  | 'TEMPORAL_ADDRESS'
+  | 'TEMPORAL_TLS_CA'
+  | 'TEMPORAL_TLS_CERT'
+  | 'TEMPORAL_TLS_KEY'
+  | 'TEMPORAL_TLS_SERVER_NAME'
+  | 'TEMPORAL_API_KEY'
+>;
+
+/** Where the TLS files of the Temporal connection are; undefined: plain gRPC (the dev server). */
+function temporalTlsOf(values: TemporalTlsSettings) {
+  const { TEMPORAL_TLS_CA: caPath, TEMPORAL_TLS_CERT: certPath, TEMPORAL_TLS_KEY: keyPath } = values;
+  const serverName = values.TEMPORAL_TLS_SERVER_NAME;
+  if ((certPath === undefined) !== (keyPath === undefined)) {
+    throw new ConfigError('invalid environment: TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY are set together or not at all');
+  }
+  const any = [caPath, certPath, serverName, values.TEMPORAL_API_KEY].some((value) => value !== undefined);
+  if (!any) return undefined;
+  if (values.TEMPORAL_ADDRESS === undefined) {
+    // The dev server npm start runs speaks plain gRPC only; a TLS setting without an address is a mistake.
+    throw new ConfigError('invalid environment: TEMPORAL_TLS_* and TEMPORAL_API_KEY need TEMPORAL_ADDRESS');
+  }
+  return { caPath, certPath, keyPath, serverName, apiKey: values.TEMPORAL_API_KEY };
 }
 
 function parseShardUrls(list: string): string[] {

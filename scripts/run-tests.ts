@@ -19,6 +19,8 @@ async function run(): Promise<number> {
   const plan = planOf(process.argv.slice(2), process.env.WALLET_TEST_SKIP_STATIC === '1');
   if (plan.staticChecks) staticChecks();
   if (plan.chromium) runScript('scripts/ensure-chromium.sh');
+  // Built before the tests start (minutes on a fresh machine), not inside one file's time limit.
+  if (plan.temporalServer) runScript('scripts/ensure-temporal-server.sh');
   const databasePrefix = `wallet_test_${process.pid}_`;
   const template = `${databasePrefix}template`;
   let temporal: EphemeralTemporal | undefined;

@@ -6,6 +6,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { temporalConnectionOptions } from '../app/temporal';
 import { config } from '../config';
 import { prepareShards } from '../db/migrate';
 import { spawnTs, Supervisor } from '../supervisor/children';
@@ -40,7 +41,8 @@ async function run() {
     );
     await waitForPort(settings.TEMPORAL_PORT, ready_timeout_ms);
   }
-  await waitForTemporal(settings.temporalAddress, settings.TEMPORAL_NAMESPACE, ready_timeout_ms);
+  const { address, ...access } = temporalConnectionOptions(settings);
+  await waitForTemporal(address, settings.TEMPORAL_NAMESPACE, ready_timeout_ms, access);
   // API and worker in one process: transfers start eagerly on its worker (see app/wallet-node.ts).
   supervisor.add('wallet', () => spawnTs(['app/main.ts', 'wallet']));
   await waitForPort(settings.PORT, ready_timeout_ms, settings.HOST);

@@ -4,7 +4,7 @@
  * All four services run in one process; Ctrl-C stops it. The databases survive and are reused.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -15,12 +15,14 @@ import { quoteIdentifier, serverUrlOf, withServerAdmin } from '../db/admin';
 import { isPortOpen, waitForPort } from '../supervisor/dev-server';
 import { waitForTemporal } from '../supervisor/wait-for-temporal';
 import { transfer_search_attributes } from '../workflows/search-attributes';
+import { ensureTemporalCerts, type TemporalCerts } from './temporal-certs';
 
 const run_file = promisify(execFile);
 
 const cluster_settings = z
   .object({
-    TEMPORAL_CLUSTER_PORT: z.coerce.number().int().min(1024).max(65_000).default(7433),
+    // The membership ports (300 below) are stored as smallint: the server dies on one above 32767.
+    TEMPORAL_CLUSTER_PORT: z.coerce.number().int().min(1_324).max(33_000).default(7433),
     TEMPORAL_CLUSTER_DB_PREFIX: z
       .string()
       .regex(/^[a-z][a-z0-9_]{0,40}$/, 'lower-case letters, digits and _ only')
@@ -52,16 +54,18 @@ async function run() {
   const schemaStarted = Date.now();
   await applySchema(binDir, settings.PG_URL);
   console.log(`temporal cluster: schema up to date in ${Date.now() - schemaStarted} ms`);
-  writeServerConfig(dataDir, settings.PG_URL);
+  const certs = await ensureTemporalCerts(path.join(dataDir, 'tls'));
+  writeServerConfig(dataDir, settings.PG_URL, certs);
+  const cli = { path: cliPath, target: ['--address', address, '--namespace', namespace, ...cliTlsFlags(certs)] };
 
   const started = Date.now();
   const server = startServer(binDir, dataDir);
   try {
     // Raced with the server's exit, so a crash while starting is reported with its log lines.
-    await Promise.race([server.died, waitForServer()]);
+    await Promise.race([server.died, waitForServer(certs)]);
     console.log(`temporal cluster: frontend answered after ${Date.now() - started} ms`);
-    await Promise.race([server.died, registerNamespace(cliPath)]);
-    await Promise.race([server.died, registerSearchAttributes(cliPath)]);
+    await Promise.race([server.died, registerNamespace(cli)]);
+    await Promise.race([server.died, registerSearchAttributes(cli)]);
   } catch (error) {
     server.child.kill('SIGKILL'); // a half-started server must not outlive this script
     throw error;
@@ -70,7 +74,7 @@ async function run() {
   console.log(
     `temporal cluster: ready on ${address} after ${Date.now() - started} ms (namespace ${namespace}, ${shards} history shards)`,
   );
-  console.log(`  use it with: TEMPORAL_ADDRESS=${address} npm start`);
+  printUsage(certs);
   console.log(`  server log:  ${path.join(dataDir, 'server.log')}; Ctrl-C stops the server`);
   await server.died;
 }
@@ -144,7 +148,7 @@ async function applySchema(binDir: string, pgUrl: string) {
  * Ports keep the layout of Temporal's own configs (7233 frontend, 7234 history, 7235 matching,
  * 7239 worker, 6933+ membership), moved to TEMPORAL_CLUSTER_PORT so it runs beside the dev server.
  */
-function writeServerConfig(dataDir: string, pgUrl: string) {
+function writeServerConfig(dataDir: string, pgUrl: string, certs: TemporalCerts) {
   const { hostname, port: pgPort, username, password } = new URL(pgUrl);
   // Each service keeps its own pools, so the process holds up to 4 x (8 + 2) connections: enough
   // for 2 cores (more would only queue inside PostgreSQL) and far below max_connections = 100,
@@ -174,6 +178,7 @@ function writeServerConfig(dataDir: string, pgUrl: string) {
     global: {
       membership: { maxJoinDuration: '30s', broadcastAddress: '127.0.0.1' },
       metrics: { prometheus: { framework: 'tally', timerType: 'histogram', listenAddress: `127.0.0.1:${port + 20}` } },
+      tls: tlsSettings(certs),
     },
     services: {
       frontend: { rpc: { ...rpc(port, port - 300), httpPort: port + 10 } },
@@ -209,6 +214,53 @@ function writeServerConfig(dataDir: string, pgUrl: string) {
   writeFileSync(path.join(dataDir, 'dynamic-config.yaml'), header + JSON.stringify(dynamic, null, 2) + '\n');
 }
 
+/**
+ * Mutual TLS on every port: the frontend refuses a client without a certificate signed by the
+ * project's CA, and history, matching and the system worker talk to each other (and to the
+ * frontend) with the server's certificate, which is also a client certificate.
+ */
+function tlsSettings(certs: TemporalCerts) {
+  const server = {
+    certFile: certs.server.cert,
+    keyFile: certs.server.key,
+    requireClientAuth: true,
+    clientCaFiles: [certs.ca],
+  };
+  const client = { serverName: 'localhost', rootCaFiles: [certs.ca] };
+  return {
+    internode: { server, client },
+    frontend: { server, client },
+    systemWorker: { certFile: certs.server.cert, keyFile: certs.server.key, client },
+  };
+}
+
+/** The CLI as an operator: the operator's certificate, the project's CA. */
+function cliTlsFlags(certs: TemporalCerts): string[] {
+  return [
+    '--tls-ca-path',
+    certs.ca,
+    '--tls-cert-path',
+    certs.operator.cert,
+    '--tls-key-path',
+    certs.operator.key,
+    '--tls-server-name',
+    'localhost',
+  ];
+}
+
+/** The settings a wallet (or the CLI, whose environment names are the same) needs for this cluster. */
+function printUsage(certs: TemporalCerts) {
+  const relative = (file: string) => {
+    const inside = path.relative(process.cwd(), file);
+    return inside.startsWith('..') ? file : inside;
+  };
+  const settings = (pair: { cert: string; key: string }) =>
+    `TEMPORAL_ADDRESS=${address} TEMPORAL_TLS_CA=${relative(certs.ca)} ` +
+    `TEMPORAL_TLS_CERT=${relative(pair.cert)} TEMPORAL_TLS_KEY=${relative(pair.key)} TEMPORAL_TLS_SERVER_NAME=localhost`;
+  console.log(`  use it with: ${settings(certs.wallet)} npm start`);
+  console.log(`  as operator: ${settings(certs.operator)} .tools/bin/temporal workflow list`);
+}
+
 /** Output goes to server.log; the last lines are kept to explain a crash. */
 function startServer(binDir: string, dataDir: string): { child: ChildProcess; died: Promise<never> } {
   const log = createWriteStream(path.join(dataDir, 'server.log'), { flags: 'a' });
@@ -242,34 +294,44 @@ function startServer(binDir: string, dataDir: string): { child: ChildProcess; di
 }
 
 /** The server creates the temporal-system namespace itself, so describing it proves the frontend and persistence work. */
-async function waitForServer() {
+async function waitForServer(certs: TemporalCerts) {
   await waitForPort(port, startup_timeout_ms);
-  await waitForTemporal(address, 'temporal-system', startup_timeout_ms);
+  await waitForTemporal(address, 'temporal-system', startup_timeout_ms, {
+    tls: {
+      serverNameOverride: 'localhost',
+      serverRootCACertificate: readFileSync(certs.ca),
+      clientCertPair: { crt: readFileSync(certs.operator.cert), key: readFileSync(certs.operator.key) },
+    },
+  });
 }
 
-async function registerNamespace(cliPath: string) {
-  const target = ['--address', address, '--namespace', namespace];
-  const exists = await run_file(cliPath, ['operator', 'namespace', 'describe', ...target]).then(
+/** The CLI with the cluster's address, namespace and the operator's certificate. */
+interface ClusterCli {
+  path: string;
+  target: string[];
+}
+
+async function registerNamespace(cli: ClusterCli) {
+  const exists = await run_file(cli.path, ['operator', 'namespace', 'describe', ...cli.target]).then(
     () => true,
     () => false,
   );
-  if (!exists) await run_file(cliPath, ['operator', 'namespace', 'create', ...target, '--retention', '1d']);
+  if (!exists) await run_file(cli.path, ['operator', 'namespace', 'create', ...cli.target, '--retention', '1d']);
 }
 
 /** The transfer workflow sets these; a cluster, unlike the dev server, needs them created once. */
-async function registerSearchAttributes(cliPath: string) {
-  const target = ['--address', address, '--namespace', namespace];
+async function registerSearchAttributes(cli: ClusterCli) {
   const typeNames: Partial<Record<string, string>> = { KEYWORD: 'Keyword', INT: 'Int' };
-  const existing = await listSearchAttributes(cliPath, target);
+  const existing = await listSearchAttributes(cli);
   for (const key of transfer_search_attributes) {
     if (existing.has(key.name)) continue;
     const typeName = typeNames[key.type];
     if (!typeName) throw new Error(`search attribute ${key.name}: no CLI type for ${key.type}`);
-    await run_file(cliPath, [
+    await run_file(cli.path, [
       'operator',
       'search-attribute',
       'create',
-      ...target,
+      ...cli.target,
       '--name',
       key.name,
       '--type',
@@ -279,15 +341,15 @@ async function registerSearchAttributes(cliPath: string) {
 }
 
 /** Retried: a namespace just created is unknown to the namespace cache for a few seconds. */
-async function listSearchAttributes(cliPath: string, target: string[]): Promise<Set<string>> {
+async function listSearchAttributes(cli: ClusterCli): Promise<Set<string>> {
   const deadline = Date.now() + startup_timeout_ms;
   for (;;) {
     try {
-      const { stdout } = await run_file(cliPath, [
+      const { stdout } = await run_file(cli.path, [
         'operator',
         'search-attribute',
         'list',
-        ...target,
+        ...cli.target,
         '--output',
         'json',
       ]);

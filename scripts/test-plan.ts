@@ -1,13 +1,15 @@
 /**
  * What a test run needs, decided from the files it runs: unit tests (test/unit/) need nothing,
- * every other test file runs against Temporal and PostgreSQL, and only the browser test needs
- * Chromium. Static checks belong to the whole suite, not to a focused run.
+ * every other test file runs against Temporal and PostgreSQL, only the browser test needs
+ * Chromium, and only the mutual-TLS test the production Temporal server. Static checks belong to the whole suite, not to a focused run.
  */
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 const unit_dir = 'test/unit';
 const browser_tests = ['test/web-ui.test.ts'];
+/** Tests that run `npm run temporal:cluster`, whose server is built from the Go module proxy on first use. */
+const cluster_tests = ['test/temporal-mtls.test.ts'];
 
 export interface TestPlan {
   files: string[];
@@ -16,6 +18,7 @@ export interface TestPlan {
   /** A Temporal dev server and a migrated template database. */
   services: boolean;
   chromium: boolean;
+  temporalServer: boolean;
   staticChecks: boolean;
 }
 
@@ -31,6 +34,7 @@ export function planOf(argv: readonly string[], skipStatic: boolean): TestPlan {
     flags,
     services: relative.some((file) => !isUnit(file)),
     chromium: relative.some((file) => browser_tests.includes(file)),
+    temporalServer: relative.some((file) => cluster_tests.includes(file)),
     staticChecks: chosen.length === 0 && !skipStatic,
   };
 }

@@ -1,12 +1,20 @@
-import { Connection } from '@temporalio/client';
+import { Connection, type ConnectionOptions } from '@temporalio/client';
 
-/** Resolves once the frontend answers and the namespace exists (the dev server creates it a moment after it listens). */
-export async function waitForTemporal(address: string, namespace: string, timeoutMs: number): Promise<void> {
+/**
+ * Resolves once the frontend answers and the namespace exists (the dev server creates it a moment
+ * after it listens). `access` is TLS (`npm run temporal:cluster` serves mutual TLS) or an API key.
+ */
+export async function waitForTemporal(
+  address: string,
+  namespace: string,
+  timeoutMs: number,
+  access: Pick<ConnectionOptions, 'tls' | 'apiKey'> = {},
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
     try {
-      const connection = await Connection.connect({ address, connectTimeout: 2_000 });
+      const connection = await Connection.connect({ ...access, address, connectTimeout: 2_000 });
       try {
         await connection.workflowService.describeNamespace({ namespace });
         return;
