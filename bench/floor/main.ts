@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import pino from 'pino';
-import { installTemporalLogging } from '../../app/temporal';
+import { installTemporalLogging, temporalConnectionOptions } from '../../app/temporal';
+import { config } from '../../config';
 import { worker_tuning } from '../../workers/tuning';
 import { createFloorActivities } from './activities';
 import { FloorCompletions } from './completions';
@@ -19,7 +20,9 @@ async function run(): Promise<void> {
   const settings = floorSettings(process.env);
   // The same logging path as the wallet's worker, so both pay the same for it.
   installTemporalLogging(pino({ level: 'warn' }));
-  const connection = await NativeConnection.connect({ address: settings.temporalAddress });
+  // With the wallet's TEMPORAL_TLS_* (a mutual-TLS cluster), so both pay the same for the connection too.
+  const access = temporalConnectionOptions({ ...config(), temporalAddress: settings.temporalAddress });
+  const connection = await NativeConnection.connect(access);
   const completions = new FloorCompletions();
   const worker = await Worker.create({
     connection,
