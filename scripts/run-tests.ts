@@ -21,6 +21,7 @@ async function run(): Promise<number> {
   if (plan.chromium) runScript('scripts/ensure-chromium.sh');
   // Built before the tests start (minutes on a fresh machine), not inside one file's time limit.
   if (plan.temporalServer) runScript('scripts/ensure-temporal-server.sh');
+  if (plan.temporalServer) runScript('scripts/ensure-temporal-ui.sh');
   const databasePrefix = `wallet_test_${process.pid}_`;
   const template = `${databasePrefix}template`;
   let temporal: EphemeralTemporal | undefined;

@@ -8,7 +8,7 @@ import path from 'node:path';
 
 const unit_dir = 'test/unit';
 const browser_tests = ['test/web-ui.test.ts'];
-/** Tests that run `npm run temporal:cluster`, whose server is built from the Go module proxy on first use. */
+/** Tests that run `npm run temporal:cluster` and the Web UI server, built from the Go module proxy on first use. */
 const cluster_tests = ['test/temporal-mtls.test.ts'];
 
 export interface TestPlan {

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { Connection, type ConnectionOptions } from '@temporalio/client';
 import { ensureTemporalCerts, type CertPair, type TemporalCerts } from '../scripts/temporal-certs';
+import { freePort } from '../supervisor/dev-server';
 import { runnerEnv } from './support/runner-env';
 import { uniqueName } from './support/temporal';
 import { startWalletProcess } from './support/wallet-process';
@@ -80,6 +81,37 @@ describe('the Temporal cluster over mutual TLS', () => {
     );
   });
 
+  it('serves the Web UI with the operator certificate set as for the temporalio/ui image, and not without', async () => {
+    const { certs, address } = cluster!;
+    const uiDir = (await run_file('bash', ['scripts/ensure-temporal-ui.sh'])).stdout.trim();
+    const withCert = await startUiServer(uiDir, {
+      TEMPORAL_ADDRESS: address,
+      TEMPORAL_TLS_CA: certs.ca,
+      TEMPORAL_TLS_CERT: certs.operator.cert,
+      TEMPORAL_TLS_KEY: certs.operator.key,
+      TEMPORAL_TLS_SERVER_NAME: 'localhost',
+      TEMPORAL_TLS_ENABLE_HOST_VERIFICATION: 'true',
+    });
+    // TLS that trusts the server, but no client certificate of its own.
+    const without = await startUiServer(uiDir, {
+      TEMPORAL_ADDRESS: address,
+      TEMPORAL_TLS_CA: certs.ca,
+      TEMPORAL_TLS_SERVER_NAME: 'localhost',
+      TEMPORAL_TLS_ENABLE_HOST_VERIFICATION: 'true',
+    });
+    try {
+      // What the UI's namespace page asks its server, which asks the frontend.
+      const namespace = '/api/v1/namespaces/default';
+      const answered = await fetch(`${withCert.origin}${namespace}`);
+      assert.equal(answered.status, 200, await answered.clone().text());
+      assert.equal(((await answered.json()) as any).namespaceInfo?.name, 'default');
+      const refused = await fetch(`${without.origin}${namespace}`);
+      assert.notEqual(refused.status, 200, 'a UI server without a certificate must not reach the frontend');
+    } finally {
+      for (const ui of [withCert, without]) await ui.stop();
+    }
+  });
+
   it('runs a wallet process whose worker and client connect with the wallet certificate, and a transfer completes', async () => {
     const { certs, address } = cluster!;
     const wallet = await startWalletProcess({
@@ -130,6 +162,37 @@ describe('the Temporal cluster over mutual TLS', () => {
     }
   });
 });
+
+/** The Web UI server, configured by environment variables as the temporalio/ui image is (its `docker` template). */
+async function startUiServer(uiDir: string, env: NodeJS.ProcessEnv) {
+  const port = await freePort();
+  const child = spawn(`${uiDir}/server`, ['--root', uiDir, '--config', 'config', '--env', 'docker', 'start'], {
+    env: { PATH: process.env.PATH, TEMPORAL_UI_PORT: String(port), ...env },
+    stdio: 'ignore',
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const origin = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  while (
+    !(await fetch(`${origin}/healthz`).then(
+      (answer) => answer.ok,
+      () => false,
+    ))
+  ) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the UI server on ${port} did not start`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return {
+    origin,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
 
 /** `scripts/temporal-cluster.ts` as `npm run temporal:cluster` runs it, until it prints that it is ready. */
 async function startCluster(dataDir: string) {
