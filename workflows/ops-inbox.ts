@@ -69,6 +69,8 @@ export interface OpsTarget {
  */
 export class OpsInbox {
   private readonly queue: QueuedRequest[] = [];
+  /** The request the main loop took last: an approval being recorded is in neither the queue nor the state yet. */
+  private taken: QueuedRequest | undefined;
   private readonly usedTokens: string[] = [];
   private refusals = 0;
   private closed = false;
@@ -108,7 +110,8 @@ export class OpsInbox {
   }
 
   next(): QueuedRequest | undefined {
-    return this.queue.shift();
+    this.taken = this.queue.shift();
+    return this.taken;
   }
 
   /**
@@ -278,7 +281,8 @@ export class OpsInbox {
         code: 'second_approver_required',
         message: `${operator} already approved; another operator must approve`,
       };
-    if (this.queue.some((queued) => queued.name === 'approve' && queued.request.operator === operator))
+    const pending = this.taken ? [this.taken, ...this.queue] : this.queue;
+    if (pending.some((queued) => queued.name === 'approve' && queued.request.operator === operator))
       return { code: 'second_approver_required', message: `${operator}'s approval is already being recorded` };
     return null;
   }
