@@ -23,6 +23,7 @@ import { walletRoutes } from './routes/wallets';
 import { TransferService } from './transfer-service';
 import { FxService } from './fx-service';
 import { fxRoutes } from './routes/fx';
+import { codecRoutes, type CodecEndpointOptions } from './routes/codec';
 import { jsonBodies } from './json-body';
 import { wallet_currencies_default, walletCurrencies } from '../domain/money';
 
@@ -54,6 +55,8 @@ export interface AppDependencies {
   tokenMaxAgeS?: number;
   /** Per-caller request rate and open `?wait` bounds; default_caller_limits when not given. */
   callerLimits?: CallerLimits;
+  /** The payload codec endpoint for the Temporal Web UI and CLI (POST /codec/decode, /codec/encode). */
+  codec: CodecEndpointOptions;
   /** Given by tests that read how many waits are open; made here otherwise. */
   waitSlots?: WaitSlots;
 }
@@ -84,6 +87,8 @@ export function createApp(deps: AppDependencies) {
   app.use(metrics.observeRequests);
   app.use(logRequests(deps.logger));
   app.use(systemRoutes({ shards: deps.shards, client: deps.client, metrics }));
+  // Before the 16 kB JSON bodies: a codec request carries a page of a history's payloads.
+  app.use(codecRoutes(deps.codec, deps.authSecret, deps.tokenMaxAgeS));
   app.use(jsonBodies());
   app.use(authenticate(deps.authSecret, deps.tokenMaxAgeS));
   app.use(rateLimitPerCaller(callerLimits, metrics.registry));

@@ -13,6 +13,7 @@ import {
   AuditResponse,
   BalanceQuery,
   BalanceResponse,
+  CodecPayloads,
   CreateUserBody,
   errorBody,
   HealthResponse,
@@ -119,6 +120,7 @@ export function openApiDocument() {
   registerOpsUserPaths(route);
   registerOpsTransferPaths(route);
   registerFxPaths(route);
+  registerCodecPaths(route, registry);
   registerSystemPaths(registry, errors);
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
@@ -339,5 +341,38 @@ function registerSystemPaths(registry: OpenAPIRegistry, errors: Record<string, R
     method: 'get',
     path: '/openapi.json',
     responses: { '200': { description: 'this document', ...json(z.record(z.string(), z.unknown())) } },
+  });
+}
+
+/**
+ * Temporal's codec server protocol for the Web UI and the CLI (api/routes/codec.ts): ops only,
+ * by Bearer token or the session cookie of GET /codec/login.
+ */
+function registerCodecPaths(route: Route, registry: OpenAPIRegistry): void {
+  for (const direction of ['encode', 'decode'] as const) {
+    route({
+      method: 'post',
+      path: `/codec/${direction}`,
+      description: `${direction === 'encode' ? 'Encrypts' : 'Decrypts'} Temporal payloads with the wallet's keys (ops only; a Bearer token or the codec session cookie)`,
+      request: { body: json(CodecPayloads) },
+      ok: { '200': { description: `the payloads, ${direction}d, in the same order`, ...json(CodecPayloads) } },
+    });
+  }
+  route({
+    method: 'post',
+    path: '/codec/session',
+    description:
+      'Signs an operator in to the codec endpoint: the ops token (Bearer, or the form field `token`) is kept in an HttpOnly, SameSite=Strict cookie scoped to /codec',
+    ok: { '200': { description: 'signed in: a short HTML page', content: { 'text/html': { schema: z.string() } } } },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/codec/login',
+    responses: {
+      '200': {
+        description: 'the sign-in form of the codec endpoint (HTML)',
+        content: { 'text/html': { schema: z.string() } },
+      },
+    },
   });
 }

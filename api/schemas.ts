@@ -549,3 +549,17 @@ export const ReadinessResponse = z
       .openapi({ description: "`ok`, or the first line of the probe's error" }),
   })
   .openapi('Readiness');
+
+const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
+/** A batch of payloads at most this long per codec request (a history page). */
+const codec_payloads_max = 10_000;
+
+/** Temporal's codec server protocol: Payloads as protobuf JSON (metadata values and data in base64). */
+export const CodecPayloads = z
+  .object({
+    payloads: z
+      .array(z.object({ metadata: z.record(z.string(), base64).optional(), data: base64.optional() }).strict())
+      .max(codec_payloads_max),
+  })
+  .strict()
+  .openapi('CodecPayloads');

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Connection, Client, type TLSConfig } from '@temporalio/client';
+import { Connection, Client, type DataConverter, type TLSConfig } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger, type LogLevel } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
@@ -48,9 +48,10 @@ export function temporalConnectionOptions(settings: TemporalSettings): {
 export function createTemporalClient(
   settings: TemporalSettings,
   namespace: string,
+  dataConverter: DataConverter,
 ): { client: Client; connection: Connection } {
   const connection = Connection.lazy(temporalConnectionOptions(settings));
-  return { client: new Client({ connection, namespace }), connection };
+  return { client: new Client({ connection, namespace, dataConverter }), connection };
 }
 
 export async function connectWorker(settings: TemporalSettings): Promise<NativeConnection> {

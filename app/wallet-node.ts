@@ -23,6 +23,7 @@ import { serveWorkerMetrics } from '../metrics/metrics-server';
 import { walletMetrics, type WalletMetrics } from '../metrics/wallet-metrics';
 import { connectWorker, createTemporalClient, installTemporalLogging } from './temporal';
 import { TransferCompletions } from '../temporal-client/transfer-completions';
+import { walletDataConverter } from '../temporal-client/payload-codec';
 import { runTransferMonitor } from '../workers/transfer-monitor';
 
 export interface WalletRoles {
@@ -42,6 +43,8 @@ export async function runWalletNode(roles: WalletRoles): Promise<void> {
   const logger = createLogger(name, settings.LOG_LEVEL);
   if (roles.api && settings.usesDevAuthSecret)
     logger.warn('AUTH_SECRET is the documented development default; set your own outside development');
+  if (settings.usesDevPayloadKey)
+    logger.warn('PAYLOAD_KEYS is the documented development key; set your own outside development');
   if (roles.worker)
     installTemporalLogging(
       logger,
@@ -57,7 +60,15 @@ export async function runWalletNode(roles: WalletRoles): Promise<void> {
   // One set of series for the whole process: the API's /metrics shows the worker's too.
   const { secret, ttlS } = actionTokenSettingsOf(settings);
   const actionTokens = actionTokenKeys(secret, ttlS);
-  const parts: Parts = { settings, shards, logger, metrics: walletMetrics(), actionTokens, closers: [] };
+  const parts: Parts = {
+    settings,
+    shards,
+    logger,
+    metrics: walletMetrics(),
+    actionTokens,
+    dataConverter: walletDataConverter(settings.payloadKeys),
+    closers: [],
+  };
   const { client, worker, completions } = roles.worker ? await startWorker(parts, roles) : connectClient(parts);
   const server = roles.api ? await listen(parts, client, completions) : undefined;
   logger.info({ task_queue: settings.TEMPORAL_TASK_QUEUE, shards: shards.count, ...roles }, `${name} started`);
@@ -78,6 +89,8 @@ interface Parts {
   metrics: WalletMetrics;
   /** Signs (API) and verifies (worker) the operators' action tokens. */
   actionTokens: ActionTokenKeys;
+  /** Encrypts every payload this process sends to Temporal (PAYLOAD_KEYS); the codec endpoint uses its codec. */
+  dataConverter: ReturnType<typeof walletDataConverter>;
   closers: (() => Promise<unknown>)[];
 }
 
@@ -89,7 +102,7 @@ interface Parts {
 async function startWorker(parts: Parts, roles: WalletRoles) {
   const { settings, shards, logger, metrics, actionTokens, closers } = parts;
   const connection = await connectWorker(settings);
-  const client = new Client({ connection, namespace: settings.TEMPORAL_NAMESPACE });
+  const client = new Client({ connection, namespace: settings.TEMPORAL_NAMESPACE, dataConverter: parts.dataConverter });
   const completions = new TransferCompletions();
   const worker = await createWalletWorker({
     connection,
@@ -100,6 +113,7 @@ async function startWorker(parts: Parts, roles: WalletRoles) {
     metrics,
     completions,
     actionTokens,
+    dataConverter: parts.dataConverter,
     chaosCrash: chaosCrashOf(settings),
   });
   closers.push(() => connection.close());
@@ -123,7 +137,7 @@ async function startWorker(parts: Parts, roles: WalletRoles) {
 
 /** The API alone: a client that connects lazily, so it can start (and say "not ready") while Temporal is down. */
 function connectClient(parts: Parts) {
-  const lazy = createTemporalClient(parts.settings, parts.settings.TEMPORAL_NAMESPACE);
+  const lazy = createTemporalClient(parts.settings, parts.settings.TEMPORAL_NAMESPACE, parts.dataConverter);
   parts.closers.push(() => lazy.connection.close());
   return { client: lazy.client, worker: undefined, completions: undefined };
 }
@@ -184,7 +198,7 @@ function startSweeper({ settings, shards, logger, metrics }: Parts, client: Clie
 }
 
 async function listen(
-  { settings, shards, logger, metrics, actionTokens }: Parts,
+  { settings, shards, logger, metrics, actionTokens, dataConverter }: Parts,
   client: Client,
   completions: TransferCompletions | undefined,
 ): Promise<Server> {
@@ -200,6 +214,7 @@ async function listen(
     limits: limitsOf(settings),
     currencies: settings.currencies,
     stuckAfterMs: settings.STUCK_AFTER,
+    codec: { dataConverter, corsOrigins: settings.codecCorsOrigins },
     quoteTtlMs: settings.QUOTE_TTL,
     tokenMaxAgeS: Math.ceil(settings.TOKEN_MAX_AGE / 1000),
     callerLimits: {

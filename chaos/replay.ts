@@ -2,6 +2,8 @@ import { Client, Connection } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { seededRandom } from '../bench/load/prng';
+import { config } from '../config';
+import { walletDataConverter } from '../temporal-client/payload-codec';
 import { workflows_path } from '../workers/create-worker';
 import type { InvariantResult } from './invariants';
 
@@ -41,7 +43,8 @@ export async function replayHistories(address: string, seed: number, max: number
     const failures: string[] = [];
     let replayed = 0;
     for await (const result of Worker.runReplayHistories(
-      { workflowBundle, replayName: 'wallet-chaos-replay' },
+      // The histories are encrypted as the wallets wrote them: the replay decrypts with the same keys.
+      { workflowBundle, replayName: 'wallet-chaos-replay', dataConverter: walletDataConverter(config().payloadKeys) },
       histories,
     )) {
       replayed++;

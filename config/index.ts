@@ -8,6 +8,14 @@ import type { TransferLimits } from '../domain/transfer-policy';
  */
 
 const DEV_AUTH_SECRET = 'dev-only-wallet-secret-change-me-0123456789';
+/**
+ * The development payload key (README, "Payload encryption"). It is public, like
+ * DEV_AUTH_SECRET, so it is only accepted while everything stays on this machine: a fixed key
+ * rather than one generated per checkout, because every process of a run (the wallet, the
+ * worker, the bench's and chaos's wallets, the tests, the recorded replay fixtures) must read
+ * what the others wrote, with no file to share between them.
+ */
+const DEV_PAYLOAD_KEYS = 'dev-1:ZGV2LW9ubHktd2FsbGV0LXBheWxvYWQta2V5LTAxMjM=';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const positiveMs = z.coerce.number().int().min(1).max(86_400_000);
@@ -37,6 +45,28 @@ const currencyList = z
     error: (issue) =>
       `must list ISO 4217 currencies with a minor unit, comma-separated; not: ${(issue.input as string[]).filter((code) => !isKnownCurrency(code)).join(', ')}`,
   });
+
+/**
+ * PAYLOAD_KEYS: comma-separated `id:base64key` entries, newest first. The newest encrypts new
+ * payloads; every listed key still decrypts, so a rotation adds a key in front and drops an old
+ * one only once no open workflow holds payloads under it.
+ */
+const payloadKeyList = z.string().transform((list, context) => {
+  const keys = list.split(',').map((entry) => {
+    const [id = '', material = ''] = entry.trim().split(':');
+    return { id, key: Buffer.from(material, 'base64'), material };
+  });
+  for (const { id, key, material } of keys) {
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(id) || !/^[A-Za-z0-9+/]+={0,2}$/.test(material) || key.length !== 32)
+      context.addIssue({
+        code: 'custom',
+        message: `each entry must be id:base64 of 32 bytes (id: letters, digits, _ . -); not "${id}:…"`,
+      });
+  }
+  if (new Set(keys.map(({ id }) => id)).size !== keys.length)
+    context.addIssue({ code: 'custom', message: 'lists the same key id twice' });
+  return keys.map(({ id, key }) => ({ id, key: new Uint8Array(key) }));
+});
 
 const postgresUrl = z.string().refine((value) => /^postgres(ql)?:\/\/[^\s/]+\/[A-Za-z0-9_]+(\?\S*)?$/.test(value), {
   message: 'must look like postgres://user@host:port/database',
@@ -73,6 +103,10 @@ const environmentSchema = z.object({
     .default('wallet_shard_'),
   SHARD_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   AUTH_SECRET: z.string().min(32, 'must be at least 32 characters').default(DEV_AUTH_SECRET),
+  /** AES-256-GCM keys of the Temporal payload codec, `id:base64key`, newest first. */
+  PAYLOAD_KEYS: z.string().default(DEV_PAYLOAD_KEYS),
+  /** Browser origins (the Temporal Web UI) allowed to call the codec endpoint; comma-separated. Default: the dev server's UI. */
+  CODEC_CORS_ORIGINS: z.string().optional(),
   /** A token is refused this long after its iat, whatever its exp says (exp and iat are required). */
   TOKEN_MAX_AGE: duration.default(24 * duration_units_ms.h),
   /** Signs the operators' action tokens (signals and updates to a transfer); unset: a key derived from AUTH_SECRET. */
@@ -136,6 +170,8 @@ const environmentSchema = z.object({
   WALLET_CHAOS_CRASH_AFTER_LEG: z.enum(['', 'debit']).default(''),
 });
 
+const loopback_hosts = ['127.0.0.1', 'localhost', '::1'];
+
 export type Config = ReturnType<typeof parseConfig>;
 
 export function parseConfig(environment: NodeJS.ProcessEnv) {
@@ -146,7 +182,18 @@ export function parseConfig(environment: NodeJS.ProcessEnv) {
   }
   const values = parsed.data;
   const usesDevAuthSecret = values.AUTH_SECRET === DEV_AUTH_SECRET;
-  if (usesDevAuthSecret && !['127.0.0.1', 'localhost', '::1'].includes(values.HOST)) {
+  const usesDevPayloadKey = values.PAYLOAD_KEYS === DEV_PAYLOAD_KEYS;
+  const payloadKeys = payloadKeyList.safeParse(values.PAYLOAD_KEYS);
+  if (!payloadKeys.success)
+    throw new ConfigError(`invalid environment: PAYLOAD_KEYS: ${payloadKeys.error.issues[0]!.message}`);
+  const temporalHost = values.TEMPORAL_ADDRESS?.replace(/:\d+$/, '').replace(/^\[|\]$/g, '') ?? '127.0.0.1';
+  if (usesDevPayloadKey && ![values.HOST, temporalHost].every((host) => loopback_hosts.includes(host))) {
+    // The development key is public: payloads it encrypts are readable by anyone with the README.
+    throw new ConfigError(
+      `invalid environment: PAYLOAD_KEYS must be set when HOST (${values.HOST}) or TEMPORAL_ADDRESS (${temporalHost}) is not a loopback address`,
+    );
+  }
+  if (usesDevAuthSecret && !loopback_hosts.includes(values.HOST)) {
     // The development secret is public (it is in the README): anyone could sign an ops token.
     throw new ConfigError(
       `invalid environment: AUTH_SECRET must be set when HOST (${values.HOST}) is not a loopback address`,
@@ -159,6 +206,15 @@ export function parseConfig(environment: NodeJS.ProcessEnv) {
     usesDevServer: values.TEMPORAL_ADDRESS === undefined,
     temporalAddress: values.TEMPORAL_ADDRESS ?? `127.0.0.1:${values.TEMPORAL_PORT}`,
     usesDevAuthSecret,
+    usesDevPayloadKey,
+    payloadKeys: payloadKeys.data,
+    codecCorsOrigins: (
+      values.CODEC_CORS_ORIGINS ??
+      `http://127.0.0.1:${values.TEMPORAL_UI_PORT},http://localhost:${values.TEMPORAL_UI_PORT}`
+    )
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter((origin) => origin !== ''),
     currencies: walletCurrencies(values.CURRENCIES),
   };
 }

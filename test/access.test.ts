@@ -24,7 +24,7 @@ import {
   type ApiAnswer,
   type TestStack,
 } from './support/stack';
-import { uniqueName } from './support/temporal';
+import { test_data_converter, uniqueName } from './support/temporal';
 import { walletMetrics } from '../metrics/wallet-metrics';
 
 /**
@@ -44,7 +44,7 @@ const ops_window_ms = 600_000;
 const record_wait_tries_max = 200;
 
 /** Routes served without a token (api/routes/system.ts); every other route must have access cases. */
-const public_routes = ['GET /healthz', 'GET /readyz', 'GET /metrics', 'GET /openapi.json'];
+const public_routes = ['GET /healthz', 'GET /readyz', 'GET /metrics', 'GET /openapi.json', 'GET /codec/login'];
 
 /** The FX routes, listed here whether or not openapi.ts documents them yet. */
 const fx_routes = [
@@ -731,6 +731,11 @@ describe('access control on every id, through every endpoint', () => {
       movement(),
       "a token for BOB withdrawing bob's money",
     );
+    // The codec endpoint decrypts what Temporal holds: a customer token reads none of it.
+    const encrypted = { payloads: [{ metadata: { encoding: 'YmluYXJ5L2VuY3J5cHRlZA==' }, data: 'AAAA' }] };
+    forbidden('POST /codec/decode', alice, '/codec/decode', encrypted, 'a customer decrypting Temporal payloads');
+    forbidden('POST /codec/encode', alice, '/codec/encode', encrypted, 'a customer encrypting as the wallet');
+    forbidden('POST /codec/session', alice, '/codec/session', undefined, 'a customer signing in to the codec endpoint');
     return cases;
   }
 
@@ -969,6 +974,7 @@ describe('access control on every id, through every endpoint', () => {
       timings: test_timings,
       limits: test_limits,
       stuckAfterMs: test_stuck_after_ms,
+      codec: { dataConverter: test_data_converter, corsOrigins: [] },
     });
     const served = expressRoutes(app);
     assert.deepEqual(

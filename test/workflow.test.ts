@@ -7,7 +7,7 @@ import type { LegInput } from '../domain/transfer-legs';
 import type { TransferRequest } from '../domain/transfers';
 import { statusQuery } from '../workflows/messages';
 import { transferWorkflow } from '../workflows/transfer';
-import { connectTemporal, uniqueName, workflowBundle } from './support/temporal';
+import { connectTemporal, test_data_converter, uniqueName, workflowBundle } from './support/temporal';
 
 /** Workflow logic with plain-object activities; the Temporal server is real. */
 
@@ -73,6 +73,7 @@ describe('transferWorkflow', () => {
     const taskQueue = uniqueName('wf-test');
     const worker = await Worker.create({
       connection: temporal.nativeConnection,
+      dataConverter: test_data_converter,
       taskQueue,
       workflowBundle: await workflowBundle(),
       activities,
@@ -220,6 +221,7 @@ describe('transferWorkflow', () => {
     const taskQueue = uniqueName('wf-test');
     const worker = await Worker.create({
       connection: temporal.nativeConnection,
+      dataConverter: test_data_converter,
       taskQueue,
       workflowBundle: await workflowBundle(),
       activities: stubActivities(calls, { creditWallet: slowCredit }),

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { Worker, type DataConverter, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import type { ChaosCrash } from '../activities/chaos-crash';
@@ -29,6 +29,8 @@ export interface WalletWorkerOptions {
   completions?: TransferCompletions;
   /** Verifies the action tokens of operators' signals and updates; without it every one is refused. */
   actionTokens?: ActionTokenKeys;
+  /** The payload codec (temporal-client/payload-codec.ts): every payload is encrypted before it reaches Temporal. */
+  dataConverter: DataConverter;
   /** The fault hook of `npm run chaos`, from config. */
   chaosCrash?: ChaosCrash;
 }
@@ -38,6 +40,7 @@ export async function createWalletWorker(options: WalletWorkerOptions): Promise<
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
+    dataConverter: options.dataConverter,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflows_path }),
     // Timed and counted on the process-wide metrics (the API's /metrics when it shares the process).
     activities: instrumentActivities(

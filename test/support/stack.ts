@@ -12,7 +12,7 @@ import type { TransferLimits } from '../../domain/transfer-policy';
 import type { TransferTimings } from '../../workflows/activity-options';
 import { checkContract } from './contract';
 import { createTestShards } from './shards';
-import { connectTemporal, runInBackground, uniqueName, workflowBundle } from './temporal';
+import { connectTemporal, runInBackground, test_data_converter, uniqueName, workflowBundle } from './temporal';
 import { walletMetrics } from '../../metrics/wallet-metrics';
 
 export const test_auth_secret = 'test-secret-for-the-wallet-suite-0123456789';
@@ -54,6 +54,8 @@ interface TestStackOptions {
   /** Where the wallet's log lines go (at LOG_LEVEL, default error); tests that read logs pass a stream. */
   logStream?: NodeJS.WritableStream;
   logLevel?: string;
+  /** Browser origins the codec endpoint answers CORS for (the browser test's Web UI). */
+  codecCorsOrigins?: string[];
 }
 
 /**
@@ -71,7 +73,7 @@ export async function startTestStack(options: TestStackOptions = {}) {
   const waitSlots = new WaitSlots(callerLimits, walletMetrics().registry);
   const runningWorkers: (() => Promise<void>)[] = [];
   const completions = new TransferCompletions();
-  const client = new Client({ connection: temporal.nativeConnection });
+  const client = new Client({ connection: temporal.nativeConnection, dataConverter: test_data_converter });
   const startWorker = async (activities = options.activities) => {
     const stop = runInBackground(
       await createWalletWorker({
@@ -82,6 +84,7 @@ export async function startTestStack(options: TestStackOptions = {}) {
         logger,
         metrics: walletMetrics(),
         workflowBundle: await workflowBundle(),
+        dataConverter: test_data_converter,
         completions,
         actionTokens: test_action_tokens,
         ...(activities ? { activities } : {}),
@@ -103,6 +106,7 @@ export async function startTestStack(options: TestStackOptions = {}) {
     limits: options.limits ?? test_limits,
     completions,
     stuckAfterMs: options.stuckAfterMs ?? test_stuck_after_ms,
+    codec: { dataConverter: test_data_converter, corsOrigins: options.codecCorsOrigins ?? [] },
     callerLimits,
     waitSlots,
     ...(options.tokenMaxAgeS ? { tokenMaxAgeS: options.tokenMaxAgeS } : {}),

@@ -8,12 +8,22 @@ import {
   type Worker,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
+import { parseConfig } from '../../config';
+import { walletDataConverter } from '../../temporal-client/payload-codec';
 import { workflows_path } from '../../workers/create-worker';
 import { runnerEnv } from './runner-env';
 
 export function temporalAddress(): string {
   return runnerEnv('TEMPORAL_ADDRESS');
 }
+
+/**
+ * The payload codec of the wallet processes tests start (PAYLOAD_KEYS, or the development key
+ * as `npm start` has it): every client and worker of the tests encrypts and decrypts with it.
+ */
+export const test_data_converter = walletDataConverter(
+  parseConfig(process.env.PAYLOAD_KEYS ? { PAYLOAD_KEYS: process.env.PAYLOAD_KEYS } : {}).payloadKeys,
+);
 
 export function uniqueName(prefix: string): string {
   return `${prefix}_${randomBytes(4).toString('hex')}`;
@@ -49,7 +59,7 @@ export async function connectTemporal(
   const connection = await Connection.connect({ address });
   const nativeConnection = await NativeConnection.connect({ address });
   return {
-    client: new Client({ connection }),
+    client: new Client({ connection, dataConverter: test_data_converter }),
     connection,
     nativeConnection,
     close: async () => {
