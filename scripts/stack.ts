@@ -10,7 +10,7 @@ import { temporalConnectionOptions } from '../app/temporal';
 import { config } from '../config';
 import { prepareShards } from '../db/migrate';
 import { spawnTs, Supervisor } from '../supervisor/children';
-import { isPortOpen, startDevServer, waitForPort } from '../supervisor/dev-server';
+import { codecEndpointOf, isPortOpen, startDevServer, waitForPort } from '../supervisor/dev-server';
 import { describeStartupError } from '../supervisor/startup-errors';
 import { waitForTemporal } from '../supervisor/wait-for-temporal';
 
@@ -35,6 +35,8 @@ async function run() {
         cliPath,
         port: settings.TEMPORAL_PORT,
         uiPort: settings.TEMPORAL_UI_PORT,
+        // The Web UI decrypts payloads through the wallet's codec endpoint (README, "Payload encryption").
+        codecEndpoint: codecEndpointOf(settings),
         dbFile: path.join(settings.DATA_DIR, 'temporal.db'),
         namespace: settings.TEMPORAL_NAMESPACE,
       }),
@@ -54,7 +56,8 @@ async function run() {
       `  API             http://${settings.HOST}:${settings.PORT}   (readiness: /readyz, OpenAPI: /openapi.json)`,
       `  Metrics         http://${settings.HOST}:${settings.PORT}/metrics`,
       settings.usesDevServer
-        ? `  Temporal Web UI http://127.0.0.1:${settings.TEMPORAL_UI_PORT}   (Temporal gRPC ${settings.temporalAddress})`
+        ? `  Temporal Web UI http://127.0.0.1:${settings.TEMPORAL_UI_PORT}   (Temporal gRPC ${settings.temporalAddress})\n` +
+          `  Payload codec   ${codecEndpointOf(settings)}   (ops sign in once at /codec/login to see decoded payloads)`
         : `  Temporal        ${settings.temporalAddress} (existing server)`,
       `  Shards          ${settings.shardUrls.length} PostgreSQL databases`,
       '  Ctrl-C stops everything.',

@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { config } from '../config';
-import { isPortOpen, startDevServer } from '../supervisor/dev-server';
+import { codecEndpointOf, isPortOpen, startDevServer } from '../supervisor/dev-server';
 
 async function run() {
   const settings = config();
@@ -17,6 +17,8 @@ async function run() {
     cliPath,
     port: settings.TEMPORAL_PORT,
     uiPort: settings.TEMPORAL_UI_PORT,
+    // The Web UI decrypts payloads through the wallet's codec endpoint (README, "Payload encryption").
+    codecEndpoint: codecEndpointOf(settings),
     dbFile: path.join(settings.DATA_DIR, 'temporal.db'),
     namespace: settings.TEMPORAL_NAMESPACE,
   });

@@ -11,6 +11,8 @@ export interface DevServerOptions {
   /** SQLite file that survives restarts; undefined keeps everything in memory (tests). */
   dbFile?: string;
   namespace: string;
+  /** The wallet's codec endpoint (http://host:port/codec) the Web UI decrypts payloads through. */
+  codecEndpoint?: string;
   /** Where the server's output goes: this process's (default) or an open file descriptor (the chaos run's log). */
   output?: 'inherit' | number;
 }
@@ -103,6 +105,8 @@ export function startDevServer(options: DevServerOptions): ChildProcess {
     'error',
   ];
   args.push(...(options.uiPort === undefined ? ['--headless'] : ['--ui-port', String(options.uiPort)]));
+  if (options.uiPort !== undefined && options.codecEndpoint !== undefined)
+    args.push('--ui-codec-endpoint', options.codecEndpoint);
   if (options.dbFile !== undefined) {
     args.push(
       '--db-filename',
@@ -119,4 +123,10 @@ export function startDevServer(options: DevServerOptions): ChildProcess {
   );
   const output = options.output ?? 'inherit';
   return spawn(options.cliPath, args, { stdio: ['ignore', output, output] });
+}
+
+/** The wallet API's codec endpoint as the Web UI on this machine reaches it. */
+export function codecEndpointOf(settings: { HOST: string; PORT: number }): string {
+  const host = settings.HOST === '0.0.0.0' || settings.HOST === '::' ? '127.0.0.1' : settings.HOST;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${settings.PORT}/codec`;
 }
