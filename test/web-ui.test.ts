@@ -6,13 +6,14 @@ import {
   launchBrowser,
   newUiPage,
   openWorkflow,
+  operatorUiPage,
   saveScreenshot,
   searchWorkflows,
   startUiTemporal,
   ui_step_timeout_ms,
   type UiTemporal,
 } from './support/browser';
-import { actionTokenFor, startTestStack, test_timings, type TestStack } from './support/stack';
+import { actionTokenFor, startTestStack, test_timings, tokenFor, type TestStack } from './support/stack';
 import { uniqueName } from './support/temporal';
 import type { TransferTimings } from '../workflows/activity-options';
 
@@ -42,7 +43,8 @@ describe(
     before(async () => {
       temporal = await startUiTemporal(cli_path!);
       const timings: TransferTimings = { ...test_timings, reversalWindowMs: reversal_window_ms };
-      stack = await startTestStack({ temporalAddress: temporal.address, timings });
+      // The UI's origin may call the wallet's codec endpoint (payloads are encrypted).
+      stack = await startTestStack({ temporalAddress: temporal.address, timings, codecCorsOrigins: [temporal.uiUrl] });
       browser = await launchBrowser();
     });
     after(async () => {
@@ -52,14 +54,20 @@ describe(
       await temporal?.stop();
     });
 
+    /** An operator's page: signed in to the codec endpoint, so the UI shows decoded payloads. */
+    async function operatorPage(): Promise<Page> {
+      return operatorUiPage(browser!, `${stack!.baseUrl}/codec`, await tokenFor('ops_alice', 'ops'));
+    }
+
     async function transferBetweenNewUsers(
       amount: number,
+      note?: string,
     ): Promise<{ sender: string; recipient: string; transferId: string }> {
       const api = stack!.api;
       const [sender, recipient] = [uniqueName('alice'), uniqueName('bob')];
       for (const user of [sender, recipient]) assert.equal((await api.createUser(user)).status, 201);
       assert.equal((await api.deposit(sender, 10_000)).body.status, 'COMPLETED');
-      const sent = await api.transfer(sender, recipient, amount);
+      const sent = await api.transfer(sender, recipient, amount, uniqueName('k'), 30, note ? { note } : {});
       assert.equal(sent.status, 200, JSON.stringify(sent.body));
       assert.equal(sent.body.status, 'COMPLETED');
       return { sender, recipient, transferId: sent.body.transfer_id };
@@ -83,7 +91,7 @@ describe(
         const { sender, recipient, transferId } = await transferBetweenNewUsers(2_500);
         const query = `TransferStatus="COMPLETED" and FromUser="${sender}"`;
         await awaitVisible(query, transferId);
-        const page = await newUiPage(browser!);
+        const page = await operatorPage();
 
         await searchWorkflows(page, temporal!.uiUrl, query, transferId);
         assert.equal(await page.getByRole('link', { name: transferId, exact: true }).count(), 1);
@@ -115,7 +123,7 @@ describe(
         const { sender, recipient, transferId } = await transferBetweenNewUsers(4_000);
         assert.equal(await api.balance(sender), 6_000);
         assert.equal(await api.balance(recipient), 4_000);
-        const page = await newUiPage(browser!);
+        const page = await operatorPage();
 
         await openWorkflow(page, temporal!.uiUrl, transferId);
         // The operator's proof: an action token (npm run token -- --ops ops-alice --reverse ID, or the ops endpoint).
@@ -134,6 +142,36 @@ describe(
         await page.getByRole('tab', { name: 'Search Attributes' }).click();
         await page.getByText('"TransferStatus": "REVERSED"').waitFor();
         await page.close();
+      },
+    );
+
+    it(
+      'shows encrypted bytes without the codec, and the decoded input to a signed-in operator',
+      { timeout: test_timeout_ms },
+      async () => {
+        const note = uniqueName('rent-flat');
+        const { sender, transferId } = await transferBetweenNewUsers(1_500, note);
+        const input = (page: Page) => page.getByText('Input', { exact: true }).first();
+
+        const outsider = await newUiPage(browser!);
+        await openWorkflow(outsider, temporal!.uiUrl, transferId);
+        await input(outsider).waitFor();
+        // The payload as Temporal stores it: its encrypted encoding, and no note or user id anywhere on the page.
+        await outsider
+          .getByText(/YmluYXJ5L2VuY3J5cHRlZA|binary\/encrypted/)
+          .first()
+          .waitFor();
+        const seen = await outsider.locator('body').innerText();
+        assert.ok(!seen.includes(note), 'the note is readable without the codec');
+        await saveScreenshot(outsider, 'web-ui-encrypted-input');
+        await outsider.close();
+
+        const operator = await operatorPage();
+        await openWorkflow(operator, temporal!.uiUrl, transferId);
+        await operator.getByText(note).first().waitFor();
+        await operator.getByText(sender).first().waitFor();
+        await saveScreenshot(operator, 'web-ui-decoded-input');
+        await operator.close();
       },
     );
 

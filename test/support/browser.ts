@@ -145,3 +145,25 @@ export async function fillSignalDialog(page: Page, signalName: string, input: un
     },
   };
 }
+
+/**
+ * A page of an operator who signed in to the wallet's codec endpoint (GET /codec/login, an ops
+ * token pasted into its form) and set the UI's codec settings as the README says: the endpoint,
+ * "include cross-origin credentials", and the browser's setting over the cluster's. The UI keeps
+ * those settings in localStorage, set here before its scripts run.
+ */
+export async function operatorUiPage(browser: Browser, codecEndpoint: string, opsToken: string): Promise<Page> {
+  const page = await newUiPage(browser);
+  await page.addInitScript({
+    content: [
+      `localStorage.setItem('endpoint', ${JSON.stringify(JSON.stringify(codecEndpoint))});`,
+      `localStorage.setItem('includeCredentials', 'true');`,
+      `localStorage.setItem('overrideRemoteCodecConfiguration', 'true');`,
+    ].join('\n'),
+  });
+  await page.goto(`${codecEndpoint}/login`);
+  await page.getByRole('textbox', { name: 'ops token' }).fill(opsToken);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: /^Signed in as / }).waitFor();
+  return page;
+}
