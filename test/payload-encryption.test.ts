@@ -132,6 +132,10 @@ describe('payloads encrypted end to end', () => {
     assert.deepEqual((await codec('decode', encoded.body.payloads, ops)).body.payloads, [plain]);
     assert.deepEqual((await codec('decode', [plain], ops)).body.payloads, [plain]);
     assert.equal((await codec('decode', [{ data: 'not base64!' }], ops)).status, 400);
+    const forged = { ...encoded.body.payloads[0], data: Buffer.alloc(40, 7).toString('base64') };
+    const refused = await codec('decode', [forged], ops);
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.error.code, 'invalid_request');
   });
 
   it('signs an operator in with a cookie the browser sends to /codec only, and answers CORS for the UI origin', async () => {

@@ -63,7 +63,11 @@ export function codecRoutes(options: CodecEndpointOptions, authSecret: string, t
         if (!body.success)
           throw new ApiError('invalid_request', 'send {"payloads": [{"metadata": {...}, "data": "<base64>"}]}');
         const payloads = body.data.payloads.map(fromJson);
-        response.json({ payloads: (await runCodecs(codecs, direction, payloads)).map(toJson) });
+        // A payload that does not decrypt (altered, truncated, under a key not in PAYLOAD_KEYS) is the caller's input.
+        const converted = await runCodecs(codecs, direction, payloads).catch((error: unknown) => {
+          throw new ApiError('invalid_request', `a payload could not be ${direction}d: ${(error as Error).message}`);
+        });
+        response.json({ payloads: converted.map(toJson) });
       },
     );
   }
