@@ -1,4 +1,6 @@
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { config } from '../config';
+import { walletDataConverter } from '../temporal-client/payload-codec';
 import { give_up_after_ms, sleep, type SignalSender } from './client';
 
 const backoff_first_ms = 200;
@@ -10,6 +12,7 @@ const backoff_max_ms = 2_000;
  */
 export class ChaosSignals implements SignalSender {
   private connection: Promise<Connection> | undefined;
+  private readonly dataConverter = walletDataConverter(config().payloadKeys);
 
   constructor(private readonly address: string) {}
 
@@ -19,7 +22,8 @@ export class ChaosSignals implements SignalSender {
     for (let attempt = 0; ; attempt++) {
       try {
         this.connection ??= Connection.connect({ address: this.address });
-        const client = new Client({ connection: await this.connection });
+        // With the wallet's codec, as the Web UI signed in to the codec endpoint sends it: the token is encrypted in history.
+        const client = new Client({ connection: await this.connection, dataConverter: this.dataConverter });
         await client.workflow.getHandle(workflowId).signal(name, input);
         return true;
       } catch (error) {

@@ -113,10 +113,7 @@ export async function startTestStack(options: TestStackOptions = {}) {
     ...(options.quoteTtlMs ? { quoteTtlMs: options.quoteTtlMs } : {}),
     ...(options.inFlightMax ? { inFlightMax: options.inFlightMax } : {}),
   });
-  const server: Server = await new Promise((resolve) => {
-    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
-  });
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { server, baseUrl } = await listenLocally(app);
 
   return {
     ...fixture,
@@ -138,6 +135,14 @@ export async function startTestStack(options: TestStackOptions = {}) {
 }
 
 export type TestStack = Awaited<ReturnType<typeof startTestStack>>;
+
+/** The app on a free loopback port. */
+async function listenLocally(app: ReturnType<typeof createApp>): Promise<{ server: Server; baseUrl: string }> {
+  const server: Server = await new Promise((resolve) => {
+    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+  });
+  return { server, baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
 
 /** An action token of the suite's keys: what an operator's signal carries. */
 export async function actionTokenFor(grant: ActionTokenGrant): Promise<string> {
