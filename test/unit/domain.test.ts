@@ -118,8 +118,14 @@ describe('config', () => {
     assert.throws(() => parseConfig({ PORT: 'eighty' }), /PORT/);
     assert.throws(() => parseConfig({ ACTIVITY_TIMEOUT_MS: '-1' }), /ACTIVITY_TIMEOUT_MS/);
     assert.throws(() => parseConfig({ AUTH_SECRET: 'short' }), /AUTH_SECRET/);
-    assert.throws(() => parseConfig({ HOST: '0.0.0.0' }), /AUTH_SECRET must be set/);
-    assert.equal(parseConfig({ HOST: '0.0.0.0', AUTH_SECRET: 'x'.repeat(32) }).HOST, '0.0.0.0');
+    // Off loopback, neither the development signing secret nor the development payload key is allowed.
+    const payloadKeys = 'k1:eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHg=';
+    assert.throws(() => parseConfig({ HOST: '0.0.0.0', PAYLOAD_KEYS: payloadKeys }), /AUTH_SECRET must be set/);
+    assert.throws(() => parseConfig({ HOST: '0.0.0.0', AUTH_SECRET: 'x'.repeat(32) }), /PAYLOAD_KEYS must be set/);
+    assert.equal(
+      parseConfig({ HOST: '0.0.0.0', AUTH_SECRET: 'x'.repeat(32), PAYLOAD_KEYS: payloadKeys }).HOST,
+      '0.0.0.0',
+    );
   });
 
   it("arms the chaos run's crash hook only when asked, with the values chaos sets", () => {

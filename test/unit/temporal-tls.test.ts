@@ -49,7 +49,11 @@ describe('the TEMPORAL_TLS_* settings', () => {
 
   it('send an API key over TLS with no client certificate (Temporal Cloud)', () => {
     const options = temporalConnectionOptions(
-      parseConfig({ TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233', TEMPORAL_API_KEY: 'key-123' }),
+      parseConfig({
+        TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233',
+        TEMPORAL_API_KEY: 'key-123',
+        PAYLOAD_KEYS: 'k1:eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHg=', // the development key is refused off loopback
+      }),
     );
     assert.deepEqual(options, { address: 'ns.acct.tmprl.cloud:7233', tls: {}, apiKey: 'key-123' });
   });
