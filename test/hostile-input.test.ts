@@ -369,7 +369,19 @@ describe('hostile input, generated: no 5xx, the documented error shape, and noth
   });
 
   it('covers every documented route; effective bodies pass their schemas; harmless writes are refused', async () => {
-    assert.deepEqual(specs.map((spec) => spec.route).sort(), documentedAuthenticatedRoutes());
+    // The codec endpoint changes nothing, whatever it is sent, and takes bodies of several MiB (a
+    // history's payloads): test/payload-encryption.test.ts covers its refusals (401, 403, forged
+    // cookie, corrupt payload), so it is the one documented family this test leaves out.
+    const codecRoutes = (route: string) => / \/codec\//.test(route);
+    assert.deepEqual(
+      specs.map((spec) => spec.route).sort(),
+      documentedAuthenticatedRoutes().filter((route) => !codecRoutes(route)),
+    );
+    assert.equal(
+      documentedAuthenticatedRoutes().filter(codecRoutes).length,
+      3,
+      'the codec routes left out are these three',
+    );
     for (const spec of specs) {
       const body = spec.effective().body;
       assert.equal(body !== undefined, spec.bodySchema !== undefined, spec.route);
