@@ -95,11 +95,18 @@ export function legShapes(snapshot: LedgerSnapshot): InvariantResult & { broken_
   };
 }
 
+/**
+ * Invariants 4 to 6 are about what clients were answered: a run where most requests failed would
+ * hold them vacuously. Each needs at least this share of the planned operations behind it.
+ */
+export const answered_share_min = 0.9;
+
 export function finality(
   snapshot: LedgerSnapshot,
   seen: Observations,
   settled_after_last_fault_ms: number | null,
   limit_ms: number,
+  accepted_min: number,
 ): InvariantResult {
   const missing = [...seen.accepted].filter((id) => !snapshot.transfers.has(id));
   const open = [...snapshot.transfers.values()].filter(
@@ -109,16 +116,23 @@ export function finality(
   return {
     id: 4,
     name: `every accepted transfer final within ${limit_ms / 1000} s of the last fault`,
-    held: missing.length === 0 && open.length === 0 && inTime,
-    figures: `${seen.accepted.size} accepted by the API, ${missing.length} without a record, ${open.length} not final; all final ${settled_after_last_fault_ms === null ? 'never' : `${(settled_after_last_fault_ms / 1000).toFixed(1)} s`} after the last fault healed and the workload ended (the later)`,
+    held: missing.length === 0 && open.length === 0 && inTime && seen.accepted.size >= accepted_min,
+    figures: `${seen.accepted.size} accepted by the API (at least ${accepted_min}), ${missing.length} without a record, ${open.length} not final; all final ${settled_after_last_fault_ms === null ? 'never' : `${(settled_after_last_fault_ms / 1000).toFixed(1)} s`} after the last fault healed and the workload ended (the later)`,
     examples: [
+      ...(seen.accepted.size < accepted_min
+        ? [`only ${seen.accepted.size} accepted, at least ${accepted_min} expected`]
+        : []),
       ...missing.map((id) => `${id}: accepted, no record`),
       ...open.map((record) => `${record.transfer_id}: ${record.status}`),
     ].slice(0, examples_max),
   };
 }
 
-export function idempotency(seen: Observations, brokenIds: Set<string>): InvariantResult {
+export function idempotency(
+  seen: Observations,
+  brokenIds: Set<string>,
+  minimum: { reuses: number; triples: number },
+): InvariantResult {
   const split = [...seen.same_body].filter(([, entry]) => entry.ids.size > 1);
   const retried = [...seen.same_body.values()].filter((entry) => entry.answers > 1).length;
   const reuseWrong = seen.reused.filter(
@@ -126,14 +140,29 @@ export function idempotency(seen: Observations, brokenIds: Set<string>): Invaria
   );
   const duplicatesSplit = seen.duplicates.filter((group) => new Set(group.ids).size > 1);
   const duplicatesTwice = seen.duplicates.filter((group) => group.ids.some((id) => brokenIds.has(id)));
+  // A triple counts when all three clients were answered 2xx; a reuse when its first request was accepted.
+  const triplesAnswered = seen.duplicates.filter((group) => group.ids.length === 3).length;
+  const tooFew = [
+    ...(seen.reused.length < minimum.reuses
+      ? [`only ${seen.reused.length} reuses, at least ${minimum.reuses} expected`]
+      : []),
+    ...(triplesAnswered < minimum.triples
+      ? [`only ${triplesAnswered} triples answered 2xx three times, at least ${minimum.triples} expected`]
+      : []),
+  ];
   const held =
-    split.length === 0 && reuseWrong.length === 0 && duplicatesSplit.length === 0 && duplicatesTwice.length === 0;
+    split.length === 0 &&
+    reuseWrong.length === 0 &&
+    duplicatesSplit.length === 0 &&
+    duplicatesTwice.length === 0 &&
+    tooFew.length === 0;
   return {
     id: 5,
     name: 'same key and body, same transfer; other body 422; concurrent duplicates once',
     held,
-    figures: `${retried} keys answered more than once, ${split.length} with two ids; ${seen.reused.length} reuses with another body, ${seen.reused.length - reuseWrong.length} answered 422 idempotency_key_reused; ${seen.duplicates.length} concurrent triples, ${duplicatesSplit.length} split, ${duplicatesTwice.length} with a leg not once`,
+    figures: `${retried} keys answered more than once, ${split.length} with two ids; ${seen.reused.length} reuses with another body, ${seen.reused.length - reuseWrong.length} answered 422 idempotency_key_reused (at least ${minimum.reuses}); ${seen.duplicates.length} concurrent triples, ${triplesAnswered} answered 2xx three times (at least ${minimum.triples}), ${duplicatesSplit.length} split, ${duplicatesTwice.length} with a leg not once`,
     examples: [
+      ...tooFew,
       ...split.map(([key, entry]) => `${key}: ids ${[...entry.ids].join(', ')}`),
       ...reuseWrong.map((answer) => `${answer.key}: reuse answered ${answer.status} ${answer.code ?? ''}`),
       ...duplicatesSplit.map((group) => `${group.key}: duplicates got ${group.ids.join(', ')}`),
@@ -141,7 +170,7 @@ export function idempotency(seen: Observations, brokenIds: Set<string>): Invaria
   };
 }
 
-export function completedStays(snapshot: LedgerSnapshot, seen: Observations): InvariantResult {
+export function completedStays(snapshot: LedgerSnapshot, seen: Observations, completed_min: number): InvariantResult {
   let stillCompleted = 0;
   let reversedByOps = 0;
   const broken: string[] = [];
@@ -152,11 +181,13 @@ export function completedStays(snapshot: LedgerSnapshot, seen: Observations): In
       reversedByOps++;
     else broken.push(`${id}: told COMPLETED, now ${record?.status ?? 'no record'}`);
   }
+  if (seen.reported_completed.size < completed_min)
+    broken.unshift(`only ${seen.reported_completed.size} told COMPLETED, at least ${completed_min} expected`);
   return {
     id: 6,
     name: 'told COMPLETED stays COMPLETED (or REVERSED by ops)',
     held: broken.length === 0,
-    figures: `${seen.reported_completed.size} reported COMPLETED: ${stillCompleted} COMPLETED, ${reversedByOps} REVERSED by ops, ${broken.length} otherwise`,
+    figures: `${seen.reported_completed.size} reported COMPLETED (at least ${completed_min}): ${stillCompleted} COMPLETED, ${reversedByOps} REVERSED by ops, ${broken.length} otherwise`,
     examples: broken.slice(0, examples_max),
   };
 }
@@ -168,5 +199,33 @@ export function noDrift(snapshot: LedgerSnapshot): InvariantResult {
     held: snapshot.drifted_accounts === 0,
     figures: `${snapshot.drifted_accounts} accounts drifted`,
     examples: [],
+  };
+}
+
+/** What went wrong for the workload itself, beside the ledger: each must be zero. */
+export interface WorkloadHealth {
+  /** Wallet processes that exited without being asked to (the run restarted them). */
+  unplanned_exits: string[];
+  /** Requests whose retries ran out. */
+  gave_up: number;
+  /** 4xx answers to valid requests, by status and code. */
+  unexpected: Record<string, number>;
+  /** Operations that threw (a follow-up answered what it should not have, a bug of the run). */
+  operations_broke: string[];
+}
+
+/** Invariant 10: the workload stayed healthy, so the other invariants judge a run that really ran. */
+export function workloadHealthy(health: WorkloadHealth): InvariantResult {
+  const unexpected = Object.values(health.unexpected).reduce((sum, count) => sum + count, 0);
+  return {
+    id: 10,
+    name: 'the workload stayed healthy: no wallet died on its own, no request gave up, no valid request refused, no operation broke',
+    held:
+      health.unplanned_exits.length === 0 &&
+      health.gave_up === 0 &&
+      unexpected === 0 &&
+      health.operations_broke.length === 0,
+    figures: `${health.unplanned_exits.length} unplanned exits, ${health.gave_up} requests gave up, ${unexpected} unexpected answers ${JSON.stringify(health.unexpected)}, ${health.operations_broke.length} operations broke`,
+    examples: [...health.unplanned_exits, ...health.operations_broke].slice(0, examples_max),
   };
 }

@@ -9,6 +9,29 @@ export interface TransferRow {
   failure_reason: string | null;
   reversed_by: string | null;
   converts: boolean;
+  /** What the record says the client asked to move, in `currency` (int8 as pg returns it). */
+  amount: string;
+  currency: string;
+}
+
+/** A conversions row as one shard holds it (amounts as decimal strings, the rate exact). */
+export interface ConversionRow {
+  source_currency: string;
+  source_amount: string;
+  target_currency: string;
+  target_amount: string;
+  rate: string;
+}
+
+/** One leg as a shard decided it; a posted leg's customer entry says what it moved for the customer. */
+export interface LegRow {
+  leg: string;
+  outcome: string;
+  entries: number;
+  shard: number;
+  /** The customer entry's signed amount and currency (null when the leg moved nothing). */
+  customer_minor: bigint | null;
+  customer_currency: string | null;
 }
 
 export interface LedgerSnapshot {
@@ -16,7 +39,9 @@ export interface LedgerSnapshot {
   totals: Map<string, Map<string, bigint>>;
   transfers: Map<string, TransferRow>;
   /** transfer id -> leg -> where and how it was decided (a leg on two shards would be listed twice). */
-  legs: Map<string, { leg: string; outcome: string; entries: number; shard: number }[]>;
+  legs: Map<string, LegRow[]>;
+  /** transfer id -> its conversions rows, from every shard that wrote one. */
+  conversions: Map<string, ConversionRow[]>;
   customers: { below_floor: number; overridden: number; negative: number; accounts: number };
   drifted_accounts: number;
   open_records: number;
@@ -28,6 +53,7 @@ export async function readLedger(shardUrls: readonly string[]): Promise<LedgerSn
     totals: new Map(),
     transfers: new Map(),
     legs: new Map(),
+    conversions: new Map(),
     customers: { below_floor: 0, overridden: 0, negative: 0, accounts: 0 },
     drifted_accounts: 0,
     open_records: 0,
@@ -68,23 +94,47 @@ async function readShard(client: pg.Client, shard: number, snapshot: LedgerSnaps
   // The count is all the invariant needs: one listed row is enough to carry it.
   snapshot.drifted_accounts += (await balanceMismatches(client, 1)).total;
   const records = await client.query<TransferRow>(
-    `select t.transfer_id, t.kind, t.status, t.failure_reason, t.reversed_by, exists (select 1 from conversions c where c.transfer_id = t.transfer_id) as converts
+    `select t.transfer_id, t.kind, t.status, t.failure_reason, t.reversed_by, t.amount::text as amount, t.currency::text as currency,
+            exists (select 1 from conversions c where c.transfer_id = t.transfer_id) as converts
        from transfers t`,
   );
   for (const row of records.rows) {
     snapshot.transfers.set(row.transfer_id, row);
     if (row.status === 'PENDING' || row.status === 'PENDING_REVIEW') snapshot.open_records++;
   }
-  const postings = await client.query<{ transfer_id: string; leg: string; outcome: string; entries: string }>(
-    `select p.transfer_id, p.leg, p.outcome, count(e.entry_id)::text as entries
+  const postings = await client.query<{
+    transfer_id: string;
+    leg: string;
+    outcome: string;
+    entries: string;
+    customer_minor: string | null;
+    customer_currency: string | null;
+  }>(
+    `select p.transfer_id, p.leg, p.outcome, count(e.entry_id)::text as entries,
+            (sum(e.amount) filter (where e.account_id like 'customer:%'))::text as customer_minor,
+            (max(e.currency) filter (where e.account_id like 'customer:%'))::text as customer_currency
        from postings p left join entries e on e.transfer_id = p.transfer_id and e.leg = p.leg
       group by p.transfer_id, p.leg, p.outcome`,
   );
   for (const row of postings.rows) {
     const legs = snapshot.legs.get(row.transfer_id) ?? [];
-    legs.push({ leg: row.leg, outcome: row.outcome, entries: Number(row.entries), shard });
+    legs.push({
+      leg: row.leg,
+      outcome: row.outcome,
+      entries: Number(row.entries),
+      shard,
+      customer_minor: row.customer_minor === null ? null : BigInt(row.customer_minor),
+      customer_currency: row.customer_currency,
+    });
     snapshot.legs.set(row.transfer_id, legs);
   }
+  const conversions = await client.query<ConversionRow & { transfer_id: string }>(
+    `select transfer_id, source_currency::text as source_currency, source_amount::text as source_amount,
+            target_currency::text as target_currency, target_amount::text as target_amount, rate::text as rate
+       from conversions`,
+  );
+  for (const { transfer_id, ...row } of conversions.rows)
+    snapshot.conversions.set(transfer_id, [...(snapshot.conversions.get(transfer_id) ?? []), row]);
 }
 
 /** How many records are still open: polled until the run settles. */

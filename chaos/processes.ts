@@ -99,6 +99,20 @@ export class WalletProcess {
     this.child?.kill(signal);
   }
 
+  /**
+   * An armed process (started with extra environment) becomes ready, or exits first: its crash
+   * can only come once its worker polls, so the caller's wait for the crash starts from here.
+   */
+  async waitArmedReady(): Promise<'ready' | 'exited'> {
+    const child = this.child;
+    if (!child) return 'exited';
+    const ready = this.waitReady().then(() => 'ready' as const);
+    const result = await Promise.race([ready, exited(child).then(() => 'exited' as const)]);
+    // An exit first leaves the readiness poll to time out on its own: nobody waits for it.
+    ready.catch(() => undefined);
+    return result;
+  }
+
   /** Resolves when the current process exits by itself (the armed crash hook), or false after timeout_ms. */
   async waitForOwnExit(timeout_ms: number): Promise<boolean> {
     const child = this.child;

@@ -13,7 +13,10 @@ export interface ChaosReport {
   machine: string;
   options: ChaosOptions;
   schedule: string[];
+  /** Faults that happened (confirmed), by kind. */
   faults_by_kind: Record<string, number>;
+  /** Scheduled faults that did not happen (an armed crash that never fired, a terminate that cut nothing). */
+  faults_not_happened: string[];
   faults: InjectedFault[];
   operations_by_kind: Record<string, number>;
   transfers_by_final_state: Record<string, number>;
@@ -59,7 +62,9 @@ export function markdownOf(report: ChaosReport): string {
     '',
     '## Faults by kind',
     '',
-    table(['fault', 'injected'], report.faults_by_kind),
+    table(['fault', 'happened'], report.faults_by_kind),
+    '',
+    `Scheduled but did not happen: ${report.faults_not_happened.length === 0 ? 'none' : report.faults_not_happened.join('; ')}`,
     '',
     '## Operations by kind',
     '',

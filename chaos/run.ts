@@ -5,7 +5,9 @@ import { Cleanup } from '../bench/cleanup';
 import { ChaosClient, sleep } from './client';
 import { ChaosSignals } from './signals';
 import { injectFault, type InjectedFault } from './faults';
+import { amounts } from './amounts';
 import {
+  answered_share_min,
   completedStays,
   conservation,
   finality,
@@ -13,6 +15,7 @@ import {
   idempotency,
   legShapes,
   noDrift,
+  workloadHealthy,
   type InvariantResult,
 } from './invariants';
 import { openRecords, readLedger, type LedgerSnapshot } from './ledger';
@@ -25,6 +28,11 @@ import { chaos_settings, startChaosStack, type ChaosStack } from './stack';
 import { newObservations, ops_operator, runOperation, type Observations } from './workload';
 import { callerIsolation, neighbour_user_id, runNoisyNeighbour, type NeighbourTally } from './noisy-neighbour';
 
+/**
+ * Invariant 6's minimum: the share of planned operations a client must have been told COMPLETED
+ * (held transfers are not waited for, some debits are refused, some answers come after ?wait ends).
+ */
+const completed_share_min = 0.5;
 /** Invariant 4's bound: every accepted transfer final this long after the last fault healed. */
 const final_within_ms = 60_000;
 const progress_every_ms = 10_000;
@@ -90,6 +98,8 @@ interface MixOutcome {
   neighbourTally: NeighbourTally;
   /** How long after the last fault healed (or the workload ended) every record was final; null if never. */
   settledAfterMs: number | null;
+  /** Operations that threw: each is a broken run (invariant 10). */
+  operationsBroke: string[];
 }
 
 /** The workload, the fault schedule and the noisy neighbour at once, then the wait for every record to be final. */
@@ -101,10 +111,11 @@ async function runMix(stack: ChaosStack, options: ChaosOptions, schedule: Planne
   // Some approvals, rejections and reversals go as signals with action tokens, as the Web UI sends them.
   client.signals = new ChaosSignals(stack.engine.address);
   const byShard = chaosUsers(options.seed, options.users, chaos_shard_count);
-  await setUp(client, [...byShard.flat(), neighbour_user_id]);
+  await setUp(client, [...byShard.flat(), neighbour_user_id, feeder_user_id]);
   const plan = planOperations(options.seed, options.transfers, byShard, chaos_settings.review_threshold_minor);
   const seen = newObservations();
   const progress: Progress = { started: 0, done: 0, finished: false, faults: 0 };
+  const operationsBroke: string[] = [];
   const reporter = setInterval(
     () =>
       console.log(
@@ -112,8 +123,8 @@ async function runMix(stack: ChaosStack, options: ChaosOptions, schedule: Planne
       ),
     progress_every_ms,
   );
-  const faults = runFaults(stack, schedule, progress);
-  const workload = runWorkload(client, plan, seen, options, progress, schedule);
+  const faults = runFaults(stack, schedule, progress, client);
+  const workload = runWorkload(client, plan, { seen, operationsBroke }, options, progress, schedule);
   const neighbour = runNoisyNeighbour(client, () => progress.finished);
   const [injected, , neighbourTally] = await Promise.all([faults, workload, neighbour]);
   clearInterval(reporter);
@@ -128,26 +139,36 @@ async function runMix(stack: ChaosStack, options: ChaosOptions, schedule: Planne
   console.log(
     `chaos: workload done; every record final ${settledAfterMs === null ? 'NEVER' : `${(settledAfterMs / 1000).toFixed(1)} s`} after the last fault healed and the workload ended; checking`,
   );
-  return { client, plan, seen, injected, neighbourTally, settledAfterMs };
+  return { client, plan, seen, injected, neighbourTally, settledAfterMs, operationsBroke };
 }
 
 async function checkInvariants(
   stack: ChaosStack,
   options: ChaosOptions,
   snapshot: LedgerSnapshot,
-  { client, seen, neighbourTally, settledAfterMs }: MixOutcome,
+  { client, plan, seen, neighbourTally, settledAfterMs, operationsBroke }: MixOutcome,
 ): Promise<InvariantResult[]> {
   const shapes = legShapes(snapshot);
+  const least = (kind?: PlannedOperation['kind']) =>
+    Math.ceil(answered_share_min * plan.filter((operation) => kind === undefined || operation.kind === kind).length);
+  const askedByKey = new Map(plan.map((operation) => [operation.key, operation.amount]));
   return [
     conservation(snapshot),
     floors(snapshot),
     shapes,
-    finality(snapshot, seen, settledAfterMs, final_within_ms),
-    idempotency(seen, shapes.broken_ids),
-    completedStays(snapshot, seen),
-    await replayHistories(stack.engine.address, options.seed, options.replay_max),
+    finality(snapshot, seen, settledAfterMs, final_within_ms, least()),
+    idempotency(seen, shapes.broken_ids, { reuses: least('reused_key'), triples: least('concurrent_duplicates') }),
+    completedStays(snapshot, seen, Math.ceil(completed_share_min * plan.length)),
+    await replayHistories(stack.engine.address, options.seed, options.replay_max, new Set(snapshot.transfers.keys())),
     noDrift(snapshot),
     callerIsolation(neighbourTally, client.retried),
+    workloadHealthy({
+      unplanned_exits: stack.wallets.flatMap((wallet) => wallet.unplanned_exits),
+      gave_up: client.gave_up,
+      unexpected: seen.unexpected,
+      operations_broke: operationsBroke,
+    }),
+    amounts(snapshot, seen, askedByKey, least()),
   ];
 }
 
@@ -170,7 +191,14 @@ function reportOf(run: {
     machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
     options,
     schedule: run.described,
-    faults_by_kind: countBy(mix.injected, (fault) => fault.kind),
+    // A fault counts once it is confirmed: an armed crash that fired, a terminate that cut connections.
+    faults_by_kind: countBy(
+      mix.injected.filter((fault) => fault.happened),
+      (fault) => fault.kind,
+    ),
+    faults_not_happened: mix.injected
+      .filter((fault) => !fault.happened)
+      .map((fault) => `#${fault.index} ${fault.kind}: ${fault.detail}`),
     faults: mix.injected,
     operations_by_kind: countBy(mix.plan, (operation) => operation.kind),
     transfers_by_final_state: countBy(
@@ -217,7 +245,7 @@ async function setUp(client: ChaosClient, users: string[]): Promise<void> {
 async function runWorkload(
   client: ChaosClient,
   plan: PlannedOperation[],
-  seen: Observations,
+  { seen, operationsBroke }: { seen: Observations; operationsBroke: string[] },
   options: ChaosOptions,
   progress: Progress,
   schedule: PlannedFault[],
@@ -235,9 +263,11 @@ async function runWorkload(
     while (inFlight.size >= options.concurrency) await Promise.race(inFlight);
     progress.started++;
     const running: Promise<void> = runOperation(client, operation, seen)
-      .catch((error: unknown) =>
-        console.error(`chaos: operation ${operation.index} broke: ${(error as Error).message}`),
-      )
+      .catch((error: unknown) => {
+        const note = `operation ${operation.index} (${operation.kind}) broke: ${(error as Error).message}`;
+        operationsBroke.push(note);
+        console.error(`chaos: ${note}`);
+      })
       .finally(() => {
         progress.done++;
         inFlight.delete(running);
@@ -249,18 +279,57 @@ async function runWorkload(
 }
 
 /** Injects the faults one after another, each once the workload started its planned operation. */
-async function runFaults(stack: ChaosStack, schedule: PlannedFault[], progress: Progress): Promise<InjectedFault[]> {
+async function runFaults(
+  stack: ChaosStack,
+  schedule: PlannedFault[],
+  progress: Progress,
+  client: ChaosClient,
+): Promise<InjectedFault[]> {
   const injected: InjectedFault[] = [];
+  let stopFeeding: (() => Promise<void>) | undefined;
+  const arming = (armed: boolean) => {
+    if (armed) stopFeeding = feedArmedWallet(client);
+    else void stopFeeding?.();
+  };
   for (const fault of schedule) {
     while (progress.started < fault.after_operations && !progress.finished) await sleep(50);
     progress.faults++;
-    const done = await injectFault(stack, fault);
+    const done = await injectFault(stack, fault, arming);
     injected.push(done);
     console.log(
       `chaos: fault ${describeFault(fault)} -> ${done.detail} (${((done.healed_at_ms - done.started_at_ms) / 1000).toFixed(1)} s${progress.finished ? ', after the workload ended' : ''})`,
     );
   }
   return injected;
+}
+
+/** A user of its own that feeds legs to a wallet waiting armed for its crash. */
+const feeder_user_id = 'chaos_fault_feeder';
+const feed_every_ms = 500;
+
+/**
+ * While a wallet waits armed, a withdrawal of one minor unit every half second gives it a debit
+ * to commit: the workload may be paused for a later fault's lead, and without a leg the armed
+ * crash never fires (it would then not count). Requests go round-robin, so the armed wallet gets
+ * every other one and starts its workflow eagerly. Returns the function that stops the feed.
+ */
+function feedArmedWallet(client: ChaosClient): () => Promise<void> {
+  let feeding = true;
+  const feeder = { sub: feeder_user_id, role: 'customer' as const };
+  const loop = (async () => {
+    for (let index = 0; feeding; index++) {
+      await client.once('POST', `/v1/wallet/${feeder_user_id}/withdrawals`, feeder, {
+        amount: 1,
+        currency: 'USD',
+        idempotency_key: `feed-${Date.now()}-${index}`,
+      });
+      await sleep(feed_every_ms);
+    }
+  })();
+  return async () => {
+    feeding = false;
+    await loop;
+  };
 }
 
 /** Polls until no record is open; returns how long after `sinceMs` that was, or null if not within the bound and a margin. */

@@ -19,6 +19,8 @@ export interface Observations {
   duplicates: { key: string; ids: string[] }[];
   /** Every transfer id an answer accepted. */
   accepted: Set<string>;
+  /** Transfer id -> every amount its 2xx answers told the client (the amounts invariant compares them with what was asked); 202s tell none. */
+  told: Map<string, Set<string>>;
   /** Transfers a client was told are COMPLETED. */
   reported_completed: Set<string>;
   /** Transfers an operator asked to reverse (so REVERSED is expected of them). */
@@ -35,6 +37,7 @@ export function newObservations(): Observations {
     reused: [],
     duplicates: [],
     accepted: new Set(),
+    told: new Map(),
     reported_completed: new Set(),
     reverse_requested: new Set(),
     reversals: {},
@@ -128,6 +131,9 @@ function note(seen: Observations, key: string, answer: Answer): string | null {
     entry.answers++;
     seen.same_body.set(key, entry);
     seen.accepted.add(id);
+    // A 202 (not waited for: held transfers) names the transfer only.
+    if (answer.body.amount !== undefined)
+      seen.told.set(id, (seen.told.get(id) ?? new Set<string>()).add(String(answer.body.amount)));
     if (answer.body.status === 'COMPLETED') seen.reported_completed.add(id);
     return id;
   }

@@ -767,6 +767,8 @@ describe('access control on every id, through every endpoint', () => {
     // A cursor is an entry id; bob's newest one as alice's cursor pages alice's entries only.
     const paged = await send('GET', `/v1/wallet/${alice}/transactions?cursor=${ids.bobNewestEntry}`, { caller: alice });
     assert.equal(paged.status, 200);
+    // An empty page would pass the loop below: alice has entries older than bob's newest.
+    assert.ok(paged.body.entries.length > 0, 'alice has entries before the cursor');
     for (const entry of paged.body.entries as { transfer_id: string }[])
       assert.ok(aliceTransfers.has(entry.transfer_id), entry.transfer_id);
     const bobHistory = await send('GET', `/v1/wallet/${bob}/transactions?currency=EUR`, { caller: bob });
@@ -1070,11 +1072,23 @@ describe('access control on every id, through every endpoint', () => {
   });
 
   it('logs no token, no signing secret and no authorization header, at debug level, through every failure above', async () => {
-    // A failure past validation: a balance at an instant PostgreSQL cannot represent (year 0).
-    const yearZero = await send('GET', `/v1/wallet/${alice}/balance?at=0000-01-01T00:00:00Z`, { caller: alice });
-    // It answers 503 and logs the database's error today (the schema accepts year 0, PostgreSQL does not).
-    assert.ok(yearZero.status >= 400, JSON.stringify(yearZero.body));
+    // A failure past validation that really reaches the database: alice's shard loses the table a
+    // balance at an instant reads, for one request. The error middleware logs the database's error
+    // with the request (the path a credential could leak through), and answers 503.
+    const aliceShard = stack.shards.pool(stack.shards.shardOf(alice));
+    const errorsBefore = logLines.filter((line) => line.includes('"request failed"')).length;
+    await aliceShard.query('alter table entries rename to entries_away_for_the_log_test');
+    let failed: Awaited<ReturnType<typeof send>>;
+    try {
+      failed = await send('GET', `/v1/wallet/${alice}/balance?at=2026-01-01T00:00:00Z`, { caller: alice });
+    } finally {
+      await aliceShard.query('alter table entries_away_for_the_log_test rename to entries');
+    }
+    assert.equal(failed.status, 503, JSON.stringify(failed.body));
     await sleep(200);
+    const databaseErrors = logLines.filter((line) => line.includes('"request failed"')).slice(errorsBefore);
+    assert.equal(databaseErrors.length, 1, `the database error is logged once: ${databaseErrors.join('\n')}`);
+    assert.match(databaseErrors[0]!, /relation \\?"entries\\?" does not exist|42P01/);
     assert.ok(logLines.length > 100, `${logLines.length} log lines`);
     const parsed = logLines.map((line) => JSON.parse(line) as { level: number; status?: number });
     assert.ok(

@@ -85,6 +85,8 @@ describe('history at a million entries', () => {
         const buffers = [...explained.matchAll(/"Shared Hit Blocks":(\d+),"Shared Read Blocks":(\d+)/g)].map(
           (match) => Number(match[1]) + Number(match[2]),
         );
+        // Math.max() of nothing is -Infinity: a plan without buffer counts must fail, not pass.
+        assert.ok(buffers.length > 0, `no buffer counts in the plan: ${explained.slice(0, 300)}`);
         assert.ok(
           Math.max(...buffers) < 200,
           `buffers touched: ${Math.max(...buffers)} (a scan of the history would touch thousands)`,

@@ -270,14 +270,17 @@ describe('ledger hash chain, verify and snapshots', () => {
 
     let writing = true;
     let reads = 0;
+    let snapshotReads = 0;
     const reader = (async () => {
       while (writing) {
         for (const accountId of accounts) {
           const found = await balanceFromSnapshot(pool, accountId);
           if (!found) continue;
           assert.equal(found.balanceMinor, found.liveMinor, `${accountId} mid-flight`);
-          if (found.snapshotSeq !== null)
+          if (found.snapshotSeq !== null) {
             assert.ok(found.entriesReplayed < snapshotEvery, `${accountId} replayed ${found.entriesReplayed} entries`);
+            snapshotReads++;
+          }
           reads++;
         }
       }
@@ -317,6 +320,8 @@ describe('ledger hash chain, verify and snapshots', () => {
     ).finally(() => (writing = false));
     await reader;
     assert.ok(reads > 0);
+    // Reads that started from a snapshot: without one, the replay bound above was never checked.
+    assert.ok(snapshotReads > 0, `${snapshotReads} of ${reads} reads started from a snapshot`);
 
     for (const accountId of accounts) {
       const found = (await balanceFromSnapshot(pool, accountId))!;
@@ -329,12 +334,18 @@ describe('ledger hash chain, verify and snapshots', () => {
       const expected =
         Math.floor((await entriesOf(accountId)) / snapshotEvery) -
         Math.floor(entriesBefore.get(accountId)! / snapshotEvery);
+      assert.ok(expected > 0, `${accountId}: the writers gave it at least one snapshot to check`);
       assert.equal(snapshots.rows[0]!.snapshots, expected, accountId);
     }
     const settlement = await pool.query<{ seqs: string[] }>(
       `select array_agg(account_seq::text order by account_seq) as seqs from account_snapshots where account_id = 'settlement:USD'`,
     );
-    assert.ok(settlement.rows[0]!.seqs.every((seq) => BigInt(seq) % 10n === 0n));
+    const seqs = settlement.rows[0]!.seqs ?? [];
+    assert.ok(seqs.length > 0, 'settlement has snapshots');
+    assert.ok(
+      seqs.every((seq) => BigInt(seq) % 10n === 0n),
+      `snapshot seqs ${seqs}`,
+    );
 
     const verified = await verify(fixture.shards);
     assert.deepEqual([verified.breakCount, verified.snapshots > 40], [0, true]);

@@ -5,9 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { exposeSdkMetrics, walletMetrics } from '../metrics/wallet-metrics';
 import { checkTransfers } from '../workers/transfer-monitor';
-import { AmountMinorKey, CurrencyKey, FromUserKey, ToUserKey, TransferStatusKey } from '../workflows/search-attributes';
 import { driftedAccounts, userOnShard } from './support/ledger';
-import { startTestStack, type TestStack } from './support/stack';
+import { startTestStack, test_limits, type TestStack } from './support/stack';
 import { uniqueName } from './support/temporal';
 
 /** Temporal visibility is eventually consistent: what a test reads from it, it polls for. */
@@ -55,13 +54,16 @@ function listed(stack: TestStack, query: string, transferId: string): Promise<Li
   });
 }
 
+/** Low enough for the review-queue test to hold a real transfer; the other transfers here stay below it. */
+const review_threshold_minor = 100_000n;
+
 describe('ops transfer listing and metrics', () => {
   let stack: TestStack;
   let alice: string;
   let bob: string;
   let completedId: string;
   before(async () => {
-    stack = await startTestStack();
+    stack = await startTestStack({ limits: { ...test_limits, reviewThresholdMinor: review_threshold_minor } });
     alice = userOnShard(stack.shards, 0, 'alice');
     bob = userOnShard(stack.shards, 1, 'bob');
     assert.equal((await stack.api.createUser(alice)).status, 201);
@@ -150,35 +152,27 @@ describe('ops transfer listing and metrics', () => {
   });
 
   it('shows the review queue by status and counts it in a gauge', async () => {
-    // A transfer workflow held for review, on a task queue no worker polls: exactly what the
-    // queries look for, whichever way the review feature holds its transfers.
-    const held = await stack.client.workflow.start('transferWorkflow', {
-      workflowId: uniqueName('tr_review'),
-      taskQueue: uniqueName('nobody'),
-      args: [],
-      typedSearchAttributes: [
-        { key: TransferStatusKey, value: 'PENDING_REVIEW' },
-        { key: FromUserKey, value: alice },
-        { key: ToUserKey, value: bob },
-        { key: AmountMinorKey, value: 2_000_000 },
-        { key: CurrencyKey, value: 'USD' },
-      ],
+    // A real transfer at the review threshold, held by its own workflow until an operator decides.
+    assert.equal((await stack.api.deposit(alice, 200_000)).body.status, 'COMPLETED');
+    const sent = await stack.api.transfer(alice, bob, Number(review_threshold_minor), uniqueName('held'), 0);
+    assert.ok(sent.status === 200 || sent.status === 202, JSON.stringify(sent.body));
+    const heldId = sent.body.transfer_id as string;
+    const entry = await listed(stack, 'status=PENDING_REVIEW', heldId);
+    assert.equal(entry.amount, Number(review_threshold_minor));
+    assert.equal(entry.from_user, alice);
+    const logger = pino({ level: 'silent' });
+    const check = () =>
+      checkTransfers({ client: stack.client, logger, metrics: walletMetrics(), stuckAfterMs: 300_000 });
+    await eventually('the review queue gauge', async () => ((await check()).reviewQueue >= 1 ? true : undefined));
+    const metrics = await stack.api.call('GET', '/metrics');
+    assert.match(String(metrics.body), /^wallet_review_queue_length [1-9][0-9]*$/m);
+    // Rejected, it leaves the queue: what was counted was this transfer's review, not a stand-in.
+    const rejected = await stack.api.call('POST', `/v1/ops/transfers/${heldId}/reject`, {
+      ...stack.api.ops,
+      body: { reason: 'test over' },
     });
-    try {
-      const entry = await listed(stack, 'status=PENDING_REVIEW', held.workflowId);
-      assert.equal(entry.amount, 2_000_000);
-      const logger = pino({ level: 'silent' });
-      await eventually('the review queue gauge', async () =>
-        (await checkTransfers({ client: stack.client, logger, metrics: walletMetrics(), stuckAfterMs: 300_000 }))
-          .reviewQueue >= 1
-          ? true
-          : undefined,
-      );
-      const metrics = await stack.api.call('GET', '/metrics');
-      assert.match(String(metrics.body), /^wallet_review_queue_length [1-9][0-9]*$/m);
-    } finally {
-      await held.terminate('test over');
-    }
+    assert.equal(rejected.status, 200, JSON.stringify(rejected.body));
+    assert.equal((await listed(stack, 'status=FAILED', heldId)).transfer_id, heldId);
   });
 
   it('shows the new series on /metrics after a transfer', async () => {

@@ -112,6 +112,16 @@ function ledgerLines(title: string, check: LedgerCheck): string[] {
       ` (settlement ${money(check.settlement_total_minor)}); databases not summing to zero: ${check.unbalanced_databases.length === 0 ? 'none' : check.unbalanced_databases.join(', ')};` +
       ` balances that differ from their entries: ${check.drifted_accounts}; transfers recorded ${check.transfers_recorded}, not final ${check.transfers_not_final}.` +
       ` Conserved: ${check.conserved ? 'yes' : 'NO'}; all final: ${check.all_final ? 'yes' : 'NO'}.`,
+    ...fxLines(check.fx_currency),
+  ];
+}
+
+/** The FX currency's part of the ledger check, when the run converted anything. */
+function fxLines(fx: LedgerCheck['fx_currency']): string[] {
+  if (fx.converted_source_minor === '0') return [];
+  const money = (minor: string) => `${formatMinor(BigInt(minor), fx.currency)} ${fx.currency}`;
+  return [
+    `  - ${fx.currency}: completed conversions took ${formatMinor(BigInt(fx.converted_source_minor), bench_currency)} ${bench_currency} and paid out ${money(fx.converted_target_minor)}; customers hold ${money(fx.customer_total_minor)}, FX houses ${money(fx.fx_total_minor)}; conversions off their recorded rate: ${fx.off_rate}.`,
   ];
 }
 

@@ -8,9 +8,28 @@ import { requestHashOf, transferIdFor } from '../../domain/transfer-ids';
 import { summaryOf } from '../../temporal-client/start-transfer';
 
 describe('shard routing', () => {
-  it('is a pure function of the user id', () => {
-    assert.equal(shardForUser('user_A', 4), shardForUser('user_A', 4));
-    assert.equal(shardForUser('anyone', 1), 0);
+  it('is a pure function of the user id, pinned: known ids stay on known shards', () => {
+    // Recorded from the mapping as deployed (SHA-256's first 8 bytes, big-endian, mod the count).
+    // A change to it would move every user's wallet away from the shard that holds it.
+    const pinned: [userId: string, shardCount: number, shard: number][] = [
+      ['ops_console', 4, 0],
+      ['user_2', 4, 1],
+      ['user_A', 4, 2],
+      ['alice', 4, 3],
+      ['bob', 2, 0],
+      ['alice', 2, 1],
+      ['c7_0', 8, 3],
+      ['carol', 8, 6],
+      ['alice', 8, 7],
+      ['anyone', 1, 0],
+    ];
+    for (const [userId, shardCount, shard] of pinned)
+      assert.equal(shardForUser(userId, shardCount), shard, `${userId} of ${shardCount} shards`);
+    assert.deepEqual(
+      new Set(pinned.filter(([, count]) => count === 4).map(([, , shard]) => shard)),
+      new Set([0, 1, 2, 3]),
+      'the pins cover every shard of four',
+    );
   });
 
   it('spreads sequential ids evenly (within 5% of the mean over 40,000 ids)', () => {
