@@ -2,11 +2,13 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { TransferStateConflict } from '../ledger/postings';
 import type { ActionTokenCheck, ActionTokenVerdict } from '../domain/operators';
 import type { LegInput } from '../domain/transfer-legs';
+import { classifyFailures } from './classify-failures';
 import { fenceAndFinish, type FencedDebit } from './fence';
 import { checkActionToken, recordRefusal, type RefusedAction } from './ops-actions';
 import { postAndFinish } from './post-leg';
 import { logLegDebug, refusal } from './leg-context';
 import { refundAndFinish } from './refund';
+import { recordRetry, type RetryRecord } from './retry';
 import { reverseAndRecord, type ReverseInput, type ReverseResult } from './reverse';
 import { expireReview, recordDecision, type ReviewDecisionInput } from './review';
 import type { ActivityDependencies, RefundInput } from './types';
@@ -20,10 +22,11 @@ export type { ReviewDecisionInput } from './review';
 /**
  * The ledger legs of a transfer. The workflow runs them as local activities: each is
  * idempotent by (transfer_id, leg), so running one again after a crash or a timeout replays
- * the outcome the first run committed.
+ * the outcome the first run committed. An error no retry can fix fails the activity for good
+ * (classify-failures.ts), so the workflow escalates the transfer instead of retrying forever.
  */
 export function createActivities(deps: ActivityDependencies) {
-  return {
+  return classifyFailures(deps.logger, {
     /** Takes the money from the sender: customer -X, clearing (settlement, FX house) +X on the sender's shard. */
     async debitWallet(input: LegInput): Promise<{ balanceAfterMinor: string }> {
       const kind = input.counterparty === 'settlement' ? 'withdrawal' : 'transfer_out';
@@ -82,7 +85,11 @@ export function createActivities(deps: ActivityDependencies) {
     async recordRefusedAction(input: RefusedAction): Promise<void> {
       return recordRefusal(deps, input);
     },
-  };
+    /** An operator's retry of a step that had failed for good, in the audit. */
+    async recordRetry(input: RetryRecord): Promise<void> {
+      return recordRetry(deps, input);
+    },
+  });
 }
 
 /** A record already final in another state: nothing moved, and no retry can help; the run fails for ops to see. */

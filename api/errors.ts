@@ -20,6 +20,7 @@ export const error_codes = {
   transfer_not_reversible: 409,
   reversal_window_closed: 409,
   transfer_not_in_review: 409,
+  transfer_not_needing_attention: 409,
   second_approver_required: 409,
   approver_not_independent: 409,
   transfers_in_flight: 409,

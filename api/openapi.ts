@@ -21,6 +21,7 @@ import {
   HistoryResponse,
   MoneyMovementBody,
   OpsReasonBody,
+  RetriedTransferResponse,
   OpsTransferList,
   OpsTransfersQuery,
   OptionalOpsReasonBody,
@@ -249,6 +250,17 @@ function registerOpsTransferPaths(route: Route): void {
         description:
           "an action token for the caller: the proof a signal (Web UI, CLI) carries in its input's token field",
         ...json(ActionTokenResponse),
+      },
+    },
+  });
+  route({
+    method: 'post',
+    path: '/v1/ops/transfers/{transfer_id}/retry',
+    request: { params: TransferIdParams, body: json(OpsReasonBody) },
+    ok: {
+      '200': {
+        description: 'the failed step ran again (the transfer was NEEDS_ATTENTION); audited',
+        ...json(RetriedTransferResponse),
       },
     },
   });

@@ -275,6 +275,17 @@ export const ReviewedTransferResponse = z
   })
   .openapi('ReviewedTransfer');
 
+/** What retry answers: the transfer's record, and where its workflow stands after the step ran again. */
+export const RetriedTransferResponse = z
+  .object({
+    ...TransferResponse.shape,
+    retry: z.object({ status: z.enum(transfer_statuses), step: z.string() }).openapi({
+      description:
+        "the workflow's status after the retried step ran (NEEDS_ATTENTION again if it failed again), and its step",
+    }),
+  })
+  .openapi('RetriedTransfer');
+
 export const BalanceResponse = z
   .object({ user_id: UserId, balances: z.array(z.object({ currency: Currency, amount: z.int() })) })
   .openapi('Balance');

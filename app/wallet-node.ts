@@ -127,7 +127,10 @@ async function startWorker(parts: Parts, roles: WalletRoles) {
     logger.error({ err: error }, 'the reconciliation schedule could not be created or updated'),
   );
   closers.unshift(
-    runTransferMonitor({ client, logger, metrics, stuckAfterMs: settings.STUCK_AFTER }, settings.MONITOR_INTERVAL_MS),
+    runTransferMonitor(
+      { client, logger, metrics, stuckAfterMs: settings.STUCK_AFTER, reviewTimeoutMs: settings.REVIEW_TIMEOUT },
+      settings.MONITOR_INTERVAL_MS,
+    ),
   );
   // Alone, the worker has no API to serve its metrics.
   if (!roles.api)

@@ -787,7 +787,7 @@ CREATE TABLE public.ops_audit (
     via text NOT NULL,
     details jsonb DEFAULT '{}'::jsonb NOT NULL,
     dedupe_key text,
-    CONSTRAINT ops_audit_action_check CHECK ((action = ANY (ARRAY['deposit'::text, 'withdrawal'::text, 'transfer'::text, 'freeze'::text, 'unfreeze'::text, 'reverse'::text, 'reverse_refused'::text, 'approve'::text, 'reject'::text, 'limit_change'::text, 'close'::text, 'fx_rate_set'::text, 'refused'::text]))),
+    CONSTRAINT ops_audit_action_check CHECK ((action = ANY (ARRAY['deposit'::text, 'withdrawal'::text, 'transfer'::text, 'freeze'::text, 'unfreeze'::text, 'reverse'::text, 'reverse_refused'::text, 'approve'::text, 'reject'::text, 'limit_change'::text, 'close'::text, 'fx_rate_set'::text, 'refused'::text, 'retry'::text]))),
     CONSTRAINT ops_audit_operator_check CHECK (((char_length(operator) >= 1) AND (char_length(operator) <= 128))),
     CONSTRAINT ops_audit_reason_check CHECK ((char_length(reason) <= 500)),
     CONSTRAINT ops_audit_target_type_check CHECK ((target_type = ANY (ARRAY['user'::text, 'transfer'::text, 'fx_rate'::text]))),

@@ -36,8 +36,22 @@ function encode(value: unknown): unknown {
   return Object.fromEntries(Object.entries(value).map(([key, field]) => [key, encode(field)]));
 }
 
+/**
+ * A payload that cannot be decoded fails the same way on every attempt: activities report it as
+ * non-retryable (payload_invalid) instead of retrying it forever.
+ */
+export class PayloadDecodeError extends Error {
+  override name = 'PayloadDecodeError';
+}
+
 function decode(value: unknown, minorUnits: boolean): unknown {
-  if (typeof value === 'string' && minorUnits) return parseMinor(value);
+  if (typeof value === 'string' && minorUnits) {
+    try {
+      return parseMinor(value);
+    } catch (error) {
+      throw new PayloadDecodeError((error as Error).message);
+    }
+  }
   if (Array.isArray(value)) return value.map((item) => decode(item, minorUnits));
   if (value === null || typeof value !== 'object') return value;
   return Object.fromEntries(Object.entries(value).map(([key, field]) => [key, decode(field, key.endsWith('Minor'))]));

@@ -4,7 +4,19 @@ import type { Payload } from './payload';
 export const transfer_kinds = ['transfer', 'deposit', 'withdrawal'] as const;
 export type TransferKind = (typeof transfer_kinds)[number];
 
-export const transfer_statuses = ['PENDING', 'PENDING_REVIEW', 'COMPLETED', 'FAILED', 'REVERSED'] as const;
+/**
+ * NEEDS_ATTENTION is the workflow's status only (its search attribute and status query): a step
+ * failed in a way no retry can fix and waits for ops. The ledger's record keeps the status of
+ * the last committed leg, which is where the money is.
+ */
+export const transfer_statuses = [
+  'PENDING',
+  'PENDING_REVIEW',
+  'COMPLETED',
+  'FAILED',
+  'REVERSED',
+  'NEEDS_ATTENTION',
+] as const;
 export type TransferStatus = (typeof transfer_statuses)[number];
 
 export const final_statuses: readonly TransferStatus[] = ['COMPLETED', 'FAILED', 'REVERSED'];

@@ -19,6 +19,8 @@ export const ops_actions = [
   'fx_rate_set',
   // An operator's request to a transfer refused before anything moved (details: action, refusal, message).
   'refused',
+  // An operator ran a transfer's step again after it had failed for good (NEEDS_ATTENTION).
+  'retry',
 ] as const;
 export type OpsAction = (typeof ops_actions)[number];
 

@@ -58,6 +58,11 @@ function createWalletMetrics() {
       help: 'Running transfers waiting in PENDING_REVIEW for an operator (Temporal visibility, counted every MONITOR_INTERVAL_MS)',
       registers,
     }),
+    transfersNeedingAttention: new Gauge({
+      name: 'wallet_transfers_needing_attention',
+      help: "Running transfers in NEEDS_ATTENTION: a step failed in a way no retry can fix and waits for an operator's retry (Temporal visibility, counted every MONITOR_INTERVAL_MS)",
+      registers,
+    }),
   };
 }
 

@@ -31,13 +31,32 @@ export function reviewQueueQuery(): string {
 }
 
 /**
- * Running and still PENDING long after they started: the money has not finished moving (a
- * shard down, no worker). A COMPLETED transfer whose workflow stays open for its reversal
- * window is not stuck: its money moved.
+ * Running and either NEEDS_ATTENTION (a step failed in a way no retry can fix: ops must fix the
+ * cause and send `retry`), or still PENDING long after they started: the money has not finished
+ * moving (a shard down, no worker, a step retrying all that time). Given the review timeout, also
+ * a hold still PENDING_REVIEW more than stuckAfterMs past its deadline (its expiry keeps failing).
+ * A COMPLETED transfer whose workflow stays open for its reversal window is not stuck: its money moved.
  */
-export function stuckTransfersQuery(nowMs: number, stuckAfterMs: number): string {
+export function stuckTransfersQuery(
+  nowMs: number,
+  stuckAfterMs: number,
+  reviewTimeoutMs: number | null = null,
+): string {
   const startedBefore = new Date(nowMs - stuckAfterMs).toISOString();
-  return `${transfer_workflows} AND ExecutionStatus = 'Running' AND ${TransferStatusKey.name} = 'PENDING' AND StartTime < '${startedBefore}'`;
+  const clauses = [
+    `${TransferStatusKey.name} = 'NEEDS_ATTENTION'`,
+    `(${TransferStatusKey.name} = 'PENDING' AND StartTime < '${startedBefore}')`,
+  ];
+  if (reviewTimeoutMs !== null) {
+    const heldBefore = new Date(nowMs - stuckAfterMs - reviewTimeoutMs).toISOString();
+    clauses.push(`(${TransferStatusKey.name} = 'PENDING_REVIEW' AND StartTime < '${heldBefore}')`);
+  }
+  return `${transfer_workflows} AND ExecutionStatus = 'Running' AND (${clauses.join(' OR ')})`;
+}
+
+/** Running transfers whose step failed for good and wait for an operator's `retry`. */
+export function needsAttentionQuery(): string {
+  return `${transfer_workflows} AND ExecutionStatus = 'Running' AND ${TransferStatusKey.name} = 'NEEDS_ATTENTION'`;
 }
 
 /** Values come from fixed lists; this keeps a future caller from quoting its way out of the query. */

@@ -4,6 +4,7 @@ import type { WalletMetrics } from '../metrics/wallet-metrics';
 import {
   countTransfers,
   listTransfers,
+  needsAttentionQuery,
   reviewQueueQuery,
   stuckTransfersQuery,
 } from '../temporal-client/transfer-visibility';
@@ -14,38 +15,45 @@ const stuck_ids_logged_max = 20;
 export interface TransferMonitorDependencies {
   client: Client;
   logger: Logger;
-  /** A running transfer still PENDING this long after it started is stuck. */
+  /** A running transfer still PENDING this long after it started is stuck (and a hold this long past its deadline). */
   stuckAfterMs: number;
-  metrics: Pick<WalletMetrics, 'transfersStuck' | 'reviewQueueLength'>;
+  /** How long a review hold lasts (its deadline after the start); absent: holds are not checked. */
+  reviewTimeoutMs?: number;
+  metrics: Pick<WalletMetrics, 'transfersStuck' | 'reviewQueueLength' | 'transfersNeedingAttention'>;
 }
 
 /**
- * Nothing stuck silently: counts stuck transfers and the review queue in Temporal visibility,
- * sets the two gauges, and logs an error naming stuck transfers when there are any (a transfer
- * whose credit keeps retrying through a shard outage, or whose workflow no worker runs).
+ * Nothing stuck silently: counts stuck transfers (NEEDS_ATTENTION among them), those needing
+ * attention, and the review queue in Temporal visibility, sets the three gauges, and logs an
+ * error naming stuck transfers when there are any (a transfer whose credit keeps retrying
+ * through a shard outage, whose workflow no worker runs, whose step failed for good, or whose
+ * review hold is long past its deadline).
  */
 export async function checkTransfers(
   deps: TransferMonitorDependencies,
-): Promise<{ stuck: number; reviewQueue: number }> {
-  const stuckQuery = stuckTransfersQuery(Date.now(), deps.stuckAfterMs);
-  const [stuck, reviewQueue] = await Promise.all([
+): Promise<{ stuck: number; reviewQueue: number; needsAttention: number }> {
+  const stuckQuery = stuckTransfersQuery(Date.now(), deps.stuckAfterMs, deps.reviewTimeoutMs ?? null);
+  const [stuck, reviewQueue, needsAttention] = await Promise.all([
     countTransfers(deps.client, stuckQuery),
     countTransfers(deps.client, reviewQueueQuery()),
+    countTransfers(deps.client, needsAttentionQuery()),
   ]);
   deps.metrics.transfersStuck.set(stuck);
   deps.metrics.reviewQueueLength.set(reviewQueue);
+  deps.metrics.transfersNeedingAttention.set(needsAttention);
   if (stuck > 0) {
     const { transfers } = await listTransfers(deps.client, { query: stuckQuery, pageSize: stuck_ids_logged_max });
     deps.logger.error(
       {
         stuck_transfers: stuck,
+        needing_attention: needsAttention,
         transfer_ids: transfers.map((transfer) => transfer.transferId),
         stuck_after_ms: deps.stuckAfterMs,
       },
-      'transfers are stuck: still PENDING long after they started (GET /v1/ops/transfers?stuck=true lists them)',
+      'transfers are stuck: NEEDS_ATTENTION, or still PENDING long after they started (GET /v1/ops/transfers?stuck=true lists them)',
     );
   }
-  return { stuck, reviewQueue };
+  return { stuck, reviewQueue, needsAttention };
 }
 
 /**

@@ -43,11 +43,17 @@ export type ReverseAnswer =
 export const reverseSignal = defineSignal<[ReverseRequest]>('reverse');
 export const approveSignal = defineSignal<[OpsRequest]>('approve');
 export const rejectSignal = defineSignal<[OpsRequest]>('reject');
+/** Runs a step that failed for good again, once its cause is fixed (a transfer in NEEDS_ATTENTION). */
+export const retrySignal = defineSignal<[OpsRequest]>('retry');
 
 /** Updates with validators: the caller learns at once whether its request was accepted, and its result. */
 export const reverseUpdate = defineUpdate<ReverseAnswer, [ReverseRequest]>('reverse');
 export const approveUpdate = defineUpdate<ReviewAnswer, [OpsRequest]>('approve');
 export const rejectUpdate = defineUpdate<ReviewAnswer, [OpsRequest]>('reject');
+/** Answers once the step ran again: the transfer's status then (NEEDS_ATTENTION again if it failed again). */
+export const retryUpdate = defineUpdate<RetryAnswer, [OpsRequest]>('retry');
+
+export type RetryAnswer = { status: TransferStatus; step: TransferState['step'] };
 
 export interface OpsStamp {
   operator: string;
@@ -77,8 +83,28 @@ export interface TransferState {
   reversal: (OpsStamp & { allowNegative: boolean }) | null;
   /** Reversals refused because the recipient could not cover them. */
   reversalRefusals: (OpsStamp & { refusal: string })[];
+  /**
+   * Present while the transfer is NEEDS_ATTENTION: the step that failed for good (`step` says
+   * which), its failure type, SQLSTATE and constraint, and since when. Ops fix the cause, then
+   * send `retry`. `retries` counts the retries ops sent so far.
+   */
+  attention?: Attention | null;
   /** Signals that could not be acted on (bad input, wrong state), newest last; bounded. */
   ignoredSignals: { name: string; why: string; at: string }[];
 }
 
 export const statusQuery = defineQuery<TransferState>('status');
+
+/** Why a transfer needs attention: what no retry of its step could fix. */
+export interface Attention {
+  step: TransferState['step'];
+  /** The ledger activity that failed: creditWallet, refundDebit, reverseTransfer, recordReviewDecision... */
+  activity: string;
+  /** The status the transfer had before, restored when a retry succeeds. */
+  statusBefore: TransferStatus;
+  failure: string;
+  sqlState: string | null;
+  constraint: string | null;
+  since: string;
+  retries: number;
+}

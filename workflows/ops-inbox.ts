@@ -6,8 +6,11 @@ import {
   approveUpdate,
   rejectSignal,
   rejectUpdate,
+  retrySignal,
+  retryUpdate,
   reverseSignal,
   reverseUpdate,
+  type RetryAnswer,
   type ReverseAnswer,
   type ReviewAnswer,
   type TransferState,
@@ -37,7 +40,7 @@ const refusals_audited_max = 50;
 const used_tokens_kept_max = 100;
 
 export type OpsVia = 'signal' | 'update';
-type ActionName = 'approve' | 'reject' | 'reverse';
+type ActionName = 'approve' | 'reject' | 'reverse' | 'retry';
 
 /** A request whose sender is known: the identity to record, the reason, the reversal's override. */
 export interface AcceptedRequest {
@@ -48,7 +51,16 @@ export interface AcceptedRequest {
 
 export type QueuedRequest =
   | { name: 'approve' | 'reject'; request: AcceptedRequest; via: OpsVia; answer?: (answer: ReviewAnswer) => void }
-  | { name: 'reverse'; request: AcceptedRequest; via: OpsVia; answer?: (answer: ReverseAnswer) => void };
+  | { name: 'reverse'; request: AcceptedRequest; via: OpsVia; answer?: (answer: ReverseAnswer) => void }
+  | RetryRequest;
+
+/** `retry`: only while the transfer is NEEDS_ATTENTION; the workflow takes it with takeRetries. */
+export type RetryRequest = {
+  name: 'retry';
+  request: AcceptedRequest;
+  via: OpsVia;
+  answer?: (answer: RetryAnswer) => void;
+};
 
 /** The local activities the inbox runs: verifying a token, and auditing a refusal. */
 export type OpsInboxActivities = Pick<WalletActivities, 'verifyActionToken' | 'recordRefusedAction'>;
@@ -89,6 +101,7 @@ export class OpsInbox {
       ['approve', approveSignal],
       ['reject', rejectSignal],
       ['reverse', reverseSignal],
+      ['retry', retrySignal],
     ] as const) {
       setHandler(signal, (payload: unknown) => this.onSignal(name, payload));
     }
@@ -103,6 +116,20 @@ export class OpsInbox {
     setHandler(reverseUpdate, (payload: unknown) => this.onUpdate<ReverseAnswer>('reverse', payload), {
       validator: (payload: unknown) => refuseIf(objectProblem(payload) ?? this.stateProblem('reverse')),
     });
+    setHandler(retryUpdate, (payload: unknown) => this.onUpdate<RetryAnswer>('retry', payload), {
+      validator: (payload: unknown) => refuseIf(objectProblem(payload) ?? this.stateProblem('retry')),
+    });
+  }
+
+  get hasRetry(): boolean {
+    return this.queue.some((request) => request.name === 'retry');
+  }
+
+  /** Takes every queued retry out of the queue (the first is the one acted on), leaving other requests in order. */
+  takeRetries(): RetryRequest[] {
+    const retries = this.queue.filter((request): request is RetryRequest => request.name === 'retry');
+    this.queue.splice(0, this.queue.length, ...this.queue.filter((request) => request.name !== 'retry'));
+    return retries;
   }
 
   get hasRequests(): boolean {
@@ -131,6 +158,7 @@ export class OpsInbox {
   private answerClosed(request: QueuedRequest): void {
     if (request.name === 'reverse')
       request.answer?.({ outcome: this.state.status === 'REVERSED' ? 'already_reversed' : 'window_closed' });
+    else if (request.name === 'retry') request.answer?.({ status: this.state.status, step: this.state.step });
     else request.answer?.(reviewAnswerOf(this.state));
   }
 
@@ -253,6 +281,13 @@ export class OpsInbox {
   }
 
   private stateProblem(name: ActionName): Problem | null {
+    if (name === 'retry') {
+      if (this.state.status === 'NEEDS_ATTENTION') return null;
+      return {
+        code: 'transfer_not_needing_attention',
+        message: `only a transfer in NEEDS_ATTENTION can be retried; this one is ${this.state.status}`,
+      };
+    }
     if (name !== 'reverse') {
       if (!this.state.review || this.state.status !== 'PENDING_REVIEW')
         return { code: 'transfer_not_in_review', message: `the transfer is ${this.state.status}, not held for review` };

@@ -20,6 +20,7 @@ export interface Problem {
     | 'approver_not_independent'
     | 'transfer_not_reversible'
     | 'reversal_window_closed'
+    | 'transfer_not_needing_attention'
     | ActionTokenRefusal;
   message: string;
 }

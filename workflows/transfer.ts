@@ -16,6 +16,7 @@ import { ownerOf, type FailureReason, type Transfer, type TransferStatus } from 
 import { debitOptions, mustFinishOptions, type TransferTimings } from './activity-options';
 import { statusQuery, type OpsStamp, type TransferState } from './messages';
 import { moveMoney } from './move-money';
+import { escalating } from './needs-attention';
 import { OpsInbox, reviewAnswerOf, type AcceptedRequest, type QueuedRequest } from './ops-inbox';
 import { typedOperatorOf } from './ops-requests';
 import { TransferStatusKey } from './search-attributes';
@@ -58,7 +59,6 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
 
 async function runTransfer({ request, timings, policy }: TransferRun): Promise<TransferOutcome> {
   const debiting = proxyLocalActivities<WalletActivities>(debitOptions(timings));
-  const finishing = proxyLocalActivities<WalletActivities>(mustFinishOptions(timings));
   const approvalsRequired = policy?.approvalsRequired ?? 0;
   const state: TransferState = {
     status: approvalsRequired > 0 ? 'PENDING_REVIEW' : 'PENDING',
@@ -83,6 +83,17 @@ async function runTransfer({ request, timings, policy }: TransferRun): Promise<T
   // debit does: one that cannot run refuses the request, it never holds the transfer.
   const target = { transferId: request.transferId, ownerUserId: ownerOf(request) };
   const inbox = new OpsInbox(state, target, debiting, excludedApprovers);
+  // Must-finish steps: unbounded retries, and a failure no retry can fix waits in NEEDS_ATTENTION for ops.
+  const finishing = escalating({
+    ...target,
+    state,
+    inbox,
+    finishing: proxyLocalActivities<WalletActivities>(mustFinishOptions(timings)),
+    changeStatus: (status) => {
+      changeStatus(state, status);
+      describe(request, state);
+    },
+  });
   const ops = { request, state, inbox, finishing };
 
   if (state.review) {
@@ -121,8 +132,8 @@ async function holdForReview(
       return 'expired';
     }
     const next = inbox.next()!;
-    if (next.name === 'reverse') {
-      next.answer?.({ outcome: 'window_closed' });
+    if (next.name === 'reverse' || next.name === 'retry') {
+      answerOutOfTurn(state, next);
       continue;
     }
     const stamp = stampOf(next.request);
@@ -169,7 +180,7 @@ async function awaitReversal({ request, state, inbox, finishing }: OpsContext, w
   ) {
     const next = inbox.next()!;
     if (next.name !== 'reverse') {
-      next.answer?.(reviewAnswerOf(state));
+      answerOutOfTurn(state, next);
       continue;
     }
     const stamp = stampOf(next.request);
@@ -231,7 +242,7 @@ function changeStatus(
 
 /** Answers the approval that released the money once the transfer is final (see endRun and the window). */
 function answerWhenFinal(state: TransferState, request: QueuedRequest): void {
-  if (request.name === 'reverse' || !request.answer) return;
+  if (request.name === 'reverse' || request.name === 'retry' || !request.answer) return;
   const answer = request.answer;
   void condition(() => state.status !== 'PENDING' && state.status !== 'PENDING_REVIEW').then(() =>
     answer(reviewAnswerOf(state)),
@@ -247,6 +258,13 @@ function stampOf(request: AcceptedRequest): OpsStamp {
 function approverIdOf(id: string): string {
   const identity = operatorIdentity(id);
   return identity.ok ? identity.operator : typedOperatorOf(id);
+}
+
+/** A request the current wait does not act on (it was valid when it was queued): the state as it stands. */
+function answerOutOfTurn(state: TransferState, request: QueuedRequest): void {
+  if (request.name === 'reverse') request.answer?.({ outcome: 'window_closed' });
+  else if (request.name === 'retry') request.answer?.({ status: state.status, step: state.step });
+  else request.answer?.(reviewAnswerOf(state));
 }
 
 function deadlineIn(ms: number): string {
@@ -265,6 +283,16 @@ function describe(request: Transfer, state: TransferState): void {
       `Converted at ${conversion.rate}: ${formatMinor(conversion.targetAmountMinor, conversion.targetCurrency)} ${conversion.targetCurrency} to the recipient.`,
     );
   if (state.failureReason) lines.push(`Failure: ${state.failureReason}`);
+  const attention = state.attention;
+  if (attention && state.status === 'NEEDS_ATTENTION') {
+    const sqlState = attention.sqlState
+      ? ` (SQLSTATE ${attention.sqlState}${attention.constraint ? `, ${attention.constraint}` : ''})`
+      : '';
+    lines.push(
+      `Step ${attention.step} (${attention.activity}) failed with ${attention.failure}${sqlState} since ${attention.since}; no retry can fix it. The money is where the last committed leg left it.`,
+    );
+    lines.push('Fix the cause, then send a signal `retry` with `{"operator": "...", "reason": "..."}`.');
+  }
   if (state.review && state.status === 'PENDING_REVIEW') {
     lines.push(
       `Held for review until ${state.review.deadline}: ${state.review.approvals.length} of ${state.review.approvalsRequired} approvals.`,

@@ -7,6 +7,7 @@ import type { TransferRecord } from '../../ledger/transfers';
 import {
   approveUpdate,
   rejectUpdate,
+  retryUpdate,
   reverseUpdate,
   type OpsRequest,
   type ReverseRequest,
@@ -33,6 +34,7 @@ export function opsTransferRoutes(transfers: TransferService, client: Client, ke
   reverseRoute(router, transfers, client, keys);
   reviewRoutes(router, transfers, client, keys);
   actionTokenRoute(router, transfers, keys);
+  retryRoute(router, transfers, client, keys);
   return router;
 }
 
@@ -154,12 +156,36 @@ function reviewRoutes(router: Router, transfers: TransferService, client: Client
   }
 }
 
+/**
+ * Running a step again that had failed for good (the workflow is NEEDS_ATTENTION), once ops fixed
+ * the cause. Answers when the step ran: `retry.status` is NEEDS_ATTENTION again if it failed again.
+ */
+function retryRoute(router: Router, transfers: TransferService, client: Client, keys: ActionTokenKeys): void {
+  router.post('/v1/ops/transfers/:transfer_id/retry', async (request, response) => {
+    const record = await opsTarget(transfers, request);
+    const body = validate(OpsReasonBody, request.body ?? {}, 'body');
+    const payload: OpsRequest = { token: await tokenFor(keys, request, 'retry', record, false), reason: body.reason };
+    const answer = await sendUpdate(
+      client,
+      record,
+      (handle) => handle.executeUpdate(retryUpdate, { args: [payload] }),
+      'transfer_not_needing_attention',
+    );
+    sendJson(response, 200, { ...transferJson(await reread(transfers, record)), retry: answer });
+  });
+}
+
 type Handle = ReturnType<Client['workflow']['getHandle']>;
 
 /**
  * Runs an update on the transfer's workflow. A validator's refusal carries the API's error code
  * as its type; a workflow that is gone (its window closed, or it finished) answers `whenClosed`.
  */
+const closed_messages: Partial<Record<ErrorCode, string>> = {
+  reversal_window_closed: 'the reversal window of this transfer has closed',
+  transfer_not_needing_attention: "the transfer's workflow has ended: it does not need attention",
+};
+
 async function sendUpdate<T>(
   client: Client,
   record: TransferRecord,
@@ -178,12 +204,7 @@ async function sendUpdate<T>(
       throw new ApiError(error.cause.type, error.cause.message);
     }
     if (error instanceof WorkflowNotFoundError || isClosedWorkflowError(error)) {
-      throw new ApiError(
-        whenClosed,
-        whenClosed === 'reversal_window_closed'
-          ? 'the reversal window of this transfer has closed'
-          : 'the transfer is no longer held for review',
-      );
+      throw new ApiError(whenClosed, closed_messages[whenClosed] ?? 'the transfer is no longer held for review');
     }
     if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
       throw new ApiError(

@@ -1,0 +1,71 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Logger } from 'pino';
+import { classifyDatabaseError, ledger_error_prefix, payload_invalid } from '../domain/database-errors';
+import { PayloadDecodeError } from '../domain/payload';
+
+/**
+ * The same activities, with every error either left retryable for a reason or made final:
+ * an error no retry can fix (a broken constraint, a value too long, an undefined column, a
+ * payload that does not decode) becomes a non-retryable `ledger_error_<class>` (or
+ * `payload_invalid`) failure, logged once as an error, so the workflow escalates the transfer
+ * to NEEDS_ATTENTION instead of retrying it forever. Business refusals and other
+ * ApplicationFailures pass unchanged. The failure carries the SQLSTATE and the constraint's name,
+ * never the database's message, which may quote a row's values.
+ */
+export function classifyFailures<T extends object>(logger: Logger, activities: T): T {
+  const classified: Record<string, unknown> = {};
+  for (const [name, activity] of Object.entries(activities)) {
+    if (typeof activity !== 'function') {
+      classified[name] = activity;
+      continue;
+    }
+    classified[name] = async (...args: unknown[]) => {
+      try {
+        return (await (activity as (...input: unknown[]) => unknown).apply(activities, args)) as unknown;
+      } catch (error) {
+        throw finalOrAsIs(logger, name, error);
+      }
+    };
+  }
+  return classified as T;
+}
+
+function finalOrAsIs(logger: Logger, activity: string, error: unknown): unknown {
+  if (error instanceof ApplicationFailure) return error;
+  if (error instanceof PayloadDecodeError) {
+    logFinal(logger, activity, { failure: payload_invalid });
+    return ApplicationFailure.create({
+      type: payload_invalid,
+      message: `${activity}: its input does not decode (${error.message})`,
+      nonRetryable: true,
+    });
+  }
+  const verdict = classifyDatabaseError(error);
+  if (verdict.retry) return error;
+  const { sqlState, constraint } = verdict;
+  const type = `${ledger_error_prefix}${verdict.errorClass}`;
+  logFinal(logger, activity, { failure: type, sql_state: sqlState, constraint });
+  return ApplicationFailure.create({
+    type,
+    message: `${activity} failed with SQLSTATE ${sqlState}${constraint ? ` (constraint ${constraint})` : ''}; no retry can fix it`,
+    details: [{ sqlState, constraint }],
+    nonRetryable: true,
+  });
+}
+
+function logFinal(logger: Logger, activity: string, fields: object): void {
+  const workflowId = workflowIdOf();
+  logger.error(
+    { ...fields, activity, transfer_id: workflowId },
+    'ledger step failed for good: the transfer needs attention (fix the cause, then send `retry`)',
+  );
+}
+
+/** The transfer's workflow id (the transfer id); absent outside an activity (a direct call in a test). */
+function workflowIdOf(): string | undefined {
+  try {
+    return Context.current().info.workflowExecution?.workflowId;
+  } catch {
+    return undefined;
+  }
+}

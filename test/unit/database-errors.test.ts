@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { classifyDatabaseError, needsAttentionFor } from '../../domain/database-errors';
+
+describe('classifyDatabaseError', () => {
+  it('retries what passes by itself', () => {
+    for (const code of ['08006', '08001', '57P01', '57P02', '57P03', '40001', '40P01', '55P03', '57014', '53300']) {
+      assert.equal(classifyDatabaseError({ code }).retry, true, code);
+    }
+    for (const code of ['ECONNRESET', 'ECONNREFUSED', 'shard_busy'])
+      assert.equal(classifyDatabaseError({ code }).retry, true, code);
+    // pg's "Connection terminated unexpectedly" carries no code: it cannot be told from a lost connection.
+    assert.equal(classifyDatabaseError(new Error('Connection terminated unexpectedly')).retry, true);
+  });
+
+  it('does not retry what fails the same way again, naming its class, SQLSTATE and constraint', () => {
+    assert.deepEqual(classifyDatabaseError({ code: '23514', constraint: 'ops_audit_operator_check' }), {
+      retry: false,
+      errorClass: 'integrity_constraint',
+      sqlState: '23514',
+      constraint: 'ops_audit_operator_check',
+    });
+    const cases: [string, string][] = [
+      ['23505', 'integrity_constraint'],
+      ['22001', 'data_exception'],
+      ['42703', 'syntax_or_access_rule'],
+      ['42883', 'syntax_or_access_rule'],
+      ['P0001', 'plpgsql_exception'],
+      ['XX000', 'class_xx'],
+      ['57P04', 'class_57'],
+    ];
+    for (const [code, errorClass] of cases) {
+      const verdict = classifyDatabaseError({ code });
+      assert.equal(verdict.retry, false, code);
+      assert.equal(!verdict.retry && verdict.errorClass, errorClass, code);
+      assert.equal(!verdict.retry && verdict.constraint, null);
+    }
+  });
+
+  it('escalates ledger errors and undecodable payloads, never business refusals', () => {
+    assert.equal(needsAttentionFor('ledger_error_integrity_constraint'), true);
+    assert.equal(needsAttentionFor('payload_invalid'), true);
+    for (const type of ['insufficient_funds', 'transfer_state_conflict', undefined])
+      assert.equal(needsAttentionFor(type), false);
+  });
+});
