@@ -34,12 +34,33 @@ const poison_sql = `
     return new;
   end $$;
   drop trigger if exists test_poison_entry on entries;
-  create trigger test_poison_entry before insert on entries for each row execute function test_poison_entry();`;
+  create trigger test_poison_entry before insert on entries for each row execute function test_poison_entry();
+  create or replace function test_poison_finish() returns trigger language plpgsql as $$
+  begin
+    if new.status <> old.status and exists (select 1 from test_poison p where p.kind = 'finish' and p.amount = new.amount) then
+      raise exception 'poisoned finish' using errcode = 'check_violation', constraint = 'test_poison';
+    end if;
+    return new;
+  end $$;
+  drop trigger if exists test_poison_finish on transfers;
+  create trigger test_poison_finish before update on transfers for each row execute function test_poison_finish();
+  create or replace function test_poison_audit() returns trigger language plpgsql as $$
+  begin
+    if exists (select 1 from test_poison p where p.kind = new.action and p.amount = 0) then
+      raise exception 'poisoned audit row' using errcode = 'check_violation', constraint = 'test_poison';
+    end if;
+    return new;
+  end $$;
+  drop trigger if exists test_poison_audit on ops_audit;
+  create trigger test_poison_audit before insert on ops_audit for each row execute function test_poison_audit();`;
 
 describe('a step no retry can fix: NEEDS_ATTENTION, then retry', () => {
   let stack: TestStack;
   before(async () => {
-    stack = await startTestStack({ timings: { ...test_timings }, limits: { ...test_limits } });
+    stack = await startTestStack({
+      timings: { ...test_timings, reversalWindowMs: 120_000, reviewTimeoutMs: 120_000 },
+      limits: { ...test_limits, reviewThresholdMinor: 10_000n, fourEyesThresholdMinor: 50_000n },
+    });
     for (const pool of stack.shards.pools) await pool.query(poison_sql);
   });
   after(async () => {
@@ -199,5 +220,133 @@ describe('a step no retry can fix: NEEDS_ATTENTION, then retry', () => {
     } finally {
       await poison('transfer_out', -amount, false);
     }
+  });
+
+  const legsOf = async (id: string) =>
+    (await postingsOf(stack.shards, id)).map((posting) => `${posting.leg}:${posting.outcome}`);
+  const attentionOf = (id: string, activity: string) =>
+    eventually(`${id} NEEDS_ATTENTION in ${activity}`, async () => {
+      const current = await stack.client.workflow.getHandle(id).query(statusQuery);
+      return current.status === 'NEEDS_ATTENTION' && current.attention?.activity === activity ? current : undefined;
+    });
+  const retry = async (id: string) => {
+    const answer = await stack.api.call('POST', `/v1/ops/transfers/${id}/retry`, {
+      ...stack.api.ops,
+      body: { reason: 'cause fixed' },
+    });
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    assert.notEqual(answer.body.retry.status, 'NEEDS_ATTENTION');
+    return answer.body;
+  };
+  const statusOf = async (id: string) =>
+    (await stack.api.call('GET', `/v1/wallet/transfers/${id}`, stack.api.ops)).body.status as string;
+
+  it("the record's finish failing after the credit posted: held with both legs posted, finished once on retry", async () => {
+    const amount = 4_323;
+    const alice = await funded(0, 10_000);
+    const bob = await funded(1, 0);
+    await poison('finish', amount, true);
+    const id: string = (await stack.api.transfer(alice, bob, amount, undefined, 0)).body.transfer_id;
+    const state = await attentionOf(id, 'creditWallet');
+    assert.equal(state.attention?.constraint, 'test_poison');
+    assert.deepEqual(await legsOf(id), ['credit:posted', 'debit:posted']);
+    assert.equal(await statusOf(id), 'PENDING');
+    assert.equal(await stack.api.balance(bob), amount);
+    await poison('finish', amount, false);
+    await retry(id);
+    assert.equal(await statusOf(id), 'COMPLETED');
+    assert.deepEqual(await legsOf(id), ['credit:posted', 'debit:posted']);
+    assert.equal(await stack.api.balance(alice), 10_000 - amount);
+    assert.equal(await stack.api.balance(bob), amount);
+  });
+
+  it('a review decision whose audit row fails: held, nothing moved, released once on retry', async () => {
+    const amount = 20_001;
+    const alice = await funded(0, 30_000);
+    const bob = await funded(1, 0);
+    const id: string = (await stack.api.transfer(alice, bob, amount, undefined, 0)).body.transfer_id;
+    const handle = stack.client.workflow.getHandle(id);
+    await eventually('held for review', async () =>
+      (await handle.query(statusQuery)).status === 'PENDING_REVIEW' ? true : undefined,
+    );
+    await poison('approve', 0, true);
+    try {
+      await handle.signal('approve', { operator: 'ops_dora', reason: 'looks fine' });
+      const state = await attentionOf(id, 'recordReviewDecision');
+      assert.equal(state.attention?.statusBefore, 'PENDING_REVIEW');
+      assert.equal(await statusOf(id), 'PENDING_REVIEW');
+      assert.deepEqual(await legsOf(id), []);
+    } finally {
+      await poison('approve', 0, false);
+    }
+    await retry(id);
+    await eventually('completed', async () => ((await statusOf(id)) === 'COMPLETED' ? true : undefined));
+    assert.deepEqual(await legsOf(id), ['credit:posted', 'debit:posted']);
+    assert.equal(await stack.api.balance(bob), amount);
+  });
+
+  it("a reversal's credit failing: held half done (the recipient debited, the sender not yet credited), reversed once on retry", async () => {
+    const amount = 4_324;
+    const alice = await funded(0, 10_000);
+    const bob = await funded(1, 0);
+    const sent = await stack.api.transfer(alice, bob, amount);
+    assert.equal(sent.body.status, 'COMPLETED');
+    const id: string = sent.body.transfer_id;
+    await poison('reversal_in', amount, true);
+    const handle = stack.client.workflow.getHandle(id);
+    await handle.signal('reverse', { operator: 'ops_erin', reason: 'dispute' });
+    const state = await attentionOf(id, 'reverseTransfer');
+    assert.equal(state.attention?.statusBefore, 'COMPLETED');
+    assert.deepEqual(await legsOf(id), ['credit:posted', 'debit:posted', 'reversal_debit:posted']);
+    assert.equal(await stack.api.balance(bob), 0);
+    assert.equal(await stack.api.balance(alice), 10_000 - amount);
+    assert.equal(await statusOf(id), 'COMPLETED');
+    await poison('reversal_in', amount, false);
+    assert.equal((await retry(id)).status, 'REVERSED');
+    assert.deepEqual(await legsOf(id), [
+      'credit:posted',
+      'debit:posted',
+      'reversal_credit:posted',
+      'reversal_debit:posted',
+    ]);
+    assert.equal(await stack.api.balance(alice), 10_000);
+    assert.equal(await stack.api.balance(bob), 0);
+  });
+
+  it("a reversal refusal's record failing: held, nothing moved; on retry the refusal is recorded once", async () => {
+    const amount = 4_325;
+    const alice = await funded(0, 10_000);
+    const bob = await funded(1, 0);
+    const carol = await funded(2, 0);
+    const sent = await stack.api.transfer(alice, bob, amount);
+    assert.equal(sent.body.status, 'COMPLETED');
+    const id: string = sent.body.transfer_id;
+    assert.equal((await stack.api.transfer(bob, carol, amount)).body.status, 'COMPLETED');
+    await poison('reverse_refused', 0, true);
+    const handle = stack.client.workflow.getHandle(id);
+    try {
+      await handle.signal('reverse', { operator: 'ops_erin', reason: 'dispute' });
+      await attentionOf(id, 'reverseTransfer');
+      // A refused reversal debit uses up no key (ops may force it later): nothing of it is in the ledger.
+      assert.deepEqual(await legsOf(id), ['credit:posted', 'debit:posted']);
+    } finally {
+      await poison('reverse_refused', 0, false);
+    }
+    await retry(id);
+    assert.equal(await statusOf(id), 'COMPLETED');
+    const state = await handle.query(statusQuery);
+    assert.deepEqual(
+      state.reversalRefusals.map((refusal) => refusal.refusal),
+      ['insufficient_funds'],
+    );
+    // Nothing retries by itself any more: the refusal is recorded once, and nothing posted.
+    assert.deepEqual(await legsOf(id), ['credit:posted', 'debit:posted']);
+    assert.equal(await stack.api.balance(bob), 0);
+    const audit = await stack.api.call('GET', `/v1/ops/audit?target=${id}`, stack.api.ops);
+    assert.deepEqual(
+      audit.body.entries.map((entry: { action: string }) => entry.action),
+      ['reverse_refused', 'retry'],
+    );
+    assert.equal(await stack.api.balance(alice), 10_000 - amount);
   });
 });
