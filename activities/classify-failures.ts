@@ -12,7 +12,11 @@ import { PayloadDecodeError } from '../domain/payload';
  * ApplicationFailures pass unchanged. The failure carries the SQLSTATE and the constraint's name,
  * never the database's message, which may quote a row's values.
  */
-export function classifyFailures<T extends object>(logger: Logger, activities: T): T {
+export function classifyFailures<T extends object>(
+  logger: Logger,
+  activities: T,
+  retryingTooLongMs: number | null = null,
+): T {
   const classified: Record<string, unknown> = {};
   for (const [name, activity] of Object.entries(activities)) {
     if (typeof activity !== 'function') {
@@ -23,7 +27,9 @@ export function classifyFailures<T extends object>(logger: Logger, activities: T
       try {
         return (await (activity as (...input: unknown[]) => unknown).apply(activities, args)) as unknown;
       } catch (error) {
-        throw finalOrAsIs(logger, name, error);
+        const thrown = finalOrAsIs(logger, name, error);
+        if (thrown === error && retryingTooLongMs !== null) flagIfRetryingTooLong(logger, name, retryingTooLongMs);
+        throw thrown;
       }
     };
   }
@@ -58,6 +64,33 @@ function logFinal(logger: Logger, activity: string, fields: object): void {
   logger.error(
     { ...fields, activity, transfer_id: workflowId },
     'ledger step failed for good: the transfer needs attention (fix the cause, then send `retry`)',
+  );
+}
+
+/**
+ * A retryable error in a step that has been retrying longer than STUCK_AFTER (since its first
+ * attempt was scheduled; a local activity keeps that time across its backoff timers): logged as
+ * an error on every failed attempt past it, whatever the transfer's status (a reversal or a
+ * review decision retrying is not PENDING, so the stuck listing would not show it).
+ */
+function flagIfRetryingTooLong(logger: Logger, activity: string, retryingTooLongMs: number): void {
+  let info;
+  try {
+    info = Context.current().info;
+  } catch {
+    return;
+  }
+  const retryingMs = Date.now() - info.scheduledTimestampMs;
+  if (info.attempt <= 1 || retryingMs <= retryingTooLongMs) return;
+  logger.error(
+    {
+      activity,
+      transfer_id: info.workflowExecution?.workflowId,
+      attempt: info.attempt,
+      retrying_ms: retryingMs,
+      stuck_after_ms: retryingTooLongMs,
+    },
+    'ledger step retrying longer than STUCK_AFTER: the transfer is stuck (a shard down, a lock held)',
   );
 }
 

@@ -35,6 +35,8 @@ export interface ActivityDependencies {
   events?: TransferEvents;
   /** Verifies operators' action tokens (verifyActionToken); absent: every token is refused. */
   actionTokens?: ActionTokenKeys;
+  /** A step retrying longer than this (STUCK_AFTER) logs an error on each failed attempt; absent: never. */
+  retryingTooLongMs?: number;
   /** `npm run chaos` only. */
   chaosCrash?: ChaosCrash;
 }

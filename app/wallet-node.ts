@@ -115,6 +115,7 @@ async function startWorker(parts: Parts, roles: WalletRoles) {
     actionTokens,
     dataConverter: parts.dataConverter,
     chaosCrash: chaosCrashOf(settings),
+    stuckAfterMs: settings.STUCK_AFTER,
   });
   closers.push(() => connection.close());
   closers.unshift(startSweeper(parts, client));

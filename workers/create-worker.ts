@@ -33,6 +33,8 @@ export interface WalletWorkerOptions {
   dataConverter: DataConverter;
   /** The fault hook of `npm run chaos`, from config. */
   chaosCrash?: ChaosCrash;
+  /** STUCK_AFTER: a step retrying longer logs an error. */
+  stuckAfterMs?: number;
 }
 
 export async function createWalletWorker(options: WalletWorkerOptions): Promise<Worker> {
@@ -59,6 +61,7 @@ export async function createWalletWorker(options: WalletWorkerOptions): Promise<
             ...(options.completions ? { completions: options.completions } : {}),
             ...(options.actionTokens ? { actionTokens: options.actionTokens } : {}),
             ...(options.chaosCrash ? { chaosCrash: options.chaosCrash } : {}),
+            ...(options.stuckAfterMs ? { retryingTooLongMs: options.stuckAfterMs } : {}),
           })),
       },
       options.metrics,
