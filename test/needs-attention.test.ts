@@ -227,6 +227,7 @@ describe('a step no retry can fix: NEEDS_ATTENTION, then retry', () => {
   const attentionOf = (id: string, activity: string) =>
     eventually(`${id} NEEDS_ATTENTION in ${activity}`, async () => {
       const current = await stack.client.workflow.getHandle(id).query(statusQuery);
+      if (current.ignoredSignals.length > 0) throw new Error(JSON.stringify(current.ignoredSignals));
       return current.status === 'NEEDS_ATTENTION' && current.attention?.activity === activity ? current : undefined;
     });
   const retry = async (id: string) => {
@@ -271,7 +272,10 @@ describe('a step no retry can fix: NEEDS_ATTENTION, then retry', () => {
     );
     await poison('approve', 0, true);
     try {
-      await handle.signal('approve', { operator: 'ops_dora', reason: 'looks fine' });
+      await handle.signal('approve', {
+        token: await actionTokenFor({ operator: 'ops_dora', action: 'approve', transferId: id }),
+        reason: 'looks fine',
+      });
       const state = await attentionOf(id, 'recordReviewDecision');
       assert.equal(state.attention?.statusBefore, 'PENDING_REVIEW');
       assert.equal(await statusOf(id), 'PENDING_REVIEW');
@@ -294,7 +298,10 @@ describe('a step no retry can fix: NEEDS_ATTENTION, then retry', () => {
     const id: string = sent.body.transfer_id;
     await poison('reversal_in', amount, true);
     const handle = stack.client.workflow.getHandle(id);
-    await handle.signal('reverse', { operator: 'ops_erin', reason: 'dispute' });
+    await handle.signal('reverse', {
+      token: await actionTokenFor({ operator: 'ops_erin', action: 'reverse', transferId: id }),
+      reason: 'dispute',
+    });
     const state = await attentionOf(id, 'reverseTransfer');
     assert.equal(state.attention?.statusBefore, 'COMPLETED');
     assert.deepEqual(await legsOf(id), ['credit:posted', 'debit:posted', 'reversal_debit:posted']);
@@ -325,7 +332,10 @@ describe('a step no retry can fix: NEEDS_ATTENTION, then retry', () => {
     await poison('reverse_refused', 0, true);
     const handle = stack.client.workflow.getHandle(id);
     try {
-      await handle.signal('reverse', { operator: 'ops_erin', reason: 'dispute' });
+      await handle.signal('reverse', {
+        token: await actionTokenFor({ operator: 'ops_erin', action: 'reverse', transferId: id }),
+        reason: 'dispute',
+      });
       await attentionOf(id, 'reverseTransfer');
       // A refused reversal debit uses up no key (ops may force it later): nothing of it is in the ledger.
       assert.deepEqual(await legsOf(id), ['credit:posted', 'debit:posted']);
