@@ -3,6 +3,11 @@ import type { Logger } from 'pino';
 import { classifyDatabaseError, ledger_error_prefix, payload_invalid } from '../domain/database-errors';
 import { PayloadDecodeError } from '../domain/payload';
 
+/** Counts each failed attempt flagged as retrying too long (wallet_ledger_steps_retrying_long_total), by activity. */
+export interface RetryingTooLongCounter {
+  inc(labels: { activity: string }): void;
+}
+
 /**
  * The same activities, with every error either left retryable for a reason or made final:
  * an error no retry can fix (a broken constraint, a value too long, an undefined column, a
@@ -16,6 +21,7 @@ export function classifyFailures<T extends object>(
   logger: Logger,
   activities: T,
   retryingTooLongMs: number | null = null,
+  retryingTooLongCounter?: RetryingTooLongCounter,
 ): T {
   const classified: Record<string, unknown> = {};
   for (const [name, activity] of Object.entries(activities)) {
@@ -28,7 +34,8 @@ export function classifyFailures<T extends object>(
         return (await (activity as (...input: unknown[]) => unknown).apply(activities, args)) as unknown;
       } catch (error) {
         const thrown = finalOrAsIs(logger, name, error);
-        if (thrown === error && retryingTooLongMs !== null) flagIfRetryingTooLong(logger, name, retryingTooLongMs);
+        if (thrown === error && retryingTooLongMs !== null)
+          flagIfRetryingTooLong(logger, name, retryingTooLongMs, retryingTooLongCounter);
         throw thrown;
       }
     };
@@ -71,9 +78,14 @@ function logFinal(logger: Logger, activity: string, fields: object): void {
  * A retryable error in a step that has been retrying longer than STUCK_AFTER (since its first
  * attempt was scheduled; a local activity keeps that time across its backoff timers): logged as
  * an error on every failed attempt past it, whatever the transfer's status (a reversal or a
- * review decision retrying is not PENDING, so the stuck listing would not show it).
+ * review decision retrying is not PENDING, so the stuck listing would not show it), and counted.
  */
-function flagIfRetryingTooLong(logger: Logger, activity: string, retryingTooLongMs: number): void {
+function flagIfRetryingTooLong(
+  logger: Logger,
+  activity: string,
+  retryingTooLongMs: number,
+  counter: RetryingTooLongCounter | undefined,
+): void {
   let info;
   try {
     info = Context.current().info;
@@ -82,6 +94,7 @@ function flagIfRetryingTooLong(logger: Logger, activity: string, retryingTooLong
   }
   const retryingMs = Date.now() - info.scheduledTimestampMs;
   if (info.attempt <= 1 || retryingMs <= retryingTooLongMs) return;
+  counter?.inc({ activity });
   logger.error(
     {
       activity,

@@ -93,6 +93,7 @@ export function createActivities(deps: ActivityDependencies) {
       },
     },
     deps.retryingTooLongMs ?? null,
+    deps.retryingTooLongCounter,
   );
 }
 

@@ -5,6 +5,7 @@ import type { Payload } from '../domain/payload';
 import type { TransferLeg } from '../domain/transfer-legs';
 import type { FailureReason, TransferStatus } from '../domain/transfers';
 import type { ChaosCrash } from './chaos-crash';
+import type { RetryingTooLongCounter } from './classify-failures';
 
 /** Compensation: the debit's leg, refunded, and why the transfer failed (the owner's record ends FAILED with it). */
 export interface Refund extends TransferLeg {
@@ -37,6 +38,8 @@ export interface ActivityDependencies {
   actionTokens?: ActionTokenKeys;
   /** A step retrying longer than this (STUCK_AFTER) logs an error on each failed attempt; absent: never. */
   retryingTooLongMs?: number;
+  /** Counts those attempts (wallet_ledger_steps_retrying_long_total); absent: only logged. */
+  retryingTooLongCounter?: RetryingTooLongCounter;
   /** `npm run chaos` only. */
   chaosCrash?: ChaosCrash;
 }

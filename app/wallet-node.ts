@@ -129,7 +129,14 @@ async function startWorker(parts: Parts, roles: WalletRoles) {
   );
   closers.unshift(
     runTransferMonitor(
-      { client, logger, metrics, stuckAfterMs: settings.STUCK_AFTER, reviewTimeoutMs: settings.REVIEW_TIMEOUT },
+      {
+        client,
+        logger,
+        metrics,
+        stuckAfterMs: settings.STUCK_AFTER,
+        reviewTimeoutMs: settings.REVIEW_TIMEOUT,
+        ledger: { shards: shards.pools, activityTimeoutMs: settings.ACTIVITY_TIMEOUT_MS },
+      },
       settings.MONITOR_INTERVAL_MS,
     ),
   );

@@ -53,6 +53,17 @@ function createWalletMetrics() {
       help: 'Transfers (or shards) the orphan sweeper could not look at in a sweep (Temporal or the shard failed); the sweep finishes the rest and the next one tries again',
       registers,
     }),
+    transfersHalfReversed: new Gauge({
+      name: 'wallet_transfers_half_reversed',
+      help: 'Reversals half done: the reversal debit posted longer than ACTIVITY_TIMEOUT_MS ago, its credit not (the ledger, read on every shard every MONITOR_INTERVAL_MS)',
+      registers,
+    }),
+    ledgerStepsRetryingLong: new Counter({
+      name: 'wallet_ledger_steps_retrying_long_total',
+      help: 'Failed attempts of a ledger step that has been retrying longer than STUCK_AFTER (each is also logged as an error), by activity',
+      labelNames: ['activity'],
+      registers,
+    }),
     reviewQueueLength: new Gauge({
       name: 'wallet_review_queue_length',
       help: 'Running transfers waiting in PENDING_REVIEW for an operator (Temporal visibility, counted every MONITOR_INTERVAL_MS)',

@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
+import { postReversalCredit, postReversalDebit, recordReversal } from '../ledger/reversals';
 import { exposeSdkMetrics, walletMetrics } from '../metrics/wallet-metrics';
 import { checkTransfers } from '../workers/transfer-monitor';
 import { driftedAccounts, userOnShard } from './support/ledger';
@@ -210,6 +211,61 @@ describe('ops transfer listing and metrics', () => {
   it('documents the listing in the OpenAPI document', async () => {
     const document = await stack.api.call('GET', '/openapi.json');
     assert.ok(document.body.paths['/v1/ops/transfers']?.get, 'GET /v1/ops/transfers is documented');
+  });
+
+  it('counts and logs a reversal whose debit posted and whose credit did not, until the credit posts', async () => {
+    const sent = await stack.api.transfer(alice, bob, 100);
+    assert.equal(sent.body.status, 'COMPLETED', JSON.stringify(sent.body));
+    const transferId: string = sent.body.transfer_id;
+    const leg = { transferId, currency: 'USD', amountMinor: 100n, counterparty: 'clearing' as const };
+    const run = { workflowId: transferId, runId: 'half-reversal-test' };
+    // The first leg only, on the recipient's shard, as a reverse workflow that stopped between its legs leaves it.
+    const debit = await postReversalDebit(stack.shards.pool(1), { ...leg, ...run, userId: bob, allowNegative: false });
+    assert.equal(debit.outcome, 'posted');
+
+    const lines: string[] = [];
+    const logger = pino({ level: 'error' }, { write: (line: string) => void lines.push(line) });
+    const metrics = walletMetrics();
+    const check = async () => {
+      lines.length = 0;
+      const result = await checkTransfers({
+        client: stack.client,
+        logger,
+        metrics,
+        stuckAfterMs: 300_000,
+        ledger: { shards: stack.shards.pools, activityTimeoutMs: 1 },
+      });
+      const line = lines
+        .map((text) => JSON.parse(text) as { transfer_ids?: string[]; half_reversed_transfers?: number; level: number })
+        .find((logged) => logged.half_reversed_transfers !== undefined);
+      return { result, line, gauge: (await metrics.transfersHalfReversed.get()).values[0]?.value };
+    };
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Other test files share the shards, so this test counts its own transfer, not an exact total.
+    const half = await check();
+    assert.ok(half.result.halfReversed >= 1);
+    assert.equal(half.gauge, half.result.halfReversed);
+    assert.equal(half.line?.level, 50, 'logged as an error');
+    assert.equal(half.line.half_reversed_transfers, half.result.halfReversed);
+    assert.ok(half.line.transfer_ids!.includes(transferId), JSON.stringify(half.line));
+    assert.ok(half.line.transfer_ids!.length <= 20, 'a bounded list');
+    assert.match(
+      String((await stack.api.call('GET', '/metrics')).body),
+      /^wallet_transfers_half_reversed [1-9][0-9]*$/m,
+    );
+
+    // The credit on the sender's shard (another shard): no longer half done.
+    await postReversalCredit(stack.shards.pool(0), { ...leg, ...run, userId: alice });
+    await recordReversal(stack.shards.pool(0), {
+      transferId,
+      operator: 'ops-test',
+      reason: 'test',
+      forced: false,
+      via: 'update',
+    });
+    const done = await check();
+    assert.equal(done.gauge, done.result.halfReversed);
+    assert.ok(!(done.line?.transfer_ids ?? []).includes(transferId));
   });
 });
 

@@ -61,7 +61,12 @@ export async function createWalletWorker(options: WalletWorkerOptions): Promise<
             ...(options.completions ? { completions: options.completions } : {}),
             ...(options.actionTokens ? { actionTokens: options.actionTokens } : {}),
             ...(options.chaosCrash ? { chaosCrash: options.chaosCrash } : {}),
-            ...(options.stuckAfterMs ? { retryingTooLongMs: options.stuckAfterMs } : {}),
+            ...(options.stuckAfterMs
+              ? {
+                  retryingTooLongMs: options.stuckAfterMs,
+                  retryingTooLongCounter: options.metrics.ledgerStepsRetryingLong,
+                }
+              : {}),
           })),
       },
       options.metrics,

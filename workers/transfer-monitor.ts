@@ -1,5 +1,7 @@
 import type { Client } from '@temporalio/client';
+import type pg from 'pg';
 import type { Logger } from 'pino';
+import { halfDoneReversals } from '../ledger/reversal-reads';
 import type { WalletMetrics } from '../metrics/wallet-metrics';
 import {
   countTransfers,
@@ -19,7 +21,15 @@ export interface TransferMonitorDependencies {
   stuckAfterMs: number;
   /** How long a review hold lasts (its deadline after the start); absent: holds are not checked. */
   reviewTimeoutMs?: number;
-  metrics: Pick<WalletMetrics, 'transfersStuck' | 'reviewQueueLength' | 'transfersNeedingAttention'>;
+  metrics: Pick<
+    WalletMetrics,
+    'transfersStuck' | 'reviewQueueLength' | 'transfersNeedingAttention' | 'transfersHalfReversed'
+  >;
+  /**
+   * The shards and the activity budget (ACTIVITY_TIMEOUT_MS): a reversal whose debit posted longer
+   * ago than the budget and whose credit has not is half done. Absent: reversals are not checked.
+   */
+  ledger?: { shards: readonly pg.Pool[]; activityTimeoutMs: number };
 }
 
 /**
@@ -27,16 +37,18 @@ export interface TransferMonitorDependencies {
  * attention, and the review queue in Temporal visibility, sets the three gauges, and logs an
  * error naming stuck transfers when there are any (a transfer whose credit keeps retrying
  * through a shard outage, whose workflow no worker runs, whose step failed for good, or whose
- * review hold is long past its deadline).
+ * review hold is long past its deadline). With the shards, also counts half-done reversals
+ * (checkHalfReversals).
  */
 export async function checkTransfers(
   deps: TransferMonitorDependencies,
-): Promise<{ stuck: number; reviewQueue: number; needsAttention: number }> {
+): Promise<{ stuck: number; reviewQueue: number; needsAttention: number; halfReversed: number }> {
   const stuckQuery = stuckTransfersQuery(Date.now(), deps.stuckAfterMs, deps.reviewTimeoutMs ?? null);
-  const [stuck, reviewQueue, needsAttention] = await Promise.all([
+  const [stuck, reviewQueue, needsAttention, halfReversed] = await Promise.all([
     countTransfers(deps.client, stuckQuery),
     countTransfers(deps.client, reviewQueueQuery()),
     countTransfers(deps.client, needsAttentionQuery()),
+    deps.ledger ? checkHalfReversals(deps.ledger, deps) : 0,
   ]);
   deps.metrics.transfersStuck.set(stuck);
   deps.metrics.reviewQueueLength.set(reviewQueue);
@@ -53,7 +65,29 @@ export async function checkTransfers(
       'transfers are stuck: NEEDS_ATTENTION, or still PENDING long after they started (GET /v1/ops/transfers?stuck=true lists them)',
     );
   }
-  return { stuck, reviewQueue, needsAttention };
+  return { stuck, reviewQueue, needsAttention, halfReversed };
+}
+
+/**
+ * Reversals stuck between their legs (ledger/reversal-reads.ts): the money is taken back from the
+ * recipient but not yet returned to the sender. Sets the gauge, and logs an error naming them.
+ */
+async function checkHalfReversals(
+  ledger: NonNullable<TransferMonitorDependencies['ledger']>,
+  deps: Pick<TransferMonitorDependencies, 'logger' | 'metrics'>,
+): Promise<number> {
+  const ids = await halfDoneReversals(ledger.shards, ledger.activityTimeoutMs);
+  deps.metrics.transfersHalfReversed.set(ids.length);
+  if (ids.length > 0)
+    deps.logger.error(
+      {
+        half_reversed_transfers: ids.length,
+        transfer_ids: ids.slice(0, stuck_ids_logged_max),
+        activity_timeout_ms: ledger.activityTimeoutMs,
+      },
+      'reversals half done: the reversal debit posted, its credit not, longer than the activity budget ago (the reverse workflow is retrying or lost)',
+    );
+  return ids.length;
 }
 
 /**

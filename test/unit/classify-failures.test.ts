@@ -43,6 +43,7 @@ describe('classifyFailures', () => {
   it('leaves a retryable error as it is, and flags a step retrying longer than STUCK_AFTER', async () => {
     const { logger, lines } = capturedLogger();
     const deadlock = sqlError('40P01');
+    const counted: { activity: string }[] = [];
     const activities = classifyFailures(
       logger,
       {
@@ -51,15 +52,18 @@ describe('classifyFailures', () => {
         },
       },
       60_000,
+      { inc: (labels) => void counted.push(labels) },
     );
     const fresh = new MockActivityEnvironment({ attempt: 3, scheduledTimestampMs: Date.now() - 1_000 });
     await assert.rejects(fresh.run(activities.reverseTransfer), (error) => error === deadlock);
     assert.equal(lines.length, 0);
+    assert.deepEqual(counted, []);
     const old = new MockActivityEnvironment({ attempt: 40, scheduledTimestampMs: Date.now() - 120_000 });
     await assert.rejects(old.run(activities.reverseTransfer), (error) => error === deadlock);
     assert.equal(lines.length, 1);
     assert.equal(lines[0]!.activity, 'reverseTransfer');
     assert.equal(lines[0]!.attempt, 40);
     assert.equal(lines[0]!.level, 50);
+    assert.deepEqual(counted, [{ activity: 'reverseTransfer' }], 'counted in wallet_ledger_steps_retrying_long_total');
   });
 });
