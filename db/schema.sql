@@ -1155,6 +1155,13 @@ CREATE INDEX ops_audit_target ON public.ops_audit USING btree (target_id, occurr
 
 
 --
+-- Name: postings_reversal_debits; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX postings_reversal_debits ON public.postings USING btree (created_at) WHERE ((leg = 'reversal_debit'::text) AND (outcome = 'posted'::text));
+
+
+--
 -- Name: transfers_owner_created; Type: INDEX; Schema: public; Owner: -
 --
 
