@@ -618,6 +618,20 @@ describe('access control on every id, through every endpoint', () => {
       { action: 'reverse', allow_negative: true },
       'carol: an action token for a missing transfer: 403, not 404',
     );
+    forbidden(
+      'POST /v1/ops/transfers/{transfer_id}/retry',
+      alice,
+      `/v1/ops/transfers/${ids.aliceToBob}/retry`,
+      { reason: 'run my transfer again' },
+      'alice retrying a step of her own transfer',
+    );
+    forbidden(
+      'POST /v1/ops/transfers/{transfer_id}/retry',
+      carol,
+      `/v1/ops/transfers/${ids.missingTransfer}/retry`,
+      { reason: 'attack' },
+      'carol retrying a missing transfer: 403, not 404',
+    );
     for (const decision of ['approve', 'reject'] as const) {
       const route = `POST /v1/ops/transfers/{transfer_id}/${decision}`;
       forbidden(

@@ -319,6 +319,13 @@ describe('hostile input, generated: no 5xx, the documented error shape, and noth
         effective: () => ({ caller: ops, params: { transfer_id: heldTransfer }, body: pairs({ action: 'approve' }) }),
         harmless: () => ({ caller: ops, params: { transfer_id: missingTransfer }, body: pairs({ action: 'approve' }) }),
       },
+      {
+        // Refused unless the transfer is held in NEEDS_ATTENTION; none is in this test.
+        route: 'POST /v1/ops/transfers/{transfer_id}/retry',
+        bodySchema: OpsReasonBody,
+        effective: () => ({ caller: ops, params: { transfer_id: completedTransfer }, body: pairs(reason) }),
+        harmless: () => ({ caller: ops, params: { transfer_id: missingTransfer }, body: pairs(reason) }),
+      },
       ...(['approve', 'reject'] as const).map((decision) => ({
         route: `POST /v1/ops/transfers/{transfer_id}/${decision}`,
         bodySchema: OpsReasonBody,
