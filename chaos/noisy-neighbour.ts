@@ -22,7 +22,9 @@ export function runNoisyNeighbour(client: ChaosClient, finished: () => boolean):
   const run = async () => {
     const pauseMs = 1000 / neighbour_requests_per_s;
     while (!finished()) {
-      const answer = await client.once('GET', `/v1/wallet/${neighbour_user_id}/balance`, {
+      // Always the first wallet process: the limit is per process, and spread over all of them
+      // (with the workload's turns) a latency-bound loop could stay under each one's limit.
+      const answer = await client.onceTo(0, 'GET', `/v1/wallet/${neighbour_user_id}/balance`, {
         sub: neighbour_user_id,
         role: 'customer',
       });
