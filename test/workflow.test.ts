@@ -241,6 +241,64 @@ describe('transferWorkflow', () => {
     assert.equal(calls.at(-1), 'credit');
   });
 
+  it('counts one operator once when the tokens of their approvals are verified together', async () => {
+    // Three approvals by one operator, in the workflow's first task, whose token checks all
+    // answer at once: the first is admitted, the other two are refused and audited, never
+    // silently dropped. The query after the run replays the whole history.
+    const waiting = new Map<string, () => void>();
+    const refused: string[] = [];
+    const decisions: string[] = [];
+    const activities = {
+      ...stubActivities([], {}),
+      async verifyActionToken(input: { token: string }) {
+        await new Promise<void>((resolve) => {
+          waiting.set(input.token, resolve);
+          if (waiting.size >= 3) for (const release of waiting.values()) release();
+        });
+        return { ok: true, operator: 'carol', tokenId: input.token, allowNegative: false };
+      },
+      async recordRefusedAction(input: { refusal: string }) {
+        refused.push(input.refusal);
+      },
+      async recordReviewDecision(input: { decision: string; operator: string }) {
+        decisions.push(`${input.decision}:${input.operator}`);
+      },
+      async expireReview() {},
+    };
+    const transfer = request();
+    const taskQueue = uniqueName('wf-test');
+    const handle = await temporal.client.workflow.start(transferWorkflow, {
+      taskQueue,
+      workflowId: transfer.transferId,
+      args: [
+        {
+          request: transfer,
+          timings: { ...timings, reviewTimeoutMs: 3_000 },
+          policy: { approvalsRequired: 2, dailyOutgoingMaxMinor: null },
+        },
+      ],
+      workflowRunTimeout: '60s',
+    });
+    for (const reason of ['one', 'two', 'three']) await handle.signal('approve', { token: `t-${reason}`, reason });
+    const worker = await Worker.create({
+      connection: temporal.nativeConnection,
+      dataConverter: test_data_converter,
+      taskQueue,
+      workflowBundle: await workflowBundle(),
+      activities,
+    });
+    const state = await worker.runUntil(async () => {
+      assert.deepEqual(await handle.result(), { status: 'FAILED', failureReason: 'review_timeout' });
+      return handle.query(statusQuery);
+    });
+    assert.deepEqual(decisions, ['approve:carol']);
+    assert.deepEqual(refused, ['second_approver_required', 'second_approver_required']);
+    assert.deepEqual(
+      state.ignoredSignals.map((ignored) => ignored.why.split(':')[0]),
+      ['second_approver_required', 'second_approver_required'],
+    );
+  });
+
   it('deposits only credit and withdrawals only debit', async () => {
     const depositCalls: Calls = [];
     await runTransfer(request('deposit'), stubActivities(depositCalls, {}));

@@ -34,6 +34,17 @@ export type { Problem } from './ops-requests';
  * started by earlier code (in its reversal window, say) refuses typed operators from the deploy on.
  */
 const action_tokens_patch = 'ops-action-tokens';
+/**
+ * From this patch on, requests are admitted in turn with the main loop:
+ * - an approval counts from the moment its token is accepted (before, two tokens verified in the
+ *   same workflow task were both admitted, neither being queued yet when the other was checked,
+ *   and the main loop then dropped the second without an audit);
+ * - the main loop takes a request only while no other is being admitted, so the local activities
+ *   of handlers and of the loop are scheduled in one order however their results are grouped
+ *   into activations (a replay groups them differently than the run did).
+ * Taken with the action-token patch, when a request arrives.
+ */
+const admitted_in_turn_patch = 'ops-requests-admitted-in-turn';
 /** Bounds on what the state keeps: ignored signals shown, refusals audited, tokens remembered as used. */
 const ignored_signals_kept_max = 20;
 const refusals_audited_max = 50;
@@ -84,6 +95,11 @@ export class OpsInbox {
   /** The request the main loop took last: an approval being recorded is in neither the queue nor the state yet. */
   private taken: QueuedRequest | undefined;
   private readonly usedTokens: string[] = [];
+  /** Operators whose approval was admitted: queued, being recorded, or recorded. */
+  private readonly admittedApprovers = new Set<string>();
+  /** Requests whose token is being verified or whose refusal is being audited. */
+  private admitting = 0;
+  private admittedInTurn = false;
   private refusals = 0;
   private closed = false;
 
@@ -122,7 +138,7 @@ export class OpsInbox {
   }
 
   get hasRetry(): boolean {
-    return this.queue.some((request) => request.name === 'retry');
+    return this.mayTake && this.queue.some((request) => request.name === 'retry');
   }
 
   /** Takes every queued retry out of the queue (the first is the one acted on), leaving other requests in order. */
@@ -133,7 +149,11 @@ export class OpsInbox {
   }
 
   get hasRequests(): boolean {
-    return this.queue.length > 0;
+    return this.mayTake && this.queue.length > 0;
+  }
+
+  private get mayTake(): boolean {
+    return !this.admittedInTurn || this.admitting === 0;
   }
 
   next(): QueuedRequest | undefined {
@@ -164,14 +184,14 @@ export class OpsInbox {
 
   private async onSignal(name: ActionName, payload: unknown): Promise<void> {
     if (!patched(action_tokens_patch)) return this.acceptTypedSignal(name, payload);
-    const admitted = await this.admit(name, payload, 'signal');
+    const admitted = await this.admitInTurn(name, payload, 'signal');
     if ('problem' in admitted) return this.ignore(name, admitted.problem);
     this.enqueue({ name, request: admitted, via: 'signal' } as QueuedRequest);
   }
 
   private async onUpdate<Answer>(name: ActionName, payload: unknown): Promise<Answer> {
     if (patched(action_tokens_patch)) {
-      const admitted = await this.admit(name, payload, 'update');
+      const admitted = await this.admitInTurn(name, payload, 'update');
       if ('problem' in admitted) refuseIf(admitted.problem);
       return new Promise<Answer>((answer) =>
         this.enqueue({ name, request: admitted as AcceptedRequest, via: 'update', answer } as QueuedRequest),
@@ -182,6 +202,20 @@ export class OpsInbox {
     const request = { operator: typedOperatorOf(typed.operator), reason: typed.reason, allowNegative: false };
     if (name === 'reverse') request.allowNegative = typed.allow_negative === true;
     return new Promise<Answer>((answer) => this.queue.push({ name, request, via: 'update', answer } as QueuedRequest));
+  }
+
+  private async admitInTurn(
+    name: ActionName,
+    payload: unknown,
+    via: OpsVia,
+  ): Promise<AcceptedRequest | { problem: Problem }> {
+    this.admittedInTurn ||= patched(admitted_in_turn_patch);
+    this.admitting++;
+    try {
+      return await this.admit(name, payload, via);
+    } finally {
+      this.admitting--;
+    }
   }
 
   /**
@@ -206,6 +240,8 @@ export class OpsInbox {
       );
     const problem = this.tokenProblem(name, verdict, signed) ?? this.requestProblem(name, verdict.operator);
     if (problem) return this.refuse(name, via, verdict.operator, problem, signed.reason);
+    // Counted now, in the same step as the check: another token's verdict may resume before this one is queued.
+    if (name === 'approve') this.admittedApprovers.add(verdict.operator);
     return { operator: verdict.operator, reason: signed.reason, allowNegative: verdict.allowNegative };
   }
 
@@ -316,6 +352,8 @@ export class OpsInbox {
         code: 'second_approver_required',
         message: `${operator} already approved; another operator must approve`,
       };
+    if (this.admittedInTurn && this.admittedApprovers.has(operator))
+      return { code: 'second_approver_required', message: `${operator}'s approval is already being recorded` };
     const pending = this.taken ? [this.taken, ...this.queue] : this.queue;
     if (pending.some((queued) => queued.name === 'approve' && queued.request.operator === operator))
       return { code: 'second_approver_required', message: `${operator}'s approval is already being recorded` };
