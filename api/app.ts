@@ -21,6 +21,8 @@ import { opsReconciliationRoutes } from './routes/ops-reconciliation';
 import { systemRoutes } from './routes/system';
 import { walletRoutes } from './routes/wallets';
 import { TransferService } from './transfer-service';
+import { TransferBatchService } from './transfer-batch-service';
+import { transferBatchRoutes } from './routes/transfer-batches';
 import { FxService } from './fx-service';
 import { fxRoutes } from './routes/fx';
 import { codecRoutes, type CodecEndpointOptions } from './routes/codec';
@@ -82,6 +84,16 @@ export function createApp(deps: AppDependencies) {
     ...(deps.inFlightMax ? { inFlightMax: deps.inFlightMax } : {}),
   });
 
+  const batches = new TransferBatchService({
+    shards: deps.shards,
+    client: deps.client,
+    taskQueue: deps.taskQueue,
+    timings: deps.timings,
+    limits: deps.limits,
+    currencies,
+  });
+  const waitSlots = deps.waitSlots ?? new WaitSlots(callerLimits, metrics.registry);
+
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(metrics.observeRequests);
@@ -94,7 +106,8 @@ export function createApp(deps: AppDependencies) {
   app.use(rateLimitPerCaller(callerLimits, metrics.registry));
   app.use(fxRoutes(deps.shards, fx, currencies));
   app.use(walletRoutes(deps.shards));
-  app.use(moneyRoutes(transfers, metrics, deps.waitSlots ?? new WaitSlots(callerLimits, metrics.registry)));
+  app.use(moneyRoutes(transfers, metrics, waitSlots));
+  app.use(transferBatchRoutes(batches, waitSlots));
   app.use(opsTransferRoutes(transfers, deps.client, deps.actionTokens));
   app.use(opsUserRoutes(deps.shards, deps.limits, currencies, deps.timings));
   app.use(opsAuditRoutes(deps.shards));

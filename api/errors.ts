@@ -13,6 +13,7 @@ export const error_codes = {
   forbidden: 403,
   user_not_found: 404,
   transfer_not_found: 404,
+  batch_not_found: 404,
   route_not_found: 404,
   reconciliation_not_run: 404,
   quote_not_found: 404,

@@ -12,6 +12,8 @@ import {
   AuditQuery,
   AuditResponse,
   BalanceQuery,
+  BatchIdParams,
+  BatchQuery,
   BalanceResponse,
   CodecPayloads,
   CreateUserBody,
@@ -37,6 +39,9 @@ import {
   ReviewedTransferResponse,
   SetRateBody,
   TransferAccepted,
+  TransferBatchAccepted,
+  TransferBatchBody,
+  TransferBatchResponse,
   TransferBody,
   TransferIdParams,
   TransferResponse,
@@ -118,6 +123,7 @@ export function openApiDocument() {
     registry.registerPath({ ...rest, security: [{ bearer: [] }], responses: { ...answers, ...errors } });
   };
   registerWalletPaths(route);
+  registerBatchPaths(route);
   registerOpsUserPaths(route);
   registerOpsTransferPaths(route);
   registerFxPaths(route);
@@ -180,6 +186,34 @@ function registerWalletPaths(route: Route): void {
     path: '/v1/wallet/{user_id}/transactions',
     request: { params: UserIdParams, query: HistoryQuery },
     ok: { '200': { description: 'ledger entries, newest first', ...json(HistoryResponse) } },
+  });
+}
+
+function registerBatchPaths(route: Route): void {
+  route({
+    method: 'post',
+    path: '/v1/wallet/transfer-batches',
+    description:
+      "Up to 1,000 transfers from one payer, each an ordinary transfer keyed by its own idempotency_key. Refused whole, with nothing moved, when the batch is empty or too long (400), two items share a key (400), an item is invalid (400), pays the payer (422 same_user) or an unknown user (404 user_not_found), an item key names another transfer or the batch key another batch (422 idempotency_key_reused), or the total of its new items passes what is left of the payer's 24-hour outgoing limit (422 limit_exceeded). A retry with the same key and body answers the same batch.",
+    request: { body: json(TransferBatchBody) },
+    ok: {
+      '202': {
+        description: 'accepted; follow GET /v1/wallet/transfer-batches/{batch_id}',
+        ...json(TransferBatchAccepted),
+      },
+    },
+  });
+  route({
+    method: 'get',
+    path: '/v1/wallet/transfer-batches/{batch_id}',
+    request: { params: BatchIdParams, query: BatchQuery },
+    ok: {
+      '200': {
+        description:
+          'the batch: counts by status and a page of items; with ?wait=N once every item is final or N seconds passed',
+        ...json(TransferBatchResponse),
+      },
+    },
   });
 }
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { isRateText, rate_fraction_digits_max, rate_integer_digits_max } from '../domain/fx';
 import { transfer_amount_max_minor } from '../domain/money';
 import { transfer_ops_actions } from '../domain/operators';
+import { batch_items_max } from '../domain/transfer-batches';
 import { user_id_pattern } from '../domain/users';
 import { failure_reasons, transfer_statuses } from '../domain/transfers';
 import { audit_target_types, ops_actions, ops_channels } from '../ledger/audit';
@@ -47,6 +48,11 @@ const IdempotencyKey = z
   .refine(storable(), 'idempotency_key must not contain NUL or unpaired surrogates')
   .openapi({ example: 'order-1234' });
 
+const Note = z
+  .string()
+  .max(note_length_max, `note must be at most ${note_length_max} characters`)
+  .refine(storable(), 'note must not contain NUL or unpaired surrogates');
+
 export const CreateUserBody = z.strictObject({ user_id: UserId }).openapi('CreateUserRequest');
 
 export const MoneyMovementBody = z
@@ -71,11 +77,7 @@ export const TransferBody = z
       description: 'with target_currency: the unexpired quote whose rate this transfer uses',
     }),
     idempotency_key: IdempotencyKey,
-    note: z
-      .string()
-      .max(note_length_max, `note must be at most ${note_length_max} characters`)
-      .refine(storable(), 'note must not contain NUL or unpaired surrogates')
-      .optional(),
+    note: Note.optional(),
   })
   // zod runs object checks even when a field failed: look only at values of the right type.
   .refine((body) => typeof body.quote_id !== 'string' || typeof body.target_currency === 'string', {
@@ -87,6 +89,77 @@ export const TransferBody = z
     path: ['target_currency'],
   })
   .openapi('TransferRequest');
+
+const BatchItemBody = z
+  .strictObject({
+    to_user_id: UserId,
+    amount: AmountMinor,
+    currency: Currency,
+    note: Note.optional(),
+    idempotency_key: IdempotencyKey.openapi({
+      example: 'payroll-2026-12-alice',
+      description:
+        "the item's own key: the transfer a single POST with this key makes (done once, whichever asks first)",
+    }),
+  })
+  .openapi('TransferBatchItemRequest');
+
+export const TransferBatchBody = z
+  .strictObject({
+    from_user_id: UserId.openapi({ description: 'the payer: the caller (or any user, with an ops token)' }),
+    idempotency_key: IdempotencyKey.openapi({ example: 'payroll-2026-12' }),
+    items: z
+      .array(BatchItemBody)
+      .min(1, 'a batch needs at least one item')
+      .max(batch_items_max, `a batch carries at most ${batch_items_max} items`),
+  })
+  // zod runs object checks even when a field failed: look only at values of the right type.
+  .refine((body) => !Array.isArray(body.items) || new Set(body.items.map((item) => item?.currency)).size <= 1, {
+    message: 'a batch moves one currency: every item must have the same currency',
+    path: ['items'],
+  })
+  .refine(
+    (body) =>
+      !Array.isArray(body.items) || new Set(body.items.map((item) => item?.idempotency_key)).size === body.items.length,
+    { message: 'two items of the batch have the same idempotency_key', path: ['items'] },
+  )
+  .openapi('TransferBatchRequest');
+
+const batch_statuses = ['RUNNING', 'COMPLETED'] as const;
+const BatchId = z.string().regex(/^tb_[0-9a-f]{32}$/, 'not a batch id');
+export const BatchIdParams = z.strictObject({ batch_id: BatchId });
+
+export const TransferBatchAccepted = z
+  .object({
+    batch_id: BatchId,
+    status: z.enum(batch_statuses),
+    item_count: z.int(),
+    total_amount: z.int(),
+    currency: Currency,
+    created_at: z.iso.datetime(),
+  })
+  .openapi('TransferBatchAccepted');
+
+export const TransferBatchResponse = z
+  .object({
+    ...TransferBatchAccepted.shape,
+    from_user_id: UserId,
+    completed_at: z.iso.datetime().optional().openapi({ description: 'when the batch workflow saw every item final' }),
+    counts: z.record(z.enum(transfer_statuses), z.int()).openapi({ description: 'items by status' }),
+    items: z.array(
+      z.object({
+        position: z.int(),
+        idempotency_key: z.string(),
+        transfer_id: z.string(),
+        to_user_id: UserId,
+        amount: z.int(),
+        status: z.enum(transfer_statuses),
+        failure_reason: z.enum(failure_reasons).optional(),
+      }),
+    ),
+    next_cursor: z.string().nullable(),
+  })
+  .openapi('TransferBatch');
 
 export const QuoteBody = z
   .strictObject({
@@ -574,3 +647,24 @@ export const CodecPayloads = z
   })
   .strict()
   .openapi('CodecPayloads');
+
+const batch_items_page_max = 1_000;
+const batch_items_page_default = 100;
+export const BatchQuery = z.strictObject({
+  ...WaitQuery.shape,
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(batch_items_page_max)
+    .default(batch_items_page_default)
+    .openapi({ description: 'items per page' }),
+  cursor: z
+    .string()
+    .regex(/^[0-9]{1,4}$/, 'cursor must be a next_cursor value from a previous page')
+    .optional()
+    .openapi({ description: 'next_cursor of the previous page' }),
+});
+
+/** A route that takes no query parameters refuses any, rather than ignoring a misspelt one. */
+export const NoQuery = z.strictObject({});

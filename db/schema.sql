@@ -891,6 +891,48 @@ ALTER TABLE public.reconciliation_runs ALTER COLUMN run_id ADD GENERATED ALWAYS 
 
 
 --
+-- Name: transfer_batch_items; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.transfer_batch_items (
+    batch_id text NOT NULL,
+    "position" integer NOT NULL,
+    transfer_id text NOT NULL,
+    to_user_id text NOT NULL,
+    amount bigint NOT NULL,
+    note text,
+    idempotency_key text NOT NULL,
+    CONSTRAINT transfer_batch_items_amount_check CHECK ((amount > 0)),
+    CONSTRAINT transfer_batch_items_idempotency_key_check CHECK (((char_length(idempotency_key) >= 1) AND (char_length(idempotency_key) <= 255))),
+    CONSTRAINT transfer_batch_items_note_check CHECK ((char_length(note) <= 280)),
+    CONSTRAINT transfer_batch_items_position_check CHECK ((("position" >= 0) AND ("position" < 1000)))
+);
+
+
+--
+-- Name: transfer_batches; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.transfer_batches (
+    batch_id text NOT NULL,
+    payer_user_id text NOT NULL,
+    idempotency_key text NOT NULL,
+    request_hash text NOT NULL,
+    currency character(3) NOT NULL,
+    item_count integer NOT NULL,
+    total_amount bigint NOT NULL,
+    status text DEFAULT 'RUNNING'::text NOT NULL,
+    initiated_by text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    completed_at timestamp with time zone,
+    CONSTRAINT transfer_batches_idempotency_key_check CHECK (((char_length(idempotency_key) >= 1) AND (char_length(idempotency_key) <= 255))),
+    CONSTRAINT transfer_batches_item_count_check CHECK (((item_count >= 1) AND (item_count <= 1000))),
+    CONSTRAINT transfer_batches_status_check CHECK ((status = ANY (ARRAY['RUNNING'::text, 'COMPLETED'::text]))),
+    CONSTRAINT transfer_batches_total_amount_check CHECK ((total_amount > 0))
+);
+
+
+--
 -- Name: transfers; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1065,6 +1107,38 @@ ALTER TABLE ONLY public.postings
 
 ALTER TABLE ONLY public.reconciliation_runs
     ADD CONSTRAINT reconciliation_runs_pkey PRIMARY KEY (run_id);
+
+
+--
+-- Name: transfer_batch_items transfer_batch_items_batch_id_transfer_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.transfer_batch_items
+    ADD CONSTRAINT transfer_batch_items_batch_id_transfer_id_key UNIQUE (batch_id, transfer_id);
+
+
+--
+-- Name: transfer_batch_items transfer_batch_items_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.transfer_batch_items
+    ADD CONSTRAINT transfer_batch_items_pkey PRIMARY KEY (batch_id, "position");
+
+
+--
+-- Name: transfer_batches transfer_batches_payer_user_id_idempotency_key_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.transfer_batches
+    ADD CONSTRAINT transfer_batches_payer_user_id_idempotency_key_key UNIQUE (payer_user_id, idempotency_key);
+
+
+--
+-- Name: transfer_batches transfer_batches_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.transfer_batches
+    ADD CONSTRAINT transfer_batches_pkey PRIMARY KEY (batch_id);
 
 
 --
@@ -1309,6 +1383,22 @@ ALTER TABLE ONLY public.entries
 
 ALTER TABLE ONLY public.entries
     ADD CONSTRAINT entries_transfer_id_leg_fkey FOREIGN KEY (transfer_id, leg) REFERENCES public.postings(transfer_id, leg);
+
+
+--
+-- Name: transfer_batch_items transfer_batch_items_batch_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.transfer_batch_items
+    ADD CONSTRAINT transfer_batch_items_batch_id_fkey FOREIGN KEY (batch_id) REFERENCES public.transfer_batches(batch_id);
+
+
+--
+-- Name: transfer_batches transfer_batches_payer_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.transfer_batches
+    ADD CONSTRAINT transfer_batches_payer_user_id_fkey FOREIGN KEY (payer_user_id) REFERENCES public.users(user_id);
 
 
 --

@@ -1,16 +1,19 @@
 import { fileURLToPath } from 'node:url';
+import { Client } from '@temporalio/client';
 import { Worker, type DataConverter, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import type { ChaosCrash } from '../activities/chaos-crash';
 import { instrumentActivities } from '../activities/instrument';
 import { createReconcileActivities } from '../activities/reconcile';
+import { createBatchActivities } from '../activities/transfer-batches';
 import type { ShardSet } from '../db/shards';
 import type { ActionTokenKeys } from '../domain/action-tokens';
 import type { WalletMetrics } from '../metrics/wallet-metrics';
 import { reconciliationGauges } from '../metrics/reconciliation-metrics';
 import { transferEventMetrics } from '../metrics/transfer-event-metrics';
 import type { TransferCompletions } from '../temporal-client/transfer-completions';
+import { batchTransferStarter } from './batch-item-starter';
 import { worker_tuning } from './tuning';
 
 export const workflows_path = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -38,6 +41,13 @@ export interface WalletWorkerOptions {
 }
 
 export async function createWalletWorker(options: WalletWorkerOptions): Promise<Worker> {
+  // Batch items are started from activities, on the worker's own connection (no eager start: the
+  // item runs on whichever worker takes it).
+  const client = new Client({
+    connection: options.connection,
+    namespace: options.namespace,
+    dataConverter: options.dataConverter,
+  });
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -52,6 +62,11 @@ export async function createWalletWorker(options: WalletWorkerOptions): Promise<
           shards: options.shards,
           logger: options.logger,
           gauges: reconciliationGauges(options.metrics.registry, options.shards),
+        }),
+        ...createBatchActivities({
+          shards: options.shards,
+          logger: options.logger,
+          startTransfers: batchTransferStarter({ client, taskQueue: options.taskQueue }),
         }),
         ...(options.activities ??
           createActivities({

@@ -1,3 +1,4 @@
 // The worker bundles this file and everything it imports into the deterministic workflow sandbox.
 export { transferWorkflow } from './transfer';
 export { reconcileWorkflow } from './reconcile';
+export { transferBatchWorkflow } from './transfer-batch';

@@ -1,0 +1,87 @@
+import { continueAsNew, proxyActivities, setCurrentDetails, sleep, workflowInfo } from '@temporalio/workflow';
+import type { BatchActivities, BatchChunk, BatchItemRules } from '../activities/transfer-batches';
+import type { Payload } from '../domain/payload';
+import type { TransferTimings } from './activity-options';
+
+/** What a batch's run is given; the items themselves are in the batch's record on the payer's shard. */
+export interface TransferBatchRun {
+  batchId: string;
+  payerUserId: string;
+  itemCount: number;
+  rules: BatchItemRules<TransferTimings>;
+  /** Items before this position were recorded and started by an earlier run (continue-as-new). */
+  startedThrough?: number;
+}
+
+/** Items recorded and started by one activity: one round of inserts and starts on the payer's shard. */
+const batch_chunk_items = 100;
+/**
+ * Items started and not yet final, at most: the next chunk starts only below this, so a batch
+ * of a thousand does not put a thousand workflow tasks in front of every other transfer at once.
+ */
+const batch_items_in_flight_max = 200;
+/** Polls of the items' records back off from the first interval to the last while nothing changes. */
+const poll_first_ms = 250;
+const poll_max_ms = 5_000;
+/** Well under Temporal's 10,240-event warning: a batch waiting days on reviews continues as new. */
+const history_events_max = 2_000;
+
+/**
+ * Registering a chunk (100 inserts and starts) takes well under a second; the activity
+ * heartbeats per item, and retries until it is done: items accepted must start.
+ */
+const batch_activity_options = {
+  startToCloseTimeout: 120_000,
+  heartbeatTimeout: 30_000,
+  retry: { initialInterval: 500, backoffCoefficient: 2, maximumInterval: 10_000, maximumAttempts: 2_147_483_647 },
+};
+
+/**
+ * A batch: records and starts its items as ordinary transfer workflows (each keyed by its own
+ * idempotency key, so an item already done as a single transfer or in an earlier batch is joined,
+ * never done twice), a bounded number at a time, and follows them until every one is final.
+ *
+ * Why start-and-watch, not a parent with a thousand children (docs/performance.md, "Payroll"):
+ * - an item's workflow id is its transfer id, which a single POST with the same key may have
+ *   started already; a child start would then fail with "already started" (children cannot join
+ *   an existing workflow), while the client's start joins it (USE_EXISTING);
+ * - a completed transfer's workflow stays open for its reversal window, so a child's result is no
+ *   signal that the item is final; the item's record is, and one query on the payer's shard
+ *   counts them all;
+ * - history: children cost at least three events each (initiated, started, and the parent's
+ *   commands' task), each initiated event carrying the item's encrypted input: about 3,000 events
+ *   and 1.5 MB per 1,000 items. Here a chunk is one activity (about 6 events) and a poll one
+ *   activity and one timer (about 11): a 1,000-item batch final in 20 s is about 300 events.
+ * The items are still linked for the Web UI: each is a workflow of its own, its id in the batch's
+ * item list (GET /v1/wallet/transfer-batches/{id}) and its details naming the transfer.
+ */
+export async function transferBatchWorkflow(input: Payload<TransferBatchRun>): Promise<{ itemCount: number }> {
+  // Ids and counts travel as they are; the rules (bigint limits) pass through to the activity encoded.
+  const run = input;
+  const batch = proxyActivities<BatchActivities>(batch_activity_options);
+  const target = { batchId: run.batchId, payerUserId: run.payerUserId };
+  let next = run.startedThrough ?? 0;
+  let pollMs = poll_first_ms;
+  let lastOpen = Number.POSITIVE_INFINITY;
+  for (;;) {
+    const open = await batch.openBatchItems(target);
+    if (open === 0) break;
+    const notStarted = run.itemCount - next;
+    if (notStarted > 0 && open - notStarted < batch_items_in_flight_max) {
+      const toPosition = Math.min(run.itemCount, next + batch_chunk_items);
+      const chunk: Payload<BatchChunk> = { ...target, fromPosition: next, toPosition, rules: run.rules };
+      await batch.startBatchItems(chunk);
+      next = toPosition;
+      continue;
+    }
+    setCurrentDetails(`${run.itemCount - open} of ${run.itemCount} items final; ${next} started`);
+    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > history_events_max)
+      await continueAsNew<typeof transferBatchWorkflow>({ ...input, startedThrough: next });
+    pollMs = open < lastOpen ? poll_first_ms : Math.min(pollMs * 2, poll_max_ms);
+    lastOpen = open;
+    await sleep(pollMs);
+  }
+  await batch.completeBatch(target);
+  setCurrentDetails(`all ${run.itemCount} items final`);
+  return { itemCount: run.itemCount };
+}
