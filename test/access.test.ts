@@ -66,6 +66,16 @@ interface AccessCase {
   why: string;
 }
 
+/** A one-item batch from `from` to `to`; `extra` overrides the batch's fields. */
+function batchBody(from: string, to: string, extra: object = {}) {
+  return {
+    from_user_id: from,
+    idempotency_key: uniqueName('attack-batch'),
+    items: [{ to_user_id: to, amount: 10, currency: 'USD', idempotency_key: uniqueName('attack-item') }],
+    ...extra,
+  };
+}
+
 interface Transfer {
   transfer_id: string;
   status: string;
@@ -164,6 +174,10 @@ describe('access control on every id, through every endpoint', () => {
     bobQuote: '',
     carolQuote: '',
     bobNewestEntry: '',
+    aliceBatch: '',
+    aliceBatchItem: '',
+    aliceBatchKey: uniqueName('alice-batch'),
+    missingBatch: `tb_${randomBytes(16).toString('hex')}`,
     missingTransfer: `tr_${randomBytes(16).toString('hex')}`,
     missingQuote: `q_${randomBytes(16).toString('hex')}`,
   };
@@ -268,6 +282,17 @@ describe('access control on every id, through every endpoint', () => {
         body: { amount: 500, currency: 'USD', idempotency_key: uniqueName('wd') },
       }),
     );
+    const batch = await send('POST', '/v1/wallet/transfer-batches', {
+      caller: alice,
+      body: batchBody(alice, bob, { idempotency_key: ids.aliceBatchKey }),
+    });
+    assert.equal(batch.status, 202, JSON.stringify(batch.body));
+    ids.aliceBatch = batch.body.batch_id as string;
+    const batchDone = await send('GET', `/v1/wallet/transfer-batches/${ids.aliceBatch}?wait=30`, { caller: alice });
+    assert.equal(batchDone.body.status, 'COMPLETED', JSON.stringify(batchDone.body));
+    ids.aliceBatchItem = batchDone.body.items[0].transfer_id as string;
+    // The batch workflow records the batch COMPLETED just after its items are: before the snapshot.
+    await stack.client.workflow.getHandle(ids.aliceBatch).result();
     const held = await transfer(alice, bob, Number(review_threshold_minor) + 1, uniqueName('held'), {}, 0);
     assert.ok(held.status === 200 || held.status === 202, JSON.stringify(held.body));
     ids.aliceHeld = (held.body as Transfer).transfer_id;
@@ -474,6 +499,45 @@ describe('access control on every id, through every endpoint', () => {
         movement(),
         why,
       );
+    }
+
+    const batches = 'POST /v1/wallet/transfer-batches';
+    forbidden(
+      batches,
+      alice,
+      '/v1/wallet/transfer-batches',
+      batchBody(bob, alice),
+      "alice paying herself from bob's wallet",
+    );
+    forbidden(
+      batches,
+      carol,
+      '/v1/wallet/transfer-batches',
+      batchBody(alice, carol),
+      "carol paying herself from alice's",
+    );
+    forbidden(
+      batches,
+      carol,
+      '/v1/wallet/transfer-batches',
+      batchBody(alice, bob, { idempotency_key: ids.aliceBatchKey }),
+      "carol replaying alice's batch key from alice",
+    );
+    forbidden(
+      batches,
+      carol,
+      '/v1/wallet/transfer-batches',
+      batchBody(nobody, carol),
+      'carol paying from a user that does not exist: 403, not 404 (no probing)',
+    );
+    const readBatch = 'GET /v1/wallet/transfer-batches/{batch_id}';
+    for (const [caller, batchId, query, why] of [
+      [carol, ids.aliceBatch, '', "carol reading alice's batch"],
+      [carol, ids.aliceBatch, '?wait=2&limit=5', "carol waiting on alice's batch"],
+      [bob, ids.aliceBatch, '', "bob, a recipient, reading alice's batch (he reads his transfer)"],
+      [alice, ids.missingBatch, '', 'a batch id that does not exist'],
+    ] as const) {
+      add(readBatch, caller, `/v1/wallet/transfer-batches/${batchId}${query}`, undefined, 404, 'batch_not_found', why);
     }
 
     const readTransfer = 'GET /v1/wallet/transfers/{transfer_id}';
@@ -771,7 +835,14 @@ describe('access control on every id, through every endpoint', () => {
     );
     assert.equal((await send('GET', `/v1/wallet/${bob}/balance?at=2020-01-01T00:00:00Z`, { caller: bob })).status, 200);
 
-    const aliceTransfers = new Set([ids.aliceDeposit, ids.aliceToBob, ids.aliceFx, ids.bobFx, ids.aliceWithdrawal]);
+    const aliceTransfers = new Set([
+      ids.aliceDeposit,
+      ids.aliceToBob,
+      ids.aliceFx,
+      ids.bobFx,
+      ids.aliceWithdrawal,
+      ids.aliceBatchItem,
+    ]);
     const history = await send('GET', `/v1/wallet/${alice}/transactions`, { caller: alice });
     assert.equal(history.status, 200, JSON.stringify(history.body));
     assert.deepEqual(
@@ -801,10 +872,20 @@ describe('access control on every id, through every endpoint', () => {
       [alice, ids.bobFx, 'COMPLETED'],
       [bob, ids.bobFx, 'COMPLETED'],
       [bob, ids.aliceFx, 'COMPLETED'],
+      [bob, ids.aliceBatchItem, 'COMPLETED'],
     ] as const) {
       const answer = await send('GET', `/v1/wallet/transfers/${transferId}`, { caller });
       assert.equal(answer.status, 200, `${caller} reading ${transferId}: ${JSON.stringify(answer.body)}`);
       assert.equal(answer.body.status, status);
+    }
+    // The payer reads its batch (the recipient read its item above), and ops any batch.
+    for (const caller of [alice, 'ops_console']) {
+      const batch = await send('GET', `/v1/wallet/transfer-batches/${ids.aliceBatch}`, {
+        caller,
+        ...(caller === alice ? {} : { role: 'ops' as Role }),
+      });
+      assert.equal(batch.status, 200, JSON.stringify(batch.body));
+      assert.deepEqual(batch.body.counts, { COMPLETED: 1 });
     }
     // Past authorization: carol may create carol, who exists.
     expectError(
