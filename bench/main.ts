@@ -6,6 +6,7 @@
 import { Cleanup } from './cleanup';
 import { bench_usage, parseBenchOptions } from './options';
 import { writeReport } from './report/write';
+import { runPayroll } from './payroll';
 import { runBench } from './run';
 import { markStopping } from './stack/children';
 
@@ -26,6 +27,10 @@ async function main(): Promise<number> {
   process.once('SIGTERM', interrupt);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   try {
+    if (options.mode === 'payroll') {
+      console.log(await runPayroll(options, stamp, cleanup));
+      return 0;
+    }
     const report = await runBench(options, stamp, cleanup);
     const { markdown, jsonPath } = await writeReport(report, options.out_dir, stamp);
     console.log(markdown);

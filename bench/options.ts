@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 
 export interface BenchOptions {
-  mode: 'open' | 'closed';
+  mode: 'open' | 'closed' | 'payroll';
   rate_per_s: number;
   concurrency: number;
   duration_s: number;
@@ -25,10 +25,14 @@ export interface BenchOptions {
   out_dir: string;
   seed: number;
   outstanding_max: number;
+  /** --mode payroll: the batch's items (and the single transfers it is compared with). */
+  payroll_items: number;
 }
 
 export const bench_usage = `npm run bench -- [options]
-  --mode open|closed       open: fixed arrival rate; closed: fixed concurrency [open]
+  --mode open|closed|payroll  open: fixed arrival rate; closed: fixed concurrency;
+                           payroll: one batch from one payer against as many single transfers [open]
+  --payroll-items N        payroll: items in the batch [1000]
   --rate N                 open loop: transfers per second [100]
   --concurrency N          closed loop: transfers in flight [64]
   --duration S             measured seconds per phase [60]
@@ -74,13 +78,14 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
       'shard-urls': { type: 'string' },
       'outstanding-max': { type: 'string', default: '5000' },
       seed: { type: 'string', default: '1' },
+      'payroll-items': { type: 'string', default: '1000' },
       out: { type: 'string', default: 'bench-results' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) return 'help';
   const options: BenchOptions = {
-    mode: oneOf('--mode', values.mode, ['open', 'closed'] as const),
+    mode: oneOf('--mode', values.mode, ['open', 'closed', 'payroll'] as const),
     rate_per_s: number('--rate', values.rate, 0.1, 100_000),
     concurrency: integer('--concurrency', values.concurrency, 1, 10_000),
     duration_s: number('--duration', values.duration, 0.5, 86_400),
@@ -100,6 +105,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
     out_dir: values.out,
     seed: integer('--seed', values.seed, 0, 2 ** 32 - 1),
     outstanding_max: integer('--outstanding-max', values['outstanding-max'], 1, 100_000),
+    payroll_items: integer('--payroll-items', values['payroll-items'], 1, 1_000),
   };
   if (options.targets.length > 0 && (options.processes !== 1 || options.split || options.shard_servers.length > 0)) {
     throw new Error('--processes, --split and --shard-urls shape the throwaway stack; they do not apply with --target');

@@ -89,7 +89,7 @@ export async function runPhase(
   const processes = costsBetween(first, last, sampler, recorder.completed);
   const result: PhaseResult = {
     name: target.phase,
-    mode: options.mode,
+    mode: options.mode === 'open' ? 'open' : 'closed',
     offered_rate_per_s: options.mode === 'open' ? options.rate_per_s : null,
     concurrency: options.mode === 'closed' ? options.concurrency : null,
     window_s: round(window_s, 3),
