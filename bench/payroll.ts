@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,6 +24,8 @@ const final_statuses = new Set(['COMPLETED', 'FAILED', 'REVERSED']);
 
 interface PayrollRun {
   name: string;
+  /** The batch workflow's history when it closed: events, and bytes as JSON (payloads encrypted, as stored). */
+  history?: { events: number; json_bytes: number };
   transfers: number;
   payers: number;
   seconds_to_all_final: number;
@@ -59,7 +62,8 @@ export async function runPayroll(options: BenchOptions, stamp: string, cleanup: 
 
   const runs: PayrollRun[] = [];
   console.error(`bench: payroll: one batch of ${items} items from ${payer}`);
-  runs.push(await oneBatch(client, payer, recipients, runTag));
+  const batch = await oneBatch(client, payer, recipients, runTag);
+  runs.push({ ...batch.run, history: await historyOf(stack.temporalAddress, batch.batchId) });
   console.error(`bench: payroll: ${items} single transfers from the same payer`);
   runs.push(
     await singles(
@@ -84,7 +88,25 @@ export async function runPayroll(options: BenchOptions, stamp: string, cleanup: 
   return markdownOf(runs);
 }
 
-async function oneBatch(client: HttpClient, payer: string, recipients: string[], runTag: string): Promise<PayrollRun> {
+/** The batch workflow's history once it closed (it records the batch COMPLETED just after the last item). */
+async function historyOf(address: string, batchId: string): Promise<{ events: number; json_bytes: number }> {
+  const connection = await Connection.connect({ address });
+  try {
+    const handle = new Client({ connection, namespace: 'default' }).workflow.getHandle(batchId);
+    await handle.result().catch(() => undefined);
+    const events = (await handle.fetchHistory()).events ?? [];
+    return { events: events.length, json_bytes: JSON.stringify(events).length };
+  } finally {
+    await connection.close();
+  }
+}
+
+async function oneBatch(
+  client: HttpClient,
+  payer: string,
+  recipients: string[],
+  runTag: string,
+): Promise<{ run: PayrollRun; batchId: string }> {
   const origin = client.pickOrigin();
   const body = {
     from_user_id: payer,
@@ -106,7 +128,7 @@ async function oneBatch(client: HttpClient, payer: string, recipients: string[],
     const state = read.body as { status: string; counts: Record<string, number> };
     if (state.status === 'COMPLETED') {
       const seconds = (performance.now() - started) / 1000;
-      return {
+      const run = {
         name: 'one batch',
         transfers: recipients.length,
         payers: 1,
@@ -116,6 +138,7 @@ async function oneBatch(client: HttpClient, payer: string, recipients: string[],
         failed: state.counts.FAILED ?? 0,
         retried_503: 0,
       };
+      return { run, batchId };
     }
   }
 }
@@ -172,11 +195,11 @@ async function singles(
 
 function markdownOf(runs: PayrollRun[]): string {
   return [
-    '| run | transfers | payers | seconds until all final | transfers/s | completed | failed | 503s retried |',
-    '|---|---|---|---|---|---|---|---|',
+    '| run | transfers | payers | seconds until all final | transfers/s | completed | failed | 503s retried | batch history |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...runs.map(
       (run) =>
-        `| ${run.name} | ${run.transfers} | ${run.payers} | ${run.seconds_to_all_final} | ${run.per_s} | ${run.completed} | ${run.failed} | ${run.retried_503} |`,
+        `| ${run.name} | ${run.transfers} | ${run.payers} | ${run.seconds_to_all_final} | ${run.per_s} | ${run.completed} | ${run.failed} | ${run.retried_503} | ${run.history ? `${run.history.events} events, ${Math.round(run.history.json_bytes / 1024)} kB` : ''} |`,
     ),
   ].join('\n');
 }

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Cleanup } from '../bench/cleanup';
+import { batchesFinalOnce, runBatches, type BatchRun } from './batches';
 import { ChaosClient, sleep } from './client';
 import { ChaosSignals } from './signals';
 import { injectFault, type InjectedFault } from './faults';
@@ -100,6 +101,8 @@ interface MixOutcome {
   settledAfterMs: number | null;
   /** Operations that threw: each is a broken run (invariant 10). */
   operationsBroke: string[];
+  /** The payroll batches, one with a wallet killed while it ran (invariant 12). */
+  batches: BatchRun[];
 }
 
 /** The workload, the fault schedule and the noisy neighbour at once, then the wait for every record to be final. */
@@ -129,6 +132,9 @@ async function runMix(stack: ChaosStack, options: ChaosOptions, schedule: Planne
   const [injected, , neighbourTally] = await Promise.all([faults, workload, neighbour]);
   clearInterval(reporter);
   await client.signals.close();
+  // After the fault schedule, so the kill during the first batch never meets a scheduled fault.
+  console.log('chaos: payroll batches, a wallet killed during the first');
+  const batches = await runBatches(stack, client, byShard.flat(), options.seed);
   const workloadEndMs = Date.now();
   await Promise.all(stack.wallets.map((wallet) => wallet.waitReady()));
   // Transfers accepted after the last fault get the same bound from the end of the workload.
@@ -139,14 +145,14 @@ async function runMix(stack: ChaosStack, options: ChaosOptions, schedule: Planne
   console.log(
     `chaos: workload done; every record final ${settledAfterMs === null ? 'NEVER' : `${(settledAfterMs / 1000).toFixed(1)} s`} after the last fault healed and the workload ended; checking`,
   );
-  return { client, plan, seen, injected, neighbourTally, settledAfterMs, operationsBroke };
+  return { client, plan, seen, injected, neighbourTally, settledAfterMs, operationsBroke, batches };
 }
 
 async function checkInvariants(
   stack: ChaosStack,
   options: ChaosOptions,
   snapshot: LedgerSnapshot,
-  { client, plan, seen, neighbourTally, settledAfterMs, operationsBroke }: MixOutcome,
+  { client, plan, seen, neighbourTally, settledAfterMs, operationsBroke, batches }: MixOutcome,
 ): Promise<InvariantResult[]> {
   const shapes = legShapes(snapshot);
   const least = (kind?: PlannedOperation['kind']) =>
@@ -169,6 +175,7 @@ async function checkInvariants(
       operations_broke: operationsBroke,
     }),
     amounts(snapshot, seen, askedByKey, least()),
+    batchesFinalOnce(snapshot, batches),
   ];
 }
 

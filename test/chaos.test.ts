@@ -48,7 +48,7 @@ describe('npm run chaos (short run)', () => {
     assert.equal(report.passed, true);
     assert.deepEqual(
       report.invariants.map((result) => [result.id, result.held]),
-      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11].map((id) => [id, true]),
+      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12].map((id) => [id, true]),
     );
     // Confirmed, not scheduled: an armed crash that never fired or a terminate that cut nothing does not count.
     for (const kind of fault_kinds)

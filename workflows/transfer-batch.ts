@@ -32,7 +32,7 @@ const history_events_max = 2_000;
  */
 const batch_activity_options = {
   startToCloseTimeout: 120_000,
-  heartbeatTimeout: 30_000,
+  heartbeatTimeout: 10_000,
   retry: { initialInterval: 500, backoffCoefficient: 2, maximumInterval: 10_000, maximumAttempts: 2_147_483_647 },
 };
 
