@@ -109,6 +109,24 @@ function historyShapes(
     ['refused-debit', async () => (await stack.api.transfer(bob, alice, 1_000_000)).body.transfer_id],
     ['deposit', async () => (await stack.api.deposit(bob, 500)).body.transfer_id],
     [
+      'batch',
+      async () => {
+        const carol = await user(3, 0);
+        const items = [bob, carol, bob].map((to, index) => ({
+          to_user_id: to,
+          amount: 100 + index,
+          currency: 'USD',
+          idempotency_key: uniqueName(`item${index}`),
+        }));
+        const accepted = await stack.api.call('POST', '/v1/wallet/transfer-batches', {
+          as: alice,
+          body: { from_user_id: alice, idempotency_key: uniqueName('batch'), items },
+        });
+        assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
+        return accepted.body.batch_id as string;
+      },
+    ],
+    [
       'withdrawal',
       async () =>
         (
