@@ -108,24 +108,7 @@ function historyShapes(
     ['completed-transfer', async () => (await stack.api.transfer(alice, bob, 1_000)).body.transfer_id],
     ['refused-debit', async () => (await stack.api.transfer(bob, alice, 1_000_000)).body.transfer_id],
     ['deposit', async () => (await stack.api.deposit(bob, 500)).body.transfer_id],
-    [
-      'batch',
-      async () => {
-        const carol = await user(3, 0);
-        const items = [bob, carol, bob].map((to, index) => ({
-          to_user_id: to,
-          amount: 100 + index,
-          currency: 'USD',
-          idempotency_key: uniqueName(`item${index}`),
-        }));
-        const accepted = await stack.api.call('POST', '/v1/wallet/transfer-batches', {
-          as: alice,
-          body: { from_user_id: alice, idempotency_key: uniqueName('batch'), items },
-        });
-        assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
-        return accepted.body.batch_id as string;
-      },
-    ],
+    ['batch', () => batchOf(stack, alice, [bob, bob], user)],
     [
       'withdrawal',
       async () =>
@@ -214,4 +197,26 @@ function fxShapes(stack: TestStack, alice: string, bob: string): Shape[] {
       },
     ],
   ];
+}
+
+/** A batch of three items from alice (to bob and a new user); returns the batch id, which is its workflow id. */
+async function batchOf(
+  stack: TestStack,
+  alice: string,
+  recipients: string[],
+  user: (shard: number, usd: number) => Promise<string>,
+): Promise<string> {
+  const carol = await user(3, 0);
+  const items = [...recipients, carol].map((to, index) => ({
+    to_user_id: to,
+    amount: 100 + index,
+    currency: 'USD',
+    idempotency_key: uniqueName(`item${index}`),
+  }));
+  const accepted = await stack.api.call('POST', '/v1/wallet/transfer-batches', {
+    as: alice,
+    body: { from_user_id: alice, idempotency_key: uniqueName('batch'), items },
+  });
+  assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
+  return accepted.body.batch_id as string;
 }
