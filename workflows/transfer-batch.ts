@@ -48,10 +48,10 @@ const batch_activity_options = {
  * - a completed transfer's workflow stays open for its reversal window, so a child's result is no
  *   signal that the item is final; the item's record is, and one query on the payer's shard
  *   counts them all;
- * - history: children cost about three events each (initiated, started, and the parent's
- *   workflow tasks), each initiated event carrying the item's encrypted input: about 3,000 events
- *   and megabytes per 1,000 items. Here a chunk is one activity and a poll one activity and one
- *   timer: a 1,000-item batch measured 159 events and 87 kB (`npm run bench -- --mode payroll`).
+ * - history and time: a probe parent starting 1,000 children of a transfer's input size had 3,217
+ *   events and 2.26 MB, and took 68.5 s only to start them; here a chunk is one activity and a
+ *   poll one activity and one timer, and a 1,000-item batch measured 159 events and 87 kB, all
+ *   items final in 48.1 s (`npm run bench -- --mode payroll`, docs/performance.md).
  * The items are still linked for the Web UI: each is a workflow of its own, its id in the batch's
  * item list (GET /v1/wallet/transfer-batches/{id}) and its details naming the transfer.
  */
