@@ -181,6 +181,48 @@ describe(
       },
     );
 
+    it('follows a batch: its workflow, and its items by their payer', { timeout: test_timeout_ms }, async () => {
+      const api = stack!.api;
+      const payer = uniqueName('employer');
+      const recipients = [uniqueName('carol'), uniqueName('dave'), uniqueName('erin')];
+      for (const user of [payer, ...recipients]) assert.equal((await api.createUser(user)).status, 201);
+      assert.equal((await api.deposit(payer, 10_000)).body.status, 'COMPLETED');
+      const accepted = await api.call('POST', '/v1/wallet/transfer-batches', {
+        as: payer,
+        body: {
+          from_user_id: payer,
+          idempotency_key: uniqueName('payroll'),
+          items: recipients.map((to, index) => ({
+            to_user_id: to,
+            amount: 1_000 + index,
+            currency: 'USD',
+            idempotency_key: uniqueName(`salary-${index}`),
+          })),
+        },
+      });
+      assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
+      const batchId = accepted.body.batch_id as string;
+      const done = await api.call('GET', `/v1/wallet/transfer-batches/${batchId}?wait=30`, { as: payer });
+      assert.equal(done.body.status, 'COMPLETED', JSON.stringify(done.body));
+      await stack!.client.workflow.getHandle(batchId).result();
+
+      const page = await operatorPage();
+      await openWorkflow(page, temporal!.uiUrl, batchId);
+      await page.getByText(`batch of 3 from ${payer}`).first().waitFor();
+      await page.getByRole('tab', { name: 'User Metadata' }).click();
+      for (const frame of await page.locator('iframe').all()) await frame.contentFrame().locator('body').waitFor();
+      await saveScreenshot(page, 'web-ui-batch-workflow');
+
+      const firstItem = done.body.items[0].transfer_id as string;
+      const query = `FromUser="${payer}" and TransferStatus="COMPLETED"`;
+      await awaitVisible(query, firstItem);
+      await searchWorkflows(page, temporal!.uiUrl, query, firstItem);
+      for (const item of done.body.items as { transfer_id: string }[])
+        await page.getByRole('link', { name: item.transfer_id, exact: true }).waitFor();
+      await saveScreenshot(page, 'web-ui-batch-items');
+      await page.close();
+    });
+
     /** The signal is asynchronous: the reversal's legs post a moment after the UI sent it. */
     async function awaitTransferStatus(transferId: string, status: string): Promise<{ status: string }> {
       const deadline = Date.now() + visibility_timeout_ms;
