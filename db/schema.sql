@@ -1236,6 +1236,13 @@ CREATE INDEX postings_reversal_debits ON public.postings USING btree (created_at
 
 
 --
+-- Name: transfer_batches_running; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX transfer_batches_running ON public.transfer_batches USING btree (created_at) WHERE (status = 'RUNNING'::text);
+
+
+--
 -- Name: transfers_owner_created; Type: INDEX; Schema: public; Owner: -
 --
 

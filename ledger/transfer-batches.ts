@@ -236,3 +236,19 @@ export async function existingUsers(client: pg.PoolClient | pg.Pool, userIds: re
   ]);
   return new Set(found.rows.map((row) => row.user_id));
 }
+
+/** Batches still RUNNING that were accepted at least `olderThanMs` ago, oldest first. */
+export async function runningBatchesOlderThan(
+  client: pg.PoolClient | pg.Pool,
+  olderThanMs: number,
+  limit: number,
+): Promise<BatchRecord[]> {
+  const found = await client.query<BatchRow>(
+    `select ${batch_columns} from transfer_batches
+      where status = 'RUNNING' and created_at < now() - make_interval(secs => $1::double precision / 1000)
+      order by created_at
+      limit $2::int`,
+    [olderThanMs, limit],
+  );
+  return found.rows.map(batchOf);
+}

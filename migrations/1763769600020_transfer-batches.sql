@@ -19,6 +19,9 @@ create table transfer_batches (
   unique (payer_user_id, idempotency_key)
 );
 
+-- The orphan sweeper's read (workers/orphan-batches.ts): batches still running, oldest first.
+create index transfer_batches_running on transfer_batches (created_at) where status = 'RUNNING';
+
 -- Each item as the client sent it, and the transfer it becomes: the transfer id is fixed when
 -- the batch is accepted (transferIdFor of payer and item key); the transfer's record is written
 -- by the batch workflow, in chunks, before its workflow starts. Items are never changed.

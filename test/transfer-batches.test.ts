@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { driftedAccounts, userOnShard } from './support/ledger';
 import { startTestStack, test_limits, test_timings, type ApiAnswer, type TestStack } from './support/stack';
 import { uniqueName } from './support/temporal';
+import { sweepOrphanedBatches } from '../workers/orphan-batches';
 
 /** Batches end to end: API -> batch workflow -> item transfer workflows -> PostgreSQL shards. */
 describe('transfer batches through the API', () => {
@@ -165,6 +166,28 @@ describe('transfer batches through the API', () => {
     const state = await read(accepted.body.batch_id, payer, '?wait=2');
     assert.equal(state.body.status, 'RUNNING');
     assert.deepEqual(state.body.counts, { PENDING_REVIEW: 1, COMPLETED: 1 });
+  });
+
+  it('starts again a batch whose workflow was terminated before it completed (the orphan sweep)', async () => {
+    const payer = await user(2, Number(test_limits.reviewThresholdMinor) * 2);
+    const bob = await user(3);
+    // The held item keeps the batch RUNNING, so its workflow is there to terminate.
+    const accepted = await submit(payer, [item(bob, Number(test_limits.reviewThresholdMinor)), item(bob, 7)]);
+    const handle = stack.client.workflow.getHandle(accepted.body.batch_id);
+    await read(accepted.body.batch_id, payer, '?wait=2');
+    await handle.terminate('test: the process that ran it is gone');
+    const swept = await sweepOrphanedBatches({
+      shards: stack.shards,
+      client: stack.client,
+      taskQueue: stack.taskQueue,
+      timings: { ...test_timings, reviewTimeoutMs: 120_000 },
+      limits: test_limits,
+      orphanAgeMinMs: 0,
+    });
+    assert.ok(swept >= 1, `${swept} batches swept`);
+    const restarted = await stack.client.workflow.getHandle(accepted.body.batch_id).describe();
+    assert.equal(restarted.status.name, 'RUNNING');
+    assert.deepEqual((await read(accepted.body.batch_id, payer)).body.counts, { PENDING_REVIEW: 1, COMPLETED: 1 });
   });
 
   it('refuses every bad batch with a documented 4xx, and nothing moves', async () => {

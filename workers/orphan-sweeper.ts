@@ -6,6 +6,7 @@ import type { ShardSet } from '../db/shards';
 import { findStalePending, findTransfer, type TransferRecord } from '../ledger/transfers';
 import { heldBy, transferOf, startTransferWorkflow } from '../temporal-client/start-transfer';
 import { forEachSettled } from './for-each-limited';
+import { sweepOrphanedBatches } from './orphan-batches';
 import type { WalletMetrics } from '../metrics/wallet-metrics';
 import type { TransferLimits } from '../domain/transfer-policy';
 import type { TransferTimings } from '../workflows/activity-options';
@@ -202,7 +203,10 @@ async function workflowStateOf(client: Client, workflowId: string): Promise<Work
 export function runOrphanSweeper(
   deps: SweepDependencies,
   intervalMs: number,
-  sweep: (failedRuns: FailedRuns) => Promise<unknown> = (failedRuns) => sweepOrphanedTransfers(deps, failedRuns),
+  sweep: (failedRuns: FailedRuns) => Promise<unknown> = async (failedRuns) => {
+    await sweepOrphanedTransfers(deps, failedRuns);
+    await sweepOrphanedBatches(deps);
+  },
 ): () => Promise<void> {
   let stopped = false;
   let current: Promise<unknown> | null = null;
