@@ -47,8 +47,8 @@ export interface AppDependencies {
   currencies?: ReadonlySet<string>;
   /** Given when a worker shares this process (and `client` is on its NativeConnection). */
   completions?: TransferCompletions;
-  /** With completions: transfers in flight before the process sheds load. */
-  inFlightMax?: number;
+  /** With completions: admission by queueing delay (ADMISSION_TARGET, TRANSFERS_IN_FLIGHT_CEILING). */
+  admission?: { targetMs: number; ceiling: number };
   /** A running transfer still PENDING this long after it started is stuck (GET /v1/ops/transfers?stuck=true). */
   stuckAfterMs: number;
   /** How long an FX quote locks its rate (QUOTE_TTL); 30 s when not given. */
@@ -81,7 +81,7 @@ export function createApp(deps: AppDependencies) {
     currencies,
     transferSeconds: deps.metrics.transferSeconds,
     ...(deps.completions ? { completions: deps.completions } : {}),
-    ...(deps.inFlightMax ? { inFlightMax: deps.inFlightMax } : {}),
+    ...(deps.admission ? { admission: { ...deps.admission, registry: metrics.registry } } : {}),
   });
 
   const batches = new TransferBatchService({

@@ -85,7 +85,10 @@ function errorHeaders(status: number) {
   if (status === 503)
     return {
       ...rate_limit_headers,
-      ...retryAfter(false, 'with overloaded: seconds to wait before retrying (with the same idempotency key)'),
+      ...retryAfter(
+        false,
+        "with overloaded: seconds to wait before retrying (with the same idempotency key); when admission refused a transfer, the estimated queueing delay's excess over the request's target (ADMISSION_TARGET, or its ?wait), 1 to 60",
+      ),
     };
   return rate_limit_headers;
 }
@@ -140,6 +143,9 @@ export function openApiDocument() {
 }
 
 function registerWalletPaths(route: Route): void {
+  /** Admission by queueing delay (api/shard-admission.ts), described once for every route that starts a transfer. */
+  const admission =
+    "Admitted while the transfers already in flight on the shards it touches (the payer's and the recipient's) can finish within ADMISSION_TARGET (2 minutes by default), or within N seconds with ?wait=N, as estimated from each shard's measured completions; past that, 503 overloaded with Retry-After, and nothing is recorded.";
   const startsTransfer = {
     '202': { description: 'accepted; poll GET /v1/wallet/transfers/{transfer_id}', ...json(TransferAccepted) },
     '200': { description: 'with ?wait=N: the transfer as it stands after waiting', ...json(TransferResponse) },
@@ -153,6 +159,7 @@ function registerWalletPaths(route: Route): void {
   route({
     method: 'post',
     path: '/v1/wallet/transfers',
+    description: admission,
     request: { query: WaitQuery, body: json(TransferBody) },
     ok: startsTransfer,
   });
@@ -160,6 +167,7 @@ function registerWalletPaths(route: Route): void {
     route({
       method: 'post',
       path: `/v1/wallet/{user_id}/${movement}`,
+      description: admission,
       request: { params: UserIdParams, query: WaitQuery, body: json(MoneyMovementBody) },
       ok: startsTransfer,
     });

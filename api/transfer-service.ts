@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { Registry } from 'prom-client';
 import type { ShardSet } from '../db/shards';
 import { exceedsTransferMax, policyFor, type TransferLimits } from '../domain/transfer-policy';
 import { requestHashOf, transferIdFor } from '../domain/transfer-ids';
@@ -7,7 +8,9 @@ import { legsOf, type LegRecord } from '../ledger/postings';
 import { findTransfer, registerTransfer, type NewTransfer, type TransferRecord } from '../ledger/transfers';
 import type { TransferTimings } from '../workflows/activity-options';
 import { heldBy, transferOf, startTransferWorkflow, type StartOutcome } from '../temporal-client/start-transfer';
-import { InFlightTransfers } from './in-flight-transfers';
+import { ShardAdmission, type AdmissionTicket } from './shard-admission';
+import { ShardGate } from './shard-gate';
+import { admissionMetrics, type AdmissionMetrics } from '../metrics/admission-metrics';
 import type { TransferCompletions } from '../temporal-client/transfer-completions';
 import { TransferDurations } from '../metrics/transfer-durations';
 import type { WalletMetrics } from '../metrics/wallet-metrics';
@@ -25,6 +28,15 @@ export interface SubmitTransfer extends Omit<Transfer, 'transferId' | 'conversio
   target?: ConversionTarget;
 }
 
+export interface AdmissionOptions {
+  /** ADMISSION_TARGET: the delay ahead of an asynchronous (202) request past which it is refused. */
+  targetMs: number;
+  /** TRANSFERS_IN_FLIGHT_CEILING: the most transfers the process holds in flight, all shards together. */
+  ceiling: number;
+  /** Where the per-shard estimate and refusals are published. */
+  registry: Registry;
+}
+
 export interface TransferServiceDependencies {
   shards: ShardSet;
   client: Client;
@@ -37,8 +49,8 @@ export interface TransferServiceDependencies {
   transferSeconds: WalletMetrics['transferSeconds'];
   /** Present when a worker shares this process: eager starts, and `?wait` answered from in-process news. */
   completions?: TransferCompletions;
-  /** With completions: the most transfers this process runs at once before it sheds load. */
-  inFlightMax?: number;
+  /** With completions: admission by queueing delay per shard (api/shard-admission.ts). */
+  admission?: AdmissionOptions;
   fx: FxService;
 }
 
@@ -55,17 +67,29 @@ const poll_max_ms = 500;
  * its workflow id, so racing retries converge on one workflow.
  */
 export class TransferService {
-  private readonly inFlight: InFlightTransfers | undefined;
+  private readonly admission: { shards: ShardAdmission; targetMs: number; metrics: AdmissionMetrics } | undefined;
   private readonly durations: TransferDurations | undefined;
+  private readonly gate: ShardGate;
 
   constructor(private readonly deps: TransferServiceDependencies) {
-    this.inFlight =
-      deps.completions && deps.inFlightMax ? new InFlightTransfers(deps.inFlightMax, deps.completions) : undefined;
+    // As many requests per shard as it has connections: the rest of its queue stays the legs'.
+    this.gate = new ShardGate(deps.shards.count, deps.shards.poolSize, gate_wait_max_ms);
+    if (deps.completions && deps.admission) {
+      const shards = new ShardAdmission(deps.shards.count, { ceiling: deps.admission.ceiling });
+      deps.completions.onFinished((transferId) => shards.finished(transferId));
+      this.admission = {
+        shards,
+        targetMs: deps.admission.targetMs,
+        metrics: admissionMetrics(deps.admission.registry, shards, deps.shards.count),
+      };
+    }
     this.durations = deps.completions ? new TransferDurations(deps.completions, deps.transferSeconds) : undefined;
   }
 
   async submit(
     input: SubmitTransfer,
+    /** The request's `?wait` in seconds, if it waits: its own target for admission. */
+    waitS?: number,
   ): Promise<{ record: TransferRecord; replayed: boolean; start: StartOutcome | 'final' }> {
     requireSupportedCurrencies(this.deps.currencies, input.currency, ...(input.target ? [input.target.currency] : []));
     // Converting between one's own currencies is a transfer to oneself; moving within one wallet is not.
@@ -78,24 +102,49 @@ export class TransferService {
         `one ${input.kind} may move at most ${this.deps.limits.transferAmountMaxMinor} minor units`,
       );
     }
-    const slot = this.inFlight?.reserve();
-    if (this.inFlight && !slot) {
-      throw new ApiError(
-        'overloaded',
-        'the wallet is at capacity; retry with the same idempotency key',
-        undefined,
-        overload_retry_after_s,
-      );
-    }
+    const slot = this.admit(input, waitS);
     const acceptedAtMs = performance.now();
     try {
       return await this.recordAndStart(input, (transferId) => {
-        slot?.startedAs(transferId);
+        // An eagerly started transfer may have finished before its start call returned.
+        if (!this.deps.completions?.hasFinished(transferId)) slot?.startedAs(transferId);
         this.durations?.started(transferId, acceptedAtMs);
       });
     } finally {
       slot?.release();
     }
+  }
+
+  /**
+   * A place in the shards' queues, or 503 overloaded when the work ahead on a shard the
+   * transfer touches would outlast the caller's target (ADMISSION_TARGET, or its `?wait`).
+   * A transfer held for an operator's review waits for a person, not for the shard: it is
+   * admitted by the same rule but not counted once started.
+   */
+  private admit(input: SubmitTransfer, waitS: number | undefined): AdmissionTicket | undefined {
+    if (!this.admission) return undefined;
+    const { shards, targetMs, metrics } = this.admission;
+    const parties = [input.fromUserId, input.toUserId].filter((userId): userId is string => userId !== null);
+    const touched = parties.map((userId) => this.deps.shards.shardOf(userId));
+    const decision = shards.admit(touched, {
+      targetMs: waitS !== undefined && waitS > 0 ? waitS * 1000 : targetMs,
+      ops: input.opsOperator !== null,
+    });
+    if (!decision.admitted) {
+      metrics.refused(decision.shard, decision.reason);
+      throw new ApiError(
+        'overloaded',
+        decision.reason === 'ceiling'
+          ? 'the wallet process holds as many transfers as it may; retry with the same idempotency key'
+          : `the work queued on shard ${decision.shard} would take about ${Math.ceil(decision.estimateMs / 1000)} s, more than this request's target; retry with the same idempotency key`,
+        undefined,
+        decision.retryAfterS,
+      );
+    }
+    const held = policyFor(input, this.deps.limits).approvalsRequired > 0;
+    if (!held) return decision.ticket;
+    decision.ticket.release();
+    return undefined;
   }
 
   private async recordAndStart(
@@ -104,7 +153,8 @@ export class TransferService {
   ): Promise<{ record: TransferRecord; replayed: boolean; start: StartOutcome | 'final' }> {
     // The owner's existence is checked by the record's foreign key, in the same statement.
     const counterparty = input.kind === 'transfer' ? input.toUserId : null;
-    if (counterparty !== null) await requireUser(this.deps.shards, counterparty);
+    if (counterparty !== null)
+      await this.gate.run(this.deps.shards.shardOf(counterparty), () => requireUser(this.deps.shards, counterparty));
     const { target, ...asked } = input;
     const ownerUserId = ownerOf(asked);
     const transferId = transferIdFor(asked.kind, ownerUserId, asked.idempotencyKey);
@@ -117,10 +167,11 @@ export class TransferService {
       requestHash,
       approvalsRequired: policyFor(asked, this.deps.limits).approvalsRequired,
     };
-    const registering =
+    const registering = this.gate.run(ownerShard, () =>
       target && asked.fromUserId !== null
         ? this.deps.fx.register({ ...newTransfer, fromUserId: asked.fromUserId }, target)
-        : registerTransfer(this.deps.shards.pool(ownerShard), newTransfer);
+        : registerTransfer(this.deps.shards.pool(ownerShard), newTransfer),
+    );
     const { record, inserted } = await registering.catch((error: unknown) => {
       if (isUnknownOwner(error)) throw new ApiError('user_not_found', `user ${ownerUserId} does not exist`);
       throw error;
@@ -218,8 +269,8 @@ export class TransferService {
   }
 }
 
-/** How long an overloaded process asks clients to wait before they retry. */
-const overload_retry_after_s = 1;
+/** An admitted request waits this long for its turn at a shard's connections before it is refused (503). */
+const gate_wait_max_ms = 10_000;
 
 /** Transfers accepted by this process whose owner shard is remembered for reads. */
 const owner_shards_remembered_max = 100_000;

@@ -235,7 +235,12 @@ async function listen(
       waitsPerCaller: settings.WAITS_PER_CALLER_MAX,
       waitsMax: settings.WAITS_MAX,
     },
-    ...(completions ? { completions, inFlightMax: settings.TRANSFERS_IN_FLIGHT_MAX } : {}),
+    ...(completions
+      ? {
+          completions,
+          admission: { targetMs: settings.ADMISSION_TARGET, ceiling: settings.TRANSFERS_IN_FLIGHT_CEILING },
+        }
+      : {}),
   });
   const server = app.listen(settings.PORT, settings.HOST);
   await new Promise<void>((resolve, reject) => {

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 
 export interface BenchOptions {
-  mode: 'open' | 'closed' | 'payroll';
+  /** burst and blocked-shard: the admission scenarios (bench/scenarios), with `--rate` as their background. */
+  mode: 'open' | 'closed' | 'payroll' | 'burst' | 'blocked-shard';
   rate_per_s: number;
   concurrency: number;
   duration_s: number;
@@ -27,11 +28,19 @@ export interface BenchOptions {
   outstanding_max: number;
   /** --mode payroll: the batch's items (and the single transfers it is compared with). */
   payroll_items: number;
+  /** --mode burst: transfers sent within burst_window_s. */
+  burst: number;
+  burst_window_s: number;
+  /** --mode blocked-shard: how long the last shard's accounts stay locked. */
+  lock_s: number;
 }
 
 export const bench_usage = `npm run bench -- [options]
-  --mode open|closed|payroll  open: fixed arrival rate; closed: fixed concurrency;
-                           payroll: one batch from one payer against as many single transfers [open]
+  --mode MODE              open: fixed arrival rate; closed: fixed concurrency;
+                           payroll: one batch from one payer against as many single transfers;
+                           burst: --burst transfers within --burst-window s on top of an
+                           open loop at --rate; blocked-shard: an open loop at --rate with
+                           the last shard's accounts locked for --lock s after the warmup [open]
   --payroll-items N        payroll: items in the batch [1000]
   --rate N                 open loop: transfers per second [100]
   --concurrency N          closed loop: transfers in flight [64]
@@ -50,6 +59,9 @@ export const bench_usage = `npm run bench -- [options]
   --split                  throwaway stack: API and worker as separate processes
   --shard-urls URL,...     throwaway stack: PostgreSQL servers for the shards [PG_URL's server]
   --outstanding-max N      open loop: requests in flight before new ones are dropped [5000]
+  --burst N                burst mode: transfers in the burst [3000]
+  --burst-window S         burst mode: seconds the burst is spread over [10]
+  --lock S                 blocked-shard mode: seconds the shard stays locked [30]
   --seed N                 workload seed (pairs and amounts) [1]
   --out DIR                report folder [bench-results]`;
 
@@ -79,13 +91,16 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
       'outstanding-max': { type: 'string', default: '5000' },
       seed: { type: 'string', default: '1' },
       'payroll-items': { type: 'string', default: '1000' },
+      burst: { type: 'string', default: '3000' },
+      'burst-window': { type: 'string', default: '10' },
+      lock: { type: 'string', default: '30' },
       out: { type: 'string', default: 'bench-results' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) return 'help';
   const options: BenchOptions = {
-    mode: oneOf('--mode', values.mode, ['open', 'closed', 'payroll'] as const),
+    mode: oneOf('--mode', values.mode, ['open', 'closed', 'payroll', 'burst', 'blocked-shard'] as const),
     rate_per_s: number('--rate', values.rate, 0.1, 100_000),
     concurrency: integer('--concurrency', values.concurrency, 1, 10_000),
     duration_s: number('--duration', values.duration, 0.5, 86_400),
@@ -106,6 +121,9 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
     seed: integer('--seed', values.seed, 0, 2 ** 32 - 1),
     outstanding_max: integer('--outstanding-max', values['outstanding-max'], 1, 100_000),
     payroll_items: integer('--payroll-items', values['payroll-items'], 1, 1_000),
+    burst: integer('--burst', values.burst, 1, 100_000),
+    burst_window_s: number('--burst-window', values['burst-window'], 0.1, 3_600),
+    lock_s: number('--lock', values.lock, 0.1, 3_600),
   };
   if (options.targets.length > 0 && (options.processes !== 1 || options.split || options.shard_servers.length > 0)) {
     throw new Error('--processes, --split and --shard-urls shape the throwaway stack; they do not apply with --target');
@@ -118,7 +136,18 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
   if (options.targets.length === 0 && options.pids.length > 0)
     throw new Error('--pids names processes of a --target deployment');
   if (options.shards === 1 && options.cross_shard_fraction > 0) options.cross_shard_fraction = 0;
+  checkScenario(options);
   return options;
+}
+
+function checkScenario(options: BenchOptions): void {
+  if (options.mode !== 'burst' && options.mode !== 'blocked-shard') return;
+  // The scenarios measure the wallet alone: the baselines have no admission to measure.
+  options.baselines = [];
+  if (options.mode === 'blocked-shard' && (options.targets.length > 0 || options.shards < 2))
+    throw new Error(
+      '--mode blocked-shard locks a shard of the throwaway stack: it needs at least 2 shards and no --target',
+    );
 }
 
 function listOf(value: string | undefined): string[] {

@@ -7,7 +7,9 @@ import { signToken } from '../api/auth';
 import { runChecks } from './checks';
 import type { Cleanup } from './cleanup';
 import { HttpClient } from './load/http';
-import { benchUsers } from './load/users';
+import { benchUsers, type BenchUsers } from './load/users';
+import { runBlockedShard } from './scenarios/blocked-shard';
+import { runBurst } from './scenarios/burst';
 import type { BenchOptions } from './options';
 import { runPhases } from './phases';
 import { ProcessSampler } from './procfs/sampler';
@@ -59,13 +61,10 @@ export async function runBench(options: BenchOptions, stamp: string, cleanup: Cl
   sampler.start();
   cleanup.add('stop sampler', () => sampler.stop());
   const wallet = httpTransferTarget('transfers', client, wallet_routes);
-  const { phases, walletUnsettled } = await runPhases(
-    options,
-    users,
-    runTag,
-    { wallet, floorOrigin: floor?.origin, rawPool: raw?.pool },
-    sampler,
-  );
+  const targets = { wallet, floorOrigin: floor?.origin, rawPool: raw?.pool };
+  const { phases, walletUnsettled, scenario } = isScenario(options.mode)
+    ? await runScenario(options, users, runTag, stack, sampler)
+    : { ...(await runPhases(options, users, runTag, targets, sampler)), scenario: null };
   sampler.stop();
 
   console.error('bench: checking the ledger');
@@ -89,12 +88,51 @@ export async function runBench(options: BenchOptions, stamp: string, cleanup: Cl
     },
     notes: [...stack.notes, ...early_exits, ...standingNotes(stack.kind)],
     phases,
+    scenario,
     ratios: {
       transfer_to_floor: transfers && floorPhase ? ratiosOf(transfers, floorPhase) : null,
       transfer_to_pg: transfers && rawPhase ? ratiosOf(transfers, rawPhase) : null,
     },
     checks,
   };
+}
+
+function isScenario(mode: BenchOptions['mode']): boolean {
+  return mode === 'burst' || mode === 'blocked-shard';
+}
+
+/**
+ * The admission scenarios send each transfer as its payer (a customer token), since admission
+ * gives ops requests headroom that customers do not get, on a client of their own.
+ */
+async function runScenario(
+  options: BenchOptions,
+  users: BenchUsers,
+  runTag: string,
+  stack: BenchStack,
+  sampler: ProcessSampler,
+) {
+  const tokens = new Map<string, Promise<string>>();
+  const tokenOf = (userId: string) => {
+    let token = tokens.get(userId);
+    if (!token) tokens.set(userId, (token = signToken(stack.tokenSecret, { userId, role: 'customer' })));
+    return token;
+  };
+  const client = new HttpClient(stack.walletOrigins, 'scenario-sends-customer-tokens', options.outstanding_max);
+  try {
+    const target = httpTransferTarget('transfers', client, wallet_routes, tokenOf);
+    const first = sampler.snapshot();
+    const { scenario, unsettled } =
+      options.mode === 'burst'
+        ? await runBurst(options, users, runTag, target)
+        : await runBlockedShard(options, users, runTag, target, stack.shardUrls ?? []);
+    // What holding the queue cost in memory (TRANSFERS_IN_FLIGHT_CEILING is sized from it).
+    for (const [name, bytes] of sampler.peakMemoryBytes(first.at_ms, sampler.snapshot().at_ms))
+      scenario.facts[`peak_memory_mib_${name}`] = Math.round(bytes / 2 ** 20);
+    return { phases: [], walletUnsettled: unsettled, scenario };
+  } finally {
+    await client.close();
+  }
 }
 
 function standingNotes(kind: BenchStack['kind']): string[] {

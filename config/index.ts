@@ -127,8 +127,13 @@ const environmentSchema = z.object({
   ACTIVITY_TIMEOUT_MS: positiveMs.default(10_000),
   DEBIT_ATTEMPTS_MAX: z.coerce.number().int().min(1).max(1000).default(12),
   RETRY_INTERVAL_MAX_MS: positiveMs.default(30_000),
-  /** Transfers one wallet process (API + worker) runs at once before it answers 503 overloaded. */
-  TRANSFERS_IN_FLIGHT_MAX: z.coerce.number().int().min(1).max(100_000).default(32),
+  /**
+   * A transfer is refused (503 overloaded) when the work already queued on a shard it touches
+   * would take longer than this to finish (a `?wait` request: longer than its wait).
+   */
+  ADMISSION_TARGET: duration.refine((ms) => ms > 0, 'must be more than 0').default(2 * duration_units_ms.m),
+  /** The most transfers one wallet process (API + worker) holds in flight, all shards together: the memory safety net. */
+  TRANSFERS_IN_FLIGHT_CEILING: z.coerce.number().int().min(1).max(1_000_000).default(5_000),
   /** How long a completed transfer can be reversed by ops (a duration; 0: not at all). */
   REVERSAL_WINDOW: z.union([z.literal('0').transform(() => 0), duration]).default(7 * duration_units_ms.d),
   /** Transfers and withdrawals at or above this wait for an operator's approval (PENDING_REVIEW). */

@@ -82,9 +82,10 @@ export class ShardSet {
         `lock timeout (${timeouts.lockTimeoutMs} ms) must not exceed the statement timeout (${timeouts.statementTimeoutMs} ms)`,
       );
     }
-    // Generous enough for a burst on a healthy shard (the in-flight cap admits 32 transfers per
-    // process, each with one leg at a time; 40 racing debits in test/ledger.test.ts), and still a
-    // bound: a blocked shard's legs fail at once past it instead of filling the worker's slots.
+    // Generous enough for a burst's legs on a healthy shard (one leg per transfer at a time; 40
+    // racing debits in test/ledger.test.ts; transfer requests queue in api/shard-gate.ts and use
+    // at most poolSize of it), and still a bound: a blocked shard's legs fail at once past it
+    // instead of filling the worker's slots.
     this.waitingMax = shard_waiting_per_connection * poolSize;
     this.pools = urls.map((connectionString, index) => {
       const pool = new BoundedPool(

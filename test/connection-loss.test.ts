@@ -23,7 +23,7 @@ describe('connections cut under load', () => {
   let wallet: WalletProcess;
   before(async () => {
     // Enough debit attempts that a debit cut again and again still gets through: the test is about the process, not the retry budget.
-    wallet = await startWalletProcess({ TRANSFERS_IN_FLIGHT_MAX: '1000', DEBIT_ATTEMPTS_MAX: '50' });
+    wallet = await startWalletProcess({ DEBIT_ATTEMPTS_MAX: '50' });
   });
   after(async () => {
     await wallet.stop();

@@ -22,8 +22,8 @@ const deposit_minor = 10_000;
 describe('one shard blocked on a lock', () => {
   let wallet: WalletProcess;
   before(async () => {
-    // The in-flight cap counts the blocked transfers too; this test is about the worker's slots.
-    wallet = await startWalletProcess({ TRANSFERS_IN_FLIGHT_MAX: '200' });
+    // Admission (ADMISSION_TARGET, 2 min) lets the blocked transfers in; this test is about the worker's slots.
+    wallet = await startWalletProcess();
   });
   after(async () => {
     await wallet.stop();

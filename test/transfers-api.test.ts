@@ -304,11 +304,11 @@ describe('transfers through the API', () => {
   });
 });
 
-/** Past its capacity the wallet process refuses new transfers at once instead of collapsing. */
+/** Past its ceiling the wallet process refuses new transfers at once instead of collapsing. */
 describe('load shedding', () => {
   let stack: TestStack;
   before(async () => {
-    stack = await startTestStack({ inFlightMax: 1 });
+    stack = await startTestStack({ admission: { targetMs: 120_000, ceiling: 1 } });
   });
   after(async () => {
     assert.deepEqual(await driftedAccounts(stack.shards), []);

@@ -105,7 +105,7 @@ function transferAnswers(transfers: TransferService, metrics: Metrics, waitSlots
 
   async function submitAndAnswer(request: Request, response: Response, submission: SubmitTransfer): Promise<void> {
     const { wait } = validate(WaitQuery, request.query, 'query');
-    const { record, replayed, start } = await transfers.submit(submission);
+    const { record, replayed, start } = await transfers.submit(submission, wait);
     response.locals.transferId = record.transferId;
     metrics.transfersSubmitted.inc({ kind: submission.kind, replayed: String(replayed) });
     metrics.workflowStarts.inc({ outcome: start });

@@ -38,14 +38,21 @@ export class HttpClient {
     return origin;
   }
 
-  async json(method: 'GET' | 'POST' | 'PUT', origin: string, path: string, body?: unknown): Promise<JsonAnswer> {
+  async json(
+    method: 'GET' | 'POST' | 'PUT',
+    origin: string,
+    path: string,
+    body?: unknown,
+    /** Another caller's token than the client's own (a customer's, in the admission scenarios). */
+    token = this.token,
+  ): Promise<JsonAnswer> {
     let answer;
     try {
       answer = await request(`${origin}${path}`, {
         dispatcher: this.agent,
         method,
         headers: {
-          authorization: `Bearer ${this.token}`,
+          authorization: `Bearer ${token}`,
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),

@@ -6,6 +6,7 @@ import { bench_currency } from '../targets/http-transfers';
 import type { ApiCheck } from '../verify/api';
 import type { LedgerCheck } from '../verify/ledger';
 import type { PhaseRatios } from './ratios';
+import type { ScenarioResult } from '../scenarios/groups';
 import type { BenchReport } from './types';
 
 const phase_titles = {
@@ -18,6 +19,7 @@ const phase_titles = {
 export function renderMarkdown(report: BenchReport): string {
   const lines = [`# Wallet benchmark, ${report.started_at}`, '', optionsLine(report.options, report), ''];
   for (const phase of report.phases) lines.push(...phaseSection(phase), '');
+  if (report.scenario) lines.push(...scenarioSection(report.scenario), '');
   lines.push(...ratioSection(report.ratios, report.options.mode), '');
   lines.push(...checkSection(report), '');
   if (report.notes.length > 0) lines.push('## Notes', '', ...report.notes.map((note) => `- ${note}`), '');
@@ -25,8 +27,13 @@ export function renderMarkdown(report: BenchReport): string {
 }
 
 function optionsLine(options: BenchOptions, report: BenchReport): string {
-  const load =
-    options.mode === 'open' ? `open loop at ${options.rate_per_s}/s` : `closed loop, ${options.concurrency} in flight`;
+  const load = {
+    open: `open loop at ${options.rate_per_s}/s`,
+    closed: `closed loop, ${options.concurrency} in flight`,
+    payroll: `payroll, one batch of ${options.payroll_items}`,
+    burst: `burst of ${options.burst} within ${options.burst_window_s} s on an open loop at ${options.rate_per_s}/s`,
+    'blocked-shard': `open loop at ${options.rate_per_s}/s, the last shard's accounts locked for ${options.lock_s} s`,
+  }[options.mode];
   const stack =
     report.stack.kind === 'target'
       ? `target ${report.stack.wallet_origins.join(', ')}`
@@ -62,6 +69,30 @@ function phaseSection(phase: PhaseResult): string[] {
     lag
       ? `Load generator: send lag p50 ${lag.p50_ms} / p99 ${lag.p99_ms} / max ${lag.max_ms} ms, event-loop delay p99 ${phase.generator.event_loop_delay_p99_ms} ms: ${phase.generator.fell_behind ? '**it fell behind its schedule** (latencies still count from the schedule, but the offered rate was not delivered evenly)' : 'kept to its schedule'}.`
       : `Load generator: closed loop (latency counts from each send), event-loop delay p99 ${phase.generator.event_loop_delay_p99_ms} ms.`,
+  ];
+}
+
+const scenario_titles = {
+  burst: 'Burst (admission by queueing delay)',
+  'blocked-shard': 'One shard blocked (admission per shard)',
+};
+
+function scenarioSection(scenario: ScenarioResult): string[] {
+  return [
+    `## ${scenario_titles[scenario.name]}`,
+    '',
+    '| transfers | sent | completed | refused (503 overloaded) | accept p50 / p95 / p99 / max (ms) | completion p50 / p95 / p99 / max (ms) | last final after (s) | errors |',
+    '|---|---|---|---|---|---|---|---|',
+    ...scenario.groups.map(
+      (group) =>
+        `| ${group.name} | ${group.sent} | ${group.completed} | ${group.refused} | ${latencies(group.accept)} | ${latencies(group.completion)} | ${group.last_final_after_ms === null ? '-' : round2(group.last_final_after_ms / 1000)} | ${
+          Object.entries(group.errors)
+            .map(([kind, count]) => `${kind} ${count}`)
+            .join(', ') || 'none'
+        } |`,
+    ),
+    '',
+    ...Object.entries(scenario.facts).map(([name, value]) => `- ${name}: ${value}`),
   ];
 }
 

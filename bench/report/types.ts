@@ -2,6 +2,7 @@ import type { PhaseResult } from '../load/phase';
 import type { BenchOptions } from '../options';
 import type { ApiCheck } from '../verify/api';
 import type { LedgerCheck } from '../verify/ledger';
+import type { ScenarioResult } from '../scenarios/groups';
 import type { PhaseRatios } from './ratios';
 
 export interface BenchReport {
@@ -18,6 +19,8 @@ export interface BenchReport {
   };
   notes: string[];
   phases: PhaseResult[];
+  /** --mode burst or blocked-shard: the scenario's groups of transfers, instead of phases. */
+  scenario: ScenarioResult | null;
   ratios: { transfer_to_floor: PhaseRatios | null; transfer_to_pg: PhaseRatios | null };
   checks: {
     /** The shard databases (throwaway stack). */

@@ -25,26 +25,42 @@ const poll_interval_ms = 20;
  * A target behind HTTP: submit with a POST (the accept latency ends at its 202), then GET with
  * `?wait` on the same server until the status is final (the completion latency ends there).
  */
-export function httpTransferTarget(phase: PhaseName, client: HttpClient, routes: TransferRoutes): LoadTarget {
+export function httpTransferTarget(
+  phase: PhaseName,
+  client: HttpClient,
+  routes: TransferRoutes,
+  /** Sends each transfer as its payer (a customer's token) instead of the client's ops token. */
+  tokenOf?: (userId: string) => Promise<string>,
+): LoadTarget {
   const originOf = new Map<string, string>();
+  const tokenFor = new Map<string, string>();
   return {
     phase,
     async submit(plan: TransferPlan, key: string) {
       const origin = client.pickOrigin();
-      const answer = await client.json('POST', origin, routes.submit, transferBody(plan, key));
+      const token = tokenOf ? await tokenOf(plan.fromUserId) : undefined;
+      const answer = await client.json('POST', origin, routes.submit, transferBody(plan, key), token);
       const transferId = (answer.body as { transfer_id?: string }).transfer_id;
       if (answer.status !== 202 || !transferId) throw httpErrorOf(answer);
       originOf.set(transferId, origin);
+      if (token) tokenFor.set(transferId, token);
       return { transferId, final: false };
     },
     async awaitFinal(transferId: string, deadline_ms: number) {
       const origin = originOf.get(transferId) ?? client.pickOrigin();
+      const token = tokenFor.get(transferId);
       try {
         for (;;) {
           const wait_s = Math.min(transfer_wait_max_s, Math.floor((deadline_ms - performance.now()) / 1000));
           if (wait_s <= 0) throw new RequestError('not_final', true);
           const asked_ms = performance.now();
-          const answer = await client.json('GET', origin, `${routes.statusOf(transferId)}?wait=${wait_s}`);
+          const answer = await client.json(
+            'GET',
+            origin,
+            `${routes.statusOf(transferId)}?wait=${wait_s}`,
+            undefined,
+            token,
+          );
           if (answer.status !== 200) throw httpErrorOf(answer);
           const { status, failure_reason } = answer.body as { status?: string; failure_reason?: string };
           if (status === 'COMPLETED') return;
@@ -55,6 +71,7 @@ export function httpTransferTarget(phase: PhaseName, client: HttpClient, routes:
         }
       } finally {
         originOf.delete(transferId);
+        tokenFor.delete(transferId);
       }
     },
   };

@@ -42,7 +42,8 @@ export const test_limits: TransferLimits = {
 interface TestStackOptions {
   activities?: object;
   withWorker?: boolean;
-  inFlightMax?: number;
+  /** Admission by queueing delay (ADMISSION_TARGET, TRANSFERS_IN_FLIGHT_CEILING); none where not given. */
+  admission?: { targetMs: number; ceiling: number };
   temporalAddress?: string;
   timings?: TransferTimings;
   limits?: TransferLimits;
@@ -111,7 +112,7 @@ export async function startTestStack(options: TestStackOptions = {}) {
     waitSlots,
     ...(options.tokenMaxAgeS ? { tokenMaxAgeS: options.tokenMaxAgeS } : {}),
     ...(options.quoteTtlMs ? { quoteTtlMs: options.quoteTtlMs } : {}),
-    ...(options.inFlightMax ? { inFlightMax: options.inFlightMax } : {}),
+    ...(options.admission ? { admission: options.admission } : {}),
   });
   const { server, baseUrl } = await listenLocally(app);
 

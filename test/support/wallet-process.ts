@@ -123,7 +123,7 @@ function processClient(baseUrl: string, alive: () => boolean) {
     });
     const body = JSON.parse(await response.text()) as any;
     await checkContract(baseUrl, { method, path, status: response.status, headers: response.headers, body });
-    return { status: response.status, body };
+    return { status: response.status, headers: response.headers, body };
   }
 
   /** Retries what a client would retry (503, a cut connection) with the same request, until the deadline. */

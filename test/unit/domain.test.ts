@@ -129,6 +129,14 @@ describe('config', () => {
     assert.throws(() => parseConfig({ CURRENCIES: '' }), /CURRENCIES/);
   });
 
+  it('admits by queueing delay: ADMISSION_TARGET and TRANSFERS_IN_FLIGHT_CEILING', () => {
+    assert.equal(parseConfig({}).ADMISSION_TARGET, 120_000);
+    assert.equal(parseConfig({}).TRANSFERS_IN_FLIGHT_CEILING, 5_000);
+    assert.equal(parseConfig({ ADMISSION_TARGET: '30s' }).ADMISSION_TARGET, 30_000);
+    assert.throws(() => parseConfig({ ADMISSION_TARGET: '0s' }), /ADMISSION_TARGET/);
+    assert.throws(() => parseConfig({ TRANSFERS_IN_FLIGHT_CEILING: '0' }), /TRANSFERS_IN_FLIGHT_CEILING/);
+  });
+
   it('names the variable that is wrong', () => {
     assert.throws(
       () => parseConfig({ SHARD_URLS: 'mysql://nope' }),
