@@ -116,6 +116,16 @@ export class TransferService {
   }
 
   /**
+   * While many transfers are in flight, starts go through the task queue instead of eagerly: an
+   * eager start runs the transfer's first workflow task inside the request, so in a burst every
+   * accept would do the whole transfer's work and the API would stop answering; queued, the
+   * engine holds the burst and the worker takes it at its own pace.
+   */
+  private backlogged(): boolean {
+    return (this.admission?.shards.inFlight ?? 0) > eager_in_flight_max;
+  }
+
+  /**
    * A place in the shards' queues, or 503 overloaded when the work ahead on a shard the
    * transfer touches would outlast the caller's target (ADMISSION_TARGET, or its `?wait`).
    * A transfer held for an operator's review waits for a person, not for the shard: it is
@@ -184,7 +194,7 @@ export class TransferService {
     const start = final_statuses.includes(record.status)
       ? 'final'
       : await startTransferWorkflow(
-          { ...this.deps, eagerStart: this.deps.completions !== undefined },
+          { ...this.deps, eagerStart: this.deps.completions !== undefined && !this.backlogged() },
           transferOf(record),
           heldBy(record),
         );
@@ -268,6 +278,9 @@ export class TransferService {
       this.ownerShards.delete(this.ownerShards.keys().next().value!);
   }
 }
+
+/** Past this many transfers in flight, new ones are started through the task queue (see backlogged). */
+const eager_in_flight_max = 64;
 
 /** An admitted request waits this long for its turn at a shard's connections before it is refused (503). */
 const gate_wait_max_ms = 10_000;

@@ -10,6 +10,7 @@ import { HttpClient } from './load/http';
 import { benchUsers, type BenchUsers } from './load/users';
 import { runBlockedShard } from './scenarios/blocked-shard';
 import { runBurst } from './scenarios/burst';
+import { ledgerWatchedTarget } from './scenarios/ledger-watch';
 import type { BenchOptions } from './options';
 import { runPhases } from './phases';
 import { ProcessSampler } from './procfs/sampler';
@@ -120,16 +121,23 @@ async function runScenario(
   };
   const client = new HttpClient(stack.walletOrigins, 'scenario-sends-customer-tokens', options.outstanding_max);
   try {
-    const target = httpTransferTarget('transfers', client, wallet_routes, tokenOf);
+    const http = httpTransferTarget('transfers', client, wallet_routes, tokenOf);
+    // On the bench's own stack, completion is read from the shards rather than through `?wait`.
+    const watch = stack.shardUrls ? ledgerWatchedTarget(http, stack.shardUrls) : undefined;
+    const target = watch?.target ?? http;
     const first = sampler.snapshot();
-    const { scenario, unsettled } =
-      options.mode === 'burst'
-        ? await runBurst(options, users, runTag, target)
-        : await runBlockedShard(options, users, runTag, target, stack.shardUrls ?? []);
-    // What holding the queue cost in memory (TRANSFERS_IN_FLIGHT_CEILING is sized from it).
-    for (const [name, bytes] of sampler.peakMemoryBytes(first.at_ms, sampler.snapshot().at_ms))
-      scenario.facts[`peak_memory_mib_${name}`] = Math.round(bytes / 2 ** 20);
-    return { phases: [], walletUnsettled: unsettled, scenario };
+    try {
+      const { scenario, unsettled } =
+        options.mode === 'burst'
+          ? await runBurst(options, users, runTag, target)
+          : await runBlockedShard(options, users, runTag, target, stack.shardUrls ?? []);
+      // What holding the queue cost in memory (TRANSFERS_IN_FLIGHT_CEILING is sized from it).
+      for (const [name, bytes] of sampler.peakMemoryBytes(first.at_ms, sampler.snapshot().at_ms))
+        scenario.facts[`peak_memory_mib_${name}`] = Math.round(bytes / 2 ** 20);
+      return { phases: [], walletUnsettled: unsettled, scenario };
+    } finally {
+      await watch?.stop();
+    }
   } finally {
     await client.close();
   }

@@ -11,7 +11,6 @@ import { waitForPollers } from './pollers';
 import { defaultPgServer, type BenchStack } from './types';
 
 const ready_timeout_ms = 120_000;
-const scenario_waits_max = 20_000;
 
 /**
  * The bench's own stack, as `npm start` runs it: a Temporal dev server (or TEMPORAL_ADDRESS's),
@@ -56,7 +55,7 @@ export async function startThrowawayStack(
       const child = spawnBenchChild(
         `${role}-${index}`,
         ['app/main.ts', role],
-        { ...env, ...scenarioEnv(options), PORT: String(port) },
+        { ...env, PORT: String(port) },
         logDir,
         cleanup,
       );
@@ -92,14 +91,6 @@ export async function startThrowawayStack(
     parts,
     notes,
   };
-}
-
-/**
- * The admission scenarios hold a `?wait` open for every transfer of a 3,000 burst, as the bench
- * measures completion; past WAITS_MAX they would be answered at once and polled.
- */
-function scenarioEnv(options: BenchOptions): Record<string, string> {
-  return options.mode === 'burst' || options.mode === 'blocked-shard' ? { WAITS_MAX: String(scenario_waits_max) } : {};
 }
 
 /** The local process listening on an address's port, if the address is on this machine. */
