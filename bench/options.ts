@@ -121,9 +121,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
     seed: integer('--seed', values.seed, 0, 2 ** 32 - 1),
     outstanding_max: integer('--outstanding-max', values['outstanding-max'], 1, 100_000),
     payroll_items: integer('--payroll-items', values['payroll-items'], 1, 1_000),
-    burst: integer('--burst', values.burst, 1, 100_000),
-    burst_window_s: number('--burst-window', values['burst-window'], 0.1, 3_600),
-    lock_s: number('--lock', values.lock, 0.1, 3_600),
+    ...scenarioOptionsOf(values),
   };
   if (options.targets.length > 0 && (options.processes !== 1 || options.split || options.shard_servers.length > 0)) {
     throw new Error('--processes, --split and --shard-urls shape the throwaway stack; they do not apply with --target');
@@ -138,6 +136,15 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
   if (options.shards === 1 && options.cross_shard_fraction > 0) options.cross_shard_fraction = 0;
   checkScenario(options);
   return options;
+}
+
+/** --burst, --burst-window and --lock: the admission scenarios' shape. */
+function scenarioOptionsOf(values: { burst?: string; 'burst-window'?: string; lock?: string }) {
+  return {
+    burst: integer('--burst', values.burst, 1, 100_000),
+    burst_window_s: number('--burst-window', values['burst-window'], 0.1, 3_600),
+    lock_s: number('--lock', values.lock, 0.1, 3_600),
+  };
 }
 
 function checkScenario(options: BenchOptions): void {

@@ -16,7 +16,7 @@ import { bench_currency } from './targets/http-transfers';
 
 /** A salary: small enough that 1,000 stay under the default daily limit and no item is held for review. */
 const salary_minor = 5_000;
-/** Single transfers in flight at once: the wallet's admission bound (TRANSFERS_IN_FLIGHT_MAX) at its default. */
+/** Single transfers in flight at once: the former fixed admission bound (TRANSFERS_IN_FLIGHT_MAX, 32, replaced by admission by queueing delay). */
 const singles_in_flight = 32;
 /** A 503 (admission, busy shard) is retried after this, with the same key. */
 const overloaded_retry_ms = 200;
