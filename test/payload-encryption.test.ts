@@ -71,8 +71,14 @@ describe('payloads encrypted end to end', () => {
     const history = await plainClient.workflow.getHandle(transfer.id).fetchHistory();
     const payloads = historyPayloads(history.events);
     assert.ok(payloads.length >= 3, `expected the input, results and markers' payloads, found ${payloads.length}`);
-    for (const payload of payloads)
-      assert.equal(Buffer.from(payload.metadata!.encoding!).toString(), encrypted_encoding, 'a payload in the clear');
+    // Checked event by event, so a failure names the event that holds the clear payload.
+    for (const event of history.events ?? [])
+      for (const payload of historyPayloads(event))
+        assert.equal(
+          Buffer.from(payload.metadata!.encoding!).toString(),
+          encrypted_encoding,
+          `a payload in the clear in event ${event.eventId} (type ${event.eventType})`,
+        );
     const stored = historyText(history.events).join('\n');
     for (const secret of [note, transfer.sender, transfer.recipient, '12345'])
       assert.ok(!stored.includes(secret), `the history shows ${secret}`);
