@@ -98,10 +98,7 @@ describe('admission by queueing delay: a burst', () => {
       finals.filter((status) => status !== 'COMPLETED' && status !== 'FAILED'),
       [],
     );
-    assert.ok(
-      failed.length <= burst_size * 0.2,
-      `${failed.length} of ${burst_size} failed: ${JSON.stringify(failed)}`,
-    );
+    assert.ok(failed.length <= burst_size * 0.2, `${failed.length} of ${burst_size} failed: ${JSON.stringify(failed)}`);
     const totals = await ledgerTotals(wallet.shards, 'USD');
     assert.equal(totals.clearing, 0n);
   });
