@@ -43,6 +43,11 @@ const function_order = [
   // Callers of post_leg and fence_debit.
   'refund_debit',
   'post_reversal_debit',
+  // A payout's legs, callers of post_leg (ledger/payout-holds.ts).
+  'hold_payout',
+  'release_hold',
+  'settle_hold',
+  'return_settled',
 ] as const;
 
 /** Distinct from node-pg-migrate's lock key, so neither waits on the other by accident. */

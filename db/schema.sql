@@ -174,7 +174,8 @@ begin
     return query select 'balance_not_zero'::text, null::timestamptz, null::timestamptz;
     return;
   end if;
-  if exists (select 1 from transfers t where t.owner_user_id = p_user_id and t.status = any (v_open_statuses)) then
+  if exists (select 1 from transfers t where t.owner_user_id = p_user_id and t.status = any (v_open_statuses))
+     or exists (select 1 from payout_holds h where h.user_id = p_user_id and h.status = 'held') then
     return query select 'transfers_in_flight'::text, null::timestamptz, null::timestamptz;
     return;
   end if;
@@ -229,7 +230,7 @@ CREATE TABLE public.entries (
     hash bytea,
     CONSTRAINT entries_amount_check CHECK ((amount <> 0)),
     CONSTRAINT entries_chain_shape CHECK ((((account_seq IS NULL) = (hash IS NULL)) AND ((account_seq IS NULL) OR ((account_seq > 0) AND (octet_length(hash) = 32))))),
-    CONSTRAINT entries_kind_check CHECK ((kind = ANY (ARRAY['deposit'::text, 'withdrawal'::text, 'transfer_out'::text, 'transfer_in'::text, 'refund'::text, 'reversal_out'::text, 'reversal_in'::text, 'clearing'::text, 'settlement'::text, 'fx'::text])))
+    CONSTRAINT entries_kind_check CHECK ((kind = ANY (ARRAY['deposit'::text, 'withdrawal'::text, 'transfer_out'::text, 'transfer_in'::text, 'refund'::text, 'reversal_out'::text, 'reversal_in'::text, 'clearing'::text, 'settlement'::text, 'fx'::text, 'payout_hold'::text, 'payout_release'::text, 'payout_return'::text, 'payouts_in_flight'::text])))
 );
 
 
@@ -328,6 +329,40 @@ end $$;
 
 
 --
+-- Name: hold_payout(text, text, character, bigint, bigint, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.hold_payout(p_payout_id text, p_user_id text, p_currency character, p_amount bigint, p_daily_limit bigint, p_workflow_id text, p_run_id text) RETURNS TABLE(outcome text, reason text, balance_after bigint, replayed boolean)
+    LANGUAGE plpgsql
+    AS $$
+declare
+  v_leg record;
+  v_hold payout_holds;
+begin
+  if p_amount <= 0 then
+    raise exception 'hold % of % %: amounts are positive', p_payout_id, p_amount, p_currency using errcode = 'check_violation';
+  end if;
+  select * into strict v_leg
+    from post_leg(p_transfer_id => p_payout_id, p_leg => 'hold', p_user_id => p_user_id, p_currency => p_currency,
+                  p_customer_delta => -p_amount, p_counterparty => 'payouts_in_flight', p_entry_kind => 'payout_hold',
+                  p_ignore_holds => false, p_workflow_id => p_workflow_id, p_run_id => p_run_id,
+                  p_finish_if_posted => null, p_finish_reason_if_posted => null, p_finish_if_refused => false,
+                  p_allow_negative => false, p_daily_limit => p_daily_limit);
+  if v_leg.outcome = 'posted' then
+    insert into payout_holds (payout_id, user_id, currency, amount)
+    values (p_payout_id, p_user_id, p_currency, p_amount)
+    on conflict (payout_id) do nothing;
+    select * into strict v_hold from payout_holds h where h.payout_id = p_payout_id;
+    if (v_hold.user_id, v_hold.currency, v_hold.amount) is distinct from (p_user_id, p_currency, p_amount) then
+      raise exception 'payout % held % % of %, not % % of %', p_payout_id, v_hold.amount, v_hold.currency,
+        v_hold.user_id, p_amount, p_currency, p_user_id using errcode = 'WL409';
+    end if;
+  end if;
+  return query select v_leg.outcome, v_leg.reason, v_leg.balance_after, v_leg.replayed;
+end $$;
+
+
+--
 -- Name: leg_outcome(text, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -351,12 +386,12 @@ CREATE FUNCTION public.outgoing_last_day(p_account_id text) RETURNS bigint
     AS $$
   select (select coalesce(sum(-d.amount), 0)
             from entries d
-           where d.account_id = p_account_id and d.kind in ('transfer_out', 'withdrawal')
+           where d.account_id = p_account_id and d.kind in ('transfer_out', 'withdrawal', 'payout_hold')
              and d.created_at > now() - interval '24 hours')
        - (select coalesce(sum(r.amount), 0)
             from entries r
-            join entries d on d.transfer_id = r.transfer_id and d.leg = 'debit' and d.account_id = r.account_id
-           where r.account_id = p_account_id and r.kind = 'refund'
+            join entries d on d.transfer_id = r.transfer_id and d.leg in ('debit', 'hold') and d.account_id = r.account_id
+           where r.account_id = p_account_id and r.kind in ('refund', 'payout_release')
              and r.created_at > now() - interval '24 hours' and d.created_at > now() - interval '24 hours')
 $$;
 
@@ -620,6 +655,123 @@ end $$;
 
 
 --
+-- Name: release_hold(text, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.release_hold(p_payout_id text, p_workflow_id text, p_run_id text) RETURNS TABLE(hold_outcome text, released boolean, balance_after bigint)
+    LANGUAGE plpgsql
+    AS $$
+declare
+  v_hold_outcome text;
+  v_hold payout_holds;
+  v_leg record;
+begin
+  insert into postings (transfer_id, leg, outcome, reason, workflow_id, run_id)
+  values (p_payout_id, 'hold', 'voided', null, p_workflow_id, p_run_id)
+  on conflict (transfer_id, leg) do nothing;
+  select o.outcome into strict v_hold_outcome from leg_outcome(p_payout_id, 'hold') o;
+  if v_hold_outcome <> 'posted' then
+    return query select v_hold_outcome, false, null::bigint;
+    return;
+  end if;
+  -- The hold's row lock orders this against a racing settle of the same payout.
+  select * into strict v_hold from payout_holds h where h.payout_id = p_payout_id for update;
+  if v_hold.status not in ('held', 'released') then
+    raise exception 'payout % is %: its hold cannot be released', p_payout_id, v_hold.status using errcode = 'WL409';
+  end if;
+  select * into strict v_leg
+    from post_leg(p_transfer_id => p_payout_id, p_leg => 'release', p_user_id => v_hold.user_id,
+                  p_currency => v_hold.currency, p_customer_delta => v_hold.amount,
+                  p_counterparty => 'payouts_in_flight', p_entry_kind => 'payout_release', p_ignore_holds => true,
+                  p_workflow_id => p_workflow_id, p_run_id => p_run_id, p_finish_if_posted => null,
+                  p_finish_reason_if_posted => null, p_finish_if_refused => false, p_allow_negative => false,
+                  p_daily_limit => null);
+  if v_leg.outcome <> 'posted' then
+    raise exception 'release of % ended %; releases must post', p_payout_id, v_leg.outcome;
+  end if;
+  update payout_holds set status = 'released', updated_at = now() where payout_id = p_payout_id and status = 'held';
+  return query select v_hold_outcome, true, v_leg.balance_after;
+end $$;
+
+
+--
+-- Name: return_settled(text, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.return_settled(p_payout_id text, p_workflow_id text, p_run_id text) RETURNS TABLE(outcome text, balance_after bigint, replayed boolean)
+    LANGUAGE plpgsql
+    AS $$
+declare
+  v_hold payout_holds;
+  v_leg record;
+begin
+  select * into v_hold from payout_holds h where h.payout_id = p_payout_id for update;
+  if not found or v_hold.status not in ('settled', 'returned') then
+    raise exception 'payout % is %: only a settled payout can be returned', p_payout_id,
+      coalesce(v_hold.status, 'not held') using errcode = 'WL409';
+  end if;
+  select * into strict v_leg
+    from post_leg(p_transfer_id => p_payout_id, p_leg => 'return', p_user_id => v_hold.user_id,
+                  p_currency => v_hold.currency, p_customer_delta => v_hold.amount, p_counterparty => 'settlement',
+                  p_entry_kind => 'payout_return', p_ignore_holds => true, p_workflow_id => p_workflow_id,
+                  p_run_id => p_run_id, p_finish_if_posted => null, p_finish_reason_if_posted => null,
+                  p_finish_if_refused => false, p_allow_negative => false, p_daily_limit => null);
+  if v_leg.outcome <> 'posted' then
+    raise exception 'return of % ended %; returns must post', p_payout_id, v_leg.outcome;
+  end if;
+  update payout_holds set status = 'returned', updated_at = now() where payout_id = p_payout_id and status = 'settled';
+  return query select v_leg.outcome, v_leg.balance_after, v_leg.replayed;
+end $$;
+
+
+--
+-- Name: settle_hold(text, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.settle_hold(p_payout_id text, p_workflow_id text, p_run_id text) RETURNS TABLE(outcome text, replayed boolean)
+    LANGUAGE plpgsql
+    AS $$
+declare
+  v_hold payout_holds;
+  v_in_flight_id text;
+  v_settlement_id text;
+  v_in_flight_balance bigint;
+  v_settlement_balance bigint;
+begin
+  select * into v_hold from payout_holds h where h.payout_id = p_payout_id for update;
+  if not found then
+    raise exception 'payout % holds nothing: it cannot settle', p_payout_id using errcode = 'WL409';
+  end if;
+  if v_hold.status in ('settled', 'returned') then
+    return query select 'posted'::text, true;
+    return;
+  end if;
+  if v_hold.status <> 'held' then
+    raise exception 'payout % is %: it cannot settle', p_payout_id, v_hold.status using errcode = 'WL409';
+  end if;
+  v_in_flight_id := 'payouts_in_flight:' || v_hold.currency;
+  v_settlement_id := 'settlement:' || v_hold.currency;
+  insert into postings (transfer_id, leg, outcome, reason, workflow_id, run_id)
+  values (p_payout_id, 'settle', 'posted', null, p_workflow_id, p_run_id);
+  update accounts set balance = balance - v_hold.amount, updated_at = now()
+   where account_id = v_in_flight_id
+  returning balance into strict v_in_flight_balance;
+  insert into accounts (account_id, kind, user_id, currency)
+  values (v_settlement_id, 'settlement', null, v_hold.currency) on conflict do nothing;
+  update accounts set balance = balance + v_hold.amount, updated_at = now()
+   where account_id = v_settlement_id
+  returning balance into strict v_settlement_balance;
+  insert into entries (transfer_id, leg, account_id, currency, amount, balance_after, kind, workflow_id, run_id)
+  values (p_payout_id, 'settle', v_in_flight_id, v_hold.currency, -v_hold.amount, v_in_flight_balance,
+          'payouts_in_flight', p_workflow_id, p_run_id),
+         (p_payout_id, 'settle', v_settlement_id, v_hold.currency, v_hold.amount, v_settlement_balance,
+          'settlement', p_workflow_id, p_run_id);
+  update payout_holds set status = 'settled', updated_at = now() where payout_id = p_payout_id;
+  return query select 'posted'::text, false;
+end $$;
+
+
+--
 -- Name: account_snapshots; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -653,7 +805,34 @@ CREATE TABLE public.accounts (
     CONSTRAINT accounts_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
     CONSTRAINT accounts_customer_floor CHECK (((kind <> 'customer'::text) OR negative_override OR (balance >= LEAST(min_balance, (0)::bigint)))),
     CONSTRAINT accounts_daily_outgoing_max_check CHECK ((daily_outgoing_max > 0)),
-    CONSTRAINT accounts_kind_check CHECK ((kind = ANY (ARRAY['customer'::text, 'clearing'::text, 'settlement'::text, 'fx'::text])))
+    CONSTRAINT accounts_kind_check CHECK ((kind = ANY (ARRAY['customer'::text, 'clearing'::text, 'settlement'::text, 'fx'::text, 'payouts_in_flight'::text])))
+);
+
+
+--
+-- Name: bank_accounts; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.bank_accounts (
+    bank_account_id text NOT NULL,
+    user_id text NOT NULL,
+    rail text NOT NULL,
+    currency character(3) NOT NULL,
+    holder_name text NOT NULL,
+    details jsonb NOT NULL,
+    last4 text NOT NULL,
+    fingerprint text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by text,
+    deleted_at timestamp with time zone,
+    deleted_by text,
+    CONSTRAINT bank_accounts_bank_account_id_check CHECK ((bank_account_id ~ '^ba_[0-9a-f]{32}$'::text)),
+    CONSTRAINT bank_accounts_check CHECK (((rail <> 'ach'::text) OR ((currency = 'USD'::bpchar) AND ((details ->> 'routing_number'::text) ~ '^[0-9]{9}$'::text) AND ((details ->> 'account_number'::text) ~ '^[0-9]{4,17}$'::text) AND ((details ->> 'account_type'::text) = ANY (ARRAY['checking'::text, 'savings'::text]))))),
+    CONSTRAINT bank_accounts_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT bank_accounts_fingerprint_check CHECK ((fingerprint ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT bank_accounts_holder_name_check CHECK (((char_length(holder_name) >= 1) AND (char_length(holder_name) <= 100))),
+    CONSTRAINT bank_accounts_last4_check CHECK ((last4 ~ '^[0-9A-Z]{4}$'::text)),
+    CONSTRAINT bank_accounts_rail_check CHECK ((rail = 'ach'::text))
 );
 
 
@@ -787,10 +966,10 @@ CREATE TABLE public.ops_audit (
     via text NOT NULL,
     details jsonb DEFAULT '{}'::jsonb NOT NULL,
     dedupe_key text,
-    CONSTRAINT ops_audit_action_check CHECK ((action = ANY (ARRAY['deposit'::text, 'withdrawal'::text, 'transfer'::text, 'freeze'::text, 'unfreeze'::text, 'reverse'::text, 'reverse_refused'::text, 'approve'::text, 'reject'::text, 'limit_change'::text, 'close'::text, 'fx_rate_set'::text, 'refused'::text, 'retry'::text]))),
+    CONSTRAINT ops_audit_action_check CHECK ((action = ANY (ARRAY['deposit'::text, 'withdrawal'::text, 'transfer'::text, 'freeze'::text, 'unfreeze'::text, 'reverse'::text, 'reverse_refused'::text, 'approve'::text, 'reject'::text, 'limit_change'::text, 'close'::text, 'fx_rate_set'::text, 'refused'::text, 'retry'::text, 'bank_account_add'::text, 'bank_account_remove'::text]))),
     CONSTRAINT ops_audit_operator_check CHECK (((char_length(operator) >= 1) AND (char_length(operator) <= 128))),
     CONSTRAINT ops_audit_reason_check CHECK ((char_length(reason) <= 500)),
-    CONSTRAINT ops_audit_target_type_check CHECK ((target_type = ANY (ARRAY['user'::text, 'transfer'::text, 'fx_rate'::text]))),
+    CONSTRAINT ops_audit_target_type_check CHECK ((target_type = ANY (ARRAY['user'::text, 'transfer'::text, 'fx_rate'::text, 'bank_account'::text]))),
     CONSTRAINT ops_audit_via_check CHECK ((via = ANY (ARRAY['http'::text, 'signal'::text, 'update'::text])))
 );
 
@@ -806,6 +985,23 @@ ALTER TABLE public.ops_audit ALTER COLUMN audit_id ADD GENERATED ALWAYS AS IDENT
     NO MINVALUE
     NO MAXVALUE
     CACHE 1
+);
+
+
+--
+-- Name: payout_holds; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.payout_holds (
+    payout_id text NOT NULL,
+    user_id text NOT NULL,
+    currency character(3) NOT NULL,
+    amount bigint NOT NULL,
+    status text DEFAULT 'held'::text NOT NULL,
+    held_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT payout_holds_amount_check CHECK ((amount > 0)),
+    CONSTRAINT payout_holds_status_check CHECK ((status = ANY (ARRAY['held'::text, 'released'::text, 'settled'::text, 'returned'::text])))
 );
 
 
@@ -853,7 +1049,7 @@ CREATE TABLE public.postings (
     run_id text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT postings_check CHECK (((outcome = 'refused'::text) = (reason IS NOT NULL))),
-    CONSTRAINT postings_leg_check CHECK ((leg = ANY (ARRAY['debit'::text, 'credit'::text, 'refund'::text, 'reversal_debit'::text, 'reversal_credit'::text]))),
+    CONSTRAINT postings_leg_check CHECK ((leg = ANY (ARRAY['debit'::text, 'credit'::text, 'refund'::text, 'reversal_debit'::text, 'reversal_credit'::text, 'hold'::text, 'release'::text, 'settle'::text, 'return'::text]))),
     CONSTRAINT postings_outcome_check CHECK ((outcome = ANY (ARRAY['posted'::text, 'refused'::text, 'voided'::text])))
 );
 
@@ -1014,6 +1210,14 @@ ALTER TABLE ONLY public.accounts
 
 
 --
+-- Name: bank_accounts bank_accounts_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.bank_accounts
+    ADD CONSTRAINT bank_accounts_pkey PRIMARY KEY (bank_account_id);
+
+
+--
 -- Name: conversions conversions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1083,6 +1287,14 @@ ALTER TABLE ONLY public.ops_audit
 
 ALTER TABLE ONLY public.ops_audit
     ADD CONSTRAINT ops_audit_pkey PRIMARY KEY (audit_id);
+
+
+--
+-- Name: payout_holds payout_holds_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payout_holds
+    ADD CONSTRAINT payout_holds_pkey PRIMARY KEY (payout_id);
 
 
 --
@@ -1173,6 +1385,20 @@ CREATE UNIQUE INDEX accounts_user_currency ON public.accounts USING btree (user_
 
 
 --
+-- Name: bank_accounts_live; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX bank_accounts_live ON public.bank_accounts USING btree (user_id, fingerprint) WHERE (deleted_at IS NULL);
+
+
+--
+-- Name: bank_accounts_user; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX bank_accounts_user ON public.bank_accounts USING btree (user_id, created_at) WHERE (deleted_at IS NULL);
+
+
+--
 -- Name: entries_account_newest; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -1197,7 +1423,7 @@ CREATE UNIQUE INDEX entries_account_seq ON public.entries USING btree (account_i
 -- Name: entries_outgoing_recent; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX entries_outgoing_recent ON public.entries USING btree (account_id, created_at) INCLUDE (amount, kind) WHERE (kind = ANY (ARRAY['transfer_out'::text, 'withdrawal'::text, 'refund'::text]));
+CREATE INDEX entries_outgoing_recent ON public.entries USING btree (account_id, created_at) INCLUDE (amount, kind) WHERE (kind = ANY (ARRAY['transfer_out'::text, 'withdrawal'::text, 'refund'::text, 'payout_hold'::text, 'payout_release'::text]));
 
 
 --
@@ -1226,6 +1452,13 @@ CREATE INDEX ops_audit_newest ON public.ops_audit USING btree (occurred_at DESC,
 --
 
 CREATE INDEX ops_audit_target ON public.ops_audit USING btree (target_id, occurred_at DESC);
+
+
+--
+-- Name: payout_holds_open; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX payout_holds_open ON public.payout_holds USING btree (user_id, currency) INCLUDE (amount) WHERE (status = 'held'::text);
 
 
 --
@@ -1377,6 +1610,14 @@ ALTER TABLE ONLY public.accounts
 
 
 --
+-- Name: bank_accounts bank_accounts_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.bank_accounts
+    ADD CONSTRAINT bank_accounts_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(user_id);
+
+
+--
 -- Name: entries entries_account_id_currency_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1390,6 +1631,14 @@ ALTER TABLE ONLY public.entries
 
 ALTER TABLE ONLY public.entries
     ADD CONSTRAINT entries_transfer_id_leg_fkey FOREIGN KEY (transfer_id, leg) REFERENCES public.postings(transfer_id, leg);
+
+
+--
+-- Name: payout_holds payout_holds_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payout_holds
+    ADD CONSTRAINT payout_holds_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(user_id);
 
 
 --

@@ -1,7 +1,8 @@
 -- Closes a wallet at zero balance, once no money can move into or out of it any more, and audits
 -- it. Refused while:
 --   * its own transfers are still moving, held for review, or waiting for an operator (a refund
---     would land in the closed wallet): transfers_in_flight;
+--     would land in the closed wallet), or a payout of its own still holds money (its release
+--     would): transfers_in_flight;
 --   * a completed transfer into or out of it can still be reversed (p_reversal_window_ms after it
 --     completed): a reversal credit would leave money in a wallet nothing can take it out of, and
 --     a forced reversal debit a negative balance that can never be repaid: reversal_window_open,
@@ -32,7 +33,8 @@ begin
     return query select 'balance_not_zero'::text, null::timestamptz, null::timestamptz;
     return;
   end if;
-  if exists (select 1 from transfers t where t.owner_user_id = p_user_id and t.status = any (v_open_statuses)) then
+  if exists (select 1 from transfers t where t.owner_user_id = p_user_id and t.status = any (v_open_statuses))
+     or exists (select 1 from payout_holds h where h.user_id = p_user_id and h.status = 'held') then
     return query select 'transfers_in_flight'::text, null::timestamptz, null::timestamptz;
     return;
   end if;

@@ -1,5 +1,6 @@
--- A wallet's outgoing sum over the rolling 24 hours, for the daily limit: transfers and
--- withdrawals, less the refunds of debits inside the window. Reversals of the wallet's own
+-- A wallet's outgoing sum over the rolling 24 hours, for the daily limit: transfers,
+-- withdrawals and payout holds, less the refunds of debits and the releases of holds inside the
+-- window (a payout that settled, even one returned later, stays counted). Reversals of the wallet's own
 -- outgoing transfers are not subtracted: the limit stays conservative.
 create or replace function outgoing_last_day(p_account_id text)
 returns bigint
@@ -7,11 +8,11 @@ language sql stable
 as $$
   select (select coalesce(sum(-d.amount), 0)
             from entries d
-           where d.account_id = p_account_id and d.kind in ('transfer_out', 'withdrawal')
+           where d.account_id = p_account_id and d.kind in ('transfer_out', 'withdrawal', 'payout_hold')
              and d.created_at > now() - interval '24 hours')
        - (select coalesce(sum(r.amount), 0)
             from entries r
-            join entries d on d.transfer_id = r.transfer_id and d.leg = 'debit' and d.account_id = r.account_id
-           where r.account_id = p_account_id and r.kind = 'refund'
+            join entries d on d.transfer_id = r.transfer_id and d.leg in ('debit', 'hold') and d.account_id = r.account_id
+           where r.account_id = p_account_id and r.kind in ('refund', 'payout_release')
              and r.created_at > now() - interval '24 hours' and d.created_at > now() - interval '24 hours')
 $$;
