@@ -65,3 +65,13 @@ export function legsJson(record: TransferRecord, legs: LegRecord[]) {
 export function acceptedJson(record: TransferRecord) {
   return { transfer_id: record.transferId, status: record.status, created_at: record.createdAt.toISOString() };
 }
+
+/** A wallet's entries of a payout: their transfer_id is the payout's id. */
+const payout_entry_kinds: ReadonlySet<string> = new Set(['payout_hold', 'payout_release', 'payout_return']);
+
+/** Where an entry's transfer, or payout, is read. */
+export function movementPathOf(entry: { kind: string; transferId: string }): string {
+  return payout_entry_kinds.has(entry.kind)
+    ? `/v1/wallet/payouts/${entry.transferId}`
+    : `/v1/wallet/transfers/${entry.transferId}`;
+}

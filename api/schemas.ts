@@ -359,10 +359,51 @@ export const RetriedTransferResponse = z
   })
   .openapi('RetriedTransfer');
 
+const balance_now_only = 'absent with ?at= (only the ledger balance is kept over time)';
 export const BalanceResponse = z
-  .object({ user_id: UserId, balances: z.array(z.object({ currency: Currency, amount: z.int() })) })
+  .object({
+    user_id: UserId,
+    balances: z.array(
+      z.object({
+        currency: Currency,
+        amount: z.int().openapi({
+          description:
+            "the ledger balance of the wallet: money held for a payout has already left it (it is in pending_out)",
+        }),
+        available: z
+          .int()
+          .optional()
+          .openapi({
+            description: `what a transfer, withdrawal or payout may take now: amount above the wallet's minimum balance, never below 0; ${balance_now_only}`,
+          }),
+        pending_out: z
+          .int()
+          .optional()
+          .openapi({
+            description: `held for payouts not yet settled or released; back in amount if the payout is canceled or returned before settlement; ${balance_now_only}`,
+          }),
+        pending_in: z
+          .int()
+          .optional()
+          .openapi({ description: `on its way in and not in amount yet (0 today: pay-ins credit at once); ${balance_now_only}` }),
+      }),
+    ),
+  })
   .openapi('Balance');
 
+/** The kinds of a wallet's entries (the entries_kind_check constraint holds these and the system accounts' kinds). */
+const history_entry_kinds = [
+  'deposit',
+  'withdrawal',
+  'transfer_out',
+  'transfer_in',
+  'refund',
+  'reversal_out',
+  'reversal_in',
+  'payout_hold',
+  'payout_release',
+  'payout_return',
+] as const;
 export const HistoryResponse = z
   .object({
     entries: z.array(
@@ -372,17 +413,24 @@ export const HistoryResponse = z
         currency: Currency,
         amount: z.int().openapi({ description: 'signed: negative when money left the wallet' }),
         balance_after: z.int(),
-        kind: z.enum(['deposit', 'withdrawal', 'transfer_out', 'transfer_in', 'refund', 'reversal_out', 'reversal_in']),
+        kind: z.enum(history_entry_kinds).openapi({
+          description:
+            'payout_hold: money held for a payout (pending until it settles); payout_release: a hold given back (canceled, or returned before settlement); payout_return: a settled payout the bank returned',
+        }),
         created_at: z.iso.datetime(),
         transfer: z.string().openapi({
-          description: 'the transfer (GET this path); its id is also its Temporal workflow id',
+          description:
+            'the transfer, or for payout_* entries the payout (GET this path); its id is also its Temporal workflow id',
           example: '/v1/wallet/transfers/tr_0123456789abcdef0123456789abcdef',
         }),
         workflow_id: z.string(),
         undoes_entry_id: z
           .string()
           .optional()
-          .openapi({ description: 'refunds and reversals: the entry of this wallet that this one gives back' }),
+          .openapi({
+            description:
+              'refunds, reversals, payout releases and returns: the entry of this wallet that this one gives back',
+          }),
         conversion: ConversionJson.omit({ quote_id: true })
           .optional()
           .openapi({ description: 'entries of cross-currency transfers: the rate and both amounts' }),
@@ -583,8 +631,13 @@ export const ReconciliationResponse = z
           transfer_id: z.string().optional(),
           leg: z.string().optional(),
           currency: Currency,
-          stored: z.int().optional().openapi({ description: 'balance_mismatch: the account balance' }),
-          computed: z.int().optional().openapi({ description: 'balance_mismatch: the sum of its entries' }),
+          stored: z.int().optional().openapi({
+            description:
+              "balance_mismatch: the account balance; payouts_in_flight_mismatch: the shard's payouts_in_flight balance",
+          }),
+          computed: z.int().optional().openapi({
+            description: 'balance_mismatch: the sum of its entries; payouts_in_flight_mismatch: the sum of its open holds',
+          }),
           sum: z.int().optional(),
           net: z
             .int()
@@ -611,6 +664,9 @@ export const ReconciliationResponse = z
         clearing: z.int(),
         settlement: z.int(),
         fx: z.int(),
+        payouts_in_flight: z
+          .int()
+          .openapi({ description: 'payouts held and not yet settled or released (0 in reports from before payouts)' }),
         in_flight: z.int(),
         in_flight_transfers: z.int(),
       }),

@@ -6,7 +6,9 @@ import type { Capped } from './reconciliation-reads';
  * queries. Reconciliation (ledger/reconciliation.ts) runs them inside its snapshot; the bench's
  * and the chaos run's final checks and the tests run them on their own connections.
  *  - balance equals entries: each account's materialized balance is the sum of its entries;
- *  - zero sum: per currency, a shard's balances sum to zero (every posting balances on its own).
+ *  - zero sum: per currency, a shard's balances sum to zero (every posting balances on its own);
+ *  - holds in flight: per currency, a shard's payouts_in_flight account holds exactly its open
+ *    payout holds (ledger/payout-holds.ts).
  */
 
 /** A client, or a pool when the caller needs no snapshot. */
@@ -47,7 +49,7 @@ export async function balanceMismatches(client: Queryable, limit: number): Promi
   };
 }
 
-export type AccountKind = 'customer' | 'clearing' | 'settlement' | 'fx';
+export type AccountKind = 'customer' | 'clearing' | 'settlement' | 'fx' | 'payouts_in_flight';
 
 export interface KindTotalRow {
   currency: string;
@@ -61,4 +63,29 @@ export async function balanceTotals(client: Queryable): Promise<KindTotalRow[]> 
     'select currency, kind, sum(balance)::text as total from accounts group by currency, kind order by currency, kind',
   );
   return found.rows.map((row) => ({ currency: row.currency, kind: row.kind, totalMinor: BigInt(row.total) }));
+}
+
+export interface OpenHoldsRow {
+  currency: string;
+  /** The payouts_in_flight account's balance. */
+  accountMinor: bigint;
+  /** The sum of the payout holds still held. */
+  openHoldsMinor: bigint;
+}
+
+/** Per currency, the shard's payouts_in_flight balance beside the open holds it should equal. */
+export async function openHoldTotals(client: Queryable): Promise<OpenHoldsRow[]> {
+  const found = await client.query<{ currency: string; account: string; open_holds: string }>(
+    `select currency, sum(account)::text as account, sum(open_holds)::text as open_holds
+       from (select currency, balance as account, 0 as open_holds from accounts where kind = 'payouts_in_flight'
+             union all
+             select currency, 0, amount from payout_holds where status = 'held') lines
+      group by currency
+      order by currency`,
+  );
+  return found.rows.map((row) => ({
+    currency: row.currency,
+    accountMinor: BigInt(row.account),
+    openHoldsMinor: BigInt(row.open_holds),
+  }));
 }

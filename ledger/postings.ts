@@ -235,7 +235,7 @@ function isLegDecidedRace(error: unknown): boolean {
 }
 
 /** Maps the ledger's own errors to typed ones: a lost race, or a record already final in another state. */
-function ledgerErrorOf(error: unknown): unknown {
+export function ledgerErrorOf(error: unknown): unknown {
   if (isLegDecidedRace(error)) return new LegAlreadyDecided();
   const { code, message } = error as { code?: string; message?: string };
   if (code === 'WL409') return new TransferStateConflict(message ?? 'transfer already final in another state');

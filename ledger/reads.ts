@@ -6,12 +6,38 @@ export interface BalanceLine {
   amountMinor: bigint;
 }
 
-export async function balancesOf(client: pg.Pool, userId: string): Promise<BalanceLine[]> {
-  const found = await client.query<{ currency: string; balance: string }>(
-    `select currency, balance from accounts where kind = 'customer' and user_id = $1::text order by currency`,
+/** A wallet's balance now: the ledger balance and what is moving beside it. */
+export interface CurrentBalanceLine extends BalanceLine {
+  /** What a transfer, withdrawal or payout may take now: the balance above the wallet's floor (min_balance), never below 0. */
+  availableMinor: bigint;
+  /** Held for payouts that have not settled or been released: already out of amountMinor, back in it if the payout fails. */
+  pendingOutMinor: bigint;
+  /** On its way in and not in amountMinor yet; nothing is, today (pay-ins credit at once). */
+  pendingInMinor: bigint;
+}
+
+export async function balancesOf(client: pg.Pool, userId: string): Promise<CurrentBalanceLine[]> {
+  // The open holds come from payout_holds' partial index (open ones only), one probe per wallet.
+  const found = await client.query<{ currency: string; balance: string; min_balance: string; pending_out: string }>(
+    `select a.currency, a.balance, a.min_balance,
+            (select coalesce(sum(h.amount), 0) from payout_holds h
+              where h.user_id = a.user_id and h.currency = a.currency and h.status = 'held')::text as pending_out
+       from accounts a
+      where a.kind = 'customer' and a.user_id = $1::text
+      order by a.currency`,
     [userId],
   );
-  return found.rows.map((row) => ({ currency: row.currency, amountMinor: BigInt(row.balance) }));
+  return found.rows.map((row) => {
+    const amountMinor = BigInt(row.balance);
+    const aboveFloor = amountMinor - BigInt(row.min_balance);
+    return {
+      currency: row.currency,
+      amountMinor,
+      availableMinor: aboveFloor > 0n ? aboveFloor : 0n,
+      pendingOutMinor: BigInt(row.pending_out),
+      pendingInMinor: 0n,
+    };
+  });
 }
 
 /**
@@ -46,7 +72,7 @@ export interface HistoryEntry {
   kind: string;
   /** RFC 3339 in UTC to the microsecond, as stored: `?at=` with this very value includes the entry. */
   postedAt: string;
-  /** Refunds and reversals: this wallet's entry that this one gives back (the debit, or the credit). */
+  /** Refunds, reversals and payout releases and returns: this wallet's entry that this one gives back (the debit, the credit, the hold). */
   undoesEntryId: bigint | null;
   /** Entries of cross-currency transfers: the conversion, as recorded on this shard. */
   conversion: ConversionRecord | null;
@@ -83,7 +109,8 @@ export async function historyOf(
             -- (one probe of the (transfer_id, leg, account_id) key per entry of the page).
             (select u.entry_id from entries u
               where u.transfer_id = e.transfer_id and u.account_id = e.account_id
-                and u.leg = case e.leg when 'refund' then 'debit' when 'reversal_credit' then 'debit' when 'reversal_debit' then 'credit' end
+                and u.leg = case e.leg when 'refund' then 'debit' when 'reversal_credit' then 'debit' when 'reversal_debit' then 'credit'
+                                 when 'release' then 'hold' when 'return' then 'hold' end
             ) as undoes_entry_id,
             (select jsonb_build_object('source_currency', c.source_currency, 'source_amount', c.source_amount::text,
                                        'target_currency', c.target_currency, 'target_amount', c.target_amount::text,

@@ -21,6 +21,8 @@ export type Discrepancy =
     }
   | { kind: 'clearing_unexplained'; currency: string; net: bigint; buckets: number }
   | { kind: 'clearing_total_mismatch'; currency: string; clearing: bigint; in_flight: bigint }
+  /** stored: the shard's payouts_in_flight balance; computed: the sum of its open payout holds. */
+  | { kind: 'payouts_in_flight_mismatch'; shard: number; currency: string; stored: bigint; computed: bigint }
   | {
       kind: 'chain_broken';
       shard: number;
@@ -37,6 +39,8 @@ export interface CurrencyTotals {
   settlement: bigint;
   /** The FX house's position in this currency: what conversions bought (positive) or sold (negative). */
   fx: bigint;
+  /** Payouts held and not yet settled or released (the payouts_in_flight accounts). */
+  payouts_in_flight: bigint;
   /** Money of transfers in flight, which the clearing balances should add up to. */
   in_flight: bigint;
   in_flight_transfers: number;

@@ -5,7 +5,7 @@ import {
   type ClearingSnapshot,
   type ConfirmedSuspects,
 } from './clearing-in-flight';
-import { balanceMismatches, balanceTotals, type KindTotalRow } from './balance-checks';
+import { balanceMismatches, balanceTotals, openHoldTotals, type KindTotalRow } from './balance-checks';
 import { chainBreaksAfter, unbalancedPostings, type Capped } from './reconciliation-reads';
 import { reference_shard } from '../domain/shard-routing';
 import type { ChainProgress, CurrencyTotals, Discrepancy, ReconciliationReport } from './reconciliation-report';
@@ -19,6 +19,8 @@ import { latestChainProgress } from './reconciliation-runs';
  *      so this holds per shard at every instant), and so do those of all shards together;
  *  (d) clearing holds only money in flight (ledger/clearing-in-flight.ts), and per currency the
  *      clearing balances add up to the nets of the transfers in flight;
+ *  (f) per shard and currency, payouts_in_flight holds exactly the open payout holds
+ *      (ledger/payout-holds.ts); (a) to (c) count the account like every other;
  *  (e) the hash chain (migrations/1763769600009_ledger-chain.sql) holds for the entries written
  *      since the last run, and for a bounded slice of older ones that moves on every run, so
  *      every entry is checked again now and then. The full walk is `npm run ledger -- verify`;
@@ -49,6 +51,7 @@ const kinds: Record<Discrepancy['kind'], true> = {
   clearing_not_in_flight: true,
   clearing_unexplained: true,
   clearing_total_mismatch: true,
+  payouts_in_flight_mismatch: true,
   chain_broken: true,
 };
 export const discrepancy_kinds = Object.keys(kinds) as [Discrepancy['kind'], ...Discrepancy['kind'][]];
@@ -65,6 +68,7 @@ const amount_fields: Record<AmountField<Discrepancy | CurrencyTotals>, true> = {
   customer: true,
   settlement: true,
   fx: true,
+  payouts_in_flight: true,
 };
 export const report_amount_fields: ReadonlySet<string> = new Set(Object.keys(amount_fields));
 
@@ -72,6 +76,7 @@ interface ShardSnapshot {
   mismatches: Capped<Discrepancy>;
   unbalanced: Capped<Discrepancy>;
   chainBreaks: Capped<Discrepancy>;
+  heldMismatches: Discrepancy[];
   chain: ChainProgress;
   totals: KindTotalRow[];
 }
@@ -98,6 +103,7 @@ export async function reconcileShards(connections: readonly pg.ClientBase[]): Pr
     ...shards.map((shard) => shard.mismatches),
     ...shards.map((shard) => shard.unbalanced),
     ...shards.map((shard) => shard.chainBreaks),
+    ...shards.map((shard) => all(shard.heldMismatches)),
     all(sumDiscrepancies(shards)),
     all(
       suspects.confirmed.map((net) => ({
@@ -163,9 +169,19 @@ async function readShard(
   const mismatches = await balanceMismatches(client, discrepancies_listed_max);
   const unbalanced = await unbalancedPostings(client, discrepancies_listed_max);
   const totals = await balanceTotals(client);
+  const held = await openHoldTotals(client);
   const { chainBreaks, chain } = await checkChain(client, shard, previous);
   return {
     chainBreaks,
+    heldMismatches: held
+      .filter((line) => line.accountMinor !== line.openHoldsMinor)
+      .map((line) => ({
+        kind: 'payouts_in_flight_mismatch',
+        shard,
+        currency: line.currency,
+        stored: line.accountMinor,
+        computed: line.openHoldsMinor,
+      })),
     chain,
     mismatches: {
       total: mismatches.total,
@@ -276,6 +292,7 @@ function currencyTotals(
           clearing: 0n,
           settlement: 0n,
           fx: 0n,
+          payouts_in_flight: 0n,
           in_flight: 0n,
           in_flight_transfers: 0,
         }),

@@ -27,7 +27,8 @@ export function opsReconciliationRoutes(shards: ShardSet): Router {
       discrepancy_count: run.discrepancyCount,
       workflow_id: run.workflowId,
       discrepancies: run.report.discrepancies.map(withIntegerAmounts),
-      currencies: run.report.currencies.map(withIntegerAmounts),
+      // Reports stored before payouts existed have no payouts_in_flight line: nothing was held then.
+      currencies: run.report.currencies.map((line) => withIntegerAmounts({ payouts_in_flight: '0', ...line })),
     });
   });
 

@@ -8,7 +8,7 @@ import { sendJson } from '../json';
 import { requireUser } from '../require-user';
 import { BalanceQuery, CreateUserBody, HistoryQuery, UserIdParams } from '../schemas';
 import { validate } from '../validate';
-import { conversionJson } from '../presenters';
+import { conversionJson, movementPathOf } from '../presenters';
 
 /** Users, balances and history: reads and writes that touch one user's shard. */
 export function walletRoutes(shards: ShardSet): Router {
@@ -28,12 +28,21 @@ export function walletRoutes(shards: ShardSet): Router {
     requireSelfOrOps(request, user_id);
     const { at } = validate(BalanceQuery, request.query, 'query');
     await requireUser(shards, user_id);
+    // ?at= answers the ledger balance as it stood; what was held or available then is not kept.
     const balances =
-      at === undefined ? await balancesOf(poolOf(user_id), user_id) : await balancesAt(poolOf(user_id), user_id, at);
-    sendJson(response, 200, {
-      user_id,
-      balances: balances.map((line) => ({ currency: line.currency, amount: line.amountMinor })),
-    });
+      at === undefined
+        ? (await balancesOf(poolOf(user_id), user_id)).map((line) => ({
+            currency: line.currency,
+            amount: line.amountMinor,
+            available: line.availableMinor,
+            pending_out: line.pendingOutMinor,
+            pending_in: line.pendingInMinor,
+          }))
+        : (await balancesAt(poolOf(user_id), user_id, at)).map((line) => ({
+            currency: line.currency,
+            amount: line.amountMinor,
+          }));
+    sendJson(response, 200, { user_id, balances });
   });
 
   router.get('/v1/wallet/:user_id/transactions', async (request, response) => {
@@ -60,7 +69,7 @@ export function walletRoutes(shards: ShardSet): Router {
         kind: entry.kind,
         created_at: entry.postedAt,
         // The transfer's id is its workflow's id too: the Web UI finds it under that.
-        transfer: `/v1/wallet/transfers/${entry.transferId}`,
+        transfer: movementPathOf(entry),
         workflow_id: entry.transferId,
         ...(entry.undoesEntryId !== null ? { undoes_entry_id: entry.undoesEntryId.toString() } : {}),
         ...(entry.conversion !== null ? { conversion: conversionJson(entry.conversion) } : {}),

@@ -57,8 +57,8 @@ export async function checkLedger(databaseUrls: readonly string[], funded_total_
 
 async function readLedger(databaseUrls: readonly string[], funded_total_minor: bigint): Promise<LedgerCheck> {
   // Totals in the bench currency; every currency is checked to sum to zero per database.
-  const totals = { customer: 0n, clearing: 0n, settlement: 0n, fx: 0n };
-  const fxTotals = { customer: 0n, clearing: 0n, settlement: 0n, fx: 0n };
+  const totals = { customer: 0n, clearing: 0n, settlement: 0n, fx: 0n, payouts_in_flight: 0n };
+  const fxTotals = { customer: 0n, clearing: 0n, settlement: 0n, fx: 0n, payouts_in_flight: 0n };
   const converted = { source: 0n, target: 0n, off_rate: 0 };
   const unbalanced: string[] = [];
   let drifted = 0;

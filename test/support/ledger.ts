@@ -3,7 +3,7 @@ import { balanceMismatches, balanceTotals } from '../../ledger/balance-checks';
 
 /** Sums of every account kind per currency over all shards: the conservation check. */
 export async function ledgerTotals(shards: ShardSet, currency: string) {
-  const totals = { customer: 0n, clearing: 0n, settlement: 0n, fx: 0n };
+  const totals = { customer: 0n, clearing: 0n, settlement: 0n, fx: 0n, payouts_in_flight: 0n };
   for (const pool of shards.pools) {
     for (const row of await balanceTotals(pool)) if (row.currency === currency) totals[row.kind] += row.totalMinor;
   }
