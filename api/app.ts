@@ -20,6 +20,7 @@ import { opsTransferListRoutes } from './routes/ops-transfers-list';
 import { opsReconciliationRoutes } from './routes/ops-reconciliation';
 import { systemRoutes } from './routes/system';
 import { walletRoutes } from './routes/wallets';
+import { bankAccountRoutes } from './routes/bank-accounts';
 import { TransferService } from './transfer-service';
 import { TransferBatchService } from './transfer-batch-service';
 import { transferBatchRoutes } from './routes/transfer-batches';
@@ -106,6 +107,7 @@ export function createApp(deps: AppDependencies) {
   app.use(rateLimitPerCaller(callerLimits, metrics.registry));
   app.use(fxRoutes(deps.shards, fx, currencies));
   app.use(walletRoutes(deps.shards));
+  app.use(bankAccountRoutes(deps.shards));
   app.use(moneyRoutes(transfers, metrics, waitSlots));
   app.use(transferBatchRoutes(batches, waitSlots));
   app.use(opsTransferRoutes(transfers, deps.client, deps.actionTokens));

@@ -9,6 +9,10 @@ import { error_codes, type ErrorCode } from './errors';
 import {
   ActionTokenBody,
   ActionTokenResponse,
+  BankAccountBody,
+  BankAccountListResponse,
+  BankAccountParams,
+  BankAccountResponse,
   AuditQuery,
   AuditResponse,
   BalanceQuery,
@@ -127,6 +131,7 @@ export function openApiDocument() {
   };
   registerWalletPaths(route);
   registerBatchPaths(route);
+  registerBankAccountPaths(route);
   registerOpsUserPaths(route);
   registerOpsTransferPaths(route);
   registerFxPaths(route);
@@ -194,6 +199,34 @@ function registerWalletPaths(route: Route): void {
     path: '/v1/wallet/{user_id}/transactions',
     request: { params: UserIdParams, query: HistoryQuery },
     ok: { '200': { description: 'ledger entries, newest first', ...json(HistoryResponse) } },
+  });
+}
+
+function registerBankAccountPaths(route: Route): void {
+  route({
+    method: 'post',
+    path: '/v1/wallet/{user_id}/bank-accounts',
+    description:
+      "Registers an external bank account for payouts: rail ach, currency USD. The routing number's ABA check digit is checked (422 invalid_routing_number), the account number must be 4 to 17 digits (422 invalid_account_number); nothing is stored then. The same routing and account number registered again while live answers the existing account (200, unchanged). At most 20 live accounts per wallet (409 bank_account_limit_reached). By the owner or ops; an operator's registration is audited.",
+    request: { params: UserIdParams, body: json(BankAccountBody) },
+    ok: {
+      '201': { description: 'registered', ...json(BankAccountResponse) },
+      '200': { description: 'already registered: the existing account, unchanged', ...json(BankAccountResponse) },
+    },
+  });
+  route({
+    method: 'get',
+    path: '/v1/wallet/{user_id}/bank-accounts',
+    request: { params: UserIdParams },
+    ok: { '200': { description: 'the live bank accounts, masked', ...json(BankAccountListResponse) } },
+  });
+  route({
+    method: 'delete',
+    path: '/v1/wallet/{user_id}/bank-accounts/{bank_account_id}',
+    description:
+      'Removes the account from use: new payouts to it are refused (404 bank_account_not_found); the row stays for the payouts that went to it. Removing it again answers it as it is. By the owner or ops; an operator\'s removal is audited.',
+    request: { params: BankAccountParams },
+    ok: { '200': { description: 'removed (deleted_at is set)', ...json(BankAccountResponse) } },
   });
 }
 

@@ -1,3 +1,4 @@
+import type { BankAccount } from '../ledger/bank-accounts';
 import type { ConversionRecord } from '../ledger/fx';
 import type { LegRecord } from '../ledger/postings';
 import type { TransferRecord } from '../ledger/transfers';
@@ -74,4 +75,22 @@ export function movementPathOf(entry: { kind: string; transferId: string }): str
   return payout_entry_kinds.has(entry.kind)
     ? `/v1/wallet/payouts/${entry.transferId}`
     : `/v1/wallet/transfers/${entry.transferId}`;
+}
+
+/** A bank account as answered: masked (the ledger module never hands the whole number here). */
+export function bankAccountJson(account: BankAccount) {
+  return {
+    bank_account_id: account.bankAccountId,
+    user_id: account.userId,
+    rail: account.details.rail,
+    currency: account.currency,
+    holder_name: account.holderName,
+    ach: {
+      routing_number: account.details.ach.routingNumber,
+      account_type: account.details.ach.accountType,
+      account_number_last4: account.details.ach.last4,
+    },
+    created_at: account.createdAt.toISOString(),
+    deleted_at: account.deletedAt?.toISOString() ?? null,
+  };
 }

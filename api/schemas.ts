@@ -1,5 +1,6 @@
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { ach_account_types, bank_accounts_per_user_max, bank_rails, holder_name_length_max } from '../domain/bank-accounts';
 import { isRateText, rate_fraction_digits_max, rate_integer_digits_max } from '../domain/fx';
 import { transfer_amount_max_minor } from '../domain/money';
 import { transfer_ops_actions } from '../domain/operators';
@@ -724,3 +725,70 @@ export const BatchQuery = z.strictObject({
 
 /** A route that takes no query parameters refuses any, rather than ignoring a misspelt one. */
 export const NoQuery = z.strictObject({});
+
+/**
+ * Digits, checked by the route (domain/bank-accounts.ts) so a bad routing number or account number
+ * gets its own 422 code; the bound here only keeps a hostile body short.
+ */
+const bank_field_length_max = 64;
+const BankDigits = (example: string, description: string) =>
+  z.string().max(bank_field_length_max, `must be at most ${bank_field_length_max} characters`).openapi({ example, description });
+
+export const BankAccountBody = z
+  .strictObject({
+    routing_number: BankDigits(
+      '011000015',
+      'ABA routing number: 9 digits whose check digit holds (422 invalid_routing_number otherwise)',
+    ),
+    account_number: BankDigits(
+      '000123456789',
+      'the account number, 4 to 17 digits (422 invalid_account_number otherwise); stored, never shown or logged but as its last 4 digits',
+    ),
+    holder_name: z
+      .string()
+      .trim()
+      .min(1, 'holder_name must not be empty')
+      .max(holder_name_length_max, `holder_name must be at most ${holder_name_length_max} characters`)
+      .refine((value) => !/\p{Cc}/u.test(value), 'holder_name must not contain control characters')
+      .refine(storable(), 'holder_name must not contain NUL or unpaired surrogates')
+      .openapi({ example: 'Alice Example' }),
+    account_type: z.enum(ach_account_types),
+  })
+  .openapi('BankAccountRequest');
+
+export const BankAccountParams = z.strictObject({
+  user_id: UserId,
+  bank_account_id: z
+    .string()
+    .regex(/^ba_[0-9a-f]{32}$/, 'not a bank account id (POST /v1/wallet/{user_id}/bank-accounts gives them)'),
+});
+
+export const BankAccountResponse = z
+  .object({
+    bank_account_id: z.string().openapi({ example: 'ba_0123456789abcdef0123456789abcdef' }),
+    user_id: UserId,
+    rail: z.enum(bank_rails).openapi({ description: 'the payment rail; its own fields are under the key of the same name' }),
+    currency: Currency.openapi({ description: 'the one currency the rail moves (ach: USD)' }),
+    holder_name: z.string(),
+    ach: z
+      .object({
+        routing_number: z.string(),
+        account_type: z.enum(ach_account_types),
+        account_number_last4: z.string().openapi({ example: '6789', description: 'the account number is never shown whole' }),
+      })
+      .openapi({ description: 'rail ach' }),
+    created_at: z.iso.datetime(),
+    deleted_at: z.iso
+      .datetime()
+      .nullable()
+      .openapi({ description: 'when it was removed: it takes no new payouts; payouts to it keep their record' }),
+  })
+  .openapi('BankAccount');
+
+export const BankAccountListResponse = z
+  .object({
+    bank_accounts: z
+      .array(BankAccountResponse)
+      .openapi({ description: `the live ones, oldest first (at most ${bank_accounts_per_user_max})` }),
+  })
+  .openapi('BankAccountList');

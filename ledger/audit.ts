@@ -21,11 +21,14 @@ export const ops_actions = [
   'refused',
   // An operator ran a transfer's step again after it had failed for good (NEEDS_ATTENTION).
   'retry',
+  // An operator registered or removed a wallet's bank account (details: user_id, rail, last4).
+  'bank_account_add',
+  'bank_account_remove',
 ] as const;
 export type OpsAction = (typeof ops_actions)[number];
 
-/** What an action acted on: a wallet, a transfer, or an FX pair (`USD/EUR`, written by ledger/fx.ts). */
-export const audit_target_types = ['user', 'transfer', 'fx_rate'] as const;
+/** What an action acted on: a wallet, a transfer, an FX pair (`USD/EUR`, written by ledger/fx.ts), or a bank account. */
+export const audit_target_types = ['user', 'transfer', 'fx_rate', 'bank_account'] as const;
 export type AuditTargetType = (typeof audit_target_types)[number];
 
 /** Where an ops action came from: the HTTP API (ops token), or a signal or update sent to a transfer's workflow. */
