@@ -224,7 +224,7 @@ function registerBankAccountPaths(route: Route): void {
     method: 'delete',
     path: '/v1/wallet/{user_id}/bank-accounts/{bank_account_id}',
     description:
-      'Removes the account from use: new payouts to it are refused (404 bank_account_not_found); the row stays for the payouts that went to it. Removing it again answers it as it is. By the owner or ops; an operator\'s removal is audited.',
+      "Removes the account from use: new payouts to it are refused (404 bank_account_not_found); the row stays for the payouts that went to it. Removing it again answers it as it is. By the owner or ops; an operator's removal is audited.",
     request: { params: BankAccountParams },
     ok: { '200': { description: 'removed (deleted_at is set)', ...json(BankAccountResponse) } },
   });

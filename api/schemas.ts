@@ -1,6 +1,11 @@
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { ach_account_types, bank_accounts_per_user_max, bank_rails, holder_name_length_max } from '../domain/bank-accounts';
+import {
+  ach_account_types,
+  bank_accounts_per_user_max,
+  bank_rails,
+  holder_name_length_max,
+} from '../domain/bank-accounts';
 import { isRateText, rate_fraction_digits_max, rate_integer_digits_max } from '../domain/fx';
 import { transfer_amount_max_minor } from '../domain/money';
 import { transfer_ops_actions } from '../domain/operators';
@@ -369,7 +374,7 @@ export const BalanceResponse = z
         currency: Currency,
         amount: z.int().openapi({
           description:
-            "the ledger balance of the wallet: money held for a payout has already left it (it is in pending_out)",
+            'the ledger balance of the wallet: money held for a payout has already left it (it is in pending_out)',
         }),
         available: z
           .int()
@@ -386,7 +391,9 @@ export const BalanceResponse = z
         pending_in: z
           .int()
           .optional()
-          .openapi({ description: `on its way in and not in amount yet (0 today: pay-ins credit at once); ${balance_now_only}` }),
+          .openapi({
+            description: `on its way in and not in amount yet (0 today: pay-ins credit at once); ${balance_now_only}`,
+          }),
       }),
     ),
   })
@@ -425,13 +432,10 @@ export const HistoryResponse = z
           example: '/v1/wallet/transfers/tr_0123456789abcdef0123456789abcdef',
         }),
         workflow_id: z.string(),
-        undoes_entry_id: z
-          .string()
-          .optional()
-          .openapi({
-            description:
-              'refunds, reversals, payout releases and returns: the entry of this wallet that this one gives back',
-          }),
+        undoes_entry_id: z.string().optional().openapi({
+          description:
+            'refunds, reversals, payout releases and returns: the entry of this wallet that this one gives back',
+        }),
         conversion: ConversionJson.omit({ quote_id: true })
           .optional()
           .openapi({ description: 'entries of cross-currency transfers: the rate and both amounts' }),
@@ -637,7 +641,8 @@ export const ReconciliationResponse = z
               "balance_mismatch: the account balance; payouts_in_flight_mismatch: the shard's payouts_in_flight balance",
           }),
           computed: z.int().optional().openapi({
-            description: 'balance_mismatch: the sum of its entries; payouts_in_flight_mismatch: the sum of its open holds',
+            description:
+              'balance_mismatch: the sum of its entries; payouts_in_flight_mismatch: the sum of its open holds',
           }),
           sum: z.int().optional(),
           net: z
@@ -732,7 +737,10 @@ export const NoQuery = z.strictObject({});
  */
 const bank_field_length_max = 64;
 const BankDigits = (example: string, description: string) =>
-  z.string().max(bank_field_length_max, `must be at most ${bank_field_length_max} characters`).openapi({ example, description });
+  z
+    .string()
+    .max(bank_field_length_max, `must be at most ${bank_field_length_max} characters`)
+    .openapi({ example, description });
 
 export const BankAccountBody = z
   .strictObject({
@@ -767,14 +775,18 @@ export const BankAccountResponse = z
   .object({
     bank_account_id: z.string().openapi({ example: 'ba_0123456789abcdef0123456789abcdef' }),
     user_id: UserId,
-    rail: z.enum(bank_rails).openapi({ description: 'the payment rail; its own fields are under the key of the same name' }),
+    rail: z
+      .enum(bank_rails)
+      .openapi({ description: 'the payment rail; its own fields are under the key of the same name' }),
     currency: Currency.openapi({ description: 'the one currency the rail moves (ach: USD)' }),
     holder_name: z.string(),
     ach: z
       .object({
         routing_number: z.string(),
         account_type: z.enum(ach_account_types),
-        account_number_last4: z.string().openapi({ example: '6789', description: 'the account number is never shown whole' }),
+        account_number_last4: z
+          .string()
+          .openapi({ example: '6789', description: 'the account number is never shown whole' }),
       })
       .openapi({ description: 'rail ach' }),
     created_at: z.iso.datetime(),

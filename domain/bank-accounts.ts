@@ -47,7 +47,9 @@ export function isAbaRoutingNumber(text: string): boolean {
 export type BankAccountRefusal = 'invalid_routing_number' | 'invalid_account_number';
 
 /** Checks an ACH account's fields; the answer never repeats the account number. */
-export function checkAchDetails(details: AchDetails): { ok: true } | { ok: false; refusal: BankAccountRefusal; why: string } {
+export function checkAchDetails(
+  details: AchDetails,
+): { ok: true } | { ok: false; refusal: BankAccountRefusal; why: string } {
   if (!isAbaRoutingNumber(details.routingNumber))
     return {
       ok: false,

@@ -82,7 +82,11 @@ export async function registerBankAccount(
       request.details.rail,
       rail_currency[request.details.rail],
       request.holderName,
-      JSON.stringify({ routing_number: ach.routingNumber, account_number: ach.accountNumber, account_type: ach.accountType }),
+      JSON.stringify({
+        routing_number: ach.routingNumber,
+        account_number: ach.accountNumber,
+        account_type: ach.accountType,
+      }),
       ach.accountNumber.slice(-4),
       fingerprint,
       request.operator,

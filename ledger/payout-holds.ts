@@ -40,28 +40,31 @@ export type HoldOutcome =
 
 /** Reserves a payout's amount: refused (and nothing held) as a transfer's debit would be. */
 export async function holdPayout(client: pg.Pool | pg.PoolClient, request: HoldRequest): Promise<HoldOutcome> {
-  const row = await ledgerCall<{ outcome: string; reason: FailureReason | null; balance_after: string | null; replayed: boolean }>(
-    client,
-    {
-      name: 'hold_payout',
-      text: `select outcome, reason, balance_after, replayed
+  const row = await ledgerCall<{
+    outcome: string;
+    reason: FailureReason | null;
+    balance_after: string | null;
+    replayed: boolean;
+  }>(client, {
+    name: 'hold_payout',
+    text: `select outcome, reason, balance_after, replayed
                from hold_payout(p_payout_id => $1::text, p_user_id => $2::text, p_currency => $3::char(3),
                                 p_amount => $4::bigint, p_daily_limit => $5::bigint, p_workflow_id => $6::text,
                                 p_run_id => $7::text)`,
-      values: [
-        request.payoutId,
-        request.userId,
-        request.currency,
-        request.amountMinor.toString(),
-        request.dailyOutgoingMaxMinor?.toString() ?? null,
-        request.workflowId,
-        request.runId,
-      ],
-    },
-  );
+    values: [
+      request.payoutId,
+      request.userId,
+      request.currency,
+      request.amountMinor.toString(),
+      request.dailyOutgoingMaxMinor?.toString() ?? null,
+      request.workflowId,
+      request.runId,
+    ],
+  });
   if (row.outcome === 'posted')
     return { outcome: 'posted', balanceAfterMinor: BigInt(row.balance_after ?? '0'), replayed: row.replayed };
-  if (row.outcome === 'refused') return { outcome: 'refused', reason: row.reason ?? 'unknown_user', replayed: row.replayed };
+  if (row.outcome === 'refused')
+    return { outcome: 'refused', reason: row.reason ?? 'unknown_user', replayed: row.replayed };
   return { outcome: 'voided', replayed: row.replayed };
 }
 
@@ -73,7 +76,11 @@ export interface ReleaseResult {
 }
 
 /** Gives a hold back to the customer; fences a hold whose fate is unknown. */
-export async function releaseHold(client: pg.Pool | pg.PoolClient, payoutId: string, run: WorkflowRun): Promise<ReleaseResult> {
+export async function releaseHold(
+  client: pg.Pool | pg.PoolClient,
+  payoutId: string,
+  run: WorkflowRun,
+): Promise<ReleaseResult> {
   const row = await ledgerCall<{ hold_outcome: HoldOutcome['outcome']; released: boolean }>(client, {
     name: 'release_hold',
     text: `select hold_outcome, released
@@ -116,9 +123,10 @@ export type HoldStatus = 'held' | 'released' | 'settled' | 'returned';
 
 /** Where a payout's hold stands; undefined when it never posted. */
 export async function holdStatusOf(client: pg.Pool | pg.PoolClient, payoutId: string): Promise<HoldStatus | undefined> {
-  const found = await client.query<{ status: HoldStatus }>('select status from payout_holds where payout_id = $1::text', [
-    payoutId,
-  ]);
+  const found = await client.query<{ status: HoldStatus }>(
+    'select status from payout_holds where payout_id = $1::text',
+    [payoutId],
+  );
   return found.rows[0]?.status;
 }
 

@@ -56,7 +56,10 @@ describe('bank accounts', () => {
       },
     );
     // The same account again answers the live registration, unchanged.
-    const again = await stack.api.call('POST', path(alice), { as: alice, body: { ...body, holder_name: 'A. Example' } });
+    const again = await stack.api.call('POST', path(alice), {
+      as: alice,
+      body: { ...body, holder_name: 'A. Example' },
+    });
     assert.equal(again.status, 200);
     assert.equal(again.body.bank_account_id, id);
     assert.equal(again.body.holder_name, 'Alice Example');
@@ -125,7 +128,10 @@ describe('bank accounts', () => {
     const unknown = await stack.api.call('DELETE', `${path(alice)}/ba_${'0'.repeat(32)}`, { as: alice });
     assert.equal(unknown.body.error.code, 'bank_account_not_found');
     const nobody = uniqueName('nobody');
-    assert.equal((await stack.api.call('POST', path(nobody), { ...stack.api.ops, body })).body.error.code, 'user_not_found');
+    assert.equal(
+      (await stack.api.call('POST', path(nobody), { ...stack.api.ops, body })).body.error.code,
+      'user_not_found',
+    );
   });
 
   it("audits an operator's registration and removal with the masked account", async () => {

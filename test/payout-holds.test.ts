@@ -43,7 +43,12 @@ describe('payout holds', () => {
     return userId;
   }
 
-  function hold(userId: string, amountMinor: bigint, payoutId = uniqueName('po'), dailyOutgoingMaxMinor: bigint | null = null) {
+  function hold(
+    userId: string,
+    amountMinor: bigint,
+    payoutId = uniqueName('po'),
+    dailyOutgoingMaxMinor: bigint | null = null,
+  ) {
     return holdPayout(poolOf(userId), {
       payoutId,
       userId,
@@ -294,7 +299,10 @@ describe('payout holds', () => {
       const report = await reconcileShards(clients);
       const found = report.discrepancies.filter((line) => line.kind === 'payouts_in_flight_mismatch');
       assert.equal(found.length, 1);
-      assert.equal((found[0] as { stored: bigint; computed: bigint }).stored - (found[0] as { computed: bigint }).computed, 100n);
+      assert.equal(
+        (found[0] as { stored: bigint; computed: bigint }).stored - (found[0] as { computed: bigint }).computed,
+        100n,
+      );
     } finally {
       for (const client of clients) client.release();
       await pool.query(`update payout_holds set status = 'held' where payout_id = $1`, [payoutId]);

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import { createLogger } from '../../app/logger';
-import { checkAchDetails, fingerprintOf, isAbaRoutingNumber, maskedDetails, type RailDetails } from '../../domain/bank-accounts';
+import {
+  checkAchDetails,
+  fingerprintOf,
+  isAbaRoutingNumber,
+  maskedDetails,
+  type RailDetails,
+} from '../../domain/bank-accounts';
 
 describe('bank accounts (domain)', () => {
   it("checks an ABA routing number's check digit", () => {
@@ -39,7 +45,10 @@ describe('bank accounts (domain)', () => {
     });
     const checking: RailDetails = { rail: 'ach', ach: { ...details.ach, accountType: 'checking' } };
     assert.equal(fingerprintOf(checking), fingerprintOf(details));
-    assert.notEqual(fingerprintOf({ rail: 'ach', ach: { ...details.ach, accountNumber: '000123456788' } }), fingerprintOf(details));
+    assert.notEqual(
+      fingerprintOf({ rail: 'ach', ach: { ...details.ach, accountNumber: '000123456788' } }),
+      fingerprintOf(details),
+    );
     assert.match(fingerprintOf(details), /^[0-9a-f]{64}$/);
   });
 
