@@ -180,6 +180,7 @@ describe('access control on every id, through every endpoint', () => {
     missingBatch: `tb_${randomBytes(16).toString('hex')}`,
     missingTransfer: `tr_${randomBytes(16).toString('hex')}`,
     missingQuote: `q_${randomBytes(16).toString('hex')}`,
+    aliceBankAccount: '',
   };
   const quoted_amount_minor = 1_500;
   let before_attacks: Record<string, string[]>;
@@ -301,6 +302,17 @@ describe('access control on every id, through every endpoint', () => {
     ids.aliceQuote = await quote(alice, quoted_amount_minor);
     ids.bobQuote = await quote(bob, quoted_amount_minor);
     ids.carolQuote = await quote(carol, quoted_amount_minor);
+    const bank = await send('POST', `/v1/wallet/${alice}/bank-accounts`, {
+      caller: alice,
+      body: {
+        routing_number: '011000015',
+        account_number: '000123456789',
+        holder_name: 'Alice',
+        account_type: 'checking',
+      },
+    });
+    assert.equal(bank.status, 201, JSON.stringify(bank.body));
+    ids.aliceBankAccount = bank.body.bank_account_id as string;
     const bobHistory = await asOps('GET', `/v1/wallet/${bob}/transactions`);
     ids.bobNewestEntry = bobHistory.body.entries[0].entry_id as string;
 
@@ -590,6 +602,48 @@ describe('access control on every id, through every endpoint', () => {
         why,
       );
     }
+
+    const bankAccount = {
+      routing_number: '021000021',
+      account_number: '00099887766',
+      holder_name: 'Carol',
+      account_type: 'savings',
+    };
+    const bankAccounts = 'POST /v1/wallet/{user_id}/bank-accounts';
+    forbidden(
+      bankAccounts,
+      carol,
+      `/v1/wallet/${alice}/bank-accounts`,
+      bankAccount,
+      "carol adding her account to alice's wallet",
+    );
+    forbidden(
+      bankAccounts,
+      carol,
+      `/v1/wallet/${nobody}/bank-accounts`,
+      bankAccount,
+      'carol adding to nobody: 403, not 404',
+    );
+    const listBank = 'GET /v1/wallet/{user_id}/bank-accounts';
+    forbidden(listBank, carol, `/v1/wallet/${alice}/bank-accounts`, undefined, "carol listing alice's bank accounts");
+    forbidden(listBank, bob, `/v1/wallet/${nobody}/bank-accounts`, undefined, "bob listing nobody's: 403, not 404");
+    const removeBank = 'DELETE /v1/wallet/{user_id}/bank-accounts/{bank_account_id}';
+    forbidden(
+      removeBank,
+      carol,
+      `/v1/wallet/${alice}/bank-accounts/${ids.aliceBankAccount}`,
+      undefined,
+      "carol removing alice's bank account",
+    );
+    add(
+      removeBank,
+      carol,
+      `/v1/wallet/${carol}/bank-accounts/${ids.aliceBankAccount}`,
+      undefined,
+      404,
+      'bank_account_not_found',
+      "carol removing alice's bank account through her own wallet",
+    );
 
     for (const action of ['freeze', 'unfreeze'] as const) {
       const route = `POST /v1/ops/users/{user_id}/${action}`;

@@ -9,6 +9,7 @@ import {
   CreateUserBody,
   MoneyMovementBody,
   ActionTokenBody,
+  BankAccountBody,
   OpsReasonBody,
   OptionalOpsReasonBody,
   QuoteBody,
@@ -227,6 +228,13 @@ describe('hostile input, generated: no 5xx, the documented error shape, and noth
     });
     const movement = () => pairs({ amount: 100, currency: 'USD', idempotency_key: uniqueName('k') });
     const userParams = (userId: string) => ({ user_id: userId });
+    const bankAccount = {
+      routing_number: '011000015',
+      account_number: '000123456789',
+      holder_name: 'Alice Example',
+      account_type: 'checking',
+    };
+    const missingBankAccount = `ba_${'0'.repeat(32)}`;
     specs = [
       {
         route: 'POST /v1/wallet/users',
@@ -292,6 +300,23 @@ describe('hostile input, generated: no 5xx, the documented error shape, and noth
         effective: () => ({ caller: alice, params: userParams(alice.userId) }),
         harmless: () => ({ caller: alice, params: userParams(alice.userId) }),
       })),
+      {
+        route: 'POST /v1/wallet/{user_id}/bank-accounts',
+        bodySchema: BankAccountBody,
+        effective: () => ({ caller: alice, params: userParams(alice.userId), body: pairs(bankAccount) }),
+        harmless: () => ({ caller: ops, params: userParams(nobody), body: pairs(bankAccount) }),
+      },
+      {
+        route: 'GET /v1/wallet/{user_id}/bank-accounts',
+        effective: () => ({ caller: alice, params: userParams(alice.userId) }),
+        harmless: () => ({ caller: alice, params: userParams(alice.userId) }),
+      },
+      {
+        // No account exists in this test: removing one is refused (404) whoever asks.
+        route: 'DELETE /v1/wallet/{user_id}/bank-accounts/{bank_account_id}',
+        effective: () => ({ caller: alice, params: { user_id: alice.userId, bank_account_id: missingBankAccount } }),
+        harmless: () => ({ caller: ops, params: { user_id: alice.userId, bank_account_id: missingBankAccount } }),
+      },
       ...(['freeze', 'unfreeze', 'close'] as const).map((action) => ({
         route: `POST /v1/ops/users/{user_id}/${action}`,
         bodySchema: action === 'close' ? OpsReasonBody : OptionalOpsReasonBody,
