@@ -91,6 +91,7 @@ describe('reconciliation', () => {
       clearing: 0,
       settlement: -39_600,
       fx: 0,
+      payouts_in_flight: 0,
       in_flight: 0,
       in_flight_transfers: 0,
     });
@@ -157,6 +158,7 @@ describe('reconciliation', () => {
       clearing: 1_750,
       settlement: -39_600,
       fx: 0,
+      payouts_in_flight: 0,
       in_flight: 1_750,
       in_flight_transfers: 2,
     });
