@@ -280,8 +280,8 @@ describe('transfers through the API', () => {
     assert.deepEqual(balance.body, {
       user_id: alice,
       balances: [
-        { currency: 'EUR', amount: 500 },
-        { currency: 'JPY', amount: 700 },
+        { currency: 'EUR', amount: 500, available: 500, pending_out: 0, pending_in: 0 },
+        { currency: 'JPY', amount: 700, available: 700, pending_out: 0, pending_in: 0 },
       ],
     });
   });
