@@ -12,7 +12,9 @@ as $$
              and d.created_at > now() - interval '24 hours')
        - (select coalesce(sum(r.amount), 0)
             from entries r
-            join entries d on d.transfer_id = r.transfer_id and d.leg in ('debit', 'hold') and d.account_id = r.account_id
+            -- The leg it gives back, as an equality: one probe of the (transfer_id, leg, account_id) key.
+            join entries d on d.transfer_id = r.transfer_id and d.account_id = r.account_id
+                          and d.leg = case r.kind when 'refund' then 'debit' else 'hold' end
            where r.account_id = p_account_id and r.kind in ('refund', 'payout_release')
              and r.created_at > now() - interval '24 hours' and d.created_at > now() - interval '24 hours')
 $$;
