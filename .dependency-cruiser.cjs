@@ -19,6 +19,8 @@ const layers = {
   workflows: ['domain'],
   'temporal-client': ['domain', 'ledger', 'workflows'],
   metrics: ['domain', 'db', 'ledger'],
+  // Payment rails (rails/rail.ts is the boundary): they build and read the bank's files, nothing else.
+  rails: ['domain'],
   supervisor: ['workflows'],
   api: ['domain', 'db', 'ledger', 'config', 'workflows', 'temporal-client', 'metrics'],
   workers: ['domain', 'db', 'ledger', 'config', 'workflows', 'activities', 'temporal-client', 'metrics'],

@@ -39,6 +39,8 @@ async function run(): Promise<number> {
     runScript('scripts/ensure-postgres.sh');
     await dropDatabasesOfDeadRuns(server_url, 'wallet_test_');
     const cliPath = temporalCli(plan.chromium);
+    // moov-io/ach's server (the ACH rail's NACHA library); each test file that needs one starts its own.
+    const achServerBin = runScript('scripts/ensure-achserver.sh').trim();
     temporal = await startEphemeralTemporal(cliPath);
     await temporal.ready;
     await ensureDatabase(`${server_url}/${template}`);
@@ -51,6 +53,7 @@ async function run(): Promise<number> {
       PG_URL: `${server_url}/postgres`,
       WALLET_TEST_DB_PREFIX: databasePrefix,
       WALLET_TEST_TEMPLATE: template,
+      ACH_SERVER_BIN: achServerBin,
     });
   } finally {
     await dropDatabasesWithPrefix(server_url, databasePrefix).catch((error) =>

@@ -1,5 +1,6 @@
 /** What scripts/run-tests.ts hands the integration tests: the Temporal server, the PostgreSQL server and the migrated template. */
-type RunnerVariable = 'TEMPORAL_ADDRESS' | 'WALLET_TEST_PG_URL' | 'WALLET_TEST_DB_PREFIX' | 'WALLET_TEST_TEMPLATE';
+type RunnerVariable =
+  'TEMPORAL_ADDRESS' | 'WALLET_TEST_PG_URL' | 'WALLET_TEST_DB_PREFIX' | 'WALLET_TEST_TEMPLATE' | 'ACH_SERVER_BIN';
 
 /**
  * Read when a test needs it, never when a support file is imported, so a file that uses no
