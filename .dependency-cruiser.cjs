@@ -21,6 +21,9 @@ const layers = {
   metrics: ['domain', 'db', 'ledger'],
   // Payment rails (rails/rail.ts is the boundary): they build and read the bank's files, nothing else.
   rails: ['domain'],
+  // The bank process plays our bank (README, "The bank"): its own database and migrations, and
+  // the ACH rail's files. Nothing of the wallet imports it.
+  bank: ['domain', 'config', 'db', 'rails'],
   supervisor: ['workflows'],
   api: ['domain', 'db', 'ledger', 'config', 'workflows', 'temporal-client', 'metrics'],
   workers: ['domain', 'db', 'ledger', 'config', 'workflows', 'activities', 'temporal-client', 'metrics'],

@@ -36,6 +36,8 @@ export default tseslint.config(
       'domain/**/*.ts',
       'metrics/**/*.ts',
       'temporal-client/**/*.ts',
+      'rails/**/*.ts',
+      'bank/**/*.ts',
     ],
     rules: { 'no-restricted-properties': ['error', process_env] },
   },

@@ -1,6 +1,7 @@
 /**
  * `npm start`: the whole wallet in the foreground. Temporal dev server (unless TEMPORAL_ADDRESS
- * names an existing one), shard databases with migrations, and the wallet process (API and worker). Ctrl-C stops
+ * names an existing one), shard databases with migrations, the wallet process (API and worker), and
+ * the bank it pays out through (bank/, with moov-io/ach's server). Ctrl-C stops
  * every part; a part that dies is restarted with backoff, and a crash loop stops everything
  * (supervisor/children.ts, Supervisor).
  */
@@ -8,7 +9,9 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { temporalConnectionOptions } from '../app/temporal';
 import { config } from '../config';
+import { bankConfig, type BankConfig } from '../config/bank';
 import { prepareShards } from '../db/migrate';
+import { addBankProcesses } from '../supervisor/bank-processes';
 import { spawnTs, Supervisor } from '../supervisor/children';
 import { codecEndpointOf, isPortOpen, startDevServer, waitForPort } from '../supervisor/dev-server';
 import { describeStartupError } from '../supervisor/startup-errors';
@@ -20,9 +23,10 @@ const supervisor = new Supervisor();
 
 async function run() {
   const settings = config();
+  const bank = bankConfig();
   supervisor.handleSignals();
 
-  await requireFreePorts(settings);
+  await requireFreePorts(settings, bank);
   // Shards first: a wrong PostgreSQL setting fails in a second, before anything is started.
   await prepareShards(settings.shardUrls, { snapshotEvery: settings.SNAPSHOT_EVERY });
   if (settings.usesDevServer) {
@@ -48,6 +52,12 @@ async function run() {
   // API and worker in one process: transfers start eagerly on its worker (see app/wallet-node.ts).
   supervisor.add('wallet', () => spawnTs(['app/main.ts', 'wallet']));
   await waitForPort(settings.PORT, ready_timeout_ms, settings.HOST);
+  await addBankProcesses(supervisor, {
+    achServerBin: bank.ACH_SERVER_URL ? undefined : process.env.ACH_SERVER_BIN,
+    achServerPort: bank.ACH_SERVER_PORT,
+    bankPort: bank.BANK_PORT,
+    bankHost: bank.BANK_HOST,
+  });
 
   console.log(
     [
@@ -60,16 +70,23 @@ async function run() {
           `  Payload codec   ${codecEndpointOf(settings)}   (ops sign in once at /codec/login to see decoded payloads)`
         : `  Temporal        ${settings.temporalAddress} (existing server)`,
       `  Shards          ${settings.shardUrls.length} PostgreSQL databases`,
+      `  Bank            http://${bank.BANK_HOST}:${bank.BANK_PORT}   (README, "The bank"; database ${new URL(bank.BANK_DATABASE_URL).pathname.slice(1)})`,
       '  Ctrl-C stops everything.',
       '',
     ].join('\n'),
   );
 }
 
-async function requireFreePorts(settings: ReturnType<typeof config>): Promise<void> {
+async function requireFreePorts(settings: ReturnType<typeof config>, bank: BankConfig): Promise<void> {
   const wanted: [string, number, string][] = [
     ['PORT', settings.PORT, settings.HOST === '0.0.0.0' ? '127.0.0.1' : settings.HOST],
+    ['BANK_PORT', bank.BANK_PORT, bank.BANK_HOST === '0.0.0.0' ? '127.0.0.1' : bank.BANK_HOST],
   ];
+  if (!bank.ACH_SERVER_URL)
+    wanted.push(
+      ['ACH_SERVER_PORT', bank.ACH_SERVER_PORT, '127.0.0.1'],
+      ['ACH_SERVER_PORT + 1 (its admin server)', bank.ACH_SERVER_PORT + 1, '127.0.0.1'],
+    );
   if (settings.usesDevServer)
     wanted.push(
       ['TEMPORAL_PORT', settings.TEMPORAL_PORT, '127.0.0.1'],

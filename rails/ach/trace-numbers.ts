@@ -38,11 +38,3 @@ export function nachaDayOf(isoDay: string): string {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(isoDay)) throw new RangeError(`a day is YYYY-MM-DD, not "${isoDay}"`);
   return `${isoDay.slice(2, 4)}${isoDay.slice(5, 7)}${isoDay.slice(8, 10)}`;
 }
-
-/** ABA routing number checksum: 3-7-1 weights over the nine digits, a multiple of ten. */
-export function isValidRoutingNumber(routing: string): boolean {
-  if (!/^\d{9}$/.test(routing)) return false;
-  const weights = [3, 7, 1, 3, 7, 1, 3, 7, 1];
-  const sum = [...routing].reduce((total, digit, index) => total + Number(digit) * weights[index]!, 0);
-  return sum % 10 === 0;
-}

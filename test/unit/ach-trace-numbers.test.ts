@@ -1,12 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  fileIdModifierOf,
-  isValidRoutingNumber,
-  nachaDateOf,
-  nachaDayOf,
-  traceNumberOf,
-} from '../../rails/ach/trace-numbers';
+import { isValidRoutingNumber } from '../../domain/aba-routing';
+import { fileIdModifierOf, nachaDateOf, nachaDayOf, traceNumberOf } from '../../rails/ach/trace-numbers';
 
 describe('ACH trace numbers and dates', () => {
   it('makes a trace number of the routing prefix and seven digits of the entry sequence', () => {

@@ -1,0 +1,161 @@
+import type pg from 'pg';
+import type { AchFiles } from '../rails/ach/ach-files';
+import { transaction_codes, type NachaEntry, type NachaFile } from '../rails/ach/nacha-file';
+import { fileIdModifierOf, nachaDateOf, traceNumberOf } from '../rails/ach/trace-numbers';
+import { withTransaction } from './database';
+
+/** What a bank file names as its sender and receiver. */
+export interface BankIdentity {
+  routing: string;
+  name: string;
+}
+
+/** The most entries one outgoing file carries; more wait for the next tick. */
+const file_entries_max = 5_000;
+
+/**
+ * Puts what the wallet has not been sent yet into files for it: one of returns (entries the
+ * matrix returned) and one of incoming credits (to its virtual accounts). A file is built by
+ * moov-io/ach outside the transaction, then stored and its entries marked in one transaction
+ * that claims only entries still unmarked, so a file is never stored with entries another
+ * already carries. Returns the number of files made.
+ */
+export async function makeOutgoingFiles(pool: pg.Pool, files: AchFiles, bank: BankIdentity): Promise<number> {
+  return (await makeReturnFile(pool, files, bank)) + (await makeCreditFile(pool, files, bank));
+}
+
+interface PendingEntry {
+  trace_number: string;
+  account_number: string;
+  routing_number: string;
+  individual_name: string;
+  amount_minor: string;
+  transaction_code: number;
+  return_code: string;
+}
+
+async function makeReturnFile(pool: pg.Pool, files: AchFiles, bank: BankIdentity): Promise<number> {
+  const pending = await pool.query<PendingEntry>(
+    `select trace_number, account_number, routing_number, individual_name, amount_minor, transaction_code, return_code
+     from entries where status = 'RETURNED' and return_file_cursor is null order by trace_number limit $1`,
+    [file_entries_max],
+  );
+  if (pending.rows.length === 0) return 0;
+  const traces = await nextTraceNumbers(pool, bank, pending.rows.length);
+  const entries: NachaEntry[] = pending.rows.map((row, index) => ({
+    transactionCode:
+      row.transaction_code === transaction_codes.savingsCredit
+        ? transaction_codes.savingsCreditReturn
+        : transaction_codes.checkingCreditReturn,
+    // A return goes back to the bank that originated the entry: this bank, for the wallet.
+    routingNumber: bank.routing,
+    accountNumber: row.account_number,
+    amountMinor: BigInt(row.amount_minor),
+    individualName: row.individual_name,
+    identificationNumber: '',
+    traceNumber: traces[index]!,
+    return: {
+      code: row.return_code,
+      originalTraceNumber: row.trace_number,
+      originalRoutingPrefix: row.routing_number.slice(0, 8),
+    },
+  }));
+  return storeFile(pool, files, bank, 'returns', entries, (client, cursor) =>
+    client.query(
+      'update entries set return_file_cursor = $1::bigint where trace_number = any($2::text[]) and return_file_cursor is null',
+      [cursor, pending.rows.map(({ trace_number }) => trace_number)],
+    ),
+  );
+}
+
+async function makeCreditFile(pool: pg.Pool, files: AchFiles, bank: BankIdentity): Promise<number> {
+  const pending = await pool.query<{
+    trace_number: string;
+    account_number: string;
+    amount_minor: string;
+    originator_name: string;
+  }>(
+    `select trace_number, account_number, amount_minor, originator_name from incoming_credits
+     where file_cursor is null order by trace_number limit $1`,
+    [file_entries_max],
+  );
+  if (pending.rows.length === 0) return 0;
+  const entries: NachaEntry[] = pending.rows.map((row) => ({
+    transactionCode: transaction_codes.checkingCredit,
+    routingNumber: bank.routing,
+    accountNumber: row.account_number,
+    amountMinor: BigInt(row.amount_minor),
+    individualName: row.originator_name,
+    identificationNumber: '',
+    traceNumber: row.trace_number,
+  }));
+  return storeFile(pool, files, bank, 'credits', entries, (client, cursor) =>
+    client.query(
+      'update incoming_credits set file_cursor = $1::bigint where trace_number = any($2::text[]) and file_cursor is null',
+      [cursor, pending.rows.map(({ trace_number }) => trace_number)],
+    ),
+  );
+}
+
+/** Trace numbers of entries the bank originates itself (returns and credits it sends on). */
+export async function nextTraceNumbers(
+  db: pg.Pool | pg.PoolClient,
+  bank: BankIdentity,
+  count: number,
+): Promise<string[]> {
+  const rows = await db.query<{ sequence: string }>(
+    "select nextval('bank_trace_sequence') as sequence from generate_series(1, $1::int)",
+    [count],
+  );
+  return rows.rows.map(({ sequence }) => traceNumberOf(bank.routing, Number(sequence)));
+}
+
+async function storeFile(
+  pool: pg.Pool,
+  files: AchFiles,
+  bank: BankIdentity,
+  kind: 'returns' | 'credits',
+  entries: NachaEntry[],
+  markEntries: (client: pg.PoolClient, cursor: string) => Promise<pg.QueryResult>,
+): Promise<number> {
+  const sequence = Number(
+    (await pool.query<{ n: string }>("select nextval('outgoing_file_sequence') as n")).rows[0]!.n,
+  );
+  const contents = await files.build(bankFile(bank, sequence, entries));
+  return withTransaction(pool, async (client) => {
+    const stored = await client.query<{ cursor: string }>(
+      `insert into outgoing_files (kind, file_name, contents, deliver_after)
+       select $1, $2, $3, now() + make_interval(secs => late_delivery_ms::float8 / 1000) from faults
+       returning cursor`,
+      [kind, `${kind}-${String(sequence).padStart(8, '0')}.ach`, contents],
+    );
+    const cursor = stored.rows[0]!.cursor;
+    const marked = await markEntries(client, cursor);
+    // Only one bank process makes files; should two ever race, the loser's file is not kept.
+    if (marked.rowCount !== entries.length) throw new Error(`outgoing ${kind} file: entries were claimed meanwhile`);
+    return 1;
+  });
+}
+
+function bankFile(bank: BankIdentity, sequence: number, entries: NachaEntry[]): NachaFile {
+  const created = nachaDateOf(new Date());
+  return {
+    destinationRouting: bank.routing,
+    originRouting: bank.routing,
+    destinationName: 'Wallet',
+    originName: bank.name,
+    creationDate: created.date,
+    creationTime: created.time,
+    idModifier: fileIdModifierOf(sequence),
+    batches: [
+      {
+        companyName: bank.name.slice(0, 16),
+        companyIdentification: `1${bank.routing}`,
+        entryDescription: entries[0]?.return ? 'RETURN' : 'CREDIT',
+        effectiveDate: created.date,
+        odfiPrefix: bank.routing.slice(0, 8),
+        entries,
+      },
+    ],
+  };
+}
