@@ -60,7 +60,7 @@ async function makeReturnFile(pool: pg.Pool, files: AchFiles, bank: BankIdentity
       originalRoutingPrefix: row.routing_number.slice(0, 8),
     },
   }));
-  return storeFile(pool, files, bank, 'returns', entries, (client, cursor) =>
+  return storeFile(pool, files, bank, 'returns', [{ companyName: bank.name, entries }], (client, cursor) =>
     client.query(
       'update entries set return_file_cursor = $1::bigint where trace_number = any($2::text[]) and return_file_cursor is null',
       [cursor, pending.rows.map(({ trace_number }) => trace_number)],
@@ -80,16 +80,23 @@ async function makeCreditFile(pool: pg.Pool, files: AchFiles, bank: BankIdentity
     [file_entries_max],
   );
   if (pending.rows.length === 0) return 0;
-  const entries: NachaEntry[] = pending.rows.map((row) => ({
-    transactionCode: transaction_codes.checkingCredit,
-    routingNumber: bank.routing,
-    accountNumber: row.account_number,
-    amountMinor: BigInt(row.amount_minor),
-    individualName: row.originator_name,
-    identificationNumber: '',
-    traceNumber: row.trace_number,
-  }));
-  return storeFile(pool, files, bank, 'credits', entries, (client, cursor) =>
+  // One batch per originator: a batch header names who sends the money, as in a real credit file.
+  const byOriginator = new Map<string, NachaEntry[]>();
+  for (const row of pending.rows) {
+    const batch = byOriginator.get(row.originator_name) ?? [];
+    batch.push({
+      transactionCode: transaction_codes.checkingCredit,
+      routingNumber: bank.routing,
+      accountNumber: row.account_number,
+      amountMinor: BigInt(row.amount_minor),
+      individualName: 'WALLET CUSTOMER',
+      identificationNumber: '',
+      traceNumber: row.trace_number,
+    });
+    byOriginator.set(row.originator_name, batch);
+  }
+  const batches = [...byOriginator].map(([companyName, entries]) => ({ companyName, entries }));
+  return storeFile(pool, files, bank, 'credits', batches, (client, cursor) =>
     client.query(
       'update incoming_credits set file_cursor = $1::bigint where trace_number = any($2::text[]) and file_cursor is null',
       [cursor, pending.rows.map(({ trace_number }) => trace_number)],
@@ -115,13 +122,14 @@ async function storeFile(
   files: AchFiles,
   bank: BankIdentity,
   kind: 'returns' | 'credits',
-  entries: NachaEntry[],
+  batches: BankBatch[],
   markEntries: (client: pg.PoolClient, cursor: string) => Promise<pg.QueryResult>,
 ): Promise<number> {
   const sequence = Number(
     (await pool.query<{ n: string }>("select nextval('outgoing_file_sequence') as n")).rows[0]!.n,
   );
-  const contents = await files.build(bankFile(bank, sequence, entries));
+  const contents = await files.build(bankFile(bank, sequence, batches));
+  const entryCount = batches.reduce((count, batch) => count + batch.entries.length, 0);
   return withTransaction(pool, async (client) => {
     const stored = await client.query<{ cursor: string }>(
       `insert into outgoing_files (kind, file_name, contents, deliver_after)
@@ -132,12 +140,17 @@ async function storeFile(
     const cursor = stored.rows[0]!.cursor;
     const marked = await markEntries(client, cursor);
     // Only one bank process makes files; should two ever race, the loser's file is not kept.
-    if (marked.rowCount !== entries.length) throw new Error(`outgoing ${kind} file: entries were claimed meanwhile`);
+    if (marked.rowCount !== entryCount) throw new Error(`outgoing ${kind} file: entries were claimed meanwhile`);
     return 1;
   });
 }
 
-function bankFile(bank: BankIdentity, sequence: number, entries: NachaEntry[]): NachaFile {
+interface BankBatch {
+  companyName: string;
+  entries: NachaEntry[];
+}
+
+function bankFile(bank: BankIdentity, sequence: number, batches: BankBatch[]): NachaFile {
   const created = nachaDateOf(new Date());
   return {
     destinationRouting: bank.routing,
@@ -147,15 +160,13 @@ function bankFile(bank: BankIdentity, sequence: number, entries: NachaEntry[]): 
     creationDate: created.date,
     creationTime: created.time,
     idModifier: fileIdModifierOf(sequence),
-    batches: [
-      {
-        companyName: bank.name.slice(0, 16),
-        companyIdentification: `1${bank.routing}`,
-        entryDescription: entries[0]?.return ? 'RETURN' : 'CREDIT',
-        effectiveDate: created.date,
-        odfiPrefix: bank.routing.slice(0, 8),
-        entries,
-      },
-    ],
+    batches: batches.map(({ companyName, entries }) => ({
+      companyName: companyName.slice(0, 16),
+      companyIdentification: `1${bank.routing}`,
+      entryDescription: entries[0]?.return ? 'RETURN' : 'CREDIT',
+      effectiveDate: created.date,
+      odfiPrefix: bank.routing.slice(0, 8),
+      entries,
+    })),
   };
 }
