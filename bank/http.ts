@@ -129,7 +129,7 @@ async function simulateCredit(deps: BankHttpDeps, request: Request, response: Re
       'invalid_request',
       'send {account_number, amount_minor (a whole number of cents), originator_name}',
     );
-  const traceNumber = await receiveIncomingCredit(deps.pool, deps.bank, {
+  const traceNumber = await receiveIncomingCredit(deps.pool, {
     accountNumber: body.data.account_number,
     amountMinor: body.data.amount_minor,
     originatorName: body.data.originator_name,

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { entry_amount_max_minor } from '../rails/ach/nacha-file';
 import { BankError } from './bank-errors';
 import { withTransaction } from './database';
-import { nextTraceNumbers, type BankIdentity } from './outgoing-files';
+import { nextTraceNumbers, outside_odfi_routing } from './outgoing-files';
 
 export interface IncomingCreditRequest {
   accountNumber: string;
@@ -15,11 +15,7 @@ export interface IncomingCreditRequest {
  * money arrives): the money reaches our settlement account now, and the entry goes to the
  * wallet in the next credits file. Whether the account is a wallet's is the wallet's to decide.
  */
-export async function receiveIncomingCredit(
-  pool: pg.Pool,
-  bank: BankIdentity,
-  request: IncomingCreditRequest,
-): Promise<string> {
+export async function receiveIncomingCredit(pool: pg.Pool, request: IncomingCreditRequest): Promise<string> {
   if (!/^[0-9]{4,17}$/.test(request.accountNumber))
     throw new BankError('invalid_request', 'account_number is 4 to 17 digits');
   if (request.amountMinor <= 0n || request.amountMinor > entry_amount_max_minor)
@@ -27,7 +23,7 @@ export async function receiveIncomingCredit(
   const name = request.originatorName.replace(/[^\x20-\x7e]/g, '').slice(0, 22);
   if (name.trim() === '') throw new BankError('invalid_request', 'originator_name needs printable ASCII');
   return withTransaction(pool, async (client) => {
-    const [traceNumber] = await nextTraceNumbers(client, bank, 1);
+    const [traceNumber] = await nextTraceNumbers(client, outside_odfi_routing, 1);
     await client.query(
       'insert into incoming_credits (trace_number, account_number, amount_minor, originator_name) values ($1, $2, $3::bigint, $4)',
       [traceNumber, request.accountNumber, request.amountMinor.toString(), name],

@@ -4,6 +4,12 @@ import { transaction_codes, type NachaEntry, type NachaFile } from '../rails/ach
 import { fileIdModifierOf, nachaDateOf, traceNumberOf } from '../rails/ach/trace-numbers';
 import { withTransaction } from './database';
 
+/**
+ * The bank an incoming credit comes from (a valid ABA number, not ours): the simulated outside
+ * world has one bank, whose prefix the credits' trace numbers carry.
+ */
+export const outside_odfi_routing = '091000019';
+
 /** What a bank file names as its sender and receiver. */
 export interface BankIdentity {
   routing: string;
@@ -37,12 +43,16 @@ interface PendingEntry {
 async function makeReturnFile(pool: pg.Pool, files: AchFiles, bank: BankIdentity): Promise<number> {
   const pending = await pool.query<PendingEntry>(
     `select trace_number, account_number, routing_number, individual_name, amount_minor, transaction_code, return_code
-     from entries where status = 'RETURNED' and return_file_cursor is null order by trace_number limit $1`,
+     from entries where status = 'RETURNED' and return_file_cursor is null order by routing_number, trace_number limit $1`,
     [file_entries_max],
   );
   if (pending.rows.length === 0) return 0;
-  const traces = await nextTraceNumbers(pool, bank, pending.rows.length);
-  const entries: NachaEntry[] = pending.rows.map((row, index) => ({
+  // A return is originated by the bank that received the entry: one batch per such bank, whose
+  // routing prefix the batch header and its trace numbers carry (NACHA; moov checks it).
+  const traces: string[] = [];
+  for (const row of pending.rows) traces.push(...(await nextTraceNumbers(pool, row.routing_number, 1)));
+  const entries: (NachaEntry & { odfiRouting: string })[] = pending.rows.map((row, index) => ({
+    odfiRouting: row.routing_number,
     transactionCode:
       row.transaction_code === transaction_codes.savingsCredit
         ? transaction_codes.savingsCreditReturn
@@ -60,7 +70,12 @@ async function makeReturnFile(pool: pg.Pool, files: AchFiles, bank: BankIdentity
       originalRoutingPrefix: row.routing_number.slice(0, 8),
     },
   }));
-  return storeFile(pool, files, bank, 'returns', [{ companyName: bank.name, entries }], (client, cursor) =>
+  const batches = groupBy(entries, ({ odfiRouting }) => odfiRouting).map(([odfiRouting, group]) => ({
+    companyName: 'RETURNS',
+    odfiRouting,
+    entries: group.map(({ odfiRouting: _routing, ...entry }) => entry),
+  }));
+  return storeFile(pool, files, bank, 'returns', batches, (client, cursor) =>
     client.query(
       'update entries set return_file_cursor = $1::bigint where trace_number = any($2::text[]) and return_file_cursor is null',
       [cursor, pending.rows.map(({ trace_number }) => trace_number)],
@@ -81,10 +96,10 @@ async function makeCreditFile(pool: pg.Pool, files: AchFiles, bank: BankIdentity
   );
   if (pending.rows.length === 0) return 0;
   // One batch per originator: a batch header names who sends the money, as in a real credit file.
-  const byOriginator = new Map<string, NachaEntry[]>();
-  for (const row of pending.rows) {
-    const batch = byOriginator.get(row.originator_name) ?? [];
-    batch.push({
+  const batches = groupBy(pending.rows, (row) => row.originator_name).map(([companyName, rows]) => ({
+    companyName,
+    odfiRouting: outside_odfi_routing,
+    entries: rows.map((row) => ({
       transactionCode: transaction_codes.checkingCredit,
       routingNumber: bank.routing,
       accountNumber: row.account_number,
@@ -92,10 +107,8 @@ async function makeCreditFile(pool: pg.Pool, files: AchFiles, bank: BankIdentity
       individualName: 'WALLET CUSTOMER',
       identificationNumber: '',
       traceNumber: row.trace_number,
-    });
-    byOriginator.set(row.originator_name, batch);
-  }
-  const batches = [...byOriginator].map(([companyName, entries]) => ({ companyName, entries }));
+    })),
+  }));
   return storeFile(pool, files, bank, 'credits', batches, (client, cursor) =>
     client.query(
       'update incoming_credits set file_cursor = $1::bigint where trace_number = any($2::text[]) and file_cursor is null',
@@ -107,14 +120,14 @@ async function makeCreditFile(pool: pg.Pool, files: AchFiles, bank: BankIdentity
 /** Trace numbers of entries the bank originates itself (returns and credits it sends on). */
 export async function nextTraceNumbers(
   db: pg.Pool | pg.PoolClient,
-  bank: BankIdentity,
+  originRouting: string,
   count: number,
 ): Promise<string[]> {
   const rows = await db.query<{ sequence: string }>(
     "select nextval('bank_trace_sequence') as sequence from generate_series(1, $1::int)",
     [count],
   );
-  return rows.rows.map(({ sequence }) => traceNumberOf(bank.routing, Number(sequence)));
+  return rows.rows.map(({ sequence }) => traceNumberOf(originRouting, Number(sequence)));
 }
 
 async function storeFile(
@@ -147,7 +160,16 @@ async function storeFile(
 
 interface BankBatch {
   companyName: string;
+  /** The bank that originates the batch's entries; its prefix starts their trace numbers. */
+  odfiRouting: string;
   entries: NachaEntry[];
+}
+
+/** Groups in first-seen order (the rows come sorted, so each group keeps ascending trace numbers). */
+function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): [string, T[]][] {
+  const groups = new Map<string, T[]>();
+  for (const item of items) groups.set(keyOf(item), [...(groups.get(keyOf(item)) ?? []), item]);
+  return [...groups];
 }
 
 function bankFile(bank: BankIdentity, sequence: number, batches: BankBatch[]): NachaFile {
@@ -160,12 +182,12 @@ function bankFile(bank: BankIdentity, sequence: number, batches: BankBatch[]): N
     creationDate: created.date,
     creationTime: created.time,
     idModifier: fileIdModifierOf(sequence),
-    batches: batches.map(({ companyName, entries }) => ({
+    batches: batches.map(({ companyName, odfiRouting, entries }) => ({
       companyName: companyName.slice(0, 16),
-      companyIdentification: `1${bank.routing}`,
+      companyIdentification: `1${odfiRouting}`,
       entryDescription: entries[0]?.return ? 'RETURN' : 'CREDIT',
       effectiveDate: created.date,
-      odfiPrefix: bank.routing.slice(0, 8),
+      odfiPrefix: odfiRouting.slice(0, 8),
       entries,
     })),
   };

@@ -95,6 +95,11 @@ describe('ACH rail (moov-io/ach server)', () => {
         },
       ],
     );
+    // moov renumbers entries whose trace numbers do not start with the batch's ODFI: ours must survive as built.
+    assert.deepEqual(
+      entries.map(({ traceNumber }) => traceNumber),
+      built.entries.map(({ traceNumber }) => traceNumber),
+    );
     assert.equal(parsed.idModifier, 'D');
     assert.equal(parsed.batches[0]!.effectiveDate, '261208');
   });

@@ -67,16 +67,24 @@ describe('the bank (real process, real PostgreSQL, moov-io/ach)', () => {
   }
 
   it('settles entries after a banking day and returns the matrix accounts (R02/R03/R04 after settlement, R03 before)', async () => {
-    const outgoing = await rail.buildPayoutFile(payoutBatch(['11110001', '55550002', '55550003', '55550004', '55559003']));
+    const outgoing = await rail.buildPayoutFile(
+      payoutBatch(['11110001', '55550002', '55550003', '55550004', '55559003']),
+    );
     const uploaded = await bank.request('POST', '/files?name=payouts.ach', outgoing.contents);
     assert.equal(uploaded.status, 201, JSON.stringify(uploaded.body));
     assert.equal(uploaded.body.entry_count, 5);
-    const traceOf = (suffix: string) => outgoing.entries[['0001', '0002', '0003', '0004', '9003'].indexOf(suffix)]!.traceNumber;
+    const traceOf = (suffix: string) =>
+      outgoing.entries[['0001', '0002', '0003', '0004', '9003'].indexOf(suffix)]!.traceNumber;
 
     const returns = new Map<string, string>();
     await eventually(
       async () => {
-        for (const file of await pollFiles()) for (const entry of file.returns) returns.set(entry.originalTraceNumber, entry.returnCode);
+        for (const file of await pollFiles())
+          for (const entry of file.returns) {
+            // Originated by the bank that received the payout (021000021), as NACHA has a return.
+            assert.match(entry.traceNumber, /^02100002\d{7}$/);
+            returns.set(entry.originalTraceNumber, entry.returnCode);
+          }
         return returns.size === 4 ? true : undefined;
       },
       settle_timeout_ms,
@@ -90,13 +98,21 @@ describe('the bank (real process, real PostgreSQL, moov-io/ach)', () => {
     });
 
     const status = await bank.request('GET', `/files/${uploaded.body.file_id as string}`);
-    const entries = status.body.entries as { trace_number: string; status: string; settled_at: string | null; account_last4: string }[];
+    const entries = status.body.entries as {
+      trace_number: string;
+      status: string;
+      settled_at: string | null;
+      account_last4: string;
+    }[];
     const byTrace = new Map(entries.map((entry) => [entry.trace_number, entry]));
     assert.equal(byTrace.get(traceOf('0001'))!.status, 'SETTLED');
     assert.equal(byTrace.get(traceOf('0002'))!.status, 'RETURNED');
     assert.notEqual(byTrace.get(traceOf('0002'))!.settled_at, null, 'returned after settlement');
     assert.equal(byTrace.get(traceOf('9003'))!.settled_at, null, 'returned instead of settling');
-    assert.ok(entries.every((entry) => entry.account_last4.length === 4), 'account numbers masked');
+    assert.ok(
+      entries.every((entry) => entry.account_last4.length === 4),
+      'account numbers masked',
+    );
 
     // The statement: four payouts left our settlement account, three came back; the 9003 one never left.
     const statement = await bank.request('GET', `/statements/${new Date().toISOString().slice(0, 10)}`);
@@ -128,7 +144,10 @@ describe('the bank (real process, real PostgreSQL, moov-io/ach)', () => {
     assert.equal(second.body.duplicate, true);
     assert.equal(second.body.file_id, first.body.file_id);
     // The same trace number in other bytes (another amount) is not the same file: refused whole.
-    const reused = await rail.buildPayoutFile({ ...batch, instructions: [{ ...batch.instructions[0]!, amountMinor: 1n }] });
+    const reused = await rail.buildPayoutFile({
+      ...batch,
+      instructions: [{ ...batch.instructions[0]!, amountMinor: 1n }],
+    });
     const refused = await bank.request('POST', '/files', reused.contents);
     assert.equal(refused.status, 409);
     assert.equal(refused.body.error, 'trace_number_reused');
@@ -173,7 +192,8 @@ describe('the bank (real process, real PostgreSQL, moov-io/ach)', () => {
       async () => {
         const status = await bank.request('GET', `/files/${uploaded.body.file_id as string}`);
         const entries = status.body.entries as { status: string; return_code: string | null }[];
-        return entries.every((entry) => entry.status !== 'ACCEPTED') && entries.some((entry) => entry.status === 'RETURNED')
+        return entries.every((entry) => entry.status !== 'ACCEPTED') &&
+          entries.some((entry) => entry.status === 'RETURNED')
           ? entries
           : undefined;
       },
@@ -202,9 +222,23 @@ describe('the bank (real process, real PostgreSQL, moov-io/ach)', () => {
       'the credits file',
     );
     assert.deepEqual(credits, [
-      { traceNumber: credit.body.trace_number, accountNumber: '800000000017', amountMinor: 250_000n, originatorName: 'Payroll Co' },
+      {
+        traceNumber: credit.body.trace_number,
+        accountNumber: '800000000017',
+        amountMinor: 250_000n,
+        originatorName: 'Payroll Co',
+      },
     ]);
-    assert.equal((await bank.request('POST', '/simulate/incoming-credit', '{"account_number":"8000","amount_minor":1.5,"originator_name":"x"}')).status, 400);
+    assert.equal(
+      (
+        await bank.request(
+          'POST',
+          '/simulate/incoming-credit',
+          '{"account_number":"8000","amount_minor":1.5,"originator_name":"x"}',
+        )
+      ).status,
+      400,
+    );
 
     const down = await bank.request('POST', '/admin/faults', JSON.stringify({ outage_ms: 60_000 }));
     assert.equal(down.status, 200);

@@ -8,7 +8,7 @@ import { RailFileRefused } from '../rail';
 
 const request_timeout_ms = 10_000;
 /** moov's own limit is 10 MiB; a bigger file is refused here before it is sent. */
-export const ach_file_bytes_max = 10 * 1024 * 1024;
+const ach_file_bytes_max = 10 * 1024 * 1024;
 
 interface CreateAnswer {
   id?: string;

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { freePort, waitForPort } from '../../supervisor/dev-server';
 import { runnerEnv } from './runner-env';
 
-export const test_bank_token = 'test-bank-token-for-the-suite-0123456789';
+const test_bank_token = 'test-bank-token-for-the-suite-0123456789';
 export const test_bank_routing = '231380104';
 
 /**
@@ -25,7 +25,10 @@ export async function startTestBank(options: { achServerUrl: string; bankDay: st
   };
   let child: ChildProcess;
   const start = async () => {
-    child = spawn(process.execPath, ['--import', 'tsx', 'bank/main.ts'], { stdio: ['ignore', 'ignore', 'inherit'], env });
+    child = spawn(process.execPath, ['--import', 'tsx', 'bank/main.ts'], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env,
+    });
     await waitForPort(port, 30_000);
   };
   const stop = () =>
