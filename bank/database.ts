@@ -40,17 +40,5 @@ export function bankPool(databaseUrl: string): pg.Pool {
   return pool;
 }
 
-export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
-    const result = await work(client);
-    await client.query('commit');
-    return result;
-  } catch (error) {
-    await client.query('rollback').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
-}
+/** The bank's transactions are the wallet's kind (db/pool-transaction.ts). */
+export { withPoolTransaction as withTransaction } from '../db/pool-transaction';

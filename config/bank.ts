@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isValidRoutingNumber } from '../domain/aba-routing';
-import { ConfigError } from './index';
+import { ConfigError, duration, duration_units_ms, parseEnvironment } from './index';
 
 /**
  * The bank process's settings (`npm run bank`, bank/main.ts), read once from the environment like
@@ -11,15 +11,6 @@ import { ConfigError } from './index';
 /** Public (it is in the README), so it is refused unless the bank listens on this machine only. */
 const DEV_BANK_TOKEN = 'dev-only-bank-token-change-me-0123456789';
 const loopback_hosts = ['127.0.0.1', 'localhost', '::1'];
-
-const duration_units_ms = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-const duration = z
-  .string()
-  .regex(/^\d{1,9}(ms|s|m|h|d)$/, 'must be a duration such as 500ms, 30s, 5m or 1d')
-  .transform((value) => {
-    const [, amount, unit] = /^(\d+)(ms|s|m|h|d)$/.exec(value)!;
-    return Number(amount) * duration_units_ms[unit as keyof typeof duration_units_ms];
-  });
 
 const bankSchema = z.object({
   BANK_PORT: z.coerce.number().int().min(1).max(65535).default(4010),
@@ -49,12 +40,7 @@ const bankSchema = z.object({
 export type BankConfig = ReturnType<typeof parseBankConfig>;
 
 export function parseBankConfig(environment: NodeJS.ProcessEnv) {
-  const parsed = bankSchema.safeParse(environment);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new ConfigError(`invalid environment: ${problems.join('; ')}`);
-  }
-  const values = parsed.data;
+  const values = parseEnvironment(bankSchema, environment);
   const usesDevToken = values.BANK_TOKEN === DEV_BANK_TOKEN;
   if (usesDevToken && !loopback_hosts.includes(values.BANK_HOST)) {
     throw new ConfigError(

@@ -21,8 +21,8 @@ const port = z.coerce.number().int().min(1).max(65535);
 const positiveMs = z.coerce.number().int().min(1).max(86_400_000);
 
 /** A duration such as 250ms, 30s, 5m, 12h or 7d, in milliseconds. */
-const duration_units_ms = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-const duration = z
+export const duration_units_ms = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+export const duration = z
   .string()
   .regex(/^\d{1,9}(ms|s|m|h|d)$/, 'must be a duration such as 30s, 5m, 12h or 7d')
   .transform((value) => {
@@ -179,13 +179,21 @@ const loopback_hosts = ['127.0.0.1', 'localhost', '::1'];
 
 export type Config = ReturnType<typeof parseConfig>;
 
-export function parseConfig(environment: NodeJS.ProcessEnv) {
-  const parsed = environmentSchema.safeParse(environment);
+/** The environment read by a schema, or a ConfigError naming every variable that is wrong. */
+export function parseEnvironment<Schema extends z.ZodType>(
+  schema: Schema,
+  environment: NodeJS.ProcessEnv,
+): z.output<Schema> {
+  const parsed = schema.safeParse(environment);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(`invalid environment: ${problems.join('; ')}`);
   }
-  const values = parsed.data;
+  return parsed.data;
+}
+
+export function parseConfig(environment: NodeJS.ProcessEnv) {
+  const values = parseEnvironment(environmentSchema, environment);
   const usesDevAuthSecret = values.AUTH_SECRET === DEV_AUTH_SECRET;
   const usesDevPayloadKey = values.PAYLOAD_KEYS === DEV_PAYLOAD_KEYS;
   const payloadKeys = payloadKeyList.safeParse(values.PAYLOAD_KEYS);

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { shardForUser } from '../domain/shard-routing';
 import { watchConnection } from './connection-errors';
+import { withPoolTransaction } from './pool-transaction';
 
 const pool_wait_max_ms = 5_000;
 /** Callers that may queue for a shard's connections, per connection of its pool. */
@@ -141,18 +142,8 @@ export class ShardSet {
     }
   }
 
-  async withTransaction<T>(shard: number, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    return this.withClient(shard, async (client) => {
-      await client.query('begin');
-      try {
-        const result = await work(client);
-        await client.query('commit');
-        return result;
-      } catch (error) {
-        await client.query('rollback').catch(() => undefined);
-        throw error;
-      }
-    });
+  withTransaction<T>(shard: number, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return withPoolTransaction(this.pool(shard), work);
   }
 
   /** Throws unless every shard answers; used by /readyz. */

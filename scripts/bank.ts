@@ -12,12 +12,7 @@ const supervisor = new Supervisor();
 async function run() {
   const settings = bankConfig();
   supervisor.handleSignals();
-  await addBankProcesses(supervisor, {
-    achServerBin: settings.ACH_SERVER_URL ? undefined : process.env.ACH_SERVER_BIN,
-    achServerPort: settings.ACH_SERVER_PORT,
-    bankPort: settings.BANK_PORT,
-    bankHost: settings.BANK_HOST,
-  });
+  await addBankProcesses(supervisor, settings, process.env.ACH_SERVER_BIN);
   console.log(
     `\nbank is up: http://${settings.BANK_HOST}:${settings.BANK_PORT} (README, "The bank"). Ctrl-C stops it.\n`,
   );

@@ -52,12 +52,7 @@ async function run() {
   // API and worker in one process: transfers start eagerly on its worker (see app/wallet-node.ts).
   supervisor.add('wallet', () => spawnTs(['app/main.ts', 'wallet']));
   await waitForPort(settings.PORT, ready_timeout_ms, settings.HOST);
-  await addBankProcesses(supervisor, {
-    achServerBin: bank.ACH_SERVER_URL ? undefined : process.env.ACH_SERVER_BIN,
-    achServerPort: bank.ACH_SERVER_PORT,
-    bankPort: bank.BANK_PORT,
-    bankHost: bank.BANK_HOST,
-  });
+  await addBankProcesses(supervisor, bank, process.env.ACH_SERVER_BIN);
 
   console.log(
     [

@@ -10,17 +10,27 @@ const ready_timeout_ms = 60_000;
  * server). Both are restarted by the supervisor when they die; the bank keeps its state in its
  * database and the ACH server holds none.
  */
+/** The bank's settings these processes need (config/bank.ts's names, passed in by the scripts). */
+interface BankProcessSettings {
+  ACH_SERVER_URL?: string | undefined;
+  ACH_SERVER_PORT: number;
+  BANK_PORT: number;
+  BANK_HOST: string;
+}
+
 export async function addBankProcesses(
   supervisor: Supervisor,
-  options: { achServerBin: string | undefined; achServerPort: number; bankPort: number; bankHost: string },
+  settings: BankProcessSettings,
+  achServerBin: string | undefined,
 ): Promise<void> {
-  if (options.achServerBin) {
-    const binPath = options.achServerBin;
+  if (!settings.ACH_SERVER_URL) {
+    if (!achServerBin) throw new Error('ACH_SERVER_BIN is not set: start the bank with npm run bank or npm start');
+    const port = settings.ACH_SERVER_PORT;
     supervisor.add('achserver', () =>
-      startAchServer({ binPath, port: options.achServerPort, adminPort: options.achServerPort + 1, output: 'ignore' }),
+      startAchServer({ binPath: achServerBin, port, adminPort: port + 1, output: 'ignore' }),
     );
-    await waitForPort(options.achServerPort, ready_timeout_ms);
+    await waitForPort(port, ready_timeout_ms);
   }
   supervisor.add('bank', () => spawnTs(['bank/main.ts']));
-  await waitForPort(options.bankPort, ready_timeout_ms, options.bankHost);
+  await waitForPort(settings.BANK_PORT, ready_timeout_ms, settings.BANK_HOST);
 }
