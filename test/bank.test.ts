@@ -251,4 +251,36 @@ describe('the bank (real process, real PostgreSQL, moov-io/ach)', () => {
     assert.equal((again.body.files as { cursor: string }[])[0]?.cursor, cursor, 'the last file is delivered again');
     await bank.request('POST', '/admin/faults', JSON.stringify({ duplicate_delivery: false }));
   });
+
+  it('holds files back under late delivery, and the cursor skips none of them', async () => {
+    await pollFiles();
+    await bank.request('POST', '/admin/faults', JSON.stringify({ late_delivery_ms: 3_000 }));
+    const first = await bank.request(
+      'POST',
+      '/simulate/incoming-credit',
+      JSON.stringify({ account_number: '800000000025', amount_minor: 100, originator_name: 'Late One' }),
+    );
+    assert.equal(first.status, 201);
+    // Made but held back: the file exists at the bank a while before a poll shows it.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    assert.deepEqual(await pollFiles(), []);
+    await bank.request('POST', '/admin/faults', JSON.stringify({ late_delivery_ms: 0 }));
+    const second = await bank.request(
+      'POST',
+      '/simulate/incoming-credit',
+      JSON.stringify({ account_number: '800000000033', amount_minor: 200, originator_name: 'On Time' }),
+    );
+    assert.equal(second.status, 201);
+    const traces: string[] = [];
+    await eventually(
+      async () => {
+        for (const file of await pollFiles()) traces.push(...file.credits.map((credit) => credit.traceNumber));
+        return traces.length >= 2 ? true : undefined;
+      },
+      settle_timeout_ms,
+      'both credits',
+    );
+    // The on-time file waited behind the late one rather than overtaking it past the cursor.
+    assert.deepEqual(traces, [first.body.trace_number, second.body.trace_number]);
+  });
 });
