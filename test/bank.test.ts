@@ -57,6 +57,11 @@ describe('the bank (real process, real PostgreSQL, moov-io/ach)', () => {
     achServer?.stop();
   });
 
+  function simulateCredit(accountNumber: string, amountMinor: number, originatorName: string) {
+    const body = { account_number: accountNumber, amount_minor: amountMinor, originator_name: originatorName };
+    return bank.request('POST', '/simulate/incoming-credit', JSON.stringify(body));
+  }
+
   /** Reads the bank's files from the cursor on, as the wallet will, and what they carry. */
   async function pollFiles() {
     const page = await bank.request('GET', `/outgoing-files?after=${cursor}&limit=100`);
@@ -255,21 +260,13 @@ describe('the bank (real process, real PostgreSQL, moov-io/ach)', () => {
   it('holds files back under late delivery, and the cursor skips none of them', async () => {
     await pollFiles();
     await bank.request('POST', '/admin/faults', JSON.stringify({ late_delivery_ms: 3_000 }));
-    const first = await bank.request(
-      'POST',
-      '/simulate/incoming-credit',
-      JSON.stringify({ account_number: '800000000025', amount_minor: 100, originator_name: 'Late One' }),
-    );
+    const first = await simulateCredit('800000000025', 100, 'Late One');
     assert.equal(first.status, 201);
     // Made but held back: the file exists at the bank a while before a poll shows it.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     assert.deepEqual(await pollFiles(), []);
     await bank.request('POST', '/admin/faults', JSON.stringify({ late_delivery_ms: 0 }));
-    const second = await bank.request(
-      'POST',
-      '/simulate/incoming-credit',
-      JSON.stringify({ account_number: '800000000033', amount_minor: 200, originator_name: 'On Time' }),
-    );
+    const second = await simulateCredit('800000000033', 200, 'On Time');
     assert.equal(second.status, 201);
     const traces: string[] = [];
     await eventually(
