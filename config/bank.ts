@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isValidRoutingNumber } from '../domain/aba-routing';
+import { isAbaRoutingNumber } from '../domain/bank-accounts';
 import { ConfigError, duration, duration_units_ms, parseEnvironment } from './index';
 
 /**
@@ -29,7 +29,7 @@ const bankSchema = z.object({
   BANK_ROUTING: z
     .string()
     .regex(/^\d{9}$/, 'must be nine digits')
-    .refine(isValidRoutingNumber, 'fails the ABA routing number checksum')
+    .refine(isAbaRoutingNumber, 'fails the ABA routing number checksum')
     .default('231380104'),
   BANK_NAME: z.string().min(1).max(23).default('Wallet Dev Bank'),
   /** moov-io/ach's server (the NACHA library); unset: the one `npm run bank`/`npm start` runs on ACH_SERVER_PORT. */

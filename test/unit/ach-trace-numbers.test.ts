@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isValidRoutingNumber } from '../../domain/aba-routing';
+import { isAbaRoutingNumber } from '../../domain/bank-accounts';
 import { fileIdModifierOf, nachaDateOf, nachaDayOf, traceNumberOf } from '../../rails/ach/trace-numbers';
 
 describe('ACH trace numbers and dates', () => {
@@ -22,9 +22,9 @@ describe('ACH trace numbers and dates', () => {
   });
 
   it('checks the ABA routing checksum', () => {
-    assert.ok(isValidRoutingNumber('021000021'));
-    assert.ok(isValidRoutingNumber('231380104'));
-    assert.ok(!isValidRoutingNumber('021000022'));
-    assert.ok(!isValidRoutingNumber('02100002'));
+    assert.ok(isAbaRoutingNumber('021000021'));
+    assert.ok(isAbaRoutingNumber('231380104'));
+    assert.ok(!isAbaRoutingNumber('021000022'));
+    assert.ok(!isAbaRoutingNumber('02100002'));
   });
 });
