@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { TransferStateConflict } from '../ledger/postings';
 import type { ActionTokenCheck, ActionTokenVerdict } from '../domain/operators';
 import type { LegInput } from '../domain/transfer-legs';
+import { busyAsFinal } from './busy-shard';
 import { classifyFailures } from './classify-failures';
 import { fenceAndFinish, type FencedDebit } from './fence';
 import { checkActionToken, recordRefusal, type RefusedAction } from './ops-actions';
@@ -32,7 +33,7 @@ export function createActivities(deps: ActivityDependencies) {
       /** Takes the money from the sender: customer -X, clearing (settlement, FX house) +X on the sender's shard. */
       async debitWallet(input: LegInput): Promise<{ balanceAfterMinor: string }> {
         const kind = input.counterparty === 'settlement' ? 'withdrawal' : 'transfer_out';
-        const result = await failOnConflict(() => postAndFinish(deps, input, 'debit', kind));
+        const result = await failOnConflict(() => busyAsFinal(() => postAndFinish(deps, input, 'debit', kind)));
         // Fenced off before it ran: its fate is settled by fenceDebit, which the workflow calls next.
         if (result.outcome === 'voided') throw refusal('debit', 'ledger_unavailable');
         logLegDebug(deps, input.transferId, { leg: 'debit', replayed: result.replayed }, 'debit posted');

@@ -126,6 +126,8 @@ const environmentSchema = z.object({
   WAITS_MAX: z.coerce.number().int().min(0).max(100_000).default(1_000),
   ACTIVITY_TIMEOUT_MS: positiveMs.default(10_000),
   DEBIT_ATTEMPTS_MAX: z.coerce.number().int().min(1).max(1000).default(12),
+  /** How long a debit waits out a busy shard (a hot payer's row lock, a full pool) before the transfer fails; such waits spend no attempts. */
+  DEBIT_BUSY_WAIT_MAX: duration.refine((ms) => ms > 0, 'must be more than 0').default(2 * duration_units_ms.m),
   RETRY_INTERVAL_MAX_MS: positiveMs.default(30_000),
   /**
    * A transfer is refused (503 overloaded) when the work already queued on a shard it touches
@@ -312,6 +314,7 @@ export function timingsOf(settings: Config) {
   return {
     activityTimeoutMs: settings.ACTIVITY_TIMEOUT_MS,
     debitAttemptsMax: settings.DEBIT_ATTEMPTS_MAX,
+    debitBusyWaitMaxMs: settings.DEBIT_BUSY_WAIT_MAX,
     retryIntervalMaxMs: settings.RETRY_INTERVAL_MAX_MS,
     reversalWindowMs: settings.REVERSAL_WINDOW,
     reviewTimeoutMs: settings.REVIEW_TIMEOUT,

@@ -78,6 +78,28 @@ export function classifyDatabaseError(error: unknown): ErrorVerdict {
   };
 }
 
+/** The failure type of a debit attempt that met a busy shard: the workflow waits and debits again (workflows/busy-debit.ts). */
+export const shard_busy_failure = 'shard_busy';
+
+/** What pg-pool says when a caller waited its whole connectionTimeoutMillis for a connection of a full pool. */
+const pool_wait_timeout_message = 'timeout exceeded when trying to connect';
+
+/**
+ * True for an error that says the shard is busy, not down: too many callers already waiting for
+ * its connections (shard_busy), a row or table lock that did not come within lock_timeout
+ * (55P03: a hot account's other legs hold it), or a full pool that gave no connection in time.
+ * The shard answered, or would have; a leg that meets this waits and tries again without
+ * spending the attempts meant for a shard that cannot be reached (issue 18: a payroll burst's hot
+ * payers failed as ledger_unavailable). A shard that stays busy is bounded by time, not attempts.
+ */
+export function isShardBusy(error: unknown): boolean {
+  const { code, message } = (typeof error === 'object' && error !== null ? error : {}) as {
+    code?: unknown;
+    message?: unknown;
+  };
+  return code === 'shard_busy' || code === '55P03' || message === pool_wait_timeout_message;
+}
+
 /** The SQLSTATE class as a name for the failure type: `ledger_error_integrity_constraint` for 23514. */
 function sqlStateClass(sqlState: string): string {
   const names: Readonly<Record<string, string>> = {

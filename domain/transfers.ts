@@ -23,8 +23,8 @@ export const final_statuses: readonly TransferStatus[] = ['COMPLETED', 'FAILED',
 
 /**
  * The complete list of reasons a transfer can be refused. Clients can switch on every one.
- * ledger_unavailable: the source shard could not be reached for the whole debit retry budget,
- * so the debit was fenced off and nothing moved.
+ * ledger_unavailable: the source shard could not be reached for the whole debit retry budget
+ * (or stayed busy for DEBIT_BUSY_WAIT_MAX), so the debit was fenced off and nothing moved.
  * limit_exceeded: the debit would pass the sender's rolling 24-hour outgoing limit.
  * wallet_closed: the wallet was closed by ops; it takes no new money (a debit refunds).
  * review_rejected / review_timeout: a transfer held for review was rejected, or nobody decided in time.

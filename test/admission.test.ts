@@ -10,6 +10,8 @@ const healthy_shards = [0, 1, 2];
 const burst_size = 300;
 const burst_users = 30;
 const deposit_minor = 100_000;
+/** Longer than a debit's attempts take to end at lock_timeout (5 × 750 ms plus backoff, in the suite's wallet process). */
+const row_lock_held_ms = 10_000;
 /** A short target, so a blocked shard's stall passes it in seconds (ADMISSION_TARGET defaults to 2 min). */
 const admission_target_s = 3;
 const ops = { as: 'ops_console', role: 'ops' as const };
@@ -85,22 +87,56 @@ describe('admission by queueing delay: a burst', () => {
         }
       }),
     );
-    const finals = reads.map((read) => read.body.status as string);
     const odd = reads.find((read) => read.status !== 200);
     assert.equal(odd, undefined, JSON.stringify(odd?.body));
     t.diagnostic(`${burst_size} transfers final ${Date.now() - sentAt} ms after they were sent`);
-    // Every transfer is final and none was refused. On a busy machine a few debits of these 30
-    // hot payers ran out of attempts and were fenced (FAILED, nothing moved; 5 and 12 of 300 seen):
-    // counted and bounded here, a defect to fix (issue 18 note), not hidden.
-    const failed = reads.filter((read) => read.body.status === 'FAILED').map((read) => read.body.failure_reason);
-    t.diagnostic(`failed: ${failed.length} ${JSON.stringify([...new Set(failed)])}`);
-    assert.deepEqual(
-      finals.filter((status) => status !== 'COMPLETED' && status !== 'FAILED'),
-      [],
-    );
-    assert.ok(failed.length <= burst_size * 0.2, `${failed.length} of ${burst_size} failed: ${JSON.stringify(failed)}`);
+    // Every transfer completed: none refused, and none failed because its hot payer's row was
+    // busy (before the debit waited out a busy shard, 5 and 12 of 300 ran out of attempts and
+    // failed as ledger_unavailable on a busy machine).
+    const failed = reads.filter((read) => read.body.status !== 'COMPLETED').map((read) => read.body);
+    assert.deepEqual(failed, [], `${failed.length} of ${burst_size} not completed`);
     const totals = await ledgerTotals(wallet.shards, 'USD');
     assert.equal(totals.clearing, 0n);
+  });
+
+  it("waits out a payer's row lock held past every debit attempt, and completes", async () => {
+    // The wallet process's 5 debit attempts, each ending at lock_timeout (750 ms) with backoff
+    // between them, are spent in about 5.5 s; the row stays locked well past that.
+    const [payer, payee] = [users[0]!, users[1]!];
+    const locker = new pg.Client({
+      connectionString: wallet.urls[wallet.shards.shardOf(payer)],
+      application_name: 'test-row-locker',
+    });
+    locker.on('error', () => undefined);
+    await locker.connect();
+    let transferId: string;
+    try {
+      await locker.query('begin');
+      const locked = await locker.query("select 1 from accounts where user_id = $1 and kind = 'customer' for update", [
+        payer,
+      ]);
+      assert.equal(locked.rowCount, 1);
+      const sent = await wallet.call('POST', '/v1/wallet/transfers', {
+        as: payer,
+        body: {
+          from_user_id: payer,
+          to_user_id: payee,
+          amount: 3,
+          currency: 'USD',
+          idempotency_key: uniqueName('hot'),
+        },
+      });
+      assert.equal(sent.status, 202, JSON.stringify(sent.body));
+      transferId = sent.body.transfer_id as string;
+      await new Promise((resolve) => setTimeout(resolve, row_lock_held_ms));
+      const meanwhile = await wallet.call('GET', `/v1/wallet/transfers/${transferId}`, { as: payer });
+      assert.equal(meanwhile.body.status, 'PENDING', 'the debit waits for the lock');
+    } finally {
+      await locker.query('rollback').catch(() => undefined);
+      await locker.end();
+    }
+    const final = await wallet.callUntilAnswered('GET', `/v1/wallet/transfers/${transferId}?wait=30`, { as: payer });
+    assert.equal(final.body.status, 'COMPLETED', JSON.stringify(final.body));
   });
 });
 

@@ -5,6 +5,7 @@ import { Worker } from '@temporalio/worker';
 import type { RefundInput, WalletActivities } from '../activities';
 import type { LegInput } from '../domain/transfer-legs';
 import type { TransferRequest } from '../domain/transfers';
+import type { TransferTimings } from '../workflows/activity-options';
 import { statusQuery } from '../workflows/messages';
 import { transferWorkflow } from '../workflows/transfer';
 import { connectTemporal, test_data_converter, uniqueName, workflowBundle } from './support/temporal';
@@ -69,7 +70,7 @@ describe('transferWorkflow', () => {
     await temporal.close();
   });
 
-  async function runTransfer(transfer: TransferRequest, activities: object) {
+  async function runTransfer(transfer: TransferRequest, activities: object, runTimings: TransferTimings = timings) {
     const taskQueue = uniqueName('wf-test');
     const worker = await Worker.create({
       connection: temporal.nativeConnection,
@@ -82,7 +83,7 @@ describe('transferWorkflow', () => {
       const handle = await temporal.client.workflow.start(transferWorkflow, {
         taskQueue,
         workflowId: transfer.transferId,
-        args: [{ request: transfer, timings }],
+        args: [{ request: transfer, timings: runTimings }],
         workflowRunTimeout: '60s',
       });
       const outcome = await handle.result();
@@ -129,6 +130,30 @@ describe('transferWorkflow', () => {
     const { outcome } = await runTransfer(request(), stubActivities(calls, { debitWallet: shardDown }));
     assert.deepEqual(outcome, { status: 'FAILED', failureReason: 'ledger_unavailable' });
     assert.deepEqual(calls, ['debit', 'debit', 'debit', 'fence']);
+  });
+
+  const shardBusy = async () => {
+    throw ApplicationFailure.create({ type: 'shard_busy', message: 'lock timeout', nonRetryable: true });
+  };
+
+  it("waits out a busy shard without spending the debit's attempts, then completes", async () => {
+    const calls: Calls = [];
+    let busyLeft = timings.debitAttemptsMax * 2;
+    const busyThenPosts = async () => (busyLeft-- > 0 ? shardBusy() : { balanceAfterMinor: '0' });
+    const { outcome } = await runTransfer(request(), stubActivities(calls, { debitWallet: busyThenPosts }));
+    assert.deepEqual(outcome, { status: 'COMPLETED', failureReason: null });
+    assert.deepEqual(calls, [...Array(timings.debitAttemptsMax * 2 + 1).fill('debit'), 'credit']);
+  });
+
+  it('fences the debit and fails as ledger_unavailable when the shard stays busy past DEBIT_BUSY_WAIT_MAX', async () => {
+    const calls: Calls = [];
+    const { outcome } = await runTransfer(request(), stubActivities(calls, { debitWallet: shardBusy }), {
+      ...timings,
+      debitBusyWaitMaxMs: 500,
+    });
+    assert.deepEqual(outcome, { status: 'FAILED', failureReason: 'ledger_unavailable' });
+    assert.equal(calls.at(-1), 'fence');
+    assert.ok(calls.length > 2, JSON.stringify(calls));
   });
 
   it('carries on to the credit when a debit of unknown fate turns out to have posted', async () => {

@@ -5,6 +5,8 @@ export interface TransferTimings {
   activityTimeoutMs: number;
   debitAttemptsMax: number;
   retryIntervalMaxMs: number;
+  /** How long a debit waits out a busy shard before the transfer fails (DEBIT_BUSY_WAIT_MAX; absent in older runs: 2 min). */
+  debitBusyWaitMaxMs?: number;
   /** How long a completed transfer accepts a `reverse` (0 or absent: no window, the run ends). */
   reversalWindowMs?: number;
   /** How long a transfer held for review waits for a decision before it fails (review_timeout). */

@@ -7,8 +7,8 @@ import { isFailureReason, ownerOf, type FailureReason, type Transfer } from '../
 import type { TransferState } from './messages';
 
 export interface MoneyMovers {
-  /** Legs that may give up (the debit). */
-  debiting: WalletActivities;
+  /** The leg that may give up (the debit; in a transfer's run, waiting out a busy shard first). */
+  debiting: Pick<WalletActivities, 'debitWallet'>;
   /** Legs that must finish once money is in flight (credit, fence, refund). */
   finishing: WalletActivities;
 }

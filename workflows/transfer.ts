@@ -11,8 +11,10 @@ import type { Reversal, WalletActivities } from '../activities';
 import { formatMinor } from '../domain/money';
 import { operatorIdentity } from '../domain/operators';
 import { fromPayload, toPayload, type Payload } from '../domain/payload';
+import type { LegInput } from '../domain/transfer-legs';
 import type { TransferPolicy } from '../domain/transfer-policy';
 import { ownerOf, type FailureReason, type Transfer, type TransferStatus } from '../domain/transfers';
+import { debitWaitingWhileBusy } from './busy-debit';
 import { debitOptions, mustFinishOptions, type TransferTimings } from './activity-options';
 import { statusQuery, type OpsStamp, type TransferState } from './messages';
 import { moveMoney } from './move-money';
@@ -103,7 +105,8 @@ async function runTransfer({ request, timings, policy }: TransferRun): Promise<T
     changeStatus(state, 'PENDING');
   }
 
-  const failureReason = await moveMoney(request, policy, state, { debiting, finishing });
+  const debitWallet = (input: LegInput) => debitWaitingWhileBusy(debiting, input, timings);
+  const failureReason = await moveMoney(request, policy, state, { debiting: { debitWallet }, finishing });
   changeStatus(state, failureReason === null ? 'COMPLETED' : 'FAILED', failureReason);
   const windowMs = timings.reversalWindowMs ?? 0;
   if (state.status === 'COMPLETED' && windowMs > 0) await awaitReversal(ops, windowMs);

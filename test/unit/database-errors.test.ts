@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { classifyDatabaseError, needsAttentionFor } from '../../domain/database-errors';
+import { ShardBusyError } from '../../db/shards';
+import { classifyDatabaseError, isShardBusy, needsAttentionFor } from '../../domain/database-errors';
 
 describe('classifyDatabaseError', () => {
   it('retries what passes by itself', () => {
@@ -11,6 +12,15 @@ describe('classifyDatabaseError', () => {
       assert.equal(classifyDatabaseError({ code }).retry, true, code);
     // pg's "Connection terminated unexpectedly" carries no code: it cannot be told from a lost connection.
     assert.equal(classifyDatabaseError(new Error('Connection terminated unexpectedly')).retry, true);
+  });
+
+  it('tells a busy shard (waits, spends no debit attempt) from one that cannot be reached', () => {
+    assert.equal(isShardBusy(new ShardBusyError('shard 1: all 10 connections busy')), true);
+    assert.equal(isShardBusy({ code: '55P03' }), true);
+    assert.equal(isShardBusy(new Error('timeout exceeded when trying to connect')), true);
+    for (const unreachable of [{ code: 'ECONNREFUSED' }, { code: '57P01' }, { code: '57014' }, { code: '23505' }])
+      assert.equal(isShardBusy(unreachable), false, unreachable.code);
+    assert.equal(isShardBusy(new Error('Connection terminated due to connection timeout')), false);
   });
 
   it('does not retry what fails the same way again, naming its class, SQLSTATE and constraint', () => {
