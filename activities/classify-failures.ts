@@ -70,7 +70,7 @@ function logFinal(logger: Logger, activity: string, fields: object): void {
   const workflowId = workflowIdOf();
   logger.error(
     { ...fields, activity, transfer_id: workflowId },
-    'ledger step failed for good: the transfer needs attention (fix the cause, then send `retry`)',
+    'ledger step failed for good: the transfer or batch needs attention (fix the cause; a transfer then takes `retry`, a batch tries again by itself)',
   );
 }
 

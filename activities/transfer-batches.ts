@@ -1,12 +1,15 @@
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { ShardSet } from '../db/shards';
+import { ledger_error_prefix } from '../domain/database-errors';
 import { fromPayload, type Payload } from '../domain/payload';
 import { requestHashOf } from '../domain/transfer-ids';
 import { policyFor, type TransferLimits } from '../domain/transfer-policy';
 import { final_statuses } from '../domain/transfers';
 import { batchItems, completeBatch, findBatch, openBatchItems } from '../ledger/transfer-batches';
 import { registerTransfer, type TransferRecord } from '../ledger/transfers';
+import { classifyFailures, type RetryingTooLongCounter } from './classify-failures';
 
 /** What a batch's items run with: the rules and timings the API accepted the batch under. */
 export interface BatchItemRules<Timings = unknown> {
@@ -25,6 +28,9 @@ export interface BatchActivityDependencies {
   shards: ShardSet;
   logger: Logger;
   startTransfers: TransferStarter;
+  /** As the transfer activities': a step retrying longer than this (STUCK_AFTER) is logged and counted. */
+  retryingTooLongMs?: number;
+  retryingTooLongCounter?: RetryingTooLongCounter;
 }
 
 export interface BatchChunk {
@@ -36,8 +42,23 @@ export interface BatchChunk {
   rules: BatchItemRules;
 }
 
+/**
+ * The batch workflow's activities. Like the transfer's, every error is either left retryable for
+ * a reason or made final (classify-failures.ts): a broken constraint, a payload that does not
+ * decode, a batch without its record fail for good, and the workflow flags the batch
+ * NEEDS_ATTENTION instead of retrying them without end.
+ */
 export function createBatchActivities(deps: BatchActivityDependencies) {
   const payerPool = (payerUserId: string) => deps.shards.pool(deps.shards.shardOf(payerUserId));
+  return classifyFailures(
+    deps.logger,
+    batchSteps(deps, payerPool),
+    deps.retryingTooLongMs ?? null,
+    deps.retryingTooLongCounter,
+  );
+}
+
+function batchSteps(deps: BatchActivityDependencies, payerPool: (payerUserId: string) => pg.Pool) {
   return {
     /**
      * Records a chunk of the batch's items as transfers on the payer's shard, then starts their
@@ -49,7 +70,13 @@ export function createBatchActivities(deps: BatchActivityDependencies) {
       const chunk = fromPayload<BatchChunk>(input);
       const pool = payerPool(chunk.payerUserId);
       const batch = await findBatch(pool, chunk.batchId);
-      if (!batch) throw new Error(`batch ${chunk.batchId} has no record on its payer's shard`);
+      // Written by the API before the workflow starts: without it, no retry can help.
+      if (!batch)
+        throw ApplicationFailure.create({
+          type: `${ledger_error_prefix}batch_record_missing`,
+          message: `batch ${chunk.batchId} has no record on its payer's shard`,
+          nonRetryable: true,
+        });
       const items = await batchItems(pool, chunk.batchId, {
         afterPosition: chunk.fromPosition - 1,
         limit: chunk.toPosition - chunk.fromPosition,
@@ -100,4 +127,4 @@ export function createBatchActivities(deps: BatchActivityDependencies) {
   };
 }
 
-export type BatchActivities = ReturnType<typeof createBatchActivities>;
+export type BatchActivities = ReturnType<typeof batchSteps>;

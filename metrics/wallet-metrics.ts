@@ -32,15 +32,11 @@ function createWalletMetrics() {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     }),
+    ...monitorGauges(registers),
     activityRetries: new Counter({
       name: 'wallet_activity_retries_total',
       help: 'Activity attempts after the first, by activity',
       labelNames: ['activity'],
-      registers,
-    }),
-    transfersStuck: new Gauge({
-      name: 'wallet_transfers_stuck',
-      help: 'Running transfers still PENDING longer than STUCK_AFTER after they started (Temporal visibility, counted every MONITOR_INTERVAL_MS)',
       registers,
     }),
     transfersFailingReruns: new Gauge({
@@ -53,20 +49,36 @@ function createWalletMetrics() {
       help: 'Transfers (or shards) the orphan sweeper could not look at in a sweep (Temporal or the shard failed); the sweep finishes the rest and the next one tries again',
       registers,
     }),
-    transfersHalfReversed: new Gauge({
-      name: 'wallet_transfers_half_reversed',
-      help: 'Reversals half done: the reversal debit posted longer than ACTIVITY_TIMEOUT_MS ago, its credit not (the ledger, read on every shard every MONITOR_INTERVAL_MS)',
-      registers,
-    }),
     ledgerStepsRetryingLong: new Counter({
       name: 'wallet_ledger_steps_retrying_long_total',
       help: 'Failed attempts of a ledger step that has been retrying longer than STUCK_AFTER (each is also logged as an error), by activity',
       labelNames: ['activity'],
       registers,
     }),
+  };
+}
+
+/** The gauges the transfer monitor (workers/transfer-monitor.ts) sets on each run. */
+function monitorGauges(registers: Registry[]) {
+  return {
+    transfersStuck: new Gauge({
+      name: 'wallet_transfers_stuck',
+      help: 'Running transfers still PENDING longer than STUCK_AFTER after they started (Temporal visibility, counted every MONITOR_INTERVAL_MS)',
+      registers,
+    }),
+    transfersHalfReversed: new Gauge({
+      name: 'wallet_transfers_half_reversed',
+      help: 'Reversals half done: the reversal debit posted longer than ACTIVITY_TIMEOUT_MS ago, its credit not (the ledger, read on every shard every MONITOR_INTERVAL_MS)',
+      registers,
+    }),
     reviewQueueLength: new Gauge({
       name: 'wallet_review_queue_length',
       help: 'Running transfers waiting in PENDING_REVIEW for an operator (Temporal visibility, counted every MONITOR_INTERVAL_MS)',
+      registers,
+    }),
+    batchesNeedingAttention: new Gauge({
+      name: 'wallet_batches_needing_attention',
+      help: 'Running transfer batches in NEEDS_ATTENTION: a step of the batch failed in a way no retry can fix; it runs again every 10 min (Temporal visibility, counted every MONITOR_INTERVAL_MS)',
       registers,
     }),
     transfersNeedingAttention: new Gauge({

@@ -1,8 +1,16 @@
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import type { TransferStatus } from '../domain/transfers';
-import { AmountMinorKey, CurrencyKey, FromUserKey, ToUserKey, TransferStatusKey } from '../workflows/search-attributes';
+import {
+  AmountMinorKey,
+  BatchStatusKey,
+  CurrencyKey,
+  FromUserKey,
+  ToUserKey,
+  TransferStatusKey,
+} from '../workflows/search-attributes';
 import { transferWorkflow } from '../workflows/transfer';
+import { transferBatchWorkflow } from '../workflows/transfer-batch';
 
 /**
  * Transfers as Temporal's visibility store sees them, through the search attributes the
@@ -57,6 +65,11 @@ export function stuckTransfersQuery(
 /** Running transfers whose step failed for good and wait for an operator's `retry`. */
 export function needsAttentionQuery(): string {
   return `${transfer_workflows} AND ExecutionStatus = 'Running' AND ${TransferStatusKey.name} = 'NEEDS_ATTENTION'`;
+}
+
+/** Running batches whose step failed for good (workflows/batch-attention.ts); each tries it again by itself. */
+export function batchesNeedingAttentionQuery(): string {
+  return `WorkflowType = '${transferBatchWorkflow.name}' AND ExecutionStatus = 'Running' AND ${BatchStatusKey.name} = 'NEEDS_ATTENTION'`;
 }
 
 /** Values come from fixed lists; this keeps a future caller from quoting its way out of the query. */

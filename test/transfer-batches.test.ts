@@ -3,7 +3,23 @@ import { after, before, describe, it } from 'node:test';
 import { driftedAccounts, userOnShard } from './support/ledger';
 import { startTestStack, test_limits, test_timings, type ApiAnswer, type TestStack } from './support/stack';
 import { uniqueName } from './support/temporal';
+import pino from 'pino';
+import { walletMetrics } from '../metrics/wallet-metrics';
 import { sweepOrphanedBatches } from '../workers/orphan-batches';
+import { checkTransfers } from '../workers/transfer-monitor';
+
+/** Refuses marking COMPLETED the batches of payers listed in test_poison_batch (SQLSTATE 23514, as a broken constraint would). */
+const batch_poison_sql = `
+  create table if not exists test_poison_batch (payer_user_id text primary key);
+  create or replace function test_poison_batch() returns trigger language plpgsql as $$
+  begin
+    if new.status = 'COMPLETED' and exists (select 1 from test_poison_batch p where p.payer_user_id = new.payer_user_id) then
+      raise exception 'poisoned batch' using errcode = 'check_violation', constraint = 'test_poison_batch';
+    end if;
+    return new;
+  end $$;
+  drop trigger if exists test_poison_batch on transfer_batches;
+  create trigger test_poison_batch before update on transfer_batches for each row execute function test_poison_batch();`;
 
 /** Batches end to end: API -> batch workflow -> item transfer workflows -> PostgreSQL shards. */
 describe('transfer batches through the API', () => {
@@ -241,6 +257,47 @@ describe('transfer batches through the API', () => {
       (await stack.api.call('GET', `/v1/wallet/transfer-batches/${accepted.body.batch_id}`, stack.api.ops)).status,
       200,
     );
+  });
+
+  it('flags a batch whose step fails in a way no retry can fix NEEDS_ATTENTION, without spinning', async () => {
+    const payer = await user(0, 10_000);
+    const payee = await user(1);
+    // The payer's batches cannot be marked COMPLETED: a check_violation on every attempt.
+    const pool = stack.shards.pool(stack.shards.shardOf(payer));
+    await pool.query(batch_poison_sql);
+    await pool.query('insert into test_poison_batch (payer_user_id) values ($1::text)', [payer]);
+    const accepted = await submit(payer, [item(payee, 100)]);
+    assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
+    const batchId = accepted.body.batch_id as string;
+    const handle = stack.client.workflow.getHandle(batchId);
+    const flagged = `WorkflowId = '${batchId}' AND BatchStatus = 'NEEDS_ATTENTION'`;
+    for (const until = Date.now() + 30_000; (await stack.client.workflow.count(flagged)).count === 0;) {
+      assert.ok(Date.now() < until, 'the batch was never flagged NEEDS_ATTENTION');
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    const metrics = walletMetrics();
+    const monitor = await checkTransfers({
+      client: stack.client,
+      logger: pino({ level: 'silent' }),
+      metrics,
+      stuckAfterMs: 300_000,
+    });
+    assert.ok(monitor.batchesNeedingAttention >= 1);
+    assert.ok(((await metrics.batchesNeedingAttention.get()).values[0]?.value ?? 0) >= 1);
+    // Its item is done; the batch's workflow stays open on a timer, with no activity retrying.
+    const read = await stack.api.call('GET', `/v1/wallet/transfer-batches/${batchId}`, { as: payer });
+    assert.deepEqual(read.body.counts, { COMPLETED: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const described = await handle.describe();
+    assert.equal(described.status.name, 'RUNNING');
+    assert.deepEqual(described.raw.pendingActivities ?? [], []);
+    const history = await handle.fetchHistory();
+    const completeAttempts = (history.events ?? []).filter(
+      (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'completeBatch',
+    );
+    assert.equal(completeAttempts.length, 1);
+    await pool.query('delete from test_poison_batch where payer_user_id = $1::text', [payer]);
+    await handle.terminate('test over');
   });
 });
 

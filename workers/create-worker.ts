@@ -67,6 +67,12 @@ export async function createWalletWorker(options: WalletWorkerOptions): Promise<
           shards: options.shards,
           logger: options.logger,
           startTransfers: batchTransferStarter({ client, taskQueue: options.taskQueue }),
+          ...(options.stuckAfterMs
+            ? {
+                retryingTooLongMs: options.stuckAfterMs,
+                retryingTooLongCounter: options.metrics.ledgerStepsRetryingLong,
+              }
+            : {}),
         }),
         ...(options.activities ??
           createActivities({

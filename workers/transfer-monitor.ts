@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { halfDoneReversals } from '../ledger/reversal-reads';
 import type { WalletMetrics } from '../metrics/wallet-metrics';
 import {
+  batchesNeedingAttentionQuery,
   countTransfers,
   listTransfers,
   needsAttentionQuery,
@@ -23,7 +24,11 @@ export interface TransferMonitorDependencies {
   reviewTimeoutMs?: number;
   metrics: Pick<
     WalletMetrics,
-    'transfersStuck' | 'reviewQueueLength' | 'transfersNeedingAttention' | 'transfersHalfReversed'
+    | 'transfersStuck'
+    | 'reviewQueueLength'
+    | 'transfersNeedingAttention'
+    | 'transfersHalfReversed'
+    | 'batchesNeedingAttention'
   >;
   /**
    * The shards and the activity budget (ACTIVITY_TIMEOUT_MS): a reversal whose debit posted longer
@@ -40,15 +45,20 @@ export interface TransferMonitorDependencies {
  * review hold is long past its deadline). With the shards, also counts half-done reversals
  * (checkHalfReversals).
  */
-export async function checkTransfers(
-  deps: TransferMonitorDependencies,
-): Promise<{ stuck: number; reviewQueue: number; needsAttention: number; halfReversed: number }> {
+export async function checkTransfers(deps: TransferMonitorDependencies): Promise<{
+  stuck: number;
+  reviewQueue: number;
+  needsAttention: number;
+  halfReversed: number;
+  batchesNeedingAttention: number;
+}> {
   const stuckQuery = stuckTransfersQuery(Date.now(), deps.stuckAfterMs, deps.reviewTimeoutMs ?? null);
-  const [stuck, reviewQueue, needsAttention, halfReversed] = await Promise.all([
+  const [stuck, reviewQueue, needsAttention, halfReversed, batchesNeedingAttention] = await Promise.all([
     countTransfers(deps.client, stuckQuery),
     countTransfers(deps.client, reviewQueueQuery()),
     countTransfers(deps.client, needsAttentionQuery()),
     deps.ledger ? checkHalfReversals(deps.ledger, deps) : 0,
+    checkBatches(deps),
   ]);
   deps.metrics.transfersStuck.set(stuck);
   deps.metrics.reviewQueueLength.set(reviewQueue);
@@ -65,7 +75,22 @@ export async function checkTransfers(
       'transfers are stuck: NEEDS_ATTENTION, or still PENDING long after they started (GET /v1/ops/transfers?stuck=true lists them)',
     );
   }
-  return { stuck, reviewQueue, needsAttention, halfReversed };
+  return { stuck, reviewQueue, needsAttention, halfReversed, batchesNeedingAttention };
+}
+
+/** Batches flagged NEEDS_ATTENTION (workflows/batch-attention.ts): sets the gauge, and logs an error naming them. */
+async function checkBatches(deps: Pick<TransferMonitorDependencies, 'client' | 'logger' | 'metrics'>): Promise<number> {
+  const query = batchesNeedingAttentionQuery();
+  const count = await countTransfers(deps.client, query);
+  deps.metrics.batchesNeedingAttention.set(count);
+  if (count > 0) {
+    const { transfers } = await listTransfers(deps.client, { query, pageSize: stuck_ids_logged_max });
+    deps.logger.error(
+      { batches_needing_attention: count, batch_ids: transfers.map((batch) => batch.transferId) },
+      'transfer batches need attention: a step failed in a way no retry can fix (the batch tries it again every 10 min; its workflow details say which)',
+    );
+  }
+  return count;
 }
 
 /**

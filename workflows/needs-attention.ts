@@ -126,7 +126,7 @@ function answer(context: AttentionContext, retries: RetryRequest[]): void {
 }
 
 /** The non-retryable failure that means "escalate", or null for anything else (a refusal, a bug in this code). */
-function finalFailureOf(error: unknown): ApplicationFailure | null {
+export function finalFailureOf(error: unknown): ApplicationFailure | null {
   if (!(error instanceof TemporalFailure)) return null;
   const cause = error instanceof ActivityFailure ? error.cause : error;
   if (cause instanceof ApplicationFailure && cause.nonRetryable && needsAttentionFor(cause.type ?? undefined))

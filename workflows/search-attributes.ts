@@ -10,8 +10,17 @@ export const FromUserKey = defineSearchAttributeKey('FromUser', SearchAttributeT
 export const ToUserKey = defineSearchAttributeKey('ToUser', SearchAttributeType.KEYWORD);
 export const AmountMinorKey = defineSearchAttributeKey('AmountMinor', SearchAttributeType.INT);
 export const CurrencyKey = defineSearchAttributeKey('Currency', SearchAttributeType.KEYWORD);
+/** Set on a batch's workflow only while a step of it failed for good (NEEDS_ATTENTION), then RUNNING again. */
+export const BatchStatusKey = defineSearchAttributeKey('BatchStatus', SearchAttributeType.KEYWORD);
 
-export const transfer_search_attributes = [TransferStatusKey, FromUserKey, ToUserKey, AmountMinorKey, CurrencyKey];
+export const transfer_search_attributes = [
+  TransferStatusKey,
+  FromUserKey,
+  ToUserKey,
+  AmountMinorKey,
+  CurrencyKey,
+  BatchStatusKey,
+];
 
 /** The `--search-attribute NAME=Type` arguments for `temporal server start-dev`. */
 export function devServerSearchAttributeArgs(): string[] {

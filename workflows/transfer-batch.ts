@@ -2,6 +2,7 @@ import { continueAsNew, proxyActivities, setCurrentDetails, sleep, workflowInfo 
 import type { BatchActivities, BatchChunk, BatchItemRules } from '../activities/transfer-batches';
 import type { Payload } from '../domain/payload';
 import type { TransferTimings } from './activity-options';
+import { escalatingBatch } from './batch-attention';
 
 /** What a batch's run is given; the items themselves are in the batch's record on the payer's shard. */
 export interface TransferBatchRun {
@@ -28,7 +29,9 @@ const history_events_max = 2_000;
 
 /**
  * Registering a chunk (100 inserts and starts) takes well under a second; the activity
- * heartbeats per item, and retries until it is done: items accepted must start.
+ * heartbeats per item, and retries until it is done: items accepted must start. An error no
+ * retry can fix is final instead (activities/classify-failures.ts), and flags the batch
+ * NEEDS_ATTENTION (workflows/batch-attention.ts) rather than spinning unseen.
  */
 const batch_activity_options = {
   startToCloseTimeout: 120_000,
@@ -58,7 +61,7 @@ const batch_activity_options = {
 export async function transferBatchWorkflow(input: Payload<TransferBatchRun>): Promise<{ itemCount: number }> {
   // Ids and counts travel as they are; the rules (bigint limits) pass through to the activity encoded.
   const run = input;
-  const batch = proxyActivities<BatchActivities>(batch_activity_options);
+  const batch = escalatingBatch(proxyActivities<BatchActivities>(batch_activity_options), run.batchId);
   const target = { batchId: run.batchId, payerUserId: run.payerUserId };
   let next = run.startedThrough ?? 0;
   let pollMs = poll_first_ms;
