@@ -5,6 +5,7 @@ import { walletMetrics } from '../metrics/wallet-metrics';
 import { checkTransfers } from '../workers/transfer-monitor';
 import { statusQuery } from '../workflows/messages';
 import { driftedAccounts, ledgerTotals, postingsOf, userOnShard } from './support/ledger';
+import { poisonTriggerSql } from './support/poison';
 import { actionTokenFor, startTestStack, test_limits, test_timings, type TestStack } from './support/stack';
 
 const seen_within_ms = 20_000;
@@ -24,35 +25,27 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>):
  * SQLSTATE 23514 (check_violation, constraint `test_poison`), as a real constraint or a value too
  * long would on every attempt. Each test uses an amount of its own.
  */
-const poison_sql = `
-  create table if not exists test_poison (kind text not null, amount bigint not null, primary key (kind, amount));
-  create or replace function test_poison_entry() returns trigger language plpgsql as $$
-  begin
-    if exists (select 1 from test_poison p where p.kind = new.kind and p.amount = new.amount) then
-      raise exception 'poisoned entry' using errcode = 'check_violation', constraint = 'test_poison';
-    end if;
-    return new;
-  end $$;
-  drop trigger if exists test_poison_entry on entries;
-  create trigger test_poison_entry before insert on entries for each row execute function test_poison_entry();
-  create or replace function test_poison_finish() returns trigger language plpgsql as $$
-  begin
-    if new.status <> old.status and exists (select 1 from test_poison p where p.kind = 'finish' and p.amount = new.amount) then
-      raise exception 'poisoned finish' using errcode = 'check_violation', constraint = 'test_poison';
-    end if;
-    return new;
-  end $$;
-  drop trigger if exists test_poison_finish on transfers;
-  create trigger test_poison_finish before update on transfers for each row execute function test_poison_finish();
-  create or replace function test_poison_audit() returns trigger language plpgsql as $$
-  begin
-    if exists (select 1 from test_poison p where p.kind = new.action and p.amount = 0) then
-      raise exception 'poisoned audit row' using errcode = 'check_violation', constraint = 'test_poison';
-    end if;
-    return new;
-  end $$;
-  drop trigger if exists test_poison_audit on ops_audit;
-  create trigger test_poison_audit before insert on ops_audit for each row execute function test_poison_audit();`;
+const poison_sql = [
+  'create table if not exists test_poison (kind text not null, amount bigint not null, primary key (kind, amount));',
+  poisonTriggerSql(
+    'test_poison_entry',
+    'insert',
+    'entries',
+    'exists (select 1 from test_poison p where p.kind = new.kind and p.amount = new.amount)',
+  ),
+  poisonTriggerSql(
+    'test_poison_finish',
+    'update',
+    'transfers',
+    "new.status <> old.status and exists (select 1 from test_poison p where p.kind = 'finish' and p.amount = new.amount)",
+  ),
+  poisonTriggerSql(
+    'test_poison_audit',
+    'insert',
+    'ops_audit',
+    'exists (select 1 from test_poison p where p.kind = new.action and p.amount = 0)',
+  ),
+].join('\n');
 
 describe('a step no retry can fix: NEEDS_ATTENTION, then retry', () => {
   let stack: TestStack;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { driftedAccounts, userOnShard } from './support/ledger';
+import { poisonTriggerSql } from './support/poison';
 import { startTestStack, test_limits, test_timings, type ApiAnswer, type TestStack } from './support/stack';
 import { uniqueName } from './support/temporal';
 import pino from 'pino';
@@ -9,17 +10,15 @@ import { sweepOrphanedBatches } from '../workers/orphan-batches';
 import { checkTransfers } from '../workers/transfer-monitor';
 
 /** Refuses marking COMPLETED the batches of payers listed in test_poison_batch (SQLSTATE 23514, as a broken constraint would). */
-const batch_poison_sql = `
-  create table if not exists test_poison_batch (payer_user_id text primary key);
-  create or replace function test_poison_batch() returns trigger language plpgsql as $$
-  begin
-    if new.status = 'COMPLETED' and exists (select 1 from test_poison_batch p where p.payer_user_id = new.payer_user_id) then
-      raise exception 'poisoned batch' using errcode = 'check_violation', constraint = 'test_poison_batch';
-    end if;
-    return new;
-  end $$;
-  drop trigger if exists test_poison_batch on transfer_batches;
-  create trigger test_poison_batch before update on transfer_batches for each row execute function test_poison_batch();`;
+const batch_poison_sql = [
+  'create table if not exists test_poison_batch (payer_user_id text primary key);',
+  poisonTriggerSql(
+    'test_poison_batch',
+    'update',
+    'transfer_batches',
+    "new.status = 'COMPLETED' and exists (select 1 from test_poison_batch p where p.payer_user_id = new.payer_user_id)",
+  ),
+].join('\n');
 
 /** Batches end to end: API -> batch workflow -> item transfer workflows -> PostgreSQL shards. */
 describe('transfer batches through the API', () => {

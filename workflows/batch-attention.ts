@@ -1,6 +1,6 @@
 import { log, patched, setCurrentDetails, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import type { BatchActivities } from '../activities/transfer-batches';
-import { finalFailureOf } from './needs-attention';
+import { eachActivityThrough, finalFailureOf } from './needs-attention';
 import { BatchStatusKey } from './search-attributes';
 
 /**
@@ -26,14 +26,7 @@ const attention_retry_ms = 10 * 60_000;
  * idempotent (records by key, workflows joined), so a rerun does each item once.
  */
 export function escalatingBatch(batch: BatchActivities, batchId: string): BatchActivities {
-  return new Proxy(batch, {
-    get: (target, name) => {
-      const activity = Reflect.get(target, name) as unknown;
-      if (typeof name !== 'string' || typeof activity !== 'function') return activity;
-      return (...args: unknown[]) =>
-        untilDone(batchId, name, () => (activity as (...input: unknown[]) => Promise<unknown>)(...args));
-    },
-  });
+  return eachActivityThrough(batch, (name, run) => untilDone(batchId, name, run));
 }
 
 async function untilDone<T>(batchId: string, activity: string, run: () => Promise<T>): Promise<T> {

@@ -32,13 +32,20 @@ export interface AttentionContext {
  * the caller's as before.
  */
 export function escalating(context: AttentionContext): WalletActivities {
-  const { finishing } = context;
-  return new Proxy(finishing, {
+  return eachActivityThrough(context.finishing, (name, run) => untilDone(context, name, run));
+}
+
+/** The same activities, each call run through `through` (given the activity's name and the call itself). */
+export function eachActivityThrough<T extends object>(
+  activities: T,
+  through: (name: string, run: () => Promise<unknown>) => Promise<unknown>,
+): T {
+  return new Proxy(activities, {
     get: (target, name) => {
       const activity = Reflect.get(target, name) as unknown;
       if (typeof name !== 'string' || typeof activity !== 'function') return activity;
       return (...args: unknown[]) =>
-        untilDone(context, name, () => (activity as (...input: unknown[]) => Promise<unknown>)(...args));
+        through(name, () => (activity as (...input: unknown[]) => Promise<unknown>)(...args));
     },
   });
 }
