@@ -3,13 +3,12 @@ import { Client, Connection } from '@temporalio/client';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { signToken } from '../api/auth';
 import { forEachLimited } from '../workers/for-each-limited';
 import type { Cleanup } from './cleanup';
-import { HttpClient, httpErrorOf } from './load/http';
+import { httpErrorOf, type HttpClient } from './load/http';
 import { benchUsers } from './load/users';
 import type { BenchOptions } from './options';
-import { seedThroughApi } from './seed/api';
+import { seededOpsClient } from './seed/api';
 import { connectTarget } from './stack/target';
 import { startThrowawayStack } from './stack/throwaway';
 import { bench_currency } from './targets/http-transfers';
@@ -49,14 +48,7 @@ export async function runPayroll(options: BenchOptions, stamp: string, cleanup: 
   const stack =
     options.targets.length > 0 ? await connectTarget(options) : await startThrowawayStack(options, logDir, cleanup);
   const users = benchUsers(runTag, Math.max(options.users, items + 1), stack.shardCount, false);
-  const client = new HttpClient(
-    stack.walletOrigins,
-    await signToken(stack.tokenSecret, { userId: 'bench_ops', role: 'ops' }),
-    options.outstanding_max,
-  );
-  cleanup.add('close HTTP client', () => client.close());
-  console.error(`bench: creating and funding ${users.all.length} users`);
-  await seedThroughApi(client, users, stack.shardCount, runTag);
+  const client = await seededOpsClient(stack, options.outstanding_max, users, runTag, cleanup);
   const payer = users.all[0]!;
   const recipients = users.all.slice(1, items + 1);
 

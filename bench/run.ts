@@ -16,7 +16,7 @@ import { runPhases } from './phases';
 import { ProcessSampler } from './procfs/sampler';
 import { ratiosOf } from './report/ratios';
 import type { BenchReport } from './report/types';
-import { seedThroughApi } from './seed/api';
+import { seededOpsClient } from './seed/api';
 import { prepareRawPg } from './seed/raw-pg';
 import { early_exits, repo_root } from './stack/children';
 import { startFloor } from './stack/floor';
@@ -42,14 +42,7 @@ export async function runBench(options: BenchOptions, stamp: string, cleanup: Cl
     : undefined;
   void floorStarting?.catch(() => undefined);
   const users = benchUsers(runTag, options.users, stack.shardCount, options.skew === 'hot');
-  const client = new HttpClient(
-    stack.walletOrigins,
-    await signToken(stack.tokenSecret, { userId: 'bench_ops', role: 'ops' }),
-    options.outstanding_max,
-  );
-  cleanup.add('close HTTP client', () => client.close());
-  console.error(`bench: creating and funding ${users.all.length} users`);
-  await seedThroughApi(client, users, stack.shardCount, runTag);
+  const client = await seededOpsClient(stack, options.outstanding_max, users, runTag, cleanup);
   const raw = options.baselines.includes('pg') ? await prepareRawPg(stack.rawPgServer, users, cleanup) : undefined;
   const floor = await floorStarting;
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import { driftedAccounts, ledgerTotals, userOnShard } from './support/ledger';
 import { uniqueName } from './support/temporal';
-import { startWalletProcess, type WalletProcess } from './support/wallet-process';
+import { holdLock } from './support/shards';
+import { createFundedUser, startWalletProcess, type WalletProcess } from './support/wallet-process';
 
 const locked_shard = 3;
 const healthy_shards = [0, 1, 2];
@@ -25,15 +25,16 @@ async function fundedUsers(wallet: WalletProcess, count: number): Promise<string
   const users = Array.from({ length: count }, (_, index) =>
     userOnShard(wallet.shards, healthy_shards[index % healthy_shards.length]!, `payee${index}`),
   );
-  for (const user of users) {
-    assert.equal((await wallet.call('POST', '/v1/wallet/users', { ...ops, body: { user_id: user } })).status, 201);
-    const deposit = await wallet.call('POST', `/v1/wallet/${user}/deposits?wait=30`, {
-      ...ops,
-      body: { amount: deposit_minor, currency: 'USD', idempotency_key: uniqueName('dep') },
-    });
-    assert.equal(deposit.body.status, 'COMPLETED');
-  }
+  for (const user of users) await createFundedUser(wallet, user, deposit_minor);
   return users;
+}
+
+/** A transfer of one minor unit, as the payer asks for it. */
+function oneUnit(from: string, to: string) {
+  return {
+    as: from,
+    body: { from_user_id: from, to_user_id: to, amount: 1, currency: 'USD', idempotency_key: uniqueName('unit') },
+  };
 }
 
 describe('admission by queueing delay: a burst', () => {
@@ -103,19 +104,14 @@ describe('admission by queueing delay: a burst', () => {
     // The wallet process's 5 debit attempts, each ending at lock_timeout (750 ms) with backoff
     // between them, are spent in about 5.5 s; the row stays locked well past that.
     const [payer, payee] = [users[0]!, users[1]!];
-    const locker = new pg.Client({
-      connectionString: wallet.urls[wallet.shards.shardOf(payer)],
-      application_name: 'test-row-locker',
-    });
-    locker.on('error', () => undefined);
-    await locker.connect();
+    const lock = await holdLock(
+      wallet.urls[wallet.shards.shardOf(payer)]!,
+      "select 1 from accounts where user_id = $1::text and kind = 'customer' for update",
+      [payer],
+    );
     let transferId: string;
     try {
-      await locker.query('begin');
-      const locked = await locker.query("select 1 from accounts where user_id = $1 and kind = 'customer' for update", [
-        payer,
-      ]);
-      assert.equal(locked.rowCount, 1);
+      assert.equal(lock.rowCount, 1);
       const sent = await wallet.call('POST', '/v1/wallet/transfers', {
         as: payer,
         body: {
@@ -132,8 +128,7 @@ describe('admission by queueing delay: a burst', () => {
       const meanwhile = await wallet.call('GET', `/v1/wallet/transfers/${transferId}`, { as: payer });
       assert.equal(meanwhile.body.status, 'PENDING', 'the debit waits for the lock');
     } finally {
-      await locker.query('rollback').catch(() => undefined);
-      await locker.end();
+      await lock.release();
     }
     const final = await wallet.callUntilAnswered('GET', `/v1/wallet/transfers/${transferId}?wait=30`, { as: payer });
     assert.equal(final.body.status, 'COMPLETED', JSON.stringify(final.body));
@@ -153,14 +148,9 @@ describe('admission by queueing delay: a blocked shard', () => {
 
   it('refuses transfers touching a blocked shard with 503 and Retry-After, and keeps the others going', async (t) => {
     const stuck = Array.from({ length: 3 }, (_, index) => userOnShard(wallet.shards, locked_shard, `stuck${index}`));
-    for (const user of stuck)
-      assert.equal((await wallet.call('POST', '/v1/wallet/users', { ...ops, body: { user_id: user } })).status, 201);
+    for (const user of stuck) await createFundedUser(wallet, user, 0);
 
-    const locker = new pg.Client({ connectionString: wallet.urls[locked_shard], application_name: 'test-locker' });
-    locker.on('error', () => undefined);
-    await locker.connect();
-    await locker.query('begin');
-    await locker.query('lock table accounts in access exclusive mode');
+    const lock = await holdLock(wallet.urls[locked_shard]!, 'lock table accounts in access exclusive mode');
     const lockedAt = Date.now();
     const admittedIntoBlocked: string[] = [];
     let refusal: { status: number; headers: Headers; body: any } | undefined;
@@ -171,28 +161,14 @@ describe('admission by queueing delay: a blocked shard', () => {
       for (let round = 0; !refusal; round++) {
         assert.ok(Date.now() - lockedAt < admission_target_s * 1000 * 5, 'the blocked shard was never refused');
         const from = users[round % users.length]!;
-        const blocked = await wallet.call('POST', '/v1/wallet/transfers', {
-          as: from,
-          body: {
-            from_user_id: from,
-            to_user_id: stuck[round % stuck.length],
-            amount: 1,
-            currency: 'USD',
-            idempotency_key: uniqueName('blocked'),
-          },
-        });
+        const blocked = await wallet.call('POST', '/v1/wallet/transfers', oneUnit(from, stuck[round % stuck.length]!));
         if (blocked.status === 202) admittedIntoBlocked.push(blocked.body.transfer_id as string);
         else refusal = blocked;
-        const healthy = await wallet.call('POST', '/v1/wallet/transfers?wait=10', {
-          as: from,
-          body: {
-            from_user_id: from,
-            to_user_id: users[(round + 1) % users.length],
-            amount: 1,
-            currency: 'USD',
-            idempotency_key: uniqueName('healthy'),
-          },
-        });
+        const healthy = await wallet.call(
+          'POST',
+          '/v1/wallet/transfers?wait=10',
+          oneUnit(from, users[(round + 1) % users.length]!),
+        );
         assert.equal(healthy.status, 200, JSON.stringify(healthy.body));
         assert.equal(healthy.body.status, 'COMPLETED');
         healthyCompleted++;
@@ -209,16 +185,7 @@ describe('admission by queueing delay: a blocked shard', () => {
       assert.ok(refusedAfterMs >= admission_target_s * 1000, 'not before the stall passed the target');
 
       // Still refused, while healthy shards keep admitting; an ops deposit into a healthy shard too.
-      const again = await wallet.call('POST', '/v1/wallet/transfers', {
-        as: users[0]!,
-        body: {
-          from_user_id: users[0],
-          to_user_id: stuck[0],
-          amount: 1,
-          currency: 'USD',
-          idempotency_key: uniqueName('blocked'),
-        },
-      });
+      const again = await wallet.call('POST', '/v1/wallet/transfers', oneUnit(users[0]!, stuck[0]!));
       assert.equal(again.status, 503);
       const deposit = await wallet.call('POST', `/v1/wallet/${users[1]}/deposits?wait=10`, {
         ...ops,
@@ -226,8 +193,7 @@ describe('admission by queueing delay: a blocked shard', () => {
       });
       assert.equal(deposit.body.status, 'COMPLETED');
     } finally {
-      await locker.query('rollback').catch(() => undefined);
-      await locker.end();
+      await lock.release();
     }
 
     // Released: its transfers finish, and it admits again.
@@ -239,16 +205,7 @@ describe('admission by queueing delay: a blocked shard', () => {
       ),
     );
     assert.deepEqual(finals, Array(admittedIntoBlocked.length).fill('COMPLETED'));
-    const after = await wallet.callUntilAnswered('POST', '/v1/wallet/transfers?wait=10', {
-      as: users[0]!,
-      body: {
-        from_user_id: users[0],
-        to_user_id: stuck[0],
-        amount: 1,
-        currency: 'USD',
-        idempotency_key: uniqueName('k'),
-      },
-    });
+    const after = await wallet.callUntilAnswered('POST', '/v1/wallet/transfers?wait=10', oneUnit(users[0]!, stuck[0]!));
     assert.equal(after.body.status, 'COMPLETED');
     assert.deepEqual(await driftedAccounts(wallet.shards), []);
   });

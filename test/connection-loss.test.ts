@@ -4,7 +4,7 @@ import { serverUrlOf, terminateWalletConnections } from '../db/admin';
 import { databaseOf } from '../db/throwaway-databases';
 import { driftedAccounts, ledgerTotals, userOnShard } from './support/ledger';
 import { uniqueName } from './support/temporal';
-import { startWalletProcess, type WalletProcess } from './support/wallet-process';
+import { createFundedUser, startWalletProcess, type WalletProcess } from './support/wallet-process';
 
 const users_per_shard = 5;
 const deposit_minor = 100_000;
@@ -37,12 +37,7 @@ describe('connections cut under load', () => {
     }
     const ops = { as: 'ops_console', role: 'ops' as const };
     for (const user of users) {
-      assert.equal((await wallet.call('POST', '/v1/wallet/users', { ...ops, body: { user_id: user } })).status, 201);
-      const deposit = await wallet.call('POST', `/v1/wallet/${user}/deposits?wait=30`, {
-        ...ops,
-        body: { amount: deposit_minor, currency: 'USD', idempotency_key: uniqueName('dep') },
-      });
-      assert.equal(deposit.body.status, 'COMPLETED');
+      await createFundedUser(wallet, user, deposit_minor);
     }
     // Ops actions run in a transaction on a checked-out client: a cut there reaches the client itself, not the pool.
     const bystanders = Array.from({ length: wallet.shards.count }, (_, shard) =>

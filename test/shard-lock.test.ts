@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import { driftedAccounts, ledgerTotals, userOnShard } from './support/ledger';
 import { uniqueName } from './support/temporal';
-import { startWalletProcess, type WalletProcess } from './support/wallet-process';
+import { holdLock } from './support/shards';
+import { createFundedUser, startWalletProcess, type WalletProcess } from './support/wallet-process';
 
 const locked_shard = 3;
 const lock_held_ms = 20_000;
@@ -37,21 +37,10 @@ describe('one shard blocked on a lock', () => {
     const recipients = Array.from({ length: 5 }, (_, index) =>
       userOnShard(wallet.shards, locked_shard, `recipient${index}`),
     );
-    for (const user of [...senders, ...recipients])
-      assert.equal((await wallet.call('POST', '/v1/wallet/users', { ...ops, body: { user_id: user } })).status, 201);
-    for (const user of senders) {
-      const deposit = await wallet.call('POST', `/v1/wallet/${user}/deposits?wait=30`, {
-        ...ops,
-        body: { amount: deposit_minor, currency: 'USD', idempotency_key: uniqueName('dep') },
-      });
-      assert.equal(deposit.body.status, 'COMPLETED');
-    }
+    for (const user of senders) await createFundedUser(wallet, user, deposit_minor);
+    for (const user of recipients) await createFundedUser(wallet, user, 0);
 
-    const locker = new pg.Client({ connectionString: wallet.urls[locked_shard], application_name: 'test-locker' });
-    locker.on('error', () => undefined);
-    await locker.connect();
-    await locker.query('begin');
-    await locker.query('lock table accounts in access exclusive mode');
+    const lock = await holdLock(wallet.urls[locked_shard]!, 'lock table accounts in access exclusive mode');
     const lockedAt = Date.now();
     let blocked: string[];
     try {
@@ -111,8 +100,7 @@ describe('one shard blocked on a lock', () => {
       );
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, lock_held_ms - (Date.now() - lockedAt))));
     } finally {
-      await locker.query('rollback').catch(() => undefined);
-      await locker.end();
+      await lock.release();
     }
 
     const released = Date.now();

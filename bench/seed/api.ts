@@ -1,6 +1,9 @@
 import { shardForUser } from '../../domain/shard-routing';
-import { httpErrorOf, type HttpClient } from '../load/http';
+import { signToken } from '../../api/auth';
+import type { Cleanup } from '../cleanup';
+import { HttpClient, httpErrorOf } from '../load/http';
 import type { BenchUsers } from '../load/users';
+import type { BenchStack } from '../stack/types';
 import { bench_currency, bench_fx_currency, bench_fx_rate } from '../targets/http-transfers';
 import { forEachLimited } from '../../workers/for-each-limited';
 
@@ -9,6 +12,28 @@ export const funding_per_user_minor = 100_000_000n;
 
 /** Seeding is setup, not measurement: enough in parallel to be quick, not so many that it floods a small stack. */
 const seed_concurrency = 16;
+
+/**
+ * The ops HTTP client a run drives the stack with (closed at cleanup), once it has created and
+ * funded the run's users through it.
+ */
+export async function seededOpsClient(
+  stack: Pick<BenchStack, 'walletOrigins' | 'tokenSecret' | 'shardCount'>,
+  outstandingMax: number,
+  users: BenchUsers,
+  runTag: string,
+  cleanup: Cleanup,
+): Promise<HttpClient> {
+  const client = new HttpClient(
+    stack.walletOrigins,
+    await signToken(stack.tokenSecret, { userId: 'bench_ops', role: 'ops' }),
+    outstandingMax,
+  );
+  cleanup.add('close HTTP client', () => client.close());
+  console.error(`bench: creating and funding ${users.all.length} users`);
+  await seedThroughApi(client, users, stack.shardCount, runTag);
+  return client;
+}
 
 /**
  * Creates the benchmark users through the API and funds each with one deposit (a transfer

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { dropDatabases, quoteIdentifier, withServerAdmin } from '../../db/admin';
 import { ShardSet } from '../../db/shards';
 import { runnerEnv } from './runner-env';
@@ -27,6 +28,29 @@ export async function createTestShards(
     drop: async () => {
       await shards.close();
       await dropDatabases(server_url, names);
+    },
+  };
+}
+
+/**
+ * A lock held on a shard by a session of its own, as another client holding it would: `statement`
+ * (a `lock table` or a `select ... for update`) runs in a transaction left open until `release`.
+ */
+export async function holdLock(
+  url: string,
+  statement: string,
+  params: unknown[] = [],
+): Promise<{ rowCount: number | null; release: () => Promise<void> }> {
+  const locker = new pg.Client({ connectionString: url, application_name: 'test-locker' });
+  locker.on('error', () => undefined);
+  await locker.connect();
+  await locker.query('begin');
+  const { rowCount } = await locker.query(statement, params);
+  return {
+    rowCount,
+    release: async () => {
+      await locker.query('rollback').catch(() => undefined);
+      await locker.end();
     },
   };
 }

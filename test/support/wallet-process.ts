@@ -150,3 +150,16 @@ function processClient(baseUrl: string, alive: () => boolean) {
 }
 
 export type WalletProcess = Awaited<ReturnType<typeof startWalletProcess>>;
+
+/** Creates a user through the process's ops API and, for an amount above 0, funds it with a deposit that completes. */
+export async function createFundedUser(wallet: WalletProcess, userId: string, depositMinor: number): Promise<void> {
+  const ops = { as: 'ops_console', role: 'ops' as const };
+  const created = await wallet.call('POST', '/v1/wallet/users', { ...ops, body: { user_id: userId } });
+  if (created.status !== 201) throw new Error(`creating ${userId}: ${JSON.stringify(created.body)}`);
+  if (depositMinor <= 0) return;
+  const deposit = await wallet.call('POST', `/v1/wallet/${userId}/deposits?wait=30`, {
+    ...ops,
+    body: { amount: depositMinor, currency: 'USD', idempotency_key: uniqueName('dep') },
+  });
+  if (deposit.body.status !== 'COMPLETED') throw new Error(`funding ${userId}: ${JSON.stringify(deposit.body)}`);
+}
