@@ -72,27 +72,24 @@ export function createApp(deps: AppDependencies) {
   // /metrics reads the latest reconciliation run from its table, whichever process ran it.
   reconciliationGauges(metrics.registry, deps.shards);
   const fx = new FxService({ shards: deps.shards, quoteTtlMs: deps.quoteTtlMs ?? quote_ttl_default_ms });
-  const transfers = new TransferService({
-    fx,
+  // What starting a transfer needs, single or in a batch.
+  const starting = {
     shards: deps.shards,
     client: deps.client,
     taskQueue: deps.taskQueue,
     timings: deps.timings,
     limits: deps.limits,
     currencies,
+  };
+  const transfers = new TransferService({
+    fx,
+    ...starting,
     transferSeconds: deps.metrics.transferSeconds,
     ...(deps.completions ? { completions: deps.completions } : {}),
     ...(deps.admission ? { admission: { ...deps.admission, registry: metrics.registry } } : {}),
   });
 
-  const batches = new TransferBatchService({
-    shards: deps.shards,
-    client: deps.client,
-    taskQueue: deps.taskQueue,
-    timings: deps.timings,
-    limits: deps.limits,
-    currencies,
-  });
+  const batches = new TransferBatchService(starting);
   const waitSlots = deps.waitSlots ?? new WaitSlots(callerLimits, metrics.registry);
 
   app.disable('x-powered-by');

@@ -64,6 +64,10 @@ type Responses = RouteConfig['responses'];
 type Route = (config: Omit<RouteConfig, 'responses' | 'security'> & { ok: Responses }) => void;
 
 const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
+/** A route's one success answer: its status, what it means, and its JSON body. */
+const answers = (status: '200' | '201' | '202', description: string, schema: z.ZodType): Responses => ({
+  [status]: { description, ...json(schema) },
+});
 
 /** The per-caller rate limit (api/caller-limits.ts, IETF draft 7) sets these on every answer after authentication. */
 const rate_limit_headers = {
@@ -159,7 +163,7 @@ function registerWalletPaths(route: Route): void {
     method: 'post',
     path: '/v1/wallet/users',
     request: { body: json(CreateUserBody) },
-    ok: { '201': { description: 'created', ...json(UserResponse) } },
+    ok: answers('201', 'created', UserResponse),
   });
   route({
     method: 'post',
@@ -181,24 +185,19 @@ function registerWalletPaths(route: Route): void {
     method: 'get',
     path: '/v1/wallet/transfers/{transfer_id}',
     request: { params: TransferIdParams, query: WaitQuery },
-    ok: {
-      '200': {
-        description: 'the transfer; with ?wait=N once it is final or N seconds passed',
-        ...json(TransferResponse),
-      },
-    },
+    ok: answers('200', 'the transfer; with ?wait=N once it is final or N seconds passed', TransferResponse),
   });
   route({
     method: 'get',
     path: '/v1/wallet/{user_id}/balance',
     request: { params: UserIdParams, query: BalanceQuery },
-    ok: { '200': { description: 'balances per currency', ...json(BalanceResponse) } },
+    ok: answers('200', 'balances per currency', BalanceResponse),
   });
   route({
     method: 'get',
     path: '/v1/wallet/{user_id}/transactions',
     request: { params: UserIdParams, query: HistoryQuery },
-    ok: { '200': { description: 'ledger entries, newest first', ...json(HistoryResponse) } },
+    ok: answers('200', 'ledger entries, newest first', HistoryResponse),
   });
 }
 
@@ -237,24 +236,17 @@ function registerBatchPaths(route: Route): void {
     description:
       "Up to 1,000 transfers from one payer, each an ordinary transfer keyed by its own idempotency_key. Refused whole, with nothing moved, when the batch is empty or too long (400), two items share a key (400), an item is invalid (400), pays the payer (422 same_user) or an unknown user (404 user_not_found), an item key names another transfer or the batch key another batch (422 idempotency_key_reused), or the total of its new items passes what is left of the payer's 24-hour outgoing limit (422 limit_exceeded). A retry with the same key and body answers the same batch.",
     request: { body: json(TransferBatchBody) },
-    ok: {
-      '202': {
-        description: 'accepted; follow GET /v1/wallet/transfer-batches/{batch_id}',
-        ...json(TransferBatchAccepted),
-      },
-    },
+    ok: answers('202', 'accepted; follow GET /v1/wallet/transfer-batches/{batch_id}', TransferBatchAccepted),
   });
   route({
     method: 'get',
     path: '/v1/wallet/transfer-batches/{batch_id}',
     request: { params: BatchIdParams, query: BatchQuery },
-    ok: {
-      '200': {
-        description:
-          'the batch: counts by status and a page of items; with ?wait=N once every item is final or N seconds passed',
-        ...json(TransferBatchResponse),
-      },
-    },
+    ok: answers(
+      '200',
+      'the batch: counts by status and a page of items; with ?wait=N once every item is final or N seconds passed',
+      TransferBatchResponse,
+    ),
   });
 }
 
@@ -264,38 +256,36 @@ function registerOpsUserPaths(route: Route): void {
       method: 'post',
       path: `/v1/ops/users/{user_id}/${action}`,
       request: { params: UserIdParams, body: json(OptionalOpsReasonBody) },
-      ok: { '200': { description: `${action} done; audited`, ...json(UserFrozenResponse) } },
+      ok: answers('200', `${action} done; audited`, UserFrozenResponse),
     });
   }
   route({
     method: 'post',
     path: '/v1/ops/users/{user_id}/close',
     request: { params: UserIdParams, body: json(OpsReasonBody) },
-    ok: {
-      '200': {
-        description:
-          'closed (only at zero balance, with no transfer of its own in flight and no reversal window open into or out of it); audited',
-        ...json(UserClosedResponse),
-      },
-    },
+    ok: answers(
+      '200',
+      'closed (only at zero balance, with no transfer of its own in flight and no reversal window open into or out of it); audited',
+      UserClosedResponse,
+    ),
   });
   route({
     method: 'get',
     path: '/v1/ops/users/{user_id}/limits/{currency}',
     request: { params: UserCurrencyParams },
-    ok: { '200': { description: "the wallet's rules", ...json(WalletLimitsResponse) } },
+    ok: answers('200', "the wallet's rules", WalletLimitsResponse),
   });
   route({
     method: 'put',
     path: '/v1/ops/users/{user_id}/limits/{currency}',
     request: { params: UserCurrencyParams, body: json(WalletLimitsBody) },
-    ok: { '200': { description: "the wallet's rules after the change; audited", ...json(WalletLimitsResponse) } },
+    ok: answers('200', "the wallet's rules after the change; audited", WalletLimitsResponse),
   });
   route({
     method: 'get',
     path: '/v1/ops/audit',
     request: { query: AuditQuery },
-    ok: { '200': { description: 'every ops action, newest first', ...json(AuditResponse) } },
+    ok: answers('200', 'every ops action, newest first', AuditResponse),
   });
 }
 
@@ -304,61 +294,50 @@ function registerOpsTransferPaths(route: Route): void {
     method: 'post',
     path: '/v1/ops/transfers/{transfer_id}/reverse',
     request: { params: TransferIdParams, body: json(ReverseBody) },
-    ok: {
-      '200': { description: 'reversed (or already was): the transfer, status REVERSED', ...json(TransferResponse) },
-    },
+    ok: answers('200', 'reversed (or already was): the transfer, status REVERSED', TransferResponse),
   });
   for (const decision of ['approve', 'reject']) {
     route({
       method: 'post',
       path: `/v1/ops/transfers/{transfer_id}/${decision}`,
       request: { params: TransferIdParams, body: json(OpsReasonBody) },
-      ok: { '200': { description: `${decision}d: the transfer and its review`, ...json(ReviewedTransferResponse) } },
+      ok: answers('200', `${decision}d: the transfer and its review`, ReviewedTransferResponse),
     });
   }
   route({
     method: 'post',
     path: '/v1/ops/transfers/{transfer_id}/action-tokens',
     request: { params: TransferIdParams, body: json(ActionTokenBody) },
-    ok: {
-      '201': {
-        description:
-          "an action token for the caller: the proof a signal (Web UI, CLI) carries in its input's token field",
-        ...json(ActionTokenResponse),
-      },
-    },
+    ok: answers(
+      '201',
+      "an action token for the caller: the proof a signal (Web UI, CLI) carries in its input's token field",
+      ActionTokenResponse,
+    ),
   });
   route({
     method: 'post',
     path: '/v1/ops/transfers/{transfer_id}/retry',
     request: { params: TransferIdParams, body: json(OpsReasonBody) },
-    ok: {
-      '200': {
-        description: 'the failed step ran again (the transfer was NEEDS_ATTENTION); audited',
-        ...json(RetriedTransferResponse),
-      },
-    },
+    ok: answers(
+      '200',
+      'the failed step ran again (the transfer was NEEDS_ATTENTION); audited',
+      RetriedTransferResponse,
+    ),
   });
   route({
     method: 'get',
     path: '/v1/ops/transfers',
     request: { query: OpsTransfersQuery },
-    ok: {
-      '200': {
-        description: 'transfers by status, or stuck ones, from Temporal visibility (ops only)',
-        ...json(OpsTransferList),
-      },
-    },
+    ok: answers('200', 'transfers by status, or stuck ones, from Temporal visibility (ops only)', OpsTransferList),
   });
   route({
     method: 'get',
     path: '/v1/ops/reconciliation',
-    ok: {
-      '200': {
-        description: 'the latest reconciliation run (ops only); 404 reconciliation_not_run before the first',
-        ...json(ReconciliationResponse),
-      },
-    },
+    ok: answers(
+      '200',
+      'the latest reconciliation run (ops only); 404 reconciliation_not_run before the first',
+      ReconciliationResponse,
+    ),
   });
 }
 
@@ -367,34 +346,28 @@ function registerFxPaths(route: Route): void {
     method: 'post',
     path: '/v1/wallet/fx/quotes',
     request: { body: json(QuoteBody) },
-    ok: {
-      '201': {
-        description: "a rate locked for the caller's next conversion of this amount, until expires_at",
-        ...json(QuoteResponse),
-      },
-    },
+    ok: answers(
+      '201',
+      "a rate locked for the caller's next conversion of this amount, until expires_at",
+      QuoteResponse,
+    ),
   });
   route({
     method: 'put',
     path: '/v1/ops/fx/rates/{base}/{quote}',
     request: { params: RatePairParams, body: json(SetRateBody) },
-    ok: { '200': { description: 'the new current rate (ops only); audited', ...json(RateResponse) } },
+    ok: answers('200', 'the new current rate (ops only); audited', RateResponse),
   });
   route({
     method: 'get',
     path: '/v1/ops/fx/rates',
-    ok: { '200': { description: 'the current rate of every pair (ops only)', ...json(RateListResponse) } },
+    ok: answers('200', 'the current rate of every pair (ops only)', RateListResponse),
   });
   route({
     method: 'get',
     path: '/v1/ops/fx/rates/{base}/{quote}',
     request: { params: RatePairParams },
-    ok: {
-      '200': {
-        description: "the pair's current rate and its history, newest first (ops only)",
-        ...json(RateHistoryResponse),
-      },
-    },
+    ok: answers('200', "the pair's current rate and its history, newest first (ops only)", RateHistoryResponse),
   });
 }
 
@@ -442,7 +415,7 @@ function registerCodecPaths(route: Route, registry: OpenAPIRegistry): void {
       path: `/codec/${direction}`,
       description: `${direction === 'encode' ? 'Encrypts' : 'Decrypts'} Temporal payloads with the wallet's keys (ops only; a Bearer token or the codec session cookie)`,
       request: { body: json(CodecPayloads) },
-      ok: { '200': { description: `the payloads, ${direction}d, in the same order`, ...json(CodecPayloads) } },
+      ok: answers('200', `the payloads, ${direction}d, in the same order`, CodecPayloads),
     });
   }
   route({

@@ -70,15 +70,20 @@ describe('transferWorkflow', () => {
     await temporal.close();
   });
 
-  async function runTransfer(transfer: TransferRequest, activities: object, runTimings: TransferTimings = timings) {
-    const taskQueue = uniqueName('wf-test');
-    const worker = await Worker.create({
+  /** A worker for one test on a task queue of its own, with the given stub activities. */
+  async function testWorker(taskQueue: string, activities: object): Promise<Worker> {
+    return Worker.create({
       connection: temporal.nativeConnection,
       dataConverter: test_data_converter,
       taskQueue,
       workflowBundle: await workflowBundle(),
       activities,
     });
+  }
+
+  async function runTransfer(transfer: TransferRequest, activities: object, runTimings: TransferTimings = timings) {
+    const taskQueue = uniqueName('wf-test');
+    const worker = await testWorker(taskQueue, activities);
     return worker.runUntil(async () => {
       const handle = await temporal.client.workflow.start(transferWorkflow, {
         taskQueue,
@@ -244,13 +249,7 @@ describe('transferWorkflow', () => {
     };
     const transfer = request();
     const taskQueue = uniqueName('wf-test');
-    const worker = await Worker.create({
-      connection: temporal.nativeConnection,
-      dataConverter: test_data_converter,
-      taskQueue,
-      workflowBundle: await workflowBundle(),
-      activities: stubActivities(calls, { creditWallet: slowCredit }),
-    });
+    const worker = await testWorker(taskQueue, stubActivities(calls, { creditWallet: slowCredit }));
     const outcome = await worker.runUntil(async () => {
       const handle = await temporal.client.workflow.start(transferWorkflow, {
         taskQueue,
@@ -305,13 +304,7 @@ describe('transferWorkflow', () => {
       workflowRunTimeout: '60s',
     });
     for (const reason of ['one', 'two', 'three']) await handle.signal('approve', { token: `t-${reason}`, reason });
-    const worker = await Worker.create({
-      connection: temporal.nativeConnection,
-      dataConverter: test_data_converter,
-      taskQueue,
-      workflowBundle: await workflowBundle(),
-      activities,
-    });
+    const worker = await testWorker(taskQueue, activities);
     const state = await worker.runUntil(async () => {
       assert.deepEqual(await handle.result(), { status: 'FAILED', failureReason: 'review_timeout' });
       return handle.query(statusQuery);
@@ -336,34 +329,18 @@ describe('transferWorkflow', () => {
   it('gives each leg the finish plan that ends the transfer with it', async () => {
     const transferPlans: Record<string, unknown> = {};
     await runTransfer(request(), stubActivities([], {}, transferPlans));
+    const completes = { ifPosted: { status: 'COMPLETED', failureReason: null } };
     assert.deepEqual(transferPlans, {
       debit: { ownerUserId: 'alice', kind: 'transfer', ifRefused: true },
-      credit: {
-        ownerUserId: 'alice',
-        kind: 'transfer',
-        ifPosted: { status: 'COMPLETED', failureReason: null },
-        ifRefused: false,
-      },
+      credit: { ownerUserId: 'alice', kind: 'transfer', ...completes, ifRefused: false },
     });
     const depositPlans: Record<string, unknown> = {};
     await runTransfer(request('deposit'), stubActivities([], {}, depositPlans));
-    assert.deepEqual(depositPlans, {
-      credit: {
-        ownerUserId: 'bob',
-        kind: 'deposit',
-        ifPosted: { status: 'COMPLETED', failureReason: null },
-        ifRefused: true,
-      },
-    });
+    assert.deepEqual(depositPlans, { credit: { ownerUserId: 'bob', kind: 'deposit', ...completes, ifRefused: true } });
     const withdrawalPlans: Record<string, unknown> = {};
     await runTransfer(request('withdrawal'), stubActivities([], {}, withdrawalPlans));
     assert.deepEqual(withdrawalPlans, {
-      debit: {
-        ownerUserId: 'alice',
-        kind: 'withdrawal',
-        ifPosted: { status: 'COMPLETED', failureReason: null },
-        ifRefused: true,
-      },
+      debit: { ownerUserId: 'alice', kind: 'withdrawal', ...completes, ifRefused: true },
     });
   });
 });
