@@ -40,7 +40,7 @@ export async function seededOpsClient(
  * workflow of its own), waiting for each to complete. Fails if the target routes users to other
  * shards than `--shards` says, since same-shard and cross-shard pairs would then be wrong.
  */
-export async function seedThroughApi(
+async function seedThroughApi(
   client: HttpClient,
   users: BenchUsers,
   shardCount: number,
