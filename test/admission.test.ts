@@ -25,7 +25,8 @@ async function fundedUsers(wallet: WalletProcess, count: number): Promise<string
   const users = Array.from({ length: count }, (_, index) =>
     userOnShard(wallet.shards, healthy_shards[index % healthy_shards.length]!, `payee${index}`),
   );
-  for (const user of users) await createFundedUser(wallet, user, deposit_minor);
+  // Set up at once: one deposit workflow each, independent of the others.
+  await Promise.all(users.map((user) => createFundedUser(wallet, user, deposit_minor)));
   return users;
 }
 
