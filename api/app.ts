@@ -5,6 +5,7 @@ import type { ShardSet } from '../db/shards';
 import { reconciliationGauges } from '../metrics/reconciliation-metrics';
 import type { WalletMetrics } from '../metrics/wallet-metrics';
 import type { TransferCompletions } from '../temporal-client/transfer-completions';
+import type { StartPacer } from '../temporal-client/start-pacer';
 import type { ActionTokenKeys } from '../domain/action-tokens';
 import type { TransferLimits } from '../domain/transfer-policy';
 import type { TransferTimings } from '../workflows/activity-options';
@@ -48,6 +49,8 @@ export interface AppDependencies {
   currencies?: ReadonlySet<string>;
   /** Given when a worker shares this process (and `client` is on its NativeConnection). */
   completions?: TransferCompletions;
+  /** With completions: the pacer of this process's transfer starts. */
+  startPacer?: StartPacer;
   /** With completions: admission by queueing delay (ADMISSION_TARGET, TRANSFERS_IN_FLIGHT_CEILING). */
   admission?: { targetMs: number; ceiling: number };
   /** A running transfer still PENDING this long after it started is stuck (GET /v1/ops/transfers?stuck=true). */
@@ -86,6 +89,7 @@ export function createApp(deps: AppDependencies) {
     ...starting,
     transferSeconds: deps.metrics.transferSeconds,
     ...(deps.completions ? { completions: deps.completions } : {}),
+    ...(deps.startPacer ? { startPacer: deps.startPacer } : {}),
     ...(deps.admission ? { admission: { ...deps.admission, registry: metrics.registry } } : {}),
   });
 

@@ -8,6 +8,7 @@ import { legsOf, type LegRecord } from '../ledger/postings';
 import { findTransfer, registerTransfer, type NewTransfer, type TransferRecord } from '../ledger/transfers';
 import type { TransferTimings } from '../workflows/activity-options';
 import { heldBy, transferOf, startTransferWorkflow, type StartOutcome } from '../temporal-client/start-transfer';
+import type { StartPacer } from '../temporal-client/start-pacer';
 import { ShardAdmission, type AdmissionTicket } from './shard-admission';
 import { ShardGate } from './shard-gate';
 import { admissionMetrics, type AdmissionMetrics } from '../metrics/admission-metrics';
@@ -18,6 +19,9 @@ import { requireSupportedCurrencies } from './currencies';
 import { ApiError } from './errors';
 import type { ConversionTarget, FxService } from './fx-service';
 import { requireUser } from './require-user';
+
+/** How an accepted transfer's start went: 'deferred' leaves it to the pacer, 'final' needed none. */
+export type TransferStart = StartOutcome | 'deferred' | 'final';
 
 /** A transfer as a client asks for it: no id yet (the key decides it). */
 export interface SubmitTransfer extends Omit<Transfer, 'transferId' | 'conversion'> {
@@ -51,6 +55,8 @@ export interface TransferServiceDependencies {
   completions?: TransferCompletions;
   /** With completions: admission by queueing delay per shard (api/shard-admission.ts). */
   admission?: AdmissionOptions;
+  /** With completions: starts paced to this process's worker, deferred past its window (temporal-client/start-pacer.ts). */
+  startPacer?: StartPacer;
   fx: FxService;
 }
 
@@ -90,7 +96,7 @@ export class TransferService {
     input: SubmitTransfer,
     /** The request's `?wait` in seconds, if it waits: its own target for admission. */
     waitS?: number,
-  ): Promise<{ record: TransferRecord; replayed: boolean; start: StartOutcome | 'final' }> {
+  ): Promise<{ record: TransferRecord; replayed: boolean; start: TransferStart }> {
     requireSupportedCurrencies(this.deps.currencies, input.currency, ...(input.target ? [input.target.currency] : []));
     // Converting between one's own currencies is a transfer to oneself; moving within one wallet is not.
     if (input.fromUserId !== null && input.fromUserId === input.toUserId && !input.target) {
@@ -113,16 +119,6 @@ export class TransferService {
     } finally {
       slot?.release();
     }
-  }
-
-  /**
-   * While many transfers are in flight, starts go through the task queue instead of eagerly: an
-   * eager start runs the transfer's first workflow task inside the request, so in a burst every
-   * accept would do the whole transfer's work and the API would stop answering; queued, the
-   * engine holds the burst and the worker takes it at its own pace.
-   */
-  private backlogged(): boolean {
-    return (this.admission?.shards.inFlight ?? 0) > eager_in_flight_max;
   }
 
   /**
@@ -160,11 +156,13 @@ export class TransferService {
   private async recordAndStart(
     input: SubmitTransfer,
     started: (transferId: string) => void,
-  ): Promise<{ record: TransferRecord; replayed: boolean; start: StartOutcome | 'final' }> {
+  ): Promise<{ record: TransferRecord; replayed: boolean; start: TransferStart }> {
     // The owner's existence is checked by the record's foreign key, in the same statement.
     const counterparty = input.kind === 'transfer' ? input.toUserId : null;
-    if (counterparty !== null)
+    if (counterparty !== null && !this.knownUsers.has(counterparty)) {
       await this.gate.run(this.deps.shards.shardOf(counterparty), () => requireUser(this.deps.shards, counterparty));
+      this.rememberUser(counterparty);
+    }
     const { target, ...asked } = input;
     const ownerUserId = ownerOf(asked);
     const transferId = transferIdFor(asked.kind, ownerUserId, asked.idempotencyKey);
@@ -187,19 +185,30 @@ export class TransferService {
       throw error;
     });
     this.rememberOwnerShard(transferId, ownerShard);
+    this.rememberUser(ownerUserId);
     if (record.requestHash !== requestHash) {
       throw new ApiError('idempotency_key_reused', 'this idempotency key was already used for a different request');
     }
     // A retry of a finished transfer starts nothing.
-    const start = final_statuses.includes(record.status)
-      ? 'final'
-      : await startTransferWorkflow(
-          { ...this.deps, eagerStart: this.deps.completions !== undefined && !this.backlogged() },
-          transferOf(record),
-          heldBy(record),
-        );
-    if (start === 'eager' || start === 'queued') started(transferId);
+    const start = final_statuses.includes(record.status) ? 'final' : await this.start(record);
+    // A deferred transfer counts from now: it is work queued ahead of the next request.
+    if (start === 'eager' || start === 'queued' || start === 'deferred') started(transferId);
     return { record, replayed: !inserted, start };
+  }
+
+  /**
+   * Through the pacer when this process runs the transfers: at once while its worker has room,
+   * else deferred. A transfer held for review starts at once: its workflow waits for a person,
+   * not for the worker.
+   */
+  private async start(record: TransferRecord): Promise<StartOutcome | 'deferred'> {
+    const pacer = this.deps.startPacer;
+    if (pacer && record.status === 'PENDING') return pacer.start(record);
+    return startTransferWorkflow(
+      { ...this.deps, eagerStart: this.deps.completions !== undefined },
+      transferOf(record),
+      heldBy(record),
+    );
   }
 
   /**
@@ -277,13 +286,25 @@ export class TransferService {
     if (this.ownerShards.size > owner_shards_remembered_max)
       this.ownerShards.delete(this.ownerShards.keys().next().value!);
   }
-}
 
-/** Past this many transfers in flight, new ones are started through the task queue (see backlogged). */
-const eager_in_flight_max = 64;
+  /**
+   * Users seen to exist: the recipient's existence is checked on its own shard, a round trip per
+   * transfer, and a user is never deleted (a closed or frozen one is refused by the legs), so one
+   * seen once is not looked up again. Bounded, oldest dropped first.
+   */
+  private readonly knownUsers = new Set<string>();
+
+  private rememberUser(userId: string): void {
+    this.knownUsers.add(userId);
+    if (this.knownUsers.size > known_users_max) this.knownUsers.delete(this.knownUsers.values().next().value!);
+  }
+}
 
 /** An admitted request waits this long for its turn at a shard's connections before it is refused (503). */
 const gate_wait_max_ms = 10_000;
+
+/** Users remembered to exist, so transfers to them skip the lookup on their shard. */
+const known_users_max = 100_000;
 
 /** Transfers accepted by this process whose owner shard is remembered for reads. */
 const owner_shards_remembered_max = 100_000;

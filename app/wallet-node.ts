@@ -23,6 +23,8 @@ import { serveWorkerMetrics } from '../metrics/metrics-server';
 import { walletMetrics, type WalletMetrics } from '../metrics/wallet-metrics';
 import { connectWorker, createTemporalClient, installTemporalLogging } from './temporal';
 import { TransferCompletions } from '../temporal-client/transfer-completions';
+import { StartPacer } from '../temporal-client/start-pacer';
+import { heldBy, startTransferWorkflow, transferOf } from '../temporal-client/start-transfer';
 import { walletDataConverter } from '../temporal-client/payload-codec';
 import { runTransferMonitor } from '../workers/transfer-monitor';
 
@@ -69,8 +71,10 @@ export async function runWalletNode(roles: WalletRoles): Promise<void> {
     dataConverter: walletDataConverter(settings.payloadKeys),
     closers: [],
   };
-  const { client, worker, completions } = roles.worker ? await startWorker(parts, roles) : connectClient(parts);
-  const server = roles.api ? await listen(parts, client, completions) : undefined;
+  const { client, worker, completions, startPacer } = roles.worker
+    ? await startWorker(parts, roles)
+    : connectClient(parts);
+  const server = roles.api ? await listen(parts, client, completions && startPacer && { completions, startPacer }) : undefined;
   logger.info({ task_queue: settings.TEMPORAL_TASK_QUEUE, shards: shards.count, ...roles }, `${name} started`);
 
   await untilStopped(name, logger, server, worker);
@@ -118,7 +122,8 @@ async function startWorker(parts: Parts, roles: WalletRoles) {
     stuckAfterMs: settings.STUCK_AFTER,
   });
   closers.push(() => connection.close());
-  closers.unshift(startSweeper(parts, client));
+  const startPacer = pacedStarts(parts, client, completions);
+  closers.unshift(startSweeper(parts, client, startPacer));
   // A schedule that cannot be set up must not stop a worker that moves money: logged, and tried again at the next start.
   await ensureReconcileSchedule({
     client,
@@ -143,14 +148,39 @@ async function startWorker(parts: Parts, roles: WalletRoles) {
   // Alone, the worker has no API to serve its metrics.
   if (!roles.api)
     closers.unshift(await serveWorkerMetrics(metrics.registry, settings.WORKER_METRICS_PORT, settings.HOST, logger));
-  return { client, worker, completions };
+  return { client, worker, completions, startPacer };
+}
+
+/** Starts this process's transfers at the pace its worker finishes them (TRANSFER_START_WINDOW). */
+function pacedStarts({ settings, logger }: Parts, client: Client, completions: TransferCompletions): StartPacer {
+  const starter = {
+    client,
+    taskQueue: settings.TEMPORAL_TASK_QUEUE,
+    timings: timingsOf(settings),
+    limits: limitsOf(settings),
+    eagerStart: true,
+  };
+  const pacer = new StartPacer(
+    {
+      start: (record) => startTransferWorkflow(starter, transferOf(record), heldBy(record)),
+      hasFinished: (transferId) => completions.hasFinished(transferId),
+      failed: (record, error) =>
+        logger.warn(
+          { err: error, transfer_id: record.transferId },
+          'a deferred transfer start failed; the orphan sweeper starts it',
+        ),
+    },
+    { windowMax: settings.TRANSFER_START_WINDOW },
+  );
+  completions.onFinished((transferId) => pacer.finished(transferId));
+  return pacer;
 }
 
 /** The API alone: a client that connects lazily, so it can start (and say "not ready") while Temporal is down. */
 function connectClient(parts: Parts) {
   const lazy = createTemporalClient(parts.settings, parts.settings.TEMPORAL_NAMESPACE, parts.dataConverter);
   parts.closers.push(() => lazy.connection.close());
-  return { client: lazy.client, worker: undefined, completions: undefined };
+  return { client: lazy.client, worker: undefined, completions: undefined, startPacer: undefined };
 }
 
 /** Resolves on SIGINT or SIGTERM once the requests and the worker drained, or when the worker stopped by itself. */
@@ -192,7 +222,7 @@ function drain(server: Server): Promise<void> {
   });
 }
 
-function startSweeper({ settings, shards, logger, metrics }: Parts, client: Client): () => Promise<void> {
+function startSweeper({ settings, shards, logger, metrics }: Parts, client: Client, pacer: StartPacer) {
   return runOrphanSweeper(
     {
       shards,
@@ -203,6 +233,7 @@ function startSweeper({ settings, shards, logger, metrics }: Parts, client: Clie
       logger,
       metrics,
       orphanAgeMinMs: settings.ORPHAN_AGE_MIN_MS,
+      isDeferredHere: (transferId) => pacer.isDeferred(transferId),
     },
     settings.ORPHAN_SWEEP_INTERVAL_MS,
   );
@@ -211,7 +242,7 @@ function startSweeper({ settings, shards, logger, metrics }: Parts, client: Clie
 async function listen(
   { settings, shards, logger, metrics, actionTokens, dataConverter }: Parts,
   client: Client,
-  completions: TransferCompletions | undefined,
+  local: { completions: TransferCompletions; startPacer: StartPacer } | undefined,
 ): Promise<Server> {
   const app = createApp({
     shards,
@@ -235,9 +266,9 @@ async function listen(
       waitsPerCaller: settings.WAITS_PER_CALLER_MAX,
       waitsMax: settings.WAITS_MAX,
     },
-    ...(completions
+    ...(local
       ? {
-          completions,
+          ...local,
           admission: { targetMs: settings.ADMISSION_TARGET, ceiling: settings.TRANSFERS_IN_FLIGHT_CEILING },
         }
       : {}),

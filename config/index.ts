@@ -134,6 +134,12 @@ const environmentSchema = z.object({
    * would take longer than this to finish (a `?wait` request: longer than its wait).
    */
   ADMISSION_TARGET: duration.refine((ms) => ms > 0, 'must be more than 0').default(2 * duration_units_ms.m),
+  /**
+   * Transfers a wallet process (API + worker) runs at once before it defers the start of new
+   * ones: past it a request only records its transfer and answers 202, and the start waits for a
+   * running transfer to finish (temporal-client/start-pacer.ts).
+   */
+  TRANSFER_START_WINDOW: z.coerce.number().int().min(1).max(10_000).default(64),
   /** The most transfers one wallet process (API + worker) holds in flight, all shards together: the memory safety net. */
   TRANSFERS_IN_FLIGHT_CEILING: z.coerce.number().int().min(1).max(1_000_000).default(5_000),
   /** How long a completed transfer can be reversed by ops (a duration; 0: not at all). */

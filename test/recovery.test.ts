@@ -111,7 +111,7 @@ describe('recovery', () => {
       const sweep = () => sweepOrphanedTransfers(sweepDeps());
       assert.equal((await sweep()).orphans, 1);
       assert.equal((await stack.client.workflow.getHandle(transferId).result()).status, 'COMPLETED');
-      assert.deepEqual(await sweep(), { running: 0, orphans: 0, rerun: 0, finished: 0, failing: [], errors: 0 });
+      assert.deepEqual(await sweep(), { running: 0, deferred: 0, orphans: 0, rerun: 0, finished: 0, failing: [], errors: 0 });
       assert.equal(await stack.api.balance(bob), 300);
       assert.equal(await stack.api.balance(alice), 1_000);
     });
@@ -126,9 +126,9 @@ describe('recovery', () => {
           { ...sweepDeps(), timings: { ...test_timings, reviewTimeoutMs: 120_000 }, limits },
           failedRuns,
         );
-      assert.deepEqual(await sweep(), { running: 0, orphans: 1, rerun: 0, finished: 0, failing: [], errors: 0 });
+      assert.deepEqual(await sweep(), { running: 0, deferred: 0, orphans: 1, rerun: 0, finished: 0, failing: [], errors: 0 });
       for (let sweeps = 0; sweeps < 3; sweeps++)
-        assert.deepEqual(await sweep(), { running: 1, orphans: 0, rerun: 0, finished: 0, failing: [], errors: 0 });
+        assert.deepEqual(await sweep(), { running: 1, deferred: 0, orphans: 0, rerun: 0, finished: 0, failing: [], errors: 0 });
       // Its run ends without finishing it (as a failed or terminated run would), sweep after sweep.
       const reports = [];
       for (let failures = 1; failures <= 3; failures++) {
@@ -152,7 +152,7 @@ describe('recovery', () => {
         body: { reason: 'checked' },
       });
       assert.equal(approved.body.status, 'COMPLETED', JSON.stringify(approved.body));
-      assert.deepEqual(await sweep(), { running: 0, orphans: 0, rerun: 0, finished: 0, failing: [], errors: 0 });
+      assert.deepEqual(await sweep(), { running: 0, deferred: 0, orphans: 0, rerun: 0, finished: 0, failing: [], errors: 0 });
       assert.equal(failedRuns.size, 0);
     });
 
@@ -198,6 +198,7 @@ describe('recovery', () => {
       });
       assert.deepEqual(await sweepOrphanedTransfers(deps), {
         running: 0,
+        deferred: 0,
         orphans: 0,
         rerun: 0,
         finished: 1,
@@ -221,7 +222,7 @@ describe('recovery', () => {
         }),
         failedRuns,
       );
-      assert.deepEqual(report, { running: 0, orphans: 2, rerun: 0, finished: 0, failing: [], errors: 1 });
+      assert.deepEqual(report, { running: 0, deferred: 0, orphans: 2, rerun: 0, finished: 0, failing: [], errors: 1 });
       assert.equal((await walletMetrics().orphanSweepErrors.get()).values[0]?.value, errorsBefore + 1);
       // Not looked at, so its count of failed runs is neither reset nor raised.
       assert.deepEqual([...failedRuns], [[unreadable, 2]]);

@@ -31,12 +31,16 @@ export interface SweepDependencies {
   /** Only records at least this old: younger ones may still be on their way to Temporal. */
   orphanAgeMinMs: number;
   metrics: Pick<WalletMetrics, 'transfersFailingReruns' | 'orphanSweepErrors'>;
+  /** True for a transfer whose start this process deferred and still holds (temporal-client/start-pacer.ts): not an orphan. */
+  isDeferredHere?: (transferId: string) => boolean;
 }
 
 export interface SweepReport {
   /** Stale records whose workflow is running: not orphans (a credit retrying through an outage, a review hold). */
   running: number;
-  /** Records with no workflow at all (the API died between recording and starting): started. */
+  /** Records whose start this process deferred in a burst and will make: left to it. */
+  deferred: number;
+  /** Records with no workflow at all (the API died between recording and starting, or before its deferred start): started. */
   orphans: number;
   /** Records whose workflow ended without finishing them (failed, terminated, timed out): run again. */
   rerun: number;
@@ -64,7 +68,7 @@ export async function sweepOrphanedTransfers(
   deps: SweepDependencies,
   failedRuns: FailedRuns = new Map(),
 ): Promise<SweepReport> {
-  const report: SweepReport = { running: 0, orphans: 0, rerun: 0, finished: 0, failing: [], errors: 0 };
+  const report: SweepReport = { running: 0, deferred: 0, orphans: 0, rerun: 0, finished: 0, failing: [], errors: 0 };
   const stillFailing: FailedRuns = new Map();
   for (const [shard, pool] of deps.shards.pools.entries()) {
     // One shard that cannot be read must not keep the sweep from the others.
@@ -132,6 +136,10 @@ async function sweepOne(
   { report, failedRuns, stillFailing }: SweepTally,
 ): Promise<void> {
   const log = { transfer_id: record.transferId, workflow_id: record.transferId };
+  if (deps.isDeferredHere?.(record.transferId)) {
+    report.deferred++;
+    return;
+  }
   const state = await workflowStateOf(deps.client, record.transferId);
   if (state === 'RUNNING') {
     report.running++;

@@ -1,0 +1,155 @@
+import type { TransferRecord } from '../ledger/transfers';
+import type { StartOutcome } from './start-transfer';
+
+/**
+ * Starts recorded transfers at the pace this process's worker finishes them (issue 18). While
+ * fewer than `windowMax` transfers it started are unfinished, a transfer starts at once, inside
+ * its request (eagerly: the first workflow task comes back with the start). Past that the
+ * request only records the transfer and answers 202, and the start waits here, in order, until
+ * a transfer finishes and frees a place. In a burst the accept then costs one insert instead of
+ * an insert, a start and the first workflow task, and the worker runs a bounded number of
+ * workflows at once (below its workflow cache) instead of every transfer of the burst
+ * interleaved.
+ *
+ * A deferred start lives only in this process: if the process dies first, the record stays
+ * PENDING with no workflow, which is the orphan the sweeper exists for
+ * (workers/orphan-sweeper.ts, ORPHAN_AGE_MIN_MS); the sweeper skips the ones still queued here.
+ */
+export interface StartPacerSettings {
+  /** Started and unfinished transfers past which new starts wait here (TRANSFER_START_WINDOW). */
+  windowMax: number;
+  /** Start requests the pacer has open at once. */
+  startsConcurrentMax?: number;
+  /**
+   * A started transfer stops holding a place after this: one not finished by then waits on
+   * something other than this worker (a retrying leg, a blocked shard, another process), and
+   * must not keep the others' starts waiting.
+   */
+  placeHoldMaxMs?: number;
+}
+
+export interface StartPacerDependencies {
+  /** Starts one transfer's workflow eagerly on this process's worker. */
+  start: (record: TransferRecord) => Promise<StartOutcome>;
+  /** True when the transfer already finished in this process (TransferCompletions). */
+  hasFinished: (transferId: string) => boolean;
+  /** A deferred start failed: the record stays for the orphan sweeper. */
+  failed: (record: TransferRecord, error: unknown) => void;
+  now?: () => number;
+}
+
+const starts_concurrent_max_default = 8;
+const place_hold_max_ms_default = 5_000;
+
+export class StartPacer {
+  /** Transfers started here and not seen finish, with when they started, oldest first. */
+  private readonly started = new Map<string, number>();
+  /** Recorded transfers waiting for their start, oldest first. */
+  private readonly waiting = new Map<string, TransferRecord>();
+  private starting = 0;
+  /** Set while starts wait for places that only time frees (every started transfer is stuck). */
+  private wakeUp: NodeJS.Timeout | undefined;
+  private readonly startsConcurrentMax: number;
+  private readonly placeHoldMaxMs: number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly deps: StartPacerDependencies,
+    private readonly settings: StartPacerSettings,
+  ) {
+    this.startsConcurrentMax = settings.startsConcurrentMax ?? starts_concurrent_max_default;
+    this.placeHoldMaxMs = settings.placeHoldMaxMs ?? place_hold_max_ms_default;
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** Transfers whose start waits here. */
+  get deferred(): number {
+    return this.waiting.size;
+  }
+
+  /** True when the transfer's start waits here (the orphan sweeper leaves it alone). */
+  isDeferred(transferId: string): boolean {
+    return this.waiting.has(transferId);
+  }
+
+  /**
+   * Starts the transfer now if a place is free and nobody waits ('eager', 'queued' or
+   * 'existing', as startTransferWorkflow says), else queues its start and answers 'deferred'.
+   */
+  async start(record: TransferRecord): Promise<StartOutcome | 'deferred'> {
+    if (this.waiting.size > 0 || !this.hasPlace()) {
+      this.waiting.set(record.transferId, record);
+      // Places also free up with time (see placeHoldMaxMs): every request looks.
+      this.pump();
+      return 'deferred';
+    }
+    this.starting++;
+    try {
+      const outcome = await this.deps.start(record);
+      this.holdPlace(record.transferId);
+      return outcome;
+    } finally {
+      this.starting--;
+      this.pump();
+    }
+  }
+
+  /** A transfer finished in this process: its place goes to the next start waiting. */
+  finished(transferId: string): void {
+    if (this.started.delete(transferId)) this.pump();
+  }
+
+  private hasPlace(): boolean {
+    this.forgetOld();
+    return this.started.size + this.starting < this.settings.windowMax;
+  }
+
+  private holdPlace(transferId: string): void {
+    // An eager start's transfer may have finished before its start call returned.
+    if (this.deps.hasFinished(transferId)) return;
+    this.started.delete(transferId);
+    this.started.set(transferId, this.now());
+  }
+
+  private forgetOld(): void {
+    const cutoff = this.now() - this.placeHoldMaxMs;
+    for (const [transferId, startedAtMs] of this.started) {
+      if (startedAtMs >= cutoff) break;
+      this.started.delete(transferId);
+    }
+  }
+
+  /** Starts waiting transfers while places are free, a few start requests at a time. */
+  private pump(): void {
+    while (this.waiting.size > 0 && this.starting < this.startsConcurrentMax && this.hasPlace()) {
+      const [transferId, record] = this.waiting.entries().next().value!;
+      this.waiting.delete(transferId);
+      this.starting++;
+      void this.deps
+        .start(record)
+        .then(
+          () => this.holdPlace(transferId),
+          (error: unknown) => this.deps.failed(record, error),
+        )
+        .finally(() => {
+          this.starting--;
+          this.pump();
+        });
+    }
+    this.wakeWhenPlaceExpires();
+  }
+
+  /** With starts waiting and no start or finish to come, the oldest place expiring is the next chance. */
+  private wakeWhenPlaceExpires(): void {
+    if (this.waiting.size === 0 || this.starting > 0 || this.wakeUp) return;
+    const oldestStartMs = this.started.values().next().value;
+    if (oldestStartMs === undefined) return;
+    const inMs = Math.max(0, oldestStartMs + this.placeHoldMaxMs - this.now()) + 1;
+    this.wakeUp = setTimeout(() => {
+      this.wakeUp = undefined;
+      this.pump();
+    }, inMs);
+    // A process stopping does not wait for it: the orphan sweeper starts what was left.
+    this.wakeUp.unref();
+  }
+}
