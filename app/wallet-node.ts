@@ -74,7 +74,9 @@ export async function runWalletNode(roles: WalletRoles): Promise<void> {
   const { client, worker, completions, startPacer } = roles.worker
     ? await startWorker(parts, roles)
     : connectClient(parts);
-  const server = roles.api ? await listen(parts, client, completions && startPacer && { completions, startPacer }) : undefined;
+  const server = roles.api
+    ? await listen(parts, client, completions && startPacer && { completions, startPacer })
+    : undefined;
   logger.info({ task_queue: settings.TEMPORAL_TASK_QUEUE, shards: shards.count, ...roles }, `${name} started`);
 
   await untilStopped(name, logger, server, worker);
@@ -152,7 +154,7 @@ async function startWorker(parts: Parts, roles: WalletRoles) {
 }
 
 /** Starts this process's transfers at the pace its worker finishes them (TRANSFER_START_WINDOW). */
-function pacedStarts({ settings, logger }: Parts, client: Client, completions: TransferCompletions): StartPacer {
+function pacedStarts({ settings, logger, metrics }: Parts, client: Client, completions: TransferCompletions) {
   const starter = {
     client,
     taskQueue: settings.TEMPORAL_TASK_QUEUE,
@@ -164,6 +166,8 @@ function pacedStarts({ settings, logger }: Parts, client: Client, completions: T
     {
       start: (record) => startTransferWorkflow(starter, transferOf(record), heldBy(record)),
       hasFinished: (transferId) => completions.hasFinished(transferId),
+      deferred: () => metrics.transferStartsDeferred.inc(),
+      waitingNow: (count) => metrics.transferStartsWaiting.set(count),
       failed: (record, error) =>
         logger.warn(
           { err: error, transfer_id: record.transferId },

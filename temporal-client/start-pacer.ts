@@ -33,13 +33,17 @@ export interface StartPacerDependencies {
   start: (record: TransferRecord) => Promise<StartOutcome>;
   /** True when the transfer already finished in this process (TransferCompletions). */
   hasFinished: (transferId: string) => boolean;
+  /** A start was deferred (counted once per transfer). */
+  deferred?: () => void;
+  /** The number of starts waiting changed. */
+  waitingNow?: (count: number) => void;
   /** A deferred start failed: the record stays for the orphan sweeper. */
   failed: (record: TransferRecord, error: unknown) => void;
   now?: () => number;
 }
 
 const starts_concurrent_max_default = 8;
-const place_hold_max_ms_default = 5_000;
+const place_hold_max_ms_default = 2_000;
 
 export class StartPacer {
   /** Transfers started here and not seen finish, with when they started, oldest first. */
@@ -78,7 +82,9 @@ export class StartPacer {
    */
   async start(record: TransferRecord): Promise<StartOutcome | 'deferred'> {
     if (this.waiting.size > 0 || !this.hasPlace()) {
+      if (!this.waiting.has(record.transferId)) this.deps.deferred?.();
       this.waiting.set(record.transferId, record);
+      this.deps.waitingNow?.(this.waiting.size);
       // Places also free up with time (see placeHoldMaxMs): every request looks.
       this.pump();
       return 'deferred';
@@ -124,6 +130,7 @@ export class StartPacer {
     while (this.waiting.size > 0 && this.starting < this.startsConcurrentMax && this.hasPlace()) {
       const [transferId, record] = this.waiting.entries().next().value!;
       this.waiting.delete(transferId);
+      this.deps.waitingNow?.(this.waiting.size);
       this.starting++;
       void this.deps
         .start(record)

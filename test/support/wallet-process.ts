@@ -14,22 +14,31 @@ const ready_timeout_ms = 90_000;
  * whether it stays up, and what its pools and worker settings do. Its output is kept, so a test
  * can look for a log line, and printed when the process dies on its own.
  */
-export async function startWalletProcess(env: NodeJS.ProcessEnv = {}) {
-  const fixture = await createTestShards(4);
+export async function startWalletProcess(
+  env: NodeJS.ProcessEnv = {},
+  /** The shards of an earlier process (a restart after a crash): this one leaves them for their owner to drop. */
+  shardsOf?: Awaited<ReturnType<typeof createTestShards>>,
+) {
+  const fixture = shardsOf ?? (await createTestShards(4));
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const wallet = spawnWallet(walletEnv(fixture.urls, port, env));
+  const processEnv = walletEnv(fixture.urls, port, env);
+  const wallet = spawnWallet(processEnv);
   await waitUntilReady(baseUrl, wallet);
   return {
     ...fixture,
+    fixture,
+    taskQueue: processEnv.TEMPORAL_TASK_QUEUE!,
     baseUrl,
     pid: wallet.child.pid!,
     output: wallet.output,
     alive: wallet.alive,
     ...processClient(baseUrl, wallet.alive),
+    /** Kills the process at once (SIGKILL): nothing it held in memory survives. */
+    kill: wallet.kill,
     async stop() {
       await wallet.stop();
-      await fixture.drop();
+      if (!shardsOf) await fixture.drop();
     },
   };
 }
@@ -79,6 +88,11 @@ function spawnWallet(env: NodeJS.ProcessEnv) {
     child,
     output,
     alive,
+    async kill() {
+      stopping = true;
+      if (alive()) child.kill('SIGKILL');
+      await exit;
+    },
     async stop() {
       stopping = true;
       if (alive()) child.kill('SIGTERM');
