@@ -7,7 +7,10 @@ import { ShardBusyError } from '../db/shards';
  * of requests sent at the same instant would meet that bound and be refused although admission
  * had accepted them. Through the gate at most `concurrency` requests per shard use or wait for
  * its connections (leaving the rest of the pool's queue to the legs), and the others wait their
- * turn in order, for at most `waitMaxMs`: a shard that does not answer still refuses, 503.
+ * turn in order, for at most `waitMaxMs`: a shard that does not answer still refuses, 503. An
+ * admitted transfer request waits up to its admission target instead: admission already judged
+ * that the work ahead of it fits in that time, and a short fixed bound refused most of a burst
+ * that admission had let in (docs/performance.md, "Admission").
  */
 export class ShardGate {
   private readonly shards: { running: number; waiting: (() => void)[] }[];
@@ -20,10 +23,15 @@ export class ShardGate {
     this.shards = Array.from({ length: shardCount }, () => ({ running: 0, waiting: [] }));
   }
 
-  async run<T>(shard: number, work: () => Promise<T>): Promise<T> {
+  async run<T>(
+    shard: number,
+    work: () => Promise<T>,
+    /** This request's own bound on its wait, if it has one (an admitted transfer: its admission target). */
+    waitMaxMs = this.waitMaxMs,
+  ): Promise<T> {
     const state = this.shards[shard];
     if (!state) throw new Error(`no shard ${shard} (have ${this.shards.length})`);
-    if (state.running >= this.concurrency) await this.turn(state, shard);
+    if (state.running >= this.concurrency) await this.turn(state, shard, waitMaxMs);
     else state.running++;
     try {
       return await work();
@@ -35,7 +43,7 @@ export class ShardGate {
     }
   }
 
-  private turn(state: { waiting: (() => void)[] }, shard: number): Promise<void> {
+  private turn(state: { waiting: (() => void)[] }, shard: number, waitMaxMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
       const go = () => {
         clearTimeout(timer);
@@ -43,8 +51,8 @@ export class ShardGate {
       };
       const timer = setTimeout(() => {
         state.waiting.splice(state.waiting.indexOf(go), 1);
-        reject(new ShardBusyError(`shard ${shard}: waited ${this.waitMaxMs} ms for a turn at its connections`));
-      }, this.waitMaxMs);
+        reject(new ShardBusyError(`shard ${shard}: waited ${waitMaxMs} ms for a turn at its connections`));
+      }, waitMaxMs);
       state.waiting.push(go);
     });
   }

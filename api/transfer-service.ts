@@ -111,7 +111,7 @@ export class TransferService {
     const slot = this.admit(input, waitS);
     const acceptedAtMs = performance.now();
     try {
-      return await this.recordAndStart(input, (transferId) => {
+      return await this.recordAndStart(input, this.admission && this.targetOf(waitS), (transferId) => {
         // An eagerly started transfer may have finished before its start call returned.
         if (!this.deps.completions?.hasFinished(transferId)) slot?.startedAs(transferId);
         this.durations?.started(transferId, acceptedAtMs);
@@ -129,11 +129,11 @@ export class TransferService {
    */
   private admit(input: SubmitTransfer, waitS: number | undefined): AdmissionTicket | undefined {
     if (!this.admission) return undefined;
-    const { shards, targetMs, metrics } = this.admission;
+    const { shards, metrics } = this.admission;
     const parties = [input.fromUserId, input.toUserId].filter((userId): userId is string => userId !== null);
     const touched = parties.map((userId) => this.deps.shards.shardOf(userId));
     const decision = shards.admit(touched, {
-      targetMs: waitS !== undefined && waitS > 0 ? waitS * 1000 : targetMs,
+      targetMs: this.targetOf(waitS),
       ops: input.opsOperator !== null,
     });
     if (!decision.admitted) {
@@ -153,14 +153,25 @@ export class TransferService {
     return undefined;
   }
 
+  /** The delay the caller accepts: its `?wait`, else ADMISSION_TARGET. */
+  private targetOf(waitS: number | undefined): number {
+    return waitS !== undefined && waitS > 0 ? waitS * 1000 : (this.admission?.targetMs ?? gate_wait_max_ms);
+  }
+
   private async recordAndStart(
     input: SubmitTransfer,
+    /** An admitted request's target: its turn at a shard's connections may take that long. */
+    gateWaitMaxMs: number | undefined,
     started: (transferId: string) => void,
   ): Promise<{ record: TransferRecord; replayed: boolean; start: TransferStart }> {
     // The owner's existence is checked by the record's foreign key, in the same statement.
     const counterparty = input.kind === 'transfer' ? input.toUserId : null;
     if (counterparty !== null && !this.knownUsers.has(counterparty)) {
-      await this.gate.run(this.deps.shards.shardOf(counterparty), () => requireUser(this.deps.shards, counterparty));
+      await this.gate.run(
+        this.deps.shards.shardOf(counterparty),
+        () => requireUser(this.deps.shards, counterparty),
+        gateWaitMaxMs,
+      );
       this.rememberUser(counterparty);
     }
     const { target, ...asked } = input;
@@ -175,10 +186,13 @@ export class TransferService {
       requestHash,
       approvalsRequired: policyFor(asked, this.deps.limits).approvalsRequired,
     };
-    const registering = this.gate.run(ownerShard, () =>
-      target && asked.fromUserId !== null
-        ? this.deps.fx.register({ ...newTransfer, fromUserId: asked.fromUserId }, target)
-        : registerTransfer(this.deps.shards.pool(ownerShard), newTransfer),
+    const registering = this.gate.run(
+      ownerShard,
+      () =>
+        target && asked.fromUserId !== null
+          ? this.deps.fx.register({ ...newTransfer, fromUserId: asked.fromUserId }, target)
+          : registerTransfer(this.deps.shards.pool(ownerShard), newTransfer),
+      gateWaitMaxMs,
     );
     const { record, inserted } = await registering.catch((error: unknown) => {
       if (isUnknownOwner(error)) throw new ApiError('user_not_found', `user ${ownerUserId} does not exist`);
@@ -300,7 +314,7 @@ export class TransferService {
   }
 }
 
-/** An admitted request waits this long for its turn at a shard's connections before it is refused (503). */
+/** A request without an admission target (a split API process) waits this long for its turn at a shard's connections before it is refused (503). */
 const gate_wait_max_ms = 10_000;
 
 /** Users remembered to exist, so transfers to them skip the lookup on their shard. */

@@ -41,4 +41,19 @@ describe('ShardGate', () => {
     );
     assert.equal(await gate.run(0, async () => 'free'), 'free');
   });
+
+  it("waits as long as the request's own bound (an admitted transfer's target), past the gate's default", async () => {
+    const gate = new ShardGate(1, 1, 20);
+    let release!: () => void;
+    const holding = gate.run(0, () => new Promise<void>((resolve) => (release = resolve)));
+    const patient = gate.run(0, async () => 'served', 60_000);
+    // Past the default bound the patient request is still in line (a default one is refused by now).
+    await assert.rejects(
+      gate.run(0, async () => 'impatient'),
+      ShardBusyError,
+    );
+    release();
+    await holding;
+    assert.equal(await patient, 'served');
+  });
 });
