@@ -77,7 +77,21 @@ export class HttpClient {
 
 /** `http_<status>_<error code>` from an answer that was not the one expected. */
 export function httpErrorOf(answer: JsonAnswer): RequestError {
-  const code = (answer.body as { error?: { code?: string } } | undefined)?.error?.code;
+  const error = (answer.body as { error?: { code?: string; message?: string } } | undefined)?.error;
+  const code = error?.code;
   // 5xx answers may come after the transfer was recorded; 4xx never move anything.
-  return new RequestError(`http_${answer.status}${code ? `_${code}` : ''}`, answer.status >= 500);
+  return new RequestError(
+    `http_${answer.status}${code ? `_${code}` : ''}${code === 'overloaded' ? overloadedBy(error?.message ?? '') : ''}`,
+    answer.status >= 500,
+  );
+}
+
+/**
+ * Which bound refused an `overloaded` answer, from its message: admission's estimate (no
+ * suffix), the process-wide ceiling, or a shard's connections (the shard gate or the pool).
+ */
+function overloadedBy(message: string): string {
+  if (message.startsWith('a shard is busy')) return '_shard_busy';
+  if (message.startsWith('the wallet process holds as many')) return '_ceiling';
+  return '';
 }
