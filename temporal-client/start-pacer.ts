@@ -18,8 +18,6 @@ import type { StartOutcome } from './start-transfer';
 export interface StartPacerSettings {
   /** Started and unfinished transfers past which new starts wait here (TRANSFER_START_WINDOW). */
   windowMax: number;
-  /** Start requests the pacer has open at once. */
-  startsConcurrentMax?: number;
   /**
    * A started transfer stops holding a place after this: one not finished by then waits on
    * something other than this worker (a retrying leg, a blocked shard, another process), and
@@ -42,7 +40,6 @@ export interface StartPacerDependencies {
   now?: () => number;
 }
 
-const starts_concurrent_max_default = 8;
 const place_hold_max_ms_default = 2_000;
 
 export class StartPacer {
@@ -53,7 +50,6 @@ export class StartPacer {
   private starting = 0;
   /** Set while starts wait for places that only time frees (every started transfer is stuck). */
   private wakeUp: NodeJS.Timeout | undefined;
-  private readonly startsConcurrentMax: number;
   private readonly placeHoldMaxMs: number;
   private readonly now: () => number;
 
@@ -61,7 +57,6 @@ export class StartPacer {
     private readonly deps: StartPacerDependencies,
     private readonly settings: StartPacerSettings,
   ) {
-    this.startsConcurrentMax = settings.startsConcurrentMax ?? starts_concurrent_max_default;
     this.placeHoldMaxMs = settings.placeHoldMaxMs ?? place_hold_max_ms_default;
     this.now = deps.now ?? Date.now;
   }
@@ -125,9 +120,12 @@ export class StartPacer {
     }
   }
 
-  /** Starts waiting transfers while places are free, a few start requests at a time. */
+  /**
+   * Starts waiting transfers while places are free. The window alone bounds the start requests
+   * open at once: a cap of 8 made the engine's start latency the burst's limit on a busy machine.
+   */
   private pump(): void {
-    while (this.waiting.size > 0 && this.starting < this.startsConcurrentMax && this.hasPlace()) {
+    while (this.waiting.size > 0 && this.hasPlace()) {
       const [transferId, record] = this.waiting.entries().next().value!;
       this.waiting.delete(transferId);
       this.deps.waitingNow?.(this.waiting.size);
