@@ -164,7 +164,8 @@ function pacedStarts({ settings, logger, metrics }: Parts, client: Client, compl
   };
   const pacer = new StartPacer(
     {
-      start: (record) => startTransferWorkflow(starter, transferOf(record), heldBy(record)),
+      start: (record, { eager }) =>
+        startTransferWorkflow({ ...starter, eagerStart: eager }, transferOf(record), heldBy(record)),
       hasFinished: (transferId) => completions.hasFinished(transferId),
       deferred: () => metrics.transferStartsDeferred.inc(),
       waitingNow: (count) => metrics.transferStartsWaiting.set(count),
