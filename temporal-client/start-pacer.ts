@@ -43,7 +43,7 @@ export interface StartPacerDependencies {
   now?: () => number;
 }
 
-const place_hold_max_ms_default = 2_000;
+const place_hold_max_ms_default = 10_000;
 
 export class StartPacer {
   /** Transfers started here and not seen finish, with when they started, oldest first. */
