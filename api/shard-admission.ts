@@ -12,7 +12,8 @@
  * - its backlog: transfers touching it that this process started and has not seen finish (plus
  *   the one asking), divided by the shard's measured completion rate (an EWMA of completions per
  *   second, updated only over seconds in which it had work, so an idle shard keeps its last
- *   measure; never below a floor, so a quiet shard is not judged by its light demand), and
+ *   measure, and lowered only by seconds that ended with work waiting, so a shard is not judged
+ *   by its light demand; never below a floor), and
  * - its stall: how long it has had work and finished none. A blocked shard finishes nothing, so
  *   its stall grows by a second a second and passes any target, whatever the rate estimate said;
  *   a healthy shard finishes something every few milliseconds. (Not the age of the oldest
@@ -111,8 +112,13 @@ class ShardQueue {
   /** Folds every finished one-second sample into the rate; seconds without work leave it as it was. */
   roll(nowMs: number): void {
     while (nowMs - this.sampleStartMs >= rate_sample_ms) {
-      if (this.sampleBusy || this.sampleCount > 0) {
-        const observed = (this.sampleCount * 1000) / rate_sample_ms;
+      const observed = (this.sampleCount * 1000) / rate_sample_ms;
+      // Completions are a lower bound of what the shard can do. A second shows it can do less
+      // only if work was still waiting at its end (at least a second's worth): a light background
+      // finishes a few a second with nothing waiting, and taking that demand for capacity
+      // refused the start of a burst that the shard then finished well within the target.
+      const backlogged = this.length >= Math.max(1, this.sampleCount);
+      if ((this.sampleBusy || this.sampleCount > 0) && (observed > this.ratePerS || backlogged)) {
         this.ratePerS = rate_ewma_weight * observed + (1 - rate_ewma_weight) * this.ratePerS;
       }
       this.sampleCount = 0;

@@ -58,7 +58,7 @@ describe('ShardAdmission', () => {
     assert.equal(admission.ratePerS(1), 20, 'a shard with no work keeps its prior');
   });
 
-  it('never takes the rate below its floor (light demand is not low capacity)', () => {
+  it('light demand with nothing left waiting does not lower the rate (it is not low capacity)', () => {
     const clock = manualClock();
     const admission = new ShardAdmission(1, { ceiling: 5_000, ratePriorPerS: 20, rateFloorPerS: 5 }, clock.now);
     for (let second = 0; second < 60; second++) {
@@ -67,8 +67,21 @@ describe('ShardAdmission', () => {
       admission.finished(`t${second}`);
       clock.advance(500);
     }
-    assert.ok(admission.ratePerS(0) < 1.5);
+    assert.equal(admission.ratePerS(0), 20, 'one a second finished, none waiting: the prior stands');
     for (let index = 0; index < 299; index++) admitted(admission.admit([0], customer(120_000))).startedAs(`b${index}`);
+    assert.equal(admission.estimateMs(0), 15_000, '300 at the prior of 20/s');
+  });
+
+  it('a slow shard with work waiting lowers the rate, never below its floor', () => {
+    const clock = manualClock();
+    const admission = new ShardAdmission(1, { ceiling: 5_000, ratePriorPerS: 20, rateFloorPerS: 5 }, clock.now);
+    for (let index = 0; index < 100; index++) admitted(admission.admit([0], customer(120_000))).startedAs(`q${index}`);
+    for (let second = 0; second < 60; second++) {
+      clock.advance(1_000);
+      admission.finished(`q${second}`);
+    }
+    assert.ok(admission.ratePerS(0) < 1.5, `rate ${admission.ratePerS(0)}`);
+    for (let index = 0; index < 259; index++) admitted(admission.admit([0], customer(120_000))).startedAs(`b${index}`);
     assert.equal(admission.estimateMs(0), 60_000, '300 at the floor of 5/s');
   });
 
