@@ -24,6 +24,7 @@ import { walletMetrics, type WalletMetrics } from '../metrics/wallet-metrics';
 import { connectWorker, createTemporalClient, installTemporalLogging } from './temporal';
 import { TransferCompletions } from '../temporal-client/transfer-completions';
 import { StartPacer } from '../temporal-client/start-pacer';
+import { startPacerMetrics } from '../metrics/start-pacer-metrics';
 import { heldBy, startTransferWorkflow, transferOf } from '../temporal-client/start-transfer';
 import { walletDataConverter } from '../temporal-client/payload-codec';
 import { runTransferMonitor } from '../workers/transfer-monitor';
@@ -162,13 +163,14 @@ function pacedStarts({ settings, logger, metrics }: Parts, client: Client, compl
     limits: limitsOf(settings),
     eagerStart: true,
   };
+  const counts = startPacerMetrics(metrics.registry);
   const pacer = new StartPacer(
     {
       start: (record, { eager }) =>
         startTransferWorkflow({ ...starter, eagerStart: eager }, transferOf(record), heldBy(record)),
       hasFinished: (transferId) => completions.hasFinished(transferId),
-      deferred: () => metrics.transferStartsDeferred.inc(),
-      waitingNow: (count) => metrics.transferStartsWaiting.set(count),
+      deferred: () => counts.deferred.inc(),
+      waitingNow: (count) => counts.waiting.set(count),
       failed: (record, error) =>
         logger.warn(
           { err: error, transfer_id: record.transferId },

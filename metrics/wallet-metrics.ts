@@ -44,16 +44,6 @@ function createWalletMetrics() {
       help: `Transfers whose workflow ended without finishing them in several orphan sweeps in a row (or completed with the record still pending): rerunning does not help, a person must look`,
       registers,
     }),
-    transferStartsDeferred: new Counter({
-      name: 'wallet_transfer_starts_deferred_total',
-      help: 'Transfers accepted while the process ran TRANSFER_START_WINDOW unfinished transfers: recorded and answered 202, their start left to the start pacer',
-      registers,
-    }),
-    transferStartsWaiting: new Gauge({
-      name: 'wallet_transfer_starts_waiting',
-      help: 'Deferred transfer starts the start pacer holds now (started in order as running transfers finish)',
-      registers,
-    }),
     orphanSweepErrors: new Counter({
       name: 'wallet_orphan_sweep_errors_total',
       help: 'Transfers (or shards) the orphan sweeper could not look at in a sweep (Temporal or the shard failed); the sweep finishes the rest and the next one tries again',

@@ -111,7 +111,15 @@ describe('recovery', () => {
       const sweep = () => sweepOrphanedTransfers(sweepDeps());
       assert.equal((await sweep()).orphans, 1);
       assert.equal((await stack.client.workflow.getHandle(transferId).result()).status, 'COMPLETED');
-      assert.deepEqual(await sweep(), { running: 0, deferred: 0, orphans: 0, rerun: 0, finished: 0, failing: [], errors: 0 });
+      assert.deepEqual(await sweep(), {
+        running: 0,
+        deferred: 0,
+        orphans: 0,
+        rerun: 0,
+        finished: 0,
+        failing: [],
+        errors: 0,
+      });
       assert.equal(await stack.api.balance(bob), 300);
       assert.equal(await stack.api.balance(alice), 1_000);
     });
@@ -126,9 +134,25 @@ describe('recovery', () => {
           { ...sweepDeps(), timings: { ...test_timings, reviewTimeoutMs: 120_000 }, limits },
           failedRuns,
         );
-      assert.deepEqual(await sweep(), { running: 0, deferred: 0, orphans: 1, rerun: 0, finished: 0, failing: [], errors: 0 });
+      assert.deepEqual(await sweep(), {
+        running: 0,
+        deferred: 0,
+        orphans: 1,
+        rerun: 0,
+        finished: 0,
+        failing: [],
+        errors: 0,
+      });
       for (let sweeps = 0; sweeps < 3; sweeps++)
-        assert.deepEqual(await sweep(), { running: 1, deferred: 0, orphans: 0, rerun: 0, finished: 0, failing: [], errors: 0 });
+        assert.deepEqual(await sweep(), {
+          running: 1,
+          deferred: 0,
+          orphans: 0,
+          rerun: 0,
+          finished: 0,
+          failing: [],
+          errors: 0,
+        });
       // Its run ends without finishing it (as a failed or terminated run would), sweep after sweep.
       const reports = [];
       for (let failures = 1; failures <= 3; failures++) {
@@ -152,7 +176,15 @@ describe('recovery', () => {
         body: { reason: 'checked' },
       });
       assert.equal(approved.body.status, 'COMPLETED', JSON.stringify(approved.body));
-      assert.deepEqual(await sweep(), { running: 0, deferred: 0, orphans: 0, rerun: 0, finished: 0, failing: [], errors: 0 });
+      assert.deepEqual(await sweep(), {
+        running: 0,
+        deferred: 0,
+        orphans: 0,
+        rerun: 0,
+        finished: 0,
+        failing: [],
+        errors: 0,
+      });
       assert.equal(failedRuns.size, 0);
     });
 
