@@ -4,7 +4,7 @@ import { serverUrlOf, terminateWalletConnections } from '../db/admin';
 import { databaseOf } from '../db/throwaway-databases';
 import { driftedAccounts, ledgerTotals, userOnShard } from './support/ledger';
 import { uniqueName } from './support/temporal';
-import { createFundedUser, startWalletProcess, type WalletProcess } from './support/wallet-process';
+import { fundUsers, startWalletProcess, type WalletProcess } from './support/wallet-process';
 
 const users_per_shard = 5;
 const deposit_minor = 100_000;
@@ -36,9 +36,7 @@ describe('connections cut under load', () => {
         users.push(userOnShard(wallet.shards, shard, `cut${shard}`));
     }
     const ops = { as: 'ops_console', role: 'ops' as const };
-    for (const user of users) {
-      await createFundedUser(wallet, user, deposit_minor);
-    }
+    await fundUsers(wallet, users, deposit_minor);
     // Ops actions run in a transaction on a checked-out client: a cut there reaches the client itself, not the pool.
     const bystanders = Array.from({ length: wallet.shards.count }, (_, shard) =>
       userOnShard(wallet.shards, shard, `bystander${shard}`),

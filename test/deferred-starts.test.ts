@@ -3,9 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { driftedAccounts, ledgerTotals, userOnShard } from './support/ledger';
 import { connectTemporal, uniqueName } from './support/temporal';
-import { startWalletProcess, type WalletProcess } from './support/wallet-process';
+import { fundUsers, startWalletProcess, type WalletProcess } from './support/wallet-process';
 
-const ops = { as: 'ops_console', role: 'ops' as const };
 const deposit_minor = 100_000;
 /** One running transfer at a time: every other transfer of a burst has its start deferred. */
 const window_of_one = { TRANSFER_START_WINDOW: '1' };
@@ -18,14 +17,7 @@ const window_of_one = { TRANSFER_START_WINDOW: '1' };
  */
 async function fundedUsers(wallet: WalletProcess, count: number): Promise<string[]> {
   const users = Array.from({ length: count }, (_, index) => userOnShard(wallet.shards, index % 4, `payer${index}`));
-  for (const user of users) {
-    assert.equal((await wallet.call('POST', '/v1/wallet/users', { ...ops, body: { user_id: user } })).status, 201);
-    const deposit = await wallet.call('POST', `/v1/wallet/${user}/deposits?wait=30`, {
-      ...ops,
-      body: { amount: deposit_minor, currency: 'USD', idempotency_key: uniqueName('dep') },
-    });
-    assert.equal(deposit.body.status, 'COMPLETED');
-  }
+  await fundUsers(wallet, users, deposit_minor);
   return users;
 }
 

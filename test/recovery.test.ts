@@ -16,6 +16,9 @@ import { startTestStack, test_limits, test_timings, type TestStack } from './sup
 import { temporalAddress, uniqueName } from './support/temporal';
 import { walletMetrics } from '../metrics/wallet-metrics';
 
+/** A sweep that found nothing to do; each test names what it expects otherwise. */
+const nothing_swept = { running: 0, deferred: 0, orphans: 0, rerun: 0, finished: 0, failing: [], errors: 0 };
+
 /** Crashes between committing and reporting, and a worker killed in the middle of a transfer. */
 describe('recovery', () => {
   describe('an activity that commits and then fails before reporting', () => {
@@ -111,15 +114,7 @@ describe('recovery', () => {
       const sweep = () => sweepOrphanedTransfers(sweepDeps());
       assert.equal((await sweep()).orphans, 1);
       assert.equal((await stack.client.workflow.getHandle(transferId).result()).status, 'COMPLETED');
-      assert.deepEqual(await sweep(), {
-        running: 0,
-        deferred: 0,
-        orphans: 0,
-        rerun: 0,
-        finished: 0,
-        failing: [],
-        errors: 0,
-      });
+      assert.deepEqual(await sweep(), nothing_swept);
       assert.equal(await stack.api.balance(bob), 300);
       assert.equal(await stack.api.balance(alice), 1_000);
     });
@@ -134,25 +129,8 @@ describe('recovery', () => {
           { ...sweepDeps(), timings: { ...test_timings, reviewTimeoutMs: 120_000 }, limits },
           failedRuns,
         );
-      assert.deepEqual(await sweep(), {
-        running: 0,
-        deferred: 0,
-        orphans: 1,
-        rerun: 0,
-        finished: 0,
-        failing: [],
-        errors: 0,
-      });
-      for (let sweeps = 0; sweeps < 3; sweeps++)
-        assert.deepEqual(await sweep(), {
-          running: 1,
-          deferred: 0,
-          orphans: 0,
-          rerun: 0,
-          finished: 0,
-          failing: [],
-          errors: 0,
-        });
+      assert.deepEqual(await sweep(), { ...nothing_swept, orphans: 1 });
+      for (let sweeps = 0; sweeps < 3; sweeps++) assert.deepEqual(await sweep(), { ...nothing_swept, running: 1 });
       // Its run ends without finishing it (as a failed or terminated run would), sweep after sweep.
       const reports = [];
       for (let failures = 1; failures <= 3; failures++) {
@@ -176,15 +154,7 @@ describe('recovery', () => {
         body: { reason: 'checked' },
       });
       assert.equal(approved.body.status, 'COMPLETED', JSON.stringify(approved.body));
-      assert.deepEqual(await sweep(), {
-        running: 0,
-        deferred: 0,
-        orphans: 0,
-        rerun: 0,
-        finished: 0,
-        failing: [],
-        errors: 0,
-      });
+      assert.deepEqual(await sweep(), nothing_swept);
       assert.equal(failedRuns.size, 0);
     });
 
@@ -228,15 +198,7 @@ describe('recovery', () => {
         await stack.client.workflow.getHandle(workflowId).result();
         return real();
       });
-      assert.deepEqual(await sweepOrphanedTransfers(deps), {
-        running: 0,
-        deferred: 0,
-        orphans: 0,
-        rerun: 0,
-        finished: 1,
-        failing: [],
-        errors: 0,
-      });
+      assert.deepEqual(await sweepOrphanedTransfers(deps), { ...nothing_swept, finished: 1 });
       assert.equal((await findTransfer(pool, transferId))?.status, 'COMPLETED');
       assert.equal(await stack.api.balance(recipient), 100);
     });
@@ -254,7 +216,7 @@ describe('recovery', () => {
         }),
         failedRuns,
       );
-      assert.deepEqual(report, { running: 0, deferred: 0, orphans: 2, rerun: 0, finished: 0, failing: [], errors: 1 });
+      assert.deepEqual(report, { ...nothing_swept, orphans: 2, errors: 1 });
       assert.equal((await walletMetrics().orphanSweepErrors.get()).values[0]?.value, errorsBefore + 1);
       // Not looked at, so its count of failed runs is neither reset nor raised.
       assert.deepEqual([...failedRuns], [[unreadable, 2]]);

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { freePort } from '../../supervisor/dev-server';
 import { walletNodeFlags } from '../../supervisor/children';
@@ -176,4 +177,9 @@ export async function createFundedUser(wallet: WalletProcess, userId: string, de
     body: { amount: depositMinor, currency: 'USD', idempotency_key: uniqueName('dep') },
   });
   if (deposit.body.status !== 'COMPLETED') throw new Error(`funding ${userId}: ${JSON.stringify(deposit.body)}`);
+}
+
+/** Creates and funds each user (see createFundedUser), one after the other: a test counting its own starts sees only them. */
+export async function fundUsers(wallet: WalletProcess, users: readonly string[], depositMinor: number): Promise<void> {
+  for (const user of users) await createFundedUser(wallet, user, depositMinor);
 }
