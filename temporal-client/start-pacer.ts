@@ -6,10 +6,10 @@ import type { StartOutcome } from './start-transfer';
  * fewer than `windowMax` transfers it started are unfinished, a transfer starts at once, inside
  * its request (eagerly: the first workflow task comes back with the start). Past that the
  * request only records the transfer and answers 202, and the start waits here, in order, until
- * a transfer finishes and frees a place, and then goes through the task queue. In a burst the accept then costs one insert instead of
- * an insert, a start and the first workflow task, and the worker runs a bounded number of
- * workflows at once (below its workflow cache) instead of every transfer of the burst
- * interleaved.
+ * a transfer finishes and frees a place, and then goes through the task queue. In a burst the
+ * accept then costs one insert instead of an insert, a start and the first workflow task, and
+ * the worker runs a bounded number of workflows at once (below its workflow cache) instead of
+ * every transfer of the burst interleaved.
  *
  * A deferred start lives only in this process: if the process dies first, the record stays
  * PENDING with no workflow, which is the orphan the sweeper exists for
@@ -128,8 +128,9 @@ export class StartPacer {
    * open at once: a cap of 8 made the engine's start latency the burst's limit on a busy machine.
    * Deferred starts go through the task queue, not eagerly: an eager start's workflow task is
    * timed from the start, and in a burst the busy event loop took it past its 10 s timeout
-   * (276 tasks lost and run again in one burst run, against 31 through the queue), while the
-   * worker polls a queued task only when it has a slot for it.
+   * (276 tasks lost and run again in one burst run), while the worker polls a queued task only
+   * when it has a slot for it. (What ended the lost tasks was the 10 s place hold; eager and
+   * queued deferred starts were not compared with it: docs/performance.md, Admission.)
    */
   private pump(): void {
     while (this.waiting.size > 0 && this.hasPlace()) {
