@@ -155,7 +155,7 @@ async function startWorker(parts: Parts, roles: WalletRoles) {
 }
 
 /** Starts this process's transfers at the pace its worker finishes them (TRANSFER_START_WINDOW). */
-function pacedStarts({ settings, logger, metrics }: Parts, client: Client, completions: TransferCompletions) {
+function pacedStarts({ settings, shards, logger, metrics }: Parts, client: Client, completions: TransferCompletions) {
   const starter = {
     client,
     taskQueue: settings.TEMPORAL_TASK_QUEUE,
@@ -168,6 +168,10 @@ function pacedStarts({ settings, logger, metrics }: Parts, client: Client, compl
     {
       start: (record, { eager }) =>
         startTransferWorkflow({ ...starter, eagerStart: eager }, transferOf(record), heldBy(record)),
+      shardsOf: (record) =>
+        [record.fromUserId, record.toUserId]
+          .filter((userId): userId is string => userId !== null)
+          .map((userId) => shards.shardOf(userId)),
       hasFinished: (transferId) => completions.hasFinished(transferId),
       deferred: () => counts.deferred.inc(),
       waitingNow: (count) => counts.waiting.set(count),

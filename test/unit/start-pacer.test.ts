@@ -3,9 +3,15 @@ import { describe, it } from 'node:test';
 import type { TransferRecord } from '../../ledger/transfers';
 import { StartPacer } from '../../temporal-client/start-pacer';
 
-/** Only the id matters to the pacer; the rest of the record travels through to the start. */
-function recordOf(transferId: string): TransferRecord {
-  return { transferId, status: 'PENDING' } as TransferRecord;
+/** Only the id and the parties matter to the pacer; the rest of the record travels through to the start. */
+function recordOf(transferId: string, shards: readonly number[] = [0]): TransferRecord {
+  const [from, to] = shards;
+  return {
+    transferId,
+    status: 'PENDING',
+    fromUserId: `u${from}`,
+    toUserId: to === undefined ? null : `u${to}`,
+  } as TransferRecord;
 }
 
 /** A pacer over a recording start, a manual clock, and the finishes the test reports. */
@@ -21,6 +27,11 @@ function pacerWith(windowMax: number, options: { placeHoldMaxMs?: number; failin
         startedIds.push(record.transferId);
         return 'eager';
       },
+      // Users are named after their shard: u0 lives on shard 0.
+      shardsOf: (record) =>
+        [record.fromUserId, record.toUserId]
+          .filter((userId): userId is string => userId !== null)
+          .map((userId) => Number(userId.slice(1))),
       hasFinished: (transferId) => finishedIds.has(transferId),
       failed: (record) => failedIds.push(record.transferId),
       now: () => clock.nowMs,
@@ -107,5 +118,28 @@ describe('StartPacer', () => {
     await settle();
     assert.deepEqual(failedIds, ['broken']);
     assert.deepEqual(startedIds, ['first', 'after']);
+  });
+
+  it('transfers stuck on one shard fill only its window: starts among the other shards go on, and the stuck shard keeps its order', async () => {
+    const { pacer, startedIds, finish } = pacerWith(2);
+    // Two transfers into shard 3 that will not finish (its accounts are locked).
+    assert.equal(await pacer.start(recordOf('stuck1', [0, 3])), 'eager');
+    assert.equal(await pacer.start(recordOf('stuck2', [1, 3])), 'eager');
+    assert.equal(await pacer.start(recordOf('waits-on-3', [2, 3])), 'deferred');
+    assert.equal(await pacer.start(recordOf('healthy', [0, 1])), 'eager');
+    // Overtakes the transfer waiting for shard 3: it needs only shard 2, which has room.
+    assert.equal(await pacer.start(recordOf('on-2', [2])), 'eager');
+    assert.equal(await pacer.start(recordOf('full-on-0', [0])), 'deferred');
+    assert.equal(await pacer.start(recordOf('also-3', [3])), 'deferred');
+    await settle();
+    assert.deepEqual(startedIds, ['stuck1', 'stuck2', 'healthy', 'on-2']);
+    finish('healthy');
+    await settle();
+    assert.deepEqual(startedIds, ['stuck1', 'stuck2', 'healthy', 'on-2', 'full-on-0']);
+    // Shard 3's one free place goes to the older of the two waiting for it.
+    finish('stuck1');
+    await settle();
+    assert.deepEqual(startedIds, ['stuck1', 'stuck2', 'healthy', 'on-2', 'full-on-0', 'waits-on-3']);
+    assert.ok(pacer.isDeferred('also-3'));
   });
 });
