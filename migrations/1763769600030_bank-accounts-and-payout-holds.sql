@@ -32,30 +32,12 @@ create unique index bank_accounts_live on bank_accounts (user_id, fingerprint) w
 -- The owner's list (live ones, oldest first).
 create index bank_accounts_user on bank_accounts (user_id, created_at) where deleted_at is null;
 
--- Ops registering or removing a bank account are audited, the account as the target. The lists
--- are read from the constraints as they stand and extended (as 1763769600012 does), so this
--- composes with any other migration that extends them.
-create or replace function pg_temp.extend_check(p_table text, p_constraint text, p_values text[])
-returns void language plpgsql as $$
-declare
-  v_definition text;
-  v_value text;
-  v_added text := '';
-begin
-  select pg_get_constraintdef(oid) into strict v_definition
-    from pg_constraint where conname = p_constraint and conrelid = p_table::regclass;
-  if v_definition not like '%])))' then
-    raise exception '% has an unexpected shape: %', p_constraint, v_definition;
-  end if;
-  foreach v_value in array p_values loop
-    v_added := v_added || ', ' || quote_literal(v_value) || '::text';
-  end loop;
-  execute format('alter table %I drop constraint %I', p_table, p_constraint);
-  execute format('alter table %I add constraint %I ', p_table, p_constraint)
-    || left(v_definition, length(v_definition) - 4) || v_added || '])))';
-end $$;
-select pg_temp.extend_check('ops_audit', 'ops_audit_action_check', array['bank_account_add', 'bank_account_remove']);
-select pg_temp.extend_check('ops_audit', 'ops_audit_target_type_check', array['bank_account']);
+-- Ops registering or removing a bank account are audited, the account as the target. Each list
+-- is written out whole: this migration runs after every other that extends it.
+alter table ops_audit drop constraint ops_audit_action_check,
+  add constraint ops_audit_action_check check (action in ('deposit', 'withdrawal', 'transfer', 'freeze', 'unfreeze', 'reverse', 'reverse_refused', 'approve', 'reject', 'limit_change', 'close', 'fx_rate_set', 'refused', 'retry', 'bank_account_add', 'bank_account_remove'));
+alter table ops_audit drop constraint ops_audit_target_type_check,
+  add constraint ops_audit_target_type_check check (target_type in ('user', 'transfer', 'fx_rate', 'bank_account'));
 
 -- Holds as ledger postings (ledger/payout-holds.ts). A payout reserves its amount at once: the
 -- `hold` leg moves it from the customer's wallet to the shard's `payouts_in_flight:<currency>`
@@ -64,11 +46,12 @@ select pg_temp.extend_check('ops_audit', 'ops_audit_target_type_check', array['b
 --   `settle`:  on to the shard's settlement account (the money left with the bank);
 -- and after `settle`, possibly `return`: settlement back to the customer (a late bank return).
 -- Each leg is one posting keyed (payout_id, leg) in postings, balanced on its own, on the chain.
--- The lists are extended with pg_temp.extend_check above.
-select pg_temp.extend_check('postings', 'postings_leg_check', array['hold', 'release', 'settle', 'return']);
-select pg_temp.extend_check('entries', 'entries_kind_check',
-                            array['payout_hold', 'payout_release', 'payout_return', 'payouts_in_flight']);
-select pg_temp.extend_check('accounts', 'accounts_kind_check', array['payouts_in_flight']);
+alter table postings drop constraint postings_leg_check,
+  add constraint postings_leg_check check (leg in ('debit', 'credit', 'refund', 'reversal_debit', 'reversal_credit', 'hold', 'release', 'settle', 'return'));
+alter table entries drop constraint entries_kind_check,
+  add constraint entries_kind_check check (kind in ('deposit', 'withdrawal', 'transfer_out', 'transfer_in', 'refund', 'reversal_out', 'reversal_in', 'clearing', 'settlement', 'fx', 'payout_hold', 'payout_release', 'payout_return', 'payouts_in_flight'));
+alter table accounts drop constraint accounts_kind_check,
+  add constraint accounts_kind_check check (kind in ('customer', 'clearing', 'settlement', 'fx', 'payouts_in_flight'));
 
 -- One row per hold that posted, and where it stands: the index of open holds (a balance's
 -- pending_out, reconciliation's check that payouts_in_flight holds exactly the open holds) and
@@ -95,30 +78,20 @@ alter index entries_outgoing_recent_v2 rename to entries_outgoing_recent;
 
 -- Down Migration
 -- The audit is append-only: going down fails (the checks do not hold) while a bank account row is in it.
-create or replace function pg_temp.shrink_check(p_table text, p_constraint text, p_values text[])
-returns void language plpgsql as $$
-declare
-  v_definition text;
-  v_value text;
-begin
-  select pg_get_constraintdef(oid) into strict v_definition
-    from pg_constraint where conname = p_constraint and conrelid = p_table::regclass;
-  foreach v_value in array p_values loop
-    v_definition := replace(v_definition, ', ' || quote_literal(v_value) || '::text', '');
-  end loop;
-  execute format('alter table %I drop constraint %I', p_table, p_constraint);
-  execute format('alter table %I add constraint %I ', p_table, p_constraint) || v_definition;
-end $$;
 -- Going down also fails (the checks do not hold) while a payout's posting exists: the ledger is append-only.
 create index entries_outgoing_recent_v1 on entries (account_id, created_at) include (amount, kind)
   where kind in ('transfer_out', 'withdrawal', 'refund');
 drop index entries_outgoing_recent;
 alter index entries_outgoing_recent_v1 rename to entries_outgoing_recent;
 drop table payout_holds;
-select pg_temp.shrink_check('accounts', 'accounts_kind_check', array['payouts_in_flight']);
-select pg_temp.shrink_check('entries', 'entries_kind_check',
-                            array['payout_hold', 'payout_release', 'payout_return', 'payouts_in_flight']);
-select pg_temp.shrink_check('postings', 'postings_leg_check', array['hold', 'release', 'settle', 'return']);
-select pg_temp.shrink_check('ops_audit', 'ops_audit_action_check', array['bank_account_add', 'bank_account_remove']);
-select pg_temp.shrink_check('ops_audit', 'ops_audit_target_type_check', array['bank_account']);
+alter table accounts drop constraint accounts_kind_check,
+  add constraint accounts_kind_check check (kind in ('customer', 'clearing', 'settlement', 'fx'));
+alter table entries drop constraint entries_kind_check,
+  add constraint entries_kind_check check (kind in ('deposit', 'withdrawal', 'transfer_out', 'transfer_in', 'refund', 'reversal_out', 'reversal_in', 'clearing', 'settlement', 'fx'));
+alter table postings drop constraint postings_leg_check,
+  add constraint postings_leg_check check (leg in ('debit', 'credit', 'refund', 'reversal_debit', 'reversal_credit'));
+alter table ops_audit drop constraint ops_audit_action_check,
+  add constraint ops_audit_action_check check (action in ('deposit', 'withdrawal', 'transfer', 'freeze', 'unfreeze', 'reverse', 'reverse_refused', 'approve', 'reject', 'limit_change', 'close', 'fx_rate_set', 'refused', 'retry'));
+alter table ops_audit drop constraint ops_audit_target_type_check,
+  add constraint ops_audit_target_type_check check (target_type in ('user', 'transfer', 'fx_rate'));
 drop table bank_accounts;
