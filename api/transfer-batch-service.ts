@@ -1,8 +1,6 @@
-import type { Client } from '@temporalio/client';
-import type { ShardSet } from '../db/shards';
 import { batchIdFor, batchRequestHashOf, batchTotalOf, type BatchRequest } from '../domain/transfer-batches';
 import { requestHashOf, transferIdFor } from '../domain/transfer-ids';
-import { exceedsTransferMax, type TransferLimits } from '../domain/transfer-policy';
+import { exceedsTransferMax } from '../domain/transfer-policy';
 import {
   batchCounts,
   batchItems,
@@ -16,19 +14,16 @@ import {
   type BatchRecord,
 } from '../ledger/transfer-batches';
 import { startTransferBatchWorkflow } from '../temporal-client/start-transfer-batch';
-import type { TransferTimings } from '../workflows/activity-options';
 import { requireSupportedCurrencies } from './currencies';
 import { ApiError } from './errors';
 import { requireUser } from './require-user';
+import type { TransferServiceDependencies } from './transfer-service';
 
-export interface TransferBatchServiceDependencies {
-  shards: ShardSet;
-  client: Client;
-  taskQueue: string;
-  timings: TransferTimings;
-  limits: TransferLimits;
-  currencies: ReadonlySet<string>;
-}
+/** What a batch needs of the single transfers' dependencies: its items are started as they are. */
+export type TransferBatchServiceDependencies = Pick<
+  TransferServiceDependencies,
+  'shards' | 'client' | 'taskQueue' | 'timings' | 'limits' | 'currencies'
+>;
 
 export interface SubmitBatch extends BatchRequest {
   /** The operator (token sub) when an ops token made the request: each item is audited under it. */

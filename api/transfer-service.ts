@@ -130,9 +130,7 @@ export class TransferService {
   private admit(input: SubmitTransfer, waitS: number | undefined): AdmissionTicket | undefined {
     if (!this.admission) return undefined;
     const { shards, metrics } = this.admission;
-    const parties = [input.fromUserId, input.toUserId].filter((userId): userId is string => userId !== null);
-    const touched = parties.map((userId) => this.deps.shards.shardOf(userId));
-    const decision = shards.admit(touched, {
+    const decision = shards.admit(this.deps.shards.shardsOfParties(input), {
       targetMs: this.targetOf(waitS),
       ops: input.opsOperator !== null,
     });
@@ -269,13 +267,8 @@ export class TransferService {
 
   /** The transfer's legs as the ledger decided them, from the shards of both parties. */
   async legsOf(record: TransferRecord): Promise<LegRecord[]> {
-    const shardsOfParties = new Set(
-      [record.fromUserId, record.toUserId]
-        .filter((userId): userId is string => userId !== null)
-        .map((userId) => this.deps.shards.shardOf(userId)),
-    );
     const legs = await Promise.all(
-      [...shardsOfParties].map((shard) => legsOf(this.deps.shards.pool(shard), record.transferId)),
+      this.deps.shards.shardsOfParties(record).map((shard) => legsOf(this.deps.shards.pool(shard), record.transferId)),
     );
     const order = { debit: 0, credit: 1, refund: 2, reversal_debit: 3, reversal_credit: 4 };
     return legs.flat().sort((a, b) => order[a.leg] - order[b.leg]);

@@ -168,10 +168,7 @@ function pacedStarts({ settings, shards, logger, metrics }: Parts, client: Clien
     {
       start: (record, { eager }) =>
         startTransferWorkflow({ ...starter, eagerStart: eager }, transferOf(record), heldBy(record)),
-      shardsOf: (record) =>
-        [record.fromUserId, record.toUserId]
-          .filter((userId): userId is string => userId !== null)
-          .map((userId) => shards.shardOf(userId)),
+      shardsOf: (record) => shards.shardsOfParties(record),
       hasFinished: (transferId) => completions.hasFinished(transferId),
       deferred: () => counts.deferred.inc(),
       waitingNow: (count) => counts.waiting.set(count),

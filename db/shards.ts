@@ -127,6 +127,12 @@ export class ShardSet {
     return shardForUser(userId, this.count);
   }
 
+  /** The shards whose ledgers a transfer between these parties touches, each once (a deposit or withdrawal has one party). */
+  shardsOfParties(parties: { fromUserId: string | null; toUserId: string | null }): number[] {
+    const userIds = [parties.fromUserId, parties.toUserId].filter((userId): userId is string => userId !== null);
+    return [...new Set(userIds.map((userId) => this.shardOf(userId)))];
+  }
+
   pool(shard: number): pg.Pool {
     const pool = this.pools[shard];
     if (!pool) throw new Error(`no shard ${shard} (have ${this.count})`);
