@@ -16,6 +16,7 @@ export const error_codes = {
   batch_not_found: 404,
   route_not_found: 404,
   reconciliation_not_run: 404,
+  settlement_not_reconciled: 404,
   quote_not_found: 404,
   bank_account_not_found: 404,
   user_exists: 409,

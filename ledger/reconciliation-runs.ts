@@ -94,6 +94,6 @@ function summaryOf(row: Pick<RunRow, 'run_id' | 'ok' | 'discrepancy_count' | 'fi
 }
 
 /** bigint amounts become decimal strings: jsonb would keep them, but JSON.parse on the way back would round past 2^53. */
-export function storedJson(report: ReconciliationReport): string {
+export function storedJson(report: object): string {
   return JSON.stringify(report, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
 }

@@ -1,0 +1,52 @@
+import {
+  ScheduleAlreadyRunning,
+  ScheduleOverlapPolicy,
+  type Client,
+  type ScheduleOptionsStartWorkflowAction,
+} from '@temporalio/client';
+import type { Workflow } from '@temporalio/workflow';
+
+/** The server refuses a shorter catch-up window. */
+const catchup_window_min_ms = 10_000;
+
+export interface IntervalScheduleOptions<W extends Workflow> {
+  client: Client;
+  taskQueue: string;
+  scheduleId: string;
+  workflowType: W;
+  args: Parameters<W>;
+  everyMs: number;
+}
+
+/**
+ * Makes a Temporal Schedule that starts `workflowType` every `everyMs` match the configuration:
+ * created on the first worker start, updated on every later one (a changed interval or task
+ * queue takes effect), so starting many workers is harmless. A run still going when the next is
+ * due makes the schedule skip that one (overlap SKIP), and after an outage at most one missed run
+ * is made up: the wallet's schedules are about now, not about then. An operator's pause survives
+ * the update.
+ */
+export async function ensureIntervalSchedule<W extends Workflow>(options: IntervalScheduleOptions<W>): Promise<void> {
+  const { scheduleId } = options;
+  const spec = { intervals: [{ every: options.everyMs }] };
+  const action = {
+    type: 'startWorkflow',
+    workflowType: options.workflowType,
+    taskQueue: options.taskQueue,
+    args: options.args,
+    // The server appends each run's scheduled time, so every run has its own id.
+    workflowId: scheduleId,
+  } as ScheduleOptionsStartWorkflowAction<W>;
+  const policies = {
+    overlap: ScheduleOverlapPolicy.SKIP,
+    catchupWindow: Math.max(options.everyMs, catchup_window_min_ms),
+  };
+  try {
+    await options.client.schedule.create({ scheduleId, spec, action, policies });
+  } catch (error) {
+    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
+    await options.client.schedule
+      .getHandle(scheduleId)
+      .update((previous) => ({ spec, action, policies, state: previous.state }));
+  }
+}
