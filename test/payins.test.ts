@@ -4,6 +4,7 @@ import pg from 'pg';
 import { isVirtualAccountNumber } from '../domain/virtual-accounts';
 import { reference_shard } from '../domain/shard-routing';
 import { claimCredit, creditPayin } from '../ledger/payins';
+import { allocateReturnFile, recordReturnFile, returnsToSend } from '../ledger/payin-returns';
 import { AchFiles } from '../rails/ach/ach-files';
 import { AchRail } from '../rails/ach/ach-rail';
 import { transaction_codes, type NachaFile } from '../rails/ach/nacha-file';
@@ -33,13 +34,14 @@ describe('pay-ins (bank process, Temporal, PostgreSQL, moov-io/ach)', () => {
   let stack: TestStack;
   let files: AchFiles;
   let stopWorker: () => Promise<void>;
+  let rail: AchRail;
 
   before(async () => {
     achServer = await startTestAchServer();
     bank = await startTestBank({ achServerUrl: achServer.url, bankDay: '1s' });
     bankDb = new pg.Pool({ connectionString: bank.databaseUrl, max: 2 });
     files = new AchFiles(achServer.url);
-    const rail = new AchRail(files, {
+    rail = new AchRail(files, {
       odfiRouting: test_bank_routing,
       odfiName: 'Test Bank',
       companyName: 'Wallet Inc',
@@ -197,6 +199,10 @@ describe('pay-ins (bank process, Temporal, PostgreSQL, moov-io/ach)', () => {
     await poll();
     assert.equal(await stack.api.balance(userId), 12_345);
     assert.deepEqual(await payinOf(traceNumber), { status: 'credited', return_code: null });
+    const byOwner = await stack.api.call('GET', `/v1/wallet/payins/${traceNumber}`, { as: userId });
+    assert.deepEqual([byOwner.status, byOwner.body.status, byOwner.body.amount], [200, 'credited', 12_345]);
+    const byStranger = await stack.api.call('GET', `/v1/wallet/payins/${traceNumber}`, { as: 'someone-else' });
+    assert.deepEqual([byStranger.status, byStranger.body.error.code], [404, 'payin_not_found']);
     const history = await stack.api.call('GET', `/v1/wallet/${userId}/transactions`, { as: userId });
     const entry = history.body.entries.find(
       (line: { transfer_id: string }) => line.transfer_id === `pi_${traceNumber}`,
@@ -368,6 +374,111 @@ describe('pay-ins (bank process, Temporal, PostgreSQL, moov-io/ach)', () => {
     stopWorker = await stack.startWorker();
     await waiting;
     assert.equal(await stack.api.balance(userId), 3_300);
+  });
+
+  it('leaves the returns of payouts in the same feed alone', async () => {
+    const payout = await rail.buildPayoutFile({
+      fileSequence: 1,
+      firstEntrySequence: 1,
+      createdAt: new Date(),
+      effectiveDate: new Date().toISOString().slice(0, 10),
+      instructions: [
+        {
+          payoutId: 'po_payins_test',
+          amountMinor: 1_000n,
+          currency: 'USD',
+          destination: {
+            routingNumber: '021000021',
+            accountNumber: '55550003',
+            holderName: 'Pat',
+            accountType: 'checking',
+          },
+        },
+      ],
+    });
+    assert.equal((await bank.request('POST', '/files?name=payouts.ach', payout.contents)).status, 201);
+    const returnsFile = await eventually(
+      async () =>
+        (await bankDb.query<{ cursor: string }>("select cursor from outgoing_files where kind = 'returns'")).rows[0],
+      wait_ms,
+      "the bank's return of a payout",
+    );
+    await poll();
+    const recorded = await reference().query<{ outcome: string; credits: number; returned: number }>(
+      'select outcome, credits, returned from payin_files where cursor = $1',
+      [returnsFile.cursor],
+    );
+    assert.deepEqual(recorded.rows, [{ outcome: 'processed', credits: 0, returned: 0 }]);
+  });
+
+  it('waits out a bank outage and sends each return once, also after a crash between upload and record', async () => {
+    // A return file recorded and uploaded, but the poller died before marking it sent.
+    const lost = await sendCredit('11223344', 1_500);
+    const { file_cursor } = await creditAtBank(lost);
+    const claimed = await claimCredit(
+      reference(),
+      {
+        traceNumber: lost,
+        accountNumber: '11223344',
+        amountMinor: 1_500n,
+        currency: 'USD',
+        originatorName: 'ACME PAYROLL',
+      },
+      BigInt(file_cursor!),
+    );
+    assert.equal(claimed.claim, 'new');
+    const pending = await returnsToSend(reference(), 100);
+    const { fileSequence, entrySequences } = await allocateReturnFile(reference(), pending.length);
+    const built = await rail.buildReturnFile({
+      fileSequence,
+      createdAt: new Date(),
+      returns: pending.map((entry, index) => ({
+        originalTraceNumber: entry.traceNumber,
+        accountNumber: entry.accountNumber,
+        amountMinor: entry.amountMinor,
+        returnCode: entry.returnCode,
+        entrySequence: entrySequences[index]!,
+      })),
+    });
+    await recordReturnFile(reference(), {
+      fileSequence,
+      fileName: built.fileName,
+      contents: built.contents,
+      totalMinor: built.totalMinor,
+      traceNumbers: pending.map((entry) => entry.traceNumber),
+    });
+    assert.equal((await bank.request('POST', `/files?name=${built.fileName}`, built.contents)).status, 201);
+    // And a new credit to return, while the bank is down for a moment.
+    const unknown = await sendCredit('44332211', 2_000);
+    assert.equal((await bank.request('POST', '/admin/faults', '{"outage_ms":1500}')).status, 200);
+    await poll();
+    for (const traceNumber of [lost, unknown]) {
+      assert.deepEqual(await payinOf(traceNumber), { status: 'returned', return_code: 'R03' });
+      assert.equal((await creditAtBank(traceNumber)).status, 'RETURNED');
+    }
+    const stored = await bankDb.query('select 1 from received_files where file_name = $1', [built.fileName]);
+    assert.equal(stored.rowCount, 1);
+  });
+
+  it('is refused by the bank when it returns an entry the bank never sent, or one already returned', async () => {
+    const returnOf = async (originalTraceNumber: string, amountMinor: bigint) =>
+      rail.buildReturnFile({
+        fileSequence: 900,
+        createdAt: new Date(),
+        returns: [
+          { originalTraceNumber, accountNumber: '99887766', amountMinor, returnCode: 'R03', entrySequence: 9_000_001 },
+        ],
+      });
+    const never = await returnOf('091000019999999', 5_000n);
+    const refused = await bank.request('POST', '/files?name=never.ach', never.contents);
+    assert.deepEqual([refused.status, refused.body.error], [422, 'file_refused']);
+    // The R03 of the unknown-account test, returned again in another file.
+    const returned = await reference().query<{ trace_number: string; amount: string }>(
+      "select trace_number, amount from payin_credits where status = 'returned' and account_number = '99887766'",
+    );
+    const again = await returnOf(returned.rows[0]!.trace_number, BigInt(returned.rows[0]!.amount));
+    const twice = await bank.request('POST', '/files?name=again.ach', again.contents);
+    assert.deepEqual([twice.status, twice.body.error], [422, 'file_refused']);
   });
 
   it('polls by itself on the wallet-payins schedule', async () => {
