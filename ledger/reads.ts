@@ -118,9 +118,11 @@ export async function historyOf(
                                        'target_currency', c.target_currency, 'target_amount', c.target_amount::text,
                                        'rate', c.rate::text, 'quote_id', null)
                from conversions c where c.transfer_id = e.transfer_id) as conversion,
-            (select jsonb_build_object('trace_number', d.trace_number, 'originator_name', d.originator_name,
-                                       'workflow_id', e.workflow_id)
-               from payin_deposits d where d.posting_id = e.transfer_id) as pay_in
+            -- Pay-ins only (posting 'pi_<trace>', ledger/payins.ts): other entries probe nothing.
+            case when e.kind = 'deposit' and e.transfer_id like 'pi\_%' then
+              (select jsonb_build_object('trace_number', d.trace_number, 'originator_name', d.originator_name,
+                                         'workflow_id', e.workflow_id)
+                 from payin_deposits d where d.posting_id = e.transfer_id) end as pay_in
        from accounts a
        cross join lateral (
          select e.*
