@@ -22,6 +22,7 @@ import { opsReconciliationRoutes } from './routes/ops-reconciliation';
 import { systemRoutes } from './routes/system';
 import { walletRoutes } from './routes/wallets';
 import { bankAccountRoutes } from './routes/bank-accounts';
+import { payinRoutes, type FundingBank } from './routes/payins';
 import { TransferService } from './transfer-service';
 import { TransferBatchService } from './transfer-batch-service';
 import { transferBatchRoutes } from './routes/transfer-batches';
@@ -33,7 +34,12 @@ import { wallet_currencies_default, walletCurrencies } from '../domain/money';
 
 const quote_ttl_default_ms = 30_000;
 
+/** The development bank's routing number and name (config/index.ts BANK_ROUTING, BANK_NAME defaults). */
+const dev_funding_bank: FundingBank = { routingNumber: '231380104', name: 'Wallet Dev Bank' };
+
 export interface AppDependencies {
+  /** Our bank as funding instructions name it; the development bank when not given. */
+  fundingBank?: FundingBank;
   shards: ShardSet;
   client: Client;
   logger: Logger;
@@ -109,6 +115,7 @@ export function createApp(deps: AppDependencies) {
   app.use(fxRoutes(deps.shards, fx, currencies));
   app.use(walletRoutes(deps.shards));
   app.use(bankAccountRoutes(deps.shards));
+  app.use(payinRoutes(deps.shards, deps.fundingBank ?? dev_funding_bank));
   app.use(moneyRoutes(transfers, metrics, waitSlots));
   app.use(transferBatchRoutes(batches, waitSlots));
   app.use(opsTransferRoutes(transfers, deps.client, deps.actionTokens));

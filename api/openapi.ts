@@ -13,6 +13,11 @@ import {
   BankAccountListResponse,
   BankAccountParams,
   BankAccountResponse,
+  FundingInstructionsResponse,
+  PayinFilesQuery,
+  PayinFilesResponse,
+  PayinParams,
+  PayinResponse,
   AuditQuery,
   AuditResponse,
   BalanceQuery,
@@ -136,6 +141,7 @@ export function openApiDocument() {
   registerWalletPaths(route);
   registerBatchPaths(route);
   registerBankAccountPaths(route);
+  registerPayinPaths(route);
   registerOpsUserPaths(route);
   registerOpsTransferPaths(route);
   registerFxPaths(route);
@@ -226,6 +232,33 @@ function registerBankAccountPaths(route: Route): void {
       "Removes the account from use: new payouts to it are refused (404 bank_account_not_found); the row stays for the payouts that went to it. Removing it again answers it as it is. By the owner or ops; an operator's removal is audited.",
     request: { params: BankAccountParams },
     ok: { '200': { description: 'removed (deleted_at is set)', ...json(BankAccountResponse) } },
+  });
+}
+
+function registerPayinPaths(route: Route): void {
+  route({
+    method: 'get',
+    path: '/v1/wallet/{user_id}/funding-instructions',
+    description:
+      "Where to send money to this wallet: its virtual account at our bank (allocated on the first read, the same ever after). An ACH credit to it becomes a deposit once the bank's file arrives; one to a closed wallet is returned R02. By the owner or ops; 409 wallet_closed for a closed wallet.",
+    request: { params: UserIdParams },
+    ok: { '200': { description: 'the funding instructions', ...json(FundingInstructionsResponse) } },
+  });
+  route({
+    method: 'get',
+    path: '/v1/wallet/payins/{trace_number}',
+    description:
+      'A credit the bank sent, by its ACH trace number: credited to a wallet, or returned (R02, R03). Its owner or ops; 404 payin_not_found for anyone else.',
+    request: { params: PayinParams },
+    ok: { '200': { description: 'the pay-in', ...json(PayinResponse) } },
+  });
+  route({
+    method: 'get',
+    path: '/v1/ops/payins/files',
+    description:
+      'The bank files the pay-in poller finished, newest first: what each credited, returned, found twice or in conflict, and why the rail refused a file. Ops only.',
+    request: { query: PayinFilesQuery },
+    ok: { '200': { description: 'the files', ...json(PayinFilesResponse) } },
   });
 }
 

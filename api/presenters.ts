@@ -72,6 +72,8 @@ const payout_entry_kinds: ReadonlySet<string> = new Set(['payout_hold', 'payout_
 
 /** Where an entry's transfer, or payout, is read. */
 export function movementPathOf(entry: { kind: string; transferId: string }): string {
+  // A pay-in's deposit is keyed 'pi_<trace number>' (ledger/payins.ts).
+  if (entry.transferId.startsWith('pi_')) return `/v1/wallet/payins/${entry.transferId.slice('pi_'.length)}`;
   return payout_entry_kinds.has(entry.kind)
     ? `/v1/wallet/payouts/${entry.transferId}`
     : `/v1/wallet/transfers/${entry.transferId}`;

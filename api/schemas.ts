@@ -439,6 +439,10 @@ export const HistoryResponse = z
         conversion: ConversionJson.omit({ quote_id: true })
           .optional()
           .openapi({ description: 'entries of cross-currency transfers: the rate and both amounts' }),
+        pay_in: z.object({ trace_number: z.string(), originator_name: z.string() }).optional().openapi({
+          description:
+            "deposits that came from the bank: the sender's name and the ACH trace number (the entry's transfer is /v1/wallet/payins/{trace_number}, its workflow_id the poll that posted it)",
+        }),
       }),
     ),
     next_cursor: z.string().nullable(),
@@ -804,3 +808,69 @@ export const BankAccountListResponse = z
       .openapi({ description: `the live ones, oldest first (at most ${bank_accounts_per_user_max})` }),
   })
   .openapi('BankAccountList');
+
+/** A wallet's virtual account at our bank: pay into it by ACH credit and the money becomes a deposit. */
+export const FundingInstructionsResponse = z
+  .object({
+    user_id: UserId,
+    rail: z.literal('ach'),
+    currency: Currency.openapi({ description: 'ACH moves USD' }),
+    bank_name: z.string().openapi({ example: 'Wallet Dev Bank' }),
+    routing_number: z.string().openapi({ example: '231380104', description: "our bank's ABA routing number" }),
+    account_number: z.string().openapi({
+      example: '700000000013',
+      description:
+        "this wallet's virtual account: 12 digits with a Luhn check digit, allocated on the first read, never reused",
+    }),
+    account_type: z.literal('checking'),
+  })
+  .openapi('FundingInstructions');
+
+export const PayinFilesQuery = z.strictObject({
+  outcome: z.enum(['refused']).optional().openapi({ description: 'refused: only the files the rail refused' }),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+});
+
+export const PayinFilesResponse = z
+  .object({
+    files: z.array(
+      z.object({
+        cursor: z.string().openapi({ description: "the bank's cursor of the file" }),
+        file_name: z.string(),
+        outcome: z.enum(['processed', 'refused']),
+        reason: z.string().nullable().openapi({ description: 'why the rail refused the file (moov-io/ach says)' }),
+        credits: z.number().int(),
+        returned: z.number().int().openapi({ description: 'credits decided for return (R02, R03)' }),
+        duplicates: z.number().int().openapi({ description: 'credits seen before: nothing moved again' }),
+        conflicts: z
+          .number()
+          .int()
+          .openapi({ description: 'trace numbers seen before with another account or amount: nothing moved' }),
+        processed_at: z.iso.datetime(),
+      }),
+    ),
+  })
+  .openapi('PayinFiles');
+
+export const PayinParams = z.strictObject({
+  trace_number: z.string().regex(/^[0-9]{15}$/, 'an ACH trace number is 15 digits'),
+});
+
+export const PayinResponse = z
+  .object({
+    trace_number: z.string().openapi({ example: '091000010000001' }),
+    user_id: UserId.nullable().openapi({ description: 'null: the account number named no wallet (returned R03)' }),
+    amount: z.number().int(),
+    currency: Currency,
+    originator_name: z.string().openapi({ example: 'ACME PAYROLL' }),
+    status: z.enum(['received', 'credited', 'return_pending', 'returned']).openapi({
+      description:
+        'received: being credited; credited: a deposit; return_pending: to go back in the next return file; returned: the bank took the return',
+    }),
+    return_code: z
+      .string()
+      .nullable()
+      .openapi({ description: 'R02 the wallet is closed, R03 no wallet has this account number' }),
+    received_at: z.iso.datetime(),
+  })
+  .openapi('Payin');

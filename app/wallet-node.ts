@@ -17,6 +17,9 @@ import { ShardSet } from '../db/shards';
 import { actionTokenKeys, type ActionTokenKeys } from '../domain/action-tokens';
 import { createWalletWorker } from '../workers/create-worker';
 import { ensureReconcileSchedule } from '../workers/reconcile-schedule';
+import { ensurePayinSchedule } from '../workers/payin-schedule';
+import { payinMetrics } from '../metrics/payin-metrics';
+import { payinPartsOf } from './payin-parts';
 import { runOrphanSweeper } from '../workers/orphan-sweeper';
 import { createLogger } from './logger';
 import { serveWorkerMetrics } from '../metrics/metrics-server';
@@ -111,6 +114,7 @@ async function startWorker(parts: Parts, roles: WalletRoles) {
   const connection = await connectWorker(settings);
   const client = new Client({ connection, namespace: settings.TEMPORAL_NAMESPACE, dataConverter: parts.dataConverter });
   const completions = new TransferCompletions();
+  const payins = payinPartsOf(settings, payinMetrics(metrics.registry));
   const worker = await createWalletWorker({
     connection,
     namespace: settings.TEMPORAL_NAMESPACE,
@@ -123,6 +127,7 @@ async function startWorker(parts: Parts, roles: WalletRoles) {
     dataConverter: parts.dataConverter,
     chaosCrash: chaosCrashOf(settings),
     stuckAfterMs: settings.STUCK_AFTER,
+    ...(payins ? { payins: payins.worker } : {}),
   });
   closers.push(() => connection.close());
   const startPacer = pacedStarts(parts, client, completions);
@@ -135,6 +140,10 @@ async function startWorker(parts: Parts, roles: WalletRoles) {
   }).catch((error: unknown) =>
     logger.error({ err: error }, 'the reconciliation schedule could not be created or updated'),
   );
+  if (payins)
+    await ensurePayinSchedule({ client, taskQueue: settings.TEMPORAL_TASK_QUEUE, everyMs: payins.everyMs }).catch(
+      (error: unknown) => logger.error({ err: error }, 'the pay-in schedule could not be created or updated'),
+    );
   closers.unshift(
     runTransferMonitor(
       {
@@ -265,6 +274,7 @@ async function listen(
     currencies: settings.currencies,
     stuckAfterMs: settings.STUCK_AFTER,
     codec: { dataConverter, corsOrigins: settings.codecCorsOrigins },
+    fundingBank: { routingNumber: settings.BANK_ROUTING, name: settings.BANK_NAME },
     quoteTtlMs: settings.QUOTE_TTL,
     tokenMaxAgeS: Math.ceil(settings.TOKEN_MAX_AGE / 1000),
     callerLimits: {

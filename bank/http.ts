@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { AchFiles } from '../rails/ach/ach-files';
 import { BankError } from './bank-errors';
 import { readFaults, setFaults } from './faults';
-import { receiveIncomingCredit } from './incoming-credits';
+import { incomingCreditOf, receiveIncomingCredit } from './incoming-credits';
 import { bankJson, parseBankJson } from './json';
 import type { BankIdentity } from './outgoing-files';
 import { outgoing_page_size_max, pollOutgoingFiles } from './outgoing-poll';
@@ -46,6 +46,11 @@ export function createBankApp(deps: BankHttpDeps): express.Express {
     '/simulate/incoming-credit',
     express.text({ type: () => true, limit: json_bytes_max }),
     (request, response, next) => simulateCredit(deps, request, response).catch(next),
+  );
+  app.get('/incoming-credits/:traceNumber', (request, response, next) =>
+    incomingCreditOf(deps.pool, request.params.traceNumber)
+      .then((credit) => send(response, 200, credit))
+      .catch(next),
   );
   app.get('/statements/:date', (request, response, next) => {
     const date = z.iso.date().safeParse(request.params.date);

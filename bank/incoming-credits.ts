@@ -35,3 +35,26 @@ export async function receiveIncomingCredit(pool: pg.Pool, request: IncomingCred
     return traceNumber!;
   });
 }
+
+/** Where an incoming credit stands: waiting for a file, delivered to the wallet, or returned by it. */
+export async function incomingCreditOf(pool: pg.Pool, traceNumber: string) {
+  if (!/^\d{15}$/.test(traceNumber)) throw new BankError('not_found', 'no such incoming credit');
+  const found = await pool.query<{
+    amount_minor: string;
+    file_cursor: string | null;
+    return_code: string | null;
+    returned_at: Date | null;
+  }>('select amount_minor, file_cursor, return_code, returned_at from incoming_credits where trace_number = $1::text', [
+    traceNumber,
+  ]);
+  const row = found.rows[0];
+  if (!row) throw new BankError('not_found', 'no such incoming credit');
+  return {
+    traceNumber,
+    amountMinor: BigInt(row.amount_minor),
+    status: row.return_code ? 'RETURNED' : row.file_cursor ? 'DELIVERED' : 'PENDING',
+    fileCursor: row.file_cursor,
+    returnCode: row.return_code,
+    returnedAt: row.returned_at?.toISOString() ?? null,
+  };
+}

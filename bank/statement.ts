@@ -2,13 +2,14 @@ import type pg from 'pg';
 
 /**
  * The daily statement of the wallet's settlement account at the bank: the day's lines (a payout
- * settled takes money out, its return and an incoming credit bring money in) between the opening
+ * settled takes money out, its return and an incoming credit bring money in, an incoming credit
+ * the wallet returned takes it out again) between the opening
  * and closing balance. A day is a UTC calendar day, whatever BANK_DAY says: with 30 s banking
  * days one statement covers thousands of them, as a real statement covers one business day.
  */
 export interface StatementLine {
   lineId: string;
-  kind: 'payout_settled' | 'payout_returned' | 'incoming_credit';
+  kind: 'payout_settled' | 'payout_returned' | 'incoming_credit' | 'incoming_credit_returned';
   traceNumber: string;
   amountMinor: bigint;
   postedAt: string;

@@ -6,6 +6,7 @@ import { RailFileRefused } from '../rails/rail';
 import { BankError } from './bank-errors';
 import { withTransaction } from './database';
 import { scheduledReturnOf } from './return-matrix';
+import { applyCreditReturns, isCreditReturnFile } from './credit-returns';
 
 export interface UploadDeps {
   pool: pg.Pool;
@@ -25,14 +26,17 @@ export interface UploadAnswer {
  * Takes a file from the wallet: recognized by its digest when it came before (nothing is
  * processed twice), else validated by moov-io/ach, checked for what this bank accepts (credits
  * addressed to it), and stored with its entries in one transaction. Entries settle one banking
- * day later; the test matrix decides their returns now, so a restart cannot change them.
+ * day later; the test matrix decides their returns now, so a restart cannot change them. A file
+ * of returns of the credits this bank sent the wallet marks those credits returned instead
+ * (bank/credit-returns.ts), in the same transaction.
  */
 export async function receiveFile(deps: UploadDeps, fileName: string, contents: string): Promise<UploadAnswer> {
   const sha256 = createHash('sha256').update(contents).digest('hex');
   const known = await findFile(deps.pool, sha256);
   if (known) return { ...known, duplicate: true };
   const file = await parseOrRefuse(deps.files, contents);
-  const entries = acceptedEntries(file, deps.bankRouting);
+  const creditReturns = isCreditReturnFile(file.batches.flatMap((batch) => batch.entries));
+  const entries = creditReturns ? returnEntries(file, deps.bankRouting) : acceptedEntries(file, deps.bankRouting);
   const totalMinor = entries.reduce((total, entry) => total + entry.amountMinor, 0n);
   return withTransaction(deps.pool, async (client) => {
     const inserted = await client.query<{ file_id: string }>(
@@ -43,7 +47,8 @@ export async function receiveFile(deps: UploadDeps, fileName: string, contents: 
     // The same file racing itself: the other upload stored it first.
     if (inserted.rowCount === 0) return { ...(await findFile(client, sha256))!, duplicate: true };
     const fileId = inserted.rows[0]!.file_id;
-    await insertEntries(client, fileId, entries, deps.bankDayMs);
+    if (creditReturns) await applyCreditReturns(client, fileId, entries);
+    else await insertEntries(client, fileId, entries, deps.bankDayMs);
     return { fileId, duplicate: false, entryCount: entries.length, totalMinor };
   });
 }
@@ -67,13 +72,23 @@ async function parseOrRefuse(files: AchFiles, contents: string): Promise<NachaFi
   }
 }
 
-/** This bank takes PPD credits addressed to it (our payouts); anything else refuses the file. */
-function acceptedEntries(file: NachaFile, bankRouting: string): NachaEntry[] {
+function requireAddressedTo(file: NachaFile, bankRouting: string): void {
   if (file.destinationRouting !== bankRouting)
     throw new BankError(
       'file_refused',
       `the file is addressed to ${file.destinationRouting}, not to this bank (${bankRouting})`,
     );
+}
+
+/** Returns of the credits this bank sent: checked against those credits when stored. */
+function returnEntries(file: NachaFile, bankRouting: string): NachaEntry[] {
+  requireAddressedTo(file, bankRouting);
+  return file.batches.flatMap((batch) => batch.entries);
+}
+
+/** This bank takes PPD credits addressed to it (our payouts); anything else refuses the file. */
+function acceptedEntries(file: NachaFile, bankRouting: string): NachaEntry[] {
+  requireAddressedTo(file, bankRouting);
   const entries = file.batches.flatMap((batch) => batch.entries);
   if (entries.length === 0) throw new BankError('file_refused', 'the file has no entries');
   for (const entry of entries) {

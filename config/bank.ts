@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { isAbaRoutingNumber } from '../domain/bank-accounts';
-import { ConfigError, duration, duration_units_ms, parseEnvironment } from './index';
+import { ConfigError, duration, duration_units_ms, parseEnvironment, routingNumber } from './index';
 
 /**
  * The bank process's settings (`npm run bank`, bank/main.ts), read once from the environment like
@@ -26,11 +25,7 @@ const bankSchema = z.object({
     .refine((ms) => ms >= 200 && ms <= duration_units_ms.d, 'must be between 200ms and 1d')
     .default(30_000),
   /** The bank's routing number: our ODFI for payouts, and the RDFI of the wallet's virtual accounts. */
-  BANK_ROUTING: z
-    .string()
-    .regex(/^\d{9}$/, 'must be nine digits')
-    .refine(isAbaRoutingNumber, 'fails the ABA routing number checksum')
-    .default('231380104'),
+  BANK_ROUTING: routingNumber.default('231380104'),
   BANK_NAME: z.string().min(1).max(23).default('Wallet Dev Bank'),
   /** moov-io/ach's server (the NACHA library); unset: the one `npm run bank`/`npm start` runs on ACH_SERVER_PORT. */
   ACH_SERVER_URL: z.url().optional(),

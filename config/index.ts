@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isAbaRoutingNumber } from '../domain/bank-accounts';
 import { isKnownCurrency, wallet_currencies_default, walletCurrencies } from '../domain/money';
 import type { TransferLimits } from '../domain/transfer-policy';
 
@@ -18,6 +19,13 @@ const DEV_AUTH_SECRET = 'dev-only-wallet-secret-change-me-0123456789';
 const DEV_PAYLOAD_KEYS = 'dev-1:ZGV2LW9ubHktd2FsbGV0LXBheWxvYWQta2V5LTAxMjM=';
 
 const port = z.coerce.number().int().min(1).max(65535);
+/** A nine-digit ABA routing number whose check digit holds (the wallet's and the bank's BANK_ROUTING). */
+export const routingNumber = z
+  .string()
+  .regex(/^\d{9}$/, 'must be nine digits')
+  .refine(isAbaRoutingNumber, 'fails the ABA routing number checksum');
+/** The development bank's public token (config/bank.ts), accepted only while the bank is on this machine. */
+const DEV_BANK_TOKEN = 'dev-only-bank-token-change-me-0123456789';
 const positiveMs = z.coerce.number().int().min(1).max(86_400_000);
 
 /** A duration such as 250ms, 30s, 5m, 12h or 7d, in milliseconds. */
@@ -175,6 +183,29 @@ const environmentSchema = z.object({
     .string()
     .regex(/^(off|[^\s/]+:[0-9]{1,5})$/, 'must be host:port or off')
     .default('127.0.0.1:9464'),
+  /** The bank's file exchange (bank/http.ts under `npm start`): where pay-ins are polled and return files uploaded. */
+  BANK_URL: z.url().default('http://127.0.0.1:4010'),
+  /** The bearer token the bank takes (its BANK_TOKEN); the default is the bank's development token. */
+  BANK_TOKEN: z.string().min(32, 'must be at least 32 characters').default(DEV_BANK_TOKEN),
+  /** Our bank's routing number: the RDFI of every wallet's virtual account (funding instructions). */
+  BANK_ROUTING: routingNumber.default('231380104'),
+  BANK_NAME: z.string().min(1).max(23).default('Wallet Dev Bank'),
+  /** We as an ACH originator: the company name and ten-character id on the batches we send (returns of pay-ins). */
+  ACH_COMPANY_NAME: z.string().min(1).max(16).default('Wallet Inc'),
+  ACH_COMPANY_ID: z
+    .string()
+    .regex(/^[0-9A-Za-z ]{10}$/, 'must be ten characters')
+    .default('1234567890'),
+  /** moov-io/ach's server the ACH rail builds and reads files with; unset: the one `npm start` runs on ACH_SERVER_PORT. */
+  ACH_SERVER_URL: z.url().optional(),
+  ACH_SERVER_PORT: port.default(4011),
+  /** How often the `wallet-payins` Schedule polls the bank for incoming credits (whole seconds); `off`: no pay-in poller. */
+  PAYIN_POLL_EVERY: z
+    .union([
+      z.literal('off').transform(() => null),
+      duration.refine((ms) => ms >= duration_units_ms.s, 'must be at least 1s'),
+    ])
+    .default(10 * duration_units_ms.s),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().min(1).default('.data'),
   /** Fault hook of `npm run chaos` only: per mille of committed legs after which the process kills itself before reporting (activities/chaos-crash.ts). */
@@ -214,6 +245,10 @@ export function parseConfig(environment: NodeJS.ProcessEnv) {
       `invalid environment: PAYLOAD_KEYS must be set when HOST (${values.HOST}) or TEMPORAL_ADDRESS (${temporalHost}) is not a loopback address`,
     );
   }
+  if (values.BANK_TOKEN === DEV_BANK_TOKEN && !loopback_hosts.includes(new URL(values.BANK_URL).hostname)) {
+    // The development bank token is public: a real bank elsewhere gets a real one.
+    throw new ConfigError('invalid environment: BANK_TOKEN must be set when BANK_URL is not on this machine');
+  }
   if (usesDevAuthSecret && !loopback_hosts.includes(values.HOST)) {
     // The development secret is public (it is in the README): anyone could sign an ops token.
     throw new ConfigError(
@@ -237,6 +272,7 @@ export function parseConfig(environment: NodeJS.ProcessEnv) {
       .map((origin) => origin.trim())
       .filter((origin) => origin !== ''),
     currencies: walletCurrencies(values.CURRENCIES),
+    achServerUrl: values.ACH_SERVER_URL ?? `http://127.0.0.1:${values.ACH_SERVER_PORT}`,
   };
 }
 

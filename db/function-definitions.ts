@@ -48,6 +48,8 @@ const function_order = [
   'release_hold',
   'settle_hold',
   'return_settled',
+  // A pay-in's deposit, a caller of post_leg (ledger/payins.ts).
+  'credit_payin',
 ] as const;
 
 /** Distinct from node-pg-migrate's lock key, so neither waits on the other by accident. */

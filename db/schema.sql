@@ -205,6 +205,44 @@ begin
 end $$;
 
 
+--
+-- Name: credit_payin(text, text, character, bigint, text, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.credit_payin(p_trace_number text, p_user_id text, p_currency character, p_amount bigint, p_originator_name text, p_workflow_id text, p_run_id text) RETURNS TABLE(outcome text, reason text, balance_after bigint, replayed boolean)
+    LANGUAGE plpgsql
+    AS $$
+declare
+  v_open boolean;
+  v_leg record;
+  v_deposit payin_deposits;
+begin
+  if p_amount <= 0 then
+    raise exception 'pay-in % of % %: amounts are positive', p_trace_number, p_amount, p_currency
+      using errcode = 'check_violation';
+  end if;
+  select u.closed_at is null into v_open from users u where u.user_id = p_user_id for share;
+  select * into strict v_leg
+    from post_leg(p_transfer_id => 'pi_' || p_trace_number, p_leg => 'credit', p_user_id => p_user_id,
+                  p_currency => p_currency, p_customer_delta => p_amount, p_counterparty => 'settlement',
+                  p_entry_kind => 'deposit', p_ignore_holds => coalesce(v_open, false),
+                  p_workflow_id => p_workflow_id, p_run_id => p_run_id, p_finish_if_posted => null,
+                  p_finish_reason_if_posted => null, p_finish_if_refused => false, p_allow_negative => false,
+                  p_daily_limit => null);
+  if v_leg.outcome = 'posted' then
+    insert into payin_deposits (posting_id, trace_number, user_id, currency, amount, originator_name)
+    values ('pi_' || p_trace_number, p_trace_number, p_user_id, p_currency, p_amount, p_originator_name)
+    on conflict (posting_id) do nothing;
+    select * into strict v_deposit from payin_deposits d where d.posting_id = 'pi_' || p_trace_number;
+    if (v_deposit.user_id, v_deposit.currency, v_deposit.amount) is distinct from (p_user_id, p_currency, p_amount) then
+      raise exception 'pay-in % credited % % to %, not % % to %', p_trace_number, v_deposit.amount,
+        v_deposit.currency, v_deposit.user_id, p_amount, p_currency, p_user_id using errcode = 'WL409';
+    end if;
+  end if;
+  return query select v_leg.outcome, v_leg.reason, v_leg.balance_after, v_leg.replayed;
+end $$;
+
+
 SET default_tablespace = '';
 
 SET default_table_access_method = heap;
@@ -991,6 +1029,120 @@ ALTER TABLE public.ops_audit ALTER COLUMN audit_id ADD GENERATED ALWAYS AS IDENT
 
 
 --
+-- Name: payin_credits; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.payin_credits (
+    trace_number text NOT NULL,
+    account_number text NOT NULL,
+    amount bigint NOT NULL,
+    currency character(3) NOT NULL,
+    originator_name text NOT NULL,
+    user_id text,
+    status text NOT NULL,
+    return_code text,
+    first_cursor bigint NOT NULL,
+    received_at timestamp with time zone DEFAULT now() NOT NULL,
+    decided_at timestamp with time zone,
+    return_file_sequence bigint,
+    CONSTRAINT payin_credits_account_number_check CHECK ((account_number ~ '^[0-9A-Za-z]{1,17}$'::text)),
+    CONSTRAINT payin_credits_amount_check CHECK ((amount > 0)),
+    CONSTRAINT payin_credits_check CHECK (((status = ANY (ARRAY['return_pending'::text, 'returned'::text])) = (return_code IS NOT NULL))),
+    CONSTRAINT payin_credits_check1 CHECK (((status <> ALL (ARRAY['received'::text, 'credited'::text])) OR (user_id IS NOT NULL))),
+    CONSTRAINT payin_credits_check2 CHECK (((status <> 'returned'::text) OR (return_file_sequence IS NOT NULL))),
+    CONSTRAINT payin_credits_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT payin_credits_return_code_check CHECK ((return_code ~ '^R[0-9]{2}$'::text)),
+    CONSTRAINT payin_credits_status_check CHECK ((status = ANY (ARRAY['received'::text, 'credited'::text, 'return_pending'::text, 'returned'::text]))),
+    CONSTRAINT payin_credits_trace_number_check CHECK ((trace_number ~ '^[0-9]{15}$'::text))
+);
+
+
+--
+-- Name: payin_deposits; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.payin_deposits (
+    posting_id text NOT NULL,
+    trace_number text NOT NULL,
+    user_id text NOT NULL,
+    currency character(3) NOT NULL,
+    amount bigint NOT NULL,
+    originator_name text NOT NULL,
+    credited_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT payin_deposits_amount_check CHECK ((amount > 0)),
+    CONSTRAINT payin_deposits_posting_id_check CHECK ((posting_id ~ '^pi_[0-9]{15}$'::text))
+);
+
+
+--
+-- Name: payin_files; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.payin_files (
+    cursor bigint NOT NULL,
+    file_name text NOT NULL,
+    outcome text NOT NULL,
+    reason text,
+    credits integer DEFAULT 0 NOT NULL,
+    returned integer DEFAULT 0 NOT NULL,
+    duplicates integer DEFAULT 0 NOT NULL,
+    conflicts integer DEFAULT 0 NOT NULL,
+    processed_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT payin_files_check CHECK (((outcome = 'refused'::text) = (reason IS NOT NULL))),
+    CONSTRAINT payin_files_conflicts_check CHECK ((conflicts >= 0)),
+    CONSTRAINT payin_files_credits_check CHECK ((credits >= 0)),
+    CONSTRAINT payin_files_cursor_check CHECK ((cursor > 0)),
+    CONSTRAINT payin_files_duplicates_check CHECK ((duplicates >= 0)),
+    CONSTRAINT payin_files_outcome_check CHECK ((outcome = ANY (ARRAY['processed'::text, 'refused'::text]))),
+    CONSTRAINT payin_files_reason_check CHECK ((char_length(reason) <= 2000)),
+    CONSTRAINT payin_files_returned_check CHECK ((returned >= 0))
+);
+
+
+--
+-- Name: payin_return_entry_sequence; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.payin_return_entry_sequence
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+--
+-- Name: payin_return_file_sequence; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.payin_return_file_sequence
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+--
+-- Name: payin_return_files; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.payin_return_files (
+    file_sequence bigint NOT NULL,
+    file_name text NOT NULL,
+    contents text NOT NULL,
+    entry_count integer NOT NULL,
+    total_minor bigint NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    uploaded_at timestamp with time zone,
+    bank_file_id text,
+    CONSTRAINT payin_return_files_entry_count_check CHECK ((entry_count > 0)),
+    CONSTRAINT payin_return_files_file_sequence_check CHECK ((file_sequence > 0)),
+    CONSTRAINT payin_return_files_total_minor_check CHECK ((total_minor > 0))
+);
+
+
+--
 -- Name: payout_holds; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1181,6 +1333,31 @@ CREATE TABLE public.users (
 
 
 --
+-- Name: virtual_account_sequence; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.virtual_account_sequence
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    MAXVALUE 9999999999
+    CACHE 1;
+
+
+--
+-- Name: virtual_accounts; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.virtual_accounts (
+    account_number text NOT NULL,
+    user_id text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT virtual_accounts_account_number_check CHECK ((account_number ~ '^7[0-9]{11}$'::text)),
+    CONSTRAINT virtual_accounts_user_id_check CHECK ((user_id ~ '^[A-Za-z0-9_-]{1,64}$'::text))
+);
+
+
+--
 -- Name: pgmigrations id; Type: DEFAULT; Schema: public; Owner: -
 --
 
@@ -1292,6 +1469,54 @@ ALTER TABLE ONLY public.ops_audit
 
 
 --
+-- Name: payin_credits payin_credits_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payin_credits
+    ADD CONSTRAINT payin_credits_pkey PRIMARY KEY (trace_number);
+
+
+--
+-- Name: payin_deposits payin_deposits_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payin_deposits
+    ADD CONSTRAINT payin_deposits_pkey PRIMARY KEY (posting_id);
+
+
+--
+-- Name: payin_deposits payin_deposits_trace_number_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payin_deposits
+    ADD CONSTRAINT payin_deposits_trace_number_key UNIQUE (trace_number);
+
+
+--
+-- Name: payin_files payin_files_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payin_files
+    ADD CONSTRAINT payin_files_pkey PRIMARY KEY (cursor);
+
+
+--
+-- Name: payin_return_files payin_return_files_file_name_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payin_return_files
+    ADD CONSTRAINT payin_return_files_file_name_key UNIQUE (file_name);
+
+
+--
+-- Name: payin_return_files payin_return_files_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payin_return_files
+    ADD CONSTRAINT payin_return_files_pkey PRIMARY KEY (file_sequence);
+
+
+--
 -- Name: payout_holds payout_holds_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1380,6 +1605,22 @@ ALTER TABLE ONLY public.users
 
 
 --
+-- Name: virtual_accounts virtual_accounts_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.virtual_accounts
+    ADD CONSTRAINT virtual_accounts_pkey PRIMARY KEY (account_number);
+
+
+--
+-- Name: virtual_accounts virtual_accounts_user_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.virtual_accounts
+    ADD CONSTRAINT virtual_accounts_user_id_key UNIQUE (user_id);
+
+
+--
 -- Name: accounts_user_currency; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -1454,6 +1695,13 @@ CREATE INDEX ops_audit_newest ON public.ops_audit USING btree (occurred_at DESC,
 --
 
 CREATE INDEX ops_audit_target ON public.ops_audit USING btree (target_id, occurred_at DESC);
+
+
+--
+-- Name: payin_credits_returns_unsent; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX payin_credits_returns_unsent ON public.payin_credits USING btree (trace_number) WHERE ((status = 'return_pending'::text) AND (return_file_sequence IS NULL));
 
 
 --
@@ -1633,6 +1881,22 @@ ALTER TABLE ONLY public.entries
 
 ALTER TABLE ONLY public.entries
     ADD CONSTRAINT entries_transfer_id_leg_fkey FOREIGN KEY (transfer_id, leg) REFERENCES public.postings(transfer_id, leg);
+
+
+--
+-- Name: payin_credits payin_credits_return_file_sequence_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payin_credits
+    ADD CONSTRAINT payin_credits_return_file_sequence_fkey FOREIGN KEY (return_file_sequence) REFERENCES public.payin_return_files(file_sequence);
+
+
+--
+-- Name: payin_deposits payin_deposits_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payin_deposits
+    ADD CONSTRAINT payin_deposits_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(user_id);
 
 
 --

@@ -76,6 +76,8 @@ export interface HistoryEntry {
   undoesEntryId: bigint | null;
   /** Entries of cross-currency transfers: the conversion, as recorded on this shard. */
   conversion: ConversionRecord | null;
+  /** Deposits that came from the bank (pay-ins): who sent them, the bank's trace number, and the poll that posted them. */
+  payIn: { traceNumber: string; originatorName: string; workflowId: string } | null;
 }
 
 /** Newest first, keyset-paginated on entry_id (no OFFSET): pass the last entry id seen as `beforeEntryId`. */
@@ -115,7 +117,12 @@ export async function historyOf(
             (select jsonb_build_object('source_currency', c.source_currency, 'source_amount', c.source_amount::text,
                                        'target_currency', c.target_currency, 'target_amount', c.target_amount::text,
                                        'rate', c.rate::text, 'quote_id', null)
-               from conversions c where c.transfer_id = e.transfer_id) as conversion
+               from conversions c where c.transfer_id = e.transfer_id) as conversion,
+            -- Pay-ins only (posting 'pi_<trace>', ledger/payins.ts): other entries probe nothing.
+            case when e.kind = 'deposit' and e.transfer_id like 'pi\_%' then
+              (select jsonb_build_object('trace_number', d.trace_number, 'originator_name', d.originator_name,
+                                         'workflow_id', e.workflow_id)
+                 from payin_deposits d where d.posting_id = e.transfer_id) end as pay_in
        from accounts a
        cross join lateral (
          select e.*
@@ -154,6 +161,7 @@ interface HistoryRow {
   posted_at: string;
   undoes_entry_id: string | null;
   conversion: ConversionJson | null;
+  pay_in: { trace_number: string; originator_name: string; workflow_id: string } | null;
 }
 
 function historyEntryOf(row: HistoryRow): HistoryEntry {
@@ -167,5 +175,10 @@ function historyEntryOf(row: HistoryRow): HistoryEntry {
     postedAt: row.posted_at,
     undoesEntryId: row.undoes_entry_id === null ? null : BigInt(row.undoes_entry_id),
     conversion: conversionOf(row.conversion),
+    payIn: row.pay_in && {
+      traceNumber: row.pay_in.trace_number,
+      originatorName: row.pay_in.originator_name,
+      workflowId: row.pay_in.workflow_id,
+    },
   };
 }

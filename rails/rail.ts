@@ -66,10 +66,39 @@ export interface IncomingFile {
   credits: IncomingCredit[];
 }
 
+/**
+ * An entry the bank sent us that we send back (a credit to a virtual account no wallet takes).
+ * `entrySequence` numbers it in the wallet's run of return entries: its trace number follows
+ * from it, so the same returns built twice give the same file.
+ */
+export interface ReceivedEntryReturn {
+  originalTraceNumber: string;
+  accountNumber: string;
+  amountMinor: bigint;
+  /** The rail's reason code: R02 (account closed), R03 (no account) for ACH. */
+  returnCode: string;
+  entrySequence: number;
+}
+
+export interface ReturnBatch {
+  fileSequence: number;
+  createdAt: Date;
+  returns: readonly ReceivedEntryReturn[];
+}
+
+export interface OutgoingReturnFile {
+  fileName: string;
+  contents: string;
+  entries: { originalTraceNumber: string; traceNumber: string }[];
+  totalMinor: bigint;
+}
+
 export interface Rail {
   readonly name: string;
   readonly currency: string;
   buildPayoutFile(batch: PayoutBatch): Promise<OutgoingFile>;
+  /** Sends received entries back to their originators, each with its reason code and original trace number. */
+  buildReturnFile(batch: ReturnBatch): Promise<OutgoingReturnFile>;
   /** Refuses (RailFileRefused) a file that is malformed or does not add up; never moves or throws anything else for bad input. */
   parseIncomingFile(contents: string): Promise<IncomingFile>;
 }

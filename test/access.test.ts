@@ -645,6 +645,32 @@ describe('access control on every id, through every endpoint', () => {
       "carol removing alice's bank account through her own wallet",
     );
 
+    const funding = 'GET /v1/wallet/{user_id}/funding-instructions';
+    forbidden(
+      funding,
+      carol,
+      `/v1/wallet/${alice}/funding-instructions`,
+      undefined,
+      "carol reading alice's account number",
+    );
+    forbidden(
+      funding,
+      bob,
+      `/v1/wallet/${nobody}/funding-instructions`,
+      undefined,
+      "bob reading nobody's: 403, not 404",
+    );
+    add(
+      'GET /v1/wallet/payins/{trace_number}',
+      carol,
+      '/v1/wallet/payins/091000019999999',
+      undefined,
+      404,
+      'payin_not_found',
+      'carol probing a trace number',
+    );
+    forbidden('GET /v1/ops/payins/files', alice, '/v1/ops/payins/files', undefined, "alice reading the bank's files");
+
     for (const action of ['freeze', 'unfreeze'] as const) {
       const route = `POST /v1/ops/users/{user_id}/${action}`;
       forbidden(route, alice, `/v1/ops/users/${bob}/${action}`, { reason: 'attack' }, `alice: ${action} bob`);

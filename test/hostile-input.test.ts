@@ -312,6 +312,18 @@ describe('hostile input, generated: no 5xx, the documented error shape, and noth
         harmless: () => ({ caller: alice, params: userParams(alice.userId) }),
       },
       {
+        // Allocates alice's virtual account on the first call; nobody has none to allocate.
+        route: 'GET /v1/wallet/{user_id}/funding-instructions',
+        effective: () => ({ caller: alice, params: userParams(alice.userId) }),
+        harmless: () => ({ caller: ops, params: userParams(nobody) }),
+      },
+      {
+        // No pay-in arrives in this test: every lookup is 404.
+        route: 'GET /v1/wallet/payins/{trace_number}',
+        effective: () => ({ caller: ops, params: { trace_number: '091000019999999' } }),
+        harmless: () => ({ caller: alice, params: { trace_number: '091000019999999' } }),
+      },
+      {
         // No account exists in this test: removing one is refused (404) whoever asks.
         route: 'DELETE /v1/wallet/{user_id}/bank-accounts/{bank_account_id}',
         effective: () => ({ caller: alice, params: { user_id: alice.userId, bank_account_id: missingBankAccount } }),
@@ -395,9 +407,13 @@ describe('hostile input, generated: no 5xx, the documented error shape, and noth
           body: pairs({ rate: '0.95', ...reason }),
         }),
       },
-      ...['GET /v1/ops/fx/rates', 'GET /v1/ops/audit', 'GET /v1/ops/transfers', 'GET /v1/ops/reconciliation'].map(
-        (route) => ({ route, effective: () => ({ caller: ops }), harmless: () => ({ caller: ops }) }),
-      ),
+      ...[
+        'GET /v1/ops/fx/rates',
+        'GET /v1/ops/audit',
+        'GET /v1/ops/transfers',
+        'GET /v1/ops/reconciliation',
+        'GET /v1/ops/payins/files',
+      ].map((route) => ({ route, effective: () => ({ caller: ops }), harmless: () => ({ caller: ops }) })),
       {
         route: 'GET /v1/ops/fx/rates/{base}/{quote}',
         effective: () => ({ caller: ops, params: { base: 'USD', quote: 'EUR' } }),

@@ -7,6 +7,7 @@ import type { ChaosCrash } from '../activities/chaos-crash';
 import { instrumentActivities } from '../activities/instrument';
 import { createReconcileActivities } from '../activities/reconcile';
 import { createBatchActivities } from '../activities/transfer-batches';
+import { createPayinActivities, type PayinDependencies } from '../activities/payins';
 import type { ShardSet } from '../db/shards';
 import type { ActionTokenKeys } from '../domain/action-tokens';
 import type { WalletMetrics } from '../metrics/wallet-metrics';
@@ -38,6 +39,8 @@ export interface WalletWorkerOptions {
   chaosCrash?: ChaosCrash;
   /** STUCK_AFTER: a step retrying longer logs an error. */
   stuckAfterMs?: number;
+  /** The pay-in poller's rail and bank link (activities/payins.ts); absent: its activities are not registered. */
+  payins?: Pick<PayinDependencies, 'rail' | 'bank' | 'events'>;
 }
 
 export async function createWalletWorker(options: WalletWorkerOptions): Promise<Worker> {
@@ -74,6 +77,9 @@ export async function createWalletWorker(options: WalletWorkerOptions): Promise<
               }
             : {}),
         }),
+        ...(options.payins
+          ? createPayinActivities({ shards: options.shards, logger: options.logger, ...options.payins })
+          : {}),
         ...(options.activities ??
           createActivities({
             shards: options.shards,

@@ -3,40 +3,40 @@ import {
   ScheduleOverlapPolicy,
   type Client,
   type ScheduleOptionsStartWorkflowAction,
+  type Workflow,
 } from '@temporalio/client';
-import type { Workflow } from '@temporalio/workflow';
 
 /** The server refuses a shorter catch-up window. */
 const catchup_window_min_ms = 10_000;
 
-export interface IntervalScheduleOptions<W extends Workflow> {
+export interface IntervalScheduleOptions {
   client: Client;
   taskQueue: string;
-  scheduleId: string;
-  workflowType: W;
-  args: Parameters<W>;
   everyMs: number;
+  scheduleId: string;
 }
 
 /**
- * Makes a Temporal Schedule that starts `workflowType` every `everyMs` match the configuration:
- * created on the first worker start, updated on every later one (a changed interval or task
- * queue takes effect), so starting many workers is harmless. A run still going when the next is
- * due makes the schedule skip that one (overlap SKIP), and after an outage at most one missed run
- * is made up: the wallet's schedules are about now, not about then. An operator's pause survives
- * the update.
+ * Makes a Temporal Schedule that starts `workflowType` (no arguments) every `everyMs` match the
+ * configuration: created on the first worker start, updated on every later one (a changed
+ * interval or task queue takes effect), so starting many workers is harmless. A run still going
+ * when the next is due makes the schedule skip that one (overlap SKIP), and after an outage at
+ * most one missed run is made up. An operator's pause survives the update.
  */
-export async function ensureIntervalSchedule<W extends Workflow>(options: IntervalScheduleOptions<W>): Promise<void> {
+export async function ensureIntervalSchedule(
+  options: IntervalScheduleOptions,
+  workflowType: Workflow & (() => Promise<unknown>),
+): Promise<void> {
   const { scheduleId } = options;
   const spec = { intervals: [{ every: options.everyMs }] };
-  const action = {
+  const action: ScheduleOptionsStartWorkflowAction<typeof workflowType> = {
     type: 'startWorkflow',
-    workflowType: options.workflowType,
+    workflowType,
     taskQueue: options.taskQueue,
-    args: options.args,
+    args: [],
     // The server appends each run's scheduled time, so every run has its own id.
     workflowId: scheduleId,
-  } as ScheduleOptionsStartWorkflowAction<W>;
+  };
   const policies = {
     overlap: ScheduleOverlapPolicy.SKIP,
     catchupWindow: Math.max(options.everyMs, catchup_window_min_ms),

@@ -12,14 +12,14 @@ export interface ReconcileScheduleOptions {
   scheduleId?: string;
 }
 
-/** The Schedule that runs reconcileWorkflow every RECONCILE_EVERY_MS (workers/interval-schedule.ts). */
+/**
+ * The Temporal Schedule that runs reconcileWorkflow every `everyMs` (RECONCILE_EVERY_MS), kept
+ * in step with the configuration (workers/interval-schedule.ts): a reconciliation is about now,
+ * not about then, so an outage makes up at most one missed run.
+ */
 export async function ensureReconcileSchedule(options: ReconcileScheduleOptions): Promise<void> {
-  await ensureIntervalSchedule({
-    client: options.client,
-    taskQueue: options.taskQueue,
-    scheduleId: options.scheduleId ?? reconcile_schedule_id,
-    workflowType: reconcileWorkflow,
-    args: [],
-    everyMs: options.everyMs,
-  });
+  await ensureIntervalSchedule(
+    { ...options, scheduleId: options.scheduleId ?? reconcile_schedule_id },
+    reconcileWorkflow,
+  );
 }

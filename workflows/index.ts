@@ -2,3 +2,4 @@
 export { transferWorkflow } from './transfer';
 export { reconcileWorkflow } from './reconcile';
 export { transferBatchWorkflow } from './transfer-batch';
+export { payinPollWorkflow } from './payins';

@@ -70,9 +70,12 @@ export function walletRoutes(shards: ShardSet): Router {
         created_at: entry.postedAt,
         // The transfer's id is its workflow's id too: the Web UI finds it under that.
         transfer: movementPathOf(entry),
-        workflow_id: entry.transferId,
+        workflow_id: entry.payIn?.workflowId ?? entry.transferId,
         ...(entry.undoesEntryId !== null ? { undoes_entry_id: entry.undoesEntryId.toString() } : {}),
         ...(entry.conversion !== null ? { conversion: conversionJson(entry.conversion) } : {}),
+        ...(entry.payIn !== null
+          ? { pay_in: { trace_number: entry.payIn.traceNumber, originator_name: entry.payIn.originatorName } }
+          : {}),
       })),
       next_cursor: rows.length > query.limit ? page[page.length - 1]!.entryId.toString() : null,
     });

@@ -1,8 +1,17 @@
-import type { IncomingFile, OutgoingFile, PayoutBatch, PayoutInstruction, Rail } from '../rail';
+import type {
+  IncomingFile,
+  OutgoingFile,
+  OutgoingReturnFile,
+  PayoutBatch,
+  PayoutInstruction,
+  Rail,
+  ReceivedEntryReturn,
+  ReturnBatch,
+} from '../rail';
 import { RailFileRefused } from '../rail';
 import type { AchFiles } from './ach-files';
 import { entry_amount_max_minor, transaction_codes, type NachaEntry, type NachaFile } from './nacha-file';
-import { fileIdModifierOf, nachaDateOf, nachaDayOf, traceNumberOf } from './trace-numbers';
+import { fileIdModifierOf, nachaDateOf, nachaDayOf, routingNumberOfPrefix, traceNumberOf } from './trace-numbers';
 
 /** Who we are on the ACH network: our bank (the ODFI, which is also the RDFI of our virtual accounts) and us as originator. */
 export interface AchOriginator {
@@ -37,15 +46,8 @@ export class AchRail implements Rail {
     const entries = batch.instructions.map((instruction, index) =>
       this.entryOf(instruction, batch.firstEntrySequence + index),
     );
-    const created = nachaDateOf(batch.createdAt);
     const file: NachaFile = {
-      destinationRouting: this.originator.odfiRouting,
-      originRouting: this.originator.odfiRouting,
-      destinationName: fieldText(this.originator.odfiName, 23),
-      originName: fieldText(this.originator.companyName, 23),
-      creationDate: created.date,
-      creationTime: created.time,
-      idModifier: fileIdModifierOf(batch.fileSequence),
+      ...this.fileHeaderOf(batch.fileSequence, batch.createdAt),
       batches: [
         {
           companyName: fieldText(this.originator.companyName, 16),
@@ -67,6 +69,76 @@ export class AchRail implements Rail {
         amountMinor: instruction.amountMinor,
       })),
       totalMinor: batch.instructions.reduce((total, instruction) => total + instruction.amountMinor, 0n),
+    };
+  }
+
+  /**
+   * Sends credits we received back to the banks that originated them, as the RDFI does (NACHA:
+   * transaction code 21, addenda 99 with the reason and the original trace number): one batch
+   * we originate, so its trace numbers carry our prefix, in entry sequence order.
+   */
+  async buildReturnFile(batch: ReturnBatch): Promise<OutgoingReturnFile> {
+    if (batch.returns.length === 0) throw new RangeError('a return file has at least one entry');
+    const returns = [...batch.returns].sort((a, b) => a.entrySequence - b.entrySequence);
+    const entries = returns.map((entry) => this.returnEntryOf(entry));
+    const created = nachaDateOf(batch.createdAt);
+    const file: NachaFile = {
+      ...this.fileHeaderOf(batch.fileSequence, batch.createdAt),
+      batches: [
+        {
+          companyName: fieldText(this.originator.companyName, 16),
+          companyIdentification: this.originator.companyIdentification,
+          entryDescription: 'RETURN',
+          effectiveDate: created.date,
+          odfiPrefix: this.originator.odfiRouting.slice(0, 8),
+          entries,
+        },
+      ],
+    };
+    return {
+      fileName: `payin-returns-${String(batch.fileSequence).padStart(8, '0')}.ach`,
+      contents: await this.files.build(file),
+      entries: returns.map((entry, index) => ({
+        originalTraceNumber: entry.originalTraceNumber,
+        traceNumber: entries[index]!.traceNumber,
+      })),
+      totalMinor: returns.reduce((total, entry) => total + entry.amountMinor, 0n),
+    };
+  }
+
+  private returnEntryOf(entry: ReceivedEntryReturn): NachaEntry {
+    if (!/^R\d{2}$/.test(entry.returnCode))
+      throw new RangeError(`an ACH return code is R00-R99, not ${entry.returnCode}`);
+    if (entry.amountMinor <= 0n || entry.amountMinor > entry_amount_max_minor)
+      throw new RangeError(`an ACH return is 1 to ${entry_amount_max_minor} cents`);
+    const originalPrefix = entry.originalTraceNumber.slice(0, 8);
+    return {
+      transactionCode: transaction_codes.checkingCreditReturn,
+      // Back to the bank that originated the credit, named by its trace number's prefix.
+      routingNumber: routingNumberOfPrefix(originalPrefix),
+      accountNumber: entry.accountNumber,
+      amountMinor: entry.amountMinor,
+      individualName: 'RETURNED ENTRY',
+      identificationNumber: '',
+      traceNumber: traceNumberOf(this.originator.odfiRouting, entry.entrySequence),
+      return: {
+        code: entry.returnCode,
+        originalTraceNumber: entry.originalTraceNumber,
+        originalRoutingPrefix: originalPrefix,
+      },
+    };
+  }
+
+  private fileHeaderOf(fileSequence: number, createdAt: Date): Omit<NachaFile, 'batches'> {
+    const created = nachaDateOf(createdAt);
+    return {
+      destinationRouting: this.originator.odfiRouting,
+      originRouting: this.originator.odfiRouting,
+      destinationName: fieldText(this.originator.odfiName, 23),
+      originName: fieldText(this.originator.companyName, 23),
+      creationDate: created.date,
+      creationTime: created.time,
+      idModifier: fileIdModifierOf(fileSequence),
     };
   }
 

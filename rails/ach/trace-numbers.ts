@@ -38,3 +38,14 @@ export function nachaDayOf(isoDay: string): string {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(isoDay)) throw new RangeError(`a day is YYYY-MM-DD, not "${isoDay}"`);
   return `${isoDay.slice(2, 4)}${isoDay.slice(5, 7)}${isoDay.slice(8, 10)}`;
 }
+
+/**
+ * The whole routing number of a bank known by its eight-digit prefix (as a trace number or an
+ * addenda names the originating bank): the prefix and its ABA check digit (weights 3, 7, 1).
+ */
+export function routingNumberOfPrefix(prefix: string): string {
+  if (!/^\d{8}$/.test(prefix)) throw new RangeError(`a routing prefix has eight digits, not "${prefix}"`);
+  const weights = [3, 7, 1, 3, 7, 1, 3, 7];
+  const sum = [...prefix].reduce((total, digit, index) => total + Number(digit) * weights[index]!, 0);
+  return `${prefix}${(10 - (sum % 10)) % 10}`;
+}

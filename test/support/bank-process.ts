@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { freePort, waitForPort } from '../../supervisor/dev-server';
 import { runnerEnv } from './runner-env';
 
-const test_bank_token = 'test-bank-token-for-the-suite-0123456789';
+export const test_bank_token = 'test-bank-token-for-the-suite-0123456789';
 export const test_bank_routing = '231380104';
 
 /**
@@ -41,6 +41,8 @@ export async function startTestBank(options: { achServerUrl: string; bankDay: st
   const url = `http://127.0.0.1:${port}`;
   return {
     url,
+    /** The bank's own database: tests that play a hostile bank write its outgoing files directly. */
+    databaseUrl,
     stop,
     restart: async () => {
       await stop();

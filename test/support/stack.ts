@@ -6,7 +6,7 @@ import { TransferCompletions } from '../../temporal-client/transfer-completions'
 import { createApp } from '../../api/app';
 import { default_caller_limits, WaitSlots, type CallerLimits } from '../../api/caller-limits';
 import { signToken, type Role } from '../../api/auth';
-import { createWalletWorker } from '../../workers/create-worker';
+import { createWalletWorker, type WalletWorkerOptions } from '../../workers/create-worker';
 import { actionTokenKeys, issueActionToken, type ActionTokenGrant } from '../../domain/action-tokens';
 import type { TransferLimits } from '../../domain/transfer-policy';
 import type { TransferTimings } from '../../workflows/activity-options';
@@ -57,6 +57,8 @@ interface TestStackOptions {
   logLevel?: string;
   /** Browser origins the codec endpoint answers CORS for (the browser test's Web UI). */
   codecCorsOrigins?: string[];
+  /** The pay-in poller's rail and bank link: its activities run on the worker (test/payins.test.ts). */
+  payins?: WalletWorkerOptions['payins'];
 }
 
 /**
@@ -89,6 +91,7 @@ export async function startTestStack(options: TestStackOptions = {}) {
         completions,
         actionTokens: test_action_tokens,
         ...(activities ? { activities } : {}),
+        ...(options.payins ? { payins: options.payins } : {}),
       }),
     );
     runningWorkers.push(stop);

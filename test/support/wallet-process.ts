@@ -58,6 +58,8 @@ function walletEnv(shardUrls: readonly string[], port: number, env: NodeJS.Proce
     DEBIT_ATTEMPTS_MAX: '5',
     RETRY_INTERVAL_MAX_MS: '500',
     RECONCILE_EVERY_MS: String(86_400_000),
+    // No bank runs beside these wallets: test/payins.test.ts runs the poller on its own stack.
+    PAYIN_POLL_EVERY: 'off',
     TEMPORAL_SDK_METRICS_ADDRESS: 'off',
     LOG_LEVEL: 'warn',
     ...env,
