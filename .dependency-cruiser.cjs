@@ -13,7 +13,8 @@ const layers = {
   config: ['domain'],
   db: ['domain', 'config'],
   ledger: ['domain', 'db', 'config'],
-  activities: ['domain', 'db', 'ledger', 'config'],
+  // Payout activities build and read the bank's files through a rail and move them through a BankTransport.
+  activities: ['domain', 'db', 'ledger', 'config', 'rails'],
   // Workflow code runs in Temporal's sandbox: pure domain code, and activities as types only
   // (below). eslint.config.js forbids Node built-ins and I/O packages there.
   workflows: ['domain'],
@@ -28,7 +29,7 @@ const layers = {
   api: ['domain', 'db', 'ledger', 'config', 'workflows', 'temporal-client', 'metrics'],
   workers: ['domain', 'db', 'ledger', 'config', 'workflows', 'activities', 'temporal-client', 'metrics'],
   // The composition root: the only folder that knows both the API and the worker.
-  app: ['domain', 'db', 'config', 'api', 'workers', 'temporal-client', 'metrics', 'supervisor'],
+  app: ['domain', 'db', 'config', 'api', 'workers', 'temporal-client', 'metrics', 'supervisor', 'rails'],
 };
 
 /** Interfaces a layer implements for a higher one (types only: nothing of theirs runs here). */

@@ -4,8 +4,10 @@ import type { Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createApp } from '../api/app';
 import {
+  achOriginatorOf,
   actionTokenSettingsOf,
   chaosCrashOf,
+  payoutTimingsOf,
   config,
   limitsOf,
   shardTimeoutsOf,
@@ -28,6 +30,10 @@ import { startPacerMetrics } from '../metrics/start-pacer-metrics';
 import { heldBy, startTransferWorkflow, transferOf } from '../temporal-client/start-transfer';
 import { walletDataConverter } from '../temporal-client/payload-codec';
 import { runTransferMonitor } from '../workers/transfer-monitor';
+import { ensurePayoutSchedules } from '../workers/payout-schedules';
+import { AchFiles } from '../rails/ach/ach-files';
+import { AchRail } from '../rails/ach/ach-rail';
+import { HttpBankTransport } from '../rails/bank-transport';
 
 export interface WalletRoles {
   api: boolean;
@@ -123,6 +129,10 @@ async function startWorker(parts: Parts, roles: WalletRoles) {
     dataConverter: parts.dataConverter,
     chaosCrash: chaosCrashOf(settings),
     stuckAfterMs: settings.STUCK_AFTER,
+    payouts: {
+      rail: new AchRail(new AchFiles(settings.ACH_SERVER_URL), achOriginatorOf(settings)),
+      bank: new HttpBankTransport(settings.BANK_URL, settings.BANK_TOKEN),
+    },
   });
   closers.push(() => connection.close());
   const startPacer = pacedStarts(parts, client, completions);
@@ -134,6 +144,17 @@ async function startWorker(parts: Parts, roles: WalletRoles) {
     everyMs: settings.RECONCILE_EVERY_MS,
   }).catch((error: unknown) =>
     logger.error({ err: error }, 'the reconciliation schedule could not be created or updated'),
+  );
+  await ensurePayoutSchedules({
+    client,
+    taskQueue: settings.TEMPORAL_TASK_QUEUE,
+    cutoffEveryMs: settings.PAYOUT_CUTOFF_EVERY,
+    inboundEveryMs: settings.PAYOUT_INBOUND_EVERY,
+  }).catch((error: unknown) =>
+    logger.error(
+      { err: error },
+      'the payout schedules could not be created or updated; payouts wait until a start sets them up',
+    ),
   );
   closers.unshift(
     runTransferMonitor(
@@ -264,6 +285,7 @@ async function listen(
     limits: limitsOf(settings),
     currencies: settings.currencies,
     stuckAfterMs: settings.STUCK_AFTER,
+    payouts: { timings: payoutTimingsOf(settings), stuckAfterMs: settings.PAYOUT_STUCK_AFTER },
     codec: { dataConverter, corsOrigins: settings.codecCorsOrigins },
     quoteTtlMs: settings.QUOTE_TTL,
     tokenMaxAgeS: Math.ceil(settings.TOKEN_MAX_AGE / 1000),

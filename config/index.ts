@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isKnownCurrency, wallet_currencies_default, walletCurrencies } from '../domain/money';
+import { isAbaRoutingNumber } from '../domain/bank-accounts';
 import type { TransferLimits } from '../domain/transfer-policy';
 
 /**
@@ -16,6 +17,12 @@ const DEV_AUTH_SECRET = 'dev-only-wallet-secret-change-me-0123456789';
  * what the others wrote, with no file to share between them.
  */
 const DEV_PAYLOAD_KEYS = 'dev-1:ZGV2LW9ubHktd2FsbGV0LXBheWxvYWQta2V5LTAxMjM=';
+
+/**
+ * Our bank's development token (the bank process's BANK_TOKEN default, config/bank.ts): public,
+ * so the wallet refuses it for a bank that is not on this machine.
+ */
+export const DEV_BANK_TOKEN = 'dev-only-bank-token-change-me-0123456789';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const positiveMs = z.coerce.number().int().min(1).max(86_400_000);
@@ -175,6 +182,33 @@ const environmentSchema = z.object({
     .string()
     .regex(/^(off|[^\s/]+:[0-9]{1,5})$/, 'must be host:port or off')
     .default('127.0.0.1:9464'),
+  /** Our bank's API (the bank process, README "The bank"): payout files go up, returns come back. */
+  BANK_URL: z.url().default('http://127.0.0.1:4010'),
+  /** The bearer token the bank wants (its BANK_TOKEN). */
+  BANK_TOKEN: z.string().min(32, 'must be at least 32 characters').default(DEV_BANK_TOKEN),
+  /** moov-io/ach's server, which builds and reads the ACH files (docs/rails.md). */
+  ACH_SERVER_URL: z.url().default('http://127.0.0.1:4011'),
+  /** Our bank's routing number (checksum checked), the ODFI of every payout file; must be the bank's BANK_ROUTING. */
+  PAYOUT_ODFI_ROUTING: z
+    .string()
+    .regex(/^\d{9}$/, 'must be nine digits')
+    .refine(isAbaRoutingNumber, 'fails the ABA routing number checksum')
+    .default('231380104'),
+  PAYOUT_ODFI_NAME: z.string().min(1).max(23).default('Wallet Dev Bank'),
+  /** We as the originator: the company name and identification (usually "1" and the EIN) in every batch. */
+  PAYOUT_COMPANY_NAME: z.string().min(1).max(16).default('Wallet Inc'),
+  PAYOUT_COMPANY_ID: z
+    .string()
+    .regex(/^[0-9A-Za-z ]{10}$/, 'must be ten characters')
+    .default('1000000001'),
+  /** How often a cutoff puts the waiting payouts into a file (the wallet-payout-cutoff Schedule). */
+  PAYOUT_CUTOFF_EVERY: duration.refine((ms) => ms >= 1_000, 'must be at least 1s').default(10_000),
+  /** How often the bank is asked what settled and what came back (the wallet-payout-inbound Schedule). */
+  PAYOUT_INBOUND_EVERY: duration.refine((ms) => ms >= 1_000, 'must be at least 1s').default(5_000),
+  /** How long a settled payout's workflow stays open for a return (dev: three 30 s banking days). */
+  PAYOUT_RETURN_WINDOW: duration.refine((ms) => ms > 0, 'must be more than 0').default(90_000),
+  /** A payout before a final state whose status has not changed this long is listed as stuck. */
+  PAYOUT_STUCK_AFTER: duration.default(5 * duration_units_ms.m),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().min(1).default('.data'),
   /** Fault hook of `npm run chaos` only: per mille of committed legs after which the process kills itself before reporting (activities/chaos-crash.ts). */
@@ -218,6 +252,13 @@ export function parseConfig(environment: NodeJS.ProcessEnv) {
     // The development secret is public (it is in the README): anyone could sign an ops token.
     throw new ConfigError(
       `invalid environment: AUTH_SECRET must be set when HOST (${values.HOST}) is not a loopback address`,
+    );
+  }
+  const bankHost = new URL(values.BANK_URL).hostname.replace(/^\[|\]$/g, '');
+  if (values.BANK_TOKEN === DEV_BANK_TOKEN && !loopback_hosts.includes(bankHost)) {
+    // The development token is public: a bank elsewhere must have its own.
+    throw new ConfigError(
+      `invalid environment: BANK_TOKEN must be set when BANK_URL (${bankHost}) is not a loopback address`,
     );
   }
   return {
@@ -360,5 +401,25 @@ export function limitsOf(settings: Config): TransferLimits {
     fourEyesThresholdMinor: settings.FOUR_EYES_THRESHOLD_MINOR,
     transferAmountMaxMinor: settings.TRANSFER_AMOUNT_MAX_MINOR,
     dailyOutgoingMaxMinor: settings.DAILY_OUTGOING_MAX_MINOR,
+  };
+}
+
+/** The payout workflow's durations. */
+export function payoutTimingsOf(settings: Config) {
+  return {
+    activityTimeoutMs: settings.ACTIVITY_TIMEOUT_MS,
+    retryIntervalMaxMs: settings.RETRY_INTERVAL_MAX_MS,
+    returnWindowMs: settings.PAYOUT_RETURN_WINDOW,
+  };
+}
+
+/** Who we are on the ACH network (rails/ach/ach-rail.ts AchOriginator). */
+export function achOriginatorOf(settings: Config) {
+  return {
+    odfiRouting: settings.PAYOUT_ODFI_ROUTING,
+    odfiName: settings.PAYOUT_ODFI_NAME,
+    companyName: settings.PAYOUT_COMPANY_NAME,
+    companyIdentification: settings.PAYOUT_COMPANY_ID,
+    entryDescription: 'PAYOUT',
   };
 }

@@ -2,3 +2,5 @@
 export { transferWorkflow } from './transfer';
 export { reconcileWorkflow } from './reconcile';
 export { transferBatchWorkflow } from './transfer-batch';
+export { payoutWorkflow } from './payout';
+export { payoutCutoffWorkflow, payoutInboundWorkflow } from './payout-files';
