@@ -13,7 +13,7 @@ const layers = {
   config: ['domain'],
   db: ['domain', 'config'],
   ledger: ['domain', 'db', 'config'],
-  // Rails: the pay-in poller reads the bank's files and sends returns through the Rail and BankLink.
+  // Rails: payout and pay-in activities build and read the bank's files through a Rail and move them through a BankTransport.
   activities: ['domain', 'db', 'ledger', 'config', 'rails'],
   // Workflow code runs in Temporal's sandbox: pure domain code, and activities as types only
   // (below). eslint.config.js forbids Node built-ins and I/O packages there.

@@ -8,7 +8,7 @@ import {
   unsentReturnFile,
   type RecordedReturnFile,
 } from '../ledger/payin-returns';
-import type { BankLink } from '../rails/bank-link';
+import type { BankTransport } from '../rails/bank-transport';
 import type { Rail } from '../rails/rail';
 
 /** Entries in one return file; more go in the next. */
@@ -19,7 +19,7 @@ const files_per_call = 10;
 interface ReturnSender {
   reference: pg.Pool;
   rail: Rail;
-  bank: BankLink;
+  bank: BankTransport;
   logger: Logger;
 }
 

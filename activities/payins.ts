@@ -11,8 +11,7 @@ import {
   type PayinFileRecord,
 } from '../ledger/payins';
 import type { WorkflowRun } from '../ledger/postings';
-import type { BankFile, BankLink } from '../rails/bank-link';
-import { BankRefusedFile } from '../rails/bank-link';
+import { BankRefusedFile, type BankFeedFile, type BankTransport } from '../rails/bank-transport';
 import { RailFileRefused, type IncomingCredit, type Rail } from '../rails/rail';
 import { sendReturnFiles } from './payin-returns';
 
@@ -26,7 +25,7 @@ export interface PayinDependencies {
   shards: ShardSet;
   logger: Logger;
   rail: Rail;
-  bank: BankLink;
+  bank: BankTransport;
   events?: PayinEvents;
 }
 
@@ -57,10 +56,10 @@ export function createPayinActivities(deps: PayinDependencies) {
       const execution = Context.current().info.workflowExecution;
       const run = { workflowId: execution?.workflowId ?? 'payin-poll', runId: execution?.runId ?? 'none' };
       const cursor = await payinCursor(reference);
-      const page = await deps.bank.filesAfter(cursor, files_per_poll);
+      const page = await deps.bank.pollFiles(cursor.toString(), files_per_poll);
       const summary: PayinPollSummary = { files: 0, refused: 0, credited: 0, returned: 0, more: false };
       // A bank resending a file we finished (at or before our cursor) is skipped: it was decided.
-      for (const file of page.files.filter((delivered) => delivered.cursor > cursor)) {
+      for (const file of page.files.filter((delivered) => BigInt(delivered.cursor) > cursor)) {
         const record = await processFile(deps, file, run);
         await recordPayinFile(reference, record);
         deps.events?.file(record.outcome);
@@ -92,9 +91,9 @@ export function createPayinActivities(deps: PayinDependencies) {
 export type PayinActivities = ReturnType<typeof createPayinActivities>;
 
 /** Decides every credit of one bank file; a file the rail refuses moves nothing and is recorded refused. */
-async function processFile(deps: PayinDependencies, file: BankFile, run: WorkflowRun): Promise<PayinFileRecord> {
+async function processFile(deps: PayinDependencies, file: BankFeedFile, run: WorkflowRun): Promise<PayinFileRecord> {
   const record: PayinFileRecord = {
-    cursor: file.cursor,
+    cursor: BigInt(file.cursor),
     fileName: file.fileName,
     outcome: 'processed',
     reason: null,
@@ -113,14 +112,14 @@ async function processFile(deps: PayinDependencies, file: BankFile, run: Workflo
     // Refused whole, as NACHA has a receiver reject a file that does not add up: nothing moved.
     // Recorded with its reason so the cursor moves on; a file that never parses must not stop pay-ins.
     deps.logger.error(
-      { bank_file: file.fileName, bank_cursor: file.cursor.toString(), reason: error.message },
+      { bank_file: file.fileName, bank_cursor: file.cursor, reason: error.message },
       'a bank file was refused; none of its entries moved money',
     );
     return { ...record, outcome: 'refused', reason: error.message };
   }
   // Returns of our payouts in the same feed belong to the payout poller; they are not read here.
   for (const credit of credits) {
-    const outcome = await decideOne(deps, { ...credit, currency: deps.rail.currency }, file.cursor, run);
+    const outcome = await decideOne(deps, { ...credit, currency: deps.rail.currency }, BigInt(file.cursor), run);
     deps.events?.entry(outcome);
     if (outcome === 'credited') record.credits++;
     else if (outcome === 'returned') record.returned++;

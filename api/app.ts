@@ -30,6 +30,9 @@ import { FxService } from './fx-service';
 import { fxRoutes } from './routes/fx';
 import { codecRoutes, type CodecEndpointOptions } from './routes/codec';
 import { jsonBodies } from './json-body';
+import { PayoutService } from './payout-service';
+import { payoutRoutes } from './routes/payouts';
+import type { PayoutTimings } from '../workflows/payout';
 import { wallet_currencies_default, walletCurrencies } from '../domain/money';
 
 const quote_ttl_default_ms = 30_000;
@@ -71,7 +74,12 @@ export interface AppDependencies {
   codec: CodecEndpointOptions;
   /** Given by tests that read how many waits are open; made here otherwise. */
   waitSlots?: WaitSlots;
+  /** Payouts' timings (PAYOUT_RETURN_WINDOW) and PAYOUT_STUCK_AFTER; payout_defaults when not given. */
+  payouts?: { timings: PayoutTimings; stuckAfterMs: number };
 }
+
+/** Without payout settings (tests of other parts): a return window of a few dev banking days, stuck after 5 minutes. */
+const payout_defaults = { returnWindowMs: 90_000, stuckAfterMs: 300_000 };
 
 export function createApp(deps: AppDependencies) {
   const app = express();
@@ -100,6 +108,17 @@ export function createApp(deps: AppDependencies) {
   });
 
   const batches = new TransferBatchService(starting);
+  const payouts = new PayoutService({
+    ...starting,
+    actionTokens: deps.actionTokens,
+    timings: deps.payouts?.timings ?? {
+      activityTimeoutMs: deps.timings.activityTimeoutMs,
+      retryIntervalMaxMs: deps.timings.retryIntervalMaxMs,
+      returnWindowMs: payout_defaults.returnWindowMs,
+    },
+    // The one rail today (rails/rail.ts): ACH moves USD.
+    railCurrency: 'USD',
+  });
   const waitSlots = deps.waitSlots ?? new WaitSlots(callerLimits, metrics.registry);
 
   app.disable('x-powered-by');
@@ -118,6 +137,7 @@ export function createApp(deps: AppDependencies) {
   app.use(payinRoutes(deps.shards, deps.fundingBank ?? dev_funding_bank));
   app.use(moneyRoutes(transfers, metrics, waitSlots));
   app.use(transferBatchRoutes(batches, waitSlots));
+  app.use(payoutRoutes(payouts, waitSlots, deps.payouts?.stuckAfterMs ?? payout_defaults.stuckAfterMs));
   app.use(opsTransferRoutes(transfers, deps.client, deps.actionTokens));
   app.use(opsUserRoutes(deps.shards, deps.limits, currencies, deps.timings));
   app.use(opsAuditRoutes(deps.shards));

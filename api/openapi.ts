@@ -63,6 +63,14 @@ import {
   WalletLimitsBody,
   WalletLimitsResponse,
 } from './schemas';
+import {
+  OpsPayoutList,
+  OpsPayoutsQuery,
+  PayoutBody,
+  PayoutIdParams,
+  PayoutResponse,
+  PayoutWaitQuery,
+} from './payout-schemas';
 
 type Responses = RouteConfig['responses'];
 /** Registers an operation behind the bearer token; `ok` are its success answers, the error answers are added. */
@@ -142,6 +150,7 @@ export function openApiDocument() {
   registerBatchPaths(route);
   registerBankAccountPaths(route);
   registerPayinPaths(route);
+  registerPayoutPaths(route);
   registerOpsUserPaths(route);
   registerOpsTransferPaths(route);
   registerFxPaths(route);
@@ -204,6 +213,37 @@ function registerWalletPaths(route: Route): void {
     path: '/v1/wallet/{user_id}/transactions',
     request: { params: UserIdParams, query: HistoryQuery },
     ok: answers('200', 'ledger entries, newest first', HistoryResponse),
+  });
+}
+
+function registerPayoutPaths(route: Route): void {
+  route({
+    method: 'post',
+    path: '/v1/wallet/{user_id}/payouts',
+    description:
+      'Money out to one of the wallet\'s bank accounts (docs/rails.md, "The payout lifecycle"). The amount is held at once; a payout the balance does not cover ends FAILED insufficient_funds, as a transfer does. The same idempotency_key with the same body answers the same payout.',
+    request: { params: UserIdParams, body: json(PayoutBody) },
+    ok: answers('202', 'accepted; follow GET /v1/wallet/payouts/{payout_id}', PayoutResponse),
+  });
+  route({
+    method: 'get',
+    path: '/v1/wallet/payouts/{payout_id}',
+    request: { params: PayoutIdParams, query: PayoutWaitQuery },
+    ok: answers('200', 'the payout; with ?wait=N once it is SETTLED or final, or N seconds passed', PayoutResponse),
+  });
+  route({
+    method: 'post',
+    path: '/v1/ops/payouts/{payout_id}/cancel',
+    description: 'ops only: cancels a payout no cutoff has taken yet (its hold goes back); audited as payout_cancel.',
+    request: { params: PayoutIdParams, body: json(OpsReasonBody) },
+    ok: answers('200', 'canceled: the payout', PayoutResponse),
+  });
+  route({
+    method: 'get',
+    path: '/v1/ops/payouts',
+    description: 'ops only: payouts stuck before a final state past PAYOUT_STUCK_AFTER, oldest change first.',
+    request: { query: OpsPayoutsQuery },
+    ok: answers('200', 'the stuck payouts', OpsPayoutList),
   });
 }
 

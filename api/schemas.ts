@@ -28,17 +28,20 @@ const page_size_max = 100;
 const page_size_default = 20;
 export const transfer_wait_max_s = 30;
 
-const UserId = z.string().regex(user_id_pattern, 'user ids are 1-64 of A-Z a-z 0-9 _ -').openapi({ example: 'user_A' });
+export const UserId = z
+  .string()
+  .regex(user_id_pattern, 'user ids are 1-64 of A-Z a-z 0-9 _ -')
+  .openapi({ example: 'user_A' });
 
 /** Amounts are JSON integers of minor units (cents): 5000 USD is 50.00 USD. */
-const AmountMinor = z
+export const AmountMinor = z
   .int('amount must be a whole number of minor units (a JSON integer)')
   .positive('amount must be greater than zero')
   .max(Number(transfer_amount_max_minor), `amount must be at most ${transfer_amount_max_minor}`)
   .openapi({ example: 5000, description: 'integer, minor units of the currency' });
 
 /** Shape only; whether the wallet holds the currency is a separate check (422 unsupported_currency). */
-const Currency = z
+export const Currency = z
   .string()
   .regex(/^[A-Z]{3}$/, 'currency must be a three-letter ISO 4217 code')
   .openapi({ example: 'USD', description: "ISO 4217; in a request, one of the wallet's CURRENCIES" });
@@ -47,7 +50,7 @@ const Currency = z
 const storable = () => (value: string) =>
   !/\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(value);
 
-const IdempotencyKey = z
+export const IdempotencyKey = z
   .string()
   .min(1, 'idempotency_key must not be empty')
   .max(idempotency_key_length_max, `idempotency_key must be at most ${idempotency_key_length_max} characters`)

@@ -6,6 +6,7 @@ import { createApp } from '../api/app';
 import {
   actionTokenSettingsOf,
   chaosCrashOf,
+  payoutTimingsOf,
   config,
   limitsOf,
   shardTimeoutsOf,
@@ -20,6 +21,7 @@ import { ensureReconcileSchedule } from '../workers/reconcile-schedule';
 import { ensurePayinSchedule } from '../workers/payin-schedule';
 import { payinMetrics } from '../metrics/payin-metrics';
 import { payinPartsOf } from './payin-parts';
+import { railPartsOf } from './rail-parts';
 import { runOrphanSweeper } from '../workers/orphan-sweeper';
 import { createLogger } from './logger';
 import { serveWorkerMetrics } from '../metrics/metrics-server';
@@ -31,6 +33,7 @@ import { startPacerMetrics } from '../metrics/start-pacer-metrics';
 import { heldBy, startTransferWorkflow, transferOf } from '../temporal-client/start-transfer';
 import { walletDataConverter } from '../temporal-client/payload-codec';
 import { runTransferMonitor } from '../workers/transfer-monitor';
+import { ensurePayoutSchedules } from '../workers/payout-schedules';
 
 export interface WalletRoles {
   api: boolean;
@@ -114,7 +117,8 @@ async function startWorker(parts: Parts, roles: WalletRoles) {
   const connection = await connectWorker(settings);
   const client = new Client({ connection, namespace: settings.TEMPORAL_NAMESPACE, dataConverter: parts.dataConverter });
   const completions = new TransferCompletions();
-  const payins = payinPartsOf(settings, payinMetrics(metrics.registry));
+  const railParts = railPartsOf(settings);
+  const payins = payinPartsOf(settings, railParts, payinMetrics(metrics.registry));
   const worker = await createWalletWorker({
     connection,
     namespace: settings.TEMPORAL_NAMESPACE,
@@ -128,6 +132,7 @@ async function startWorker(parts: Parts, roles: WalletRoles) {
     chaosCrash: chaosCrashOf(settings),
     stuckAfterMs: settings.STUCK_AFTER,
     ...(payins ? { payins: payins.worker } : {}),
+    payouts: railParts,
   });
   closers.push(() => connection.close());
   const startPacer = pacedStarts(parts, client, completions);
@@ -144,6 +149,17 @@ async function startWorker(parts: Parts, roles: WalletRoles) {
     await ensurePayinSchedule({ client, taskQueue: settings.TEMPORAL_TASK_QUEUE, everyMs: payins.everyMs }).catch(
       (error: unknown) => logger.error({ err: error }, 'the pay-in schedule could not be created or updated'),
     );
+  await ensurePayoutSchedules({
+    client,
+    taskQueue: settings.TEMPORAL_TASK_QUEUE,
+    cutoffEveryMs: settings.PAYOUT_CUTOFF_EVERY,
+    inboundEveryMs: settings.PAYOUT_INBOUND_EVERY,
+  }).catch((error: unknown) =>
+    logger.error(
+      { err: error },
+      'the payout schedules could not be created or updated; payouts wait until a start sets them up',
+    ),
+  );
   closers.unshift(
     runTransferMonitor(
       {
@@ -273,6 +289,7 @@ async function listen(
     limits: limitsOf(settings),
     currencies: settings.currencies,
     stuckAfterMs: settings.STUCK_AFTER,
+    payouts: { timings: payoutTimingsOf(settings), stuckAfterMs: settings.PAYOUT_STUCK_AFTER },
     codec: { dataConverter, corsOrigins: settings.codecCorsOrigins },
     fundingBank: { routingNumber: settings.BANK_ROUTING, name: settings.BANK_NAME },
     quoteTtlMs: settings.QUOTE_TTL,

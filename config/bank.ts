@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, duration, duration_units_ms, parseEnvironment, routingNumber } from './index';
+import { ConfigError, DEV_BANK_TOKEN, duration, duration_units_ms, parseEnvironment, routingNumber } from './index';
 
 /**
  * The bank process's settings (`npm run bank`, bank/main.ts), read once from the environment like
@@ -7,8 +7,7 @@ import { ConfigError, duration, duration_units_ms, parseEnvironment, routingNumb
  * own: nothing of the wallet's configuration is read here, and the wallet reads none of these.
  */
 
-/** Public (it is in the README), so it is refused unless the bank listens on this machine only. */
-const DEV_BANK_TOKEN = 'dev-only-bank-token-change-me-0123456789';
+/** DEV_BANK_TOKEN is public (it is in the README), so it is refused unless the bank listens on this machine only. */
 const loopback_hosts = ['127.0.0.1', 'localhost', '::1'];
 
 const bankSchema = z.object({

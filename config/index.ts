@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { isAbaRoutingNumber } from '../domain/bank-accounts';
 import { isKnownCurrency, wallet_currencies_default, walletCurrencies } from '../domain/money';
+import { isAbaRoutingNumber } from '../domain/bank-accounts';
 import type { TransferLimits } from '../domain/transfer-policy';
 
 /**
@@ -18,14 +18,18 @@ const DEV_AUTH_SECRET = 'dev-only-wallet-secret-change-me-0123456789';
  */
 const DEV_PAYLOAD_KEYS = 'dev-1:ZGV2LW9ubHktd2FsbGV0LXBheWxvYWQta2V5LTAxMjM=';
 
+/**
+ * Our bank's development token (the bank process's BANK_TOKEN default, config/bank.ts): public,
+ * so the wallet refuses it for a bank that is not on this machine.
+ */
+export const DEV_BANK_TOKEN = 'dev-only-bank-token-change-me-0123456789';
+
 const port = z.coerce.number().int().min(1).max(65535);
 /** A nine-digit ABA routing number whose check digit holds (the wallet's and the bank's BANK_ROUTING). */
 export const routingNumber = z
   .string()
   .regex(/^\d{9}$/, 'must be nine digits')
   .refine(isAbaRoutingNumber, 'fails the ABA routing number checksum');
-/** The development bank's public token (config/bank.ts), accepted only while the bank is on this machine. */
-const DEV_BANK_TOKEN = 'dev-only-bank-token-change-me-0123456789';
 const positiveMs = z.coerce.number().int().min(1).max(86_400_000);
 
 /** A duration such as 250ms, 30s, 5m, 12h or 7d, in milliseconds. */
@@ -206,6 +210,14 @@ const environmentSchema = z.object({
       duration.refine((ms) => ms >= duration_units_ms.s, 'must be at least 1s'),
     ])
     .default(10 * duration_units_ms.s),
+  /** How often a cutoff puts the waiting payouts into a file (the wallet-payout-cutoff Schedule). */
+  PAYOUT_CUTOFF_EVERY: duration.refine((ms) => ms >= 1_000, 'must be at least 1s').default(10_000),
+  /** How often the bank is asked what settled and what came back (the wallet-payout-inbound Schedule). */
+  PAYOUT_INBOUND_EVERY: duration.refine((ms) => ms >= 1_000, 'must be at least 1s').default(5_000),
+  /** How long a settled payout's workflow stays open for a return (dev: three 30 s banking days). */
+  PAYOUT_RETURN_WINDOW: duration.refine((ms) => ms > 0, 'must be more than 0').default(90_000),
+  /** A payout before a final state whose status has not changed this long is listed as stuck. */
+  PAYOUT_STUCK_AFTER: duration.default(5 * duration_units_ms.m),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().min(1).default('.data'),
   /** Fault hook of `npm run chaos` only: per mille of committed legs after which the process kills itself before reporting (activities/chaos-crash.ts). */
@@ -245,14 +257,17 @@ export function parseConfig(environment: NodeJS.ProcessEnv) {
       `invalid environment: PAYLOAD_KEYS must be set when HOST (${values.HOST}) or TEMPORAL_ADDRESS (${temporalHost}) is not a loopback address`,
     );
   }
-  if (values.BANK_TOKEN === DEV_BANK_TOKEN && !loopback_hosts.includes(new URL(values.BANK_URL).hostname)) {
-    // The development bank token is public: a real bank elsewhere gets a real one.
-    throw new ConfigError('invalid environment: BANK_TOKEN must be set when BANK_URL is not on this machine');
-  }
   if (usesDevAuthSecret && !loopback_hosts.includes(values.HOST)) {
     // The development secret is public (it is in the README): anyone could sign an ops token.
     throw new ConfigError(
       `invalid environment: AUTH_SECRET must be set when HOST (${values.HOST}) is not a loopback address`,
+    );
+  }
+  const bankHost = new URL(values.BANK_URL).hostname.replace(/^\[|\]$/g, '');
+  if (values.BANK_TOKEN === DEV_BANK_TOKEN && !loopback_hosts.includes(bankHost)) {
+    // The development token is public: a bank elsewhere must have its own.
+    throw new ConfigError(
+      `invalid environment: BANK_TOKEN must be set when BANK_URL (${bankHost}) is not a loopback address`,
     );
   }
   return {
@@ -396,5 +411,25 @@ export function limitsOf(settings: Config): TransferLimits {
     fourEyesThresholdMinor: settings.FOUR_EYES_THRESHOLD_MINOR,
     transferAmountMaxMinor: settings.TRANSFER_AMOUNT_MAX_MINOR,
     dailyOutgoingMaxMinor: settings.DAILY_OUTGOING_MAX_MINOR,
+  };
+}
+
+/** The payout workflow's durations. */
+export function payoutTimingsOf(settings: Config) {
+  return {
+    activityTimeoutMs: settings.ACTIVITY_TIMEOUT_MS,
+    retryIntervalMaxMs: settings.RETRY_INTERVAL_MAX_MS,
+    returnWindowMs: settings.PAYOUT_RETURN_WINDOW,
+  };
+}
+
+/** Who we are on the ACH network (rails/ach/ach-rail.ts AchOriginator). */
+export function achOriginatorOf(settings: Config) {
+  return {
+    odfiRouting: settings.BANK_ROUTING,
+    odfiName: settings.BANK_NAME,
+    companyName: settings.ACH_COMPANY_NAME,
+    companyIdentification: settings.ACH_COMPANY_ID,
+    entryDescription: 'PAYOUT',
   };
 }

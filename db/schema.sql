@@ -877,6 +877,18 @@ CREATE TABLE public.bank_accounts (
 
 
 --
+-- Name: bank_feed_cursors; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.bank_feed_cursors (
+    reader text NOT NULL,
+    cursor text NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT bank_feed_cursors_cursor_check CHECK ((cursor ~ '^[0-9]{1,18}$'::text))
+);
+
+
+--
 -- Name: conversions; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1006,10 +1018,10 @@ CREATE TABLE public.ops_audit (
     via text NOT NULL,
     details jsonb DEFAULT '{}'::jsonb NOT NULL,
     dedupe_key text,
-    CONSTRAINT ops_audit_action_check CHECK ((action = ANY (ARRAY['deposit'::text, 'withdrawal'::text, 'transfer'::text, 'freeze'::text, 'unfreeze'::text, 'reverse'::text, 'reverse_refused'::text, 'approve'::text, 'reject'::text, 'limit_change'::text, 'close'::text, 'fx_rate_set'::text, 'refused'::text, 'retry'::text, 'bank_account_add'::text, 'bank_account_remove'::text]))),
+    CONSTRAINT ops_audit_action_check CHECK ((action = ANY (ARRAY['deposit'::text, 'withdrawal'::text, 'transfer'::text, 'freeze'::text, 'unfreeze'::text, 'reverse'::text, 'reverse_refused'::text, 'approve'::text, 'reject'::text, 'limit_change'::text, 'close'::text, 'fx_rate_set'::text, 'refused'::text, 'retry'::text, 'bank_account_add'::text, 'bank_account_remove'::text, 'payout_cancel'::text]))),
     CONSTRAINT ops_audit_operator_check CHECK (((char_length(operator) >= 1) AND (char_length(operator) <= 128))),
     CONSTRAINT ops_audit_reason_check CHECK ((char_length(reason) <= 500)),
-    CONSTRAINT ops_audit_target_type_check CHECK ((target_type = ANY (ARRAY['user'::text, 'transfer'::text, 'fx_rate'::text, 'bank_account'::text]))),
+    CONSTRAINT ops_audit_target_type_check CHECK ((target_type = ANY (ARRAY['user'::text, 'transfer'::text, 'fx_rate'::text, 'bank_account'::text, 'payout'::text]))),
     CONSTRAINT ops_audit_via_check CHECK ((via = ANY (ARRAY['http'::text, 'signal'::text, 'update'::text])))
 );
 
@@ -1143,6 +1155,53 @@ CREATE TABLE public.payin_return_files (
 
 
 --
+-- Name: payout_file_entries; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.payout_file_entries (
+    file_sequence bigint NOT NULL,
+    "position" integer NOT NULL,
+    payout_id text NOT NULL,
+    user_id text NOT NULL,
+    amount bigint NOT NULL,
+    trace_number text NOT NULL,
+    settled_signaled_at timestamp with time zone,
+    CONSTRAINT payout_file_entries_amount_check CHECK ((amount > 0)),
+    CONSTRAINT payout_file_entries_position_check CHECK (("position" >= 0))
+);
+
+
+--
+-- Name: payout_files; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.payout_files (
+    file_sequence bigint NOT NULL,
+    rail text NOT NULL,
+    status text DEFAULT 'COLLECTING'::text NOT NULL,
+    first_entry_sequence bigint,
+    entry_count integer,
+    total_minor bigint,
+    file_created_at timestamp with time zone,
+    effective_date date,
+    file_name text,
+    bank_file_id text,
+    refusal text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    recorded_at timestamp with time zone,
+    uploaded_at timestamp with time zone,
+    announced_at timestamp with time zone,
+    CONSTRAINT payout_files_check CHECK (((status = 'COLLECTING'::text) = (first_entry_sequence IS NULL))),
+    CONSTRAINT payout_files_entry_count_check CHECK ((entry_count >= 1)),
+    CONSTRAINT payout_files_file_sequence_check CHECK ((file_sequence >= 1)),
+    CONSTRAINT payout_files_first_entry_sequence_check CHECK ((first_entry_sequence >= 0)),
+    CONSTRAINT payout_files_rail_check CHECK ((rail = 'ach'::text)),
+    CONSTRAINT payout_files_status_check CHECK ((status = ANY (ARRAY['COLLECTING'::text, 'RECORDED'::text, 'UPLOADED'::text, 'SETTLED'::text, 'REFUSED'::text]))),
+    CONSTRAINT payout_files_total_minor_check CHECK ((total_minor >= 1))
+);
+
+
+--
 -- Name: payout_holds; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1156,6 +1215,58 @@ CREATE TABLE public.payout_holds (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT payout_holds_amount_check CHECK ((amount > 0)),
     CONSTRAINT payout_holds_status_check CHECK ((status = ANY (ARRAY['held'::text, 'released'::text, 'settled'::text, 'returned'::text])))
+);
+
+
+--
+-- Name: payout_returns; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.payout_returns (
+    return_trace_number text NOT NULL,
+    original_trace_number text NOT NULL,
+    return_code text NOT NULL,
+    amount bigint NOT NULL,
+    payout_id text,
+    outcome text DEFAULT 'received'::text NOT NULL,
+    bank_cursor text NOT NULL,
+    received_at timestamp with time zone DEFAULT now() NOT NULL,
+    decided_at timestamp with time zone,
+    CONSTRAINT payout_returns_outcome_check CHECK ((outcome = ANY (ARRAY['received'::text, 'applied'::text, 'unknown_trace'::text, 'closed'::text])))
+);
+
+
+--
+-- Name: payouts; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.payouts (
+    payout_id text NOT NULL,
+    user_id text NOT NULL,
+    bank_account_id text NOT NULL,
+    idempotency_key text NOT NULL,
+    request_hash text NOT NULL,
+    rail text NOT NULL,
+    currency character(3) NOT NULL,
+    amount bigint NOT NULL,
+    status text DEFAULT 'ACCEPTED'::text NOT NULL,
+    failure_reason text,
+    return_code text,
+    file_sequence bigint,
+    trace_number text,
+    initiated_by text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    status_changed_at timestamp with time zone DEFAULT now() NOT NULL,
+    settled_at timestamp with time zone,
+    return_window_ends_at timestamp with time zone,
+    CONSTRAINT payouts_amount_check CHECK ((amount > 0)),
+    CONSTRAINT payouts_check CHECK (((status = 'FAILED'::text) = (failure_reason IS NOT NULL))),
+    CONSTRAINT payouts_check1 CHECK (((status = 'RETURNED'::text) = (return_code IS NOT NULL))),
+    CONSTRAINT payouts_payout_id_check CHECK ((payout_id ~ '^po_[0-9a-f]{32}$'::text)),
+    CONSTRAINT payouts_rail_check CHECK ((rail = 'ach'::text)),
+    CONSTRAINT payouts_return_code_check CHECK ((return_code ~ '^R[0-9]{2}$'::text)),
+    CONSTRAINT payouts_status_check CHECK ((status = ANY (ARRAY['ACCEPTED'::text, 'PENDING_REVIEW'::text, 'HELD'::text, 'BATCHED'::text, 'SUBMITTED'::text, 'SETTLED'::text, 'RETURNED'::text, 'CANCELED'::text, 'FAILED'::text]))),
+    CONSTRAINT payouts_trace_number_check CHECK ((trace_number ~ '^[0-9]{15}$'::text))
 );
 
 
@@ -1232,6 +1343,51 @@ CREATE TABLE public.reconciliation_runs (
 
 ALTER TABLE public.reconciliation_runs ALTER COLUMN run_id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME public.reconciliation_runs_run_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: refused_bank_files; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.refused_bank_files (
+    bank_cursor text NOT NULL,
+    file_name text NOT NULL,
+    reason text NOT NULL,
+    received_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: settlement_reconciliations; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.settlement_reconciliations (
+    run_id bigint NOT NULL,
+    statement_date date NOT NULL,
+    started_at timestamp with time zone NOT NULL,
+    finished_at timestamp with time zone NOT NULL,
+    ok boolean NOT NULL,
+    break_count integer NOT NULL,
+    report jsonb NOT NULL,
+    workflow_id text,
+    CONSTRAINT settlement_reconciliations_break_count_check CHECK ((break_count >= 0)),
+    CONSTRAINT settlement_reconciliations_check CHECK ((finished_at >= started_at)),
+    CONSTRAINT settlement_reconciliations_check1 CHECK ((ok = (break_count = 0)))
+);
+
+
+--
+-- Name: settlement_reconciliations_run_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.settlement_reconciliations ALTER COLUMN run_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.settlement_reconciliations_run_id_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
@@ -1397,6 +1553,14 @@ ALTER TABLE ONLY public.bank_accounts
 
 
 --
+-- Name: bank_feed_cursors bank_feed_cursors_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.bank_feed_cursors
+    ADD CONSTRAINT bank_feed_cursors_pkey PRIMARY KEY (reader);
+
+
+--
 -- Name: conversions conversions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1517,11 +1681,67 @@ ALTER TABLE ONLY public.payin_return_files
 
 
 --
+-- Name: payout_file_entries payout_file_entries_payout_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payout_file_entries
+    ADD CONSTRAINT payout_file_entries_payout_id_key UNIQUE (payout_id);
+
+
+--
+-- Name: payout_file_entries payout_file_entries_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payout_file_entries
+    ADD CONSTRAINT payout_file_entries_pkey PRIMARY KEY (file_sequence, "position");
+
+
+--
+-- Name: payout_file_entries payout_file_entries_trace_number_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payout_file_entries
+    ADD CONSTRAINT payout_file_entries_trace_number_key UNIQUE (trace_number);
+
+
+--
+-- Name: payout_files payout_files_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payout_files
+    ADD CONSTRAINT payout_files_pkey PRIMARY KEY (file_sequence);
+
+
+--
 -- Name: payout_holds payout_holds_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.payout_holds
     ADD CONSTRAINT payout_holds_pkey PRIMARY KEY (payout_id);
+
+
+--
+-- Name: payout_returns payout_returns_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payout_returns
+    ADD CONSTRAINT payout_returns_pkey PRIMARY KEY (return_trace_number);
+
+
+--
+-- Name: payouts payouts_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payouts
+    ADD CONSTRAINT payouts_pkey PRIMARY KEY (payout_id);
+
+
+--
+-- Name: payouts payouts_user_id_idempotency_key_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payouts
+    ADD CONSTRAINT payouts_user_id_idempotency_key_key UNIQUE (user_id, idempotency_key);
 
 
 --
@@ -1546,6 +1766,22 @@ ALTER TABLE ONLY public.postings
 
 ALTER TABLE ONLY public.reconciliation_runs
     ADD CONSTRAINT reconciliation_runs_pkey PRIMARY KEY (run_id);
+
+
+--
+-- Name: refused_bank_files refused_bank_files_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.refused_bank_files
+    ADD CONSTRAINT refused_bank_files_pkey PRIMARY KEY (bank_cursor);
+
+
+--
+-- Name: settlement_reconciliations settlement_reconciliations_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.settlement_reconciliations
+    ADD CONSTRAINT settlement_reconciliations_pkey PRIMARY KEY (run_id);
 
 
 --
@@ -1705,6 +1941,13 @@ CREATE INDEX payin_credits_returns_unsent ON public.payin_credits USING btree (t
 
 
 --
+-- Name: payout_files_one_collecting; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX payout_files_one_collecting ON public.payout_files USING btree ((true)) WHERE (status = 'COLLECTING'::text);
+
+
+--
 -- Name: payout_holds_open; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -1712,10 +1955,31 @@ CREATE INDEX payout_holds_open ON public.payout_holds USING btree (user_id, curr
 
 
 --
+-- Name: payouts_open; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX payouts_open ON public.payouts USING btree (status_changed_at) WHERE (status = ANY (ARRAY['ACCEPTED'::text, 'PENDING_REVIEW'::text, 'HELD'::text, 'BATCHED'::text, 'SUBMITTED'::text]));
+
+
+--
+-- Name: payouts_waiting; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX payouts_waiting ON public.payouts USING btree (created_at) WHERE (status = 'HELD'::text);
+
+
+--
 -- Name: postings_reversal_debits; Type: INDEX; Schema: public; Owner: -
 --
 
 CREATE INDEX postings_reversal_debits ON public.postings USING btree (created_at) WHERE ((leg = 'reversal_debit'::text) AND (outcome = 'posted'::text));
+
+
+--
+-- Name: settlement_reconciliations_date; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX settlement_reconciliations_date ON public.settlement_reconciliations USING btree (statement_date, run_id);
 
 
 --
@@ -1845,6 +2109,20 @@ CREATE TRIGGER reconciliation_runs_no_truncate BEFORE TRUNCATE ON public.reconci
 
 
 --
+-- Name: settlement_reconciliations settlement_reconciliations_append_only; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER settlement_reconciliations_append_only BEFORE DELETE OR UPDATE ON public.settlement_reconciliations FOR EACH ROW EXECUTE FUNCTION public.refuse_ledger_rewrite();
+
+
+--
+-- Name: settlement_reconciliations settlement_reconciliations_no_truncate; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER settlement_reconciliations_no_truncate BEFORE TRUNCATE ON public.settlement_reconciliations FOR EACH STATEMENT EXECUTE FUNCTION public.refuse_ledger_rewrite();
+
+
+--
 -- Name: entries zz_entries_chain; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -1900,11 +2178,35 @@ ALTER TABLE ONLY public.payin_deposits
 
 
 --
+-- Name: payout_file_entries payout_file_entries_file_sequence_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payout_file_entries
+    ADD CONSTRAINT payout_file_entries_file_sequence_fkey FOREIGN KEY (file_sequence) REFERENCES public.payout_files(file_sequence);
+
+
+--
 -- Name: payout_holds payout_holds_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.payout_holds
     ADD CONSTRAINT payout_holds_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(user_id);
+
+
+--
+-- Name: payouts payouts_bank_account_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payouts
+    ADD CONSTRAINT payouts_bank_account_id_fkey FOREIGN KEY (bank_account_id) REFERENCES public.bank_accounts(bank_account_id);
+
+
+--
+-- Name: payouts payouts_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payouts
+    ADD CONSTRAINT payouts_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(user_id);
 
 
 --

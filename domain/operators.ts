@@ -70,9 +70,11 @@ class InvalidOperator extends Error {
 
 /**
  * What an operator can do to a transfer through its workflow, and so what an action token can
- * be for. `retry` resumes a transfer that needs attention once its cause is fixed.
+ * be for. `retry` resumes a transfer that needs attention once its cause is fixed. `cancel` is a
+ * payout's (workflows/payout.ts): its token names the payout id where a transfer's names the
+ * transfer id.
  */
-export const transfer_ops_actions = ['approve', 'reject', 'reverse', 'retry'] as const;
+export const transfer_ops_actions = ['approve', 'reject', 'reverse', 'retry', 'cancel'] as const;
 export type TransferOpsAction = (typeof transfer_ops_actions)[number];
 
 /**

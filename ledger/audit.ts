@@ -24,11 +24,13 @@ export const ops_actions = [
   // An operator registered or removed a wallet's bank account (details: user_id, rail, last4).
   'bank_account_add',
   'bank_account_remove',
+  // An operator canceled a payout before a cutoff put it in a file (target: the payout).
+  'payout_cancel',
 ] as const;
 export type OpsAction = (typeof ops_actions)[number];
 
-/** What an action acted on: a wallet, a transfer, an FX pair (`USD/EUR`, written by ledger/fx.ts), or a bank account. */
-export const audit_target_types = ['user', 'transfer', 'fx_rate', 'bank_account'] as const;
+/** What an action acted on: a wallet, a transfer, an FX pair (`USD/EUR`, written by ledger/fx.ts), a bank account or a payout. */
+export const audit_target_types = ['user', 'transfer', 'fx_rate', 'bank_account', 'payout'] as const;
 export type AuditTargetType = (typeof audit_target_types)[number];
 
 /** Where an ops action came from: the HTTP API (ops token), or a signal or update sent to a transfer's workflow. */

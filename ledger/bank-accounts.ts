@@ -141,8 +141,29 @@ export async function usableBankAccount(
   userId: string,
   bankAccountId: string,
 ): Promise<BankAccountForRail | undefined> {
+  return accountForRail(client, userId, bankAccountId, 'and deleted_at is null');
+}
+
+/**
+ * The account a recorded payout goes to, removed or not: a payout accepted before its account was
+ * removed is still paid there (its file is built from this). Undefined: no such account of this user.
+ */
+export async function bankAccountOfPayout(
+  client: pg.Pool | pg.PoolClient,
+  userId: string,
+  bankAccountId: string,
+): Promise<BankAccountForRail | undefined> {
+  return accountForRail(client, userId, bankAccountId, '');
+}
+
+async function accountForRail(
+  client: pg.Pool | pg.PoolClient,
+  userId: string,
+  bankAccountId: string,
+  liveOnly: 'and deleted_at is null' | '',
+): Promise<BankAccountForRail | undefined> {
   const found = await client.query<BankAccountRow>(
-    `select ${columns} from bank_accounts where bank_account_id = $1::text and user_id = $2::text and deleted_at is null`,
+    `select ${columns} from bank_accounts where bank_account_id = $1::text and user_id = $2::text ${liveOnly}`,
     [bankAccountId, userId],
   );
   const row = found.rows[0];

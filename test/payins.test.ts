@@ -8,7 +8,7 @@ import { allocateReturnFile, recordReturnFile, returnsToSend } from '../ledger/p
 import { AchFiles } from '../rails/ach/ach-files';
 import { AchRail } from '../rails/ach/ach-rail';
 import { transaction_codes, type NachaFile } from '../rails/ach/nacha-file';
-import { BankHttpLink } from '../rails/bank-link';
+import { HttpBankTransport } from '../rails/bank-transport';
 import { ensurePayinSchedule } from '../workers/payin-schedule';
 import { payinPollWorkflow } from '../workflows/payins';
 import { startTestAchServer } from './support/ach-server';
@@ -50,7 +50,7 @@ describe('pay-ins (bank process, Temporal, PostgreSQL, moov-io/ach)', () => {
     });
     stack = await startTestStack({
       withWorker: false,
-      payins: { rail, bank: new BankHttpLink(bank.url, test_bank_token) },
+      payins: { rail, bank: new HttpBankTransport(bank.url, test_bank_token) },
     });
     stopWorker = await stack.startWorker();
   });

@@ -8,6 +8,9 @@ import { instrumentActivities } from '../activities/instrument';
 import { createReconcileActivities } from '../activities/reconcile';
 import { createBatchActivities } from '../activities/transfer-batches';
 import { createPayinActivities, type PayinDependencies } from '../activities/payins';
+import { createPayoutFeedActivities } from '../activities/payout-feed';
+import { createPayoutFileActivities, type PayoutFileDependencies } from '../activities/payout-files';
+import { createPayoutActivities } from '../activities/payouts';
 import type { ShardSet } from '../db/shards';
 import type { ActionTokenKeys } from '../domain/action-tokens';
 import type { WalletMetrics } from '../metrics/wallet-metrics';
@@ -15,6 +18,7 @@ import { reconciliationGauges } from '../metrics/reconciliation-metrics';
 import { transferEventMetrics } from '../metrics/transfer-event-metrics';
 import type { TransferCompletions } from '../temporal-client/transfer-completions';
 import { batchTransferStarter } from './batch-item-starter';
+import { payoutSignaler } from './payout-signaler';
 import { worker_tuning } from './tuning';
 
 export const workflows_path = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -41,6 +45,8 @@ export interface WalletWorkerOptions {
   stuckAfterMs?: number;
   /** The pay-in poller's rail and bank link (activities/payins.ts); absent: its activities are not registered. */
   payins?: Pick<PayinDependencies, 'rail' | 'bank' | 'events'>;
+  /** The rail and our bank: given, this worker also runs payouts, their cutoffs and the bank's feed. */
+  payouts?: Pick<PayoutFileDependencies, 'rail' | 'bank' | 'fileEntriesMax'>;
 }
 
 export async function createWalletWorker(options: WalletWorkerOptions): Promise<Worker> {
@@ -80,6 +86,7 @@ export async function createWalletWorker(options: WalletWorkerOptions): Promise<
         ...(options.payins
           ? createPayinActivities({ shards: options.shards, logger: options.logger, ...options.payins })
           : {}),
+        ...payoutActivities(options, client),
         ...(options.activities ??
           createActivities({
             shards: options.shards,
@@ -106,4 +113,16 @@ export async function createWalletWorker(options: WalletWorkerOptions): Promise<
     // other shard: a shard blocked on a lock cannot stall transfers on the others (issue 9).
     maxConcurrentLocalActivityExecutions: options.shards.legSlots,
   });
+}
+
+/** The payout workflows' activities, when the worker has a rail and a bank to reach. */
+function payoutActivities(options: WalletWorkerOptions, client: Client) {
+  if (!options.payouts) return {};
+  const common = { shards: options.shards, logger: options.logger };
+  const files = { ...common, ...options.payouts, signals: payoutSignaler(client) };
+  return {
+    ...createPayoutActivities({ ...common, ...(options.actionTokens ? { actionTokens: options.actionTokens } : {}) }),
+    ...createPayoutFileActivities(files),
+    ...createPayoutFeedActivities(files),
+  };
 }

@@ -17,21 +17,19 @@ export interface IntervalScheduleOptions {
 }
 
 /**
- * Makes a Temporal Schedule that starts `workflowType` (no arguments) every `everyMs` match the
+ * Makes the Temporal Schedule `scheduleId` run `workflow` every `everyMs`, matching the
  * configuration: created on the first worker start, updated on every later one (a changed
  * interval or task queue takes effect), so starting many workers is harmless. A run still going
  * when the next is due makes the schedule skip that one (overlap SKIP), and after an outage at
- * most one missed run is made up. An operator's pause survives the update.
+ * most one missed run is made up: each run is about now, not about then. An operator's pause
+ * survives the update.
  */
-export async function ensureIntervalSchedule(
-  options: IntervalScheduleOptions,
-  workflowType: Workflow & (() => Promise<unknown>),
-): Promise<void> {
+export async function ensureIntervalSchedule(options: IntervalScheduleOptions, workflow: Workflow): Promise<void> {
   const { scheduleId } = options;
   const spec = { intervals: [{ every: options.everyMs }] };
-  const action: ScheduleOptionsStartWorkflowAction<typeof workflowType> = {
+  const action: ScheduleOptionsStartWorkflowAction<Workflow> = {
     type: 'startWorkflow',
-    workflowType,
+    workflowType: workflow,
     taskQueue: options.taskQueue,
     args: [],
     // The server appends each run's scheduled time, so every run has its own id.

@@ -3,3 +3,5 @@ export { transferWorkflow } from './transfer';
 export { reconcileWorkflow } from './reconcile';
 export { transferBatchWorkflow } from './transfer-batch';
 export { payinPollWorkflow } from './payins';
+export { payoutWorkflow } from './payout';
+export { payoutCutoffWorkflow, payoutInboundWorkflow } from './payout-files';

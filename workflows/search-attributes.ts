@@ -12,6 +12,8 @@ export const AmountMinorKey = defineSearchAttributeKey('AmountMinor', SearchAttr
 export const CurrencyKey = defineSearchAttributeKey('Currency', SearchAttributeType.KEYWORD);
 /** Set on a batch's workflow only while a step of it failed for good (NEEDS_ATTENTION), then RUNNING again. */
 export const BatchStatusKey = defineSearchAttributeKey('BatchStatus', SearchAttributeType.KEYWORD);
+/** A payout's status (domain/payouts.ts): `PayoutStatus = "SUBMITTED"` lists the payouts the bank has and has not settled. */
+export const PayoutStatusKey = defineSearchAttributeKey('PayoutStatus', SearchAttributeType.KEYWORD);
 
 export const transfer_search_attributes = [
   TransferStatusKey,
@@ -20,6 +22,7 @@ export const transfer_search_attributes = [
   AmountMinorKey,
   CurrencyKey,
   BatchStatusKey,
+  PayoutStatusKey,
 ];
 
 /** The `--search-attribute NAME=Type` arguments for `temporal server start-dev`. */

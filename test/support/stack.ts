@@ -7,6 +7,7 @@ import { createApp } from '../../api/app';
 import { default_caller_limits, WaitSlots, type CallerLimits } from '../../api/caller-limits';
 import { signToken, type Role } from '../../api/auth';
 import { createWalletWorker, type WalletWorkerOptions } from '../../workers/create-worker';
+import type { PayoutTimings } from '../../workflows/payout';
 import { actionTokenKeys, issueActionToken, type ActionTokenGrant } from '../../domain/action-tokens';
 import type { TransferLimits } from '../../domain/transfer-policy';
 import type { TransferTimings } from '../../workflows/activity-options';
@@ -59,6 +60,12 @@ interface TestStackOptions {
   codecCorsOrigins?: string[];
   /** The pay-in poller's rail and bank link: its activities run on the worker (test/payins.test.ts). */
   payins?: WalletWorkerOptions['payins'];
+  /** Payouts: the worker's rail and bank, and the API's payout timings (test/payouts.test.ts). */
+  payouts?: {
+    worker: NonNullable<WalletWorkerOptions['payouts']>;
+    timings: PayoutTimings;
+    stuckAfterMs: number;
+  };
 }
 
 /**
@@ -70,8 +77,7 @@ export async function startTestStack(options: TestStackOptions = {}) {
   const fixture = await createTestShards(4);
   const temporal = await connectTemporal(options.temporalAddress);
   const taskQueue = uniqueName('wallet-test');
-  const logLevel = options.logLevel ?? process.env.LOG_LEVEL ?? 'error';
-  const logger = options.logStream ? pino({ level: logLevel }, options.logStream) : pino({ level: logLevel });
+  const logger = testLogger(options);
   const callerLimits = { ...test_caller_limits, ...options.callerLimits };
   const waitSlots = new WaitSlots(callerLimits, walletMetrics().registry);
   const runningWorkers: (() => Promise<void>)[] = [];
@@ -91,7 +97,7 @@ export async function startTestStack(options: TestStackOptions = {}) {
         completions,
         actionTokens: test_action_tokens,
         ...(activities ? { activities } : {}),
-        ...(options.payins ? { payins: options.payins } : {}),
+        ...railsOf(options),
       }),
     );
     runningWorkers.push(stop);
@@ -116,6 +122,7 @@ export async function startTestStack(options: TestStackOptions = {}) {
     ...(options.tokenMaxAgeS ? { tokenMaxAgeS: options.tokenMaxAgeS } : {}),
     ...(options.quoteTtlMs ? { quoteTtlMs: options.quoteTtlMs } : {}),
     ...(options.admission ? { admission: options.admission } : {}),
+    payouts: options.payouts,
   });
   const { server, baseUrl } = await listenLocally(app);
 
@@ -139,6 +146,20 @@ export async function startTestStack(options: TestStackOptions = {}) {
 }
 
 export type TestStack = Awaited<ReturnType<typeof startTestStack>>;
+
+/** The worker's pay-in and payout parts, when the test gives them. */
+function railsOf(options: TestStackOptions): Pick<WalletWorkerOptions, 'payins' | 'payouts'> {
+  return {
+    ...(options.payins ? { payins: options.payins } : {}),
+    ...(options.payouts ? { payouts: options.payouts.worker } : {}),
+  };
+}
+
+/** The wallet's log lines at LOG_LEVEL (default error), to the suite's stream when it reads them. */
+function testLogger(options: Pick<TestStackOptions, 'logLevel' | 'logStream'>) {
+  const level = options.logLevel ?? process.env.LOG_LEVEL ?? 'error';
+  return options.logStream ? pino({ level }, options.logStream) : pino({ level });
+}
 
 /** The app on a free loopback port. */
 async function listenLocally(app: ReturnType<typeof createApp>): Promise<{ server: Server; baseUrl: string }> {
