@@ -1,22 +1,11 @@
 import { Context } from '@temporalio/activity';
 import type { Logger } from 'pino';
 import type { ShardSet } from '../db/shards';
-import { matchSettlement, settlementKeyOf, type SettlementLine } from '../domain/settlement-match';
+import { matchSettlement, settlementKeyOf, type LedgerSettlementLines } from '../domain/settlement-match';
 import { reference_shard } from '../domain/shard-routing';
 import { insertSettlementRun, type SettlementRunSummary } from '../ledger/settlement-runs';
 import { storedJson } from '../ledger/reconciliation-runs';
-import { fetchBankStatement, type BankEndpoint } from '../rails/bank-statements';
-
-/**
- * What the wallet's ledger says moved through our settlement account at the bank, as statement
- * lines (ledger/settlement-lines.ts reads them from every shard).
- */
-export interface LedgerSettlementLines {
-  /** The ledger's lines with these keys (settlementKeyOf), whatever day they were posted. */
-  withKeys(lines: readonly Pick<SettlementLine, 'kind' | 'traceNumber'>[]): Promise<SettlementLine[]>;
-  /** The ledger's lines posted on a UTC day (YYYY-MM-DD). */
-  ofDay(date: string): Promise<SettlementLine[]>;
-}
+import type { BankTransport } from '../rails/bank-transport';
 
 /** Where a run's outcome is shown at once (metrics/settlement-metrics.ts). */
 export interface SettlementGauges {
@@ -26,7 +15,7 @@ export interface SettlementGauges {
 export interface SettlementReconcileDependencies {
   shards: ShardSet;
   logger: Logger;
-  bank: BankEndpoint;
+  bank: Pick<BankTransport, 'statement'>;
   ledger: LedgerSettlementLines;
   /** SETTLEMENT_GRACE: a bank line younger than this that the ledger lacks is in transit, not a break. */
   graceMs: number;
@@ -54,8 +43,8 @@ export function createSettlementActivities(deps: SettlementReconcileDependencies
       const workflowId = Context.current().info.workflowExecution?.workflowId ?? null;
       const startedAt = new Date();
       const [statement, adjacent] = await Promise.all([
-        fetchBankStatement(deps.bank, date),
-        Promise.all([addDays(date, -1), addDays(date, 1)].map((day) => fetchBankStatement(deps.bank, day))),
+        deps.bank.statement(date),
+        Promise.all([addDays(date, -1), addDays(date, 1)].map((day) => deps.bank.statement(day))),
       ]);
       const [ledgerLinesForBankLines, ledgerLinesOfDay] = await Promise.all([
         deps.ledger.withKeys(statement.lines),

@@ -19,6 +19,8 @@ import { opsTransferRoutes } from './routes/ops-transfers';
 import { opsUserRoutes } from './routes/ops-users';
 import { opsTransferListRoutes } from './routes/ops-transfers-list';
 import { opsReconciliationRoutes } from './routes/ops-reconciliation';
+import { opsSettlementRoutes } from './routes/ops-settlement';
+import { settlementGauges } from '../metrics/settlement-metrics';
 import { systemRoutes } from './routes/system';
 import { walletRoutes } from './routes/wallets';
 import { bankAccountRoutes } from './routes/bank-accounts';
@@ -88,6 +90,7 @@ export function createApp(deps: AppDependencies) {
   const currencies = deps.currencies ?? walletCurrencies(wallet_currencies_default);
   // /metrics reads the latest reconciliation run from its table, whichever process ran it.
   reconciliationGauges(metrics.registry, deps.shards);
+  settlementGauges(metrics.registry, deps.shards);
   const fx = new FxService({ shards: deps.shards, quoteTtlMs: deps.quoteTtlMs ?? quote_ttl_default_ms });
   // What starting a transfer needs, single or in a batch.
   const starting = {
@@ -143,6 +146,7 @@ export function createApp(deps: AppDependencies) {
   app.use(opsAuditRoutes(deps.shards));
   app.use(opsTransferListRoutes({ client: deps.client, authSecret: deps.authSecret, stuckAfterMs: deps.stuckAfterMs }));
   app.use(opsReconciliationRoutes(deps.shards));
+  app.use(opsSettlementRoutes({ shards: deps.shards, client: deps.client, taskQueue: deps.taskQueue }));
   app.use(notFoundRoute);
   app.use(errorMiddleware(deps.logger));
   return app;

@@ -44,6 +44,9 @@ import {
   RateResponse,
   ReadinessResponse,
   ReconciliationResponse,
+  SettlementDateParams,
+  SettlementRunResponse,
+  SettlementRunStarted,
   ReverseBody,
   ReviewedTransferResponse,
   SetRateBody,
@@ -153,6 +156,7 @@ export function openApiDocument() {
   registerPayoutPaths(route);
   registerOpsUserPaths(route);
   registerOpsTransferPaths(route);
+  registerOpsSettlementPaths(route);
   registerFxPaths(route);
   registerCodecPaths(route, registry);
   registerSystemPaths(registry, errors);
@@ -411,6 +415,32 @@ function registerOpsTransferPaths(route: Route): void {
       'the latest reconciliation run (ops only); 404 reconciliation_not_run before the first',
       ReconciliationResponse,
     ),
+  });
+}
+
+function registerOpsSettlementPaths(route: Route): void {
+  route({
+    method: 'get',
+    path: '/v1/ops/settlement/{date}',
+    request: { params: SettlementDateParams },
+    ok: answers(
+      '200',
+      "the latest settlement reconciliation of the day (ops only): the bank's statement against the ledger, line by line; 404 settlement_not_reconciled before the first",
+      SettlementRunResponse,
+    ),
+  });
+  route({
+    method: 'post',
+    path: '/v1/ops/settlement/{date}',
+    request: { params: SettlementDateParams },
+    ok: {
+      ...answers(
+        '200',
+        'runs a settlement reconciliation of the day now and answers its report (ops only)',
+        SettlementRunResponse,
+      ),
+      ...answers('202', 'the run took longer than a minute: read its report later with GET', SettlementRunStarted),
+    },
   });
 }
 

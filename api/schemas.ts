@@ -1,5 +1,6 @@
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { settlement_line_kinds } from '../domain/settlement-match';
 import {
   ach_account_types,
   bank_accounts_per_user_max,
@@ -877,3 +878,72 @@ export const PayinResponse = z
     received_at: z.iso.datetime(),
   })
   .openapi('Payin');
+
+const SettlementLineJson = z.object({
+  kind: z.enum(settlement_line_kinds),
+  trace_number: z.string().openapi({ description: "the entry's ACH trace number, the key both sides share" }),
+  amount_minor: z
+    .int()
+    .openapi({ description: 'signed as the statement signs it: money out of our settlement account is negative' }),
+  posted_at: z.iso.datetime(),
+  reference: z.string().optional().openapi({
+    description:
+      "the wallet's own id of the money (payout po_..., pay-in pi_...), or 'unclaimed' for a credit no wallet took",
+  }),
+});
+
+const SettlementTotals = z.object({ line_count: z.int(), net_minor: z.int() });
+
+export const SettlementRunResponse = z
+  .object({
+    run_id: z.string(),
+    statement_date: z.iso.date(),
+    started_at: z.iso.datetime(),
+    finished_at: z.iso.datetime(),
+    ok: z.boolean().openapi({ description: 'no break: every line matched, in transit or across midnight' }),
+    break_count: z.int(),
+    workflow_id: z.string().nullable(),
+    report: z.object({
+      date: z.iso.date(),
+      ok: z.boolean(),
+      break_count: z.int(),
+      matched: z.object({ count: z.int(), net_minor: z.int() }),
+      missing_in_ledger: z
+        .array(SettlementLineJson)
+        .openapi({ description: "on the bank's statement, not in the ledger (break)" }),
+      missing_at_bank: z
+        .array(SettlementLineJson)
+        .openapi({ description: 'in the ledger that day, on no statement of the day or the days around it (break)' }),
+      amount_mismatches: z
+        .array(
+          z.object({
+            kind: z.enum(settlement_line_kinds),
+            trace_number: z.string(),
+            bank_amount_minor: z.int(),
+            ledger_amount_minor: z.int(),
+            reference: z.string().optional(),
+          }),
+        )
+        .openapi({ description: 'on both sides with different amounts (break)' }),
+      in_transit: z
+        .array(SettlementLineJson)
+        .openapi({
+          description: 'on the statement, not yet in the ledger, younger than SETTLEMENT_GRACE (not a break)',
+        }),
+      across_midnight: z
+        .array(SettlementLineJson)
+        .openapi({
+          description: "in the ledger that day, on the bank's statement of the day before or after (not a break)",
+        }),
+      bank: SettlementTotals,
+      ledger: SettlementTotals,
+      statement: z.object({ currency: Currency, opening_balance_minor: z.int(), closing_balance_minor: z.int() }),
+    }),
+  })
+  .openapi('SettlementRun');
+
+export const SettlementDateParams = z.object({
+  date: z.iso.date().openapi({ description: 'the banking day, YYYY-MM-DD (UTC)', example: '2026-12-06' }),
+});
+
+export const SettlementRunStarted = z.object({ workflow_id: z.string(), statement_date: z.iso.date() });

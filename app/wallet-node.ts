@@ -19,6 +19,7 @@ import { actionTokenKeys, type ActionTokenKeys } from '../domain/action-tokens';
 import { createWalletWorker } from '../workers/create-worker';
 import { ensureReconcileSchedule } from '../workers/reconcile-schedule';
 import { ensurePayinSchedule } from '../workers/payin-schedule';
+import { ensureSettlementSchedule } from '../workers/settlement-schedule';
 import { payinMetrics } from '../metrics/payin-metrics';
 import { payinPartsOf } from './payin-parts';
 import { railPartsOf } from './rail-parts';
@@ -133,33 +134,12 @@ async function startWorker(parts: Parts, roles: WalletRoles) {
     stuckAfterMs: settings.STUCK_AFTER,
     ...(payins ? { payins: payins.worker } : {}),
     payouts: railParts,
+    settlementGraceMs: settings.SETTLEMENT_GRACE,
   });
   closers.push(() => connection.close());
   const startPacer = pacedStarts(parts, client, completions);
   closers.unshift(startSweeper(parts, client, startPacer));
-  // A schedule that cannot be set up must not stop a worker that moves money: logged, and tried again at the next start.
-  await ensureReconcileSchedule({
-    client,
-    taskQueue: settings.TEMPORAL_TASK_QUEUE,
-    everyMs: settings.RECONCILE_EVERY_MS,
-  }).catch((error: unknown) =>
-    logger.error({ err: error }, 'the reconciliation schedule could not be created or updated'),
-  );
-  if (payins)
-    await ensurePayinSchedule({ client, taskQueue: settings.TEMPORAL_TASK_QUEUE, everyMs: payins.everyMs }).catch(
-      (error: unknown) => logger.error({ err: error }, 'the pay-in schedule could not be created or updated'),
-    );
-  await ensurePayoutSchedules({
-    client,
-    taskQueue: settings.TEMPORAL_TASK_QUEUE,
-    cutoffEveryMs: settings.PAYOUT_CUTOFF_EVERY,
-    inboundEveryMs: settings.PAYOUT_INBOUND_EVERY,
-  }).catch((error: unknown) =>
-    logger.error(
-      { err: error },
-      'the payout schedules could not be created or updated; payouts wait until a start sets them up',
-    ),
-  );
+  await ensureSchedules(parts, client, payins?.everyMs);
   closers.unshift(
     runTransferMonitor(
       {
@@ -177,6 +157,30 @@ async function startWorker(parts: Parts, roles: WalletRoles) {
   if (!roles.api)
     closers.unshift(await serveWorkerMetrics(metrics.registry, settings.WORKER_METRICS_PORT, settings.HOST, logger));
   return { client, worker, completions, startPacer };
+}
+
+/**
+ * The worker's Temporal Schedules: reconciliation, pay-ins (unless PAYIN_POLL_EVERY is off), the
+ * payout cutoff and the bank's feed, settlement reconciliation. A schedule that cannot be set up
+ * must not stop a worker that moves money: each is logged, and tried again at the next start.
+ */
+async function ensureSchedules({ settings, logger }: Parts, client: Client, payinEveryMs: number | undefined) {
+  const base = { client, taskQueue: settings.TEMPORAL_TASK_QUEUE };
+  const logged = (what: string) => (error: unknown) =>
+    logger.error({ err: error }, `the ${what} could not be created or updated`);
+  await ensureReconcileSchedule({ ...base, everyMs: settings.RECONCILE_EVERY_MS }).catch(
+    logged('reconciliation schedule'),
+  );
+  if (payinEveryMs !== undefined)
+    await ensurePayinSchedule({ ...base, everyMs: payinEveryMs }).catch(logged('pay-in schedule'));
+  await ensurePayoutSchedules({
+    ...base,
+    cutoffEveryMs: settings.PAYOUT_CUTOFF_EVERY,
+    inboundEveryMs: settings.PAYOUT_INBOUND_EVERY,
+  }).catch(logged('payout schedules (payouts wait until a start sets them up)'));
+  await ensureSettlementSchedule({ ...base, everyMs: settings.SETTLEMENT_RECONCILE_EVERY }).catch(
+    logged('settlement reconciliation schedule'),
+  );
 }
 
 /** Starts this process's transfers at the pace its worker finishes them (TRANSFER_START_WINDOW). */

@@ -218,6 +218,15 @@ const environmentSchema = z.object({
   PAYOUT_RETURN_WINDOW: duration.refine((ms) => ms > 0, 'must be more than 0').default(90_000),
   /** A payout before a final state whose status has not changed this long is listed as stuck. */
   PAYOUT_STUCK_AFTER: duration.default(5 * duration_units_ms.m),
+  /**
+   * How often the `wallet-settlement-reconciliation` Schedule matches the bank's statements of
+   * yesterday and today against the ledger (whole seconds; the default runs once a day, at 00:00 UTC).
+   */
+  SETTLEMENT_RECONCILE_EVERY: duration
+    .refine((ms) => ms >= duration_units_ms.s, 'must be at least 1s')
+    .default(duration_units_ms.d),
+  /** A bank line the wallet has not heard of yet is in transit, not a break, for this long. */
+  SETTLEMENT_GRACE: duration.default(10 * duration_units_ms.m),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().min(1).default('.data'),
   /** Fault hook of `npm run chaos` only: per mille of committed legs after which the process kills itself before reporting (activities/chaos-crash.ts). */

@@ -20,6 +20,8 @@ export const settlement_line_kinds = [
   'payout_returned',
   /** Someone outside paid one of our virtual accounts: positive. */
   'incoming_credit',
+  /** A credit no wallet could take (R02, R03) went back to its originator: negative. */
+  'incoming_credit_returned',
 ] as const;
 
 export type SettlementLineKind = (typeof settlement_line_kinds)[number];
@@ -33,6 +35,17 @@ export interface SettlementLine {
   postedAt: string;
   /** The wallet's own id for the money (payout or pay-in id); absent on bank lines. */
   reference?: string;
+}
+
+/**
+ * What the wallet's ledger says moved through our settlement account at the bank, as statement
+ * lines (ledger/settlement-lines.ts reads them from every shard).
+ */
+export interface LedgerSettlementLines {
+  /** The ledger's lines with these keys (settlementKeyOf), whatever day they were posted. */
+  withKeys(lines: readonly Pick<SettlementLine, 'kind' | 'traceNumber'>[]): Promise<SettlementLine[]>;
+  /** The ledger's lines posted on a UTC day (YYYY-MM-DD). */
+  ofDay(date: string): Promise<SettlementLine[]>;
 }
 
 export interface AmountMismatch {

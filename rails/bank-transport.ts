@@ -1,5 +1,6 @@
 import { isInteger, parse } from 'lossless-json';
 import { z } from 'zod';
+import { settlement_line_kinds, type SettlementLine } from '../domain/settlement-match';
 
 /**
  * How files reach our bank and come back: upload a payout file, read what became of its entries,
@@ -15,6 +16,20 @@ export interface BankTransport {
   entryStatuses(bankFileId: string): Promise<BankEntryStatus[]>;
   /** The bank's next files for us after `after` (at least once: a file may come again). */
   pollFiles(after: string, limit: number): Promise<{ files: BankFeedFile[]; nextCursor: string }>;
+  /**
+   * The statement of our settlement account for a UTC day (YYYY-MM-DD). A real bank's BAI2 or
+   * camt.053 statement would be read into the same shape, leaving settlement reconciliation as it is.
+   */
+  statement(date: string): Promise<BankStatement>;
+}
+
+export interface BankStatement {
+  date: string;
+  currency: string;
+  openingBalanceMinor: bigint;
+  closingBalanceMinor: bigint;
+  /** Amounts signed: money out of our settlement account is negative. */
+  lines: SettlementLine[];
 }
 
 export interface BankEntryStatus {
@@ -62,6 +77,21 @@ const pollAnswer = z.object({
   next_cursor: z.string().regex(/^\d{1,18}$/),
 });
 
+const statementAnswer = z.object({
+  date: z.iso.date(),
+  currency: z.string().regex(/^[A-Z]{3}$/),
+  opening_balance_minor: z.string().regex(/^-?\d{1,19}$/),
+  closing_balance_minor: z.string().regex(/^-?\d{1,19}$/),
+  lines: z.array(
+    z.object({
+      kind: z.enum(settlement_line_kinds),
+      trace_number: z.string().regex(/^\d{15}$/),
+      amount_minor: z.string().regex(/^-?\d{1,19}$/),
+      posted_at: z.iso.datetime(),
+    }),
+  ),
+});
+
 export class HttpBankTransport implements BankTransport {
   constructor(
     private readonly baseUrl: string,
@@ -98,6 +128,22 @@ export class HttpBankTransport implements BankTransport {
     };
   }
 
+  async statement(date: string): Promise<BankStatement> {
+    const answer = statementAnswer.parse(await this.call('GET', `/statements/${encodeURIComponent(date)}`));
+    return {
+      date: answer.date,
+      currency: answer.currency,
+      openingBalanceMinor: BigInt(answer.opening_balance_minor),
+      closingBalanceMinor: BigInt(answer.closing_balance_minor),
+      lines: answer.lines.map((line) => ({
+        kind: line.kind,
+        traceNumber: line.trace_number,
+        amountMinor: BigInt(line.amount_minor),
+        postedAt: line.posted_at,
+      })),
+    };
+  }
+
   /** A 4xx about an uploaded file refuses it; any other failure (5xx, 503 outage, no answer) is the caller's to retry. */
   private async call(method: string, path: string, body?: string, isUpload = false): Promise<unknown> {
     const response = await fetch(`${this.baseUrl}${path}`, {
@@ -110,7 +156,7 @@ export class HttpBankTransport implements BankTransport {
     if (isUpload && (response.status === 409 || response.status === 422))
       throw new BankRefusedFile(`the bank refused the file (${response.status}): ${text.slice(0, 500)}`);
     if (!response.ok) throw new Error(`the bank answered ${method} ${path.split('?')[0]} with ${response.status}`);
-    // Amounts arrive as JSON integers; none of the fields read here is a number, so they are kept as text.
+    // Amounts arrive as JSON integers and are kept as their digits (never a double): the callers read them as bigint.
     return parse(text, null, (value) => (isInteger(value) ? value : Number(value)));
   }
 }

@@ -49,6 +49,9 @@ class TestBankTransport implements BankTransport {
   pollFiles(after: string, limit: number) {
     return this.real.pollFiles(after, limit);
   }
+  statement(date: string) {
+    return this.real.statement(date);
+  }
 }
 
 describe('payouts (bank process, moov-io/ach, Temporal, PostgreSQL)', () => {

@@ -6,6 +6,9 @@ import { createActivities } from '../activities';
 import type { ChaosCrash } from '../activities/chaos-crash';
 import { instrumentActivities } from '../activities/instrument';
 import { createReconcileActivities } from '../activities/reconcile';
+import { createSettlementActivities } from '../activities/settlement-reconcile';
+import { ledgerSettlementLines } from '../ledger/settlement-lines';
+import { settlementGauges } from '../metrics/settlement-metrics';
 import { createBatchActivities } from '../activities/transfer-batches';
 import { createPayinActivities, type PayinDependencies } from '../activities/payins';
 import { createPayoutFeedActivities } from '../activities/payout-feed';
@@ -20,6 +23,9 @@ import type { TransferCompletions } from '../temporal-client/transfer-completion
 import { batchTransferStarter } from './batch-item-starter';
 import { payoutSignaler } from './payout-signaler';
 import { worker_tuning } from './tuning';
+
+/** The SETTLEMENT_GRACE default (config/index.ts), for workers built without configuration (tests). */
+const settlement_grace_default_ms = 10 * 60_000;
 
 export const workflows_path = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -45,7 +51,9 @@ export interface WalletWorkerOptions {
   stuckAfterMs?: number;
   /** The pay-in poller's rail and bank link (activities/payins.ts); absent: its activities are not registered. */
   payins?: Pick<PayinDependencies, 'rail' | 'bank' | 'events'>;
-  /** The rail and our bank: given, this worker also runs payouts, their cutoffs and the bank's feed. */
+  /** SETTLEMENT_GRACE: how long a bank line may wait for the wallet to hear of it before it is a break. */
+  settlementGraceMs?: number;
+  /** The rail and our bank: given, this worker also runs payouts, their cutoffs, the bank's feed and settlement reconciliation. */
   payouts?: Pick<PayoutFileDependencies, 'rail' | 'bank' | 'fileEntriesMax'>;
 }
 
@@ -124,5 +132,13 @@ function payoutActivities(options: WalletWorkerOptions, client: Client) {
     ...createPayoutActivities({ ...common, ...(options.actionTokens ? { actionTokens: options.actionTokens } : {}) }),
     ...createPayoutFileActivities(files),
     ...createPayoutFeedActivities(files),
+    // The bank's statement against what the payouts and pay-ins of this rail moved.
+    ...createSettlementActivities({
+      ...common,
+      bank: options.payouts.bank,
+      ledger: ledgerSettlementLines(options.shards, options.payouts.rail.currency),
+      graceMs: options.settlementGraceMs ?? settlement_grace_default_ms,
+      gauges: settlementGauges(options.metrics.registry, options.shards),
+    }),
   };
 }

@@ -5,3 +5,4 @@ export { transferBatchWorkflow } from './transfer-batch';
 export { payinPollWorkflow } from './payins';
 export { payoutWorkflow } from './payout';
 export { payoutCutoffWorkflow, payoutInboundWorkflow } from './payout-files';
+export { settlementReconcileWorkflow } from './settlement-reconcile';
