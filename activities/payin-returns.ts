@@ -2,13 +2,14 @@ import type { Logger } from 'pino';
 import type pg from 'pg';
 import {
   allocateReturnFile,
+  markReturnFileRefused,
   markReturnFileUploaded,
   recordReturnFile,
   returnsToSend,
   unsentReturnFile,
   type RecordedReturnFile,
 } from '../ledger/payin-returns';
-import type { BankTransport } from '../rails/bank-transport';
+import { BankRefusedFile, type BankTransport } from '../rails/bank-transport';
 import type { Rail } from '../rails/rail';
 
 /** Entries in one return file; more go in the next. */
@@ -21,21 +22,39 @@ interface ReturnSender {
   rail: Rail;
   bank: BankTransport;
   logger: Logger;
+  /** Told of a return file the bank refused; never throws. */
+  refused?: () => void;
 }
 
 /**
  * Sends the credits decided for return to the bank: first a file recorded earlier and not yet
  * accepted (a crash or an outage after recording it), then new files. Each new file is built by
  * the rail and recorded with its entries before it is uploaded, so what the bank may have
- * received is always what the wallet holds.
+ * received is always what the wallet holds. A file the bank refuses (422) is set aside with its
+ * reason (payin_return_files.refusal), logged at error level and counted.
  */
-export async function sendReturnFiles(sender: ReturnSender): Promise<{ files: number; entries: number }> {
+export async function sendReturnFiles(
+  sender: ReturnSender,
+): Promise<{ files: number; entries: number; refused: number }> {
   let files = 0;
   let entries = 0;
-  while (files < files_per_call) {
-    const file = (await unsentReturnFile(sender.reference)) ?? (await newReturnFile(sender));
+  let refused = 0;
+  while (files + refused < files_per_call) {
+    const file = (await unsentReturnFile(sender.reference)) ?? (await recordNextReturnFile(sender));
     if (!file) break;
-    const uploaded = await sender.bank.upload(file.fileName, file.contents);
+    let uploaded: Awaited<ReturnType<BankTransport['upload']>>;
+    try {
+      uploaded = await sender.bank.upload(file.fileName, file.contents);
+    } catch (error) {
+      if (!(error instanceof BankRefusedFile)) throw error;
+      // The same bytes again cannot change the bank's mind: set aside for a person, and the
+      // returns behind it go on.
+      await markReturnFileRefused(sender.reference, file.fileSequence, error.message);
+      sender.logger.error({ file_name: file.fileName, err: error }, 'the bank refused a pay-in return file');
+      sender.refused?.();
+      refused++;
+      continue;
+    }
     const returned = await markReturnFileUploaded(sender.reference, file.fileSequence, uploaded.bankFileId);
     sender.logger.info(
       { file_name: file.fileName, bank_file_id: uploaded.bankFileId, duplicate: uploaded.duplicate, entries: returned },
@@ -44,10 +63,11 @@ export async function sendReturnFiles(sender: ReturnSender): Promise<{ files: nu
     files++;
     entries += returned;
   }
-  return { files, entries };
+  return { files, entries, refused };
 }
 
-async function newReturnFile(sender: ReturnSender): Promise<RecordedReturnFile | undefined> {
+/** Builds the next return file of the credits waiting for one and records it, not yet sent; undefined when none wait. */
+export async function recordNextReturnFile(sender: ReturnSender): Promise<RecordedReturnFile | undefined> {
   const pending = await returnsToSend(sender.reference, returns_per_file);
   if (pending.length === 0) return undefined;
   const { fileSequence, entrySequences } = await allocateReturnFile(sender.reference, pending.length);

@@ -1,4 +1,4 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
 import type { Logger } from 'pino';
 import type { ShardSet } from '../db/shards';
 import { reference_shard } from '../domain/shard-routing';
@@ -19,6 +19,8 @@ import { sendReturnFiles } from './payin-returns';
 export interface PayinEvents {
   file(outcome: PayinFileRecord['outcome']): void;
   entry(outcome: 'credited' | 'returned' | 'duplicate' | 'conflict'): void;
+  /** The bank refused a return file we sent (set aside for a person). */
+  returnFileRefused(): void;
 }
 
 export interface PayinDependencies {
@@ -74,16 +76,14 @@ export function createPayinActivities(deps: PayinDependencies) {
     },
 
     /** Sends the credits decided for return (R02, R03) back to the bank in return files. */
-    async sendPayinReturns(): Promise<{ files: number; entries: number }> {
-      try {
-        return await sendReturnFiles({ reference, rail: deps.rail, bank: deps.bank, logger: deps.logger });
-      } catch (error) {
-        if (!(error instanceof BankRefusedFile)) throw error;
-        // Sending the same bytes again cannot change the bank's mind: a person must look. The
-        // file stays recorded and unsent, and the next scheduled run tries it once more.
-        deps.logger.error({ err: error }, 'the bank refused a pay-in return file');
-        throw ApplicationFailure.nonRetryable(error.message, 'bank_refused_file');
-      }
+    async sendPayinReturns(): Promise<{ files: number; entries: number; refused: number }> {
+      return sendReturnFiles({
+        reference,
+        rail: deps.rail,
+        bank: deps.bank,
+        logger: deps.logger,
+        refused: () => deps.events?.returnFileRefused(),
+      });
     },
   };
 }
@@ -105,8 +105,8 @@ async function processFile(deps: PayinDependencies, file: BankFeedFile, run: Wor
   let credits: IncomingCredit[];
   try {
     credits = (await deps.rail.parseIncomingFile(file.contents)).credits;
-    const traces = credits.map((credit) => credit.traceNumber);
-    if (new Set(traces).size !== traces.length) throw new RailFileRefused('the file carries a trace number twice');
+    const hostile = hostileCreditOf(credits);
+    if (hostile) throw new RailFileRefused(hostile);
   } catch (error) {
     if (!(error instanceof RailFileRefused)) throw error;
     // Refused whole, as NACHA has a receiver reject a file that does not add up: nothing moved.
@@ -127,6 +127,20 @@ async function processFile(deps: PayinDependencies, file: BankFeedFile, run: Wor
     else record.conflicts++;
   }
   return record;
+}
+
+/** Why credits cannot be taken one by one (a trace number twice, one that is not 15 digits, no amount, no account). */
+function hostileCreditOf(credits: readonly IncomingCredit[]): string | undefined {
+  const traces = credits.map((credit) => credit.traceNumber);
+  if (new Set(traces).size !== traces.length) return 'the file carries a trace number twice';
+  const bad = credits.find(
+    (credit) =>
+      !/^[0-9]{15}$/.test(credit.traceNumber) ||
+      credit.amountMinor <= 0n ||
+      credit.accountNumber.length < 1 ||
+      credit.accountNumber.length > 17,
+  );
+  return bad && `entry ${bad.traceNumber.slice(0, 15)} has no valid trace number, amount or account number`;
 }
 
 async function decideOne(

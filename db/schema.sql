@@ -1057,7 +1057,7 @@ CREATE TABLE public.payin_credits (
     received_at timestamp with time zone DEFAULT now() NOT NULL,
     decided_at timestamp with time zone,
     return_file_sequence bigint,
-    CONSTRAINT payin_credits_account_number_check CHECK ((account_number ~ '^[0-9A-Za-z]{1,17}$'::text)),
+    CONSTRAINT payin_credits_account_number_check CHECK (((char_length(account_number) >= 1) AND (char_length(account_number) <= 17))),
     CONSTRAINT payin_credits_amount_check CHECK ((amount > 0)),
     CONSTRAINT payin_credits_check CHECK (((status = ANY (ARRAY['return_pending'::text, 'returned'::text])) = (return_code IS NOT NULL))),
     CONSTRAINT payin_credits_check1 CHECK (((status <> ALL (ARRAY['received'::text, 'credited'::text])) OR (user_id IS NOT NULL))),
@@ -1148,8 +1148,13 @@ CREATE TABLE public.payin_return_files (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     uploaded_at timestamp with time zone,
     bank_file_id text,
+    refused_at timestamp with time zone,
+    refusal text,
+    CONSTRAINT payin_return_files_check CHECK (((refused_at IS NULL) = (refusal IS NULL))),
+    CONSTRAINT payin_return_files_check1 CHECK (((uploaded_at IS NULL) OR (refused_at IS NULL))),
     CONSTRAINT payin_return_files_entry_count_check CHECK ((entry_count > 0)),
     CONSTRAINT payin_return_files_file_sequence_check CHECK ((file_sequence > 0)),
+    CONSTRAINT payin_return_files_refusal_check CHECK ((char_length(refusal) <= 2000)),
     CONSTRAINT payin_return_files_total_minor_check CHECK ((total_minor > 0))
 );
 

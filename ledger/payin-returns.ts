@@ -25,7 +25,7 @@ export interface RecordedReturnFile {
 export async function unsentReturnFile(reference: pg.Pool): Promise<RecordedReturnFile | undefined> {
   const found = await reference.query<{ file_sequence: string; file_name: string; contents: string }>(
     `select file_sequence, file_name, contents from payin_return_files
-      where uploaded_at is null order by file_sequence limit 1`,
+      where uploaded_at is null and refused_at is null order by file_sequence limit 1`,
   );
   const row = found.rows[0];
   return row && { fileSequence: Number(row.file_sequence), fileName: row.file_name, contents: row.contents };
@@ -108,4 +108,13 @@ export async function markReturnFileUploaded(
     );
     return returned.rowCount ?? 0;
   });
+}
+
+/** The bank refused the file: set aside with its reason (its credits stay return_pending in it, for a person). */
+export async function markReturnFileRefused(reference: pg.Pool, fileSequence: number, refusal: string): Promise<void> {
+  await reference.query(
+    `update payin_return_files set refused_at = now(), refusal = $2::text
+      where file_sequence = $1::bigint and uploaded_at is null and refused_at is null`,
+    [fileSequence, refusal.slice(0, 2000)],
+  );
 }

@@ -44,7 +44,13 @@ create table payin_return_files (
   total_minor bigint not null check (total_minor > 0),
   created_at timestamptz not null default now(),
   uploaded_at timestamptz,
-  bank_file_id text
+  bank_file_id text,
+  -- The bank refused the file (422): sending it again cannot help, so it is set aside with the
+  -- bank's reason, its credits stay return_pending in it for a person, and later returns go on.
+  refused_at timestamptz,
+  refusal text check (char_length(refusal) <= 2000),
+  check ((refused_at is null) = (refusal is null)),
+  check (uploaded_at is null or refused_at is null)
 );
 create sequence payin_return_file_sequence;
 -- Trace numbers of the return entries the wallet originates (rails/ach/trace-numbers.ts).
@@ -59,7 +65,9 @@ create sequence payin_return_entry_sequence;
 --   returned:       in a return file the bank accepted (return_file_sequence)
 create table payin_credits (
   trace_number text primary key check (trace_number ~ '^[0-9]{15}$'),
-  account_number text not null check (account_number ~ '^[0-9A-Za-z]{1,17}$'),
+  -- As the bank's file wrote it (NACHA: 17 characters, moov-io/ach takes any): a number no
+  -- wallet has is still recorded, so it can be returned.
+  account_number text not null check (char_length(account_number) between 1 and 17),
   amount bigint not null check (amount > 0),
   currency char(3) not null check (currency ~ '^[A-Z]{3}$'),
   originator_name text not null,

@@ -4,7 +4,8 @@ import pg from 'pg';
 import { isVirtualAccountNumber } from '../domain/virtual-accounts';
 import { reference_shard } from '../domain/shard-routing';
 import { claimCredit, creditPayin } from '../ledger/payins';
-import { allocateReturnFile, recordReturnFile, returnsToSend } from '../ledger/payin-returns';
+import pino from 'pino';
+import { recordNextReturnFile } from '../activities/payin-returns';
 import { AchFiles } from '../rails/ach/ach-files';
 import { AchRail } from '../rails/ach/ach-rail';
 import { transaction_codes, type NachaFile } from '../rails/ach/nacha-file';
@@ -35,6 +36,7 @@ describe('pay-ins (bank process, Temporal, PostgreSQL, moov-io/ach)', () => {
   let files: AchFiles;
   let stopWorker: () => Promise<void>;
   let rail: AchRail;
+  let link: HttpBankTransport;
 
   before(async () => {
     achServer = await startTestAchServer();
@@ -48,9 +50,10 @@ describe('pay-ins (bank process, Temporal, PostgreSQL, moov-io/ach)', () => {
       companyIdentification: '1234567890',
       entryDescription: 'PAYOUT',
     });
+    link = new HttpBankTransport(bank.url, test_bank_token);
     stack = await startTestStack({
       withWorker: false,
-      payins: { rail, bank: new HttpBankTransport(bank.url, test_bank_token) },
+      payins: { rail, bank: link },
     });
     stopWorker = await stack.startWorker();
   });
@@ -427,26 +430,12 @@ describe('pay-ins (bank process, Temporal, PostgreSQL, moov-io/ach)', () => {
       BigInt(file_cursor!),
     );
     assert.equal(claimed.claim, 'new');
-    const pending = await returnsToSend(reference(), 100);
-    const { fileSequence, entrySequences } = await allocateReturnFile(reference(), pending.length);
-    const built = await rail.buildReturnFile({
-      fileSequence,
-      createdAt: new Date(),
-      returns: pending.map((entry, index) => ({
-        originalTraceNumber: entry.traceNumber,
-        accountNumber: entry.accountNumber,
-        amountMinor: entry.amountMinor,
-        returnCode: entry.returnCode,
-        entrySequence: entrySequences[index]!,
-      })),
-    });
-    await recordReturnFile(reference(), {
-      fileSequence,
-      fileName: built.fileName,
-      contents: built.contents,
-      totalMinor: built.totalMinor,
-      traceNumbers: pending.map((entry) => entry.traceNumber),
-    });
+    const built = (await recordNextReturnFile({
+      reference: reference(),
+      rail,
+      bank: link,
+      logger: pino({ level: 'silent' }),
+    }))!;
     assert.equal((await bank.request('POST', `/files?name=${built.fileName}`, built.contents)).status, 201);
     // And a new credit to return, while the bank is down for a moment.
     const unknown = await sendCredit('44332211', 2_000);
@@ -479,6 +468,27 @@ describe('pay-ins (bank process, Temporal, PostgreSQL, moov-io/ach)', () => {
     const again = await returnOf(returned.rows[0]!.trace_number, BigInt(returned.rows[0]!.amount));
     const twice = await bank.request('POST', '/files?name=again.ach', again.contents);
     assert.deepEqual([twice.status, twice.body.error], [422, 'file_refused']);
+  });
+
+  it('sets aside a return file the bank refuses, and the returns after it go on', async () => {
+    // A credit the bank never sent, to an account number no wallet could have: returned R03,
+    // and the bank refuses a return of an entry it does not know.
+    const odd = '091000019999301';
+    await deliverRaw(
+      'odd-account',
+      await creditFile([{ traceNumber: odd, accountNumber: 'AB#$% 1', amountMinor: 700n }]),
+    );
+    await poll();
+    assert.deepEqual(await payinOf(odd), { status: 'return_pending', return_code: 'R03' });
+    const setAside = await reference().query<{ refusal: string }>(
+      'select refusal from payin_return_files where refused_at is not null',
+    );
+    assert.equal(setAside.rowCount, 1);
+    assert.match(setAside.rows[0]!.refusal, /422/);
+    const genuine = await sendCredit('55667788', 800);
+    await poll();
+    assert.deepEqual(await payinOf(genuine), { status: 'returned', return_code: 'R03' });
+    assert.equal((await creditAtBank(genuine)).status, 'RETURNED');
   });
 
   it('polls by itself on the wallet-payins schedule', async () => {

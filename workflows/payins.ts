@@ -26,11 +26,21 @@ const poll_rounds_max = 10;
 export interface PayinRunSummary extends Omit<PayinPollSummary, 'more'> {
   returnFiles: number;
   returnEntries: number;
+  /** Return files the bank refused: set aside for a person (an error was logged). */
+  returnFilesRefused: number;
 }
 
 export async function payinPollWorkflow(): Promise<PayinRunSummary> {
   const { pollPayinFiles, sendPayinReturns } = proxyActivities<PayinActivities>(poll_options);
-  const total: PayinRunSummary = { files: 0, refused: 0, credited: 0, returned: 0, returnFiles: 0, returnEntries: 0 };
+  const total: PayinRunSummary = {
+    files: 0,
+    refused: 0,
+    credited: 0,
+    returned: 0,
+    returnFiles: 0,
+    returnEntries: 0,
+    returnFilesRefused: 0,
+  };
   for (let round = 0; round < poll_rounds_max; round++) {
     const { more, ...polled } = await pollPayinFiles();
     total.files += polled.files;
@@ -43,5 +53,6 @@ export async function payinPollWorkflow(): Promise<PayinRunSummary> {
   const sent = await sendPayinReturns();
   total.returnFiles = sent.files;
   total.returnEntries = sent.entries;
+  total.returnFilesRefused = sent.refused;
   return total;
 }

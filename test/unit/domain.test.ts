@@ -115,6 +115,24 @@ describe('config', () => {
     );
   });
 
+  it('reads the pay-in settings: the bank, our routing number, the poll interval', () => {
+    const settings = parseConfig({});
+    assert.deepEqual(
+      [settings.BANK_URL, settings.BANK_ROUTING, settings.PAYIN_POLL_EVERY, settings.achServerUrl],
+      ['http://127.0.0.1:4010', '231380104', 10_000, 'http://127.0.0.1:4011'],
+    );
+    assert.equal(parseConfig({ PAYIN_POLL_EVERY: 'off' }).PAYIN_POLL_EVERY, null);
+    assert.equal(parseConfig({ PAYIN_POLL_EVERY: '2s' }).PAYIN_POLL_EVERY, 2_000);
+    assert.throws(() => parseConfig({ PAYIN_POLL_EVERY: '500ms' }), /PAYIN_POLL_EVERY: must be at least 1s/);
+    assert.throws(() => parseConfig({ BANK_ROUTING: '231380105' }), /BANK_ROUTING: fails the ABA/);
+    // The development bank token is public: a bank elsewhere needs a real one.
+    assert.throws(() => parseConfig({ BANK_URL: 'https://bank.example.com' }), /BANK_TOKEN must be set/);
+    assert.equal(
+      parseConfig({ BANK_URL: 'https://bank.example.com', BANK_TOKEN: 'x'.repeat(40) }).BANK_URL,
+      'https://bank.example.com',
+    );
+  });
+
   it('takes separate shard servers from SHARD_URLS', () => {
     const settings = parseConfig({ SHARD_URLS: 'postgres://a@db1:5432/wallet, postgres://a@db2:5432/wallet' });
     assert.deepEqual(settings.shardUrls, ['postgres://a@db1:5432/wallet', 'postgres://a@db2:5432/wallet']);
