@@ -46,6 +46,7 @@ export const error_codes = {
   quote_mismatch: 422,
   invalid_routing_number: 422,
   invalid_account_number: 422,
+  payout_review_unavailable: 422,
   rate_limited: 429,
   service_unavailable: 503,
   overloaded: 503,

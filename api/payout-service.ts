@@ -72,6 +72,12 @@ export class PayoutService {
         'limit_exceeded',
         `one payout may move at most ${this.deps.limits.transferAmountMaxMinor} minor units`,
       );
+    // Review for payouts is not built yet: one that would need it is refused rather than sent unreviewed.
+    if (input.amountMinor >= this.deps.limits.reviewThresholdMinor)
+      throw new ApiError(
+        'payout_review_unavailable',
+        `a payout of ${this.deps.limits.reviewThresholdMinor} minor units or more would wait for review, which payouts do not have yet; send less`,
+      );
     await requireUser(this.deps.shards, input.userId);
     const account = await usableBankAccount(pool, input.userId, input.bankAccountId);
     // Unknown, removed, or another user's: the same answer, so ids cannot be probed.

@@ -645,6 +645,47 @@ describe('access control on every id, through every endpoint', () => {
       "carol removing alice's bank account through her own wallet",
     );
 
+    const payoutBody = {
+      bank_account_id: ids.aliceBankAccount,
+      amount: 100,
+      currency: 'USD',
+      idempotency_key: 'access-payout',
+    };
+    forbidden(
+      'POST /v1/wallet/{user_id}/payouts',
+      carol,
+      `/v1/wallet/${alice}/payouts`,
+      payoutBody,
+      "carol paying out from alice's wallet to alice's account",
+    );
+    add(
+      'POST /v1/wallet/{user_id}/payouts',
+      carol,
+      `/v1/wallet/${carol}/payouts`,
+      payoutBody,
+      404,
+      'bank_account_not_found',
+      "carol paying out to alice's bank account from her own wallet",
+    );
+    const missingPayout = `po_${'0'.repeat(32)}`;
+    add(
+      'GET /v1/wallet/payouts/{payout_id}',
+      carol,
+      `/v1/wallet/payouts/${missingPayout}`,
+      undefined,
+      404,
+      'payout_not_found',
+      'a payout id that does not exist',
+    );
+    forbidden(
+      'POST /v1/ops/payouts/{payout_id}/cancel',
+      alice,
+      `/v1/ops/payouts/${missingPayout}/cancel`,
+      { reason: 'attack' },
+      'alice canceling a payout as ops',
+    );
+    forbidden('GET /v1/ops/payouts', alice, '/v1/ops/payouts?stuck=true', undefined, 'alice listing stuck payouts');
+
     for (const action of ['freeze', 'unfreeze'] as const) {
       const route = `POST /v1/ops/users/{user_id}/${action}`;
       forbidden(route, alice, `/v1/ops/users/${bob}/${action}`, { reason: 'attack' }, `alice: ${action} bob`);

@@ -268,6 +268,9 @@ describe('payouts (bank process, moov-io/ach, Temporal, PostgreSQL)', () => {
     const reused = await payout(userId, account, 200, key);
     assert.equal(reused.status, 422);
     assert.equal(reused.body.error.code, 'idempotency_key_reused');
+    const reviewed = await payout(userId, account, 1_000_000);
+    assert.equal(reviewed.status, 422, 'at the review threshold: refused until payouts have review');
+    assert.equal(reviewed.body.error.code, 'payout_review_unavailable');
     const tooMuch = (await payout(userId, account, 9_000)).body.payout_id as string;
     const failed = await until(tooMuch, 'FAILED');
     assert.equal(failed.failure_reason, 'insufficient_funds');
