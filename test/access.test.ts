@@ -677,13 +677,14 @@ describe('access control on every id, through every endpoint', () => {
       'payout_not_found',
       'a payout id that does not exist',
     );
-    forbidden(
-      'POST /v1/ops/payouts/{payout_id}/cancel',
-      alice,
-      `/v1/ops/payouts/${missingPayout}/cancel`,
-      { reason: 'attack' },
-      'alice canceling a payout as ops',
-    );
+    for (const action of ['cancel', 'approve', 'reject'])
+      forbidden(
+        `POST /v1/ops/payouts/{payout_id}/${action}`,
+        alice,
+        `/v1/ops/payouts/${missingPayout}/${action}`,
+        { reason: 'attack' },
+        `alice: ${action} a payout as ops`,
+      );
     forbidden('GET /v1/ops/payouts', alice, '/v1/ops/payouts?stuck=true', undefined, 'alice listing stuck payouts');
 
     for (const action of ['freeze', 'unfreeze'] as const) {
