@@ -107,6 +107,7 @@ function payoutSteps(deps: PayoutActivityDependencies) {
     },
 
     ...cancelSteps(deps),
+    ...reviewSteps(deps),
   };
 }
 
@@ -114,8 +115,8 @@ function payoutSteps(deps: PayoutActivityDependencies) {
 function cancelSteps(deps: PayoutActivityDependencies) {
   const log = (target: Target) => payoutLogger(deps, target);
   return {
-    /** Who sent a `cancel`: its action token, for action cancel on this payout. */
-    async verifyCancelToken(check: ActionTokenCheck): Promise<ActionTokenVerdict> {
+    /** Who sent a `cancel`, `approve` or `reject`: its action token, for that action on this payout. */
+    async verifyPayoutToken(check: ActionTokenCheck): Promise<ActionTokenVerdict> {
       return verifyActionToken(deps.actionTokens, check);
     },
 
@@ -150,6 +151,55 @@ function cancelSteps(deps: PayoutActivityDependencies) {
       await failOnConflict(() => releaseHold(deps.shards.pool(shard), input.payoutId, currentExecution()));
       log(input).info({ operator: input.operator, via: input.via }, 'payout canceled');
       return { canceled: true, status: 'CANCELED' };
+    },
+  };
+}
+
+/** A payout held for review: an operator's decision recorded and audited, and the review's timeout. */
+function reviewSteps(deps: PayoutActivityDependencies) {
+  return {
+    /**
+     * Audits the decision (once per payout, decision and operator) and, when it decides the review
+     * (the last approval, or a rejection), moves the record: ACCEPTED (the hold comes next) or
+     * FAILED review_rejected. In one transaction, so the audit and the record agree.
+     */
+    async recordPayoutReview(
+      input: Target & {
+        decision: 'approve' | 'reject';
+        operator: string;
+        reason: string;
+        via: 'signal' | 'update';
+        releases: boolean;
+      },
+    ): Promise<void> {
+      await deps.shards.withTransaction(deps.shards.shardOf(input.userId), async (client) => {
+        await recordOpsAction(client, {
+          operator: input.operator,
+          action: input.decision,
+          targetType: 'payout',
+          targetId: input.payoutId,
+          reason: input.reason,
+          via: input.via,
+          details: { user_id: input.userId, releases: input.releases },
+          dedupeKey: `${input.payoutId}:${input.decision}:${input.operator}`,
+        });
+        if (input.decision === 'reject')
+          await movePayout(client, input.payoutId, ['PENDING_REVIEW'], 'FAILED', { failureReason: 'review_rejected' });
+        else if (input.releases) await movePayout(client, input.payoutId, ['PENDING_REVIEW'], 'ACCEPTED');
+      });
+    },
+
+    /** Nobody decided in time: FAILED review_timeout, nothing held. */
+    async expirePayoutReview(input: Target): Promise<void> {
+      await movePayout(
+        deps.shards.pool(deps.shards.shardOf(input.userId)),
+        input.payoutId,
+        ['PENDING_REVIEW'],
+        'FAILED',
+        {
+          failureReason: 'review_timeout',
+        },
+      );
     },
   };
 }

@@ -80,8 +80,8 @@ export interface AppDependencies {
   payouts?: { timings: PayoutTimings; stuckAfterMs: number };
 }
 
-/** Without payout settings (tests of other parts): a return window of a few dev banking days, stuck after 5 minutes. */
-const payout_defaults = { returnWindowMs: 90_000, stuckAfterMs: 300_000 };
+/** Without payout settings (tests of other parts): a return window of a few dev banking days, stuck after 5 minutes, review as REVIEW_TIMEOUT's default. */
+const payout_defaults = { returnWindowMs: 90_000, stuckAfterMs: 300_000, reviewTimeoutMs: 3 * 86_400_000 };
 
 export function createApp(deps: AppDependencies) {
   const app = express();
@@ -114,6 +114,7 @@ export function createApp(deps: AppDependencies) {
   const payouts = new PayoutService({
     ...starting,
     actionTokens: deps.actionTokens,
+    reviewTimeoutMs: deps.timings.reviewTimeoutMs ?? payout_defaults.reviewTimeoutMs,
     timings: deps.payouts?.timings ?? {
       activityTimeoutMs: deps.timings.activityTimeoutMs,
       retryIntervalMaxMs: deps.timings.retryIntervalMaxMs,

@@ -36,6 +36,7 @@ export const error_codes = {
   bank_account_limit_reached: 409,
   wallet_closed: 409,
   payout_not_cancelable: 409,
+  payout_not_in_review: 409,
   body_too_large: 413,
   unsupported_media_type: 415,
   idempotency_key_reused: 422,

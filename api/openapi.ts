@@ -235,13 +235,22 @@ function registerPayoutPaths(route: Route): void {
     request: { params: PayoutIdParams, query: PayoutWaitQuery },
     ok: answers('200', 'the payout; with ?wait=N once it is SETTLED or final, or N seconds passed', PayoutResponse),
   });
-  route({
-    method: 'post',
-    path: '/v1/ops/payouts/{payout_id}/cancel',
-    description: 'ops only: cancels a payout no cutoff has taken yet (its hold goes back); audited as payout_cancel.',
-    request: { params: PayoutIdParams, body: json(OpsReasonBody) },
-    ok: answers('200', 'canceled: the payout', PayoutResponse),
-  });
+  for (const [action, description] of [
+    ['cancel', 'ops only: cancels a payout no cutoff has taken yet (its hold goes back); audited as payout_cancel.'],
+    [
+      'approve',
+      'ops only: approves a payout held for review (two different operators at FOUR_EYES_THRESHOLD_MINOR); audited.',
+    ],
+    ['reject', 'ops only: rejects a payout held for review: it ends FAILED review_rejected, nothing held; audited.'],
+  ] as const) {
+    route({
+      method: 'post',
+      path: `/v1/ops/payouts/{payout_id}/${action}`,
+      description,
+      request: { params: PayoutIdParams, body: json(OpsReasonBody) },
+      ok: answers('200', 'the payout after the decision', PayoutResponse),
+    });
+  }
   route({
     method: 'get',
     path: '/v1/ops/payouts',

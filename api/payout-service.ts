@@ -14,7 +14,7 @@ import { usableBankAccount } from '../ledger/bank-accounts';
 import { findPayout, registerPayout, stuckPayouts, type PayoutRecord } from '../ledger/payouts';
 import { startPayoutWorkflow } from '../temporal-client/start-payout';
 import type { PayoutTimings } from '../workflows/payout';
-import { cancelPayoutUpdate } from '../workflows/payout-messages';
+import { approvePayoutUpdate, cancelPayoutUpdate, rejectPayoutUpdate } from '../workflows/payout-messages';
 import { ApiError } from './errors';
 import { requireUser } from './require-user';
 
@@ -25,6 +25,8 @@ export interface PayoutServiceDependencies {
   limits: TransferLimits;
   timings: PayoutTimings;
   actionTokens: ActionTokenKeys;
+  /** REVIEW_TIMEOUT, as for transfers. */
+  reviewTimeoutMs: number;
   /** The currency the rail moves (ACH: USD); any other is unsupported_currency. */
   railCurrency: string;
 }
@@ -42,8 +44,16 @@ export interface SubmitPayout {
 /** `?wait` re-reads the record from this interval, doubling up to the maximum. */
 const poll_first_ms = 100;
 const poll_max_ms = 1_000;
-/** An ops cancel waits this long for the workflow to take it. */
-const cancel_timeout_ms = 15_000;
+/** An ops update (cancel, approve, reject) waits this long for the workflow to take it. */
+const ops_update_timeout_ms = 15_000;
+/** The workflow's refusals of an ops update, each an API error code. */
+const refusal_codes = [
+  'payout_not_cancelable',
+  'payout_not_in_review',
+  'approver_not_independent',
+  'second_approver_required',
+] as const;
+type RefusalCode = (typeof refusal_codes)[number];
 /** The stuck list answers at most this many payouts per shard, oldest first. */
 const stuck_listed_max = 100;
 
@@ -88,7 +98,8 @@ export class PayoutService {
       rail: account.details.rail,
       currency: input.currency,
       amountMinor: input.amountMinor,
-      status: 'ACCEPTED',
+      // At or over the review threshold it waits for an operator before anything is held.
+      status: input.amountMinor >= this.deps.limits.reviewThresholdMinor ? 'PENDING_REVIEW' : 'ACCEPTED',
       initiatedBy: input.opsOperator,
     });
     return { record: await this.started(sameRequest(record, requestHash)), replayed: !inserted };
@@ -102,7 +113,8 @@ export class PayoutService {
           client: this.deps.client,
           taskQueue: this.deps.taskQueue,
           timings: this.deps.timings,
-          dailyOutgoingMaxMinor: this.deps.limits.dailyOutgoingMaxMinor,
+          limits: this.deps.limits,
+          reviewTimeoutMs: this.deps.reviewTimeoutMs,
         },
         record,
       );
@@ -130,38 +142,45 @@ export class PayoutService {
   }
 
   /**
-   * An operator's cancel, as an update to the payout's workflow with an action token made for
-   * this operator, action and payout (the workflow verifies it and audits the cancel). Refused
-   * with 409 payout_not_cancelable once a cutoff took the payout, or when its workflow ended.
+   * An operator's cancel, approve or reject, as an update to the payout's workflow with an action
+   * token made for this operator, action and payout (the workflow verifies it and audits the
+   * decision). Refused with 409: cancel once a cutoff took the payout (payout_not_cancelable);
+   * approve or reject once it is not held for review (payout_not_in_review), by the owner or its
+   * maker (approver_not_independent), or by the same operator twice (second_approver_required).
    */
-  async cancel(record: PayoutRecord, operator: string, reason: string): Promise<PayoutRecord> {
-    if (record.status === 'CANCELED') return record;
-    const { token } = await issueActionToken(this.deps.actionTokens, {
-      operator,
-      action: 'cancel',
-      transferId: record.payoutId,
-    });
+  async opsAction(
+    record: PayoutRecord,
+    action: 'cancel' | 'approve' | 'reject',
+    operator: string,
+    reason: string,
+  ): Promise<PayoutRecord> {
+    if (action === 'cancel' && record.status === 'CANCELED') return record;
+    const { token } = await issueActionToken(this.deps.actionTokens, { operator, action, transferId: record.payoutId });
     const handle = this.deps.client.workflow.getHandle(record.payoutId);
+    const update = { cancel: cancelPayoutUpdate, approve: approvePayoutUpdate, reject: rejectPayoutUpdate }[action];
     try {
-      await this.deps.client.withDeadline(Date.now() + cancel_timeout_ms, () =>
-        handle.executeUpdate(cancelPayoutUpdate, { args: [{ token, reason }] }),
+      await this.deps.client.withDeadline(Date.now() + ops_update_timeout_ms, () =>
+        handle.executeUpdate(update, { args: [{ token, reason }] }),
       );
     } catch (error) {
-      throw (await this.cancelRefusal(record, error)) ?? error;
+      throw (await this.opsRefusal(record, action, error)) ?? error;
     }
     return (await this.find(record.payoutId)) ?? record;
   }
 
-  private async cancelRefusal(record: PayoutRecord, error: unknown): Promise<ApiError | undefined> {
+  private async opsRefusal(record: PayoutRecord, action: string, error: unknown): Promise<ApiError | undefined> {
     const cause = error instanceof WorkflowUpdateFailedError ? error.cause : undefined;
-    if (cause instanceof ApplicationFailure && cause.type === 'payout_not_cancelable')
-      return new ApiError('payout_not_cancelable', cause.message);
+    if (cause instanceof ApplicationFailure && refusal_codes.includes(cause.type as RefusalCode))
+      return new ApiError(cause.type as RefusalCode, cause.message);
     if (error instanceof WorkflowNotFoundError || /already completed/i.test((error as Error)?.message ?? '')) {
       const status = (await this.find(record.payoutId))?.status ?? record.status;
-      return new ApiError('payout_not_cancelable', `the payout is ${status}; its workflow has ended`);
+      return new ApiError(
+        action === 'cancel' ? 'payout_not_cancelable' : 'payout_not_in_review',
+        `the payout is ${status}; its workflow has ended`,
+      );
     }
     if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError)
-      return new ApiError('service_unavailable', 'the payout did not take the cancel in time; retry', undefined, 1);
+      return new ApiError('service_unavailable', 'the payout did not take the request in time; retry', undefined, 1);
     return undefined;
   }
 

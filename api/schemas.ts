@@ -925,16 +925,12 @@ export const SettlementRunResponse = z
           }),
         )
         .openapi({ description: 'on both sides with different amounts (break)' }),
-      in_transit: z
-        .array(SettlementLineJson)
-        .openapi({
-          description: 'on the statement, not yet in the ledger, younger than SETTLEMENT_GRACE (not a break)',
-        }),
-      across_midnight: z
-        .array(SettlementLineJson)
-        .openapi({
-          description: "in the ledger that day, on the bank's statement of the day before or after (not a break)",
-        }),
+      in_transit: z.array(SettlementLineJson).openapi({
+        description: 'on the statement, not yet in the ledger, younger than SETTLEMENT_GRACE (not a break)',
+      }),
+      across_midnight: z.array(SettlementLineJson).openapi({
+        description: "in the ledger that day, on the bank's statement of the day before or after (not a break)",
+      }),
       bank: SettlementTotals,
       ledger: SettlementTotals,
       statement: z.object({ currency: Currency, opening_balance_minor: z.int(), closing_balance_minor: z.int() }),

@@ -1,6 +1,6 @@
 /**
  * `npm run docs:diagram`: renders every Graphviz diagram in docs/ (docs/*.dot: the architecture,
- * the payout state machine) to the SVG beside it, the images the README and docs show. `--check`
+ * the payout lifecycle) to the SVG beside it, the images the README and docs show. `--check`
  * renders in memory and exits 1 when a committed SVG is not what its DOT file renders to, so a
  * picture cannot drift from its source.
  */

@@ -2,6 +2,7 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { formatMinor } from '../domain/money';
 import { toPayload } from '../domain/payload';
+import type { TransferLimits } from '../domain/transfer-policy';
 import type { PayoutRecord } from '../ledger/payouts';
 import { payoutWorkflow, type PayoutRun, type PayoutTimings } from '../workflows/payout';
 import { AmountMinorKey, CurrencyKey, FromUserKey, PayoutStatusKey } from '../workflows/search-attributes';
@@ -10,7 +11,9 @@ export interface PayoutStarterDependencies {
   client: Client;
   taskQueue: string;
   timings: PayoutTimings;
-  dailyOutgoingMaxMinor: bigint;
+  limits: TransferLimits;
+  /** REVIEW_TIMEOUT: a payout held for review nobody decided on fails after this. */
+  reviewTimeoutMs: number;
 }
 
 /**
@@ -23,7 +26,17 @@ export async function startPayoutWorkflow(deps: PayoutStarterDependencies, recor
   const run: PayoutRun = {
     payout: { payoutId, userId, bankAccountId, amountMinor, currency },
     timings: deps.timings,
-    dailyOutgoingMaxMinor: deps.dailyOutgoingMaxMinor,
+    dailyOutgoingMaxMinor: deps.limits.dailyOutgoingMaxMinor,
+    // A record still PENDING_REVIEW is held as a transfer at its amount is: four eyes at or over the threshold.
+    ...(record.status === 'PENDING_REVIEW'
+      ? {
+          review: {
+            approvalsRequired: amountMinor >= deps.limits.fourEyesThresholdMinor ? 2 : 1,
+            excluded: [userId, ...(record.initiatedBy ? [record.initiatedBy] : [])],
+            timeoutMs: deps.reviewTimeoutMs,
+          },
+        }
+      : {}),
   };
   try {
     await deps.client.workflow.start(payoutWorkflow, {

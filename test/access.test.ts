@@ -670,6 +670,47 @@ describe('access control on every id, through every endpoint', () => {
       'carol probing a trace number',
     );
     forbidden('GET /v1/ops/payins/files', alice, '/v1/ops/payins/files', undefined, "alice reading the bank's files");
+    const payoutBody = {
+      bank_account_id: ids.aliceBankAccount,
+      amount: 100,
+      currency: 'USD',
+      idempotency_key: 'access-payout',
+    };
+    forbidden(
+      'POST /v1/wallet/{user_id}/payouts',
+      carol,
+      `/v1/wallet/${alice}/payouts`,
+      payoutBody,
+      "carol paying out from alice's wallet to alice's account",
+    );
+    add(
+      'POST /v1/wallet/{user_id}/payouts',
+      carol,
+      `/v1/wallet/${carol}/payouts`,
+      payoutBody,
+      404,
+      'bank_account_not_found',
+      "carol paying out to alice's bank account from her own wallet",
+    );
+    const missingPayout = `po_${'0'.repeat(32)}`;
+    add(
+      'GET /v1/wallet/payouts/{payout_id}',
+      carol,
+      `/v1/wallet/payouts/${missingPayout}`,
+      undefined,
+      404,
+      'payout_not_found',
+      'a payout id that does not exist',
+    );
+    for (const action of ['cancel', 'approve', 'reject'])
+      forbidden(
+        `POST /v1/ops/payouts/{payout_id}/${action}`,
+        alice,
+        `/v1/ops/payouts/${missingPayout}/${action}`,
+        { reason: 'attack' },
+        `alice: ${action} a payout as ops`,
+      );
+    forbidden('GET /v1/ops/payouts', alice, '/v1/ops/payouts?stuck=true', undefined, 'alice listing stuck payouts');
 
     for (const action of ['freeze', 'unfreeze'] as const) {
       const route = `POST /v1/ops/users/{user_id}/${action}`;

@@ -279,6 +279,32 @@ describe('payouts (bank process, moov-io/ach, Temporal, PostgreSQL)', () => {
     assert.equal(stranger.status, 404);
   });
 
+  it('holds a payout at the review threshold for review: approved it is held, rejected it fails with nothing held', async () => {
+    const userId = await funded(3_000_000);
+    const account = await bankAccount(userId, '17170001');
+    const approved = (await payout(userId, account, 1_000_000)).body.payout_id as string;
+    const rejected = (await payout(userId, account, 1_500_000)).body.payout_id as string;
+    await until(approved, 'PENDING_REVIEW');
+    await until(rejected, 'PENDING_REVIEW');
+    assert.equal((await balance(userId)).pending_out, 0, 'nothing is held while in review');
+    const decide = (id: string, action: string) =>
+      stack.api.call('POST', `/v1/ops/payouts/${id}/${action}`, { ...ops(), body: { reason: 'checked' } });
+    assert.equal((await decide(approved, 'approve')).status, 200);
+    await until(approved, 'HELD');
+    const again = await decide(approved, 'approve');
+    assert.equal(again.status, 409);
+    assert.equal(again.body.error.code, 'payout_not_in_review');
+    assert.equal((await decide(rejected, 'reject')).status, 200);
+    assert.equal((await until(rejected, 'FAILED')).failure_reason, 'review_rejected');
+    assert.deepEqual(await postingsOf(stack.shards, rejected), []);
+    assert.equal((await balance(userId)).pending_out, 1_000_000);
+    const audit = await stack.api.call('GET', `/v1/ops/audit?target=${rejected}`, ops());
+    assert.deepEqual(
+      audit.body.entries.map((entry: { action: string }) => entry.action),
+      ['reject'],
+    );
+  });
+
   it('holds exactly the affordable payouts of 32 racing against one balance', async () => {
     const userId = await funded(10_000);
     const account = await bankAccount(userId, '88880001');

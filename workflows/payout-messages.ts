@@ -24,6 +24,18 @@ export const payoutFileRefusedSignal = defineSignal<[]>(payout_signal_names.file
 export const cancelPayoutSignal = defineSignal<[OpsRequest]>('cancel');
 export const cancelPayoutUpdate = defineUpdate<CancelAnswer, [OpsRequest]>('cancel');
 
+export const approvePayoutSignal = defineSignal<[OpsRequest]>('approve');
+export const rejectPayoutSignal = defineSignal<[OpsRequest]>('reject');
+export const approvePayoutUpdate = defineUpdate<ReviewAnswer, [OpsRequest]>('approve');
+export const rejectPayoutUpdate = defineUpdate<ReviewAnswer, [OpsRequest]>('reject');
+
+/** Where a review stands after a decision: ACCEPTED once released (the hold comes next), FAILED once rejected. */
+export interface ReviewAnswer {
+  status: PayoutStatus;
+  approvals: number;
+  approvals_required: number;
+}
+
 export interface CancelAnswer {
   status: PayoutStatus;
 }

@@ -31,6 +31,7 @@ import {
   type CancelAnswer,
   type PayoutState,
 } from './payout-messages';
+import { holdForReview, ignore, isRequest, type PayoutReviewPolicy } from './payout-review';
 import { PayoutStatusKey } from './search-attributes';
 
 /** Durations from the worker's configuration, through the input, so tests can shorten them. */
@@ -46,6 +47,8 @@ export interface PayoutRun {
   timings: PayoutTimings;
   /** The limit the hold checks against the ledger (TransferLimits.dailyOutgoingMaxMinor). */
   dailyOutgoingMaxMinor: bigint;
+  /** Present when the payout waits for review before anything is held (fixed on its record). */
+  review?: PayoutReviewPolicy;
 }
 
 export interface PayoutOutcome {
@@ -54,7 +57,6 @@ export interface PayoutOutcome {
   returnCode: string | null;
 }
 
-const ignored_signals_kept_max = 20;
 /** Activities run on the owner's shard and retry without end once money is held: it must finish (the stuck list shows one that does not). */
 const attempts_unlimited = 2_147_483_647;
 
@@ -79,26 +81,9 @@ interface Heard {
   fileRefused: boolean;
 }
 
-async function runPayout({ payout, timings, dailyOutgoingMaxMinor }: PayoutRun): Promise<PayoutOutcome> {
-  const steps = proxyActivities<PayoutActivities>({
-    startToCloseTimeout: timings.activityTimeoutMs,
-    retry: {
-      initialInterval: Math.min(200, timings.retryIntervalMaxMs),
-      backoffCoefficient: 2,
-      maximumInterval: timings.retryIntervalMaxMs,
-      maximumAttempts: attempts_unlimited,
-    },
-  });
-  const state: PayoutState = {
-    status: 'ACCEPTED',
-    failureReason: null,
-    returnCode: null,
-    fileSequence: null,
-    traceNumber: null,
-    returnWindowEndsAt: null,
-    canceledBy: null,
-    ignoredSignals: [],
-  };
+async function runPayout({ payout, timings, dailyOutgoingMaxMinor, review }: PayoutRun): Promise<PayoutOutcome> {
+  const steps = proxyActivities<PayoutActivities>(payoutActivityOptions(timings));
+  const state = initialState(review ? 'PENDING_REVIEW' : 'ACCEPTED');
   const heard: Heard = { batched: null, submitted: false, settled: false, returned: null, fileRefused: false };
   const target = { payoutId: payout.payoutId, userId: payout.userId };
   const changeStatus = (status: PayoutStatus) => {
@@ -109,6 +94,16 @@ async function runPayout({ payout, timings, dailyOutgoingMaxMinor }: PayoutRun):
   setHandler(payoutStatusQuery, () => state);
   listen(state, heard);
   const canceling = cancelHandlers(state, target, steps, changeStatus);
+  if (review) {
+    const decided = await holdForReview(state, target, steps, review);
+    if (decided === 'canceled') return endRun(state);
+    if (decided !== 'approved') {
+      state.failureReason = decided;
+      changeStatus('FAILED');
+      return endRun(state);
+    }
+    changeStatus('ACCEPTED');
+  }
 
   const held = await steps.holdPayout({ ...target, dailyOutgoingMaxMinor: dailyOutgoingMaxMinor.toString() });
   if (held.outcome === 'failed') {
@@ -146,6 +141,31 @@ async function runPayout({ payout, timings, dailyOutgoingMaxMinor }: PayoutRun):
   if (await condition(() => heard.returned !== null, Math.max(1, windowLeftMs)))
     return returned(state, heard.returned!, true, steps, target, changeStatus);
   return endRun(state);
+}
+
+function payoutActivityOptions(timings: PayoutTimings) {
+  return {
+    startToCloseTimeout: timings.activityTimeoutMs,
+    retry: {
+      initialInterval: Math.min(200, timings.retryIntervalMaxMs),
+      backoffCoefficient: 2,
+      maximumInterval: timings.retryIntervalMaxMs,
+      maximumAttempts: attempts_unlimited,
+    },
+  };
+}
+
+function initialState(status: PayoutStatus): PayoutState {
+  return {
+    status,
+    failureReason: null,
+    returnCode: null,
+    fileSequence: null,
+    traceNumber: null,
+    returnWindowEndsAt: null,
+    canceledBy: null,
+    ignoredSignals: [],
+  };
 }
 
 async function returned(
@@ -204,7 +224,7 @@ function cancelHandlers(
     canceling.busy = true;
     try {
       if (!payout_cancelable_statuses.includes(state.status)) throw notCancelable(state.status);
-      const verdict = await steps.verifyCancelToken({
+      const verdict = await steps.verifyPayoutToken({
         token: request.token,
         action: 'cancel',
         transferId: target.payoutId,
@@ -222,12 +242,12 @@ function cancelHandlers(
   };
   setHandler(cancelPayoutUpdate, (request) => cancel(request, 'update'), {
     validator: (request: unknown) => {
-      if (!isOpsRequest(request)) throw new Error('send {"token", "reason"}');
+      if (!isRequest(request)) throw new Error('send {"token", "reason"}');
       if (!payout_cancelable_statuses.includes(state.status)) throw notCancelable(state.status);
     },
   });
   setHandler(cancelPayoutSignal, (request: unknown) => {
-    if (!isOpsRequest(request)) return ignore(state, 'cancel', 'send {"token", "reason"}');
+    if (!isRequest(request)) return ignore(state, 'cancel', 'send {"token", "reason"}');
     return cancel(request, 'signal').then(
       () => undefined,
       (error: unknown) => ignore(state, 'cancel', (error as Error).message),
@@ -236,22 +256,12 @@ function cancelHandlers(
   return canceling;
 }
 
-function isOpsRequest(request: unknown): request is OpsRequest {
-  const { token, reason } = (request ?? {}) as Partial<OpsRequest>;
-  return typeof token === 'string' && typeof reason === 'string' && reason.trim() !== '' && reason.length <= 500;
-}
-
 function notCancelable(status: PayoutStatus): ApplicationFailure {
   return ApplicationFailure.create({
     type: 'payout_not_cancelable',
     message: `the payout is ${status}: only a payout not yet in a file can be canceled`,
     nonRetryable: true,
   });
-}
-
-function ignore(state: PayoutState, name: string, why: string): void {
-  state.ignoredSignals.push({ name, why, at: new Date().toISOString() });
-  if (state.ignoredSignals.length > ignored_signals_kept_max) state.ignoredSignals.shift();
 }
 
 async function endRun(state: PayoutState): Promise<PayoutOutcome> {

@@ -40,15 +40,18 @@ export function payoutRoutes(payouts: PayoutService, waitSlots: WaitSlots, stuck
     sendJson(response, 200, payoutJson(current));
   });
 
-  router.post('/v1/ops/payouts/:payout_id/cancel', async (request, response) => {
-    requireOps(request);
-    const { payout_id } = validate(PayoutIdParams, request.params, 'path');
-    const body = validate(OpsReasonBody, request.body ?? {}, 'body');
-    const record = await payouts.find(payout_id);
-    if (!record) throw new ApiError('payout_not_found', `no payout ${payout_id}`);
-    response.locals.transferId = payout_id;
-    sendJson(response, 200, payoutJson(await payouts.cancel(record, principalOf(request).userId, body.reason)));
-  });
+  for (const action of ['cancel', 'approve', 'reject'] as const) {
+    router.post(`/v1/ops/payouts/:payout_id/${action}`, async (request, response) => {
+      requireOps(request);
+      const { payout_id } = validate(PayoutIdParams, request.params, 'path');
+      const body = validate(OpsReasonBody, request.body ?? {}, 'body');
+      const record = await payouts.find(payout_id);
+      if (!record) throw new ApiError('payout_not_found', `no payout ${payout_id}`);
+      response.locals.transferId = payout_id;
+      const operator = principalOf(request).userId;
+      sendJson(response, 200, payoutJson(await payouts.opsAction(record, action, operator, body.reason)));
+    });
+  }
 
   router.get('/v1/ops/payouts', async (request, response) => {
     requireOps(request);
