@@ -1,4 +1,5 @@
 /** Pure payout vocabulary, safe to import from workflow code (no Node built-ins). */
+import { payout_entry_sequences } from './entry-sequences';
 import type { FailureReason } from './transfers';
 
 /**
@@ -67,11 +68,12 @@ export const payout_id_pattern = /^po_[0-9a-f]{32}$/;
 export const payout_file_entries_max = 10_000;
 
 /**
- * Trace numbers carry seven digits of the entry counter: it wraps at ten million. A file never
- * spans the wrap (moov refuses trace numbers that do not ascend): it ends at it, and the next
- * file starts at 0 again (docs/rails.md, "ACH files the wallet writes").
+ * Payouts' trace numbers carry the entry counter within its range of the seven digits
+ * (domain/entry-sequences.ts): it wraps at nine million. A file never spans the wrap (moov
+ * refuses trace numbers that do not ascend): it ends at it, and the next file starts at 0 again
+ * (docs/rails.md, "ACH files the wallet writes").
  */
-const entry_sequence_modulus = 10_000_000;
+const entry_sequence_modulus = payout_entry_sequences;
 
 /** How many entries the file starting at `firstEntrySequence` may hold before the counter wraps. */
 export function entriesBeforeWrap(firstEntrySequence: number): number {

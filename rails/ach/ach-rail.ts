@@ -11,6 +11,7 @@ import type {
 import { RailFileRefused } from '../rail';
 import type { AchFiles } from './ach-files';
 import { entry_amount_max_minor, transaction_codes, type NachaEntry, type NachaFile } from './nacha-file';
+import { payoutEntrySequenceOf, returnEntrySequenceOf } from '../../domain/entry-sequences';
 import { fileIdModifierOf, nachaDateOf, nachaDayOf, routingNumberOfPrefix, traceNumberOf } from './trace-numbers';
 
 /** Who we are on the ACH network: our bank (the ODFI, which is also the RDFI of our virtual accounts) and us as originator. */
@@ -120,7 +121,7 @@ export class AchRail implements Rail {
       amountMinor: entry.amountMinor,
       individualName: 'RETURNED ENTRY',
       identificationNumber: '',
-      traceNumber: traceNumberOf(this.originator.odfiRouting, entry.entrySequence),
+      traceNumber: traceNumberOf(this.originator.odfiRouting, returnEntrySequenceOf(entry.entrySequence)),
       return: {
         code: entry.returnCode,
         originalTraceNumber: entry.originalTraceNumber,
@@ -157,7 +158,7 @@ export class AchRail implements Rail {
       individualName: fieldText(destination.holderName, 22),
       // The receiver's reference for us: the payout id's first fifteen characters.
       identificationNumber: fieldText(instruction.payoutId, 15),
-      traceNumber: traceNumberOf(this.originator.odfiRouting, entrySequence),
+      traceNumber: traceNumberOf(this.originator.odfiRouting, payoutEntrySequenceOf(entrySequence)),
     };
   }
 

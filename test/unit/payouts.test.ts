@@ -2,16 +2,27 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, parseConfig } from '../../config';
 import { payoutIdFor, payoutRequestHashOf } from '../../domain/payout-ids';
+import { payoutEntrySequenceOf, returnEntrySequenceOf } from '../../domain/entry-sequences';
 import { entriesBeforeWrap, payout_id_pattern, payoutFailureOf } from '../../domain/payouts';
 
 describe('payouts (pure parts)', () => {
-  it('ends a file at the trace counter wrap: entries left before ten million', () => {
-    assert.equal(entriesBeforeWrap(0), 10_000_000);
-    assert.equal(entriesBeforeWrap(9_999_990), 10);
-    assert.equal(entriesBeforeWrap(9_999_999), 1);
-    // After the wrap the counter keeps growing; trace numbers use its last seven digits.
-    assert.equal(entriesBeforeWrap(10_000_000), 10_000_000);
-    assert.equal(entriesBeforeWrap(19_999_995), 5);
+  it('ends a file at the trace counter wrap: entries left before nine million', () => {
+    assert.equal(entriesBeforeWrap(0), 9_000_000);
+    assert.equal(entriesBeforeWrap(8_999_990), 10);
+    assert.equal(entriesBeforeWrap(8_999_999), 1);
+    // After the wrap the counter keeps growing; trace numbers use its place in the payouts' range.
+    assert.equal(entriesBeforeWrap(9_000_000), 9_000_000);
+    assert.equal(entriesBeforeWrap(17_999_995), 5);
+  });
+
+  it('keeps payouts and returns of received credits in ranges of the trace numbers that never meet', () => {
+    assert.equal(payoutEntrySequenceOf(8_999_999), 8_999_999);
+    assert.equal(payoutEntrySequenceOf(9_000_000), 0);
+    assert.equal(returnEntrySequenceOf(0), 9_000_000);
+    assert.equal(returnEntrySequenceOf(999_999), 9_999_999);
+    assert.equal(returnEntrySequenceOf(1_000_000), 9_000_000);
+    for (const counter of [0, 1, 8_999_999, 9_000_000, 123_456_789])
+      assert.ok(payoutEntrySequenceOf(counter) < returnEntrySequenceOf(counter));
   });
 
   it('derives the payout id from owner and key only, never like a transfer id', () => {
