@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type { TransferFlow } from './targets/http-transfers';
 
 export interface BenchOptions {
   /** burst and blocked-shard: the admission scenarios (bench/scenarios), with `--rate` as their background. */
@@ -33,6 +34,10 @@ export interface BenchOptions {
   burst_window_s: number;
   /** --mode blocked-shard: how long the last shard's accounts stay locked. */
   lock_s: number;
+  /** --cpu-prof: where the throwaway stack's wallet processes and the floor write V8 CPU profiles; null for none. */
+  cpu_prof_dir: string | null;
+  /** How the wallet and the floor phases follow each transfer (bench/targets/http-transfers.ts). */
+  flow: TransferFlow;
 }
 
 export const bench_usage = `npm run bench -- [options]
@@ -62,6 +67,14 @@ export const bench_usage = `npm run bench -- [options]
   --burst N                burst mode: transfers in the burst [3000]
   --burst-window S         burst mode: seconds the burst is spread over [10]
   --lock S                 blocked-shard mode: seconds the shard stays locked [30]
+  --flow FLOW              accept-then-wait: POST (the 202), then GET ?wait until final;
+                           wait-in-post: POST ?wait, one request per transfer (GET ?wait
+                           only if its wait ran out); the floor follows the same flow
+                           [accept-then-wait]
+  --cpu-prof DIR            throwaway stack: the wallet processes and the floor run with
+                           node --cpu-prof and write their profiles under DIR/<process>/
+                           when they stop (the profiler costs some CPU: compare runs
+                           that both have it, or both do not)
   --seed N                 workload seed (pairs and amounts) [1]
   --out DIR                report folder [bench-results]`;
 
@@ -94,6 +107,8 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
       burst: { type: 'string', default: '3000' },
       'burst-window': { type: 'string', default: '10' },
       lock: { type: 'string', default: '30' },
+      'cpu-prof': { type: 'string' },
+      flow: { type: 'string', default: 'accept-then-wait' },
       out: { type: 'string', default: 'bench-results' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -122,17 +137,9 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
     outstanding_max: integer('--outstanding-max', values['outstanding-max'], 1, 100_000),
     payroll_items: integer('--payroll-items', values['payroll-items'], 1, 1_000),
     ...scenarioOptionsOf(values),
+    ...measuringOptionsOf(values),
   };
-  if (options.targets.length > 0 && (options.processes !== 1 || options.split || options.shard_servers.length > 0)) {
-    throw new Error('--processes, --split and --shard-urls shape the throwaway stack; they do not apply with --target');
-  }
-  // A deployment is checked through its API, by its users' balances in one currency: conversions would need its FX houses.
-  if (options.targets.length > 0 && options.fx_fraction > 0)
-    throw new Error(
-      '--fx measures the throwaway stack (its ledger check counts the FX houses); it does not apply with --target',
-    );
-  if (options.targets.length === 0 && options.pids.length > 0)
-    throw new Error('--pids names processes of a --target deployment');
+  checkTarget(options);
   if (options.shards === 1 && options.cross_shard_fraction > 0) options.cross_shard_fraction = 0;
   checkScenario(options);
   return options;
@@ -144,6 +151,30 @@ function scenarioOptionsOf(values: { burst?: string; 'burst-window'?: string; lo
     burst: integer('--burst', values.burst, 1, 100_000),
     burst_window_s: number('--burst-window', values['burst-window'], 0.1, 3_600),
     lock_s: number('--lock', values.lock, 0.1, 3_600),
+  };
+}
+
+/** Options that shape the throwaway stack do not apply to a --target deployment, and the reverse. */
+function checkTarget(options: BenchOptions): void {
+  if (options.targets.length > 0 && (options.processes !== 1 || options.split || options.shard_servers.length > 0)) {
+    throw new Error('--processes, --split and --shard-urls shape the throwaway stack; they do not apply with --target');
+  }
+  // A deployment is checked through its API, by its users' balances in one currency: conversions would need its FX houses.
+  if (options.targets.length > 0 && options.fx_fraction > 0)
+    throw new Error(
+      '--fx measures the throwaway stack (its ledger check counts the FX houses); it does not apply with --target',
+    );
+  if (options.targets.length > 0 && options.cpu_prof_dir !== null)
+    throw new Error("--cpu-prof profiles the throwaway stack's processes; it does not apply with --target");
+  if (options.targets.length === 0 && options.pids.length > 0)
+    throw new Error('--pids names processes of a --target deployment');
+}
+
+/** --flow and --cpu-prof: how each transfer is followed, and whether the processes are profiled. */
+function measuringOptionsOf(values: { flow?: string; 'cpu-prof'?: string }) {
+  return {
+    flow: oneOf('--flow', values.flow, ['accept-then-wait', 'wait-in-post'] as const),
+    cpu_prof_dir: values['cpu-prof'] ?? null,
   };
 }
 

@@ -33,7 +33,7 @@ export async function runPhases(
     : undefined;
   const chosen: LoadTarget[] = [
     targets.wallet,
-    ...(floorClient ? [httpTransferTarget('floor', floorClient, floor_routes)] : []),
+    ...(floorClient ? [httpTransferTarget('floor', floorClient, floor_routes, undefined, options.flow)] : []),
     ...(targets.rawPool ? [rawPgTarget(targets.rawPool)] : []),
   ];
   const phases: PhaseResult[] = [];

@@ -38,7 +38,7 @@ export async function runBench(options: BenchOptions, stamp: string, cleanup: Cl
     options.targets.length > 0 ? await connectTarget(options) : await startThrowawayStack(options, logDir, cleanup);
   // The floor bundles its workflow while the users are seeded: setup time, not measured.
   const floorStarting = options.baselines.includes('floor')
-    ? startFloor(stack.temporalAddress, logDir, cleanup)
+    ? startFloor(stack.temporalAddress, logDir, cleanup, options.cpu_prof_dir)
     : undefined;
   void floorStarting?.catch(() => undefined);
   const users = benchUsers(runTag, options.users, stack.shardCount, options.skew === 'hot');
@@ -54,7 +54,7 @@ export async function runBench(options: BenchOptions, stamp: string, cleanup: Cl
   const sampler = new ProcessSampler(parts);
   sampler.start();
   cleanup.add('stop sampler', () => sampler.stop());
-  const wallet = httpTransferTarget('transfers', client, wallet_routes);
+  const wallet = httpTransferTarget('transfers', client, wallet_routes, undefined, options.flow);
   const targets = { wallet, floorOrigin: floor?.origin, rawPool: raw?.pool };
   const { phases, walletUnsettled, scenario } = isScenario(options.mode)
     ? await runScenario(options, users, runTag, stack, sampler)

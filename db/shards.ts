@@ -4,6 +4,16 @@ import { watchConnection } from './connection-errors';
 import { withPoolTransaction } from './pool-transaction';
 
 const pool_wait_max_ms = 5_000;
+
+/**
+ * An idle connection is closed after this. pg's default (10 s) closed and reopened connections
+ * all the time under a steady load: the pool hands out the most recently used connection first,
+ * so the ones at the bottom of its stack sat idle past 10 s between peaks, were closed, and the
+ * next peak opened them again, each time a TCP connect, a PostgreSQL backend forked, the
+ * authentication and every named statement prepared again (docs/performance.md, "The wallet's
+ * own cost"). A minute keeps a loaded pool's connections open and still hands back a burst's.
+ */
+const pool_idle_max_ms = 60_000;
 /** Callers that may queue for a shard's connections, per connection of its pool. */
 const shard_waiting_per_connection = 3;
 
@@ -95,6 +105,9 @@ export class ShardSet {
           max: poolSize,
           // A request or activity waiting this long for a connection fails and is retried, rather than hanging.
           connectionTimeoutMillis: pool_wait_max_ms,
+          idleTimeoutMillis: pool_idle_max_ms,
+          // Idle connections do not keep a process alive (a script that forgets close() still exits).
+          allowExitOnIdle: true,
           application_name: `wallet-shard-${index}`,
           ...(timeouts.statementTimeoutMs === undefined ? {} : { statement_timeout: timeouts.statementTimeoutMs }),
           ...(timeouts.lockTimeoutMs === undefined ? {} : { lock_timeout: timeouts.lockTimeoutMs }),

@@ -27,13 +27,13 @@ export function walletNodeFlags(env: NodeJS.ProcessEnv = process.env): string[] 
 }
 
 /** SIGINT first so each part drains; SIGKILL whatever is still alive after the grace period. */
-export async function stopChildren(children: ChildProcess[]): Promise<void> {
+export async function stopChildren(children: ChildProcess[], graceMs: number = stop_grace_ms): Promise<void> {
   await Promise.all(
     children.map(
       (child) =>
         new Promise<void>((resolve) => {
           if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          const killer = setTimeout(() => child.kill('SIGKILL'), stop_grace_ms);
+          const killer = setTimeout(() => child.kill('SIGKILL'), graceMs);
           child.once('exit', () => {
             clearTimeout(killer);
             resolve();

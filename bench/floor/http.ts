@@ -22,7 +22,8 @@ const wait_max_s = 30;
 
 /**
  * The wallet's transfer contract, for the no-op workflow: `POST /floor` starts one eagerly and
- * answers 202 `{transfer_id}`; `GET /floor/{id}?wait=N` answers once it finished. Plain node:http
+ * answers 202 `{transfer_id}` (with `?wait=N`, 200 once it finished); `GET /floor/{id}?wait=N`
+ * answers once it finished. Plain node:http
  * on purpose, without Express, authentication or validation: the floor is the engine alone, so
  * the transfer's excess over it includes the API's own cost.
  */
@@ -41,13 +42,17 @@ async function route(
 ): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://floor');
   if (request.method === 'GET' && url.pathname === '/readyz') return send(response, 200, { ready: true });
-  if (request.method === 'POST' && url.pathname === '/floor')
-    return startFloor(deps, JSON.parse(await readBody(request)) as FloorBody, response);
-  const statusMatch = /^\/floor\/([A-Za-z0-9_-]{1,300})$/.exec(url.pathname);
-  if (request.method === 'GET' && statusMatch) {
-    const wait_s = Math.min(wait_max_s, Number(url.searchParams.get('wait') ?? '0') || 0);
-    return send(response, 200, { transfer_id: statusMatch[1], status: await statusOf(deps, statusMatch[1]!, wait_s) });
+  const wait_s = Math.min(wait_max_s, Number(url.searchParams.get('wait') ?? '0') || 0);
+  if (request.method === 'POST' && url.pathname === '/floor') {
+    const floorId = await startFloor(deps, JSON.parse(await readBody(request)) as FloorBody);
+    // As the wallet's POST with `?wait`: 200 with the status once final or when the wait ends.
+    if (url.searchParams.has('wait'))
+      return send(response, 200, { transfer_id: floorId, status: await statusOf(deps, floorId, wait_s) });
+    return send(response, 202, { transfer_id: floorId, status: 'PENDING' });
   }
+  const statusMatch = /^\/floor\/([A-Za-z0-9_-]{1,300})$/.exec(url.pathname);
+  if (request.method === 'GET' && statusMatch)
+    return send(response, 200, { transfer_id: statusMatch[1], status: await statusOf(deps, statusMatch[1]!, wait_s) });
   send(response, 404, { error: { code: 'route_not_found' } });
 }
 
@@ -59,11 +64,7 @@ interface FloorBody {
   idempotency_key: string;
 }
 
-async function startFloor(
-  deps: FloorServerDependencies,
-  body: FloorBody,
-  response: http.ServerResponse,
-): Promise<void> {
+async function startFloor(deps: FloorServerDependencies, body: FloorBody): Promise<string> {
   const floorId = `floor_${body.idempotency_key}`;
   deps.completions.expect(floorId);
   try {
@@ -99,7 +100,7 @@ async function startFloor(
     deps.completions.forget(floorId);
     throw error;
   }
-  send(response, 202, { transfer_id: floorId, status: 'PENDING' });
+  return floorId;
 }
 
 async function statusOf(

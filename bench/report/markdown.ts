@@ -40,7 +40,7 @@ function optionsLine(options: BenchOptions, report: BenchReport): string {
       : `throwaway stack, ${options.processes} ${options.split ? 'API + worker process pairs' : 'wallet process(es)'}${options.shard_servers.length > 0 ? ` on ${options.shard_servers.join(', ')}` : ''}`;
   return [
     `**Options:** ${load}, ${options.duration_s} s measured after ${options.warmup_s} s warmup; ${options.users} users on ${options.shards} shards,`,
-    `skew ${options.skew}, cross-shard ${options.cross_shard_fraction}${options.fx_fraction > 0 ? `, converting ${options.fx_fraction}` : ''}; baselines ${options.baselines.join(',') || 'none'}; ${stack}; seed ${options.seed}.`,
+    `skew ${options.skew}, cross-shard ${options.cross_shard_fraction}${options.fx_fraction > 0 ? `, converting ${options.fx_fraction}` : ''}; baselines ${options.baselines.join(',') || 'none'}; ${stack}; seed ${options.seed}; flow ${options.flow}.`,
     `Temporal ${report.stack.temporal_address}; Node ${report.environment.node}, ${report.environment.cpus} CPUs, load average at start ${report.environment.load_average_at_start.map((value) => value.toFixed(2)).join(' ')}${report.environment.git_commit ? `; commit ${report.environment.git_commit.slice(0, 10)}` : ''}.`,
   ].join('\n');
 }

@@ -26,12 +26,14 @@ export function spawnBenchChild(
   env: NodeJS.ProcessEnv,
   logDir: string,
   cleanup: Cleanup,
+  /** `--cpu-prof DIR`: V8 CPU profiles of this process (one file per thread) written there when it exits. */
+  cpuProfDir?: string | null,
 ): BenchChild {
   const log_path = path.join(logDir, `${name}.log`);
   const log = openSync(log_path, 'a');
   const child = spawn(
     process.execPath,
-    [...walletNodeFlags({ ...process.env, ...env }), '--import', 'tsx', ...command],
+    [...walletNodeFlags({ ...process.env, ...env }), ...cpuProfFlags(cpuProfDir, name), '--import', 'tsx', ...command],
     {
       cwd: repo_root,
       env: { ...process.env, ...env },
@@ -40,7 +42,8 @@ export function spawnBenchChild(
   );
   closeSync(log);
   if (child.pid === undefined) throw new Error(`could not start ${name}`);
-  cleanup.add(`stop ${name}`, () => stopChildren([child]));
+  // A profiled process writes its profiles as it exits, which takes a while on a busy machine.
+  cleanup.add(`stop ${name}`, () => stopChildren([child], cpuProfDir ? profiled_stop_grace_ms : undefined));
   child.once('exit', (code, signal) => {
     if (stoppingChildren) return;
     const note = `${name} (pid ${child.pid}) exited during the run (${signal ?? `code ${code}`}); see ${log_path}`;
@@ -49,6 +52,19 @@ export function spawnBenchChild(
   });
   return { name, process: child, pid: child.pid, log_path };
 }
+
+/**
+ * Node's own profiler, for the whole life of the process: the main thread and the workflow
+ * thread (a worker thread) each write a `CPU.<date>.<time>.<pid>.<thread>.<n>.cpuprofile` into
+ * a folder named after the child, read with Chrome DevTools or speedscope. The files are written when the process exits, which the bench's stop
+ * (SIGINT, then a clean exit) allows.
+ */
+function cpuProfFlags(dir: string | null | undefined, name: string): string[] {
+  if (!dir) return [];
+  return ['--cpu-prof', `--cpu-prof-dir=${path.resolve(dir, name)}`];
+}
+
+const profiled_stop_grace_ms = 120_000;
 
 let stoppingChildren = false;
 

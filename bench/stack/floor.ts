@@ -13,6 +13,8 @@ export async function startFloor(
   temporalAddress: string,
   logDir: string,
   cleanup: Cleanup,
+  /** `--cpu-prof`: profile the floor as the wallet is profiled. */
+  cpuProfDir: string | null,
 ): Promise<BenchChild & { origin: string }> {
   const port = await freePort();
   const child = spawnBenchChild(
@@ -28,6 +30,7 @@ export async function startFloor(
     },
     logDir,
     cleanup,
+    cpuProfDir,
   );
   const origin = `http://127.0.0.1:${port}`;
   await waitForHttpReady(`${origin}/readyz`, child, ready_timeout_ms);

@@ -47,21 +47,7 @@ export async function startThrowawayStack(
     RECONCILE_EVERY_MS: String(86_400_000),
   };
   const roles = options.split ? (['api', 'worker'] as const) : (['wallet'] as const);
-  const children: (BenchChild & { role: string; origin?: string })[] = [];
-  for (let index = 0; index < options.processes; index++) {
-    for (const role of roles) {
-      // A worker alone never listens; it gets a free PORT only because the config reads one.
-      const port = await freePort();
-      const child = spawnBenchChild(
-        `${role}-${index}`,
-        ['app/main.ts', role],
-        { ...env, PORT: String(port) },
-        logDir,
-        cleanup,
-      );
-      children.push({ ...child, role, ...(role === 'worker' ? {} : { origin: `http://127.0.0.1:${port}` }) });
-    }
-  }
+  const children = await spawnWalletProcesses(options, roles, env, logDir, cleanup);
   await Promise.all(
     children
       .filter((child) => child.origin)
@@ -91,6 +77,33 @@ export async function startThrowawayStack(
     parts,
     notes,
   };
+}
+
+/** `--processes` wallet processes in each role, each on a free port. */
+async function spawnWalletProcesses(
+  options: BenchOptions,
+  roles: readonly ('api' | 'worker' | 'wallet')[],
+  env: NodeJS.ProcessEnv,
+  logDir: string,
+  cleanup: Cleanup,
+) {
+  const children: (BenchChild & { role: string; origin?: string })[] = [];
+  for (let index = 0; index < options.processes; index++) {
+    for (const role of roles) {
+      // A worker alone never listens; it gets a free PORT only because the config reads one.
+      const port = await freePort();
+      const child = spawnBenchChild(
+        `${role}-${index}`,
+        ['app/main.ts', role],
+        { ...env, PORT: String(port) },
+        logDir,
+        cleanup,
+        options.cpu_prof_dir,
+      );
+      children.push({ ...child, role, ...(role === 'worker' ? {} : { origin: `http://127.0.0.1:${port}` }) });
+    }
+  }
+  return children;
 }
 
 /** The local process listening on an address's port, if the address is on this machine. */

@@ -22,8 +22,16 @@ export const floor_routes: TransferRoutes = { submit: '/floor', statusOf: (id) =
 const poll_interval_ms = 20;
 
 /**
+ * How a client follows a transfer (`--flow`): `accept-then-wait` POSTs (the 202 is the accept)
+ * and then GETs with `?wait`; `wait-in-post` POSTs with `?wait`, so the answer is the final
+ * transfer, one request instead of two (and GETs with `?wait` only if the POST's wait ran out).
+ */
+export type TransferFlow = 'accept-then-wait' | 'wait-in-post';
+
+/**
  * A target behind HTTP: submit with a POST (the accept latency ends at its 202), then GET with
  * `?wait` on the same server until the status is final (the completion latency ends there).
+ * With the `wait-in-post` flow the POST itself waits, and accept and completion end together.
  */
 export function httpTransferTarget(
   phase: PhaseName,
@@ -31,27 +39,33 @@ export function httpTransferTarget(
   routes: TransferRoutes,
   /** Sends each transfer as its payer (a customer's token) instead of the client's ops token. */
   tokenOf?: (userId: string) => Promise<string>,
+  flow: TransferFlow = 'accept-then-wait',
 ): LoadTarget {
   const originOf = new Map<string, string>();
   const tokenFor = new Map<string, string>();
   return {
     phase,
-    async submit(plan: TransferPlan, key: string) {
+    async submit(plan: TransferPlan, key: string, deadline_ms: number) {
       const origin = client.pickOrigin();
       const token = tokenOf ? await tokenOf(plan.fromUserId) : undefined;
-      const answer = await client.json('POST', origin, routes.submit, transferBody(plan, key), token);
+      const path = flow === 'wait-in-post' ? `${routes.submit}?wait=${waitFor(deadline_ms)}` : routes.submit;
+      const answer = await client.json('POST', origin, path, transferBody(plan, key), token);
       const transferId = (answer.body as { transfer_id?: string }).transfer_id;
-      if (answer.status !== 202 || !transferId) throw httpErrorOf(answer);
-      originOf.set(transferId, origin);
-      if (token) tokenFor.set(transferId, token);
-      return { transferId, final: false };
+      const expected = flow === 'wait-in-post' ? 200 : 202;
+      if (answer.status !== expected || !transferId) throw httpErrorOf(answer);
+      const final = flow === 'wait-in-post' && isFinal(answer.body);
+      if (!final) {
+        originOf.set(transferId, origin);
+        if (token) tokenFor.set(transferId, token);
+      }
+      return { transferId, final };
     },
     async awaitFinal(transferId: string, deadline_ms: number) {
       const origin = originOf.get(transferId) ?? client.pickOrigin();
       const token = tokenFor.get(transferId);
       try {
         for (;;) {
-          const wait_s = Math.min(transfer_wait_max_s, Math.floor((deadline_ms - performance.now()) / 1000));
+          const wait_s = waitFor(deadline_ms);
           if (wait_s <= 0) throw new RequestError('not_final', true);
           const asked_ms = performance.now();
           const answer = await client.json(
@@ -62,10 +76,7 @@ export function httpTransferTarget(
             token,
           );
           if (answer.status !== 200) throw httpErrorOf(answer);
-          const { status, failure_reason } = answer.body as { status?: string; failure_reason?: string };
-          if (status === 'COMPLETED') return;
-          if (status === 'FAILED' || status === 'REVERSED')
-            throw new RequestError(`failed_${failure_reason ?? status.toLowerCase()}`);
+          if (isFinal(answer.body)) return;
           if (performance.now() - asked_ms < wait_s * 1000 - 100)
             await new Promise((resolve) => setTimeout(resolve, poll_interval_ms));
         }
@@ -75,6 +86,20 @@ export function httpTransferTarget(
       }
     },
   };
+}
+
+/** The `?wait` that ends by the deadline, at most the API's longest. */
+function waitFor(deadline_ms: number): number {
+  return Math.min(transfer_wait_max_s, Math.floor((deadline_ms - performance.now()) / 1000));
+}
+
+/** True when the answer shows the transfer COMPLETED; throws the refusal when it ended otherwise. */
+function isFinal(body: unknown): boolean {
+  const { status, failure_reason } = body as { status?: string; failure_reason?: string };
+  if (status === 'COMPLETED') return true;
+  if (status === 'FAILED' || status === 'REVERSED')
+    throw new RequestError(`failed_${failure_reason ?? status.toLowerCase()}`);
+  return false;
 }
 
 /** The body of POST /v1/wallet/transfers; amounts are JSON integers of minor units. */
