@@ -6,6 +6,7 @@ import { reference_shard } from '../domain/shard-routing';
 import {
   entryByTraceNumber,
   fileEntries,
+  fileOfTraceNumber,
   filesAwaitingSettlement,
   markFileSettled,
   markSettlementSignaled,
@@ -109,7 +110,8 @@ async function followFile({ deps, reference, log }: Feed, file: PayoutFile): Pro
 }
 
 /** A return, once: to its payout's workflow, or kept as unknown (no payout of ours has that trace number). */
-async function applyReturn({ deps, reference, log }: Feed, received: ReceivedReturn): Promise<void> {
+async function applyReturn(feed: Feed, received: ReceivedReturn): Promise<void> {
+  const { deps, reference, log } = feed;
   if (received.outcome !== 'received') return;
   const entry = await entryByTraceNumber(reference, received.originalTraceNumber);
   const fields = {
@@ -122,6 +124,13 @@ async function applyReturn({ deps, reference, log }: Feed, received: ReceivedRet
     log.error(fields, 'a return for a trace number no payout of ours has: kept in payout_returns, nothing moved');
     return;
   }
+  // The bank settles an entry before it can return it after settlement. A return read before this
+  // wallet heard of that settlement (a slow or failed settlement poll) would give the money back
+  // as a released hold, and the ledger would lack the settlement the bank's statement shows. So
+  // the entry's file is followed first: a settlement the bank already made is signaled before
+  // the return, and the payout settles, then returns, as the money did.
+  const file = await fileOfTraceNumber(reference, received.originalTraceNumber);
+  if (file?.status === 'UPLOADED') await followFile(feed, file);
   const signal: PayoutReturnedSignal = {
     returnCode: received.returnCode,
     returnTraceNumber: received.returnTraceNumber,

@@ -154,6 +154,16 @@ export async function findFile(pool: pg.Pool, fileSequence: number): Promise<Pay
   return found.rows[0] && fileOf(found.rows[0]);
 }
 
+/** The file that carried the entry with this trace number. */
+export async function fileOfTraceNumber(pool: pg.Pool, traceNumber: string): Promise<PayoutFile | undefined> {
+  const found = await pool.query<FileRow>(
+    `select ${file_columns} from payout_files
+      where file_sequence = (select file_sequence from payout_file_entries where trace_number = $1::text)`,
+    [traceNumber],
+  );
+  return found.rows[0] && fileOf(found.rows[0]);
+}
+
 export async function fileEntries(pool: pg.Pool | pg.PoolClient, fileSequence: number): Promise<PayoutFileEntry[]> {
   const found = await pool.query<{
     position: number;

@@ -32,6 +32,8 @@ const wait_ms = 30_000;
 /** The bank, as the worker reaches it; `crashAfterNextUpload` fails the upload's activity after the bank stored the file. */
 class TestBankTransport implements BankTransport {
   crashAfterNextUpload = false;
+  /** Answers this many status reads with every entry still ACCEPTED: a settlement poll that learned nothing. */
+  staleStatusReads = 0;
   readonly uploads: { fileName: string; duplicate: boolean }[] = [];
   constructor(private readonly real: HttpBankTransport) {}
   async upload(fileName: string, contents: string) {
@@ -43,8 +45,11 @@ class TestBankTransport implements BankTransport {
     }
     return answer;
   }
-  entryStatuses(bankFileId: string) {
-    return this.real.entryStatuses(bankFileId);
+  async entryStatuses(bankFileId: string) {
+    const statuses = await this.real.entryStatuses(bankFileId);
+    if (this.staleStatusReads === 0) return statuses;
+    this.staleStatusReads--;
+    return statuses.map((entry) => ({ ...entry, status: 'ACCEPTED' as const, settledAt: null }));
   }
   pollFiles(after: string, limit: number) {
     return this.real.pollFiles(after, limit);
@@ -439,6 +444,42 @@ describe('payouts (bank process, moov-io/ach, Temporal, PostgreSQL)', () => {
       [id],
     );
     assert.equal(mine.rows[0]!.count, '1');
+  });
+
+  it('settles, then returns, a payout whose return is read before the wallet heard it settled', async () => {
+    const userId = await funded(5_000);
+    const started = await payout(userId, await bankAccount(userId, '66660002'), 1_200);
+    assert.equal(started.status, 202);
+    const payoutId = started.body.payout_id as string;
+    await until(payoutId, 'HELD');
+    const { fileSequence } = await cutoff();
+    const submitted = await until(payoutId, 'SUBMITTED');
+    // The bank settles the entry and returns it (R02) a banking day later, all before the wallet asks.
+    const file = await stack.shards
+      .pool(reference_shard)
+      .query<{ bank_file_id: string }>('select bank_file_id from payout_files where file_sequence = $1', [
+        fileSequence,
+      ]);
+    await eventually(
+      async () => {
+        const [entry] = (await transport.entryStatuses(file.rows[0]!.bank_file_id)).filter(
+          (status) => status.traceNumber === submitted.trace_number,
+        );
+        return entry?.status === 'RETURNED' || undefined;
+      },
+      wait_ms,
+      'the bank settled and returned the entry',
+    );
+    // This run's settlement poll learns nothing; its feed holds the return.
+    transport.staleStatusReads = 1;
+    await inbound();
+    const done = await until(payoutId, 'RETURNED', true);
+    assert.equal(done.return_code, 'R02');
+    assert.notEqual(done.settled_at, null, 'it settled before it returned, as the money did');
+    assert.deepEqual(
+      (await postingsOf(stack.shards, payoutId)).map(({ leg }) => leg),
+      ['hold', 'settle', 'return'],
+    );
   });
 
   it('lists payouts stuck past PAYOUT_STUCK_AFTER for ops only', async () => {
