@@ -32,8 +32,8 @@ const wait_ms = 30_000;
 /** The bank, as the worker reaches it; `crashAfterNextUpload` fails the upload's activity after the bank stored the file. */
 class TestBankTransport implements BankTransport {
   crashAfterNextUpload = false;
-  /** Answers this many status reads with every entry still ACCEPTED: a settlement poll that learned nothing. */
-  staleStatusReads = 0;
+  /** The next status read of this file answers every entry still ACCEPTED: a settlement poll that learned nothing. */
+  staleStatusesOnce: string | undefined;
   readonly uploads: { fileName: string; duplicate: boolean }[] = [];
   constructor(private readonly real: HttpBankTransport) {}
   async upload(fileName: string, contents: string) {
@@ -47,8 +47,8 @@ class TestBankTransport implements BankTransport {
   }
   async entryStatuses(bankFileId: string) {
     const statuses = await this.real.entryStatuses(bankFileId);
-    if (this.staleStatusReads === 0) return statuses;
-    this.staleStatusReads--;
+    if (this.staleStatusesOnce !== bankFileId) return statuses;
+    this.staleStatusesOnce = undefined;
     return statuses.map((entry) => ({ ...entry, status: 'ACCEPTED' as const, settledAt: null }));
   }
   pollFiles(after: string, limit: number) {
@@ -392,7 +392,8 @@ describe('payouts (bank process, moov-io/ach, Temporal, PostgreSQL)', () => {
     // A file the wallet never made: its entry's trace number is no payout's, and the bank returns it (R02).
     const stranger = await rail.buildPayoutFile({
       fileSequence: 9_999,
-      firstEntrySequence: 9_000_000,
+      // Far from this wallet's own entries, inside the payouts' range of trace numbers.
+      firstEntrySequence: 8_999_000,
       createdAt: new Date(),
       effectiveDate: '2026-12-31',
       instructions: [
@@ -471,14 +472,16 @@ describe('payouts (bank process, moov-io/ach, Temporal, PostgreSQL)', () => {
       'the bank settled and returned the entry',
     );
     // This run's settlement poll learns nothing; its feed holds the return.
-    transport.staleStatusReads = 1;
+    transport.staleStatusesOnce = file.rows[0]!.bank_file_id;
     await inbound();
+    assert.equal(transport.staleStatusesOnce, undefined, 'the settlement poll read the stale statuses');
     const done = await until(payoutId, 'RETURNED', true);
     assert.equal(done.return_code, 'R02');
     assert.notEqual(done.settled_at, null, 'it settled before it returned, as the money did');
+    // postingsOf lists legs by name.
     assert.deepEqual(
       (await postingsOf(stack.shards, payoutId)).map(({ leg }) => leg),
-      ['hold', 'settle', 'return'],
+      ['hold', 'return', 'settle'],
     );
   });
 
