@@ -1,4 +1,4 @@
-import type { Request, RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { rateLimit, type AugmentedRequest } from 'express-rate-limit';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { principalOf } from './auth';
@@ -114,6 +114,30 @@ export class WaitSlots {
   }
 
   /** A release function when the request may wait, or undefined when it must answer at once. */
+  /**
+   * `?wait`: `wait` holds the request open (until what it waits for, its N seconds, or the client
+   * hanging up, which aborts its signal). Past the caller's or the process's bound of open waits
+   * it answers `now` at once, as a wait that timed out would.
+   */
+  async waitOrNow<T>(
+    request: Request,
+    response: Response,
+    now: T,
+    wait: (gone: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    const release = this.tryAcquire(request);
+    if (!release) return now;
+    const gone = new AbortController();
+    const hangUp = () => gone.abort();
+    response.once('close', hangUp);
+    try {
+      return await wait(gone.signal);
+    } finally {
+      response.off('close', hangUp);
+      release();
+    }
+  }
+
   tryAcquire(request: Request): (() => void) | undefined {
     const metrics = this.metrics;
     const key = callerKey(request);

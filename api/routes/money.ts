@@ -79,28 +79,9 @@ export function moneyRoutes(transfers: TransferService, metrics: Metrics, waitSl
 
 /** How the money routes answer: at once with 202, or after waiting for the transfer to be final. */
 function transferAnswers(transfers: TransferService, metrics: Metrics, waitSlots: WaitSlots) {
-  /**
-   * `?wait=N` holds the request open until the transfer is final, N seconds pass or the client
-   * hangs up. Past the caller's or the process's bound of open waits it answers at once, as a
-   * wait that timed out would: the client polls, and nobody else's waits are affected.
-   */
-  async function waitIfAllowed(
-    request: Request,
-    response: Response,
-    record: TransferRecord,
-    waitS: number,
-  ): Promise<TransferRecord> {
-    const release = waitSlots.tryAcquire(request);
-    if (!release) return record;
-    const gone = new AbortController();
-    const hangUp = () => gone.abort();
-    response.once('close', hangUp);
-    try {
-      return await transfers.waitForFinal(record, waitS, gone.signal);
-    } finally {
-      response.off('close', hangUp);
-      release();
-    }
+  /** `?wait=N`: until the transfer is final, N seconds pass or the client hangs up (WaitSlots.waitOrNow). */
+  function waitIfAllowed(request: Request, response: Response, record: TransferRecord, waitS: number) {
+    return waitSlots.waitOrNow(request, response, record, (gone) => transfers.waitForFinal(record, waitS, gone));
   }
 
   async function submitAndAnswer(request: Request, response: Response, submission: SubmitTransfer): Promise<void> {

@@ -34,9 +34,14 @@ export function payoutRoutes(payouts: PayoutService, waitSlots: WaitSlots, stuck
 
   router.get('/v1/wallet/payouts/:payout_id', async (request, response) => {
     const { payout_id } = validate(PayoutIdParams, request.params, 'path');
-    const query = validate(PayoutWaitQuery, request.query, 'query');
+    const { wait } = validate(PayoutWaitQuery, request.query, 'query');
     const record = await readable(payouts, request, payout_id);
-    const current = query.wait === undefined ? record : await waitIfAllowed(request, response, record, query.wait);
+    const current =
+      wait === undefined
+        ? record
+        : await waitSlots.waitOrNow(request, response, record, (gone) =>
+            payouts.waitForSettledOrFinal(record, wait, gone),
+          );
     sendJson(response, 200, payoutJson(current));
   });
 
@@ -59,21 +64,6 @@ export function payoutRoutes(payouts: PayoutService, waitSlots: WaitSlots, stuck
     const stuck = await payouts.stuck(stuckAfterMs, query.limit);
     sendJson(response, 200, { payouts: stuck.map(payoutJson) });
   });
-
-  /** `?wait=N` as on transfers: bounded per caller and process; past the bounds it answers at once. */
-  async function waitIfAllowed(request: Request, response: Response, record: PayoutRecord, waitS: number) {
-    const release = waitSlots.tryAcquire(request);
-    if (!release) return record;
-    const gone = new AbortController();
-    const hangUp = () => gone.abort();
-    response.once('close', hangUp);
-    try {
-      return await payouts.waitForSettledOrFinal(record, waitS, gone.signal);
-    } finally {
-      response.off('close', hangUp);
-      release();
-    }
-  }
 
   return router;
 }
