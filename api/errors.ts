@@ -38,6 +38,7 @@ export const error_codes = {
   payout_not_cancelable: 409,
   payout_not_in_review: 409,
   body_too_large: 413,
+  headers_too_large: 431,
   unsupported_media_type: 415,
   idempotency_key_reused: 422,
   same_user: 422,

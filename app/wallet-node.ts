@@ -3,6 +3,7 @@ import { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createApp } from '../api/app';
+import { answerClientErrorsAsJson } from '../api/client-errors';
 import {
   actionTokenSettingsOf,
   chaosCrashOf,
@@ -313,6 +314,7 @@ async function listen(
       : {}),
   });
   const server = app.listen(settings.PORT, settings.HOST);
+  answerClientErrorsAsJson(server);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

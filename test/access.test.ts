@@ -915,6 +915,20 @@ describe('access control on every id, through every endpoint', () => {
     );
     forbidden('GET /v1/ops/transfers', bob, '/v1/ops/transfers?stuck=true', undefined, 'bob listing stuck transfers');
     forbidden('GET /v1/ops/reconciliation', carol, '/v1/ops/reconciliation', undefined, 'carol reading reconciliation');
+    forbidden(
+      'GET /v1/ops/settlement/{date}',
+      carol,
+      '/v1/ops/settlement/2026-12-06',
+      undefined,
+      'carol reading settlement reconciliation',
+    );
+    forbidden(
+      'POST /v1/ops/settlement/{date}',
+      carol,
+      '/v1/ops/settlement/2026-12-06',
+      undefined,
+      'carol running settlement reconciliation',
+    );
     // A token for an id that differs from bob's only in case is another user.
     forbidden(
       'GET /v1/wallet/{user_id}/balance',

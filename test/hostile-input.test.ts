@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import { z } from 'zod';
+import { PayoutBody } from '../api/payout-schemas';
 import { error_codes } from '../api/errors';
 import {
   CreateUserBody,
@@ -235,6 +236,13 @@ describe('hostile input, generated: no 5xx, the documented error shape, and noth
       account_type: 'checking',
     };
     const missingBankAccount = `ba_${'0'.repeat(32)}`;
+    const missingPayout = `po_${'0'.repeat(32)}`;
+    const payoutRequest = {
+      bank_account_id: missingBankAccount,
+      amount: 100,
+      currency: 'USD',
+      idempotency_key: 'hostile-payout',
+    };
     specs = [
       {
         route: 'POST /v1/wallet/users',
@@ -329,6 +337,25 @@ describe('hostile input, generated: no 5xx, the documented error shape, and noth
         effective: () => ({ caller: alice, params: { user_id: alice.userId, bank_account_id: missingBankAccount } }),
         harmless: () => ({ caller: ops, params: { user_id: alice.userId, bank_account_id: missingBankAccount } }),
       },
+      {
+        // No bank account exists in this test: every payout is refused (404) before anything is held.
+        route: 'POST /v1/wallet/{user_id}/payouts',
+        bodySchema: PayoutBody,
+        effective: () => ({ caller: alice, params: userParams(alice.userId), body: pairs(payoutRequest) }),
+        harmless: () => ({ caller: ops, params: userParams(nobody), body: pairs(payoutRequest) }),
+      },
+      {
+        route: 'GET /v1/wallet/payouts/{payout_id}',
+        effective: () => ({ caller: ops, params: { payout_id: missingPayout } }),
+        harmless: () => ({ caller: alice, params: { payout_id: missingPayout } }),
+      },
+      ...(['cancel', 'approve', 'reject'] as const).map((action) => ({
+        // No payout exists in this test: each decision is refused (404).
+        route: `POST /v1/ops/payouts/{payout_id}/${action}`,
+        bodySchema: OpsReasonBody,
+        effective: () => ({ caller: ops, params: { payout_id: missingPayout }, body: pairs(reason) }),
+        harmless: () => ({ caller: ops, params: { payout_id: missingPayout }, body: pairs(reason) }),
+      })),
       ...(['freeze', 'unfreeze', 'close'] as const).map((action) => ({
         route: `POST /v1/ops/users/{user_id}/${action}`,
         bodySchema: action === 'close' ? OpsReasonBody : OptionalOpsReasonBody,
@@ -413,11 +440,23 @@ describe('hostile input, generated: no 5xx, the documented error shape, and noth
         'GET /v1/ops/transfers',
         'GET /v1/ops/reconciliation',
         'GET /v1/ops/payins/files',
+        'GET /v1/ops/payouts',
       ].map((route) => ({ route, effective: () => ({ caller: ops }), harmless: () => ({ caller: ops }) })),
       {
         route: 'GET /v1/ops/fx/rates/{base}/{quote}',
         effective: () => ({ caller: ops, params: { base: 'USD', quote: 'EUR' } }),
         harmless: () => ({ caller: ops, params: { base: 'USD', quote: 'EUR' } }),
+      },
+      {
+        route: 'GET /v1/ops/settlement/{date}',
+        effective: () => ({ caller: ops, params: { date: '2001-01-01' } }),
+        harmless: () => ({ caller: ops, params: { date: '2001-01-01' } }),
+      },
+      {
+        // A run records itself; the harmless one names no day (400), so nothing is recorded.
+        route: 'POST /v1/ops/settlement/{date}',
+        effective: () => ({ caller: ops, params: { date: '2001-01-02' } }),
+        harmless: () => ({ caller: ops, params: { date: '2001-02-30' } }),
       },
     ];
 

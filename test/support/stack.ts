@@ -4,6 +4,7 @@ import { Client } from '@temporalio/client';
 import pino from 'pino';
 import { TransferCompletions } from '../../temporal-client/transfer-completions';
 import { createApp } from '../../api/app';
+import { answerClientErrorsAsJson } from '../../api/client-errors';
 import { default_caller_limits, WaitSlots, type CallerLimits } from '../../api/caller-limits';
 import { signToken, type Role } from '../../api/auth';
 import { createWalletWorker, type WalletWorkerOptions } from '../../workers/create-worker';
@@ -166,6 +167,7 @@ async function listenLocally(app: ReturnType<typeof createApp>): Promise<{ serve
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
+  answerClientErrorsAsJson(server);
   return { server, baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
