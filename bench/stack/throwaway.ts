@@ -45,6 +45,11 @@ export async function startThrowawayStack(
     // The reconciliation Schedule reads every shard whole; one run inside a measured phase would
     // be measured as transfer cost. Its cost is its own (docs/performance.md).
     RECONCILE_EVERY_MS: String(86_400_000),
+    // No bank runs beside a bench: the rails' Schedules (pay-in poll, payout cutoff and feed)
+    // would fail every few seconds inside the measured phases.
+    PAYIN_POLL_EVERY: 'off',
+    PAYOUT_CUTOFF_EVERY: '1d',
+    PAYOUT_INBOUND_EVERY: '1d',
   };
   const roles = options.split ? (['api', 'worker'] as const) : (['wallet'] as const);
   const children = await spawnWalletProcesses(options, roles, env, logDir, cleanup);

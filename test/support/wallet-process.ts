@@ -58,8 +58,11 @@ function walletEnv(shardUrls: readonly string[], port: number, env: NodeJS.Proce
     DEBIT_ATTEMPTS_MAX: '5',
     RETRY_INTERVAL_MAX_MS: '500',
     RECONCILE_EVERY_MS: String(86_400_000),
-    // No bank runs beside these wallets: test/payins.test.ts runs the poller on its own stack.
+    // No bank runs beside these wallets: test/payins.test.ts and test/payouts.test.ts run the
+    // rails' workflows on their own stacks.
     PAYIN_POLL_EVERY: 'off',
+    PAYOUT_CUTOFF_EVERY: '1d',
+    PAYOUT_INBOUND_EVERY: '1d',
     TEMPORAL_SDK_METRICS_ADDRESS: 'off',
     LOG_LEVEL: 'warn',
     ...env,
