@@ -1,19 +1,26 @@
 import type { InvariantResult } from './invariants';
 import type { ConversionRow, LedgerSnapshot, TransferRow } from './ledger';
+import type { RailsSnapshot } from './rails-ledger';
 import type { Observations } from './workload';
+
+/** What the rails moved, by their own records: payouts by status, pay-ins by their deposits. */
+type RailsRecords = Pick<RailsSnapshot, 'payouts' | 'payin_deposits'>;
+const no_rails: RailsRecords = { payouts: new Map(), payin_deposits: [] };
 
 /**
  * Invariant 11: amounts. Conservation cannot see a wrong amount (every posting balances against
  * clearing, settlement or an FX house, which absorb it), so each transfer is checked against what
  * its client asked for and was told, each posted leg against the transfer, and the customers',
- * settlement and FX positions per currency against the records alone: deposits minus withdrawals,
- * plus or minus conversions at their recorded rates.
+ * settlement, FX and payouts-in-flight positions per currency against the records alone: deposits
+ * minus withdrawals, plus or minus conversions at their recorded rates, payouts held or settled,
+ * and pay-ins credited.
  */
 export function amounts(
   snapshot: LedgerSnapshot,
   seen: Observations,
   askedByKey: ReadonlyMap<string, number>,
   checked_min: number,
+  rails: RailsRecords = no_rails,
 ): InvariantResult {
   const broken: string[] = [];
   const keyOf = new Map([...seen.same_body].flatMap(([key, entry]) => [...entry.ids].map((id) => [id, key] as const)));
@@ -43,6 +50,8 @@ export function amounts(
     }
     expected.add(record, conversion);
   }
+  for (const payout of rails.payouts.values()) expected.addPayout(payout);
+  for (const deposit of rails.payin_deposits) expected.move(deposit.currency, deposit.amount, 'settlement', 'customer');
   const positions = expected.compare(snapshot.totals, broken);
   if (askedChecked < checked_min)
     broken.push(`only ${askedChecked} transfers matched to a client's request (at least ${checked_min} expected)`);
@@ -116,14 +125,34 @@ function legMoney(
   return byKind[record.kind]?.[leg] ?? null;
 }
 
-/** What the records say each currency's customers, settlement and FX houses hold. */
+const position_kinds = ['customer', 'settlement', 'fx', 'payouts_in_flight'] as const;
+type PositionKind = (typeof position_kinds)[number];
+
+/** What the records say each currency's customers, settlement, FX houses and payouts in flight hold. */
 class Positions {
-  private readonly byCurrency = new Map<string, { customer: bigint; settlement: bigint; fx: bigint }>();
+  private readonly byCurrency = new Map<string, Record<PositionKind, bigint>>();
 
   private of(currency: string) {
-    const found = this.byCurrency.get(currency) ?? { customer: 0n, settlement: 0n, fx: 0n };
+    const found = this.byCurrency.get(currency) ?? { customer: 0n, settlement: 0n, fx: 0n, payouts_in_flight: 0n };
     this.byCurrency.set(currency, found);
     return found;
+  }
+
+  /** `amount` goes from one kind of account to another. */
+  move(currency: string, amount: bigint, from: PositionKind, to: PositionKind): void {
+    const position = this.of(currency);
+    position[from] -= amount;
+    position[to] += amount;
+  }
+
+  /**
+   * A payout's money by its status alone: held (up to SUBMITTED) it is in flight, SETTLED it left
+   * through settlement; RETURNED, CANCELED and FAILED ones are back or never left.
+   */
+  addPayout(payout: { status: string; amount: bigint; currency: string }): void {
+    if (['HELD', 'BATCHED', 'SUBMITTED'].includes(payout.status))
+      this.move(payout.currency, payout.amount, 'customer', 'payouts_in_flight');
+    else if (payout.status === 'SETTLED') this.move(payout.currency, payout.amount, 'customer', 'settlement');
   }
 
   /** Only COMPLETED records leave a position: FAILED ones were refunded, REVERSED ones moved back. */
@@ -154,7 +183,7 @@ class Positions {
       .map((currency) => {
         const want = this.of(currency);
         const have = totals.get(currency) ?? new Map<string, bigint>();
-        const kinds = ['customer', 'settlement', 'fx'] as const;
+        const kinds = position_kinds;
         for (const kind of kinds)
           if ((have.get(kind) ?? 0n) !== want[kind])
             broken.push(`${currency} ${kind}: ledger ${have.get(kind) ?? 0n}, records say ${want[kind]}`);

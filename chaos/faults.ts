@@ -2,12 +2,13 @@ import { terminateWalletConnections } from '../db/admin';
 import { databaseOf, serverOf } from '../db/throwaway-databases';
 import { sleep } from './client';
 import type { PlannedFault } from './schedule';
+import type { RailsFaultKind } from './rails-plan';
 import type { WalletProcess } from './processes';
 import { chaos_settings, startCluster, stopCluster, type ChaosStack } from './stack';
 
 export interface InjectedFault {
   index: number;
-  kind: PlannedFault['kind'];
+  kind: PlannedFault['kind'] | RailsFaultKind;
   started_at_ms: number;
   /** When the part was back and ready (the wallet answered /readyz, the engine its namespace). */
   healed_at_ms: number;

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { watchConnection } from '../db/connection-errors';
-import { balanceMismatches, balanceTotals } from '../ledger/balance-checks';
+import { balanceMismatches, balanceTotals, openHoldTotals } from '../ledger/balance-checks';
 
 export interface TransferRow {
   transfer_id: string;
@@ -32,7 +32,12 @@ export interface LegRow {
   /** The customer entry's signed amount and currency (null when the leg moved nothing). */
   customer_minor: bigint | null;
   customer_currency: string | null;
+  /** The settlement account's entry (payouts settle and return, pay-ins credit through it); null when none. */
+  settlement_minor: bigint | null;
 }
+
+/** A pay-in's postings are keyed `pi_<trace number>` (db/functions/credit_payin.sql), a payout's by its id. */
+export const payin_posting_prefix = 'pi_';
 
 export interface LedgerSnapshot {
   /** currency -> account kind -> sum of balances over every shard (minor units). */
@@ -45,6 +50,8 @@ export interface LedgerSnapshot {
   customers: { below_floor: number; overridden: number; negative: number; accounts: number };
   drifted_accounts: number;
   open_records: number;
+  /** Per shard and currency, a payouts_in_flight account that is not the sum of the open payout holds. */
+  holds_mismatched: string[];
 }
 
 /** Reads every shard database directly: balances, records, postings with their entry counts, drift. */
@@ -57,19 +64,10 @@ export async function readLedger(shardUrls: readonly string[]): Promise<LedgerSn
     customers: { below_floor: 0, overridden: 0, negative: 0, accounts: 0 },
     drifted_accounts: 0,
     open_records: 0,
+    holds_mismatched: [],
   };
-  for (const [shard, url] of shardUrls.entries()) {
-    const client = watchConnection(
-      new pg.Client({ connectionString: url, application_name: 'wallet-chaos-check' }),
-      'chaos check',
-    );
-    await client.connect();
-    try {
-      await readShard(client, shard, snapshot);
-    } finally {
-      await client.end();
-    }
-  }
+  for (const [shard, url] of shardUrls.entries())
+    await withCheckConnection(url, (client) => readShard(client, shard, snapshot));
   return snapshot;
 }
 
@@ -91,6 +89,11 @@ async function readShard(client: pg.Client, shard: number, snapshot: LedgerSnaps
   snapshot.customers.overridden += Number(floor.overridden);
   snapshot.customers.negative += Number(floor.negative);
   snapshot.customers.accounts += Number(floor.accounts);
+  for (const row of await openHoldTotals(client))
+    if (row.accountMinor !== row.openHoldsMinor)
+      snapshot.holds_mismatched.push(
+        `shard ${shard} ${row.currency}: payouts_in_flight ${row.accountMinor}, open holds ${row.openHoldsMinor}`,
+      );
   // The count is all the invariant needs: one listed row is enough to carry it.
   snapshot.drifted_accounts += (await balanceMismatches(client, 1)).total;
   const records = await client.query<TransferRow>(
@@ -109,10 +112,12 @@ async function readShard(client: pg.Client, shard: number, snapshot: LedgerSnaps
     entries: string;
     customer_minor: string | null;
     customer_currency: string | null;
+    settlement_minor: string | null;
   }>(
     `select p.transfer_id, p.leg, p.outcome, count(e.entry_id)::text as entries,
             (sum(e.amount) filter (where e.account_id like 'customer:%'))::text as customer_minor,
-            (max(e.currency) filter (where e.account_id like 'customer:%'))::text as customer_currency
+            (max(e.currency) filter (where e.account_id like 'customer:%'))::text as customer_currency,
+            (sum(e.amount) filter (where e.account_id like 'settlement:%'))::text as settlement_minor
        from postings p left join entries e on e.transfer_id = p.transfer_id and e.leg = p.leg
       group by p.transfer_id, p.leg, p.outcome`,
   );
@@ -125,6 +130,7 @@ async function readShard(client: pg.Client, shard: number, snapshot: LedgerSnaps
       shard,
       customer_minor: row.customer_minor === null ? null : BigInt(row.customer_minor),
       customer_currency: row.customer_currency,
+      settlement_minor: row.settlement_minor === null ? null : BigInt(row.settlement_minor),
     });
     snapshot.legs.set(row.transfer_id, legs);
   }
@@ -137,23 +143,29 @@ async function readShard(client: pg.Client, shard: number, snapshot: LedgerSnaps
     snapshot.conversions.set(transfer_id, [...(snapshot.conversions.get(transfer_id) ?? []), row]);
 }
 
+/** A connection of the run's own checks (never a wallet's: faults cut those), closed after `run`. */
+export async function withCheckConnection<T>(url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = watchConnection(
+    new pg.Client({ connectionString: url, application_name: 'wallet-chaos-check' }),
+    'chaos check',
+  );
+  await client.connect();
+  try {
+    return await run(client);
+  } finally {
+    await client.end();
+  }
+}
+
 /** How many records are still open: polled until the run settles. */
 export async function openRecords(shardUrls: readonly string[]): Promise<number> {
   let open = 0;
-  for (const url of shardUrls) {
-    const client = watchConnection(
-      new pg.Client({ connectionString: url, application_name: 'wallet-chaos-check' }),
-      'chaos check',
-    );
-    await client.connect();
-    try {
+  for (const url of shardUrls)
+    open += await withCheckConnection(url, async (client) => {
       const found = await client.query<{ count: string }>(
         `select count(*)::text as count from transfers where status in ('PENDING', 'PENDING_REVIEW')`,
       );
-      open += Number(found.rows[0]!.count);
-    } finally {
-      await client.end();
-    }
-  }
+      return Number(found.rows[0]!.count);
+    });
   return open;
 }

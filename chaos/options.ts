@@ -12,6 +12,10 @@ export interface ChaosOptions {
   concurrency: number;
   users: number;
   wallets: number;
+  /** The rails phase: payouts to bank accounts, credits from outside, and bank faults of each kind. */
+  payouts: number;
+  credits: number;
+  rails_faults: number;
   /** Workflow histories replayed at the end (a seeded sample when the run made more). */
   replay_max: number;
   out_dir: string;
@@ -25,6 +29,9 @@ export const chaos_usage = `npm run chaos -- [options]
   --concurrency N   client operations in flight at most [16]
   --users N         users, spread over the 4 shards [24]
   --wallets N       wallet processes (API and worker each) [2]
+  --payouts N       payouts in the rails phase (to bank accounts, some returned, canceled, racing) [40]
+  --credits N       credits from outside to the bank in the rails phase (known, unknown, closed) [30]
+  --rails-faults N  bank faults of each kind in the rails phase (kill, outage, duplicate, late) [1]
   --replay-max N    workflow histories replayed at the end; a seeded sample beyond [5000]
   --out DIR         where the table goes (<stamp>.md, <stamp>.json) [chaos-results]`;
 
@@ -44,6 +51,9 @@ export function parseChaosOptions(argv: string[]): ChaosOptions | 'help' {
       concurrency: { type: 'string', default: '16' },
       users: { type: 'string', default: '24' },
       wallets: { type: 'string', default: '2' },
+      payouts: { type: 'string', default: '40' },
+      credits: { type: 'string', default: '30' },
+      'rails-faults': { type: 'string', default: '1' },
       'replay-max': { type: 'string', default: '5000' },
       out: { type: 'string', default: 'chaos-results' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -64,6 +74,9 @@ export function parseChaosOptions(argv: string[]): ChaosOptions | 'help' {
     concurrency: whole('concurrency', values.concurrency, 1, 256),
     users: whole('users', values.users, 3 * shard_count, 10_000),
     wallets: whole('wallets', values.wallets, 1, 8),
+    payouts: whole('payouts', values.payouts, 10, 100_000),
+    credits: whole('credits', values.credits, 10, 100_000),
+    rails_faults: whole('rails-faults', values['rails-faults'], 0, 100),
     replay_max: whole('replay-max', values['replay-max'], 0, 1_000_000),
     out_dir: values.out,
   };

@@ -25,10 +25,22 @@ async function stopGracefully(child: ChildProcess | undefined): Promise<void> {
   clearTimeout(killer);
 }
 
+/** What a restartable process runs and where it says it is ready. */
+interface ProcessSpec {
+  /** The TypeScript entry and its arguments, run with `node --import tsx`. */
+  entry: string[];
+  /** The path of its readiness answer (200 when it serves). */
+  ready_path: string;
+}
+
+const wallet_spec: ProcessSpec = { entry: ['app/main.ts', 'wallet'], ready_path: '/readyz' };
+/** The bank (bank/main.ts): its /healthz answers once it listens, its database migrated. */
+export const bank_spec: ProcessSpec = { entry: ['bank/main.ts'], ready_path: '/healthz' };
+
 /**
- * One wallet process (API and worker, `app/main.ts wallet`, as `npm start` runs it) that the run
- * kills, stops and restarts on the same port. An exit nobody asked for is logged, counted and
- * answered with a restart, as a supervisor would: the report lists them.
+ * One wallet process (API and worker, `app/main.ts wallet`, as `npm start` runs it), or the bank
+ * with `bank_spec`, that the run kills, stops and restarts on the same port. An exit nobody asked
+ * for is logged, counted and answered with a restart, as a supervisor would: the report lists them.
  */
 export class WalletProcess {
   private child: ChildProcess | undefined;
@@ -44,6 +56,7 @@ export class WalletProcess {
     readonly port: number,
     private readonly env: NodeJS.ProcessEnv,
     logDir: string,
+    private readonly spec: ProcessSpec = wallet_spec,
   ) {
     this.log_path = path.join(logDir, `${name}.log`);
     this.origin = `http://127.0.0.1:${port}`;
@@ -61,7 +74,7 @@ export class WalletProcess {
     const armed = Object.keys(extra).length > 0;
     const env = { ...process.env, ...this.env, ...extra, PORT: String(this.port) };
     const log = openSync(this.log_path, 'a');
-    const child = spawn(process.execPath, [...walletNodeFlags(env), '--import', 'tsx', 'app/main.ts', 'wallet'], {
+    const child = spawn(process.execPath, [...walletNodeFlags(env), '--import', 'tsx', ...this.spec.entry], {
       cwd: repo_root,
       env,
       stdio: ['ignore', log, log],
@@ -82,7 +95,7 @@ export class WalletProcess {
   }
 
   waitReady(): Promise<void> {
-    return waitForHttpReady(`${this.origin}/readyz`, undefined, ready_timeout_ms);
+    return waitForHttpReady(`${this.origin}${this.spec.ready_path}`, undefined, ready_timeout_ms);
   }
 
   /** Sends a signal; after SIGKILL the caller restarts the process itself. */

@@ -28,6 +28,15 @@ export interface ChaosReport {
     decisions: Record<string, number>;
   };
   unplanned_exits: string[];
+  /** The rails phase (issue 19): what it sent, how it ended, and the bank faults it met. */
+  rails: {
+    bank_faults: string[];
+    payouts_by_kind: Record<string, number>;
+    payouts_by_status: Record<string, number>;
+    credits_by_target: Record<string, number>;
+    /** Seconds after the last bank fault healed until nothing on the rails moved; null if never. */
+    settled_after_s: number | null;
+  };
   invariants: InvariantResult[];
   passed: boolean;
 }
@@ -74,6 +83,16 @@ export function markdownOf(report: ChaosReport): string {
     '',
     table(['kind status (reason)', 'records'], report.transfers_by_final_state),
     '',
+    '## Rails phase',
+    '',
+    table(['payout (planned)', 'count'], report.rails.payouts_by_kind),
+    '',
+    table(['payout status (reason or return code)', 'payouts'], report.rails.payouts_by_status),
+    '',
+    table(['credit sent to', 'credits'], report.rails.credits_by_target),
+    '',
+    `Bank faults: ${report.rails.bank_faults.join('; ') || 'none'}. Nothing on the rails moved ${report.rails.settled_after_s === null ? 'NEVER' : `${report.rails.settled_after_s.toFixed(1)} s`} after the last bank fault healed.`,
+    '',
     '## Invariants',
     '',
     invariants,
@@ -85,7 +104,7 @@ export function markdownOf(report: ChaosReport): string {
     '',
     `Requests given up after ${give_up_after_ms / 1000} s of retries: ${report.client.gave_up}. Unexpected answers: ${JSON.stringify(report.client.unexpected)}. Reversals: ${JSON.stringify(report.client.reversals)}. Review decisions: ${JSON.stringify(report.client.decisions)}.`,
     '',
-    `Wallet exits nobody asked for (restarted by the run): ${report.unplanned_exits.length === 0 ? 'none' : report.unplanned_exits.join('; ')}`,
+    `Wallet or bank exits nobody asked for (restarted by the run): ${report.unplanned_exits.length === 0 ? 'none' : report.unplanned_exits.join('; ')}`,
     '',
     '## Fault schedule',
     '',

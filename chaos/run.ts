@@ -28,6 +28,10 @@ import { describeFault, faultSchedule, type PlannedFault } from './schedule';
 import { chaos_settings, startChaosStack, type ChaosStack } from './stack';
 import { newObservations, ops_operator, runOperation, type Observations } from './workload';
 import { callerIsolation, neighbour_user_id, runNoisyNeighbour, type NeighbourTally } from './noisy-neighbour';
+import { rails_settle_within_ms, runRails, type RailsRun } from './rails';
+import { readRails } from './rails-ledger';
+import { bankMatchesLedger, creditedOnce, payoutRequests, payoutsFinalOrWaiting } from './rails-invariants';
+import { affordable } from './rails-plan';
 
 /**
  * Invariant 6's minimum: the share of planned operations a client must have been told COMPLETED
@@ -37,6 +41,11 @@ const completed_share_min = 0.5;
 /** Invariant 4's bound: every accepted transfer final this long after the last fault healed. */
 const final_within_ms = 60_000;
 const progress_every_ms = 10_000;
+/**
+ * Invariant 13's bounds: a payout before the bank has its file waits for a cutoff (every second
+ * in the run); one submitted waits for its banking day (2 s). Both with room for a bank fault.
+ */
+const payout_bounds = { before_bank_ms: 30_000, submitted_ms: 30_000 };
 
 interface Progress {
   started: number;
@@ -77,6 +86,8 @@ export async function runChaos(options: ChaosOptions): Promise<boolean> {
     );
     const mix = await runMix(stack, options, schedule);
     const snapshot = await readLedger(stack.shardUrls);
+    // Read again after the ledger, so both reads see the same settled rails.
+    mix.rails.rails = await readRails(stack.shardUrls, stack.bank.database_url);
     const invariants = await checkInvariants(stack, options, snapshot, mix);
     passed = invariants.every((result) => result.held);
     const report = reportOf({ options, startedAt, described, stack, snapshot, mix, invariants, passed });
@@ -103,6 +114,8 @@ interface MixOutcome {
   operationsBroke: string[];
   /** The payroll batches, one with a wallet killed while it ran (invariant 12). */
   batches: BatchRun[];
+  /** The rails phase: payouts and credits through the bank while it was faulted (invariants 13 to 16). */
+  rails: RailsRun;
 }
 
 /** The workload, the fault schedule and the noisy neighbour at once, then the wait for every record to be final. */
@@ -135,6 +148,16 @@ async function runMix(stack: ChaosStack, options: ChaosOptions, schedule: Planne
   // After the fault schedule, so the kill during the first batch never meets a scheduled fault.
   console.log('chaos: payroll batches, a wallet killed during the first');
   const batches = await runBatches(stack, client, byShard.flat(), options.seed);
+  const rails = await runRails(stack, client, {
+    seed: options.seed,
+    payouts: options.payouts,
+    credits: options.credits,
+    faults_per_kind: options.rails_faults,
+    shard_count: chaos_shard_count,
+  });
+  console.log(
+    `chaos: rails phase done; nothing moved ${rails.settled_after_ms === null ? 'NEVER' : `${(rails.settled_after_ms / 1000).toFixed(1)} s`} after its last fault healed`,
+  );
   const workloadEndMs = Date.now();
   await Promise.all(stack.wallets.map((wallet) => wallet.waitReady()));
   // Transfers accepted after the last fault get the same bound from the end of the workload.
@@ -145,16 +168,26 @@ async function runMix(stack: ChaosStack, options: ChaosOptions, schedule: Planne
   console.log(
     `chaos: workload done; every record final ${settledAfterMs === null ? 'NEVER' : `${(settledAfterMs / 1000).toFixed(1)} s`} after the last fault healed and the workload ended; checking`,
   );
-  return { client, plan, seen, injected, neighbourTally, settledAfterMs, operationsBroke, batches };
+  return {
+    client,
+    plan,
+    seen,
+    injected: [...injected, ...rails.injected],
+    neighbourTally,
+    settledAfterMs,
+    operationsBroke,
+    batches,
+    rails,
+  };
 }
 
 async function checkInvariants(
   stack: ChaosStack,
   options: ChaosOptions,
   snapshot: LedgerSnapshot,
-  { client, plan, seen, neighbourTally, settledAfterMs, operationsBroke, batches }: MixOutcome,
+  { client, plan, seen, neighbourTally, settledAfterMs, operationsBroke, batches, rails }: MixOutcome,
 ): Promise<InvariantResult[]> {
-  const shapes = legShapes(snapshot);
+  const shapes = legShapes(snapshot, new Set(rails.rails.payouts.keys()));
   const least = (kind?: PlannedOperation['kind']) =>
     Math.ceil(answered_share_min * plan.filter((operation) => kind === undefined || operation.kind === kind).length);
   const askedByKey = new Map(plan.map((operation) => [operation.key, operation.amount]));
@@ -169,13 +202,41 @@ async function checkInvariants(
     noDrift(snapshot),
     callerIsolation(neighbourTally, client.retried),
     workloadHealthy({
-      unplanned_exits: stack.wallets.flatMap((wallet) => wallet.unplanned_exits),
+      unplanned_exits: [stack.bank.process, ...stack.wallets].flatMap((part) => part.unplanned_exits),
       gave_up: client.gave_up,
       unexpected: seen.unexpected,
       operations_broke: operationsBroke,
     }),
-    amounts(snapshot, seen, askedByKey, least()),
+    amounts(snapshot, seen, askedByKey, least(), rails.rails),
     batchesFinalOnce(snapshot, batches),
+    ...railsInvariants(snapshot, rails),
+  ];
+}
+
+/** Invariants 13 to 16, on the rails phase's last read and the ledger read after it. */
+function railsInvariants(snapshot: LedgerSnapshot, run: RailsRun): InvariantResult[] {
+  const share = (count: number) => Math.ceil(answered_share_min * count);
+  const reuses = run.plan.payouts.filter((payout) => payout.kind === 'reused_key').length;
+  const finalOrWaiting = payoutsFinalOrWaiting(
+    run.rails,
+    run.seen.accepted,
+    payout_bounds,
+    share(run.plan.payouts.length),
+  );
+  if (run.settled_after_ms === null)
+    finalOrWaiting.examples.unshift(
+      `the rails still moved ${rails_settle_within_ms / 1000} s after the last bank fault`,
+    );
+  return [
+    { ...finalOrWaiting, held: finalOrWaiting.held && run.settled_after_ms !== null },
+    bankMatchesLedger(run.rails, snapshot.legs),
+    creditedOnce(run.rails, snapshot.legs, run.sent, share(run.plan.credits.length)),
+    payoutRequests(
+      run.seen,
+      run.rails,
+      { count: run.plan.race.count, affordable: affordable(run.plan.race) },
+      share(reuses),
+    ),
   ];
 }
 
@@ -192,7 +253,7 @@ function reportOf(run: {
   const { options, startedAt, snapshot, mix } = run;
   return {
     seed: options.seed,
-    command: `npm run chaos -- --seed ${options.seed} --transfers ${options.transfers} --faults ${options.faults} --rate ${options.rate_per_s} --concurrency ${options.concurrency} --users ${options.users} --wallets ${options.wallets}`,
+    command: `npm run chaos -- --seed ${options.seed} --transfers ${options.transfers} --faults ${options.faults} --rate ${options.rate_per_s} --concurrency ${options.concurrency} --users ${options.users} --wallets ${options.wallets} --payouts ${options.payouts} --credits ${options.credits} --rails-faults ${options.rails_faults}`,
     started_at: startedAt.toISOString(),
     duration_s: Math.round((Date.now() - startedAt.getTime()) / 1000),
     machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
@@ -220,7 +281,16 @@ function reportOf(run: {
       reversals: mix.seen.reversals,
       decisions: mix.seen.decisions,
     },
-    unplanned_exits: run.stack.wallets.flatMap((wallet) => wallet.unplanned_exits),
+    unplanned_exits: [run.stack.bank.process, ...run.stack.wallets].flatMap((part) => part.unplanned_exits),
+    rails: {
+      bank_faults: mix.rails.injected.map((fault) => `${fault.kind}: ${fault.detail}`),
+      payouts_by_kind: countBy(mix.rails.plan.payouts, (payout) => payout.kind),
+      payouts_by_status: countBy([...mix.rails.rails.payouts.values()], (payout) =>
+        [payout.status, payout.failure_reason ?? payout.return_code].filter(Boolean).join(' '),
+      ),
+      credits_by_target: countBy(mix.rails.sent, (credit) => credit.to),
+      settled_after_s: mix.rails.settled_after_ms === null ? null : mix.rails.settled_after_ms / 1000,
+    },
     invariants: run.invariants,
     passed: run.passed,
   };

@@ -3,12 +3,14 @@ import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { freePort } from '../supervisor/dev-server';
+import { freePort, waitForPort } from '../supervisor/dev-server';
 import type { Cleanup } from '../bench/cleanup';
 import { repo_root } from '../bench/stack/children';
 import { createShards, serverOf } from '../db/throwaway-databases';
 import { defaultPgServer } from '../bench/stack/types';
-import { TemporalEngine, WalletProcess } from './processes';
+import { dropDatabasesAt } from '../db/throwaway-databases';
+import { startAchServer } from '../supervisor/ach-server';
+import { bank_spec, TemporalEngine, WalletProcess } from './processes';
 
 /** Settings of the run's wallets: short timeouts, so faults cost seconds, and a low review threshold. */
 export const chaos_settings = {
@@ -19,6 +21,15 @@ export const chaos_settings = {
   crash_hook_env: 'WALLET_CHAOS_CRASH_AFTER_COMMIT_PERMILLE',
   /** `debit`: the armed process waits for a debit that moved money (crash_after_debit). */
   crash_leg_env: 'WALLET_CHAOS_CRASH_AFTER_LEG',
+  /**
+   * The bank's banking day: entries settle 2 s after their file is uploaded and test-matrix
+   * returns after settlement come 2 s later, so the rails phase sees every outcome in seconds.
+   */
+  bank_day_ms: 2_000,
+  /** How long a settled payout waits for a return (PAYOUT_RETURN_WINDOW): see walletRailsEnv. */
+  payout_return_window_ms: 15_000,
+  /** The bank's routing number (the development default: a valid ABA number). */
+  bank_routing: '231380104',
 } as const;
 
 export interface ChaosStack {
@@ -30,6 +41,39 @@ export interface ChaosStack {
   authSecret: string;
   taskQueue: string;
   workDir: string;
+  /** The bank process (bank/main.ts, a fault target like the wallets) and how to reach it. */
+  bank: ChaosBank;
+}
+
+export interface ChaosBank {
+  process: WalletProcess;
+  url: string;
+  token: string;
+  database_url: string;
+  /** moov-io/ach's server, which the wallets' ACH rail builds and reads files with too. */
+  ach_server_url: string;
+}
+
+/**
+ * What the wallets need to use the run's bank: its address and token, the ACH server, and short
+ * rails timings, so that payouts settle and returns arrive within the run: a cutoff, a look at
+ * the bank's settlements and returns, and a pay-in poll every second, and a return window of
+ * 15 s (a return after settlement comes a 2 s banking day after it; the window must outlast that
+ * plus the longest bank fault the phase injects, since a return after it would find the
+ * payout's workflow closed).
+ */
+function walletRailsEnv(bank: ChaosBank): Record<string, string> {
+  return {
+    BANK_URL: bank.url,
+    BANK_TOKEN: bank.token,
+    BANK_ROUTING: chaos_settings.bank_routing,
+    PAYOUT_ODFI_ROUTING: chaos_settings.bank_routing,
+    ACH_SERVER_URL: bank.ach_server_url,
+    PAYOUT_CUTOFF_EVERY: '1s',
+    PAYOUT_INBOUND_EVERY: '1s',
+    PAYOUT_RETURN_WINDOW: `${chaos_settings.payout_return_window_ms}ms`,
+    PAYIN_POLL_EVERY: '1s',
+  };
 }
 
 /**
@@ -50,6 +94,7 @@ export async function startChaosStack(walletCount: number, workDir: string, clea
   const prefix = `${process.env.WALLET_TEST_DB_PREFIX ?? 'wallet_'}chaos_`;
   const servers = [defaultPgServer(), serverOf(second.url)];
   const shardUrls = await createShards({ servers, count: 4, prefix }, cleanup);
+  const bank = await startBank(prefix, workDir, cleanup);
   await engineReady;
 
   const authSecret = randomBytes(24).toString('hex');
@@ -78,6 +123,7 @@ export async function startChaosStack(walletCount: number, workDir: string, clea
     TEMPORAL_SDK_METRICS_ADDRESS: 'off',
     [chaos_settings.crash_hook_env]: '',
     [chaos_settings.crash_leg_env]: '',
+    ...walletRailsEnv(bank),
   };
   const wallets: WalletProcess[] = [];
   for (let index = 0; index < walletCount; index++) {
@@ -86,7 +132,37 @@ export async function startChaosStack(walletCount: number, workDir: string, clea
     wallets.push(wallet);
   }
   await Promise.all(wallets.map((wallet) => wallet.start()));
-  return { engine, wallets, shardUrls, second, authSecret, taskQueue, workDir };
+  return { engine, wallets, shardUrls, second, authSecret, taskQueue, workDir, bank };
+}
+
+/**
+ * moov-io/ach's server (stateless: not a fault target) and the bank process with a database of
+ * its own on the main server, named like the shards so a killed run's is dropped by the next.
+ */
+async function startBank(prefix: string, workDir: string, cleanup: Cleanup): Promise<ChaosBank> {
+  const achServerBin = process.env.ACH_SERVER_BIN ?? path.join(repo_root, '.tools/bin/achserver');
+  if (!existsSync(achServerBin))
+    throw new Error(`no moov-io/ach server at ${achServerBin}: run this through npm run chaos`);
+  const [achPort, achAdminPort, bankPort] = [await freePort(), await freePort(), await freePort()];
+  const achServer = startAchServer({ binPath: achServerBin, port: achPort, adminPort: achAdminPort, output: 'ignore' });
+  cleanup.add('stop the ACH server', () => void achServer.kill('SIGKILL'));
+  const database_url = `${defaultPgServer()}/${prefix}${process.pid}_bank`;
+  cleanup.add('drop the bank database', () => dropDatabasesAt([database_url]));
+  const token = randomBytes(24).toString('hex');
+  const env = {
+    BANK_HOST: '127.0.0.1',
+    BANK_PORT: String(bankPort),
+    BANK_TOKEN: token,
+    BANK_DATABASE_URL: database_url,
+    BANK_DAY: `${chaos_settings.bank_day_ms}ms`,
+    BANK_ROUTING: chaos_settings.bank_routing,
+    ACH_SERVER_URL: `http://127.0.0.1:${achPort}`,
+  };
+  const bank = new WalletProcess('bank', bankPort, env, workDir, bank_spec);
+  cleanup.add('stop the bank', () => bank.stop());
+  await waitForPort(achPort, 30_000);
+  await bank.start();
+  return { process: bank, url: bank.origin, token, database_url, ach_server_url: env.ACH_SERVER_URL };
 }
 
 function startSecondServer(): ChaosStack['second'] {

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { ChaosReport } from '../chaos/report';
+import { rails_fault_kinds } from '../chaos/rails-plan';
 import { describeFault, fault_kinds, faultSchedule } from '../chaos/schedule';
 
 /**
@@ -25,41 +26,51 @@ describe('npm run chaos (short run)', () => {
     assert.notDeepEqual(schedule(7), schedule(8));
   });
 
-  it('keeps every invariant under two faults of each kind', { timeout: 300_000 }, async () => {
-    outDir = await mkdtemp(path.join(os.tmpdir(), 'wallet-chaos-test-'));
-    const args = [
-      '--seed',
-      '7',
-      '--transfers',
-      '200',
-      '--faults',
-      String(2 * fault_kinds.length),
-      '--rate',
-      '5',
-      '--out',
-      outDir,
-    ];
-    const { code, output } = await runChaos(args);
-    assert.equal(code, 0, `chaos exited ${code}:\n${output}`);
+  it(
+    'keeps every invariant under two faults of each kind, and the rails under one bank fault of each kind',
+    { timeout: 420_000 },
+    async () => {
+      outDir = await mkdtemp(path.join(os.tmpdir(), 'wallet-chaos-test-'));
+      const args = [
+        '--seed',
+        '7',
+        '--transfers',
+        '200',
+        '--faults',
+        String(2 * fault_kinds.length),
+        '--rate',
+        '5',
+        '--out',
+        outDir,
+      ];
+      const { code, output } = await runChaos(args);
+      assert.equal(code, 0, `chaos exited ${code}:\n${output}`);
 
-    const file = (await readdir(outDir)).find((name) => name.endsWith('.json'));
-    assert.ok(file, `no report in ${outDir}`);
-    const report = JSON.parse(await readFile(path.join(outDir, file), 'utf8')) as ChaosReport;
-    assert.equal(report.passed, true);
-    assert.deepEqual(
-      report.invariants.map((result) => [result.id, result.held]),
-      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12].map((id) => [id, true]),
-    );
-    // Confirmed, not scheduled: an armed crash that never fired or a terminate that cut nothing does not count.
-    for (const kind of fault_kinds)
-      assert.equal(
-        report.faults_by_kind[kind],
-        2,
-        `${kind} faults that happened; not happened: ${report.faults_not_happened.join('; ')}`,
+      const file = (await readdir(outDir)).find((name) => name.endsWith('.json'));
+      assert.ok(file, `no report in ${outDir}`);
+      const report = JSON.parse(await readFile(path.join(outDir, file), 'utf8')) as ChaosReport;
+      assert.equal(report.passed, true);
+      assert.deepEqual(
+        report.invariants.map((result) => [result.id, result.held]),
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16].map((id) => [id, true]),
       );
-    assert.deepEqual(report.faults_not_happened, []);
-    assert.match(output, /#00 after op/);
-  });
+      for (const kind of rails_fault_kinds)
+        assert.equal(report.faults_by_kind[kind], 1, `${kind} faults that happened`);
+      // The rails phase met every outcome: settled, returned before and after settlement, canceled.
+      const statuses = Object.keys(report.rails.payouts_by_status).join(' ');
+      for (const outcome of [/SETTLED/, /RETURNED R03/, /RETURNED R0[234]/, /CANCELED/])
+        assert.match(statuses, outcome, `payout statuses: ${statuses}`);
+      // Confirmed, not scheduled: an armed crash that never fired or a terminate that cut nothing does not count.
+      for (const kind of fault_kinds)
+        assert.equal(
+          report.faults_by_kind[kind],
+          2,
+          `${kind} faults that happened; not happened: ${report.faults_not_happened.join('; ')}`,
+        );
+      assert.deepEqual(report.faults_not_happened, []);
+      assert.match(output, /#00 after op/);
+    },
+  );
 });
 
 function runChaos(args: string[]): Promise<{ code: number | null; output: string }> {

@@ -28,6 +28,7 @@ const posted = (leg: string, minor: bigint, currency: string): LegRow => ({
   shard: 0,
   customer_minor: minor,
   customer_currency: currency,
+  settlement_minor: null,
 });
 
 /** A deposit of 1000 USD, then 300 USD converted to EUR at 0.9215 (276.45, rounded down to 276). */
@@ -76,6 +77,7 @@ function consistentRun(): { snapshot: LedgerSnapshot; seen: Observations; asked:
     customers: { below_floor: 0, overridden: 0, negative: 0, accounts: 2 },
     drifted_accounts: 0,
     open_records: 0,
+    holds_mismatched: [],
   };
   const seen = newObservations();
   seen.same_body.set('k-dep', { ids: new Set(['dep']), answers: 1 });
