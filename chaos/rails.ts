@@ -13,6 +13,7 @@ import {
   type RailsPlan,
 } from './rails-plan';
 import type { ChaosStack } from './stack';
+import { virtualAccountNumberOf } from '../domain/virtual-accounts';
 import { ops_operator } from './workload';
 
 /**
@@ -93,7 +94,7 @@ export async function runRails(stack: ChaosStack, client: ChaosClient, options: 
     }),
     ...plan.credits.map(async (credit) => {
       await at(credit.at_ms);
-      const done = await gate.through(() => sendCredit(stack, credit, parties, plan.users));
+      const done = await gate.through(() => sendCredit(stack, credit, parties));
       sent.push(done);
     }),
     (async () => {
@@ -246,18 +247,13 @@ async function race(client: ChaosClient, plan: RailsPlan, parties: RailsParties,
 }
 
 /** Someone outside pays into an account at our bank: a wallet's, a closed wallet's or no one's. */
-async function sendCredit(
-  stack: ChaosStack,
-  credit: PlannedCredit,
-  parties: RailsParties,
-  users: readonly string[],
-): Promise<SentCredit> {
+async function sendCredit(stack: ChaosStack, credit: PlannedCredit, parties: RailsParties): Promise<SentCredit> {
   const account_number =
     credit.to === 'known'
       ? parties.virtual_accounts.get(credit.user!)!
       : credit.to === 'closed'
         ? parties.closed_account
-        : unknownAccountOf(credit.index, users.length);
+        : unknownAccountOf(credit.index);
   const answer = await bankRequestRetrying(stack.bank, 'POST', '/simulate/incoming-credit', {
     account_number,
     amount_minor: credit.amount,
@@ -273,9 +269,15 @@ async function sendCredit(
   };
 }
 
-/** An account number at our bank that is no wallet's: shaped like none of ours (4 to 17 digits). */
-function unknownAccountOf(index: number, userCount: number): string {
-  return `9${String(userCount + index).padStart(8, '0')}`;
+/**
+ * An account number at our bank that is no wallet's: every other one shaped like a virtual
+ * account with a valid check digit (from the top of the counter, which a run never reaches), the
+ * others shaped like none of ours.
+ */
+function unknownAccountOf(index: number): string {
+  return index % 2 === 0
+    ? virtualAccountNumberOf(9_999_999_999n - BigInt(index))
+    : `9${String(index).padStart(8, '0')}`;
 }
 
 /** Polls until nothing on the rails still moves; how long after `sinceMs` that was, or null past the bound. */
