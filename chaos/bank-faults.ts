@@ -13,6 +13,22 @@ import type { ChaosBank } from './stack';
 const request_timeout_ms = 10_000;
 const retry_pause_ms = 200;
 const retry_for_ms = 60_000;
+/**
+ * A duplicate or late delivery needs a file to act on: when none came during the planned window
+ * (no credit or return was due), the switch stays on up to this much longer until one does.
+ */
+const confirm_extra_ms = 10_000;
+const confirm_poll_ms = 250;
+
+/** Polls `check` until it finds the fault happened, or the extra time ran out. */
+async function confirmWithin<T>(check: () => Promise<T | null>): Promise<T | null> {
+  const deadline = Date.now() + confirm_extra_ms;
+  for (;;) {
+    const found = await check();
+    if (found !== null || Date.now() > deadline) return found;
+    await sleep(confirm_poll_ms);
+  }
+}
 
 /** One request to the bank with its token; a lost exchange is status 0. */
 async function bankRequest(
@@ -120,7 +136,7 @@ async function inject(bank: ChaosBank, fault: PlannedRailsFault, gate: BankGate)
     case 'bank_duplicate_delivery': {
       await setFaults(bank, { duplicate_delivery: true });
       await sleep(fault.down_ms);
-      const resent = await lastFileSentAgain(bank);
+      const resent = await confirmWithin(() => lastFileSentAgain(bank));
       await setFaults(bank, { duplicate_delivery: false });
       return {
         happened: resent !== null,
@@ -131,11 +147,12 @@ async function inject(bank: ChaosBank, fault: PlannedRailsFault, gate: BankGate)
       await setFaults(bank, { late_delivery_ms: fault.down_ms });
       const since = new Date();
       await sleep(fault.down_ms);
+      const late = (await confirmWithin(async () => ((await filesHeldBack(bank, since)) > 0 ? true : null))) !== null;
       await setFaults(bank, { late_delivery_ms: 0 });
-      const late = await filesHeldBack(bank, since);
+      const count = await filesHeldBack(bank, since);
       return {
-        happened: late > 0,
-        detail: `late delivery for ${fault.down_ms} ms: ${late} files made meanwhile were held back ${fault.down_ms} ms`,
+        happened: late,
+        detail: `late delivery for ${fault.down_ms} ms: ${count} files made while it was on were held back ${fault.down_ms} ms`,
       };
     }
   }

@@ -50,6 +50,11 @@ export interface PlannedPayout {
   key: string;
   /** Sends the same request again once answered (a client that did not hear the answer). */
   retry: boolean;
+  /**
+   * A canceled payout's cancel comes this long after its acceptance: at once it wins against the
+   * next cutoff; after a few cutoffs (one a second) its file has it, and the cancel is refused.
+   */
+  cancel_after_ms: number;
   at_ms: number;
 }
 
@@ -93,6 +98,9 @@ export interface RailsPlan {
 export const rails_funding_minor = 200_000;
 const rails_users_per_shard = 2;
 const race = { funded: 10_000, amount: 3_000, count: 8 } as const;
+
+/** A late cancel comes after three cutoffs of the run (PAYOUT_CUTOFF_EVERY=1s). */
+const late_cancel_ms = 3_000;
 
 /** How long each bank fault lasts: [least, most] ms. */
 const down_range: Record<RailsFaultKind, [number, number]> = {
@@ -140,6 +148,7 @@ export function planRails(
       amount: 100 + pickIndex(random, 2_900),
       key: `rails-${seed}-payout-${index}`,
       retry: random() < 0.15,
+      cancel_after_ms: random() < 0.5 ? 0 : late_cancel_ms,
       at_ms: at(),
     };
   });

@@ -202,14 +202,13 @@ async function sendPayout(
   const id = note(seen, payout.key, await client.retrying('POST', path, as, body));
   if (id === null) return;
   if (payout.kind === 'canceled') {
-    // At once, so most win against the next cutoff; those that lose are refused, and must not be CANCELED.
+    // At once most win against the next cutoff; late ones are refused (409), and must not end CANCELED.
+    await sleep(payout.cancel_after_ms);
     const answer = await client.retrying('POST', `/v1/ops/payouts/${id}/cancel`, ops, { reason: 'chaos cancel' });
-    seen.cancels.push({
-      payout_id: id,
-      status: answer.status,
-      code: answer.body?.error?.code ?? null,
-      canceled: answer.status === 200 && answer.body?.status === 'CANCELED',
-    });
+    const canceled = answer.status === 200 && answer.body?.status === 'CANCELED';
+    const code = answer.body?.error?.code ?? null;
+    seen.cancels.push({ payout_id: id, status: answer.status, code, canceled });
+    if (!canceled && !(answer.status === 409 && code === 'payout_not_cancelable')) note(seen, payout.key, answer);
   }
   if (payout.kind === 'reused_key') {
     const other = await client.retrying('POST', path, as, { ...body, amount: payout.amount + 1 });
