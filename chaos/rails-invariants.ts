@@ -126,7 +126,7 @@ export function bankMatchesLedger(rails: RailsSnapshot, legs: LedgerSnapshot['le
     if (row.trace_number !== null) byTrace.set(row.trace_number, row);
     const entry = row.trace_number === null ? undefined : rails.bank_entries.get(row.trace_number);
     const mismatch = entryMismatch(row, posted, entry);
-    if (mismatch) broken.push(`${row.payout_id}: ${mismatch}`);
+    if (mismatch) broken.push(`${row.payout_id} (${row.status}, legs ${posted || 'none'}): ${mismatch}`);
     else if (entry) matched++;
   }
   for (const trace of rails.bank_entries.keys())

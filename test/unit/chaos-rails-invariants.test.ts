@@ -183,8 +183,21 @@ describe("chaos invariant 14: the bank's settled and returned totals are the led
     );
     legs.set('po_after', [leg('hold', { customer_minor: -300n }), leg('settle', { settlement_minor: 300n })]);
     const examples = bankMatchesLedger(rails, legs).examples.join('\n');
-    assert.match(examples, /po_after: the bank's entry is RETURNED, the payout SETTLED/);
+    assert.match(examples, /po_after \(SETTLED, legs hold,settle\): the bank's entry is RETURNED, the payout SETTLED/);
     assert.match(examples, /returned: the bank took back 300, the ledger returned 0/);
+  });
+
+  it('fails when the wallet took a return after settlement for one before it (released, never settled)', () => {
+    // Seen in the first chaos run against the payouts branch: the return reached the payout before
+    // the settlement did (the bank had been out meanwhile), and the hold was released.
+    const { rails, legs } = consistentRails();
+    legs.set('po_after', [leg('hold', { customer_minor: -300n }), leg('release', { customer_minor: 300n })]);
+    const examples = bankMatchesLedger(rails, legs).examples.join('\n');
+    assert.match(
+      examples,
+      /po_after \(RETURNED, legs hold,release\): the bank settled it, the ledger did not settle it/,
+    );
+    assert.match(examples, /settled: the bank paid out 1300, the ledger settled 1000/);
   });
 
   it('fails on a bank entry no payout carries, and on another amount', () => {
