@@ -67,7 +67,6 @@ function walletRailsEnv(bank: ChaosBank): Record<string, string> {
     BANK_URL: bank.url,
     BANK_TOKEN: bank.token,
     BANK_ROUTING: chaos_settings.bank_routing,
-    PAYOUT_ODFI_ROUTING: chaos_settings.bank_routing,
     ACH_SERVER_URL: bank.ach_server_url,
     PAYOUT_CUTOFF_EVERY: '1s',
     PAYOUT_INBOUND_EVERY: '1s',
