@@ -113,7 +113,6 @@ export class WaitSlots {
     this.metrics = limitSeries(registry);
   }
 
-  /** A release function when the request may wait, or undefined when it must answer at once. */
   /**
    * `?wait`: `wait` holds the request open (until what it waits for, its N seconds, or the client
    * hanging up, which aborts its signal). Past the caller's or the process's bound of open waits
@@ -138,6 +137,7 @@ export class WaitSlots {
     }
   }
 
+  /** A release function when the request may wait, or undefined when it must answer at once. */
   tryAcquire(request: Request): (() => void) | undefined {
     const metrics = this.metrics;
     const key = callerKey(request);
