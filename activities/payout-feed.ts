@@ -65,10 +65,12 @@ function payoutFeedSteps(deps: PayoutFileDependencies) {
     async pollReturns(): Promise<{ filesRead: number }> {
       let cursor = await feedCursor(reference);
       let filesRead = 0;
+      // A payout file's settlements are read from the bank once per run, however many of its returns come.
+      const followed = new Set<number>();
       for (let page = 0; page < feed_pages_per_run; page++) {
         const { files, nextCursor } = await deps.bank.pollFiles(cursor, feed_page_size);
         for (const file of files) {
-          await readFeedFile(feed, file);
+          await readFeedFile(feed, file, followed);
           await advanceFeedCursor(reference, file.cursor);
           filesRead++;
         }
@@ -110,7 +112,7 @@ async function followFile({ deps, reference, log }: Feed, file: PayoutFile): Pro
 }
 
 /** A return, once: to its payout's workflow, or kept as unknown (no payout of ours has that trace number). */
-async function applyReturn(feed: Feed, received: ReceivedReturn): Promise<void> {
+async function applyReturn(feed: Feed, received: ReceivedReturn, followed: Set<number>): Promise<void> {
   const { deps, reference, log } = feed;
   if (received.outcome !== 'received') return;
   const entry = await entryByTraceNumber(reference, received.originalTraceNumber);
@@ -130,7 +132,10 @@ async function applyReturn(feed: Feed, received: ReceivedReturn): Promise<void> 
   // the entry's file is followed first: a settlement the bank already made is signaled before
   // the return, and the payout settles, then returns, as the money did.
   const file = await fileOfTraceNumber(reference, received.originalTraceNumber);
-  if (file?.status === 'UPLOADED') await followFile(feed, file);
+  if (file?.status === 'UPLOADED' && !followed.has(file.fileSequence)) {
+    followed.add(file.fileSequence);
+    await followFile(feed, file);
+  }
   const signal: PayoutReturnedSignal = {
     returnCode: received.returnCode,
     returnTraceNumber: received.returnTraceNumber,
@@ -151,7 +156,7 @@ async function applyReturn(feed: Feed, received: ReceivedReturn): Promise<void> 
 }
 
 /** One file of the feed: its returns applied; a file the rail refuses is kept with its reason and skipped. */
-async function readFeedFile(feed: Feed, file: BankFeedFile): Promise<void> {
+async function readFeedFile(feed: Feed, file: BankFeedFile, followed: Set<number>): Promise<void> {
   if (file.kind !== 'returns') return;
   let parsed;
   try {
@@ -178,6 +183,6 @@ async function readFeedFile(feed: Feed, file: BankFeedFile): Promise<void> {
       amountMinor: found.amountMinor,
       bankCursor: file.cursor,
     });
-    await applyReturn(feed, received);
+    await applyReturn(feed, received, followed);
   }
 }
