@@ -13,7 +13,11 @@ if [ -n "${ACH_SERVER_BIN:-}" ] && [ -x "${ACH_SERVER_BIN}" ]; then echo "${ACH_
 
 local_bin="$PWD/.tools/bin/achserver"
 stamp="$PWD/.tools/bin/achserver.version"
-if [ -x "$local_bin" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$ACH_SERVER_VERSION" ]; then echo "$local_bin"; exit 0; fi
+built() { [ -x "$local_bin" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$ACH_SERVER_VERSION" ]; }
+if built; then echo "$local_bin"; exit 0; fi
+source scripts/build-lock.sh
+hold_build_lock achserver
+if built; then echo "$local_bin"; exit 0; fi
 
 mkdir -p .tools/bin .tools/achserver-build
 export PATH="$PATH:/usr/local/go/bin"

@@ -18,6 +18,9 @@ ready() {
     [ "$(cat "$stamp" 2>/dev/null)" = "$TEMPORAL_SERVER_VERSION" ]
 }
 if ready; then echo "$bin_dir"; exit 0; fi
+source scripts/build-lock.sh
+hold_build_lock temporal-server
+if ready; then echo "$bin_dir"; exit 0; fi
 
 export PATH="$PATH:/usr/local/go/bin"
 if ! command -v go >/dev/null 2>&1; then

@@ -13,10 +13,11 @@ TEMPORAL_UI_VERSION=2.42.1
 
 ui_dir="$PWD/.tools/temporal-ui"
 stamp="$ui_dir/version"
-if [ -x "$ui_dir/server" ] && [ -d "$ui_dir/config" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$TEMPORAL_UI_VERSION" ]; then
-  echo "$ui_dir"
-  exit 0
-fi
+built() { [ -x "$ui_dir/server" ] && [ -d "$ui_dir/config" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$TEMPORAL_UI_VERSION" ]; }
+if built; then echo "$ui_dir"; exit 0; fi
+source scripts/build-lock.sh
+hold_build_lock temporal-ui
+if built; then echo "$ui_dir"; exit 0; fi
 
 export PATH="$PATH:/usr/local/go/bin"
 if ! command -v go >/dev/null 2>&1; then

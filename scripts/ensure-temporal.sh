@@ -16,7 +16,11 @@ if command -v temporal >/dev/null 2>&1 && usable "$(command -v temporal)"; then 
 
 local_cli="$PWD/.tools/bin/temporal"
 stamp="$PWD/.tools/bin/temporal.version"
-if [ -x "$local_cli" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$TEMPORAL_CLI_VERSION" ]; then echo "$local_cli"; exit 0; fi
+built() { [ -x "$local_cli" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$TEMPORAL_CLI_VERSION" ]; }
+if built; then echo "$local_cli"; exit 0; fi
+source scripts/build-lock.sh
+hold_build_lock temporal-cli
+if built; then echo "$local_cli"; exit 0; fi
 
 mkdir -p .tools/bin
 export PATH="$PATH:/usr/local/go/bin"
