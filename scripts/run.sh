@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
+bash scripts/ensure-tools-dir.sh
 NODE_FLAGS=()
 while [[ "${1:-}" == --* ]]; do
   case "$1" in
