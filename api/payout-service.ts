@@ -10,6 +10,7 @@ import { issueActionToken, type ActionTokenKeys } from '../domain/action-tokens'
 import { payoutIdFor, payoutRequestHashOf } from '../domain/payout-ids';
 import { payout_final_statuses, type PayoutStatus } from '../domain/payouts';
 import type { TransferLimits } from '../domain/transfer-policy';
+import { recordOpsAction } from '../ledger/audit';
 import { usableBankAccount } from '../ledger/bank-accounts';
 import { findPayout, registerPayout, stuckPayouts, type PayoutRecord } from '../ledger/payouts';
 import { startPayoutWorkflow } from '../temporal-client/start-payout';
@@ -163,9 +164,32 @@ export class PayoutService {
         handle.executeUpdate(update, { args: [{ token, reason }] }),
       );
     } catch (error) {
-      throw (await this.opsRefusal(record, action, error)) ?? error;
+      const refusal = await this.opsRefusal(record, action, error);
+      if (refusal && refusal.code !== 'service_unavailable')
+        await this.auditRefusal(record, { action, operator, reason, refusal });
+      throw refusal ?? error;
     }
     return (await this.find(record.payoutId)) ?? record;
+  }
+
+  /**
+   * A refused request is audited as `refused`, as a transfer's is (activities/ops-actions.ts):
+   * the workflow's update validator refused it, so nothing of it reached the workflow's history
+   * and the workflow could not write the row; the operator is the one the API authenticated.
+   */
+  private async auditRefusal(
+    record: PayoutRecord,
+    request: { action: string; operator: string; reason: string; refusal: ApiError },
+  ): Promise<void> {
+    await recordOpsAction(this.deps.shards.pool(this.deps.shards.shardOf(record.userId)), {
+      operator: request.operator,
+      action: 'refused',
+      targetType: 'payout',
+      targetId: record.payoutId,
+      reason: request.reason,
+      via: 'update',
+      details: { action: request.action, refusal: request.refusal.code, message: request.refusal.message },
+    });
   }
 
   private async opsRefusal(record: PayoutRecord, action: string, error: unknown): Promise<ApiError | undefined> {
