@@ -15,7 +15,7 @@ const requests_in_flight = 32;
 const overloaded_retry_ms = 200;
 const poll_ms = 250;
 /** Longest any one stage may take before the bench gives up on it. */
-const stage_timeout_ms = 30 * 60_000;
+const stage_timeout_ms = 60 * 60_000;
 
 export interface PayoutStages {
   payouts: number;
@@ -69,11 +69,15 @@ export async function runPayoutStages(
     console.error(`bench: payouts: accepting ${count}`);
     const accept = await acceptPayouts(client, payers, accounts, runTag, count);
     const held_ms = await progress.until('HELD');
+    const since = (from: number) => `${Math.round(Date.now() - from) / 1000} s`;
+    console.error(`bench: payouts: ${count} HELD after ${since(accept.started_ms)}; the cutoff`);
     const cut = await runCutoffs(temporal, stack.taskQueue, runTag, progress);
     const submitted_ms = await progress.until('SUBMITTED');
-    console.error(`bench: payouts: ${count} SUBMITTED in ${cut.files.length} file(s); waiting for the bank's day`);
+    console.error(
+      `bench: payouts: ${count} SUBMITTED in ${cut.files.length} file(s) ${since(cut.started_ms)} after the cutoff began; the bank's day`,
+    );
     const settled_ms = await runFeedUntilSettled(temporal, stack.taskQueue, runTag, progress);
-    console.error(`bench: payouts: ${count} SETTLED; reconciling the day`);
+    console.error(`bench: payouts: ${count} SETTLED ${since(submitted_ms)} later; reconciling the day`);
     const reconcile = await reconcileToday(client);
     const seconds = (from: number, to: number) => Math.round(to - from) / 1000;
     return {
