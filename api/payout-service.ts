@@ -9,7 +9,7 @@ import type { ShardSet } from '../db/shards';
 import { issueActionToken, type ActionTokenKeys } from '../domain/action-tokens';
 import { payoutIdFor, payoutRequestHashOf } from '../domain/payout-ids';
 import { payout_final_statuses, type PayoutStatus } from '../domain/payouts';
-import type { TransferLimits } from '../domain/transfer-policy';
+import { policyFor, type TransferLimits } from '../domain/transfer-policy';
 import { recordOpsAction } from '../ledger/audit';
 import { usableBankAccount } from '../ledger/bank-accounts';
 import { findPayout, registerPayout, stuckPayouts, type PayoutRecord } from '../ledger/payouts';
@@ -90,6 +90,7 @@ export class PayoutService {
       throw new ApiError('bank_account_not_found', `user ${input.userId} has no bank account ${input.bankAccountId}`);
     if (account.currency !== input.currency)
       throw new ApiError('unsupported_currency', `bank account ${input.bankAccountId} takes ${account.currency} only`);
+    const { approvalsRequired } = policyFor({ kind: 'withdrawal', amountMinor: input.amountMinor }, this.deps.limits);
     const { record, inserted } = await registerPayout(pool, {
       payoutId,
       userId: input.userId,
@@ -99,8 +100,10 @@ export class PayoutService {
       rail: account.details.rail,
       currency: input.currency,
       amountMinor: input.amountMinor,
-      // At or over the review threshold it waits for an operator before anything is held.
-      status: input.amountMinor >= this.deps.limits.reviewThresholdMinor ? 'PENDING_REVIEW' : 'ACCEPTED',
+      // At or over the review threshold it waits for an operator before anything is held; the
+      // rule (one operator, or four eyes) is fixed on the record, as a transfer's is.
+      status: approvalsRequired > 0 ? 'PENDING_REVIEW' : 'ACCEPTED',
+      approvalsRequired,
       initiatedBy: input.opsOperator,
     });
     return { record: await this.started(sameRequest(record, requestHash)), replayed: !inserted };

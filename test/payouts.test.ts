@@ -339,8 +339,25 @@ describe('payouts (bank process, moov-io/ach, Temporal, PostgreSQL)', () => {
     const account = await bankAccount(userId, '17170001');
     const approved = (await payout(userId, account, 1_000_000)).body.payout_id as string;
     const rejected = (await payout(userId, account, 1_500_000)).body.payout_id as string;
+    // At the four-eyes threshold: nothing is held before review, so no funds are needed.
+    const fourEyes = (await payout(userId, account, 10_000_000)).body.payout_id as string;
     await until(approved, 'PENDING_REVIEW');
     await until(rejected, 'PENDING_REVIEW');
+    await until(fourEyes, 'PENDING_REVIEW');
+    // The rule is fixed on the record when it is accepted, as a transfer's is.
+    const rules = await Promise.all(
+      [approved, fourEyes].map(async (id) => {
+        const found = await Promise.all(
+          stack.shards.pools.map((pool) =>
+            pool.query<{ approvals_required: number }>('select approvals_required from payouts where payout_id = $1', [
+              id,
+            ]),
+          ),
+        );
+        return found.flatMap((result) => result.rows.map((row) => row.approvals_required));
+      }),
+    );
+    assert.deepEqual(rules, [[1], [2]]);
     assert.equal((await balance(userId)).pending_out, 0, 'nothing is held while in review');
     const decide = (id: string, action: string) =>
       stack.api.call('POST', `/v1/ops/payouts/${id}/${action}`, { ...ops(), body: { reason: 'checked' } });
@@ -362,6 +379,7 @@ describe('payouts (bank process, moov-io/ach, Temporal, PostgreSQL)', () => {
       'newest first: the refused second approve, then the approve',
     );
     assert.equal((await decide(rejected, 'reject')).status, 200);
+    assert.equal((await decide(fourEyes, 'reject')).status, 200);
     assert.equal((await until(rejected, 'FAILED')).failure_reason, 'review_rejected');
     assert.deepEqual(await postingsOf(stack.shards, rejected), []);
     assert.equal((await balance(userId)).pending_out, 1_000_000);
