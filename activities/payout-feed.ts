@@ -24,7 +24,7 @@ import {
 import type { BankFeedFile } from '../rails/bank-transport';
 import { RailFileRefused } from '../rails/rail';
 import { classifyFailures } from './classify-failures';
-import type { PayoutFileDependencies } from './payout-files';
+import { signalAll, type PayoutFileDependencies } from './payout-files';
 
 /** Uploaded files followed per run, oldest first; the rest wait for the next tick. */
 const files_followed_per_run = 20;
@@ -92,19 +92,23 @@ interface Feed {
 }
 
 /** One uploaded file: signals `payoutSettled` to each entry the bank settled; the file is SETTLED once none is pending. */
-async function followFile({ deps, reference, log }: Feed, file: PayoutFile): Promise<void> {
+async function followFile({ deps, reference }: Feed, file: PayoutFile): Promise<void> {
   const statuses = await deps.bank.entryStatuses(file.bankFileId!);
   const byTrace = new Map(statuses.map((entry) => [entry.traceNumber, entry]));
   const waiting = await unsignaledSettlements(reference, file.fileSequence);
   // Settled, whether or not a return followed since: the money left first (a return after settlement).
   const settled = waiting.filter((entry) => byTrace.get(entry.traceNumber)?.settledAt);
-  for (const entry of settled) {
-    const delivered = await deps.signals.signal(entry.payoutId, payout_signal_names.settled);
-    if (delivered === 'closed') log.error({ payout_id: entry.payoutId }, 'a settled payout has no running workflow');
-  }
-  await markSettlementSignaled(
-    reference,
-    settled.map((entry) => entry.payoutId),
+  // In parallel groups, each recorded as signaled once sent: a file of 10,000 settled entries was
+  // 10,000 signals one after another, with no heartbeat between them.
+  await signalAll(
+    deps,
+    settled,
+    () => [payout_signal_names.settled, undefined],
+    (group) =>
+      markSettlementSignaled(
+        reference,
+        group.map((entry) => entry.payoutId),
+      ),
   );
   const entries = await fileEntries(reference, file.fileSequence);
   const pending = entries.some((entry) => (byTrace.get(entry.traceNumber)?.status ?? 'ACCEPTED') === 'ACCEPTED');

@@ -9,7 +9,8 @@ import type { ShardSet } from '../db/shards';
 import { issueActionToken, type ActionTokenKeys } from '../domain/action-tokens';
 import { payoutIdFor, payoutRequestHashOf } from '../domain/payout-ids';
 import { payout_final_statuses, type PayoutStatus } from '../domain/payouts';
-import type { TransferLimits } from '../domain/transfer-policy';
+import { policyFor, type TransferLimits } from '../domain/transfer-policy';
+import { recordOpsAction } from '../ledger/audit';
 import { usableBankAccount } from '../ledger/bank-accounts';
 import { findPayout, registerPayout, stuckPayouts, type PayoutRecord } from '../ledger/payouts';
 import { startPayoutWorkflow } from '../temporal-client/start-payout';
@@ -89,6 +90,7 @@ export class PayoutService {
       throw new ApiError('bank_account_not_found', `user ${input.userId} has no bank account ${input.bankAccountId}`);
     if (account.currency !== input.currency)
       throw new ApiError('unsupported_currency', `bank account ${input.bankAccountId} takes ${account.currency} only`);
+    const { approvalsRequired } = policyFor({ kind: 'withdrawal', amountMinor: input.amountMinor }, this.deps.limits);
     const { record, inserted } = await registerPayout(pool, {
       payoutId,
       userId: input.userId,
@@ -98,8 +100,10 @@ export class PayoutService {
       rail: account.details.rail,
       currency: input.currency,
       amountMinor: input.amountMinor,
-      // At or over the review threshold it waits for an operator before anything is held.
-      status: input.amountMinor >= this.deps.limits.reviewThresholdMinor ? 'PENDING_REVIEW' : 'ACCEPTED',
+      // At or over the review threshold it waits for an operator before anything is held; the
+      // rule (one operator, or four eyes) is fixed on the record, as a transfer's is.
+      status: approvalsRequired > 0 ? 'PENDING_REVIEW' : 'ACCEPTED',
+      approvalsRequired,
       initiatedBy: input.opsOperator,
     });
     return { record: await this.started(sameRequest(record, requestHash)), replayed: !inserted };
@@ -163,9 +167,32 @@ export class PayoutService {
         handle.executeUpdate(update, { args: [{ token, reason }] }),
       );
     } catch (error) {
-      throw (await this.opsRefusal(record, action, error)) ?? error;
+      const refusal = await this.opsRefusal(record, action, error);
+      if (refusal && refusal.code !== 'service_unavailable')
+        await this.auditRefusal(record, { action, operator, reason, refusal });
+      throw refusal ?? error;
     }
     return (await this.find(record.payoutId)) ?? record;
+  }
+
+  /**
+   * A refused request is audited as `refused`, as a transfer's is (activities/ops-actions.ts):
+   * the workflow's update validator refused it, so nothing of it reached the workflow's history
+   * and the workflow could not write the row; the operator is the one the API authenticated.
+   */
+  private async auditRefusal(
+    record: PayoutRecord,
+    request: { action: string; operator: string; reason: string; refusal: ApiError },
+  ): Promise<void> {
+    await recordOpsAction(this.deps.shards.pool(this.deps.shards.shardOf(record.userId)), {
+      operator: request.operator,
+      action: 'refused',
+      targetType: 'payout',
+      targetId: record.payoutId,
+      reason: request.reason,
+      via: 'update',
+      details: { action: request.action, refusal: request.refusal.code, message: request.refusal.message },
+    });
   }
 
   private async opsRefusal(record: PayoutRecord, action: string, error: unknown): Promise<ApiError | undefined> {

@@ -6,6 +6,7 @@
 import { Cleanup } from './cleanup';
 import { bench_usage, parseBenchOptions } from './options';
 import { writeReport } from './report/write';
+import { payoutsReconciled } from './payouts';
 import { runPayroll } from './payroll';
 import { runBench } from './run';
 import { markStopping } from './stack/children';
@@ -35,7 +36,8 @@ async function main(): Promise<number> {
     const { markdown, jsonPath } = await writeReport(report, options.out_dir, stamp);
     console.log(markdown);
     console.error(`bench: report written to ${jsonPath} (and latest.json, latest.md)`);
-    return report.checks.conserved && report.checks.all_final ? 0 : 2;
+    const payoutsOk = report.payouts === null || payoutsReconciled(report.payouts);
+    return report.checks.conserved && report.checks.all_final && payoutsOk ? 0 : 2;
   } finally {
     markStopping();
     await cleanup.runAll();

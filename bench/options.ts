@@ -38,7 +38,12 @@ export interface BenchOptions {
   cpu_prof_dir: string | null;
   /** How the wallet and the floor phases follow each transfer (bench/targets/http-transfers.ts). */
   flow: TransferFlow;
+  /** --payouts N: after the phases, N payouts through one cutoff, the bank and reconciliation (bench/payouts.ts); null for none. */
+  payouts: number | null;
 }
+
+/** `--payouts` alone: a file of this many, as issue 19 asks (a file holds at most 10,000 entries). */
+const payouts_default = 10_000;
 
 export const bench_usage = `npm run bench -- [options]
   --mode MODE              open: fixed arrival rate; closed: fixed concurrency;
@@ -75,13 +80,16 @@ export const bench_usage = `npm run bench -- [options]
                            node --cpu-prof and write their profiles under DIR/<process>/
                            when they stop (the profiler costs some CPU: compare runs
                            that both have it, or both do not)
+  --payouts [N]            after the phases, on the same throwaway stack with the bank:
+                           N payouts accepted, put in a file by a cutoff, submitted,
+                           settled and reconciled, each stage timed [10000 when given]
   --seed N                 workload seed (pairs and amounts) [1]
   --out DIR                report folder [bench-results]`;
 
 /** Reads and checks the command line; throws a message naming the bad option. */
 export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
   const { values } = parseArgs({
-    args: argv,
+    args: withPayoutsCount(argv),
     strict: true,
     options: {
       mode: { type: 'string', default: 'open' },
@@ -109,6 +117,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
       lock: { type: 'string', default: '30' },
       'cpu-prof': { type: 'string' },
       flow: { type: 'string', default: 'accept-then-wait' },
+      payouts: { type: 'string' },
       out: { type: 'string', default: 'bench-results' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -138,6 +147,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
     payroll_items: integer('--payroll-items', values['payroll-items'], 1, 1_000),
     ...scenarioOptionsOf(values),
     ...measuringOptionsOf(values),
+    payouts: values.payouts === undefined ? null : integer('--payouts', values.payouts, 1, 1_000_000),
   };
   checkTarget(options);
   if (options.shards === 1 && options.cross_shard_fraction > 0) options.cross_shard_fraction = 0;
@@ -168,6 +178,17 @@ function checkTarget(options: BenchOptions): void {
     throw new Error("--cpu-prof profiles the throwaway stack's processes; it does not apply with --target");
   if (options.targets.length === 0 && options.pids.length > 0)
     throw new Error('--pids names processes of a --target deployment');
+  if (options.targets.length > 0 && options.payouts !== null)
+    throw new Error("--payouts runs the bench's own bank beside the throwaway stack; it does not apply with --target");
+  if (options.mode === 'payroll' && options.payouts !== null)
+    throw new Error('--payouts follows the transfer phases; --mode payroll has none');
+}
+
+/** `--payouts` with no count after it (the last argument, or another option next) means the default count. */
+function withPayoutsCount(argv: string[]): string[] {
+  return argv.flatMap((arg, index) =>
+    arg === '--payouts' && !/^\d/.test(argv[index + 1] ?? '') ? [arg, String(payouts_default)] : [arg],
+  );
 }
 
 /** --flow and --cpu-prof: how each transfer is followed, and whether the processes are profiled. */

@@ -12,6 +12,7 @@ import { runBlockedShard } from './scenarios/blocked-shard';
 import { runBurst } from './scenarios/burst';
 import { ledgerWatchedTarget } from './scenarios/ledger-watch';
 import type { BenchOptions } from './options';
+import { runPayoutStages } from './payouts';
 import { runPhases } from './phases';
 import { ProcessSampler } from './procfs/sampler';
 import { ratiosOf } from './report/ratios';
@@ -63,6 +64,9 @@ export async function runBench(options: BenchOptions, stamp: string, cleanup: Cl
 
   console.error('bench: checking the ledger');
   const checks = await runChecks(stack, client, wallet, walletUnsettled, users, raw?.url);
+  // After the transfers were measured and checked, so their figures are those of a run without payouts.
+  const payouts =
+    options.payouts === null ? null : await runPayoutStages(stack, client, users, runTag, options.payouts);
   const [transfers, floorPhase, rawPhase] = ['transfers', 'floor', 'raw_pg'].map((name) =>
     phases.find((phase) => phase.name === name),
   );
@@ -83,6 +87,7 @@ export async function runBench(options: BenchOptions, stamp: string, cleanup: Cl
     notes: [...stack.notes, ...early_exits, ...standingNotes(stack.kind)],
     phases,
     scenario,
+    payouts,
     ratios: {
       transfer_to_floor: transfers && floorPhase ? ratiosOf(transfers, floorPhase) : null,
       transfer_to_pg: transfers && rawPhase ? ratiosOf(transfers, rawPhase) : null,

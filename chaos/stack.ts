@@ -10,6 +10,7 @@ import { createShards, serverOf } from '../db/throwaway-databases';
 import { defaultPgServer } from '../bench/stack/types';
 import { dropDatabasesAt } from '../db/throwaway-databases';
 import { startAchServer } from '../supervisor/ach-server';
+import { bankProcessEnv } from '../supervisor/bank-processes';
 import { bank_spec, TemporalEngine, WalletProcess } from './processes';
 
 /** Settings of the run's wallets: short timeouts, so faults cost seconds, and a low review threshold. */
@@ -148,20 +149,20 @@ async function startBank(prefix: string, workDir: string, cleanup: Cleanup): Pro
   const database_url = `${defaultPgServer()}/${prefix}${process.pid}_bank`;
   cleanup.add('drop the bank database', () => dropDatabasesAt([database_url]));
   const token = randomBytes(24).toString('hex');
-  const env = {
-    BANK_HOST: '127.0.0.1',
-    BANK_PORT: String(bankPort),
-    BANK_TOKEN: token,
-    BANK_DATABASE_URL: database_url,
-    BANK_DAY: `${chaos_settings.bank_day_ms}ms`,
-    BANK_ROUTING: chaos_settings.bank_routing,
-    ACH_SERVER_URL: `http://127.0.0.1:${achPort}`,
-  };
+  const ach_server_url = `http://127.0.0.1:${achPort}`;
+  const env = bankProcessEnv({
+    port: bankPort,
+    token,
+    databaseUrl: database_url,
+    bankDayMs: chaos_settings.bank_day_ms,
+    routing: chaos_settings.bank_routing,
+    achServerUrl: ach_server_url,
+  });
   const bank = new WalletProcess('bank', bankPort, env, workDir, bank_spec);
   cleanup.add('stop the bank', () => bank.stop());
   await waitForPort(achPort, 30_000);
   await bank.start();
-  return { process: bank, url: bank.origin, token, database_url, ach_server_url: env.ACH_SERVER_URL };
+  return { process: bank, url: bank.origin, token, database_url, ach_server_url };
 }
 
 function startSecondServer(): ChaosStack['second'] {

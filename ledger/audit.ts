@@ -17,7 +17,7 @@ export const ops_actions = [
   'limit_change',
   'close',
   'fx_rate_set',
-  // An operator's request to a transfer refused before anything moved (details: action, refusal, message).
+  // An operator's request to a transfer or a payout refused before anything moved (details: action, refusal, message).
   'refused',
   // An operator ran a transfer's step again after it had failed for good (NEEDS_ATTENTION).
   'retry',

@@ -13,7 +13,7 @@ import { recordOpsAction } from './audit';
 
 /**
  * A wallet's external bank accounts (migrations/1763769600030_bank-accounts.sql), on the owner's
- * shard. Every read but usableBankAccount answers the masked view: the full account number
+ * shard. Every read but usableBankAccount and bankAccountsOfPayouts answers the masked view: the full account number
  * leaves this module only for the rail that sends money to it.
  */
 export interface BankAccount {
@@ -145,15 +145,31 @@ export async function usableBankAccount(
 }
 
 /**
- * The account a recorded payout goes to, removed or not: a payout accepted before its account was
- * removed is still paid there (its file is built from this). Undefined: no such account of this user.
+ * The accounts recorded payouts go to, removed or not: a payout accepted before its account was
+ * removed is still paid there (its file is built from this). One query for all the payouts of a
+ * shard, keyed `user_id/bank_account_id`; a payout whose account this user does not have is
+ * missing from the map.
  */
-export async function bankAccountOfPayout(
+export async function bankAccountsOfPayouts(
   client: pg.Pool | pg.PoolClient,
-  userId: string,
-  bankAccountId: string,
-): Promise<BankAccountForRail | undefined> {
-  return accountForRail(client, userId, bankAccountId, '');
+  payouts: readonly { userId: string; bankAccountId: string }[],
+): Promise<Map<string, BankAccountForRail>> {
+  const found = await client.query<BankAccountRow>(
+    `select ${columns} from bank_accounts
+      where (bank_account_id, user_id) in (select * from unnest($1::text[], $2::text[]))`,
+    [payouts.map((payout) => payout.bankAccountId), payouts.map((payout) => payout.userId)],
+  );
+  return new Map(
+    found.rows.map((row) => [
+      payoutAccountKey({ userId: row.user_id, bankAccountId: row.bank_account_id }),
+      { ...bankAccountOf(row), details: railDetailsOf(row) },
+    ]),
+  );
+}
+
+/** The key of bankAccountsOfPayouts' map. */
+export function payoutAccountKey(payout: { userId: string; bankAccountId: string }): string {
+  return `${payout.userId}/${payout.bankAccountId}`;
 }
 
 async function accountForRail(

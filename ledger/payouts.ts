@@ -17,6 +17,8 @@ export interface PayoutRecord extends Payout {
   fileSequence: number | null;
   traceNumber: string | null;
   initiatedBy: string | null;
+  /** The review rule fixed when it was accepted: 0 none, 1 one operator, 2 four eyes. */
+  approvalsRequired: 0 | 1 | 2;
   createdAt: Date;
   statusChangedAt: Date;
   settledAt: Date | null;
@@ -25,7 +27,15 @@ export interface PayoutRecord extends Payout {
 
 export type NewPayout = Pick<
   PayoutRecord,
-  'payoutId' | 'userId' | 'bankAccountId' | 'idempotencyKey' | 'requestHash' | 'rail' | 'currency' | 'amountMinor'
+  | 'payoutId'
+  | 'userId'
+  | 'bankAccountId'
+  | 'idempotencyKey'
+  | 'requestHash'
+  | 'rail'
+  | 'currency'
+  | 'amountMinor'
+  | 'approvalsRequired'
 > & { status: 'ACCEPTED' | 'PENDING_REVIEW'; initiatedBy: string | null };
 
 interface PayoutRow {
@@ -43,6 +53,7 @@ interface PayoutRow {
   file_sequence: string | null;
   trace_number: string | null;
   initiated_by: string | null;
+  approvals_required: number;
   created_at: Date;
   status_changed_at: Date;
   settled_at: Date | null;
@@ -50,8 +61,8 @@ interface PayoutRow {
 }
 
 const columns = `payout_id, user_id, bank_account_id, idempotency_key, request_hash, rail, currency, amount, status,
-  failure_reason, return_code, file_sequence, trace_number, initiated_by, created_at, status_changed_at, settled_at,
-  return_window_ends_at`;
+  failure_reason, return_code, file_sequence, trace_number, initiated_by, approvals_required, created_at,
+  status_changed_at, settled_at, return_window_ends_at`;
 
 function payoutOf(row: PayoutRow): PayoutRecord {
   return {
@@ -69,6 +80,7 @@ function payoutOf(row: PayoutRow): PayoutRecord {
     fileSequence: row.file_sequence === null ? null : Number(row.file_sequence),
     traceNumber: row.trace_number,
     initiatedBy: row.initiated_by,
+    approvalsRequired: row.approvals_required as 0 | 1 | 2,
     createdAt: row.created_at,
     statusChangedAt: row.status_changed_at,
     settledAt: row.settled_at,
@@ -83,8 +95,9 @@ export async function registerPayout(
 ): Promise<{ record: PayoutRecord; inserted: boolean }> {
   const inserted = await pool.query<PayoutRow>(
     `insert into payouts (payout_id, user_id, bank_account_id, idempotency_key, request_hash, rail, currency, amount,
-                          status, initiated_by)
-     values ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::char(3), $8::bigint, $9::text, $10::text)
+                          status, initiated_by, approvals_required)
+     values ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::char(3), $8::bigint, $9::text, $10::text,
+             $11::smallint)
      on conflict (payout_id) do nothing
      returning ${columns}`,
     [
@@ -98,6 +111,7 @@ export async function registerPayout(
       payout.amountMinor.toString(),
       payout.status,
       payout.initiatedBy,
+      payout.approvalsRequired,
     ],
   );
   if (inserted.rows[0]) return { record: payoutOf(inserted.rows[0]), inserted: true };

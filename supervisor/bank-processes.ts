@@ -34,3 +34,26 @@ export async function addBankProcesses(
   supervisor.add('bank', () => spawnTs(['bank/main.ts']));
   await waitForPort(settings.BANK_PORT, ready_timeout_ms, settings.BANK_HOST);
 }
+
+/**
+ * The environment of a bank process another program starts for itself (the bench, chaos): its
+ * own port, token and database, a banking day, and the ACH server it builds and reads files with.
+ */
+export function bankProcessEnv(bank: {
+  port: number;
+  token: string;
+  databaseUrl: string;
+  bankDayMs: number;
+  achServerUrl: string;
+  routing?: string;
+}): Record<string, string> {
+  return {
+    BANK_HOST: '127.0.0.1',
+    BANK_PORT: String(bank.port),
+    BANK_TOKEN: bank.token,
+    BANK_DATABASE_URL: bank.databaseUrl,
+    BANK_DAY: `${bank.bankDayMs}ms`,
+    ...(bank.routing === undefined ? {} : { BANK_ROUTING: bank.routing }),
+    ACH_SERVER_URL: bank.achServerUrl,
+  };
+}

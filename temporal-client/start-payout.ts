@@ -27,11 +27,12 @@ export async function startPayoutWorkflow(deps: PayoutStarterDependencies, recor
     payout: { payoutId, userId, bankAccountId, amountMinor, currency },
     timings: deps.timings,
     dailyOutgoingMaxMinor: deps.limits.dailyOutgoingMaxMinor,
-    // A record still PENDING_REVIEW is held as a transfer at its amount is: four eyes at or over the threshold.
+    // A record still PENDING_REVIEW waits for the rule fixed on it when it was accepted; a record
+    // from before that column (0 while in review) is held as it was: four eyes from today's threshold.
     ...(record.status === 'PENDING_REVIEW'
       ? {
           review: {
-            approvalsRequired: amountMinor >= deps.limits.fourEyesThresholdMinor ? 2 : 1,
+            approvalsRequired: record.approvalsRequired || (amountMinor >= deps.limits.fourEyesThresholdMinor ? 2 : 1),
             excluded: [userId, ...(record.initiatedBy ? [record.initiatedBy] : [])],
             timeoutMs: deps.reviewTimeoutMs,
           },

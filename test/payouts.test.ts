@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { reference_shard } from '../domain/shard-routing';
 import { AchFiles } from '../rails/ach/ach-files';
@@ -32,12 +33,16 @@ const wait_ms = 30_000;
 /** The bank, as the worker reaches it; `crashAfterNextUpload` fails the upload's activity after the bank stored the file. */
 class TestBankTransport implements BankTransport {
   crashAfterNextUpload = false;
+  /** The next upload reaches the bank with its file control's credit total off by one: the bank refuses the file whole. */
+  corruptNextUpload = false;
   /** The next status read of this file answers every entry still ACCEPTED: a settlement poll that learned nothing. */
   staleStatusesOnce: string | undefined;
   readonly uploads: { fileName: string; duplicate: boolean }[] = [];
   constructor(private readonly real: HttpBankTransport) {}
   async upload(fileName: string, contents: string) {
-    const answer = await this.real.upload(fileName, contents);
+    const sent = this.corruptNextUpload ? withWrongTotal(contents) : contents;
+    this.corruptNextUpload = false;
+    const answer = await this.real.upload(fileName, sent);
     this.uploads.push({ fileName, duplicate: answer.duplicate });
     if (this.crashAfterNextUpload) {
       this.crashAfterNextUpload = false;
@@ -59,12 +64,24 @@ class TestBankTransport implements BankTransport {
   }
 }
 
+/** The file control record (type 9, the last) with its total credit amount's last digit changed. */
+function withWrongTotal(contents: string): string {
+  const lines = contents.split('\n');
+  const control = lines.findIndex((line) => line.startsWith('9') && !/^9+$/.test(line.trim()));
+  const line = lines[control]!;
+  // NACHA's file control: positions 44-55 hold the total credit amount (characters 43-54 here).
+  lines[control] = `${line.slice(0, 54)}${(Number(line[54]) + 1) % 10}${line.slice(55)}`;
+  return lines.join('\n');
+}
+
 describe('payouts (bank process, moov-io/ach, Temporal, PostgreSQL)', () => {
   let achServer: Awaited<ReturnType<typeof startTestAchServer>>;
   let bank: Awaited<ReturnType<typeof startTestBank>>;
   let transport: TestBankTransport;
   let rail: AchRail;
   let stack: TestStack;
+  /** The wallet's error log lines (the suite reads what a refused file or a late return logs). */
+  const logLines: string[] = [];
 
   before(async () => {
     achServer = await startTestAchServer();
@@ -77,6 +94,17 @@ describe('payouts (bank process, moov-io/ach, Temporal, PostgreSQL)', () => {
         timings: { ...test_timings, returnWindowMs: return_window_ms },
         stuckAfterMs: 1_000,
       },
+      logStream: new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          logLines.push(
+            ...chunk
+              .toString()
+              .split('\n')
+              .filter((line) => line.length > 0),
+          );
+          done();
+        },
+      }),
     });
   });
   after(async () => {
@@ -242,6 +270,28 @@ describe('payouts (bank process, moov-io/ach, Temporal, PostgreSQL)', () => {
     });
     assert.equal(refused.status, 409);
     assert.equal(refused.body.error.code, 'payout_not_cancelable');
+    // Refused, as a transfer's refused ops action is: audited with what was asked and why it was refused.
+    const refusedAudit = await stack.api.call('GET', `/v1/ops/audit?target=${second}`, ops());
+    assert.deepEqual(
+      refusedAudit.body.entries.map(
+        (entry: { action: string; target_type: string; operator: string; reason: string; details: object }) => [
+          entry.action,
+          entry.target_type,
+          entry.operator,
+          entry.reason,
+          entry.details,
+        ],
+      ),
+      [
+        [
+          'refused',
+          'payout',
+          'ops_console',
+          'too late',
+          { action: 'cancel', refusal: 'payout_not_cancelable', message: refused.body.error.message },
+        ],
+      ],
+    );
     assert.equal((await until(second, 'SETTLED', true)).status, 'SETTLED');
     assert.equal((await read(first)).status, 'CANCELED', 'the canceled payout was in no file');
   });
@@ -289,8 +339,25 @@ describe('payouts (bank process, moov-io/ach, Temporal, PostgreSQL)', () => {
     const account = await bankAccount(userId, '17170001');
     const approved = (await payout(userId, account, 1_000_000)).body.payout_id as string;
     const rejected = (await payout(userId, account, 1_500_000)).body.payout_id as string;
+    // At the four-eyes threshold: nothing is held before review, so no funds are needed.
+    const fourEyes = (await payout(userId, account, 10_000_000)).body.payout_id as string;
     await until(approved, 'PENDING_REVIEW');
     await until(rejected, 'PENDING_REVIEW');
+    await until(fourEyes, 'PENDING_REVIEW');
+    // The rule is fixed on the record when it is accepted, as a transfer's is.
+    const rules = await Promise.all(
+      [approved, fourEyes].map(async (id) => {
+        const found = await Promise.all(
+          stack.shards.pools.map((pool) =>
+            pool.query<{ approvals_required: number }>('select approvals_required from payouts where payout_id = $1', [
+              id,
+            ]),
+          ),
+        );
+        return found.flatMap((result) => result.rows.map((row) => row.approvals_required));
+      }),
+    );
+    assert.deepEqual(rules, [[1], [2]]);
     assert.equal((await balance(userId)).pending_out, 0, 'nothing is held while in review');
     const decide = (id: string, action: string) =>
       stack.api.call('POST', `/v1/ops/payouts/${id}/${action}`, { ...ops(), body: { reason: 'checked' } });
@@ -299,7 +366,20 @@ describe('payouts (bank process, moov-io/ach, Temporal, PostgreSQL)', () => {
     const again = await decide(approved, 'approve');
     assert.equal(again.status, 409);
     assert.equal(again.body.error.code, 'payout_not_in_review');
+    const approvedAudit = await stack.api.call('GET', `/v1/ops/audit?target=${approved}`, ops());
+    assert.deepEqual(
+      approvedAudit.body.entries.map((entry: { action: string; details: { refusal?: string } }) => [
+        entry.action,
+        entry.details.refusal ?? null,
+      ]),
+      [
+        ['refused', 'payout_not_in_review'],
+        ['approve', null],
+      ],
+      'newest first: the refused second approve, then the approve',
+    );
     assert.equal((await decide(rejected, 'reject')).status, 200);
+    assert.equal((await decide(fourEyes, 'reject')).status, 200);
     assert.equal((await until(rejected, 'FAILED')).failure_reason, 'review_rejected');
     assert.deepEqual(await postingsOf(stack.shards, rejected), []);
     assert.equal((await balance(userId)).pending_out, 1_000_000);
@@ -483,6 +563,87 @@ describe('payouts (bank process, moov-io/ach, Temporal, PostgreSQL)', () => {
       (await postingsOf(stack.shards, payoutId)).map(({ leg }) => leg),
       ['hold', 'return', 'settle'],
     );
+  });
+
+  it('fails every payout of a file the bank refuses whole (file_refused), their holds given back', async () => {
+    const userId = await funded(4_000);
+    const [first, second] = await Promise.all([bankAccount(userId, '18180001'), bankAccount(userId, '19190001')]);
+    const ids = await Promise.all(
+      [payout(userId, first, 1_100), payout(userId, second, 1_300)].map(
+        async (answer) => (await answer).body.payout_id as string,
+      ),
+    );
+    for (const id of ids) await until(id, 'HELD');
+    assert.equal((await balance(userId)).pending_out, 2_400);
+    transport.corruptNextUpload = true;
+    const { fileSequence } = await cutoff();
+    const file = await stack.shards
+      .pool(reference_shard)
+      .query<{ status: string; refusal: string }>('select status, refusal from payout_files where file_sequence = $1', [
+        fileSequence,
+      ]);
+    assert.equal(file.rows[0]!.status, 'REFUSED');
+    assert.match(file.rows[0]!.refusal, /NACHA|total/i);
+    for (const id of ids) {
+      const failed = await until(id, 'FAILED');
+      assert.equal(failed.failure_reason, 'file_refused');
+      assert.deepEqual(
+        (await postingsOf(stack.shards, id)).map(({ leg }) => leg),
+        ['hold', 'release'],
+      );
+    }
+    assert.deepEqual(await balance(userId), {
+      currency: 'USD',
+      amount: 4_000,
+      available: 4_000,
+      pending_out: 0,
+      pending_in: 0,
+    });
+    const totals = await ledgerTotals(stack.shards, 'USD');
+    assert.equal(totals.customer + totals.clearing + totals.settlement + totals.fx + totals.payouts_in_flight, 0n);
+    assert.ok(logLines.some((line) => line.includes('the bank refused a payout file')));
+  });
+
+  it('records a return that comes after the return window closed as closed, and credits nothing', async () => {
+    const userId = await funded(3_000);
+    // R02 one banking day after settlement (the test matrix).
+    const id = (await payout(userId, await bankAccount(userId, '20200002'), 1_400)).body.payout_id as string;
+    await until(id, 'HELD');
+    await cutoff();
+    const submitted = await until(id, 'SUBMITTED');
+    // The bank's return file reaches the feed only later, so this settles the payout without reading it.
+    await bank.request('POST', '/admin/faults', JSON.stringify({ late_delivery_ms: 4_000 }));
+    try {
+      await until(id, 'SETTLED', true);
+      // The workflow ends when the return window does; a return read after that reaches no workflow.
+      await stack.client.workflow.getHandle(id).result();
+      const reference = stack.shards.pool(reference_shard);
+      const kept = await eventually(
+        async () => {
+          await inbound();
+          const rows = await reference.query<{ outcome: string; payout_id: string }>(
+            'select outcome, payout_id from payout_returns where original_trace_number = $1',
+            [submitted.trace_number],
+          );
+          return rows.rows[0];
+        },
+        wait_ms,
+        'the late return read',
+      );
+      assert.deepEqual(kept, { outcome: 'closed', payout_id: id });
+    } finally {
+      await bank.request('POST', '/admin/faults', JSON.stringify({ late_delivery_ms: 0 }));
+    }
+    const after = await read(id);
+    assert.equal(after.status, 'SETTLED');
+    assert.equal(after.return_code, null);
+    assert.deepEqual(
+      (await postingsOf(stack.shards, id)).map(({ leg }) => leg),
+      ['hold', 'settle'],
+      'nothing credited back',
+    );
+    assert.equal((await balance(userId)).amount, 1_600);
+    assert.ok(logLines.some((line) => line.includes('a return came after its payout closed') && line.includes(id)));
   });
 
   it('lists payouts stuck past PAYOUT_STUCK_AFTER for ops only', async () => {

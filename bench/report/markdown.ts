@@ -1,6 +1,7 @@
 import { formatMinor } from '../../domain/money';
 import type { LatencySummary } from '../load/histogram';
 import type { PhaseResult } from '../load/phase';
+import type { PayoutStages } from '../payouts';
 import type { BenchOptions } from '../options';
 import { bench_currency } from '../targets/http-transfers';
 import type { ApiCheck } from '../verify/api';
@@ -20,6 +21,7 @@ export function renderMarkdown(report: BenchReport): string {
   const lines = [`# Wallet benchmark, ${report.started_at}`, '', optionsLine(report.options, report), ''];
   for (const phase of report.phases) lines.push(...phaseSection(phase), '');
   if (report.scenario) lines.push(...scenarioSection(report.scenario), '');
+  if (report.payouts) lines.push(...payoutSection(report.payouts), '');
   lines.push(...ratioSection(report.ratios, report.options.mode), '');
   lines.push(...checkSection(report), '');
   if (report.notes.length > 0) lines.push('## Notes', '', ...report.notes.map((note) => `- ${note}`), '');
@@ -185,4 +187,25 @@ function show(value: number | null): string {
 
 function round2(value: number): number {
   return Math.round(value * 100) / 100;
+}
+
+function payoutSection(stages: PayoutStages): string[] {
+  const { seconds, reconciliation } = stages;
+  return [
+    `## Payouts: ${stages.payouts} from ${stages.payers} payers, after the phases on the same stack`,
+    '',
+    '| stage | seconds |',
+    '|---|---|',
+    `| accept (all answered 202) | ${seconds.accept_202} |`,
+    `| accept (all HELD) | ${seconds.accept_held} |`,
+    `| batch + build (cutoff until the last file is recorded) | ${seconds.batch_build} |`,
+    `| submit (uploaded, all SUBMITTED) | ${seconds.submit} |`,
+    `| of which the upload (recorded to uploaded) | ${seconds.submit_upload} |`,
+    `| settle (all SETTLED; the bank's day is ${stages.bank_day_s} s) | ${seconds.settle} |`,
+    `| reconcile (the day's settlement reconciliation) | ${seconds.reconcile} |`,
+    '',
+    `- Files: ${stages.files.map((file) => `#${file.file_sequence} with ${file.entries} entries`).join(', ')}`,
+    `- Reconciliation: ${reconciliation.ok ? 'ok' : 'NOT ok'}, ${reconciliation.matched} matched, ${reconciliation.break_count} breaks`,
+    `- 503s retried while accepting: ${stages.retried_503}`,
+  ];
 }

@@ -1,4 +1,5 @@
 import type { PhaseResult } from '../load/phase';
+import type { PayoutStages } from '../payouts';
 import type { BenchOptions } from '../options';
 import type { ApiCheck } from '../verify/api';
 import type { LedgerCheck } from '../verify/ledger';
@@ -21,6 +22,8 @@ export interface BenchReport {
   phases: PhaseResult[];
   /** --mode burst or blocked-shard: the scenario's groups of transfers, instead of phases. */
   scenario: ScenarioResult | null;
+  /** --payouts: each stage's seconds, after the phases, on the same stack. */
+  payouts: PayoutStages | null;
   ratios: { transfer_to_floor: PhaseRatios | null; transfer_to_pg: PhaseRatios | null };
   checks: {
     /** The shard databases (throwaway stack). */

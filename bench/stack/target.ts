@@ -47,6 +47,7 @@ export async function connectTarget(options: BenchOptions): Promise<BenchStack> 
     temporalAddress,
     shardCount: options.shards,
     shardUrls: null,
+    taskQueue: null,
     rawPgServer: defaultPgServer(),
     parts,
     notes,

@@ -5,6 +5,7 @@ import type { Cleanup } from '../cleanup';
 import type { BenchOptions } from '../options';
 import { pidListeningOn } from '../procfs/read';
 import type { PartSpec } from '../procfs/sampler';
+import { startBenchBank, type BenchBank } from './bank';
 import { spawnBenchChild, waitForHttpReady, type BenchChild } from './children';
 import { benchDatabasePrefix } from './databases';
 import { waitForPollers } from './pollers';
@@ -32,6 +33,9 @@ export async function startThrowawayStack(
   if (temporalPid === undefined)
     notes.push(`Temporal at ${temporal.address} is not a local process: its CPU and memory are not measured`);
 
+  // --payouts: the bank and moov-io/ach's server beside the wallet, as `npm start` runs them.
+  const bank: BenchBank | undefined =
+    options.payouts === null ? undefined : await startBenchBank(logDir, serverOf(shardUrls[0]!), cleanup);
   const tokenSecret = randomBytes(24).toString('hex');
   const taskQueue = `bench-${process.pid}`;
   const env = {
@@ -45,11 +49,13 @@ export async function startThrowawayStack(
     // The reconciliation Schedule reads every shard whole; one run inside a measured phase would
     // be measured as transfer cost. Its cost is its own (docs/performance.md).
     RECONCILE_EVERY_MS: String(86_400_000),
-    // No bank runs beside a bench: the rails' Schedules (pay-in poll, payout cutoff and feed)
-    // would fail every few seconds inside the measured phases.
+    // The rails' Schedules (pay-in poll, payout cutoff and feed) would fail every few seconds
+    // inside the measured phases when no bank runs; with --payouts the bench runs the cutoff and
+    // the feed itself (bench/payouts.ts), so each stage is timed on its own.
     PAYIN_POLL_EVERY: 'off',
     PAYOUT_CUTOFF_EVERY: '1d',
     PAYOUT_INBOUND_EVERY: '1d',
+    ...bank?.walletEnv,
   };
   const roles = options.split ? (['api', 'worker'] as const) : (['wallet'] as const);
   const children = await spawnWalletProcesses(options, roles, env, logDir, cleanup);
@@ -64,7 +70,7 @@ export async function startThrowawayStack(
   if (temporalPid !== undefined) parts.push({ name: 'temporal', pids: [temporalPid] });
   for (const role of roles)
     parts.push({ name: role, pids: children.filter((child) => child.role === role).map((child) => child.pid) });
-  parts.push({ name: 'postgres', postgres: true });
+  parts.push(...(bank?.parts ?? []), { name: 'postgres', postgres: true });
   if (options.split)
     notes.push(
       "--split: the API process has no worker, so its workflow starts are not eager, while the floor's are; the floor ratio includes that difference",
@@ -78,6 +84,7 @@ export async function startThrowawayStack(
     temporalAddress: temporal.address,
     shardCount: options.shards,
     shardUrls,
+    taskQueue,
     rawPgServer: serverOf(shardUrls[0]!),
     parts,
     notes,

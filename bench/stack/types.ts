@@ -9,6 +9,8 @@ export interface BenchStack {
   shardCount: number;
   /** The shard databases, when the bench owns them (throwaway): the ledger is checked directly. */
   shardUrls: string[] | null;
+  /** The wallet's task queue, when the bench started the wallet (throwaway): `--payouts` runs the cutoff and the feed on it. */
+  taskQueue: string | null;
   /** Server for the raw PostgreSQL baseline's database. */
   rawPgServer: string;
   /** Processes to measure: Temporal, the wallet process(es), PostgreSQL. */
