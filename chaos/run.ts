@@ -285,9 +285,7 @@ function railsInvariants(snapshot: LedgerSnapshot, run: RailsRun): InvariantResu
     share(run.plan.payouts.length),
   );
   if (run.settled_after_ms === null)
-    finalOrWaiting.examples.unshift(
-      `the rails still moved ${rails_settle_within_ms / 1000} s after the last bank fault`,
-    );
+    finalOrWaiting.examples.unshift(`the rails still moved ${rails_settle_within_ms / 1000} s after the last fault`);
   return [
     { ...finalOrWaiting, held: finalOrWaiting.held && run.settled_after_ms !== null },
     bankMatchesLedger(run.rails, snapshot.legs),
