@@ -5,7 +5,7 @@ import type { PlannedRailsFault } from './rails-plan';
 import type { ChaosBank } from './stack';
 
 /**
- * The bank as a fault target in the rails phase: killed (SIGKILL) and restarted on its port and
+ * The bank as a fault target, beside the run's other faults: killed (SIGKILL) and restarted on its port and
  * database, or switched by its own fault API (POST /admin/faults, bank/faults.ts) into an outage,
  * duplicate delivery or late delivery for a while. Each fault is confirmed, not only asked for.
  */

@@ -3,7 +3,7 @@ import { payin_posting_prefix, type LedgerSnapshot, type LegRow } from './ledger
 import type { BankEntryRow, PayoutRow, RailsSnapshot } from './rails-ledger';
 
 /**
- * The rails phase's invariants (issue 19 §7), pure functions of what was read from the wallet's
+ * The rails' invariants (issue 19 §7), pure functions of what was read from the wallet's
  * shards and the bank's database, so test/unit/chaos-invariants.test.ts can fool each one.
  */
 

@@ -3,7 +3,7 @@ import { reference_shard } from '../domain/shard-routing';
 import { withCheckConnection } from './ledger';
 
 /**
- * What the rails phase is checked against (issue 19): the wallet's payouts and pay-ins as every
+ * What the rails are checked against (issue 19): the wallet's payouts and pay-ins as every
  * shard holds them, and the bank's own books (its entries, its settlement account's lines and
  * the credits it received), read straight from both databases. The ledger's postings of payouts
  * (`po_...`) and pay-ins (`pi_<trace number>`) are in LedgerSnapshot.legs beside the transfers'.
