@@ -163,7 +163,15 @@ export class PayoutService {
         handle.executeUpdate(update, { args: [{ token, reason }] }),
       );
     } catch (error) {
-      throw (await this.opsRefusal(record, action, error)) ?? error;
+      const refusal = (await this.opsRefusal(record, action, error)) ?? error;
+      // A cancel that lost to another cancel of the same payout (a client's retry whose first
+      // answer was lost while that one still ran, or two operators at once) answers as that one
+      // did: the payout is CANCELED, as asked. Its record moved before that update returned.
+      if (action === 'cancel' && refusal instanceof ApiError && refusal.code === 'payout_not_cancelable') {
+        const current = await this.find(record.payoutId);
+        if (current?.status === 'CANCELED') return current;
+      }
+      throw refusal;
     }
     return (await this.find(record.payoutId)) ?? record;
   }
