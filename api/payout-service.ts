@@ -168,6 +168,13 @@ export class PayoutService {
       );
     } catch (error) {
       const refusal = await this.opsRefusal(record, action, error);
+      // A cancel that lost to another cancel of the same payout (a client's retry whose first
+      // answer was lost while that one still ran, or two operators at once) answers as that one
+      // did: the payout is CANCELED, as asked. Its record moved before that update returned.
+      if (action === 'cancel' && refusal instanceof ApiError && refusal.code === 'payout_not_cancelable') {
+        const current = await this.find(record.payoutId);
+        if (current?.status === 'CANCELED') return current;
+      }
       if (refusal && refusal.code !== 'service_unavailable')
         await this.auditRefusal(record, { action, operator, reason, refusal });
       throw refusal ?? error;

@@ -3,8 +3,9 @@ import type pg from 'pg';
 /**
  * Fault switches for tests and chaos (POST /admin/faults), in the bank's database so a restart
  * keeps them: an outage answers 503 to everything but /healthz and /admin until it ends;
- * duplicate delivery sends each outgoing file again with the next poll; late delivery holds new
- * outgoing files back for a while.
+ * duplicate delivery sends the file at a poll's cursor again with the next poll, and each credits
+ * file it makes a second time under a new file id (bank/outgoing-files.ts); late delivery holds
+ * new outgoing files back for a while.
  */
 export interface Faults {
   outageUntil: Date | null;

@@ -75,12 +75,13 @@ async function makeReturnFile(pool: pg.Pool, files: AchFiles, bank: BankIdentity
     odfiRouting,
     entries: group.map(({ odfiRouting: _routing, ...entry }) => entry),
   }));
-  return storeFile(pool, files, bank, 'returns', batches, (client, cursor) =>
+  await storeFile(pool, files, bank, 'returns', batches, (client, cursor) =>
     client.query(
       'update entries set return_file_cursor = $1::bigint where trace_number = any($2::text[]) and return_file_cursor is null',
       [cursor, pending.rows.map(({ trace_number }) => trace_number)],
     ),
   );
+  return 1;
 }
 
 async function makeCreditFile(pool: pg.Pool, files: AchFiles, bank: BankIdentity): Promise<number> {
@@ -109,12 +110,31 @@ async function makeCreditFile(pool: pg.Pool, files: AchFiles, bank: BankIdentity
       traceNumber: row.trace_number,
     })),
   }));
-  return storeFile(pool, files, bank, 'credits', batches, (client, cursor) =>
+  const stored = await storeFile(pool, files, bank, 'credits', batches, (client, cursor) =>
     client.query(
       'update incoming_credits set file_cursor = $1::bigint where trace_number = any($2::text[]) and file_cursor is null',
       [cursor, pending.rows.map(({ trace_number }) => trace_number)],
     ),
   );
+  return 1 + (await resendIfDuplicating(pool, files, bank, batches, stored));
+}
+
+/**
+ * Under duplicate delivery, a credits file is sent again at once under a new file id and cursor
+ * (recorded as resending the first), as a real bank re-sending the same entries would; the
+ * entries stay marked with the first file. Returns the files made (0 or 1).
+ */
+async function resendIfDuplicating(
+  pool: pg.Pool,
+  files: AchFiles,
+  bank: BankIdentity,
+  batches: BankBatch[],
+  original: string,
+): Promise<number> {
+  const duplicating = await pool.query<{ on: boolean }>('select duplicate_delivery as on from faults');
+  if (duplicating.rows[0]?.on !== true) return 0;
+  await storeFile(pool, files, bank, 'credits', batches, { resends: original });
+  return 1;
 }
 
 /** Trace numbers of entries the bank originates itself (returns and credits it sends on). */
@@ -136,25 +156,28 @@ async function storeFile(
   bank: BankIdentity,
   kind: 'returns' | 'credits',
   batches: BankBatch[],
-  markEntries: (client: pg.PoolClient, cursor: string) => Promise<pg.QueryResult>,
-): Promise<number> {
+  /** Marks the file's entries as sent in it; a resend names the file it repeats instead (its entries stay the first's). */
+  sent: ((client: pg.PoolClient, cursor: string) => Promise<pg.QueryResult>) | { resends: string },
+): Promise<string> {
   const sequence = Number(
     (await pool.query<{ n: string }>("select nextval('outgoing_file_sequence') as n")).rows[0]!.n,
   );
   const contents = await files.build(bankFile(bank, sequence, batches));
-  const entryCount = batches.reduce((count, batch) => count + batch.entries.length, 0);
   return withTransaction(pool, async (client) => {
+    const resends = typeof sent === 'function' ? null : sent.resends;
     const stored = await client.query<{ cursor: string }>(
-      `insert into outgoing_files (kind, file_name, contents, deliver_after)
-       select $1, $2, $3, now() + make_interval(secs => late_delivery_ms::float8 / 1000) from faults
+      `insert into outgoing_files (kind, file_name, contents, deliver_after, resends)
+       select $1, $2, $3, now() + make_interval(secs => late_delivery_ms::float8 / 1000), $4::bigint from faults
        returning cursor`,
-      [kind, `${kind}-${String(sequence).padStart(8, '0')}.ach`, contents],
+      [kind, `${kind}-${String(sequence).padStart(8, '0')}.ach`, contents, resends],
     );
     const cursor = stored.rows[0]!.cursor;
-    const marked = await markEntries(client, cursor);
+    if (typeof sent !== 'function') return cursor;
+    const marked = await sent(client, cursor);
     // Only one bank process makes files; should two ever race, the loser's file is not kept.
+    const entryCount = batches.reduce((count, batch) => count + batch.entries.length, 0);
     if (marked.rowCount !== entryCount) throw new Error(`outgoing ${kind} file: entries were claimed meanwhile`);
-    return 1;
+    return cursor;
   });
 }
 

@@ -5,7 +5,7 @@ import type { PlannedRailsFault } from './rails-plan';
 import type { ChaosBank } from './stack';
 
 /**
- * The bank as a fault target in the rails phase: killed (SIGKILL) and restarted on its port and
+ * The bank as a fault target, beside the run's other faults: killed (SIGKILL) and restarted on its port and
  * database, or switched by its own fault API (POST /admin/faults, bank/faults.ts) into an outage,
  * duplicate delivery or late delivery for a while. Each fault is confirmed, not only asked for.
  */
@@ -15,7 +15,8 @@ const retry_pause_ms = 200;
 const retry_for_ms = 60_000;
 /**
  * A duplicate or late delivery needs a file to act on: when none came during the planned window
- * (no credit or return was due), the switch stays on up to this much longer until one does.
+ * (no credit or return was due, or the workload paused for a fault healing), the run sends a
+ * credit of its own (`nudge`) and the switch stays on up to this much longer until its file comes.
  */
 const confirm_extra_ms = 10_000;
 const confirm_poll_ms = 250;
@@ -98,13 +99,17 @@ export class BankGate {
 
 type Outcome = Pick<InjectedFault, 'happened' | 'detail'>;
 
+/** Sends one more credit from outside (through the gate), so the bank makes a file while a switch is on. */
+export type Nudge = () => Promise<void>;
+
 export async function injectRailsFault(
   bank: ChaosBank,
   fault: PlannedRailsFault,
   gate: BankGate,
+  nudge: Nudge,
 ): Promise<InjectedFault> {
   const started_at_ms = Date.now();
-  const { happened, detail } = await inject(bank, fault, gate);
+  const { happened, detail } = await inject(bank, fault, gate, nudge);
   return { index: fault.index, kind: fault.kind, started_at_ms, healed_at_ms: Date.now(), happened, detail };
 }
 
@@ -113,7 +118,7 @@ async function setFaults(bank: ChaosBank, switches: object): Promise<void> {
   if (answer.status !== 200) throw new Error(`the bank's faults ${JSON.stringify(switches)} answered ${answer.status}`);
 }
 
-async function inject(bank: ChaosBank, fault: PlannedRailsFault, gate: BankGate): Promise<Outcome> {
+async function inject(bank: ChaosBank, fault: PlannedRailsFault, gate: BankGate, nudge: Nudge): Promise<Outcome> {
   switch (fault.kind) {
     case 'bank_kill':
       return gate.closedWhile(async () => {
@@ -135,18 +140,24 @@ async function inject(bank: ChaosBank, fault: PlannedRailsFault, gate: BankGate)
     }
     case 'bank_duplicate_delivery': {
       await setFaults(bank, { duplicate_delivery: true });
+      const since = new Date();
       await sleep(fault.down_ms);
-      const resent = await confirmWithin(() => lastFileSentAgain(bank));
+      if ((await creditsFileResent(bank, since)) === null) await nudge();
+      const [resent, copy] = await Promise.all([
+        confirmWithin(() => lastFileSentAgain(bank)),
+        confirmWithin(() => creditsFileResent(bank, since)),
+      ]);
       await setFaults(bank, { duplicate_delivery: false });
       return {
-        happened: resent !== null,
-        detail: `duplicate delivery for ${fault.down_ms} ms; ${resent === null ? 'no file to send again' : `a poll after cursor ${resent} got file ${resent} again`}`,
+        happened: resent !== null && copy !== null,
+        detail: `duplicate delivery for ${fault.down_ms} ms; ${resent === null ? 'no file to send again' : `a poll after cursor ${resent} got file ${resent} again`}; ${copy === null ? 'no credits file resent' : `credits file ${copy.resends} resent as file ${copy.cursor}`}`,
       };
     }
     case 'bank_late_delivery': {
       await setFaults(bank, { late_delivery_ms: fault.down_ms });
       const since = new Date();
       await sleep(fault.down_ms);
+      if ((await filesHeldBack(bank, since)) === 0) await nudge();
       const late = (await confirmWithin(async () => ((await filesHeldBack(bank, since)) > 0 ? true : null))) !== null;
       await setFaults(bank, { late_delivery_ms: 0 });
       const count = await filesHeldBack(bank, since);
@@ -170,6 +181,18 @@ async function lastFileSentAgain(bank: ChaosBank): Promise<string | null> {
   const page = await bankRequestRetrying(bank, 'GET', `/outgoing-files?after=${newest}&limit=1`);
   const files = (page.body?.files ?? []) as { cursor: string }[];
   return files.some((file) => file.cursor === newest) ? newest : null;
+}
+
+/** A credits file the bank sent again under a new file id (duplicate delivery) since `since`: the copy's cursor and the first's. */
+async function creditsFileResent(bank: ChaosBank, since: Date): Promise<{ cursor: string; resends: string } | null> {
+  return withCheckConnection(bank.database_url, async (client) => {
+    const found = await client.query<{ cursor: string; resends: string }>(
+      `select cursor::text as cursor, resends::text as resends from outgoing_files
+        where resends is not null and created_at >= $1 order by cursor desc limit 1`,
+      [since],
+    );
+    return found.rows[0] ?? null;
+  });
 }
 
 async function filesHeldBack(bank: ChaosBank, since: Date): Promise<number> {

@@ -12,7 +12,7 @@ export interface ChaosOptions {
   concurrency: number;
   users: number;
   wallets: number;
-  /** The rails phase: payouts to bank accounts, credits from outside, and bank faults of each kind. */
+  /** The rails, in the mix: payouts to bank accounts, credits from outside, and bank faults of each kind. */
   payouts: number;
   credits: number;
   rails_faults: number;
@@ -29,9 +29,9 @@ export const chaos_usage = `npm run chaos -- [options]
   --concurrency N   client operations in flight at most [16]
   --users N         users, spread over the 4 shards [24]
   --wallets N       wallet processes (API and worker each) [2]
-  --payouts N       payouts in the rails phase (to bank accounts, some returned, canceled, racing) [40]
-  --credits N       credits from outside to the bank in the rails phase (known, unknown, closed) [30]
-  --rails-faults N  bank faults of each kind in the rails phase (kill, outage, duplicate, late) [1]
+  --payouts N       payouts to bank accounts in the mix (some returned, canceled, racing) [40]
+  --credits N       credits from outside to the bank in the mix (known, unknown, closed) [30]
+  --rails-faults N  bank faults of each kind (kill, outage, duplicate, late) [2]
   --replay-max N    workflow histories replayed at the end; a seeded sample beyond [5000]
   --out DIR         where the table goes (<stamp>.md, <stamp>.json) [chaos-results]`;
 
@@ -53,7 +53,7 @@ export function parseChaosOptions(argv: string[]): ChaosOptions | 'help' {
       wallets: { type: 'string', default: '2' },
       payouts: { type: 'string', default: '40' },
       credits: { type: 'string', default: '30' },
-      'rails-faults': { type: 'string', default: '1' },
+      'rails-faults': { type: 'string', default: '2' },
       'replay-max': { type: 'string', default: '5000' },
       out: { type: 'string', default: 'chaos-results' },
       help: { type: 'boolean', short: 'h', default: false },

@@ -3,7 +3,7 @@ import { payin_posting_prefix, type LedgerSnapshot, type LegRow } from './ledger
 import type { BankEntryRow, PayoutRow, RailsSnapshot } from './rails-ledger';
 
 /**
- * The rails phase's invariants (issue 19 §7), pure functions of what was read from the wallet's
+ * The rails' invariants (issue 19 §7), pure functions of what was read from the wallet's
  * shards and the bank's database, so test/unit/chaos-invariants.test.ts can fool each one.
  */
 
@@ -205,6 +205,14 @@ export function creditedOnce(
     ledgerCredited -= posted.reduce((sum, row) => sum + (row.settlement_minor ?? 0n), 0n);
   }
   for (const [trace, count] of depositsByTrace) if (count > 1) broken.push(`${trace}: ${count} deposit rows`);
+  // A credits file the bank sent again under a new id: read in full, every entry found decided already.
+  for (const resent of rails.resent_credit_files) {
+    const read = rails.payin_file_rows.get(resent.cursor);
+    if (!read || read.credits !== 0 || read.duplicates !== resent.entries)
+      broken.push(
+        `file ${resent.cursor} (file ${resent.resends} again, ${resent.entries} credits): ${read ? `the poller credited ${read.credits} and found ${read.duplicates} decided` : 'never read by the poller'}`,
+      );
+  }
   for (const credit of sent) {
     const wrong = creditMismatch(credit, rails, legs.get(`${payin_posting_prefix}${credit.trace_number}`));
     const label = `${credit.to} ${wrong ? 'wrong' : credit.to === 'known' ? 'credited once' : `returned ${expected_return_code[credit.to]}`}`;
@@ -223,7 +231,7 @@ export function creditedOnce(
     id: 15,
     name: 'nothing credited twice; no unknown or closed account credited',
     held: broken.length === 0,
-    figures: `${sent.length} credits sent (at least ${sent_min}): ${outcomes || 'none'}; the pay-in poller finished ${rails.payin_files.files} bank files and found ${rails.payin_files.duplicates} credits decided already; the bank kept ${bankKept} of incoming credits, the ledger credited ${ledgerCredited}; ${broken.length} broken`,
+    figures: `${sent.length} credits sent (at least ${sent_min}): ${outcomes || 'none'}; the pay-in poller finished ${rails.payin_files.files} bank files and found ${rails.payin_files.duplicates} credits decided already; the bank resent ${rails.resent_credit_files.length} credits files under a new id (${rails.resent_credit_files.reduce((sum, file) => sum + file.entries, 0)} credits again); the bank kept ${bankKept} of incoming credits, the ledger credited ${ledgerCredited}; ${broken.length} broken`,
     examples: broken.slice(0, examples_max),
   };
 }
@@ -266,6 +274,9 @@ export function railsStillMoving(rails: RailsSnapshot): string[] {
     else if (entry.status === 'RETURNED' && payout?.status !== 'RETURNED')
       moving.push(`bank entry ${entry.trace_number} returned, its payout ${payout?.status ?? 'unknown'}`);
   }
+  for (const resent of rails.resent_credit_files)
+    if (!rails.payin_file_rows.has(resent.cursor))
+      moving.push(`resent credits file ${resent.cursor} not read by the wallet`);
   for (const credit of rails.bank_credits.values()) {
     const decided = rails.payin_credits.get(credit.trace_number);
     if (decided?.status !== 'credited' && credit.return_code === null)
@@ -346,6 +357,57 @@ export function payoutRequests(
     name: 'payouts: one per key, other body 422, a race held exactly as often as the balance affords, canceled only when told',
     held: broken.length === 0,
     figures: `${seen.by_key.size} keys, ${[...seen.by_key.values()].filter((ids) => ids.size > 1).length} with two payouts; ${seen.reused.length} reuses (at least ${reuses_min}), ${seen.reused.length - reuseWrong.length} answered 422 idempotency_key_reused; race: ${race.count} payouts, ${held} held, ${seen.race_refused} refused at once, affordable ${race.affordable}; cancels ${JSON.stringify(cancels)}; unexpected answers ${unexpected}`,
+    examples: broken.slice(0, examples_max),
+  };
+}
+
+/** What POST /v1/ops/settlement/{date} answered for one banking day (or GET, when the run outlasted the POST's wait). */
+export interface SettlementAnswer {
+  date: string;
+  status: number;
+  body: any;
+}
+
+/**
+ * Invariant 17: settlement reconciliation (workflows/settlement-reconcile.ts), run for every day
+ * the run touched once nothing on the rails moves, finds no break: every line of the bank's
+ * statements matched in the ledger, none missing on either side, no amount apart, and none still
+ * in transit (the rails settled, so the wallet has heard of everything the bank posted). Between
+ * them the days match every line the bank's settlement account has.
+ */
+export function settlementReconciled(answers: readonly SettlementAnswer[], bank_line_count: number): InvariantResult {
+  const broken: string[] = [];
+  const days: string[] = [];
+  let matched = 0;
+  for (const { date, status, body } of answers) {
+    if (status !== 200) {
+      broken.push(`${date}: answered ${status} ${JSON.stringify(body?.error ?? body)}`);
+      continue;
+    }
+    const report = body.report;
+    const inTransit = (report.in_transit as unknown[]).length;
+    matched += report.matched.count as number;
+    days.push(
+      `${date}: ${report.matched.count} of ${report.bank.line_count} bank lines matched (net ${report.matched.net_minor}), ${body.break_count} breaks, ${inTransit} in transit, ${(report.across_midnight as unknown[]).length} across midnight`,
+    );
+    if (body.ok !== true || body.break_count !== 0)
+      broken.push(
+        `${date}: ${body.break_count} breaks: ${JSON.stringify({ missing_in_ledger: report.missing_in_ledger, missing_at_bank: report.missing_at_bank, amount_mismatches: report.amount_mismatches }).slice(0, 500)}`,
+      );
+    if (inTransit > 0) broken.push(`${date}: ${inTransit} bank lines still in transit after the rails settled`);
+    if (report.matched.count !== report.bank.line_count)
+      broken.push(`${date}: ${report.matched.count} of ${report.bank.line_count} bank lines matched`);
+  }
+  if (matched !== bank_line_count)
+    broken.push(
+      `${matched} lines matched over the days reconciled, the bank's settlement account has ${bank_line_count}`,
+    );
+  if (bank_line_count === 0) broken.push('the bank has no settlement line: nothing to reconcile');
+  return {
+    id: 17,
+    name: 'settlement reconciliation matches every bank line, with no break',
+    held: broken.length === 0,
+    figures: `${days.join('; ') || 'no day reconciled'}; the bank has ${bank_line_count} lines; ${broken.length} broken`,
     examples: broken.slice(0, examples_max),
   };
 }

@@ -3,7 +3,7 @@ import { reference_shard } from '../domain/shard-routing';
 import { withCheckConnection } from './ledger';
 
 /**
- * What the rails phase is checked against (issue 19): the wallet's payouts and pay-ins as every
+ * What the rails are checked against (issue 19): the wallet's payouts and pay-ins as every
  * shard holds them, and the bank's own books (its entries, its settlement account's lines and
  * the credits it received), read straight from both databases. The ledger's postings of payouts
  * (`po_...`) and pay-ins (`pi_<trace number>`) are in LedgerSnapshot.legs beside the transfers'.
@@ -69,11 +69,17 @@ export interface RailsSnapshot {
   payouts: Map<string, PayoutRow>;
   bank_entries: Map<string, BankEntryRow>;
   bank_lines: BankLineTotals;
+  /** Lines on the bank's statements of the settlement account, every day: settlement reconciliation must match each. */
+  bank_line_count: number;
   bank_credits: Map<string, BankCreditRow>;
   payin_credits: Map<string, PayinCreditRow>;
   payin_deposits: PayinDepositRow[];
   /** Files the wallet's pay-in poller finished, and the credits in them it found decided already. */
   payin_files: { files: number; duplicates: number };
+  /** What the poller found in each file it finished, by the bank's cursor. */
+  payin_file_rows: Map<string, { credits: number; duplicates: number }>;
+  /** Credits files the bank sent again under a new file id (duplicate delivery), with the entries they repeat. */
+  resent_credit_files: { cursor: string; resends: string; entries: number }[];
   read_at_ms: number;
 }
 
@@ -83,10 +89,13 @@ export async function readRails(shardUrls: readonly string[], bankDatabaseUrl: s
     payouts: new Map(),
     bank_entries: new Map(),
     bank_lines: { payout_settled: 0n, payout_returned: 0n, incoming_credit: 0n, incoming_credit_returned: 0n },
+    bank_line_count: 0,
     bank_credits: new Map(),
     payin_credits: new Map(),
     payin_deposits: [],
     payin_files: { files: 0, duplicates: 0 },
+    payin_file_rows: new Map(),
+    resent_credit_files: [],
     read_at_ms: Date.now(),
   };
   for (const [shard, url] of shardUrls.entries())
@@ -137,6 +146,10 @@ async function readPayinCredits(client: pg.Client, snapshot: RailsSnapshot): Pro
     'select count(*)::int as files, coalesce(sum(duplicates), 0)::int as duplicates from payin_files',
   );
   snapshot.payin_files = files.rows[0]!;
+  const rows = await client.query<{ cursor: string; credits: number; duplicates: number }>(
+    'select cursor::text as cursor, credits, duplicates from payin_files',
+  );
+  for (const { cursor, ...row } of rows.rows) snapshot.payin_file_rows.set(cursor, row);
 }
 
 async function readBank(client: pg.Client, snapshot: RailsSnapshot): Promise<void> {
@@ -158,16 +171,25 @@ async function readBank(client: pg.Client, snapshot: RailsSnapshot): Promise<voi
       settled: row.settled,
       return_code: row.return_code,
     });
-  const lines = await client.query<{ kind: keyof BankLineTotals; total: string }>(
-    'select kind, sum(amount_minor)::text as total from settlement_lines group by kind',
+  const lines = await client.query<{ kind: keyof BankLineTotals; total: string; count: number }>(
+    'select kind, sum(amount_minor)::text as total, count(*)::int as count from settlement_lines group by kind',
   );
-  for (const row of lines.rows) snapshot.bank_lines[row.kind] = BigInt(row.total);
+  for (const row of lines.rows) {
+    snapshot.bank_lines[row.kind] = BigInt(row.total);
+    snapshot.bank_line_count += row.count;
+  }
   const credits = await client.query<{
     trace_number: string;
     account_number: string;
     amount_minor: string;
     return_code: string | null;
   }>('select trace_number, account_number, amount_minor::text as amount_minor, return_code from incoming_credits');
+  const resent = await client.query<{ cursor: string; resends: string; entries: number }>(
+    `select f.cursor::text as cursor, f.resends::text as resends,
+            (select count(*)::int from incoming_credits c where c.file_cursor = f.resends) as entries
+       from outgoing_files f where f.resends is not null order by f.cursor`,
+  );
+  snapshot.resent_credit_files = resent.rows;
   for (const row of credits.rows)
     snapshot.bank_credits.set(row.trace_number, {
       trace_number: row.trace_number,

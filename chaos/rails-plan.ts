@@ -2,8 +2,8 @@ import { pickIndex, seededRandom } from '../bench/load/prng';
 import { shardForUser } from '../domain/shard-routing';
 
 /**
- * The rails phase's plan (issue 19): payouts, incoming credits and bank faults, fixed by the seed
- * before the phase starts, each at an offset into the phase.
+ * The rails' plan (issue 19): payouts, incoming credits and bank faults, fixed by the seed
+ * before the run starts, each at an offset into the rails' span (chaos/rails.ts RailsClock).
  */
 
 export const rails_fault_kinds = ['bank_kill', 'bank_outage', 'bank_duplicate_delivery', 'bank_late_delivery'] as const;

@@ -2,7 +2,13 @@ import { sleep, type Answer, type ChaosClient } from './client';
 import { BankGate, bankRequestRetrying, injectRailsFault } from './bank-faults';
 import type { InjectedFault } from './faults';
 import { readRails, type RailsSnapshot } from './rails-ledger';
-import { newPayoutObservations, railsStillMoving, type PayoutObservations, type SentCredit } from './rails-invariants';
+import {
+  newPayoutObservations,
+  railsStillMoving,
+  type PayoutObservations,
+  type SentCredit,
+  type SettlementAnswer,
+} from './rails-invariants';
 import {
   account_suffixes,
   describeRailsFault,
@@ -10,6 +16,7 @@ import {
   rails_funding_minor,
   type PlannedCredit,
   type PlannedPayout,
+  type PlannedRailsFault,
   type RailsPlan,
 } from './rails-plan';
 import type { ChaosStack } from './stack';
@@ -17,13 +24,15 @@ import { virtualAccountNumberOf } from '../domain/virtual-accounts';
 import { ops_operator } from './workload';
 
 /**
- * The rails phase (issue 19): payouts to bank accounts and credits from outside, through the
- * run's bank, while the bank is killed, out, delivering twice and delivering late. Runs after the
- * payroll batches, as they run after the fault schedule, so its faults meet no other.
+ * The rails (issue 19): payouts to bank accounts and credits from outside, through the run's
+ * bank, while the bank is killed, out, delivering twice and delivering late. They run in the mix,
+ * beside the transfer workload and its fault schedule, so a wallet's kill, a shard's outage or an
+ * engine restart lands between a payout's hold and its cutoff, its upload and its recording, or
+ * during a return; the run's clock (`RailsClock`) is the workload's progress.
  */
 
 const ops = { sub: ops_operator, role: 'ops' as const };
-/** The phase's operations are spread over this long at least (10 a second at most); its faults over the first 80% of it. */
+/** The rails' operations are spread over this long at least (10 a second at most); its faults over the first 80% of it. */
 const rails_span_min_ms = 20_000;
 const rails_span_per_operation_ms = 100;
 /** Past this after the last fault healed and the last operation ended, what still moves is reported as stuck. */
@@ -39,6 +48,17 @@ export interface RailsOptions {
   credits: number;
   faults_per_kind: number;
   shard_count: number;
+  /** The rails' operations and bank faults are spread over at least this long (the workload's own span). */
+  span_ms: number;
+}
+
+/** Resolves once the run is `offset_ms` into the rails' plan (or at once when the run is past it). */
+export type RailsClock = (offset_ms: number) => Promise<void>;
+
+/** The plan and its parties, ready before the mix starts. */
+export interface RailsReady {
+  plan: RailsPlan;
+  parties: RailsParties;
 }
 
 export interface RailsRun {
@@ -61,27 +81,38 @@ interface RailsParties {
   closed_account: string;
 }
 
-export async function runRails(stack: ChaosStack, client: ChaosClient, options: RailsOptions): Promise<RailsRun> {
+/** The rails' plan fixed by the seed, and its users created, funded and given bank accounts. */
+export async function prepareRails(client: ChaosClient, options: RailsOptions): Promise<RailsReady> {
   const plan = planRails(
     options.seed,
     options.payouts,
     options.credits,
     options.faults_per_kind,
     options.shard_count,
-    Math.max(rails_span_min_ms, (options.payouts + options.credits) * rails_span_per_operation_ms),
+    Math.max(rails_span_min_ms, options.span_ms, (options.payouts + options.credits) * rails_span_per_operation_ms),
   );
-  console.log(`chaos: rails phase; bank faults:\n  ${plan.faults.map(describeRailsFault).join('\n  ')}`);
-  const parties = await setUpParties(client, plan);
+  console.log(`chaos: rails in the mix; bank faults:\n  ${plan.faults.map(describeRailsFault).join('\n  ')}`);
+  return { plan, parties: await setUpParties(client, plan) };
+}
+
+/** Sends the planned payouts and credits and injects the bank faults, each when `at` says; resolves when all ended. */
+export async function runRails(
+  stack: ChaosStack,
+  client: ChaosClient,
+  { plan, parties }: RailsReady,
+  at: RailsClock,
+): Promise<Omit<RailsRun, 'settled_after_ms' | 'rails'>> {
   const seen = newPayoutObservations();
   const sent: SentCredit[] = [];
   const gate = new BankGate();
-  const startMs = Date.now();
-  const at = async (offset_ms: number) => sleep(Math.max(0, startMs + offset_ms - Date.now()));
+  const send = async (credit: PlannedCredit) => {
+    sent.push(await gate.through(() => sendCredit(stack, credit, parties)));
+  };
   const faults = (async () => {
     const injected: InjectedFault[] = [];
     for (const fault of plan.faults) {
       await at(fault.at_ms);
-      const done = await injectRailsFault(stack.bank, fault, gate);
+      const done = await injectRailsFault(stack.bank, fault, gate, () => send(nudgeOf(plan, fault)));
       console.log(`chaos: ${describeRailsFault(fault)} -> ${done.detail}`);
       injected.push(done);
     }
@@ -94,8 +125,7 @@ export async function runRails(stack: ChaosStack, client: ChaosClient, options: 
     }),
     ...plan.credits.map(async (credit) => {
       await at(credit.at_ms);
-      const done = await gate.through(() => sendCredit(stack, credit, parties));
-      sent.push(done);
+      await send(credit);
     }),
     (async () => {
       await at(plan.race.at_ms);
@@ -103,9 +133,18 @@ export async function runRails(stack: ChaosStack, client: ChaosClient, options: 
     })(),
   ];
   const [injected] = await Promise.all([faults, Promise.all(operations)]);
-  const quietSinceMs = Math.max(Date.now(), ...injected.map((fault) => fault.healed_at_ms));
-  const { rails, settled_after_ms } = await settleRails(stack, quietSinceMs);
-  return { plan, seen, sent, injected, settled_after_ms, rails };
+  return { plan, seen, sent, injected };
+}
+
+/** The credit a switched-on fault sends when no file came in its window: to a wallet, numbered after the planned ones. */
+function nudgeOf(plan: RailsPlan, fault: PlannedRailsFault): PlannedCredit {
+  return {
+    index: plan.credits.length + fault.index,
+    to: 'known',
+    user: plan.users[fault.index % plan.users.length]!,
+    amount: 100 + fault.index,
+    at_ms: fault.at_ms,
+  };
 }
 
 /** Users created and funded, their bank accounts registered, their virtual accounts read, one wallet closed. */
@@ -280,7 +319,7 @@ function unknownAccountOf(index: number): string {
 }
 
 /** Polls until nothing on the rails still moves; how long after `sinceMs` that was, or null past the bound. */
-async function settleRails(
+export async function settleRails(
   stack: ChaosStack,
   sinceMs: number,
 ): Promise<{ rails: RailsSnapshot; settled_after_ms: number | null }> {
@@ -296,4 +335,35 @@ async function settleRails(
     }
     await sleep(settle_poll_ms);
   }
+}
+
+/** How long a reconciliation still running after the POST's own wait is waited for, and how often it is read. */
+const settlement_wait_ms = 120_000;
+const settlement_poll_ms = 2_000;
+
+/**
+ * Settlement reconciliation (POST /v1/ops/settlement/{date}) of every UTC day from `sinceMs` to
+ * now; a run that outlasts the POST's wait (202) is read with GET once it is the latest.
+ */
+export async function reconcileSettlement(client: ChaosClient, sinceMs: number): Promise<SettlementAnswer[]> {
+  const answers: SettlementAnswer[] = [];
+  const today = new Date().toISOString().slice(0, 10);
+  for (let day = new Date(sinceMs).toISOString().slice(0, 10); day <= today; day = nextDay(day)) {
+    const path = `/v1/ops/settlement/${day}`;
+    let answer = await client.retrying('POST', path, ops);
+    const deadline = Date.now() + settlement_wait_ms;
+    while (answer.status === 202 && Date.now() < deadline) {
+      await sleep(settlement_poll_ms);
+      const latest = await client.retrying('GET', path, ops);
+      if (latest.status === 200 && latest.body.workflow_id === answer.body.workflow_id) answer = latest;
+    }
+    answers.push({ date: day, status: answer.status, body: answer.body });
+  }
+  return answers;
+}
+
+function nextDay(date: string): string {
+  const day = new Date(`${date}T00:00:00Z`);
+  day.setUTCDate(day.getUTCDate() + 1);
+  return day.toISOString().slice(0, 10);
 }

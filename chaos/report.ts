@@ -28,13 +28,13 @@ export interface ChaosReport {
     decisions: Record<string, number>;
   };
   unplanned_exits: string[];
-  /** The rails phase (issue 19): what it sent, how it ended, and the bank faults it met. */
+  /** The rails in the mix (issue 19): what they sent, how it ended, and the bank faults they met. */
   rails: {
     bank_faults: string[];
     payouts_by_kind: Record<string, number>;
     payouts_by_status: Record<string, number>;
     credits_by_target: Record<string, number>;
-    /** Seconds after the last bank fault healed until nothing on the rails moved; null if never. */
+    /** Seconds after the last fault (of any kind) healed until nothing on the rails moved; null if never. */
     settled_after_s: number | null;
   };
   invariants: InvariantResult[];
@@ -83,7 +83,7 @@ export function markdownOf(report: ChaosReport): string {
     '',
     table(['kind status (reason)', 'records'], report.transfers_by_final_state),
     '',
-    '## Rails phase',
+    '## Payouts and pay-ins',
     '',
     table(['payout (planned)', 'count'], report.rails.payouts_by_kind),
     '',
@@ -91,7 +91,7 @@ export function markdownOf(report: ChaosReport): string {
     '',
     table(['credit sent to', 'credits'], report.rails.credits_by_target),
     '',
-    `Bank faults: ${report.rails.bank_faults.join('; ') || 'none'}. Nothing on the rails moved ${report.rails.settled_after_s === null ? 'NEVER' : `${report.rails.settled_after_s.toFixed(1)} s`} after the last bank fault healed.`,
+    `Bank faults: ${report.rails.bank_faults.join('; ') || 'none'}. Nothing on the rails moved ${report.rails.settled_after_s === null ? 'NEVER' : `${report.rails.settled_after_s.toFixed(1)} s`} after the last fault healed.`,
     '',
     '## Invariants',
     '',

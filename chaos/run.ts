@@ -28,9 +28,24 @@ import { describeFault, faultSchedule, type PlannedFault } from './schedule';
 import { chaos_settings, startChaosStack, type ChaosStack } from './stack';
 import { newObservations, ops_operator, runOperation, type Observations } from './workload';
 import { callerIsolation, neighbour_user_id, runNoisyNeighbour, type NeighbourTally } from './noisy-neighbour';
-import { rails_settle_within_ms, runRails, type RailsRun } from './rails';
+import {
+  prepareRails,
+  rails_settle_within_ms,
+  reconcileSettlement,
+  runRails,
+  settleRails,
+  type RailsClock,
+  type RailsRun,
+} from './rails';
 import { readRails } from './rails-ledger';
-import { bankMatchesLedger, creditedOnce, payoutRequests, payoutsFinalOrWaiting } from './rails-invariants';
+import {
+  bankMatchesLedger,
+  creditedOnce,
+  payoutRequests,
+  payoutsFinalOrWaiting,
+  settlementReconciled,
+  type SettlementAnswer,
+} from './rails-invariants';
 import { affordable } from './rails-plan';
 
 /**
@@ -84,7 +99,7 @@ export async function runChaos(options: ChaosOptions): Promise<boolean> {
     console.log(
       `chaos: stack up (engine ${stack.engine.address}, wallets ${stack.wallets.map((wallet) => wallet.origin).join(' ')}, shards ${stack.shardUrls.join(' ')}); logs in ${workDir}`,
     );
-    const mix = await runMix(stack, options, schedule);
+    const mix = await runMix(stack, options, schedule, startedAt.getTime());
     const snapshot = await readLedger(stack.shardUrls);
     // Read again after the ledger, so both reads see the same settled rails.
     mix.rails.rails = await readRails(stack.shardUrls, stack.bank.database_url);
@@ -114,12 +129,23 @@ interface MixOutcome {
   operationsBroke: string[];
   /** The payroll batches, one with a wallet killed while it ran (invariant 12). */
   batches: BatchRun[];
-  /** The rails phase: payouts and credits through the bank while it was faulted (invariants 13 to 16). */
+  /** The rails: payouts and credits through the bank, in the mix, while it was faulted too (invariants 13 to 16). */
   rails: RailsRun;
+  /** Settlement reconciliation of every day the run touched, once the rails settled (invariant 17). */
+  settlement: SettlementAnswer[];
 }
 
-/** The workload, the fault schedule and the noisy neighbour at once, then the wait for every record to be final. */
-async function runMix(stack: ChaosStack, options: ChaosOptions, schedule: PlannedFault[]): Promise<MixOutcome> {
+/**
+ * The workload, the fault schedule, the rails (payouts, credits and bank faults) and the noisy
+ * neighbour at once; then the payroll batches while the rails settle; then the wait for every
+ * record to be final, and the settlement reconciliation of the days the run touched.
+ */
+async function runMix(
+  stack: ChaosStack,
+  options: ChaosOptions,
+  schedule: PlannedFault[],
+  startedAtMs: number,
+): Promise<MixOutcome> {
   const client = new ChaosClient(
     stack.wallets.map((wallet) => wallet.origin),
     stack.authSecret,
@@ -127,7 +153,18 @@ async function runMix(stack: ChaosStack, options: ChaosOptions, schedule: Planne
   // Some approvals, rejections and reversals go as signals with action tokens, as the Web UI sends them.
   client.signals = new ChaosSignals(stack.engine.address);
   const byShard = chaosUsers(options.seed, options.users, chaos_shard_count);
-  await setUp(client, [...byShard.flat(), neighbour_user_id, feeder_user_id]);
+  const [, railsReady] = await Promise.all([
+    setUp(client, [...byShard.flat(), neighbour_user_id, feeder_user_id]),
+    prepareRails(client, {
+      seed: options.seed,
+      payouts: options.payouts,
+      credits: options.credits,
+      faults_per_kind: options.rails_faults,
+      shard_count: chaos_shard_count,
+      // Spread over the workload's planned span, so faults of every kind meet payouts and credits.
+      span_ms: (options.transfers * 1000) / options.rate_per_s,
+    }),
+  ]);
   const plan = planOperations(options.seed, options.transfers, byShard, chaos_settings.review_threshold_minor);
   const seen = newObservations();
   const progress: Progress = { started: 0, done: 0, finished: false, faults: 0 };
@@ -139,53 +176,76 @@ async function runMix(stack: ChaosStack, options: ChaosOptions, schedule: Planne
       ),
     progress_every_ms,
   );
+  // The rails' clock is the workload's: an offset is the operation the workload starts then at
+  // its planned pace, so the rails pause with it while a fault heals, and never outrun it.
+  const railsClock: RailsClock = async (offset_ms) => {
+    const operation = Math.floor((offset_ms * options.rate_per_s) / 1000);
+    while (progress.started < operation && !progress.finished) await sleep(50);
+  };
   const faults = runFaults(stack, schedule, progress, client);
   const workload = runWorkload(client, plan, { seen, operationsBroke }, options, progress, schedule);
   const neighbour = runNoisyNeighbour(client, () => progress.finished);
-  const [injected, , neighbourTally] = await Promise.all([faults, workload, neighbour]);
+  const railsMix = runRails(stack, client, railsReady, railsClock);
+  const [injected, , neighbourTally, railsDone] = await Promise.all([faults, workload, neighbour, railsMix]);
   clearInterval(reporter);
   await client.signals.close();
-  // After the fault schedule, so the kill during the first batch never meets a scheduled fault.
-  console.log('chaos: payroll batches, a wallet killed during the first');
-  const batches = await runBatches(stack, client, byShard.flat(), options.seed);
-  const rails = await runRails(stack, client, {
-    seed: options.seed,
-    payouts: options.payouts,
-    credits: options.credits,
-    faults_per_kind: options.rails_faults,
-    shard_count: chaos_shard_count,
-  });
+  const after = await afterTheMix(stack, client, options, { users: byShard.flat(), injected, railsDone, startedAtMs });
+  return {
+    client,
+    plan,
+    seen,
+    injected: [...injected, ...after.rails.injected],
+    neighbourTally,
+    operationsBroke,
+    ...after,
+  };
+}
+
+/**
+ * After the fault schedule: the payroll batches (so the kill during the first never meets a
+ * scheduled fault) while the rails settle (the kill meets payouts still on their way), the wait
+ * for every record to be final, and settlement reconciliation of the days the run touched.
+ */
+async function afterTheMix(
+  stack: ChaosStack,
+  client: ChaosClient,
+  options: ChaosOptions,
+  mix: {
+    users: string[];
+    injected: InjectedFault[];
+    railsDone: Omit<RailsRun, 'settled_after_ms' | 'rails'>;
+    startedAtMs: number;
+  },
+): Promise<Pick<MixOutcome, 'batches' | 'rails' | 'settledAfterMs' | 'settlement'>> {
+  console.log('chaos: payroll batches, a wallet killed during the first; the rails settling meanwhile');
+  const faultsHealedMs = [...mix.injected, ...mix.railsDone.injected].map((fault) => fault.healed_at_ms);
+  const [batches, railsSettled] = await Promise.all([
+    runBatches(stack, client, mix.users, options.seed),
+    settleRails(stack, Math.max(Date.now(), ...faultsHealedMs)),
+  ]);
+  const rails: RailsRun = { ...mix.railsDone, ...railsSettled };
   console.log(
-    `chaos: rails phase done; nothing moved ${rails.settled_after_ms === null ? 'NEVER' : `${(rails.settled_after_ms / 1000).toFixed(1)} s`} after its last fault healed`,
+    `chaos: rails settled; nothing moved ${rails.settled_after_ms === null ? 'NEVER' : `${(rails.settled_after_ms / 1000).toFixed(1)} s`} after the last fault healed`,
   );
   const workloadEndMs = Date.now();
   await Promise.all(stack.wallets.map((wallet) => wallet.waitReady()));
   // Transfers accepted after the last fault get the same bound from the end of the workload.
   const settledAfterMs = await settle(
     stack.shardUrls,
-    Math.max(workloadEndMs, ...injected.map((fault) => fault.healed_at_ms)),
+    Math.max(workloadEndMs, ...mix.injected.map((fault) => fault.healed_at_ms)),
   );
   console.log(
-    `chaos: workload done; every record final ${settledAfterMs === null ? 'NEVER' : `${(settledAfterMs / 1000).toFixed(1)} s`} after the last fault healed and the workload ended; checking`,
+    `chaos: workload done; every record final ${settledAfterMs === null ? 'NEVER' : `${(settledAfterMs / 1000).toFixed(1)} s`} after the last fault healed and the workload ended; reconciling settlement`,
   );
-  return {
-    client,
-    plan,
-    seen,
-    injected: [...injected, ...rails.injected],
-    neighbourTally,
-    settledAfterMs,
-    operationsBroke,
-    batches,
-    rails,
-  };
+  const settlement = await reconcileSettlement(client, mix.startedAtMs);
+  return { batches, rails, settledAfterMs, settlement };
 }
 
 async function checkInvariants(
   stack: ChaosStack,
   options: ChaosOptions,
   snapshot: LedgerSnapshot,
-  { client, plan, seen, neighbourTally, settledAfterMs, operationsBroke, batches, rails }: MixOutcome,
+  { client, plan, seen, neighbourTally, settledAfterMs, operationsBroke, batches, rails, settlement }: MixOutcome,
 ): Promise<InvariantResult[]> {
   const shapes = legShapes(snapshot, new Set(rails.rails.payouts.keys()));
   const least = (kind?: PlannedOperation['kind']) =>
@@ -210,10 +270,11 @@ async function checkInvariants(
     amounts(snapshot, seen, askedByKey, least(), rails.rails),
     batchesFinalOnce(snapshot, batches),
     ...railsInvariants(snapshot, rails),
+    settlementReconciled(settlement, rails.rails.bank_line_count),
   ];
 }
 
-/** Invariants 13 to 16, on the rails phase's last read and the ledger read after it. */
+/** Invariants 13 to 16, on the rails' last read and the ledger read after it. */
 function railsInvariants(snapshot: LedgerSnapshot, run: RailsRun): InvariantResult[] {
   const share = (count: number) => Math.ceil(answered_share_min * count);
   const reuses = run.plan.payouts.filter((payout) => payout.kind === 'reused_key').length;
@@ -224,9 +285,7 @@ function railsInvariants(snapshot: LedgerSnapshot, run: RailsRun): InvariantResu
     share(run.plan.payouts.length),
   );
   if (run.settled_after_ms === null)
-    finalOrWaiting.examples.unshift(
-      `the rails still moved ${rails_settle_within_ms / 1000} s after the last bank fault`,
-    );
+    finalOrWaiting.examples.unshift(`the rails still moved ${rails_settle_within_ms / 1000} s after the last fault`);
   return [
     { ...finalOrWaiting, held: finalOrWaiting.held && run.settled_after_ms !== null },
     bankMatchesLedger(run.rails, snapshot.legs),

@@ -257,6 +257,34 @@ describe('the bank (real process, real PostgreSQL, moov-io/ach)', () => {
     await bank.request('POST', '/admin/faults', JSON.stringify({ duplicate_delivery: false }));
   });
 
+  it('under duplicate delivery sends a credits file again under a new file id, with the same entries', async () => {
+    await pollFiles();
+    await bank.request('POST', '/admin/faults', JSON.stringify({ duplicate_delivery: true }));
+    const credit = await simulateCredit('800000000041', 700, 'Sent Twice');
+    assert.equal(credit.status, 201);
+    const files = await eventually(
+      async () => {
+        const page = await bank.request('GET', `/outgoing-files?after=${cursor}&limit=100`);
+        const found = (page.body.files as { cursor: string; file_name: string; contents: string }[]).filter(
+          (file) => file.cursor !== cursor,
+        );
+        return found.length >= 2 ? found : undefined;
+      },
+      settle_timeout_ms,
+      'the credits file and its resend',
+    );
+    await bank.request('POST', '/admin/faults', JSON.stringify({ duplicate_delivery: false }));
+    const [first, again] = await Promise.all(files.slice(0, 2).map((file) => rail.parseIncomingFile(file.contents)));
+    assert.notEqual(files[0]!.file_name, files[1]!.file_name);
+    assert.notEqual(files[0]!.cursor, files[1]!.cursor);
+    assert.deepEqual(again!.credits, first!.credits);
+    assert.deepEqual(
+      first!.credits.map((entry) => entry.traceNumber),
+      [credit.body.trace_number],
+    );
+    await pollFiles();
+  });
+
   it('holds files back under late delivery, and the cursor skips none of them', async () => {
     await pollFiles();
     await bank.request('POST', '/admin/faults', JSON.stringify({ late_delivery_ms: 3_000 }));

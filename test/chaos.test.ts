@@ -40,6 +40,8 @@ describe('npm run chaos (short run)', () => {
         String(2 * fault_kinds.length),
         '--rate',
         '5',
+        '--rails-faults',
+        '1',
         '--out',
         outDir,
       ];
@@ -52,7 +54,7 @@ describe('npm run chaos (short run)', () => {
       assert.equal(report.passed, true);
       assert.deepEqual(
         report.invariants.map((result) => [result.id, result.held]),
-        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16].map((id) => [id, true]),
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17].map((id) => [id, true]),
       );
       for (const kind of rails_fault_kinds)
         assert.equal(report.faults_by_kind[kind], 1, `${kind} faults that happened`);

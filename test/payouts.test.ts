@@ -296,6 +296,31 @@ describe('payouts (bank process, moov-io/ach, Temporal, PostgreSQL)', () => {
     assert.equal((await read(first)).status, 'CANCELED', 'the canceled payout was in no file');
   });
 
+  it('answers every cancel of a payout CANCELED when cancels race (a retry whose first answer was lost)', async () => {
+    const userId = await funded(5_000);
+    const account = await bankAccount(userId, '44450001');
+    const payoutId = (await payout(userId, account, 1_200)).body.payout_id as string;
+    await until(payoutId, 'HELD');
+    // Sent at once, each finds the record HELD and asks the workflow; only one moves it, the
+    // others find it CANCELED afterwards (chaos invariant 16 met a retried cancel answered 409).
+    const answers = await Promise.all(
+      Array.from({ length: 4 }, (_, index) =>
+        stack.api.call('POST', `/v1/ops/payouts/${payoutId}/cancel`, {
+          ...ops(),
+          body: { reason: `customer asked, try ${index}` },
+        }),
+      ),
+    );
+    assert.deepEqual(
+      answers.map((answer) => [answer.status, answer.body.status ?? answer.body.error?.code]),
+      answers.map(() => [200, 'CANCELED']),
+    );
+    assert.deepEqual(
+      (await postingsOf(stack.shards, payoutId)).map(({ leg }) => leg),
+      ['hold', 'release'],
+    );
+  });
+
   it('refuses bad input with a documented 4xx and holds nothing', async () => {
     const userId = await funded(5_000);
     const other = await funded(0);

@@ -9,12 +9,14 @@ import {
   payoutRequests,
   payoutsFinalOrWaiting,
   railsStillMoving,
+  settlementReconciled,
   type SentCredit,
+  type SettlementAnswer,
 } from '../../chaos/rails-invariants';
 import { affordable, planRails, rails_fault_kinds } from '../../chaos/rails-plan';
 
 /**
- * The rails phase's verdict (invariants 13 to 16), fooled on purpose: each holds on a consistent
+ * The rails' verdict (invariants 13 to 17), fooled on purpose: each holds on a consistent
  * run of a settled payout, one returned after settlement, one returned before, one canceled, a
  * credit to a wallet and one to an unknown account; then one wrong figure breaks it.
  */
@@ -84,6 +86,7 @@ function consistentRails(): { rails: RailsSnapshot; legs: LedgerSnapshot['legs']
       incoming_credit: 740n,
       incoming_credit_returned: -40n,
     },
+    bank_line_count: 6,
     bank_credits: new Map([
       [
         '091000010000001',
@@ -99,7 +102,14 @@ function consistentRails(): { rails: RailsSnapshot; legs: LedgerSnapshot['legs']
       ['091000010000002', { trace_number: '091000010000002', status: 'returned', user_id: null, return_code: 'R03' }],
     ]),
     payin_deposits: [{ trace_number: '091000010000001', user_id: 'u1', amount: 700n, currency: 'USD', shard: 0 }],
-    payin_files: { files: 2, duplicates: 1 },
+    payin_files: { files: 3, duplicates: 2 },
+    payin_file_rows: new Map([
+      ['1', { credits: 1, duplicates: 0 }],
+      ['2', { credits: 0, duplicates: 1 }],
+      ['3', { credits: 0, duplicates: 1 }],
+    ]),
+    // File 3 is file 2 sent again under a new id (duplicate delivery).
+    resent_credit_files: [{ cursor: '3', resends: '2', entries: 1 }],
     read_at_ms: now,
   };
   const legs: LedgerSnapshot['legs'] = new Map([
@@ -242,6 +252,19 @@ describe('chaos invariant 15: nothing credited twice, no unknown or closed accou
     assert.match(examples, /the bank kept 700 of incoming credits, the ledger credited 1400/);
   });
 
+  it('fails when a credits file the bank sent again under a new id credited anything, or was never read', () => {
+    const credited = consistentRails();
+    credited.rails.payin_file_rows.set('3', { credits: 1, duplicates: 0 });
+    assert.match(
+      creditedOnce(credited.rails, credited.legs, credited.sent, 2).examples.join(),
+      /file 3 \(file 2 again, 1 credits\): the poller credited 1 and found 0 decided/,
+    );
+    const unread = consistentRails();
+    unread.rails.payin_file_rows.delete('3');
+    assert.match(creditedOnce(unread.rails, unread.legs, unread.sent, 2).examples.join(), /never read by the poller/);
+    assert.deepEqual(railsStillMoving(unread.rails), ['resent credits file 3 not read by the wallet']);
+  });
+
   it('fails when a closed wallet was credited, or its credit went back with the wrong code', () => {
     const credited = consistentRails();
     credited.sent[1] = { ...credited.sent[1]!, to: 'closed' };
@@ -305,6 +328,56 @@ describe('chaos invariant 16: payout requests', () => {
     const split = racedRails();
     split.seen.by_key.set('k1', new Set(['po_settled', 'po_after']));
     assert.equal(payoutRequests(split.seen, split.rails, race, 1).held, false);
+  });
+});
+
+describe('chaos invariant 17: settlement reconciliation with no break', () => {
+  /** A day's answer as POST /v1/ops/settlement/{date} gives it, every bank line matched. */
+  function reconciled(date: string, lines: number): SettlementAnswer {
+    return {
+      date,
+      status: 200,
+      body: {
+        ok: true,
+        break_count: 0,
+        workflow_id: `settlement-reconciliation-${date}`,
+        report: {
+          matched: { count: lines, net_minor: 0 },
+          missing_in_ledger: [],
+          missing_at_bank: [],
+          amount_mismatches: [],
+          in_transit: [],
+          across_midnight: [],
+          bank: { line_count: lines, net_minor: 0 },
+        },
+      },
+    };
+  }
+
+  it('holds when the days between them match every bank line', () => {
+    const result = settlementReconciled([reconciled('2026-12-05', 2), reconciled('2026-12-06', 4)], 6);
+    assert.equal(result.held, true, result.examples.join('; '));
+    assert.match(result.figures, /2026-12-06: 4 of 4 bank lines matched/);
+  });
+
+  it('fails on a break, a line still in transit, a day not reconciled, or no line at all', () => {
+    const broken = reconciled('2026-12-06', 6);
+    broken.body = { ...broken.body, ok: false, break_count: 1 };
+    broken.body.report.missing_in_ledger = [{ kind: 'payout_settled', trace_number: '231380100000001' }];
+    assert.match(settlementReconciled([broken], 6).examples.join(), /1 breaks: .*231380100000001/);
+    const transit = reconciled('2026-12-06', 5);
+    transit.body.report.in_transit = [{ kind: 'incoming_credit', trace_number: '091000010000001' }];
+    transit.body.report.bank.line_count = 6;
+    assert.match(settlementReconciled([transit], 6).examples.join(), /1 bank lines still in transit/);
+    assert.match(
+      settlementReconciled([reconciled('2026-12-06', 4)], 6).examples.join(),
+      /4 lines matched over the days reconciled, the bank's settlement account has 6/,
+    );
+    assert.match(
+      settlementReconciled([{ date: '2026-12-06', status: 202, body: {} }], 6).examples.join(),
+      /2026-12-06: answered 202/,
+    );
+    assert.equal(settlementReconciled([reconciled('2026-12-06', 0)], 0).held, false);
   });
 });
 
