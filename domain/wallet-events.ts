@@ -5,8 +5,8 @@
  */
 import { payout_statuses } from './payouts';
 
-const ledger_event_types = ['wallet.credited', 'wallet.debited'] as const;
-const transfer_event_types = [
+export const ledger_event_types = ['wallet.credited', 'wallet.debited'] as const;
+export const transfer_event_types = [
   'transfer.created',
   'transfer.held_for_review',
   'transfer.approved',
@@ -16,10 +16,10 @@ const transfer_event_types = [
   'transfer.reversed',
   'transfer.reversal_refused',
 ] as const;
-const ops_event_types = ['wallet.frozen', 'wallet.unfrozen', 'wallet.closed', 'wallet.limits_changed'] as const;
+export const ops_event_types = ['wallet.frozen', 'wallet.unfrozen', 'wallet.closed', 'wallet.limits_changed'] as const;
 type PayoutEventType = `payout.${Lowercase<(typeof payout_statuses)[number]>}`;
-const payout_event_types = payout_statuses.map((status) => `payout.${status.toLowerCase()}` as PayoutEventType);
-const payin_event_types = ['payin.credited'] as const;
+export const payout_event_types = payout_statuses.map((status) => `payout.${status.toLowerCase()}` as PayoutEventType);
+export const payin_event_types = ['payin.credited'] as const;
 
 /** Every event type, in documentation order. */
 export const wallet_event_types = [

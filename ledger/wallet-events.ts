@@ -103,3 +103,16 @@ export async function shardEventsAfter(
   });
   return found.rows.map(eventOf);
 }
+
+/** The last sequence number of each wallet asked about that has had an event (one index probe each). */
+export async function walletEventHeads(
+  client: pg.Pool | pg.PoolClient,
+  userIds: readonly string[],
+): Promise<Map<string, bigint>> {
+  const found = await client.query<{ user_id: string; last_sequence: string }>({
+    name: 'wallet_event_heads',
+    text: 'select user_id, last_sequence::text from wallet_event_heads where user_id = any($1::text[])',
+    values: [userIds],
+  });
+  return new Map(found.rows.map((row) => [row.user_id, BigInt(row.last_sequence)]));
+}

@@ -7,12 +7,15 @@ import type { LegInput } from '../domain/transfer-legs';
 import { wallet_event_types } from '../domain/wallet-events';
 import { insertUser, setFrozen } from '../ledger/users';
 import { drain_start, shardEventsAfter, walletEventsAfter, type WalletEvent } from '../ledger/wallet-events';
+import { openFeed } from './support/event-feed';
 import { userOnShard } from './support/ledger';
 import { createTestShards } from './support/shards';
+import { startTestStack, type TestStack } from './support/stack';
+import { fundUsers, startWalletProcess, type WalletProcess } from './support/wallet-process';
 import { mockActivityRunner, uniqueName } from './support/temporal';
 
 /** Every event of a wallet, in sequence order. */
-async function eventsOf(shards: Fixture['shards'], userId: string): Promise<WalletEvent[]> {
+async function eventsOf(shards: TestStack['shards'], userId: string): Promise<WalletEvent[]> {
   return walletEventsAfter(shards.pool(shards.shardOf(userId)), { userId, afterSequence: 0n, limit: 500 });
 }
 
@@ -147,5 +150,213 @@ describe('wallet events: the outbox', () => {
     assert.equal(drained.length, Number(all.rows[0]!.count));
     assert.equal(new Set(drained.map((event) => event.eventId)).size, drained.length);
     for (const event of drained) assert.ok(wallet_event_types.includes(event.type), event.type);
+  });
+});
+
+/** The live feed on the real stack: Temporal, the worker, the API. */
+describe('wallet events: the live feed', () => {
+  let stack: TestStack;
+  const ops = { as: 'ops_console', role: 'ops' as const };
+
+  before(async () => {
+    stack = await startTestStack();
+  });
+  after(async () => stack.stop());
+
+  async function fundedUser(shard: number, amount: number): Promise<string> {
+    const userId = userOnShard(stack.shards, shard, 'feed');
+    assert.equal((await stack.api.createUser(userId)).status, 201);
+    if (amount > 0) assert.equal((await stack.api.deposit(userId, amount)).body.status, 'COMPLETED');
+    return userId;
+  }
+
+  it("answers a transfer's own debit on a feed opened right after the request answered (read-your-writes)", async () => {
+    const alice = await fundedUser(0, 1_000);
+    const bob = await fundedUser(1, 0);
+    const sent = await stack.api.transfer(alice, bob, 250);
+    assert.equal(sent.body.status, 'COMPLETED');
+    const transferId = sent.body.transfer_id as string;
+    const feed = await openFeed(stack.baseUrl, alice);
+    try {
+      assert.match(feed.contentType ?? '', /^text\/event-stream/);
+      const events = await feed.take(5);
+      assert.deepEqual(
+        events.map((event) => event.event),
+        ['transfer.created', 'wallet.credited', 'transfer.completed', 'transfer.created', 'wallet.debited'],
+      );
+      assert.deepEqual(
+        events.map((event) => event.id),
+        ['1', '2', '3', '4', '5'],
+      );
+      const debit = events[4]!.data;
+      assert.equal(debit.data.transfer_id, transferId);
+      assert.equal(debit.data.amount.toString(), '250');
+      assert.equal(debit.data.balance_after.toString(), '750');
+      assert.equal((await feed.next()).event, 'transfer.completed');
+    } finally {
+      feed.close();
+    }
+  });
+
+  it('brings a new event to an open feed within a poll, and resumes after Last-Event-ID with nothing lost', async () => {
+    const carol = await fundedUser(2, 1_000);
+    const dave = await fundedUser(3, 0);
+    const feed = await openFeed(stack.baseUrl, carol, { lastEventId: '3' });
+    let resumeFrom: string;
+    try {
+      const answeredAt = Date.now();
+      const sent = await stack.api.transfer(carol, dave, 100);
+      assert.equal(sent.body.status, 'COMPLETED');
+      const events = await feed.take(3);
+      const latencyMs = Date.now() - answeredAt;
+      assert.deepEqual(
+        events.map((event) => event.event),
+        ['transfer.created', 'wallet.debited', 'transfer.completed'],
+      );
+      console.log(`feed: a transfer's three events reached an open feed ${latencyMs} ms after the request was sent`);
+      resumeFrom = events[1]!.id;
+    } finally {
+      feed.close();
+    }
+    // Two more transfers while no feed is open.
+    for (const amount of [10, 20])
+      assert.equal((await stack.api.transfer(carol, dave, amount)).body.status, 'COMPLETED');
+    const resumed = await openFeed(stack.baseUrl, carol, { lastEventId: resumeFrom });
+    try {
+      const events = await resumed.take(7);
+      assert.deepEqual(
+        events.map((event) => event.id),
+        ['6', '7', '8', '9', '10', '11', '12'],
+      );
+      assert.deepEqual(
+        events.filter((event) => event.event === 'wallet.debited').map((event) => event.data.data.amount.toString()),
+        ['10', '20'],
+      );
+    } finally {
+      resumed.close();
+    }
+    // Dave, the recipient on another shard, hears only of the money.
+    const daves = await openFeed(stack.baseUrl, dave);
+    try {
+      assert.deepEqual(
+        (await daves.take(3)).map((event) => event.event),
+        ['wallet.credited', 'wallet.credited', 'wallet.credited'],
+      );
+    } finally {
+      daves.close();
+    }
+  });
+
+  it('writes no credit for a transfer to a frozen wallet: the debit, its refund and the failure only', async () => {
+    const erin = await fundedUser(0, 500);
+    const frank = await fundedUser(0, 0);
+    assert.equal((await stack.api.call('POST', `/v1/ops/users/${frank}/freeze`, { ...ops, body: {} })).status, 200);
+    const sent = await stack.api.transfer(erin, frank, 200);
+    assert.equal(sent.body.status, 'FAILED');
+    const erins = (await walletEventsOf(stack, erin)).map((event) => event.type);
+    assert.deepEqual(erins.slice(3), ['transfer.created', 'wallet.debited', 'wallet.credited', 'transfer.failed']);
+    assert.deepEqual(
+      (await walletEventsOf(stack, frank)).map((event) => event.type),
+      ['wallet.frozen'],
+    );
+  });
+
+  it('refuses a foreign wallet, an unknown one and a bad Last-Event-ID with documented 4xx codes', async () => {
+    const grace = await fundedUser(1, 100);
+    const heidi = await fundedUser(1, 0);
+    const path = `/v1/wallet/${grace}/events`;
+    const foreign = await stack.api.call('GET', path, { as: heidi });
+    assert.equal(foreign.status, 403);
+    assert.equal(foreign.body.error.code, 'forbidden');
+    const unknown = await stack.api.call('GET', `/v1/wallet/nobody_${uniqueName('x')}/events`, ops);
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.body.error.code, 'user_not_found');
+    for (const bad of ['abc', '-1', '01', '1.5', '99999999999999999999', '9223372036854775808', '4']) {
+      const answer = await stack.api.call('GET', path, { as: grace, headers: { 'last-event-id': bad } });
+      assert.equal(answer.status, 400, bad);
+      assert.equal(answer.body.error.code, 'invalid_last_event_id', bad);
+    }
+    // Its last event, ops reading: an empty feed that stays open.
+    const feed = await openFeed(stack.baseUrl, grace, { ...ops, lastEventId: '3' });
+    feed.close();
+  });
+
+  it('has exactly one event per committed customer entry on every shard, and every wallet gap-free', async () => {
+    for (const pool of stack.shards.pools) {
+      const counts = await pool.query<{ entries: string; events: string }>(
+        `select (select count(*) from entries where account_id like 'customer:%')::text as entries,
+                (select count(*) from wallet_events where type in ('wallet.credited', 'wallet.debited'))::text as events`,
+      );
+      assert.equal(counts.rows[0]!.events, counts.rows[0]!.entries);
+      const gaps = await pool.query(
+        `select user_id from wallet_events group by user_id having count(*) <> max(sequence) or min(sequence) <> 1`,
+      );
+      assert.deepEqual(gaps.rows, []);
+    }
+  });
+});
+
+async function walletEventsOf(stack: TestStack, userId: string): Promise<WalletEvent[]> {
+  return eventsOf(stack.shards, userId);
+}
+
+/** Two real wallet processes on the same shards: sequences stay one per wallet, and a feed moves between them. */
+describe('wallet events: two wallet processes', () => {
+  let first: WalletProcess;
+  let second: WalletProcess;
+
+  before(async () => {
+    first = await startWalletProcess();
+    second = await startWalletProcess({}, first.fixture);
+  });
+  after(async () => {
+    await second.stop();
+    await first.stop();
+  });
+
+  it('keeps every wallet gap-free under transfers through both, and resumes a feed on the other after a kill', async () => {
+    const users = [0, 1, 2, 3].map((shard) => userOnShard(first.shards, shard, 'two'));
+    await fundUsers(first, users, 10_000);
+    const feed = await openFeed(first.baseUrl, users[0]!, { lastEventId: '0' });
+    const seen = await feed.take(3);
+    feed.close();
+    // Every user sends to every other, half through each process, all at once.
+    const sends = users.flatMap((from, index) =>
+      users
+        .filter((to) => to !== from)
+        .flatMap((to) =>
+          [1, 2].map((round) =>
+            (round % 2 === index % 2 ? first : second).call('POST', '/v1/wallet/transfers?wait=30', {
+              as: from,
+              body: {
+                from_user_id: from,
+                to_user_id: to,
+                amount: 10 * round,
+                currency: 'USD',
+                idempotency_key: uniqueName('two'),
+              },
+            }),
+          ),
+        ),
+    );
+    const answers = await Promise.all(sends);
+    assert.ok(
+      answers.every((answer) => answer.body.status === 'COMPLETED'),
+      JSON.stringify(answers.map((a) => a.body.status)),
+    );
+    for (const user of users) assertGapFree(await eventsOf(first.shards, user));
+    // The first process dies; the feed goes on from the second, after the last event it had.
+    await first.kill();
+    const resumed = await openFeed(second.baseUrl, users[0]!, { lastEventId: seen[2]!.id });
+    try {
+      // users[0]: 6 transfers sent (3 events each), 6 received (1 each).
+      const events = await resumed.take(24);
+      assert.deepEqual(
+        events.map((event) => event.id),
+        Array.from({ length: 24 }, (_, index) => String(index + 4)),
+      );
+    } finally {
+      resumed.close();
+    }
   });
 });
