@@ -23,6 +23,8 @@ import { opsSettlementRoutes } from './routes/ops-settlement';
 import { settlementGauges } from '../metrics/settlement-metrics';
 import { systemRoutes } from './routes/system';
 import { walletRoutes } from './routes/wallets';
+import { walletEventRoutes } from './routes/wallet-events';
+import { WalletFeeds } from './wallet-feed';
 import { bankAccountRoutes } from './routes/bank-accounts';
 import { payinRoutes, type FundingBank } from './routes/payins';
 import { TransferService } from './transfer-service';
@@ -137,6 +139,7 @@ export function createApp(deps: AppDependencies) {
   app.use(rateLimitPerCaller(callerLimits, metrics.registry));
   app.use(fxRoutes(deps.shards, fx, currencies));
   app.use(walletRoutes(deps.shards));
+  app.use(walletEventRoutes(deps.shards, new WalletFeeds(deps.shards)));
   app.use(bankAccountRoutes(deps.shards));
   app.use(payinRoutes(deps.shards, deps.fundingBank ?? dev_funding_bank));
   app.use(moneyRoutes(transfers, metrics, waitSlots));

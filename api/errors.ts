@@ -9,6 +9,7 @@ import { ShardBusyError } from '../db/shards';
 export const error_codes = {
   invalid_request: 400,
   malformed_json: 400,
+  invalid_last_event_id: 400,
   unauthenticated: 401,
   forbidden: 403,
   user_not_found: 404,

@@ -61,6 +61,7 @@ import {
   UserCurrencyParams,
   UserFrozenResponse,
   UserIdParams,
+  LastEventIdHeader,
   UserResponse,
   WaitQuery,
   WalletLimitsBody,
@@ -74,6 +75,7 @@ import {
   PayoutResponse,
   PayoutWaitQuery,
 } from './payout-schemas';
+import { WalletEventSchema } from './event-schemas';
 
 type Responses = RouteConfig['responses'];
 /** Registers an operation behind the bearer token; `ok` are its success answers, the error answers are added. */
@@ -211,6 +213,14 @@ function registerWalletPaths(route: Route): void {
     path: '/v1/wallet/{user_id}/balance',
     request: { params: UserIdParams, query: BalanceQuery },
     ok: answers('200', 'balances per currency', BalanceResponse),
+  });
+  route({
+    method: 'get',
+    path: '/v1/wallet/{user_id}/events',
+    description:
+      "The wallet's events as Server-Sent Events (text/event-stream), authorized as its balance is: each event is `id: <sequence>`, `event: <type>`, `data: <WalletEvent JSON>`. Without Last-Event-ID the feed starts at the wallet's first event; with it, after that sequence number. A reconnect loses nothing. A quiet feed sends a comment every 15 s and ends after 5 minutes (reconnect with Last-Event-ID). 400 invalid_last_event_id: not a sequence number, or past the wallet's last event; 429 rate_limited: too many feeds open.",
+    request: { params: UserIdParams, headers: LastEventIdHeader },
+    ok: { '200': { description: 'the event stream', content: { 'text/event-stream': { schema: WalletEventSchema } } } },
   });
   route({
     method: 'get',

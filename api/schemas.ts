@@ -282,6 +282,19 @@ export const HistoryQuery = z.strictObject({
 });
 
 export const UserIdParams = z.strictObject({ user_id: UserId });
+
+/** A reconnecting feed's last sequence number (GET /v1/wallet/{user_id}/events): a signed 64-bit integer, no sign or leading zero. */
+export const LastEventIdHeader = z.object({
+  'last-event-id': z
+    .string()
+    .regex(/^(0|[1-9][0-9]{0,18})$/, 'not a sequence number')
+    // zod runs this even when the pattern failed: BigInt only on digits.
+    .refine(
+      (value) => !/^[0-9]+$/.test(value) || BigInt(value) <= 9_223_372_036_854_775_807n,
+      'past the largest sequence number',
+    )
+    .optional(),
+});
 export const TransferIdParams = z.strictObject({
   transfer_id: z.string().regex(/^tr_[0-9a-f]{32}$/, 'not a transfer id'),
 });

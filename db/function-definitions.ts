@@ -26,6 +26,15 @@ const functions_dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'f
 const function_order = [
   // Triggers and helpers that call none of the others.
   'refuse_ledger_rewrite',
+  // The outbox (migration 1763769600110): the append, and the triggers that call it.
+  'append_wallet_event',
+  'lock_wallet_event_heads',
+  'entry_wallet_event',
+  'transfer_wallet_event',
+  'user_wallet_event',
+  'account_wallet_event',
+  'payout_wallet_event',
+  'payin_wallet_event',
   'assert_posting_balanced',
   'entry_chain_hash',
   'leg_outcome',

@@ -16,6 +16,41 @@ SET client_min_messages = warning;
 SET row_security = off;
 
 --
+-- Name: account_wallet_event(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.account_wallet_event() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  perform append_wallet_event(new.user_id, 'wallet.limits_changed',
+    jsonb_build_object('currency', new.currency, 'min_balance', new.min_balance,
+                       'daily_outgoing_max', new.daily_outgoing_max));
+  return null;
+end $$;
+
+
+--
+-- Name: append_wallet_event(text, text, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.append_wallet_event(p_user_id text, p_type text, p_data jsonb) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+declare
+  v_sequence bigint;
+begin
+  insert into wallet_event_heads as h (user_id, last_sequence)
+  values (p_user_id, 1)
+  on conflict (user_id) do update set last_sequence = h.last_sequence + 1
+  returning h.last_sequence into v_sequence;
+  insert into wallet_events (user_id, sequence, type, schema_version, data)
+  values (p_user_id, v_sequence, p_type, 1, p_data);
+  return v_sequence;
+end $$;
+
+
+--
 -- Name: assert_posting_balanced(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -293,6 +328,24 @@ $$;
 
 
 --
+-- Name: entry_wallet_event(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.entry_wallet_event() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  perform append_wallet_event(
+    split_part(new.account_id, ':', 2),
+    case when new.amount < 0 then 'wallet.debited' else 'wallet.credited' end,
+    jsonb_build_object('entry_id', new.entry_id::text, 'transfer_id', new.transfer_id, 'leg', new.leg,
+                       'kind', new.kind, 'currency', new.currency, 'amount', abs(new.amount),
+                       'balance_after', new.balance_after));
+  return null;
+end $$;
+
+
+--
 -- Name: expire_review(text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -416,6 +469,19 @@ $$;
 
 
 --
+-- Name: lock_wallet_event_heads(text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.lock_wallet_event_heads(p_user_id text, p_other_user_id text) RETURNS void
+    LANGUAGE sql
+    AS $$
+  insert into wallet_event_heads as h (user_id, last_sequence)
+  select u, 0 from unnest(array[p_user_id, p_other_user_id]) u where u is not null group by u order by u
+  on conflict (user_id) do update set last_sequence = h.last_sequence
+$$;
+
+
+--
 -- Name: outgoing_last_day(text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -434,6 +500,37 @@ CREATE FUNCTION public.outgoing_last_day(p_account_id text) RETURNS bigint
            where r.account_id = p_account_id and r.kind in ('refund', 'payout_release')
              and r.created_at > now() - interval '24 hours' and d.created_at > now() - interval '24 hours')
 $$;
+
+
+--
+-- Name: payin_wallet_event(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.payin_wallet_event() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  perform append_wallet_event(new.user_id, 'payin.credited',
+    jsonb_build_object('posting_id', new.posting_id, 'trace_number', new.trace_number, 'currency', new.currency,
+                       'amount', new.amount, 'originator_name', new.originator_name));
+  return null;
+end $$;
+
+
+--
+-- Name: payout_wallet_event(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.payout_wallet_event() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  perform append_wallet_event(new.user_id, 'payout.' || lower(new.status),
+    jsonb_build_object('payout_id', new.payout_id, 'status', new.status, 'bank_account_id', new.bank_account_id,
+                       'rail', new.rail, 'currency', new.currency, 'amount', new.amount)
+    || jsonb_strip_nulls(jsonb_build_object('failure_reason', new.failure_reason, 'return_code', new.return_code)));
+  return null;
+end $$;
 
 
 --
@@ -537,6 +634,11 @@ begin
         update accounts set balance = balance - p_customer_delta, updated_at = now()
          where account_id = v_system_id
         returning balance into v_system_balance;
+      end if;
+      -- The entry's event and the finished record's event may be two wallets' (a credit that
+      -- completes the sender's transfer): both heads are locked in one order first (lock_wallet_event_heads).
+      if p_finish_if_posted is not null then
+        perform lock_wallet_event_heads(p_user_id, (select t.owner_user_id from transfers t where t.transfer_id = p_transfer_id));
       end if;
       insert into entries (transfer_id, leg, account_id, currency, amount, balance_after, kind, workflow_id, run_id)
       values (p_transfer_id, p_leg, v_customer_id, p_currency, p_customer_delta, v_balance, p_entry_kind, p_workflow_id, p_run_id),
@@ -808,6 +910,69 @@ begin
           'settlement', p_workflow_id, p_run_id);
   update payout_holds set status = 'settled', updated_at = now() where payout_id = p_payout_id;
   return query select 'posted'::text, false;
+end $$;
+
+
+--
+-- Name: transfer_wallet_event(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.transfer_wallet_event() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+declare
+  v_data jsonb := jsonb_build_object(
+    'transfer_id', new.transfer_id, 'kind', new.kind, 'status', new.status, 'from_user_id', new.from_user_id,
+    'to_user_id', new.to_user_id, 'currency', new.currency, 'amount', new.amount);
+begin
+  if tg_op = 'INSERT' then
+    perform append_wallet_event(new.owner_user_id, 'transfer.created', v_data);
+    if new.status = 'PENDING_REVIEW' then
+      perform append_wallet_event(new.owner_user_id, 'transfer.held_for_review', v_data);
+    end if;
+    return null;
+  end if;
+  if old.status is distinct from new.status then
+    perform append_wallet_event(new.owner_user_id,
+      case
+        when new.status = 'PENDING' and old.status = 'PENDING_REVIEW' then 'transfer.approved'
+        when new.status = 'PENDING_REVIEW' then 'transfer.held_for_review'
+        when new.status = 'COMPLETED' then 'transfer.completed'
+        when new.status = 'FAILED' and new.failure_reason = 'review_rejected' then 'transfer.rejected'
+        when new.status = 'FAILED' then 'transfer.failed'
+        when new.status = 'REVERSED' then 'transfer.reversed'
+        else 'transfer.status_changed'
+      end,
+      v_data || case
+        when new.status = 'FAILED' then jsonb_build_object('failure_reason', new.failure_reason)
+        when new.status = 'REVERSED' then jsonb_build_object('reversal_forced', new.reversal_forced)
+        else '{}'::jsonb
+      end);
+  end if;
+  if new.reversal_refused_reason is not null and old.reversal_refused_reason is distinct from new.reversal_refused_reason then
+    perform append_wallet_event(new.owner_user_id, 'transfer.reversal_refused',
+      v_data || jsonb_build_object('refusal', new.reversal_refused_reason));
+  end if;
+  return null;
+end $$;
+
+
+--
+-- Name: user_wallet_event(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.user_wallet_event() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  if old.frozen is distinct from new.frozen then
+    perform append_wallet_event(new.user_id, case when new.frozen then 'wallet.frozen' else 'wallet.unfrozen' end,
+                                '{}'::jsonb);
+  end if;
+  if new.closed_at is not null and old.closed_at is null then
+    perform append_wallet_event(new.user_id, 'wallet.closed', jsonb_build_object('closed_at', new.closed_at));
+  end if;
+  return null;
 end $$;
 
 
@@ -1521,6 +1686,52 @@ CREATE TABLE public.virtual_accounts (
 
 
 --
+-- Name: wallet_event_heads; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.wallet_event_heads (
+    user_id text NOT NULL,
+    last_sequence bigint NOT NULL,
+    CONSTRAINT wallet_event_heads_last_sequence_check CHECK ((last_sequence >= 0))
+);
+
+
+--
+-- Name: wallet_events; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.wallet_events (
+    user_id text NOT NULL,
+    sequence bigint NOT NULL,
+    event_id text GENERATED ALWAYS AS (((('ev_'::text || user_id) || '_'::text) || sequence)) STORED,
+    "position" bigint NOT NULL,
+    xid xid8 DEFAULT pg_current_xact_id() NOT NULL,
+    type text NOT NULL,
+    schema_version smallint NOT NULL,
+    occurred_at timestamp with time zone DEFAULT now() NOT NULL,
+    data jsonb NOT NULL,
+    CONSTRAINT wallet_events_schema_version_check CHECK ((schema_version >= 1)),
+    CONSTRAINT wallet_events_sequence_check CHECK ((sequence > 0)),
+    CONSTRAINT wallet_events_type_check CHECK ((type ~ '^[a-z_]+\.[a-z_]+$'::text)),
+    CONSTRAINT wallet_events_user_id_check CHECK ((user_id ~ '^[A-Za-z0-9_-]{1,64}$'::text))
+);
+
+
+--
+-- Name: wallet_events_position_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.wallet_events ALTER COLUMN "position" ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.wallet_events_position_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
 -- Name: pgmigrations id; Type: DEFAULT; Schema: public; Owner: -
 --
 
@@ -1864,6 +2075,22 @@ ALTER TABLE ONLY public.virtual_accounts
 
 
 --
+-- Name: wallet_event_heads wallet_event_heads_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_event_heads
+    ADD CONSTRAINT wallet_event_heads_pkey PRIMARY KEY (user_id);
+
+
+--
+-- Name: wallet_events wallet_events_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_events
+    ADD CONSTRAINT wallet_events_pkey PRIMARY KEY (user_id, sequence);
+
+
+--
 -- Name: accounts_user_currency; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -2011,6 +2238,13 @@ CREATE INDEX transfers_pending ON public.transfers USING btree (transfer_id) WHE
 
 
 --
+-- Name: wallet_events_drain; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX wallet_events_drain ON public.wallet_events USING btree (xid, "position");
+
+
+--
 -- Name: account_snapshots account_snapshots_append_only; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -2022,6 +2256,13 @@ CREATE TRIGGER account_snapshots_append_only BEFORE DELETE OR UPDATE ON public.a
 --
 
 CREATE TRIGGER account_snapshots_no_truncate BEFORE TRUNCATE ON public.account_snapshots FOR EACH STATEMENT EXECUTE FUNCTION public.refuse_ledger_rewrite();
+
+
+--
+-- Name: accounts accounts_wallet_event; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER accounts_wallet_event AFTER UPDATE ON public.accounts FOR EACH ROW WHEN (((new.kind = 'customer'::text) AND ((old.min_balance IS DISTINCT FROM new.min_balance) OR (old.daily_outgoing_max IS DISTINCT FROM new.daily_outgoing_max)))) EXECUTE FUNCTION public.account_wallet_event();
 
 
 --
@@ -2060,6 +2301,13 @@ CREATE TRIGGER entries_no_truncate BEFORE TRUNCATE ON public.entries FOR EACH ST
 
 
 --
+-- Name: entries entries_wallet_event; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER entries_wallet_event AFTER INSERT ON public.entries FOR EACH ROW WHEN ((new.account_id ~~ 'customer:%'::text)) EXECUTE FUNCTION public.entry_wallet_event();
+
+
+--
 -- Name: fx_rates fx_rates_append_only; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -2085,6 +2333,27 @@ CREATE TRIGGER ops_audit_append_only BEFORE DELETE OR UPDATE ON public.ops_audit
 --
 
 CREATE TRIGGER ops_audit_no_truncate BEFORE TRUNCATE ON public.ops_audit FOR EACH STATEMENT EXECUTE FUNCTION public.refuse_ledger_rewrite();
+
+
+--
+-- Name: payin_deposits payin_deposits_wallet_event; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER payin_deposits_wallet_event AFTER INSERT ON public.payin_deposits FOR EACH ROW EXECUTE FUNCTION public.payin_wallet_event();
+
+
+--
+-- Name: payouts payouts_wallet_event_changed; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER payouts_wallet_event_changed AFTER UPDATE ON public.payouts FOR EACH ROW WHEN ((old.status IS DISTINCT FROM new.status)) EXECUTE FUNCTION public.payout_wallet_event();
+
+
+--
+-- Name: payouts payouts_wallet_event_created; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER payouts_wallet_event_created AFTER INSERT ON public.payouts FOR EACH ROW EXECUTE FUNCTION public.payout_wallet_event();
 
 
 --
@@ -2127,6 +2396,34 @@ CREATE TRIGGER settlement_reconciliations_append_only BEFORE DELETE OR UPDATE ON
 --
 
 CREATE TRIGGER settlement_reconciliations_no_truncate BEFORE TRUNCATE ON public.settlement_reconciliations FOR EACH STATEMENT EXECUTE FUNCTION public.refuse_ledger_rewrite();
+
+
+--
+-- Name: transfers transfers_wallet_event_changed; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER transfers_wallet_event_changed AFTER UPDATE ON public.transfers FOR EACH ROW WHEN (((old.status IS DISTINCT FROM new.status) OR (old.reversal_refused_reason IS DISTINCT FROM new.reversal_refused_reason))) EXECUTE FUNCTION public.transfer_wallet_event();
+
+
+--
+-- Name: transfers transfers_wallet_event_created; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER transfers_wallet_event_created AFTER INSERT ON public.transfers FOR EACH ROW EXECUTE FUNCTION public.transfer_wallet_event();
+
+
+--
+-- Name: users users_wallet_event; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER users_wallet_event AFTER UPDATE ON public.users FOR EACH ROW WHEN (((old.frozen IS DISTINCT FROM new.frozen) OR (old.closed_at IS DISTINCT FROM new.closed_at))) EXECUTE FUNCTION public.user_wallet_event();
+
+
+--
+-- Name: wallet_events wallet_events_append_only; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER wallet_events_append_only BEFORE DELETE OR UPDATE ON public.wallet_events FOR EACH ROW EXECUTE FUNCTION public.refuse_ledger_rewrite();
 
 
 --

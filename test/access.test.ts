@@ -583,6 +583,12 @@ describe('access control on every id, through every endpoint', () => {
     ] as const) {
       forbidden('GET /v1/wallet/{user_id}/balance', caller, `/v1/wallet/${target}/balance${query}`, undefined, why);
     }
+    for (const [caller, target, why] of [
+      [alice, bob, "alice following bob's events"],
+      [carol, nobody, "carol following nobody's events: 403, not 404"],
+    ] as const) {
+      forbidden('GET /v1/wallet/{user_id}/events', caller, `/v1/wallet/${target}/events`, undefined, why);
+    }
     for (const [caller, target, query, why] of [
       [alice, bob, '', "alice reading bob's history"],
       [

@@ -1,21 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import pino from 'pino';
 import { createActivities } from '../activities';
 import type { LegInput } from '../domain/transfer-legs';
 import { insertUser, setFrozen } from '../ledger/users';
 import { driftedAccounts, ledgerTotals, postingsOf, userOnShard } from './support/ledger';
 import { createTestShards } from './support/shards';
-import { quietLogger, uniqueName } from './support/temporal';
+import { mockActivityRunner, uniqueName } from './support/temporal';
 
 /** The activities against real PostgreSQL shards, each run in a mock activity context. */
 describe('ledger activities', () => {
   let fixture: Awaited<ReturnType<typeof createTestShards>>;
   let activities: ReturnType<typeof createActivities>;
-  const environment = new MockActivityEnvironment({ attempt: 1 }, { logger: quietLogger });
-  const run = <F extends (...args: any[]) => Promise<unknown>>(fn: F, ...args: Parameters<F>) =>
-    environment.run(fn, ...args) as ReturnType<F>;
+  const run = mockActivityRunner();
 
   before(async () => {
     fixture = await createTestShards(2);

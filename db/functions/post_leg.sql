@@ -14,6 +14,8 @@
 --
 -- When the caller says so (p_finish_if_posted, p_finish_if_refused), the transfer's record (on
 -- this shard when it is the owner's) is finished in the same transaction as the leg that decides it.
+-- Each customer entry and each record change writes its wallet event (append_wallet_event) in
+-- this same transaction, by trigger.
 create or replace function post_leg(
   p_transfer_id text,
   p_leg text,
@@ -128,6 +130,11 @@ begin
         update accounts set balance = balance - p_customer_delta, updated_at = now()
          where account_id = v_system_id
         returning balance into v_system_balance;
+      end if;
+      -- The entry's event and the finished record's event may be two wallets' (a credit that
+      -- completes the sender's transfer): both heads are locked in one order first (lock_wallet_event_heads).
+      if p_finish_if_posted is not null then
+        perform lock_wallet_event_heads(p_user_id, (select t.owner_user_id from transfers t where t.transfer_id = p_transfer_id));
       end if;
       insert into entries (transfer_id, leg, account_id, currency, amount, balance_after, kind, workflow_id, run_id)
       values (p_transfer_id, p_leg, v_customer_id, p_currency, p_customer_delta, v_balance, p_entry_kind, p_workflow_id, p_run_id),

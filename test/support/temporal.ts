@@ -1,3 +1,4 @@
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import {
@@ -37,7 +38,14 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   return bundle;
 }
 
-export const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
+const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
+
+/** Runs activity functions in a mock activity context (first attempt, quiet), as a worker would. */
+export function mockActivityRunner() {
+  const environment = new MockActivityEnvironment({ attempt: 1 }, { logger: quietLogger });
+  return <F extends (...args: any[]) => Promise<unknown>>(fn: F, ...args: Parameters<F>) =>
+    environment.run(fn, ...args) as ReturnType<F>;
+}
 
 let runtimeInstalled = false;
 
