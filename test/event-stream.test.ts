@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import { checkStreamInvariants, readStreamOutbox } from '../chaos/stream-invariants';
 import { dailySpendOf, runDailySpendConsumer } from '../examples/daily-spend';
 import { eventSubject } from '../workers/event-stream';
 import { userOnShard } from './support/ledger';
@@ -194,6 +195,10 @@ describe('wallet events on JetStream', () => {
     );
     await new Promise((resolve) => setTimeout(resolve, 300));
     assertStreamMatchesOutbox(await nats.messages(), events);
+    // The chaos run's stream invariants (chaos/stream-invariants.ts) hold on this run too.
+    const outboxes = await Promise.all(fixture.shards.pools.map((pool, shard) => readStreamOutbox(pool, shard)));
+    const streamIds = (await nats.messages()).filter((m) => m.msgId !== republish_id).map((m) => m.event.id);
+    for (const result of checkStreamInvariants(outboxes, streamIds, 1)) assert.ok(result.held, JSON.stringify(result));
     const metrics = await metricsOf(wallet);
     const republished = [...metrics.matchAll(/^wallet_event_relay_published_total\{.*duplicate="true".*\} (\d+)$/gm)];
     console.log(
