@@ -50,7 +50,7 @@ export function runJetStreamRelay(
   const running = (async () => {
     while (!stopping.signal.aborted) {
       const publisher = await connectEventStream(natsUrl, 'wallet-event-relay').catch((error: unknown) => {
-        deps.logger.warn({ err: error }, 'event relay cannot reach NATS; trying again');
+        deps.logger.warn({ err: error }, 'event relay cannot connect to NATS or set up its stream; trying again');
       });
       if (!publisher) {
         await pause(relay_retry_ms, stopping.signal);
