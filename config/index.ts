@@ -237,7 +237,7 @@ const environmentSchema = z.object({
     .regex(/^(nats|tls):\/\/\S+$/, 'must look like nats://host:port')
     .optional(),
   /** Where `npm start` runs its own `nats-server -js` when NATS_URL is unset. */
-  NATS_PORT: port.default(4222),
+  NATS_PORT: port.default(4225),
   /** How often an idle relay looks for new events (and how stale its lag metric may be). */
   EVENT_RELAY_POLL: duration.refine((ms) => ms >= 10, 'must be at least 10ms').default(200),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

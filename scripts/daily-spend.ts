@@ -11,7 +11,7 @@ import { runDailySpendConsumer } from '../examples/daily-spend';
 const report_every_ms = 5_000;
 
 async function run() {
-  const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+  const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4225';
   const databaseUrl = process.env.DAILY_SPEND_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/wallet_daily_spend';
   await ensureDatabase(databaseUrl);
   const db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
