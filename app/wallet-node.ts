@@ -36,6 +36,8 @@ import { heldBy, startTransferWorkflow, transferOf } from '../temporal-client/st
 import { walletDataConverter } from '../temporal-client/payload-codec';
 import { runTransferMonitor } from '../workers/transfer-monitor';
 import { ensurePayoutSchedules } from '../workers/payout-schedules';
+import { runJetStreamRelay } from '../workers/event-relay';
+import { eventRelayMetrics } from '../metrics/event-relay-metrics';
 
 export interface WalletRoles {
   api: boolean;
@@ -154,6 +156,7 @@ async function startWorker(parts: Parts, roles: WalletRoles) {
       settings.MONITOR_INTERVAL_MS,
     ),
   );
+  if (settings.NATS_URL) closers.unshift(startEventRelay(parts, settings.NATS_URL));
   // Alone, the worker has no API to serve its metrics.
   if (!roles.api)
     closers.unshift(await serveWorkerMetrics(metrics.registry, settings.WORKER_METRICS_PORT, settings.HOST, logger));
@@ -182,6 +185,19 @@ async function ensureSchedules({ settings, logger }: Parts, client: Client, payi
   await ensureSettlementSchedule({ ...base, everyMs: settings.SETTLEMENT_RECONCILE_EVERY }).catch(
     logged('settlement reconciliation schedule'),
   );
+}
+
+/**
+ * The JetStream relay of the wallet events (NATS_URL; docs/events.md, "The stream"). Every worker
+ * runs it; per shard one process relays at a time (an advisory lock), another takes over when it dies.
+ */
+function startEventRelay({ settings, shards, logger, metrics }: Parts, natsUrl: string) {
+  return runJetStreamRelay(natsUrl, {
+    shardUrls: shards.urls,
+    logger,
+    metrics: eventRelayMetrics(metrics.registry),
+    pollMs: settings.EVENT_RELAY_POLL,
+  });
 }
 
 /** Starts this process's transfers at the pace its worker finishes them (TRANSFER_START_WINDOW). */

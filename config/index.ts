@@ -227,6 +227,19 @@ const environmentSchema = z.object({
     .default(duration_units_ms.d),
   /** A bank line the wallet has not heard of yet is in transit, not a break, for this long. */
   SETTLEMENT_GRACE: duration.default(10 * duration_units_ms.m),
+  /**
+   * The JetStream relay (issue 20 §4, docs/events.md "The stream"): the NATS server every wallet
+   * worker publishes the wallet events to. Unset: no relay (`npm start` sets it to the
+   * nats-server it runs on NATS_PORT).
+   */
+  NATS_URL: z
+    .string()
+    .regex(/^(nats|tls):\/\/\S+$/, 'must look like nats://host:port')
+    .optional(),
+  /** Where `npm start` runs its own `nats-server -js` when NATS_URL is unset. */
+  NATS_PORT: port.default(4225),
+  /** How often an idle relay looks for new events (and how stale its lag metric may be). */
+  EVENT_RELAY_POLL: duration.refine((ms) => ms >= 10, 'must be at least 10ms').default(200),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().min(1).default('.data'),
   /** Fault hook of `npm run chaos` only: per mille of committed legs after which the process kills itself before reporting (activities/chaos-crash.ts). */

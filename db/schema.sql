@@ -1088,6 +1088,20 @@ ALTER TABLE public.entries ALTER COLUMN entry_id ADD GENERATED ALWAYS AS IDENTIT
 
 
 --
+-- Name: event_relay_cursors; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.event_relay_cursors (
+    relay text NOT NULL,
+    xid xid8 NOT NULL,
+    "position" bigint NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT event_relay_cursors_position_check CHECK (("position" >= 0)),
+    CONSTRAINT event_relay_cursors_relay_check CHECK ((relay ~ '^[a-z][a-z0-9_-]{0,40}$'::text))
+);
+
+
+--
 -- Name: function_definitions; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1800,6 +1814,14 @@ ALTER TABLE ONLY public.entries
 
 ALTER TABLE ONLY public.entries
     ADD CONSTRAINT entries_transfer_id_leg_account_id_key UNIQUE (transfer_id, leg, account_id);
+
+
+--
+-- Name: event_relay_cursors event_relay_cursors_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.event_relay_cursors
+    ADD CONSTRAINT event_relay_cursors_pkey PRIMARY KEY (relay);
 
 
 --

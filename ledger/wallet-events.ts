@@ -90,7 +90,7 @@ export async function walletEventsAfter(
  * (its lag). The next call passes the last event's cursor.
  */
 export async function shardEventsAfter(
-  client: pg.Pool | pg.PoolClient,
+  client: pg.Pool | pg.ClientBase,
   query: { after: DrainCursor; limit: number },
 ): Promise<WalletEvent[]> {
   const found = await client.query<EventRow>({

@@ -46,6 +46,8 @@ async function runTestFiles(plan: TestPlan): Promise<number> {
   if (!plan.services) return runTests(plan, {});
   try {
     runScript('scripts/ensure-postgres.sh');
+    // The events stream's tests start their own nats-server (Debian's package).
+    runScript('scripts/ensure-nats.sh');
     await dropDatabasesOfDeadRuns(server_url, 'wallet_test_');
     const cliPath = temporalCli(plan.chromium);
     // moov-io/ach's server (the ACH rail's NACHA library); each test file that needs one starts its own.

@@ -1,7 +1,8 @@
 /**
  * `npm start`: the whole wallet in the foreground. Temporal dev server (unless TEMPORAL_ADDRESS
  * names an existing one), shard databases with migrations, the wallet process (API and worker), and
- * the bank it pays out through (bank/, with moov-io/ach's server). Ctrl-C stops
+ * the bank it pays out through (bank/, with moov-io/ach's server), and a nats-server with JetStream for the
+ * wallet events stream (unless NATS_URL names one). Ctrl-C stops
  * every part; a part that dies is restarted with backoff, and a crash loop stops everything
  * (supervisor/children.ts, Supervisor).
  */
@@ -16,6 +17,7 @@ import { spawnTs, Supervisor } from '../supervisor/children';
 import { codecEndpointOf, isPortOpen, startDevServer, waitForPort } from '../supervisor/dev-server';
 import { describeStartupError } from '../supervisor/startup-errors';
 import { waitForTemporal } from '../supervisor/wait-for-temporal';
+import { startNatsServer } from '../supervisor/nats-server';
 
 const ready_timeout_ms = 120_000;
 
@@ -50,7 +52,8 @@ async function run() {
   const { address, ...access } = temporalConnectionOptions(settings);
   await waitForTemporal(address, settings.TEMPORAL_NAMESPACE, ready_timeout_ms, access);
   // API and worker in one process: transfers start eagerly on its worker (see app/wallet-node.ts).
-  supervisor.add('wallet', () => spawnTs(['app/main.ts', 'wallet']));
+  const natsUrl = await startOwnNats(settings);
+  supervisor.add('wallet', () => spawnTs(['app/main.ts', 'wallet'], { ...process.env, NATS_URL: natsUrl }));
   await waitForPort(settings.PORT, ready_timeout_ms, settings.HOST);
   await addBankProcesses(supervisor, bank, process.env.ACH_SERVER_BIN);
 
@@ -65,6 +68,7 @@ async function run() {
           `  Payload codec   ${codecEndpointOf(settings)}   (ops sign in once at /codec/login to see decoded payloads)`
         : `  Temporal        ${settings.temporalAddress} (existing server)`,
       `  Shards          ${settings.shardUrls.length} PostgreSQL databases`,
+      `  Event stream    ${natsUrl}   (JetStream stream WALLET_EVENTS, docs/events.md)`,
       `  Bank            http://${bank.BANK_HOST}:${bank.BANK_PORT}   (README, "The bank"; database ${new URL(bank.BANK_DATABASE_URL).pathname.slice(1)})`,
       '  Ctrl-C stops everything.',
       '',
@@ -87,10 +91,21 @@ async function requireFreePorts(settings: ReturnType<typeof config>, bank: BankC
       ['TEMPORAL_PORT', settings.TEMPORAL_PORT, '127.0.0.1'],
       ['TEMPORAL_UI_PORT', settings.TEMPORAL_UI_PORT, '127.0.0.1'],
     );
+  if (!settings.NATS_URL) wanted.push(['NATS_PORT', settings.NATS_PORT, '127.0.0.1']);
   for (const [name, port, host] of wanted) {
     if (await isPortOpen(port, host))
       throw new Error(`port ${port} (${name}) is already in use; stop what holds it or set ${name}`);
   }
+}
+
+/** The wallet events stream (docs/events.md, "The stream"): our own `nats-server -js` unless NATS_URL names one. */
+async function startOwnNats(settings: ReturnType<typeof config>): Promise<string> {
+  if (settings.NATS_URL) return settings.NATS_URL;
+  const storeDir = path.join(settings.DATA_DIR, 'nats');
+  mkdirSync(storeDir, { recursive: true });
+  supervisor.add('nats', () => startNatsServer({ port: settings.NATS_PORT, storeDir, output: 'ignore' }));
+  await waitForPort(settings.NATS_PORT, ready_timeout_ms);
+  return `nats://127.0.0.1:${settings.NATS_PORT}`;
 }
 
 run().catch(async (error) => {
