@@ -74,6 +74,7 @@ import {
   PayoutResponse,
   PayoutWaitQuery,
 } from './payout-schemas';
+import { registerWebhookPaths } from './webhook-openapi';
 
 type Responses = RouteConfig['responses'];
 /** Registers an operation behind the bearer token; `ok` are its success answers, the error answers are added. */
@@ -154,6 +155,7 @@ export function openApiDocument() {
   registerBankAccountPaths(route);
   registerPayinPaths(route);
   registerPayoutPaths(route);
+  registerWebhookPaths(route);
   registerOpsUserPaths(route);
   registerOpsTransferPaths(route);
   registerOpsSettlementPaths(route);
