@@ -30,7 +30,7 @@ export const test_auth_secret = 'test-secret-for-the-wallet-suite-0123456789';
 export const test_action_tokens = actionTokenKeys(test_auth_secret, 600);
 export const test_timings = { activityTimeoutMs: 3_000, debitAttemptsMax: 5, retryIntervalMaxMs: 500 };
 /** Long enough that no other suite's transfer counts as stuck; test/ops-monitoring.test.ts passes a short one. */
-export const test_stuck_after_ms = 300_000;
+const test_stuck_after_ms = 300_000;
 /**
  * Suites race dozens of requests from one customer on purpose (40 debits of one wallet), so
  * they run without per-customer bounds; test/caller-limits.test.ts checks the production ones.
@@ -169,7 +169,10 @@ export type TestStack = Awaited<ReturnType<typeof startTestStack>>;
  * A second API over a running stack's shards and Temporal client, with the suite's settings and
  * the given changes: to walk the routes Express serves, or to serve with other settings.
  */
-export function appOver(stack: Pick<TestStack, 'shards' | 'client' | 'taskQueue'>, changes: Partial<AppDependencies> = {}) {
+export function appOver(
+  stack: Pick<TestStack, 'shards' | 'client' | 'taskQueue'>,
+  changes: Partial<AppDependencies> = {},
+) {
   return createApp({
     shards: stack.shards,
     client: stack.client,
