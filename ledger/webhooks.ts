@@ -99,13 +99,14 @@ export async function webhookEndpointOf(client: Queryable, endpointId: string): 
 /** Live endpoints, oldest first; of one owner when given. */
 export async function listWebhookEndpoints(
   client: Queryable,
-  owner: { id: string } | undefined,
+  owner: { id: string; role?: 'customer' | 'ops' } | undefined,
 ): Promise<WebhookEndpoint[]> {
   const found = await client.query<EndpointRow>(
     `select ${endpoint_columns} from webhook_endpoints
       where deleted_at is null and ($1::text is null or owner_id = $1::text)
+        and ($2::text is null or owner_role = $2::text)
       order by created_at, endpoint_id limit 1000`,
-    [owner?.id ?? null],
+    [owner?.id ?? null, owner?.role ?? null],
   );
   return found.rows.map(endpointOf);
 }

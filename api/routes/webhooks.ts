@@ -103,8 +103,13 @@ export function webhookRoutes(options: WebhookRouteOptions): Router {
     const { owner_id } = validate(WebhookEndpointsQuery, request.query, 'query');
     if (principal.role !== 'ops' && owner_id !== undefined && owner_id !== principal.userId)
       throw new ApiError('forbidden', `a customer lists only its own endpoints (${principal.userId})`);
-    const ownerId = principal.role === 'ops' ? owner_id : principal.userId;
-    const owner = ownerId === undefined ? undefined : { id: ownerId };
+    // A customer sees the endpoints it registered, never an operator's that happens to share its name.
+    const owner =
+      principal.role === 'ops'
+        ? owner_id === undefined
+          ? undefined
+          : { id: owner_id }
+        : { id: principal.userId, role: 'customer' as const };
     sendJson(response, 200, { endpoints: (await listWebhookEndpoints(reference(), owner)).map(endpointJson) });
   });
 
