@@ -385,16 +385,8 @@ describe('access control on every id, through every endpoint', () => {
   /** The attacks: customers naming objects that are not theirs. Built once the ids exist. */
   function accessCases(): AccessCase[] {
     const cases: AccessCase[] = [];
-    const add = (
-      route: string,
-      caller: string,
-      path: string,
-      body: unknown,
-      status: number,
-      code: string,
-      why: string,
-    ) =>
-      cases.push({
+    const add: AddCase = (route, caller, path, body, status, code, why) =>
+      void cases.push({
         route,
         caller,
         method: route.split(' ')[0]!,

@@ -7,18 +7,11 @@ import { Webhook } from 'standardwebhooks';
 import { createWebhookActivities } from '../activities/webhooks';
 import { walletEventsAfter } from '../ledger/wallet-events';
 import { webhookTaskQueueOf } from '../temporal-client/webhook-deliveries';
-import type { WebhookSettings } from '../workers/webhook-worker';
-import { appOver, startTestStack, tokenFor, type TestStack } from './support/stack';
+import { appOver, startTestStack, test_webhook_settings, tokenFor, type TestStack } from './support/stack';
 import { mockActivityRunner, test_payload_keys, uniqueName } from './support/temporal';
 
-/** Short durations: retries after 250, 500, 1000, 1000 ms ...; disabled once 5 s of failing is spent. */
-const settings: WebhookSettings = {
-  schedule: { firstMs: 250, maxMs: 1_000, budgetMs: 5_000 },
-  requestTimeoutMs: 1_000,
-  allowPrivate: true,
-  concurrency: 8,
-  secretGraceMs: 60_000,
-};
+/** The suite's: retries after 250, 500, 1000, 1000 ms ...; disabled once 5 s of failing is spent; 1 s per attempt. */
+const settings = test_webhook_settings;
 
 interface Arrival {
   path: string;

@@ -80,9 +80,9 @@ interface TestStackOptions {
 }
 
 /** Webhooks' settings where a suite gives none: short retries, loopback receivers allowed. */
-const test_webhook_settings: WebhookSettings = {
-  schedule: { firstMs: 200, maxMs: 1_000, budgetMs: 5_000 },
-  requestTimeoutMs: 2_000,
+export const test_webhook_settings: WebhookSettings = {
+  schedule: { firstMs: 250, maxMs: 1_000, budgetMs: 5_000 },
+  requestTimeoutMs: 1_000,
   allowPrivate: true,
   concurrency: 8,
   secretGraceMs: 60_000,
