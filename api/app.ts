@@ -38,6 +38,7 @@ import { PayoutService } from './payout-service';
 import { payoutRoutes } from './routes/payouts';
 import type { PayoutTimings } from '../workflows/payout';
 import { wallet_currencies_default, walletCurrencies } from '../domain/money';
+import { webhookRoutes, type WebhookRouteOptions } from './routes/webhooks';
 
 const quote_ttl_default_ms = 30_000;
 
@@ -80,6 +81,8 @@ export interface AppDependencies {
   waitSlots?: WaitSlots;
   /** Payouts' timings (PAYOUT_RETURN_WINDOW) and PAYOUT_STUCK_AFTER; payout_defaults when not given. */
   payouts?: { timings: PayoutTimings; stuckAfterMs: number };
+  /** Webhook endpoints (PAYLOAD_KEYS seal their secrets; WEBHOOK_* settings); the routes are absent without it. */
+  webhooks?: Omit<WebhookRouteOptions, 'shards' | 'starter'> & Pick<WebhookRouteOptions['starter'], 'schedule'>;
 }
 
 /** Without payout settings (tests of other parts): a return window of a few dev banking days, stuck after 5 minutes, review as REVIEW_TIMEOUT's default. */
@@ -151,6 +154,11 @@ export function createApp(deps: AppDependencies) {
   app.use(opsTransferListRoutes({ client: deps.client, authSecret: deps.authSecret, stuckAfterMs: deps.stuckAfterMs }));
   app.use(opsReconciliationRoutes(deps.shards));
   app.use(opsSettlementRoutes({ shards: deps.shards, client: deps.client, taskQueue: deps.taskQueue }));
+  if (deps.webhooks) {
+    const { schedule, ...webhooks } = deps.webhooks;
+    const starter = { client: deps.client, taskQueue: deps.taskQueue, schedule };
+    app.use(webhookRoutes({ ...webhooks, shards: deps.shards, starter }));
+  }
   app.use(notFoundRoute);
   app.use(errorMiddleware(deps.logger));
   return app;

@@ -38,6 +38,13 @@ export const error_codes = {
   wallet_closed: 409,
   payout_not_cancelable: 409,
   payout_not_in_review: 409,
+  // Webhooks (README "Webhooks").
+  webhook_endpoint_not_found: 404,
+  webhook_endpoint_disabled: 409,
+  webhook_url_invalid: 422,
+  webhook_url_refused: 422,
+  unknown_event_type: 422,
+  replay_out_of_bounds: 422,
   body_too_large: 413,
   headers_too_large: 431,
   unsupported_media_type: 415,

@@ -76,6 +76,7 @@ import {
   PayoutWaitQuery,
 } from './payout-schemas';
 import { WalletEventSchema } from './event-schemas';
+import { registerWebhookPaths } from './webhook-openapi';
 
 type Responses = RouteConfig['responses'];
 /** Registers an operation behind the bearer token; `ok` are its success answers, the error answers are added. */
@@ -156,6 +157,7 @@ export function openApiDocument() {
   registerBankAccountPaths(route);
   registerPayinPaths(route);
   registerPayoutPaths(route);
+  registerWebhookPaths(route);
   registerOpsUserPaths(route);
   registerOpsTransferPaths(route);
   registerOpsSettlementPaths(route);

@@ -251,7 +251,7 @@ export const WaitQuery = z.strictObject({
 const instant_min_ms = Date.parse('0001-01-01T00:00:00Z');
 const instant_max_ms = Date.parse('9999-12-31T23:59:59.999Z');
 
-const Instant = z.iso
+export const Instant = z.iso
   .datetime({ offset: true, message: 'must be an RFC 3339 date-time with an offset, such as 2026-11-22T08:00:00Z' })
   .refine((value) => {
     const ms = Date.parse(value);

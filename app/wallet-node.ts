@@ -13,6 +13,7 @@ import {
   shardTimeoutsOf,
   timingsOf,
   type Config,
+  webhookSettingsOf,
 } from '../config';
 import { setConnectionErrorLog } from '../db/connection-errors';
 import { ShardSet } from '../db/shards';
@@ -38,6 +39,7 @@ import { runTransferMonitor } from '../workers/transfer-monitor';
 import { ensurePayoutSchedules } from '../workers/payout-schedules';
 import { runJetStreamRelay } from '../workers/event-relay';
 import { eventRelayMetrics } from '../metrics/event-relay-metrics';
+import { startWebhookWorker } from './webhook-parts';
 
 export interface WalletRoles {
   api: boolean;
@@ -140,6 +142,7 @@ async function startWorker(parts: Parts, roles: WalletRoles) {
     settlementGraceMs: settings.SETTLEMENT_GRACE,
   });
   closers.push(() => connection.close());
+  closers.unshift(await startWebhookWorker(parts, connection));
   const startPacer = pacedStarts(parts, client, completions);
   closers.unshift(startSweeper(parts, client, startPacer));
   await ensureSchedules(parts, client, payins?.everyMs);
@@ -313,6 +316,7 @@ async function listen(
     payouts: { timings: payoutTimingsOf(settings), stuckAfterMs: settings.PAYOUT_STUCK_AFTER },
     codec: { dataConverter, corsOrigins: settings.codecCorsOrigins },
     fundingBank: { routingNumber: settings.BANK_ROUTING, name: settings.BANK_NAME },
+    webhooks: { ...webhookSettingsOf(settings), sealingKeys: settings.payloadKeys },
     quoteTtlMs: settings.QUOTE_TTL,
     tokenMaxAgeS: Math.ceil(settings.TOKEN_MAX_AGE / 1000),
     callerLimits: {

@@ -240,6 +240,23 @@ const environmentSchema = z.object({
   NATS_PORT: port.default(4225),
   /** How often an idle relay looks for new events (and how stale its lag metric may be). */
   EVENT_RELAY_POLL: duration.refine((ms) => ms >= 10, 'must be at least 10ms').default(200),
+  // Webhooks (issue 20 §2, README "Webhooks"): the retry schedule, the request, the SSRF guard.
+  /** The first retry's wait after a failed delivery; each next one doubles, up to WEBHOOK_RETRY_MAX_INTERVAL. */
+  WEBHOOK_RETRY_FIRST: duration.refine((ms) => ms > 0, 'must be more than 0').default(30 * duration_units_ms.s),
+  WEBHOOK_RETRY_MAX_INTERVAL: duration.refine((ms) => ms > 0, 'must be more than 0').default(duration_units_ms.h),
+  /** An endpoint failing this long (since its oldest undelivered event's first attempt) is disabled. */
+  WEBHOOK_RETRY_BUDGET: duration.refine((ms) => ms > 0, 'must be more than 0').default(3 * duration_units_ms.d),
+  /** One delivery attempt's whole request, connect to answer. */
+  WEBHOOK_TIMEOUT: duration.refine((ms) => ms > 0 && ms <= 60_000, 'must be between 1ms and 60s').default(5_000),
+  /** Deliveries one worker process has in flight at once. */
+  WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(16),
+  /** How long a rotated-out endpoint secret keeps signing beside the new one. */
+  WEBHOOK_SECRET_GRACE: duration.default(24 * duration_units_ms.h),
+  /** `true`: endpoints may be loopback or private addresses (development and tests only). */
+  WEBHOOK_ALLOW_PRIVATE: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().min(1).default('.data'),
   /** Fault hook of `npm run chaos` only: per mille of committed legs after which the process kills itself before reporting (activities/chaos-crash.ts). */
@@ -453,5 +470,20 @@ export function achOriginatorOf(settings: Config) {
     companyName: settings.ACH_COMPANY_NAME,
     companyIdentification: settings.ACH_COMPANY_ID,
     entryDescription: 'PAYOUT',
+  };
+}
+
+/** Webhooks' schedule, request and guard (workers/webhook-worker.ts WebhookSettings). */
+export function webhookSettingsOf(settings: Config) {
+  return {
+    schedule: {
+      firstMs: settings.WEBHOOK_RETRY_FIRST,
+      maxMs: settings.WEBHOOK_RETRY_MAX_INTERVAL,
+      budgetMs: settings.WEBHOOK_RETRY_BUDGET,
+    },
+    requestTimeoutMs: settings.WEBHOOK_TIMEOUT,
+    allowPrivate: settings.WEBHOOK_ALLOW_PRIVATE,
+    concurrency: settings.WEBHOOK_CONCURRENCY,
+    secretGraceMs: settings.WEBHOOK_SECRET_GRACE,
   };
 }

@@ -1746,6 +1746,84 @@ ALTER TABLE public.wallet_events ALTER COLUMN "position" ADD GENERATED ALWAYS AS
 
 
 --
+-- Name: webhook_deliveries; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.webhook_deliveries (
+    delivery_id bigint NOT NULL,
+    endpoint_id text NOT NULL,
+    event_id text NOT NULL,
+    event_type text NOT NULL,
+    user_id text NOT NULL,
+    sequence bigint NOT NULL,
+    attempt integer NOT NULL,
+    replay boolean NOT NULL,
+    status_code integer,
+    latency_ms integer NOT NULL,
+    error text,
+    succeeded boolean NOT NULL,
+    attempted_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT webhook_deliveries_attempt_check CHECK ((attempt >= 1)),
+    CONSTRAINT webhook_deliveries_latency_ms_check CHECK ((latency_ms >= 0))
+);
+
+
+--
+-- Name: webhook_deliveries_delivery_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.webhook_deliveries ALTER COLUMN delivery_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.webhook_deliveries_delivery_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: webhook_drain_cursors; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.webhook_drain_cursors (
+    drain text NOT NULL,
+    xid xid8 NOT NULL,
+    "position" bigint NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: webhook_endpoints; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.webhook_endpoints (
+    endpoint_id text NOT NULL,
+    url text NOT NULL,
+    event_types text[] NOT NULL,
+    wallets text[],
+    owner_role text NOT NULL,
+    owner_id text NOT NULL,
+    secret_sealed text NOT NULL,
+    previous_secret_sealed text,
+    previous_secret_expires_at timestamp with time zone,
+    status text DEFAULT 'active'::text NOT NULL,
+    disabled_reason text,
+    disabled_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    deleted_at timestamp with time zone,
+    CONSTRAINT webhook_endpoints_check CHECK (((previous_secret_sealed IS NULL) = (previous_secret_expires_at IS NULL))),
+    CONSTRAINT webhook_endpoints_check1 CHECK (((status = 'disabled'::text) = (disabled_at IS NOT NULL))),
+    CONSTRAINT webhook_endpoints_endpoint_id_check CHECK ((endpoint_id ~ '^we_[0-9a-f]{32}$'::text)),
+    CONSTRAINT webhook_endpoints_event_types_check CHECK ((cardinality(event_types) > 0)),
+    CONSTRAINT webhook_endpoints_owner_role_check CHECK ((owner_role = ANY (ARRAY['customer'::text, 'ops'::text]))),
+    CONSTRAINT webhook_endpoints_status_check CHECK ((status = ANY (ARRAY['active'::text, 'disabled'::text]))),
+    CONSTRAINT webhook_endpoints_wallets_check CHECK (((wallets IS NULL) OR (cardinality(wallets) > 0)))
+);
+
+
+--
 -- Name: pgmigrations id; Type: DEFAULT; Schema: public; Owner: -
 --
 
@@ -2113,6 +2191,30 @@ ALTER TABLE ONLY public.wallet_events
 
 
 --
+-- Name: webhook_deliveries webhook_deliveries_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_pkey PRIMARY KEY (delivery_id);
+
+
+--
+-- Name: webhook_drain_cursors webhook_drain_cursors_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_drain_cursors
+    ADD CONSTRAINT webhook_drain_cursors_pkey PRIMARY KEY (drain);
+
+
+--
+-- Name: webhook_endpoints webhook_endpoints_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_endpoints
+    ADD CONSTRAINT webhook_endpoints_pkey PRIMARY KEY (endpoint_id);
+
+
+--
 -- Name: accounts_user_currency; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -2264,6 +2366,20 @@ CREATE INDEX transfers_pending ON public.transfers USING btree (transfer_id) WHE
 --
 
 CREATE INDEX wallet_events_drain ON public.wallet_events USING btree (xid, "position");
+
+
+--
+-- Name: webhook_deliveries_endpoint; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_deliveries_endpoint ON public.webhook_deliveries USING btree (endpoint_id, delivery_id);
+
+
+--
+-- Name: webhook_endpoints_live; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_endpoints_live ON public.webhook_endpoints USING btree (created_at) WHERE (deleted_at IS NULL);
 
 
 --
@@ -2557,6 +2673,14 @@ ALTER TABLE ONLY public.transfer_batches
 
 ALTER TABLE ONLY public.transfers
     ADD CONSTRAINT transfers_owner_user_id_fkey FOREIGN KEY (owner_user_id) REFERENCES public.users(user_id);
+
+
+--
+-- Name: webhook_deliveries webhook_deliveries_endpoint_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_endpoint_id_fkey FOREIGN KEY (endpoint_id) REFERENCES public.webhook_endpoints(endpoint_id);
 
 
 --

@@ -99,7 +99,9 @@ function serializePayload(payload: Payload): Buffer {
     const keyBytes = text.encode(key);
     parts.push(uint32(keyBytes.length), keyBytes, uint32(value?.length ?? 0), value ?? new Uint8Array());
   }
-  const data = payload.data ?? new Uint8Array();
+  // A completion's empty payload (a workflow's `undefined` result, binary/null) can arrive as a
+  // plain empty array from the SDK's protobuf objects; Buffer.concat takes only byte arrays.
+  const data = payload.data instanceof Uint8Array ? payload.data : Uint8Array.from(payload.data ?? []);
   parts.push(uint32(data.length), data);
   return Buffer.concat(parts);
 }

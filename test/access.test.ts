@@ -5,7 +5,6 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { SignJWT } from 'jose';
-import pino from 'pino';
 import { createApp } from '../api/app';
 import { signToken, type Role } from '../api/auth';
 import { error_codes } from '../api/errors';
@@ -14,18 +13,16 @@ import type { TransferKind } from '../domain/transfers';
 import { driftedAccounts, snapshotShards, userOnShard } from './support/ledger';
 import { documentedAuthenticatedRoutes } from './support/routes';
 import {
+  appOver,
   startTestStack,
-  test_action_tokens,
   test_auth_secret,
   test_limits,
-  test_stuck_after_ms,
   test_timings,
   tokenFor,
   type ApiAnswer,
   type TestStack,
 } from './support/stack';
-import { test_data_converter, uniqueName } from './support/temporal';
-import { walletMetrics } from '../metrics/wallet-metrics';
+import { uniqueName } from './support/temporal';
 
 /**
  * Access control on every id, through every endpoint: a customer who is not a party (carol), and a
@@ -111,6 +108,58 @@ function expressRoutes(app: ReturnType<typeof createApp>): string[] {
   return [...new Set(found)].sort();
 }
 
+type AddCase = (
+  route: string,
+  caller: string,
+  path: string,
+  body: unknown,
+  status: number,
+  code: string,
+  why: string,
+) => void;
+
+/** carol reaching for alice's webhook endpoint and wallet: others' endpoints answer as missing ones do. */
+function webhookCases(add: AddCase, aliceEndpoint: string, { alice, carol }: { alice: string; carol: string }) {
+  const hook = { url: 'http://127.0.0.1:9/carol', event_types: ['wallet.credited'] };
+  const endpoints = '/v1/webhooks/endpoints';
+  add(
+    `POST ${endpoints}`,
+    carol,
+    endpoints,
+    { ...hook, wallets: [alice] },
+    403,
+    'forbidden',
+    "carol hooking alice's wallet",
+  );
+  add(`POST ${endpoints}`, carol, endpoints, { ...hook, all: true }, 403, 'forbidden', 'carol hooking every wallet');
+  add(
+    `GET ${endpoints}`,
+    carol,
+    `${endpoints}?owner_id=${alice}`,
+    undefined,
+    403,
+    'forbidden',
+    "carol listing alice's",
+  );
+  const one = `${endpoints}/${aliceEndpoint}`;
+  const missing = (route: string, method: string, path: string, body?: unknown) =>
+    add(
+      `${method} ${endpoints}/{endpoint_id}${route}`,
+      carol,
+      `${one}${path}`,
+      body,
+      404,
+      'webhook_endpoint_not_found',
+      `carol: ${method} alice's endpoint${route}`,
+    );
+  missing('', 'GET', '');
+  missing('', 'DELETE', '');
+  missing('/rotate-secret', 'POST', '/rotate-secret');
+  missing('/enable', 'POST', '/enable');
+  missing('/deliveries', 'GET', '/deliveries');
+  missing('/replay', 'POST', '/replay', { user_id: alice, from_sequence: 1 });
+}
+
 describe('access control on every id, through every endpoint', () => {
   let stack: TestStack;
   const logLines: string[] = [];
@@ -181,6 +230,7 @@ describe('access control on every id, through every endpoint', () => {
     missingTransfer: `tr_${randomBytes(16).toString('hex')}`,
     missingQuote: `q_${randomBytes(16).toString('hex')}`,
     aliceBankAccount: '',
+    aliceEndpoint: '',
   };
   const quoted_amount_minor = 1_500;
   let before_attacks: Record<string, string[]>;
@@ -313,6 +363,12 @@ describe('access control on every id, through every endpoint', () => {
     });
     assert.equal(bank.status, 201, JSON.stringify(bank.body));
     ids.aliceBankAccount = bank.body.bank_account_id as string;
+    const endpoint = await send('POST', '/v1/webhooks/endpoints', {
+      caller: alice,
+      body: { url: 'http://127.0.0.1:9/hook', event_types: ['wallet.credited'], wallets: [alice] },
+    });
+    assert.equal(endpoint.status, 201, JSON.stringify(endpoint.body));
+    ids.aliceEndpoint = endpoint.body.endpoint_id as string;
     const bobHistory = await asOps('GET', `/v1/wallet/${bob}/transactions`);
     ids.bobNewestEntry = bobHistory.body.entries[0].entry_id as string;
 
@@ -329,16 +385,8 @@ describe('access control on every id, through every endpoint', () => {
   /** The attacks: customers naming objects that are not theirs. Built once the ids exist. */
   function accessCases(): AccessCase[] {
     const cases: AccessCase[] = [];
-    const add = (
-      route: string,
-      caller: string,
-      path: string,
-      body: unknown,
-      status: number,
-      code: string,
-      why: string,
-    ) =>
-      cases.push({
+    const add: AddCase = (route, caller, path, body, status, code, why) =>
+      void cases.push({
         route,
         caller,
         method: route.split(' ')[0]!,
@@ -650,6 +698,8 @@ describe('access control on every id, through every endpoint', () => {
       'bank_account_not_found',
       "carol removing alice's bank account through her own wallet",
     );
+
+    webhookCases(add, ids.aliceEndpoint, { alice, carol });
 
     const funding = 'GET /v1/wallet/{user_id}/funding-instructions';
     forbidden(
@@ -1201,20 +1251,7 @@ describe('access control on every id, through every endpoint', () => {
       'FX routes without an access case',
     );
 
-    const app = createApp({
-      shards: stack.shards,
-      client: stack.client,
-      logger: pino({ level: 'silent' }),
-      metrics: walletMetrics(),
-      authSecret: test_auth_secret,
-      actionTokens: test_action_tokens,
-      taskQueue: stack.taskQueue,
-      timings: test_timings,
-      limits: test_limits,
-      stuckAfterMs: test_stuck_after_ms,
-      codec: { dataConverter: test_data_converter, corsOrigins: [] },
-    });
-    const served = expressRoutes(app);
+    const served = expressRoutes(appOver(stack));
     assert.deepEqual(
       [...covered].filter((route) => !served.includes(route)),
       [],

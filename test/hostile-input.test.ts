@@ -40,6 +40,7 @@ import { describeRecipe, headerFor, hostileTokenRecipe, type Caller } from './su
 import { documentedAuthenticatedRoutes } from './support/routes';
 import { startTestStack, test_auth_secret, test_limits, test_timings, tokenFor, type TestStack } from './support/stack';
 import { uniqueName } from './support/temporal';
+import { WebhookEndpointBody, WebhookReplayBody } from '../api/webhook-schemas';
 
 /**
  * Thousands of generated malformed and adversarial requests against every documented route:
@@ -70,6 +71,43 @@ interface RouteSpec {
   effective: () => Target;
   /** A well-formed request that changes nothing: refused for a business reason, or a read. */
   harmless: () => Target;
+}
+
+/**
+ * The webhook routes: no endpoint exists in this test, so every request naming one is 404, and a
+ * registration is refused (an unknown event type, or a customer hooking another's wallet).
+ */
+function webhookSpecs(ops: Caller, alice: Caller, bob: string): RouteSpec[] {
+  const missing = { endpoint_id: `we_${'0'.repeat(32)}` };
+  const hook = { url: 'http://127.0.0.1:9/hook', event_types: ['wallet.credited'], wallets: [alice.userId] };
+  const missingEndpoint = (route: string) => ({
+    route,
+    effective: () => ({ caller: ops, params: missing }),
+    harmless: () => ({ caller: alice, params: missing }),
+  });
+  const replay = { user_id: alice.userId, from_sequence: 1 };
+  return [
+    {
+      route: 'POST /v1/webhooks/endpoints',
+      bodySchema: WebhookEndpointBody,
+      effective: () => ({ caller: alice, body: pairs(hook) }),
+      harmless: () => ({ caller: alice, body: pairs({ ...hook, wallets: [bob] }) }),
+    },
+    { route: 'GET /v1/webhooks/endpoints', effective: () => ({ caller: alice }), harmless: () => ({ caller: ops }) },
+    ...[
+      'GET /v1/webhooks/endpoints/{endpoint_id}',
+      'DELETE /v1/webhooks/endpoints/{endpoint_id}',
+      'POST /v1/webhooks/endpoints/{endpoint_id}/rotate-secret',
+      'POST /v1/webhooks/endpoints/{endpoint_id}/enable',
+      'GET /v1/webhooks/endpoints/{endpoint_id}/deliveries',
+    ].map(missingEndpoint),
+    {
+      route: 'POST /v1/webhooks/endpoints/{endpoint_id}/replay',
+      bodySchema: WebhookReplayBody,
+      effective: () => ({ caller: ops, params: missing, body: pairs(replay) }),
+      harmless: () => ({ caller: alice, params: missing, body: pairs(replay) }),
+    },
+  ];
 }
 
 /** Raw JSON text of each value, in order. */
@@ -458,6 +496,7 @@ describe('hostile input, generated: no 5xx, the documented error shape, and noth
         effective: () => ({ caller: ops, params: { date: '2001-01-02' } }),
         harmless: () => ({ caller: ops, params: { date: '2001-02-30' } }),
       },
+      ...webhookSpecs(ops, alice, bob),
     ];
 
     // Let the held transfer's workflow task that follows PENDING_REVIEW finish before counting events.

@@ -6,3 +6,4 @@ export { payinPollWorkflow } from './payins';
 export { payoutWorkflow } from './payout';
 export { payoutCutoffWorkflow, payoutInboundWorkflow } from './payout-files';
 export { settlementReconcileWorkflow } from './settlement-reconcile';
+export { webhookDeliveryWorkflow, webhookDispatchWorkflow } from './webhooks';

@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import { Client } from '@temporalio/client';
 import pino from 'pino';
 import { TransferCompletions } from '../../temporal-client/transfer-completions';
-import { createApp } from '../../api/app';
+import { createApp, type AppDependencies } from '../../api/app';
 import { answerClientErrorsAsJson } from '../../api/client-errors';
 import { default_caller_limits, WaitSlots, type CallerLimits } from '../../api/caller-limits';
 import { signToken, type Role } from '../../api/auth';
@@ -14,7 +14,15 @@ import type { TransferLimits } from '../../domain/transfer-policy';
 import type { TransferTimings } from '../../workflows/activity-options';
 import { checkContract } from './contract';
 import { createTestShards } from './shards';
-import { connectTemporal, runInBackground, test_data_converter, uniqueName, workflowBundle } from './temporal';
+import {
+  connectTemporal,
+  runInBackground,
+  test_data_converter,
+  test_payload_keys,
+  uniqueName,
+  workflowBundle,
+} from './temporal';
+import { createWebhookWorker, type WebhookSettings } from '../../workers/webhook-worker';
 import { walletMetrics } from '../../metrics/wallet-metrics';
 
 export const test_auth_secret = 'test-secret-for-the-wallet-suite-0123456789';
@@ -22,7 +30,7 @@ export const test_auth_secret = 'test-secret-for-the-wallet-suite-0123456789';
 export const test_action_tokens = actionTokenKeys(test_auth_secret, 600);
 export const test_timings = { activityTimeoutMs: 3_000, debitAttemptsMax: 5, retryIntervalMaxMs: 500 };
 /** Long enough that no other suite's transfer counts as stuck; test/ops-monitoring.test.ts passes a short one. */
-export const test_stuck_after_ms = 300_000;
+const test_stuck_after_ms = 300_000;
 /**
  * Suites race dozens of requests from one customer on purpose (40 debits of one wallet), so
  * they run without per-customer bounds; test/caller-limits.test.ts checks the production ones.
@@ -67,7 +75,18 @@ interface TestStackOptions {
     timings: PayoutTimings;
     stuckAfterMs: number;
   };
+  /** Webhooks: given, a webhook worker runs with these settings (test/webhooks.test.ts); the routes are always there. */
+  webhooks?: { settings: WebhookSettings; drainRunMs?: number };
 }
+
+/** Webhooks' settings where a suite gives none: short retries, loopback receivers allowed. */
+export const test_webhook_settings: WebhookSettings = {
+  schedule: { firstMs: 250, maxMs: 1_000, budgetMs: 5_000 },
+  requestTimeoutMs: 1_000,
+  allowPrivate: true,
+  concurrency: 8,
+  secretGraceMs: 60_000,
+};
 
 /**
  * The wallet as `npm start` runs it, in one process: real Temporal, real shard databases, a
@@ -105,6 +124,7 @@ export async function startTestStack(options: TestStackOptions = {}) {
     return stop;
   };
   if (options.withWorker !== false) await startWorker();
+  runningWorkers.push(...(await webhookWorkers(options, { temporal, taskQueue, shards: fixture.shards, logger })));
   const app = createApp({
     shards: fixture.shards,
     client,
@@ -120,10 +140,7 @@ export async function startTestStack(options: TestStackOptions = {}) {
     codec: { dataConverter: test_data_converter, corsOrigins: options.codecCorsOrigins ?? [] },
     callerLimits,
     waitSlots,
-    ...(options.tokenMaxAgeS ? { tokenMaxAgeS: options.tokenMaxAgeS } : {}),
-    ...(options.quoteTtlMs ? { quoteTtlMs: options.quoteTtlMs } : {}),
-    ...(options.admission ? { admission: options.admission } : {}),
-    payouts: options.payouts,
+    ...appOptionsOf(options),
   });
   const { server, baseUrl } = await listenLocally(app);
 
@@ -147,6 +164,70 @@ export async function startTestStack(options: TestStackOptions = {}) {
 }
 
 export type TestStack = Awaited<ReturnType<typeof startTestStack>>;
+
+/**
+ * A second API over a running stack's shards and Temporal client, with the suite's settings and
+ * the given changes: to walk the routes Express serves, or to serve with other settings.
+ */
+export function appOver(
+  stack: Pick<TestStack, 'shards' | 'client' | 'taskQueue'>,
+  changes: Partial<AppDependencies> = {},
+) {
+  return createApp({
+    shards: stack.shards,
+    client: stack.client,
+    logger: pino({ level: 'silent' }),
+    metrics: walletMetrics(),
+    authSecret: test_auth_secret,
+    actionTokens: test_action_tokens,
+    taskQueue: stack.taskQueue,
+    timings: test_timings,
+    limits: test_limits,
+    stuckAfterMs: test_stuck_after_ms,
+    codec: { dataConverter: test_data_converter, corsOrigins: [] },
+    webhooks: { ...test_webhook_settings, sealingKeys: test_payload_keys },
+    ...changes,
+  });
+}
+
+/** The app's options a suite may set, and the webhook routes (always there). */
+function appOptionsOf(options: TestStackOptions) {
+  return {
+    ...(options.tokenMaxAgeS ? { tokenMaxAgeS: options.tokenMaxAgeS } : {}),
+    ...(options.quoteTtlMs ? { quoteTtlMs: options.quoteTtlMs } : {}),
+    ...(options.admission ? { admission: options.admission } : {}),
+    payouts: options.payouts,
+    webhooks: { ...(options.webhooks?.settings ?? test_webhook_settings), sealingKeys: test_payload_keys },
+  };
+}
+
+/** The webhook worker beside the suite's own when it asks for one (test/webhooks.test.ts); answers its stop. */
+async function webhookWorkers(
+  options: TestStackOptions,
+  on: {
+    temporal: Awaited<ReturnType<typeof connectTemporal>>;
+    taskQueue: string;
+    shards: WalletWorkerOptions['shards'];
+    logger: WalletWorkerOptions['logger'];
+  },
+) {
+  if (!options.webhooks) return [];
+  const { settings, drainRunMs } = options.webhooks;
+  const worker = await createWebhookWorker({
+    connection: on.temporal.nativeConnection,
+    namespace: 'default',
+    taskQueue: on.taskQueue,
+    shards: on.shards,
+    logger: on.logger,
+    metrics: walletMetrics(),
+    dataConverter: test_data_converter,
+    sealingKeys: test_payload_keys,
+    settings,
+    workflowBundle: await workflowBundle(),
+    ...(drainRunMs ? { drainRunMs } : {}),
+  });
+  return [runInBackground(worker)];
+}
 
 /** The worker's pay-in and payout parts, when the test gives them. */
 function railsOf(options: TestStackOptions): Pick<WalletWorkerOptions, 'payins' | 'payouts'> {

@@ -22,9 +22,10 @@ export function temporalAddress(): string {
  * The payload codec of the wallet processes tests start (PAYLOAD_KEYS, or the development key
  * as `npm start` has it): every client and worker of the tests encrypts and decrypts with it.
  */
-export const test_data_converter = walletDataConverter(
-  parseConfig(process.env.PAYLOAD_KEYS ? { PAYLOAD_KEYS: process.env.PAYLOAD_KEYS } : {}).payloadKeys,
-);
+export const test_payload_keys = parseConfig(
+  process.env.PAYLOAD_KEYS ? { PAYLOAD_KEYS: process.env.PAYLOAD_KEYS } : {},
+).payloadKeys;
+export const test_data_converter = walletDataConverter(test_payload_keys);
 
 export function uniqueName(prefix: string): string {
   return `${prefix}_${randomBytes(4).toString('hex')}`;

@@ -1,0 +1,31 @@
+import { Counter, type Registry } from 'prom-client';
+import type { WebhookEvents } from '../activities/webhooks';
+
+const made = new WeakMap<Registry, WebhookEvents>();
+
+/**
+ * Webhooks' counts: `wallet_webhook_attempts_total{outcome}` (delivered, failed) and
+ * `wallet_webhook_endpoints_disabled_total` (an endpoint that failed for its whole retry budget,
+ * also logged at error level and shown as `status: disabled` by GET /v1/webhooks/endpoints).
+ */
+export function webhookMetrics(registry: Registry): WebhookEvents {
+  const known = made.get(registry);
+  if (known) return known;
+  const attempts = new Counter({
+    name: 'wallet_webhook_attempts_total',
+    help: 'Webhook delivery attempts, by outcome (delivered: a 2xx answer; failed: anything else, retried on the schedule)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const disabled = new Counter({
+    name: 'wallet_webhook_endpoints_disabled_total',
+    help: 'Webhook endpoints disabled because they failed for their whole retry budget (WEBHOOK_RETRY_BUDGET)',
+    registers: [registry],
+  });
+  const events: WebhookEvents = {
+    attempt: (outcome) => attempts.inc({ outcome }),
+    disabled: () => disabled.inc(),
+  };
+  made.set(registry, events);
+  return events;
+}

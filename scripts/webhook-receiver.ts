@@ -1,0 +1,62 @@
+/**
+ * `npm run webhook-receiver -- --secret whsec_... [--port 4020] [--fail]`: a small server for
+ * development (README "Webhooks"). It verifies each delivery's signature with the Standard
+ * Webhooks library's own verifier, prints the event on one line, and answers 204; a bad
+ * signature is printed and answered 400. `--fail` answers 503 to everything, to watch retries.
+ */
+import { createServer } from 'node:http';
+import { parseArgs } from 'node:util';
+import { Webhook } from 'standardwebhooks';
+
+const usage = 'usage: npm run webhook-receiver -- --secret whsec_... [--port 4020] [--fail]';
+/** A wallet event is a few hundred bytes; anything much larger is not one. */
+const body_size_max = 64 * 1024;
+
+function run() {
+  const { values } = parseArgs({
+    options: {
+      secret: { type: 'string' },
+      port: { type: 'string', default: '4020' },
+      fail: { type: 'boolean', default: false },
+    },
+  });
+  if (!values.secret) throw new Error(usage);
+  const verifier = new Webhook(values.secret);
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > body_size_max) request.destroy();
+      else chunks.push(chunk);
+    });
+    request.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const headers = {
+        'webhook-id': String(request.headers['webhook-id'] ?? ''),
+        'webhook-timestamp': String(request.headers['webhook-timestamp'] ?? ''),
+        'webhook-signature': String(request.headers['webhook-signature'] ?? ''),
+      };
+      try {
+        // jsonParse off: the body is printed as sent (amounts are exact integers).
+        verifier.verify(body, headers, { jsonParse: false });
+      } catch (error) {
+        console.log(`REFUSED ${headers['webhook-id']}: ${(error as Error).message}`);
+        response.writeHead(400).end();
+        return;
+      }
+      console.log(`${values.fail ? 'FAILING' : 'verified'} ${headers['webhook-id']} ${body}`);
+      response.writeHead(values.fail ? 503 : 204).end();
+    });
+  });
+  server.listen(Number(values.port), '127.0.0.1', () =>
+    console.log(`webhook receiver on http://127.0.0.1:${values.port}/ (register it with WEBHOOK_ALLOW_PRIVATE=true)`),
+  );
+}
+
+try {
+  run();
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(1);
+}

@@ -1,0 +1,124 @@
+import {
+  ActivityFailure,
+  condition,
+  continueAsNew,
+  defineSignal,
+  proxyActivities,
+  setHandler,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { WebhookActivities } from '../activities/webhooks';
+import { webhookRetryDelayMs, type WebhookEventRef, type WebhookRetrySchedule } from '../domain/webhook-deliveries';
+
+/**
+ * Webhook delivery (issue 20 §2, README "Webhooks"). One dispatcher per shard drains its outbox
+ * and hands each endpoint the events it subscribes to, by signal-with-start, to that endpoint's
+ * one delivery workflow. The delivery workflow sends its queue in order, one event at a time;
+ * a failed attempt waits on a durable timer (exponential, up to the retry budget), and an
+ * endpoint that fails for its whole budget is disabled. Both continue as new to bound history.
+ */
+
+/** Events for an endpoint, in order; `replay` ones are sent even when already delivered. */
+export interface WebhookEventsSignal {
+  refs: WebhookEventRef[];
+  replay: boolean;
+}
+export const webhookEventsSignal = defineSignal<[WebhookEventsSignal]>('webhookEvents');
+
+export interface WebhookDeliveryInput {
+  endpointId: string;
+  schedule: WebhookRetrySchedule;
+  /** Carried over a continue-as-new: the queue not yet delivered, and the last sequence sent per wallet. */
+  queue?: (WebhookEventRef & { replay: boolean })[];
+  delivered?: Record<string, string>;
+}
+
+/** An idle delivery workflow ends after this; the next event starts it again. */
+const idle_ms = 10 * 60_000;
+/** Events a run delivers before it continues as new. */
+const deliveries_per_run_max = 500;
+/** Wallets whose last delivered sequence a run remembers (for dropping the dispatcher's repeats); the oldest are forgotten. */
+const delivered_wallets_max = 5_000;
+
+const delivery_options = {
+  // The request has its own timeout (WEBHOOK_TIMEOUT, at most 60 s); this only bounds a stuck attempt.
+  startToCloseTimeout: 90_000,
+  // A thrown error is ours (a shard down), not the consumer's: a few quick tries, then it counts
+  // as a failed attempt of the schedule. The consumer's failures are results, never retried here.
+  retry: { initialInterval: 1_000, backoffCoefficient: 2, maximumInterval: 10_000, maximumAttempts: 3 },
+};
+
+export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Promise<void> {
+  const { deliverWebhook, disableWebhookEndpoint } = proxyActivities<WebhookActivities>(delivery_options);
+  const queue = [...(input.queue ?? [])];
+  const delivered = new Map(Object.entries(input.delivered ?? {}));
+  const isRepeat = (ref: WebhookEventRef) => {
+    const last = delivered.get(ref.userId);
+    const queued = queue.some((item) => !item.replay && item.userId === ref.userId && item.sequence === ref.sequence);
+    return queued || (last !== undefined && BigInt(ref.sequence) <= BigInt(last));
+  };
+  setHandler(webhookEventsSignal, ({ refs, replay }) => {
+    for (const ref of refs) if (replay || !isRepeat(ref)) queue.push({ ...ref, replay });
+  });
+
+  for (let sent = 0; sent < deliveries_per_run_max && !workflowInfo().continueAsNewSuggested; sent++) {
+    if (queue.length === 0 && !(await condition(() => queue.length > 0, idle_ms))) return;
+    const head = queue[0]!;
+    const outcome = await deliverWithRetries(input, head, { deliverWebhook, disableWebhookEndpoint });
+    // Disabled or deleted: what is queued is dropped (a replay sends it again once re-enabled).
+    if (outcome !== 'delivered') return;
+    queue.shift();
+    if (!head.replay || BigInt(head.sequence) > BigInt(delivered.get(head.userId) ?? '0')) {
+      delivered.delete(head.userId);
+      delivered.set(head.userId, head.sequence);
+      if (delivered.size > delivered_wallets_max) delivered.delete(delivered.keys().next().value!);
+    }
+  }
+  await continueAsNew<typeof webhookDeliveryWorkflow>({ ...input, queue, delivered: Object.fromEntries(delivered) });
+}
+
+/** Attempts until delivered, or until the next wait would pass the budget counted from the first failure. */
+async function deliverWithRetries(
+  input: WebhookDeliveryInput,
+  head: WebhookEventRef & { replay: boolean },
+  activities: Pick<WebhookActivities, 'deliverWebhook' | 'disableWebhookEndpoint'>,
+): Promise<'delivered' | 'gone' | 'disabled'> {
+  const { userId, sequence, replay } = head;
+  const firstFailureMs = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    const outcome = await activities
+      .deliverWebhook({ endpointId: input.endpointId, ref: { userId, sequence }, attempt, replay })
+      .then(
+        (result) => result.outcome,
+        (error: unknown) => {
+          if (error instanceof ActivityFailure) return 'failed' as const;
+          throw error;
+        },
+      );
+    if (outcome !== 'failed') return outcome;
+    const delayMs = webhookRetryDelayMs(input.schedule, attempt);
+    if (Date.now() - firstFailureMs + delayMs > input.schedule.budgetMs) {
+      await activities.disableWebhookEndpoint({ endpointId: input.endpointId, reason: 'retry_budget_exhausted' });
+      return 'disabled';
+    }
+    await sleep(delayMs);
+  }
+}
+
+const drain_options = {
+  startToCloseTimeout: 5 * 60_000,
+  heartbeatTimeout: 20_000,
+  // A shard down must not end the dispatcher: it retries until the shard is back.
+  retry: { initialInterval: 1_000, backoffCoefficient: 2, maximumInterval: 30_000, maximumAttempts: 2_147_483_647 },
+};
+/** Drain activities (about 30 s each) a dispatcher run makes before it continues as new. */
+const drains_per_run = 100;
+
+/** One shard's dispatcher: started once per shard by the webhook worker, and runs for good. */
+export async function webhookDispatchWorkflow(input: { shard: number }): Promise<void> {
+  const { drainWebhookOutbox } = proxyActivities<WebhookActivities>(drain_options);
+  for (let drain = 0; drain < drains_per_run && !workflowInfo().continueAsNewSuggested; drain++)
+    await drainWebhookOutbox({ shard: input.shard });
+  await continueAsNew<typeof webhookDispatchWorkflow>(input);
+}
