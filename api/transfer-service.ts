@@ -1,19 +1,11 @@
 import type { Client } from '@temporalio/client';
-import type pg from 'pg';
 import type { Registry } from 'prom-client';
 import type { ShardSet } from '../db/shards';
 import { exceedsTransferMax, policyFor, type TransferLimits } from '../domain/transfer-policy';
 import { requestHashOf, transferIdFor } from '../domain/transfer-ids';
 import { final_statuses, ownerOf, type Transfer } from '../domain/transfers';
 import { legsOf, type LegRecord } from '../ledger/postings';
-import {
-  findTransfer,
-  findTransferWithLegs,
-  registerTransfer,
-  type NewTransfer,
-  type RecordWithLegs,
-  type TransferRecord,
-} from '../ledger/transfers';
+import { findTransfer, registerTransfer, type NewTransfer, type TransferRecord } from '../ledger/transfers';
 import type { TransferTimings } from '../workflows/activity-options';
 import { heldBy, transferOf, startTransferWorkflow, type StartOutcome } from '../temporal-client/start-transfer';
 import type { StartPacer } from '../temporal-client/start-pacer';
@@ -243,14 +235,10 @@ export class TransferService {
    * The record once it is final, or as it stands after `waitS` seconds, or as soon as `gone`
    * aborts (the client hung up). Nothing outlives the call: no poll, timer or listener.
    */
-  async waitForFinal(
-    record: TransferRecord,
-    waitS: number,
-    gone?: AbortSignal,
-    reread: () => Promise<TransferRecord> = async () =>
-      (await findTransfer(this.ownerPool(record), record.transferId)) ?? record,
-  ): Promise<TransferRecord> {
+  async waitForFinal(record: TransferRecord, waitS: number, gone?: AbortSignal): Promise<TransferRecord> {
     if (final_statuses.includes(record.status) || waitS <= 0 || gone?.aborted) return record;
+    const ownerPool = this.deps.shards.pool(this.deps.shards.shardOf(record.ownerUserId));
+    const reread = async () => (await findTransfer(ownerPool, record.transferId)) ?? record;
     const waiting = new AbortController();
     const deadline = setTimeout(() => waiting.abort(), waitS * 1000);
     const stopWaiting = () => waiting.abort();
@@ -277,21 +265,13 @@ export class TransferService {
     }
   }
 
-  /**
-   * The transfer's legs as the ledger decided them, from the shards of both parties; `ownerLegs`,
-   * when the caller read them with the record (findWithLegs), stand for the owner's shard.
-   */
-  async legsOf(record: TransferRecord, ownerLegs?: readonly LegRecord[]): Promise<LegRecord[]> {
-    const parties = this.deps.shards.shardsOfParties(record);
-    const ownerShard = this.deps.shards.shardOf(record.ownerUserId);
-    const known = ownerLegs && parties.includes(ownerShard) ? ownerLegs : undefined;
+  /** The transfer's legs as the ledger decided them, from the shards of both parties. */
+  async legsOf(record: TransferRecord): Promise<LegRecord[]> {
     const legs = await Promise.all(
-      parties
-        .filter((shard) => known === undefined || shard !== ownerShard)
-        .map((shard) => legsOf(this.deps.shards.pool(shard), record.transferId)),
+      this.deps.shards.shardsOfParties(record).map((shard) => legsOf(this.deps.shards.pool(shard), record.transferId)),
     );
     const order = { debit: 0, credit: 1, refund: 2, reversal_debit: 3, reversal_credit: 4 };
-    return [...(known ?? []), ...legs.flat()].sort((a, b) => order[a.leg] - order[b.leg]);
+    return legs.flat().sort((a, b) => order[a.leg] - order[b.leg]);
   }
 
   /**
@@ -299,31 +279,10 @@ export class TransferService {
    * process accepted the transfer, else looked up on every shard at once (primary key reads).
    */
   async find(transferId: string): Promise<TransferRecord | undefined> {
-    return this.onOwnerShard(transferId, findTransfer);
-  }
-
-  /** find, with the legs on the owner's shard read in the same statement (a transfer's GET needs both). */
-  async findWithLegs(transferId: string): Promise<RecordWithLegs | undefined> {
-    return this.onOwnerShard(transferId, findTransferWithLegs);
-  }
-
-  /** findWithLegs again for a record already found: on its owner's shard only. */
-  async rereadWithLegs(record: TransferRecord): Promise<RecordWithLegs | undefined> {
-    return findTransferWithLegs(this.ownerPool(record), record.transferId);
-  }
-
-  private async onOwnerShard<T>(
-    transferId: string,
-    read: (pool: pg.Pool, transferId: string) => Promise<T | undefined>,
-  ): Promise<T | undefined> {
     const knownShard = this.ownerShards.get(transferId);
-    if (knownShard !== undefined) return read(this.deps.shards.pool(knownShard), transferId);
-    const found = await Promise.all(this.deps.shards.pools.map((pool) => read(pool, transferId)));
+    if (knownShard !== undefined) return findTransfer(this.deps.shards.pool(knownShard), transferId);
+    const found = await Promise.all(this.deps.shards.pools.map((pool) => findTransfer(pool, transferId)));
     return found.find((record) => record !== undefined);
-  }
-
-  private ownerPool(record: TransferRecord): pg.Pool {
-    return this.deps.shards.pool(this.deps.shards.shardOf(record.ownerUserId));
   }
 
   /** A transfer's owner shard never changes, so remembering it cannot go stale; bounded, oldest dropped first. */

@@ -262,23 +262,20 @@ export interface LegRecord {
   createdAt: Date;
 }
 
-/** A leg as `postings` stores it; `legRecordOf` reads it. */
-export interface PostingLegRow {
-  leg: Leg;
-  outcome: Outcome['outcome'];
-  reason: FailureReason | null;
-  created_at: Date;
-}
-
-export function legRecordOf(row: PostingLegRow): LegRecord {
-  return { leg: row.leg, outcome: row.outcome, reason: row.reason, createdAt: row.created_at };
-}
-
 /** The legs of a transfer that were decided on one shard (the sender's holds debit and refund, the recipient's the credit). */
 export async function legsOf(client: pg.Pool | pg.PoolClient, transferId: string): Promise<LegRecord[]> {
-  const found = await client.query<PostingLegRow>(
-    'select leg, outcome, reason, created_at from postings where transfer_id = $1::text order by created_at, leg',
-    [transferId],
-  );
-  return found.rows.map(legRecordOf);
+  const found = await client.query<{
+    leg: Leg;
+    outcome: Outcome['outcome'];
+    reason: FailureReason | null;
+    created_at: Date;
+  }>('select leg, outcome, reason, created_at from postings where transfer_id = $1::text order by created_at, leg', [
+    transferId,
+  ]);
+  return found.rows.map((row) => ({
+    leg: row.leg,
+    outcome: row.outcome,
+    reason: row.reason,
+    createdAt: row.created_at,
+  }));
 }

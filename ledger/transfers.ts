@@ -1,7 +1,6 @@
 import type pg from 'pg';
 import type { FailureReason, Transfer, TransferKind, TransferStatus } from '../domain/transfers';
 import { conversionOf, conversion_json_sql, type ConversionRecord, type ConversionJson } from './fx';
-import { legRecordOf, type LegRecord, type PostingLegRow } from './postings';
 
 /** A transfer's durable record on its owner's shard: the transfer, and what became of it. */
 export interface TransferRecord extends Omit<Transfer, 'conversion'> {
@@ -179,48 +178,6 @@ async function findTransferRow(client: pg.PoolClient | pg.Pool, transferId: stri
     values: [transferId],
   });
   return found.rows[0];
-}
-
-/** The record's columns and, from the left join, one leg's (all null when it has none yet). */
-interface TransferWithLegRow extends TransferRow {
-  leg: PostingLegRow['leg'] | null;
-  outcome: PostingLegRow['outcome'] | null;
-  reason: PostingLegRow['reason'];
-  leg_created_at: Date | null;
-}
-
-/** A record and the legs decided on its own shard, as one statement reads them. */
-export interface RecordWithLegs {
-  record: TransferRecord;
-  /** The legs on the record's shard: all of a same-shard transfer's, the sender's side of a cross-shard one. */
-  legs: LegRecord[];
-}
-
-/**
- * The record with the legs on its shard in one statement (a read of the record joined to its
- * postings: one row per leg, or one row without a leg): a transfer's GET needs both, and a round
- * trip fewer on the owner's shard is one `pg` write and read fewer per GET.
- */
-export async function findTransferWithLegs(
-  client: pg.PoolClient | pg.Pool,
-  transferId: string,
-): Promise<RecordWithLegs | undefined> {
-  const found = await client.query<TransferWithLegRow>({
-    name: 'find_transfer_with_legs',
-    text: `select r.*, p.leg, p.outcome, p.reason, p.created_at as leg_created_at
-             from (select ${columns}, ${conversion_json_sql} from transfers where transfer_id = $1::text) r
-             left join postings p on p.transfer_id = r.transfer_id
-            order by p.created_at, p.leg`,
-    values: [transferId],
-  });
-  const first = found.rows[0];
-  if (!first) return undefined;
-  const legs = found.rows.flatMap(({ leg, outcome, reason, leg_created_at }) =>
-    leg === null || outcome === null || leg_created_at === null
-      ? []
-      : [legRecordOf({ leg, outcome, reason, created_at: leg_created_at })],
-  );
-  return { record: fromRow(first), legs };
 }
 
 /**

@@ -95,20 +95,6 @@ describe('transfers through the API', () => {
       read.body.legs.map((leg: { leg: string }) => leg.leg),
       ['debit', 'credit'],
     );
-    // Both parties on one shard: the record and both legs come from the statement that reads the record.
-    const carol = await funded(1, 0);
-    const same = await stack.api.transfer(alice, carol, 50, uniqueName('k'), 0);
-    const sameRead = await stack.api.call('GET', `/v1/wallet/transfers/${same.body.transfer_id}?wait=10`, {
-      as: carol,
-    });
-    assert.equal(sameRead.body.status, 'COMPLETED');
-    assert.deepEqual(
-      sameRead.body.legs.map((leg: { leg: string; outcome: string }) => `${leg.leg}:${leg.outcome}`),
-      ['debit:posted', 'credit:posted'],
-    );
-    // A read without a wait, of a transfer already final, answers the same.
-    const again = await stack.api.call('GET', `/v1/wallet/transfers/${same.body.transfer_id}`, { as: alice });
-    assert.deepEqual(again.body, sameRead.body);
   });
 
   it('answers 202 PENDING without wait, and the transfer completes', async () => {

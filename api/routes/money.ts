@@ -63,25 +63,15 @@ export function moneyRoutes(transfers: TransferService, metrics: Metrics, waitSl
     const { transfer_id } = validate(TransferIdParams, request.params, 'path');
     const { wait } = validate(WaitQuery, request.query, 'query');
     response.locals.transferId = transfer_id;
-    // The record and the legs on its shard in one statement, again after a wait.
-    const found = await transfers.findWithLegs(transfer_id);
-    const record = found?.record;
+    const record = await transfers.find(transfer_id);
     const principal = principalOf(request);
     const isParty =
       record !== undefined && (principal.userId === record.fromUserId || principal.userId === record.toUserId);
     // Non-parties get the same 404 as for a missing id, so ids cannot be probed for existence.
-    if (!found || !record || (principal.role !== 'ops' && !isParty))
+    if (!record || (principal.role !== 'ops' && !isParty))
       throw new ApiError('transfer_not_found', `no transfer ${transfer_id}`);
-    let ownerLegs = found.legs;
-    const reread = async () => {
-      const again = await transfers.rereadWithLegs(record);
-      if (!again) return record;
-      ownerLegs = again.legs;
-      return again.record;
-    };
-    const current = wait === undefined ? record : await waitIfAllowed(request, response, record, wait, reread);
-    const legs = await transfers.legsOf(current, ownerLegs);
-    sendJson(response, 200, { ...transferJson(current), legs: legsJson(current, legs) });
+    const current = wait === undefined ? record : await waitIfAllowed(request, response, record, wait);
+    sendJson(response, 200, { ...transferJson(current), legs: legsJson(current, await transfers.legsOf(current)) });
   });
 
   return router;
@@ -90,16 +80,8 @@ export function moneyRoutes(transfers: TransferService, metrics: Metrics, waitSl
 /** How the money routes answer: at once with 202, or after waiting for the transfer to be final. */
 function transferAnswers(transfers: TransferService, metrics: Metrics, waitSlots: WaitSlots) {
   /** `?wait=N`: until the transfer is final, N seconds pass or the client hangs up (WaitSlots.waitOrNow). */
-  function waitIfAllowed(
-    request: Request,
-    response: Response,
-    record: TransferRecord,
-    waitS: number,
-    reread?: () => Promise<TransferRecord>,
-  ) {
-    return waitSlots.waitOrNow(request, response, record, (gone) =>
-      transfers.waitForFinal(record, waitS, gone, reread),
-    );
+  function waitIfAllowed(request: Request, response: Response, record: TransferRecord, waitS: number) {
+    return waitSlots.waitOrNow(request, response, record, (gone) => transfers.waitForFinal(record, waitS, gone));
   }
 
   async function submitAndAnswer(request: Request, response: Response, submission: SubmitTransfer): Promise<void> {
