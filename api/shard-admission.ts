@@ -10,10 +10,15 @@
  *
  * For a shard the estimate is the larger of
  * - its backlog: transfers touching it that this process started and has not seen finish (plus
- *   the one asking), divided by the shard's measured completion rate (an EWMA of completions per
- *   second, updated only over seconds in which it had work, so an idle shard keeps its last
- *   measure, and lowered only by seconds that ended with work waiting, so a shard is not judged
- *   by its light demand; never below a floor), and
+ *   the one asking), divided by the shard's capacity: the larger of its measured completion rate
+ *   (an EWMA of completions per second, updated only over seconds in which it had work, so an
+ *   idle shard keeps its last measure, and lowered only by seconds that ended with work waiting,
+ *   so a shard is not judged by its light demand) and that rate's recent peak, which decays with
+ *   a time constant of 45 s; never below a floor. The peak is there for the seconds spent
+ *   accepting a burst: the process is busy recording transfers, completions lag, and the EWMA
+ *   alone fell far enough to refuse the end of a burst the shard then finished well within the
+ *   target. A shard that is really slower still lowers the estimate once the peak has decayed,
+ *   within a minute or two, and
  * - its stall: how long it has had work and finished none. A blocked shard finishes nothing, so
  *   its stall grows by a second a second and passes any target, whatever the rate estimate said;
  *   a healthy shard finishes something every few milliseconds. (Not the age of the oldest
@@ -64,6 +69,8 @@ const rate_floor_per_s_default = 5;
 const forget_after_ms_default = 10 * 60_000;
 /** Weight of the newest one-second sample in the rate EWMA (about a 5 s memory). */
 const rate_ewma_weight = 0.2;
+/** Time constant of the peak rate's decay: after 45 s it counts 37%, after 2 minutes 7%. */
+const rate_peak_decay_ms = 45_000;
 const rate_sample_ms = 1_000;
 /** Retry-After is the estimate's excess over the target, within these bounds. */
 const retry_after_min_s = 1;
@@ -74,7 +81,11 @@ class ShardQueue {
   readonly running = new Set<string>();
   /** Admitted requests not yet started. */
   reserved = 0;
+  /** The EWMA of completions per second. */
   ratePerS: number;
+  /** The highest EWMA lately, and when it was reached: it decays from there (see peakPerS). */
+  private peakRatePerS: number;
+  private peakAtMs: number;
   /** Completions in the current one-second sample, and when it began. */
   private sampleCount = 0;
   private sampleStartMs: number;
@@ -84,6 +95,8 @@ class ShardQueue {
 
   constructor(ratePriorPerS: number, nowMs: number) {
     this.ratePerS = ratePriorPerS;
+    this.peakRatePerS = ratePriorPerS;
+    this.peakAtMs = nowMs;
     this.sampleStartMs = nowMs;
     this.progressAtMs = nowMs;
   }
@@ -105,6 +118,16 @@ class ShardQueue {
     this.progressAtMs = nowMs;
   }
 
+  /** The EWMA's peak, decayed exponentially since it was reached. */
+  peakPerS(nowMs: number): number {
+    return this.peakRatePerS * Math.exp(-Math.max(0, nowMs - this.peakAtMs) / rate_peak_decay_ms);
+  }
+
+  /** What the shard is taken to finish per second: the EWMA, or its recent peak if higher. */
+  capacityPerS(nowMs: number): number {
+    return Math.max(this.ratePerS, this.peakPerS(nowMs));
+  }
+
   stallMs(nowMs: number): number {
     return this.running.size === 0 ? 0 : nowMs - this.progressAtMs;
   }
@@ -120,6 +143,11 @@ class ShardQueue {
       const backlogged = this.length >= Math.max(1, this.sampleCount);
       if ((this.sampleBusy || this.sampleCount > 0) && (observed > this.ratePerS || backlogged)) {
         this.ratePerS = rate_ewma_weight * observed + (1 - rate_ewma_weight) * this.ratePerS;
+      }
+      const sampleEndMs = this.sampleStartMs + rate_sample_ms;
+      if (this.ratePerS >= this.peakPerS(sampleEndMs)) {
+        this.peakRatePerS = this.ratePerS;
+        this.peakAtMs = sampleEndMs;
       }
       this.sampleCount = 0;
       this.sampleBusy = this.length > 0;
@@ -157,15 +185,23 @@ export class ShardAdmission {
     this.forgetOld(nowMs);
     const queue = this.queue(shard);
     queue.roll(nowMs);
-    const backlogMs = ((queue.length + 1) * 1000) / Math.max(queue.ratePerS, this.rateFloorPerS);
+    const backlogMs = ((queue.length + 1) * 1000) / Math.max(queue.capacityPerS(nowMs), this.rateFloorPerS);
     return Math.max(backlogMs, queue.stallMs(nowMs));
   }
 
-  /** The measured completion rate of a shard (completions per second), for metrics and tests. */
+  /** The measured completion rate of a shard (completions per second, the EWMA), for metrics and tests. */
   ratePerS(shard: number): number {
     const queue = this.queue(shard);
     queue.roll(this.now());
     return queue.ratePerS;
+  }
+
+  /** What the estimate takes a shard to finish per second: the EWMA or its decaying peak, whichever is higher. */
+  capacityPerS(shard: number): number {
+    const nowMs = this.now();
+    const queue = this.queue(shard);
+    queue.roll(nowMs);
+    return queue.capacityPerS(nowMs);
   }
 
   /** Transfers counted (started or on their way), all shards together. */

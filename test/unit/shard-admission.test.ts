@@ -72,17 +72,85 @@ describe('ShardAdmission', () => {
     assert.equal(admission.estimateMs(0), 15_000, '300 at the prior of 20/s');
   });
 
-  it('a slow shard with work waiting lowers the rate, never below its floor', () => {
+  it('a slow shard with work waiting lowers the rate once the peak has decayed, never below its floor', () => {
     const clock = manualClock();
     const admission = new ShardAdmission(1, { ceiling: 5_000, ratePriorPerS: 20, rateFloorPerS: 5 }, clock.now);
-    for (let index = 0; index < 100; index++) admitted(admission.admit([0], customer(120_000))).startedAs(`q${index}`);
-    for (let second = 0; second < 60; second++) {
+    for (let index = 0; index < 200; index++) admitted(admission.admit([0], customer(120_000))).startedAs(`q${index}`);
+    for (let second = 0; second < 180; second++) {
       clock.advance(1_000);
       admission.finished(`q${second}`);
+      if (second === 29) {
+        assert.ok(admission.ratePerS(0) < 1.5, `rate ${admission.ratePerS(0)}`);
+        assert.ok(admission.capacityPerS(0) > 10, 'after 30 s the peak still holds the estimate up');
+      }
     }
-    assert.ok(admission.ratePerS(0) < 1.5, `rate ${admission.ratePerS(0)}`);
-    for (let index = 0; index < 259; index++) admitted(admission.admit([0], customer(120_000))).startedAs(`b${index}`);
+    // 180 s is four time constants of the peak's decay: 20/s × e^-4 is below the floor.
+    assert.ok(admission.capacityPerS(0) < 1.5, `capacity ${admission.capacityPerS(0)}`);
+    for (let index = 0; index < 279; index++) admitted(admission.admit([0], customer(120_000))).startedAs(`b${index}`);
     assert.equal(admission.estimateMs(0), 60_000, '300 at the floor of 5/s');
+  });
+
+  it('admits a burst whose accept makes completions lag: the peak of the rate holds the estimate up', () => {
+    const clock = manualClock();
+    const admission = new ShardAdmission(1, { ceiling: 5_000, ratePriorPerS: 20 }, clock.now);
+    // For 10 s, 150 requests a second are admitted while the busy process finishes only 4 a second.
+    let finished = 0;
+    for (let second = 0; second < 10; second++) {
+      for (let index = 0; index < 150; index++) {
+        admitted(admission.admit([0], customer(120_000))).startedAs(`b${second * 150 + index}`);
+      }
+      clock.advance(1_000);
+      for (let index = 0; index < 4; index++) admission.finished(`b${finished++}`);
+    }
+    // The EWMA alone (about 5.7/s) would put the 1,461st at 256 s, past the 2-minute target.
+    const rate = admission.ratePerS(0);
+    assert.ok(rate > 5 && rate < 6.5, `rate ${rate}`);
+    assert.ok(((admission.estimateMs(0) / 1000) * admission.capacityPerS(0)) / rate > 120, 'refused on the EWMA alone');
+    // Its peak, 20/s decayed for 10 s (16.0/s), puts it at 91 s.
+    assert.ok(Math.abs(admission.capacityPerS(0) - 20 * Math.exp(-10 / 45)) < 0.01);
+    assert.ok(Math.abs(admission.estimateMs(0) - (1_461 * 1000) / (20 * Math.exp(-10 / 45))) < 1);
+  });
+
+  it('the peak decays with a 45 s time constant and is renewed by a rate above it', () => {
+    const clock = manualClock();
+    const admission = new ShardAdmission(1, { ceiling: 5_000, ratePriorPerS: 20, rateFloorPerS: 1 }, clock.now);
+    let next = 0;
+    // Learn 100/s over 40 s of 100 started and finished each second.
+    for (let second = 0; second < 40; second++) {
+      const started = Array.from({ length: 100 }, () => `t${next++}`);
+      for (const id of started) admitted(admission.admit([0], customer(120_000))).startedAs(id);
+      clock.advance(1_000);
+      for (const id of started) admission.finished(id);
+    }
+    const learned = admission.ratePerS(0);
+    assert.ok(Math.abs(learned - 100) < 1, `rate ${learned}`);
+    // Then the shard slows down to 2/s with work always waiting.
+    for (let index = 0; index < 1_000; index++)
+      admitted(admission.admit([0], customer(3_600_000))).startedAs(`s${index}`);
+    let slow = 0;
+    const capacityAfter = (seconds: number) => {
+      for (let second = 0; second < seconds; second++) {
+        clock.advance(1_000);
+        admission.finished(`s${slow++}`);
+        admission.finished(`s${slow++}`);
+      }
+      return admission.capacityPerS(0);
+    };
+    // The EWMA falls within seconds; the peak decays from the end of the last fast second (the
+    // first of these 45, in which the last 100 were heard of).
+    assert.ok(Math.abs(capacityAfter(45) - learned * Math.exp(-44 / 45)) < 0.1);
+    assert.ok(admission.ratePerS(0) < 2.1, 'the EWMA itself has long followed the slow shard');
+    assert.ok(Math.abs(capacityAfter(45) - learned * Math.exp(-89 / 45)) < 0.1);
+    assert.ok(capacityAfter(90) < 2.1, 'after 3 minutes the slow rate is the estimate');
+    // A faster rate renews the peak: 100 started and finished in one second, with the backlog drained first.
+    while (slow < 1_000) admission.finished(`s${slow++}`);
+    for (let second = 0; second < 30; second++) {
+      const started = Array.from({ length: 100 }, () => `t${next++}`);
+      for (const id of started) admitted(admission.admit([0], customer(120_000))).startedAs(id);
+      clock.advance(1_000);
+      for (const id of started) admission.finished(id);
+    }
+    assert.ok(admission.capacityPerS(0) > 90, `capacity ${admission.capacityPerS(0)}`);
   });
 
   it('refuses a shard that finishes nothing once its stall passes the target, and only that shard', () => {
