@@ -341,6 +341,13 @@ describe('hostile input, generated: no 5xx, the documented error shape, and noth
         effective: () => ({ caller: alice, params: { transfer_id: completedTransfer } }),
         harmless: () => ({ caller: alice, params: { transfer_id: completedTransfer } }),
       })),
+      // The live feed streams for minutes once it answers 200, so both of its targets are a
+      // customer on another's feed (403); test/events.test.ts covers a feed that goes through.
+      {
+        route: 'GET /v1/wallet/{user_id}/events',
+        effective: () => ({ caller: alice, params: userParams(bob) }),
+        harmless: () => ({ caller: alice, params: userParams(bob) }),
+      },
       ...['GET /v1/wallet/{user_id}/balance', 'GET /v1/wallet/{user_id}/transactions'].map((route) => ({
         route,
         effective: () => ({ caller: alice, params: userParams(alice.userId) }),

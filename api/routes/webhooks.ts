@@ -60,7 +60,9 @@ const known_event_types = new Set<string>(wallet_event_types);
  * endpoints it registered; another's answers 404, as one that does not exist.
  */
 export function webhookRoutes(options: WebhookRouteOptions): Router {
-  const router = Router();
+  // Strict: `/v1/webhooks/endpoints/` (an empty endpoint id) is not the list route, so an id
+  // that is missing gets 404, like any unknown one, instead of every endpoint.
+  const router = Router({ strict: true });
   const reference = () => options.shards.pool(reference_shard);
   const endpointFor: EndpointFor = async (request) => {
     const { endpoint_id } = validate(WebhookEndpointParams, request.params, 'path');
