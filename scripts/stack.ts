@@ -53,7 +53,16 @@ async function run() {
   await waitForTemporal(address, settings.TEMPORAL_NAMESPACE, ready_timeout_ms, access);
   // API and worker in one process: transfers start eagerly on its worker (see app/wallet-node.ts).
   const natsUrl = await startOwnNats(settings);
-  supervisor.add('wallet', () => spawnTs(['app/main.ts', 'wallet'], { ...process.env, NATS_URL: natsUrl }));
+  // A development stack: webhooks may reach a receiver on this machine (README, "Webhooks"),
+  // unless the environment says otherwise.
+  const webhookAllowPrivate = process.env.WEBHOOK_ALLOW_PRIVATE ?? 'true';
+  supervisor.add('wallet', () =>
+    spawnTs(['app/main.ts', 'wallet'], {
+      ...process.env,
+      NATS_URL: natsUrl,
+      WEBHOOK_ALLOW_PRIVATE: webhookAllowPrivate,
+    }),
+  );
   await waitForPort(settings.PORT, ready_timeout_ms, settings.HOST);
   await addBankProcesses(supervisor, bank, process.env.ACH_SERVER_BIN);
 
