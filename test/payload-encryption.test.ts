@@ -72,7 +72,12 @@ describe('payloads encrypted end to end', () => {
     const payloads = historyPayloads(history.events);
     assert.ok(payloads.length >= 3, `expected the input, results and markers' payloads, found ${payloads.length}`);
     // Checked event by event, so a failure names the event that holds the clear payload.
-    for (const event of history.events ?? [])
+    // Except a patch marker (a `patched()` call that meets a signal or update in its first turn):
+    // the SDK's core writes its details, the patch id and nothing of the transfer, past the codec.
+    // The text check below still covers it.
+    const patchMarker = (event: (typeof history.events & {})[number]) =>
+      event.markerRecordedEventAttributes?.markerName === 'core_patch';
+    for (const event of (history.events ?? []).filter((event) => !patchMarker(event)))
       for (const payload of historyPayloads(event))
         assert.equal(
           Buffer.from(payload.metadata!.encoding!).toString(),
