@@ -60,25 +60,17 @@ export function createWebhookActivities(deps: WebhookDependencies) {
   return {
     /** Drains one shard's outbox for a while: each page fanned out to the endpoints it matches, then the cursor saved. */
     async drainWebhookOutbox(input: { shard: number }): Promise<{ events: number }> {
-      const pool = deps.shards.pool(input.shard);
-      const until = Date.now() + (deps.drainRunMs ?? drain_run_default_ms);
-      let events = 0;
-      let cursor = (await drainCursorOf(pool, drain_name)) ?? drain_start;
-      while (Date.now() < until) {
-        Context.current().heartbeat(events);
-        const page = await shardEventsAfter(pool, { after: cursor, limit: drain_page_max });
-        if (page.length === 0) {
-          await Context.current().sleep(drain_poll_ms);
-          continue;
-        }
-        await fanOut(deps, page);
-        cursor = page.at(-1)!.cursor;
-        // Saved only once every event of the page was handed over: a crash in between hands
-        // them over again (at least once; the delivery workflow drops what it already sent).
-        await saveDrainCursor(pool, drain_name, cursor);
-        events += page.length;
+      try {
+        return await drainFor(deps, input.shard);
+      } catch (error) {
+        // The dispatcher retries this without end (a shard down must not end it): each failed
+        // attempt is an error line, so a drain that keeps failing is seen, not only in the Web UI.
+        deps.logger.error(
+          { err: error, shard: input.shard, attempt: Context.current().info.attempt },
+          'webhook outbox drain failed; retrying',
+        );
+        throw error;
       }
-      return { events };
     },
 
     /** One signed POST of one event to one endpoint, recorded in the delivery log. */
@@ -134,6 +126,29 @@ export function createWebhookActivities(deps: WebhookDependencies) {
 }
 
 export type WebhookActivities = ReturnType<typeof createWebhookActivities>;
+
+/** One drain activity's work: pages fanned out to the endpoints they match, the cursor saved after each. */
+async function drainFor(deps: WebhookDependencies, shard: number): Promise<{ events: number }> {
+  const pool = deps.shards.pool(shard);
+  const until = Date.now() + (deps.drainRunMs ?? drain_run_default_ms);
+  let events = 0;
+  let cursor = (await drainCursorOf(pool, drain_name)) ?? drain_start;
+  while (Date.now() < until) {
+    Context.current().heartbeat(events);
+    const page = await shardEventsAfter(pool, { after: cursor, limit: drain_page_max });
+    if (page.length === 0) {
+      await Context.current().sleep(drain_poll_ms);
+      continue;
+    }
+    await fanOut(deps, page);
+    cursor = page.at(-1)!.cursor;
+    // Saved only once every event of the page was handed over: a crash in between hands
+    // them over again (at least once; the delivery workflow drops what it already sent).
+    await saveDrainCursor(pool, drain_name, cursor);
+    events += page.length;
+  }
+  return { events };
+}
 
 /** Each active endpoint gets, in one signal, the page's events it subscribes to, in drain order (so in sequence order per wallet). */
 async function fanOut(deps: WebhookDependencies, page: WalletEvent[]): Promise<void> {
