@@ -24,6 +24,9 @@ const DEV_PAYLOAD_KEYS = 'dev-1:ZGV2LW9ubHktd2FsbGV0LXBheWxvYWQta2V5LTAxMjM=';
  */
 export const DEV_BANK_TOKEN = 'dev-only-bank-token-change-me-0123456789';
 
+/** TEMPORAL_TASK_QUEUE's default; the Schedules of a wallet on it keep their plain ids (workers/interval-schedule.ts). */
+export const wallet_task_queue_default = 'wallet-transfers';
+
 const port = z.coerce.number().int().min(1).max(65535);
 /** A nine-digit ABA routing number whose check digit holds (the wallet's and the bank's BANK_ROUTING). */
 export const routingNumber = z
@@ -89,7 +92,7 @@ const environmentSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   TEMPORAL_ADDRESS: z.string().min(1).optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  TEMPORAL_TASK_QUEUE: z.string().min(1).default('wallet-transfers'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default(wallet_task_queue_default),
   TEMPORAL_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
   /**

@@ -12,6 +12,9 @@ import { dropDatabasesOfDeadRuns } from '../db/throwaway-databases';
 import { startEphemeralTemporal, type EphemeralTemporal } from '../supervisor/dev-server';
 import { planOf, type TestPlan } from './test-plan';
 
+/** WALLET_TEST_CONCURRENCY=1 runs one file at a time (to tell a file's own failure from a neighbour's load). */
+const test_concurrency = Number(process.env.WALLET_TEST_CONCURRENCY ?? 2);
+
 /** The tests' databases live on PG_URL's server (the same one `npm start` uses), never in its shard databases. */
 const server_url = serverUrlOf(process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
 
@@ -85,7 +88,10 @@ function runTests(plan: TestPlan, services: Record<string, string>): Promise<num
         '--import',
         'tsx',
         '--test',
-        '--test-concurrency=1',
+        // Two files at a time: most of a file's time is waiting on timers, workflows and I/O, so a
+        // second file uses what the first leaves of two cores. Every file has its own databases,
+        // task queues and Schedule ids (workers/interval-schedule.ts) on the shared dev server.
+        `--test-concurrency=${test_concurrency}`,
         // Per file. The short chaos run takes 150-230 s on two cores with its rails phase, and
         // about 450 s when other work loads them (its own test allows 420 s); a file that hangs is
         // still stopped well inside CI's budget.

@@ -10,6 +10,20 @@ const unit_dir = 'test/unit';
 const browser_tests = ['test/web-ui.test.ts'];
 /** Tests that run `npm run temporal:cluster` and the Web UI server, built from the Go module proxy on first use. */
 const cluster_tests = ['test/temporal-mtls.test.ts'];
+/**
+ * The longest files (seconds each on two cores, from a whole run), started first: files run two
+ * at a time (scripts/run-tests.ts), and a long one started last would run alone at the end.
+ */
+const slow_first = [
+  'test/chaos.test.ts',
+  'test/connection-loss.test.ts',
+  'test/web-ui.test.ts',
+  'test/payouts.test.ts',
+  'test/caller-limits.test.ts',
+  'test/admission.test.ts',
+  'test/temporal-mtls.test.ts',
+  'test/bench.test.ts',
+];
 
 export interface TestPlan {
   files: string[];
@@ -30,13 +44,22 @@ export function planOf(argv: readonly string[], skipStatic: boolean): TestPlan {
   if (files.length === 0) throw new Error(`no test files in ${chosen.join(' ')}`);
   const relative = files.map((file) => path.relative('.', path.resolve(file)));
   return {
-    files,
+    files: slowFirst(files),
     flags,
     services: relative.some((file) => !isUnit(file)),
     chromium: relative.some((file) => browser_tests.includes(file)),
     temporalServer: relative.some((file) => cluster_tests.includes(file)),
     staticChecks: chosen.length === 0 && !skipStatic,
   };
+}
+
+/** The files in slow_first's order, then the rest as they were (the sort is stable). */
+function slowFirst(files: string[]): string[] {
+  const rank = (file: string) => {
+    const index = slow_first.indexOf(path.relative('.', path.resolve(file)));
+    return index === -1 ? slow_first.length : index;
+  };
+  return [...files].sort((a, b) => rank(a) - rank(b));
 }
 
 function isUnit(file: string): boolean {

@@ -5,6 +5,7 @@ import {
   type ScheduleOptionsStartWorkflowAction,
   type Workflow,
 } from '@temporalio/client';
+import { wallet_task_queue_default } from '../config';
 
 /** The server refuses a shorter catch-up window. */
 const catchup_window_min_ms = 10_000;
@@ -14,6 +15,17 @@ export interface IntervalScheduleOptions {
   taskQueue: string;
   everyMs: number;
   scheduleId: string;
+}
+
+/**
+ * The id of the wallet's Schedule `name` for the wallet on `taskQueue`: the plain name on the
+ * default queue (the ids the README names), the name and the queue on any other. Two wallets
+ * sharing a namespace on different queues (two deployments, or two test files on one dev
+ * server) then never take over each other's Schedules: each start updates the Schedule to its
+ * own queue (ensureIntervalSchedule), so a shared id would run on whichever started last.
+ */
+export function scheduleIdFor(name: string, taskQueue: string): string {
+  return taskQueue === wallet_task_queue_default ? name : `${name}@${taskQueue}`;
 }
 
 /**

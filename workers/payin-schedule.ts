@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { payinPollWorkflow } from '../workflows/payins';
-import { ensureIntervalSchedule } from './interval-schedule';
+import { ensureIntervalSchedule, scheduleIdFor } from './interval-schedule';
 
 const payin_schedule_id = 'wallet-payins';
 
@@ -19,5 +19,8 @@ export interface PayinScheduleOptions {
  * missed run needs no making up: the next one reads everything after the cursor anyway.
  */
 export async function ensurePayinSchedule(options: PayinScheduleOptions): Promise<void> {
-  await ensureIntervalSchedule({ ...options, scheduleId: options.scheduleId ?? payin_schedule_id }, payinPollWorkflow);
+  await ensureIntervalSchedule(
+    { ...options, scheduleId: options.scheduleId ?? scheduleIdFor(payin_schedule_id, options.taskQueue) },
+    payinPollWorkflow,
+  );
 }

@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { payoutCutoffWorkflow, payoutInboundWorkflow } from '../workflows/payout-files';
-import { ensureIntervalSchedule } from './interval-schedule';
+import { ensureIntervalSchedule, scheduleIdFor } from './interval-schedule';
 
 export interface PayoutScheduleOptions {
   client: Client;
@@ -20,8 +20,8 @@ export interface PayoutScheduleOptions {
  */
 export async function ensurePayoutSchedules(options: PayoutScheduleOptions): Promise<string[]> {
   const prefix = options.scheduleIdPrefix ?? 'wallet-payout';
-  const cutoffId = `${prefix}-cutoff`;
-  const inboundId = `${prefix}-inbound`;
+  const cutoffId = scheduleIdFor(`${prefix}-cutoff`, options.taskQueue);
+  const inboundId = scheduleIdFor(`${prefix}-inbound`, options.taskQueue);
   const base = { client: options.client, taskQueue: options.taskQueue };
   await ensureIntervalSchedule({ ...base, everyMs: options.cutoffEveryMs, scheduleId: cutoffId }, payoutCutoffWorkflow);
   await ensureIntervalSchedule(

@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { reconcileWorkflow } from '../workflows/reconcile';
-import { ensureIntervalSchedule } from './interval-schedule';
+import { ensureIntervalSchedule, scheduleIdFor } from './interval-schedule';
 
 const reconcile_schedule_id = 'wallet-reconciliation';
 
@@ -19,7 +19,7 @@ export interface ReconcileScheduleOptions {
  */
 export async function ensureReconcileSchedule(options: ReconcileScheduleOptions): Promise<void> {
   await ensureIntervalSchedule(
-    { ...options, scheduleId: options.scheduleId ?? reconcile_schedule_id },
+    { ...options, scheduleId: options.scheduleId ?? scheduleIdFor(reconcile_schedule_id, options.taskQueue) },
     reconcileWorkflow,
   );
 }

@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { settlementReconcileWorkflow } from '../workflows/settlement-reconcile';
-import { ensureIntervalSchedule } from './interval-schedule';
+import { ensureIntervalSchedule, scheduleIdFor } from './interval-schedule';
 
 /**
  * The `wallet-settlement-reconciliation` Schedule: every SETTLEMENT_RECONCILE_EVERY it runs
@@ -13,7 +13,7 @@ export async function ensureSettlementSchedule(options: {
   everyMs: number;
 }): Promise<void> {
   await ensureIntervalSchedule(
-    { ...options, scheduleId: 'wallet-settlement-reconciliation' },
+    { ...options, scheduleId: scheduleIdFor('wallet-settlement-reconciliation', options.taskQueue) },
     settlementReconcileWorkflow,
   );
 }
