@@ -28,7 +28,7 @@ export const chaos_settings = {
    */
   bank_day_ms: 2_000,
   /** How long a settled payout waits for a return (PAYOUT_RETURN_WINDOW): see walletRailsEnv. */
-  payout_return_window_ms: 30_000,
+  payout_return_window_ms: 60_000,
   /** The bank's routing number (the development default: a valid ABA number). */
   bank_routing: '231380104',
 } as const;
@@ -59,9 +59,10 @@ export interface ChaosBank {
  * What the wallets need to use the run's bank: its address and token, the ACH server, and short
  * rails timings, so that payouts settle and returns arrive within the run: a cutoff, a look at
  * the bank's settlements and returns, and a pay-in poll every second, and a return window of
- * 30 s (a return after settlement comes a 2 s banking day after it; the window must outlast that
- * plus the longest fault the run injects, a wallet's restart under load taking up to 16 s, since
- * a return after it would find the payout's workflow closed: a late return, left to ops).
+ * 60 s (a return after settlement comes a 2 s banking day after it; the window must outlast that
+ * plus the faults the run injects meanwhile, since a return after it would find the payout's
+ * workflow closed: a late return, left to ops, which the invariants count as broken. 30 s was
+ * too short once the suite ran two files at a time: an R04 came 5 s after its window closed).
  */
 function walletRailsEnv(bank: ChaosBank): Record<string, string> {
   return {
