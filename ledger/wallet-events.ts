@@ -84,24 +84,74 @@ export async function walletEventsAfter(
 }
 
 /**
- * One shard's events after a drain cursor, oldest first, for a relay: only events whose
- * transaction ended before every transaction still open (pg_snapshot_xmin), so none can commit
- * behind the cursor later. A long open transaction anywhere on the server holds the drain back
- * (its lag). The next call passes the last event's cursor.
+ * One shard's events after a drain cursor, for a relay: only events whose transaction ended
+ * before every transaction still open (pg_snapshot_xmin), so none can commit behind the cursor
+ * later. A long open transaction anywhere on the server holds the drain back (its lag). The next
+ * call passes the last event's cursor. Each wallet's events come in sequence order
+ * (inWalletOrder), which the (xid, position) order alone does not give.
  */
 export async function shardEventsAfter(
   client: pg.Pool | pg.ClientBase,
   query: { after: DrainCursor; limit: number },
 ): Promise<WalletEvent[]> {
-  const found = await client.query<EventRow>({
+  const found = await client.query<EventRow & { previous_xid: string | null; previous_position: string | null }>({
     name: 'shard_events_after',
-    text: `select ${event_columns} from wallet_events e
-            where (e.xid, e.position) > ($1::text::xid8, $2::bigint)
-              and e.xid < pg_snapshot_xmin(pg_current_snapshot())
-            order by e.xid, e.position limit $3::int`,
+    text: `select ${event_columns}, p.xid::text as previous_xid, p.position::text as previous_position
+             from (select * from wallet_events w
+                    where (w.xid, w.position) > ($1::text::xid8, $2::bigint)
+                      and w.xid < pg_snapshot_xmin(pg_current_snapshot())
+                    order by w.xid, w.position limit $3::int) e
+             left join wallet_events p on p.user_id = e.user_id and p.sequence = e.sequence - 1
+            order by e.xid, e.position`,
     values: [query.after.xid.toString(), query.after.position.toString(), pageSize(query.limit)],
   });
-  return found.rows.map(eventOf);
+  const page = found.rows.map((row) => ({
+    ...eventOf(row),
+    previous:
+      row.previous_xid === null ? null : { xid: BigInt(row.previous_xid), position: BigInt(row.previous_position!) },
+  }));
+  return inWalletOrder(page, query.after).map(({ previous: _previous, ...event }) => event);
+}
+
+/** An event read by a drain, with where its wallet's previous event stands (null for none). */
+type DrainedEvent = Pick<WalletEvent, 'userId' | 'sequence' | 'cursor'> & { previous: DrainCursor | null };
+
+/**
+ * What a drain may hand out of a page read in (xid, position) order, so that each wallet's
+ * events go out in sequence order. That order is not the xid order: a transaction takes its xid
+ * at its first write, and a wallet's next sequence number under the head row's lock later, so
+ * of two transactions of one wallet the one with the smaller xid can hold the larger number (and
+ * even commit while the other's xid is still above pg_snapshot_xmin). A delivery that had sent
+ * n + 1 would then drop n as already sent.
+ *
+ * So: the page is cut before the first event whose previous event in its wallet is neither
+ * behind the cursor (handed out already) nor in what is left of the page, until every event's
+ * previous one is; the next call reads the cut events again once their previous ones are
+ * visible. Then each wallet's events are put in sequence order within the slots they hold, and
+ * each slot keeps its own cursor, so the last event's cursor is still the page's end.
+ */
+export function inWalletOrder<Event extends DrainedEvent>(page: readonly Event[], after: DrainCursor): Event[] {
+  let kept = [...page];
+  for (;;) {
+    const held = new Set(kept.map((event) => `${event.userId}/${event.sequence}`));
+    const first = kept.findIndex(
+      (event) =>
+        event.sequence > 1n &&
+        !(event.previous !== null && compareCursors(event.previous, after) <= 0) &&
+        !held.has(`${event.userId}/${event.sequence - 1n}`),
+    );
+    if (first === -1) break;
+    kept = kept.slice(0, first);
+  }
+  const byWallet = new Map<string, Event[]>();
+  for (const event of kept) byWallet.set(event.userId, [...(byWallet.get(event.userId) ?? []), event]);
+  for (const events of byWallet.values()) events.sort((a, b) => (a.sequence < b.sequence ? -1 : 1));
+  return kept.map((slot) => ({ ...byWallet.get(slot.userId)!.shift()!, cursor: slot.cursor }));
+}
+
+function compareCursors(a: DrainCursor, b: DrainCursor): number {
+  if (a.xid !== b.xid) return a.xid < b.xid ? -1 : 1;
+  return a.position === b.position ? 0 : a.position < b.position ? -1 : 1;
 }
 
 /** The last sequence number of each wallet asked about that has had an event (one index probe each). */
