@@ -55,6 +55,8 @@ const drain_poll_ms = 200;
 const drain_idle_poll_ms = 1_000;
 const drain_run_default_ms = 30_000;
 const drain_page_max = 200;
+/** A delivery's heartbeat while its request is out (its heartbeat timeout is 10 s). */
+const delivery_heartbeat_every_ms = 2_000;
 /** What is read of an answer's body: nothing of it is used, so a garbage or endless body costs this at most. */
 const response_body_read_max_bytes = 4_096;
 /** The most an error message in the delivery log holds. */
@@ -94,7 +96,7 @@ export function createWebhookActivities(deps: WebhookDependencies) {
         .filter((sealed): sealed is string => sealed !== null)
         .map((sealed) => new Webhook(openSecret(deps.sealingKeys, sealed)));
       const started = performance.now();
-      const answer = await post(agent, deps, endpoint.url, event, signers);
+      const answer = await whileHeartbeating(() => post(agent, deps, endpoint.url, event, signers));
       const succeeded = answer.statusCode !== undefined && answer.statusCode >= 200 && answer.statusCode < 300;
       await recordWebhookDelivery(reference, {
         endpointId: input.endpointId,
@@ -131,6 +133,22 @@ export function createWebhookActivities(deps: WebhookDependencies) {
 }
 
 export type WebhookActivities = ReturnType<typeof createWebhookActivities>;
+
+/**
+ * Runs `work` while heartbeating every few seconds: a delivery on a worker that dies is then
+ * retried within the delivery's heartbeat timeout (workflows/webhooks.ts), not after its whole
+ * start-to-close timeout, while a slow consumer still has all of WEBHOOK_TIMEOUT.
+ */
+async function whileHeartbeating<T>(work: () => Promise<T>): Promise<T> {
+  const context = Context.current();
+  context.heartbeat();
+  const beat = setInterval(() => context.heartbeat(), delivery_heartbeat_every_ms);
+  try {
+    return await work();
+  } finally {
+    clearInterval(beat);
+  }
+}
 
 /** One drain activity's work: pages fanned out to the endpoints they match, the cursor saved after each. */
 async function drainFor(deps: WebhookDependencies, shard: number): Promise<{ events: number }> {

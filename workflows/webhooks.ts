@@ -44,6 +44,9 @@ const delivered_wallets_max = 5_000;
 const delivery_options = {
   // The request has its own timeout (WEBHOOK_TIMEOUT, at most 60 s); this only bounds a stuck attempt.
   startToCloseTimeout: 90_000,
+  // The activity heartbeats while its request is out: an attempt on a worker that died is
+  // retried after 10 s, not 90 (the chaos run saw a wallet kill hold an endpoint up 90 s).
+  heartbeatTimeout: 10_000,
   // A thrown error is ours (a shard down), not the consumer's: a few quick tries, then it counts
   // as a failed attempt of the schedule. The consumer's failures are results, never retried here.
   retry: { initialInterval: 1_000, backoffCoefficient: 2, maximumInterval: 10_000, maximumAttempts: 3 },
