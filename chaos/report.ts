@@ -37,6 +37,19 @@ export interface ChaosReport {
     /** Seconds after the last fault (of any kind) healed until nothing on the rails moved; null if never. */
     settled_after_s: number | null;
   };
+  /** The events (issue 20): the outboxes, the JetStream stream and the run's webhook endpoint (invariants 18 to 21). */
+  events: {
+    outbox_events: number;
+    stream_messages: number;
+    /** Verified deliveries the endpoint got, and how many of them it answered 500 (the wallet retried those). */
+    webhook_arrivals: number;
+    webhook_answered_500: number;
+    /** The longest time without a delivery once they began (a stalled delivery shows here). */
+    webhook_longest_pause_s: number;
+    endpoint_status: string;
+    /** How long the end waited for the relay's lag to be zero and the endpoint to have every event. */
+    waited_s: number;
+  };
   invariants: InvariantResult[];
   passed: boolean;
 }
@@ -93,6 +106,7 @@ export function markdownOf(report: ChaosReport): string {
     '',
     `Bank faults: ${report.rails.bank_faults.join('; ') || 'none'}. Nothing on the rails moved ${report.rails.settled_after_s === null ? 'NEVER' : `${report.rails.settled_after_s.toFixed(1)} s`} after the last fault healed.`,
     '',
+    ...eventsSection(report.events),
     '## Invariants',
     '',
     invariants,
@@ -113,6 +127,23 @@ export function markdownOf(report: ChaosReport): string {
     '```',
     '',
   ].join('\n');
+}
+
+function eventsSection(events: ChaosReport['events']): string[] {
+  return [
+    '## Events',
+    '',
+    table(['events (outboxes, stream, webhook endpoint)', 'count'], {
+      'events in the outboxes': events.outbox_events,
+      'messages on the stream': events.stream_messages,
+      'webhook deliveries received': events.webhook_arrivals,
+      'of them answered 500 (retried)': events.webhook_answered_500,
+      'longest pause between deliveries (s)': events.webhook_longest_pause_s,
+    }),
+    '',
+    `Endpoint at the end: ${events.endpoint_status}; the end waited ${events.waited_s} s for the relay and the endpoint to catch up.`,
+    '',
+  ];
 }
 
 export async function writeReport(report: ChaosReport, outDir: string): Promise<string> {

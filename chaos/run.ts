@@ -47,6 +47,8 @@ import {
   type SettlementAnswer,
 } from './rails-invariants';
 import { affordable } from './rails-plan';
+import { eventsInvariants, eventsReport, readEvents, registerWebhookEndpoint } from './events';
+import { ChaosWebhookReceiver } from './webhook-receiver';
 
 /**
  * Invariant 6's minimum: the share of planned operations a client must have been told COMPLETED
@@ -99,13 +101,28 @@ export async function runChaos(options: ChaosOptions): Promise<boolean> {
     console.log(
       `chaos: stack up (engine ${stack.engine.address}, wallets ${stack.wallets.map((wallet) => wallet.origin).join(' ')}, shards ${stack.shardUrls.join(' ')}); logs in ${workDir}`,
     );
-    const mix = await runMix(stack, options, schedule, startedAt.getTime());
+    const receiver = new ChaosWebhookReceiver(options.seed);
+    await receiver.start();
+    cleanup.add('stop the webhook receiver', () => receiver.stop());
+    const mix = await runMix(stack, options, schedule, { startedAtMs: startedAt.getTime(), receiver });
     const snapshot = await readLedger(stack.shardUrls);
     // Read again after the ledger, so both reads see the same settled rails.
     mix.rails.rails = await readRails(stack.shardUrls, stack.bank.database_url);
-    const invariants = await checkInvariants(stack, options, snapshot, mix);
+    console.log('chaos: reading the outboxes; waiting for the relay and the webhook endpoint to catch up');
+    const events = await readEvents(stack.shardUrls, stack.natsUrl, {
+      client: mix.client,
+      receiver,
+      endpointId: mix.webhookEndpointId,
+    });
+    const invariants = [
+      ...(await checkInvariants(stack, options, snapshot, mix)),
+      ...eventsInvariants(events, receiver),
+    ];
     passed = invariants.every((result) => result.held);
-    const report = reportOf({ options, startedAt, described, stack, snapshot, mix, invariants, passed });
+    const report = reportOf({
+      ...{ options, startedAt, described, stack, snapshot, mix, invariants, passed },
+      events: eventsReport(events, receiver),
+    });
     console.log(markdownOf(report));
     console.log(`chaos: written to ${await writeReport(report, options.out_dir)}.{md,json}`);
     return passed;
@@ -133,6 +150,8 @@ interface MixOutcome {
   rails: RailsRun;
   /** Settlement reconciliation of every day the run touched, once the rails settled (invariant 17). */
   settlement: SettlementAnswer[];
+  /** The run's webhook endpoint, registered before the first event (invariant 21). */
+  webhookEndpointId: string;
 }
 
 /**
@@ -144,12 +163,13 @@ async function runMix(
   stack: ChaosStack,
   options: ChaosOptions,
   schedule: PlannedFault[],
-  startedAtMs: number,
+  { startedAtMs, receiver }: { startedAtMs: number; receiver: ChaosWebhookReceiver },
 ): Promise<MixOutcome> {
   const client = new ChaosClient(
     stack.wallets.map((wallet) => wallet.origin),
     stack.authSecret,
   );
+  const webhookEndpointId = await registerWebhookEndpoint(client, receiver);
   // Some approvals, rejections and reversals go as signals with action tokens, as the Web UI sends them.
   client.signals = new ChaosSignals(stack.engine.address);
   const byShard = chaosUsers(options.seed, options.users, chaos_shard_count);
@@ -197,6 +217,7 @@ async function runMix(
     injected: [...injected, ...after.rails.injected],
     neighbourTally,
     operationsBroke,
+    webhookEndpointId,
     ...after,
   };
 }
@@ -308,6 +329,7 @@ function reportOf(run: {
   mix: MixOutcome;
   invariants: InvariantResult[];
   passed: boolean;
+  events: ChaosReport['events'];
 }): ChaosReport {
   const { options, startedAt, snapshot, mix } = run;
   return {
@@ -350,6 +372,7 @@ function reportOf(run: {
       credits_by_target: countBy(mix.rails.sent, (credit) => credit.to),
       settled_after_s: mix.rails.settled_after_ms === null ? null : mix.rails.settled_after_ms / 1000,
     },
+    events: run.events,
     invariants: run.invariants,
     passed: run.passed,
   };

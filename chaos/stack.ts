@@ -1,7 +1,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { freePort, waitForPort } from '../supervisor/dev-server';
 import type { Cleanup } from '../bench/cleanup';
@@ -11,6 +11,8 @@ import { defaultPgServer } from '../bench/stack/types';
 import { dropDatabasesAt } from '../db/throwaway-databases';
 import { startAchServer } from '../supervisor/ach-server';
 import { bankProcessEnv } from '../supervisor/bank-processes';
+import { stopChildren } from '../supervisor/children';
+import { startNatsServer } from '../supervisor/nats-server';
 import { bank_spec, TemporalEngine, WalletProcess } from './processes';
 
 /** Settings of the run's wallets: short timeouts, so faults cost seconds, and a low review threshold. */
@@ -44,6 +46,8 @@ export interface ChaosStack {
   workDir: string;
   /** The bank process (bank/main.ts, a fault target like the wallets) and how to reach it. */
   bank: ChaosBank;
+  /** The run's own nats-server with JetStream, which the wallets' relays publish the wallet events to. */
+  natsUrl: string;
 }
 
 export interface ChaosBank {
@@ -78,6 +82,35 @@ function walletRailsEnv(bank: ChaosBank): Record<string, string> {
 }
 
 /**
+ * What the wallets need for the events (issue 20): the run's NATS server for the relay, and
+ * webhooks to the run's loopback receiver with a short retry schedule (200 ms doubling up to
+ * 2 s), so a retry after the receiver's 500 or a fault costs seconds and the end of the run
+ * waits little for delivery to catch up. The budget outlasts the longest fault by far, so the
+ * endpoint is disabled only if delivery is really stuck.
+ */
+function walletEventsEnv(natsUrl: string): Record<string, string> {
+  return {
+    NATS_URL: natsUrl,
+    EVENT_RELAY_POLL: '200ms',
+    WEBHOOK_ALLOW_PRIVATE: 'true',
+    WEBHOOK_RETRY_FIRST: '200ms',
+    WEBHOOK_RETRY_MAX_INTERVAL: '2s',
+    WEBHOOK_RETRY_BUDGET: '5m',
+  };
+}
+
+/** A nats-server with JetStream on a free port, its store in the run's directory. */
+async function startNats(workDir: string, cleanup: Cleanup): Promise<string> {
+  const port = await freePort();
+  const storeDir = path.join(workDir, 'nats');
+  mkdirSync(storeDir, { recursive: true });
+  const child = startNatsServer({ port, storeDir, output: 'ignore' });
+  cleanup.add('stop NATS', () => stopChildren([child], 5_000));
+  await waitForPort(port, 20_000);
+  return `nats://127.0.0.1:${port}`;
+}
+
+/**
  * The run's own stack: a Temporal dev server with a SQLite file on free ports, four fresh shard
  * databases (shards 1 and 3 on the second PostgreSQL server), and `walletCount` wallet processes.
  * Everything is registered with cleanup as it is created.
@@ -96,6 +129,7 @@ export async function startChaosStack(walletCount: number, workDir: string, clea
   const servers = [defaultPgServer(), serverOf(second.url)];
   const shardUrls = await createShards({ servers, count: 4, prefix }, cleanup);
   const bank = await startBank(prefix, workDir, cleanup);
+  const natsUrl = await startNats(workDir, cleanup);
   await engineReady;
 
   const authSecret = randomBytes(24).toString('hex');
@@ -125,6 +159,7 @@ export async function startChaosStack(walletCount: number, workDir: string, clea
     [chaos_settings.crash_hook_env]: '',
     [chaos_settings.crash_leg_env]: '',
     ...walletRailsEnv(bank),
+    ...walletEventsEnv(natsUrl),
   };
   const wallets: WalletProcess[] = [];
   for (let index = 0; index < walletCount; index++) {
@@ -133,7 +168,7 @@ export async function startChaosStack(walletCount: number, workDir: string, clea
     wallets.push(wallet);
   }
   await Promise.all(wallets.map((wallet) => wallet.start()));
-  return { engine, wallets, shardUrls, second, authSecret, taskQueue, workDir, bank };
+  return { engine, wallets, shardUrls, second, authSecret, taskQueue, workDir, bank, natsUrl };
 }
 
 /**

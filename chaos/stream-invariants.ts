@@ -1,21 +1,30 @@
 import type pg from 'pg';
 import type { InvariantResult } from './invariants';
+import type { WebhookArrival } from './webhook-receiver';
 
 /**
  * The wallet events stream's invariants (issue 20 §5): pure functions of what was read from the
- * shards' outboxes and the JetStream stream, so test/unit/stream-invariants.test.ts can fool
- * each one. Kept apart from the chaos run's own list (chaos/invariants.ts); a run that relays to
- * JetStream reads readStreamOutbox per shard and the stream's message ids, then calls these.
+ * shards' outboxes, the JetStream stream and the run's webhook endpoint, so
+ * test/unit/stream-invariants.test.ts can fool each one. The chaos run (chaos/events.ts) reads
+ * readStreamOutbox per shard, the stream's message ids and what its endpoint received, then
+ * calls these as invariants 18 to 21.
  */
 
 const examples_max = 5;
+
+/** An event of an outbox: its id, its wallet and its place in the wallet's sequence. */
+export interface OutboxEvent {
+  eventId: string;
+  userId: string;
+  sequence: number;
+}
 
 /** One shard's outbox as the invariants need it. */
 export interface StreamOutbox {
   /** Customer ledger entries (shard:entry_id) without exactly one wallet.credited / wallet.debited event, with the count. */
   entriesWithoutOneEvent: string[];
-  /** Every event id of the shard. */
-  eventIds: string[];
+  /** Every event of the shard. */
+  events: OutboxEvent[];
   /** Wallets whose sequences are not exactly 1..n, or whose head row says otherwise. */
   walletsWithGaps: string[];
 }
@@ -32,7 +41,9 @@ export async function readStreamOutbox(pool: pg.Pool, shard: number): Promise<St
       group by n.entry_id having count(e.event_id) <> 1`,
     [shard],
   );
-  const ids = await pool.query<{ event_id: string }>('select event_id from wallet_events');
+  const events = await pool.query<{ event_id: string; user_id: string; sequence: string }>(
+    'select event_id, user_id, sequence::text as sequence from wallet_events',
+  );
   const gaps = await pool.query<{ user_id: string }>(
     `select coalesce(e.user_id, h.user_id) as user_id
        from (select user_id, count(*) as events, min(sequence) as first, max(sequence) as last
@@ -42,7 +53,7 @@ export async function readStreamOutbox(pool: pg.Pool, shard: number): Promise<St
   );
   return {
     entriesWithoutOneEvent: entries.rows.map((row) => row.entry),
-    eventIds: ids.rows.map((row) => row.event_id),
+    events: events.rows.map((row) => ({ eventId: row.event_id, userId: row.user_id, sequence: Number(row.sequence) })),
     walletsWithGaps: gaps.rows.map((row) => `${shard}:${row.user_id}`),
   };
 }
@@ -54,7 +65,7 @@ export function checkStreamInvariants(
   firstId: number,
 ): InvariantResult[] {
   const entries = outboxes.flatMap((outbox) => outbox.entriesWithoutOneEvent);
-  const eventIds = outboxes.flatMap((outbox) => outbox.eventIds);
+  const eventIds = outboxes.flatMap((outbox) => outbox.events.map((event) => event.eventId));
   const onStream = new Set(streamMessageIds);
   const missing = eventIds.filter((id) => !onStream.has(id));
   const twice = streamMessageIds.length - onStream.size;
@@ -82,4 +93,73 @@ export function checkStreamInvariants(
       examples: gaps.slice(0, examples_max),
     },
   ];
+}
+
+/** The run's endpoint as `GET /v1/webhooks/endpoints/{id}` answered it at the end. */
+export interface EndpointAtEnd {
+  status: string;
+  disabled_reason: string | null;
+}
+
+/**
+ * The webhook endpoint (subscribed to every event type of every wallet) received every event, in
+ * order per wallet, or is flagged disabled. Only arrivals it acknowledged (answered 2xx) count: an
+ * answered 500 is a failed attempt the wallet retries. Per wallet, in arrival order:
+ * - an acknowledged arrival whose sequence is at most the highest one acknowledged before it is a
+ *   repeat, allowed anywhere (delivery is at least once; a consumer drops it by its event id);
+ * - any other is new, and must be exactly one past the highest acknowledged before it (1 for the
+ *   wallet's first): a new sequence after a later one was acknowledged, or one that skips a
+ *   sequence, is out of order (the skipped one can then only come late, or never).
+ * It holds when no arrival is out of order, no delivery failed its signature check, and every
+ * outbox event was acknowledged at least once, unless the endpoint is disabled (GET shows it,
+ * with its reason): a disabled endpoint may miss events, never receive them out of order.
+ */
+export function webhookDelivery(
+  outboxes: readonly StreamOutbox[],
+  receiver: { arrivals: readonly WebhookArrival[]; refused: readonly string[] },
+  endpoint: EndpointAtEnd,
+  id: number,
+): InvariantResult {
+  const highest = new Map<string, number>();
+  const acknowledged = new Set<string>();
+  const outOfOrder: { arrival: WebhookArrival; high: number }[] = [];
+  let failed = 0;
+  let repeats = 0;
+  let lateRepeats = 0;
+  for (const arrival of receiver.arrivals) {
+    if (!arrival.acknowledged) {
+      failed++;
+      continue;
+    }
+    acknowledged.add(arrival.event_id);
+    const high = highest.get(arrival.user_id) ?? 0;
+    if (arrival.sequence <= high) {
+      repeats++;
+      if (arrival.sequence < high) lateRepeats++;
+      continue;
+    }
+    if (arrival.sequence !== high + 1) outOfOrder.push({ arrival, high });
+    highest.set(arrival.user_id, arrival.sequence);
+  }
+  const events = outboxes.flatMap((outbox) => outbox.events);
+  const missing = events.filter((event) => !acknowledged.has(event.eventId));
+  // What a new sequence skipped came later, or never: then the endpoint lost it too.
+  const outOfOrderNote = ({ arrival, high }: (typeof outOfOrder)[number]) => {
+    const fates = [];
+    for (let next = high + 1; next < arrival.sequence; next++)
+      fates.push(`${next} ${acknowledged.has(`ev_${arrival.user_id}_${next}`) ? 'acknowledged later' : 'never'}`);
+    return `${arrival.user_id}: sequence ${arrival.sequence} acknowledged as new after ${high} (${fates.join(', ')})`;
+  };
+  const disabled = endpoint.status === 'disabled';
+  return {
+    id,
+    name: 'the webhook endpoint received every event in order per wallet (repeats allowed), or is flagged disabled',
+    held: outOfOrder.length === 0 && receiver.refused.length === 0 && (missing.length === 0 || disabled),
+    figures: `${events.length} events, ${events.length - missing.length} acknowledged, ${missing.length} never; ${receiver.arrivals.length} arrivals: ${failed} answered 500 (retried), ${repeats} repeats (${lateRepeats} after a later sequence), ${outOfOrder.length} out of order, ${receiver.refused.length} signatures refused; endpoint ${endpoint.status}${disabled ? ` (${endpoint.disabled_reason ?? 'no reason'})` : ''}`,
+    examples: [
+      ...outOfOrder.slice(0, examples_max).map(outOfOrderNote),
+      ...receiver.refused.map((note) => `refused: ${note}`),
+      ...missing.map((event) => `${event.eventId}: never acknowledged${disabled ? ' (endpoint disabled)' : ''}`),
+    ].slice(0, examples_max),
+  };
 }

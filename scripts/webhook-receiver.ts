@@ -7,10 +7,9 @@
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { Webhook } from 'standardwebhooks';
+import { onSignedDelivery } from './signed-delivery';
 
 const usage = 'usage: npm run webhook-receiver -- --secret whsec_... [--port 4020] [--fail]';
-/** A wallet event is a few hundred bytes; anything much larger is not one. */
-const body_size_max = 64 * 1024;
 
 function run() {
   const { values } = parseArgs({
@@ -23,20 +22,7 @@ function run() {
   if (!values.secret) throw new Error(usage);
   const verifier = new Webhook(values.secret);
   const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > body_size_max) request.destroy();
-      else chunks.push(chunk);
-    });
-    request.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      const headers = {
-        'webhook-id': String(request.headers['webhook-id'] ?? ''),
-        'webhook-timestamp': String(request.headers['webhook-timestamp'] ?? ''),
-        'webhook-signature': String(request.headers['webhook-signature'] ?? ''),
-      };
+    onSignedDelivery(request, (body, headers) => {
       try {
         // jsonParse off: the body is printed as sent (amounts are exact integers).
         verifier.verify(body, headers, { jsonParse: false });

@@ -54,8 +54,12 @@ describe('npm run chaos (short run)', () => {
       assert.equal(report.passed, true);
       assert.deepEqual(
         report.invariants.map((result) => [result.id, result.held]),
-        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17].map((id) => [id, true]),
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21].map((id) => [id, true]),
       );
+      // The events: the endpoint stayed enabled and had its 500s retried; the stream holds every event.
+      assert.equal(report.events.endpoint_status, 'active');
+      assert.ok(report.events.webhook_answered_500 > 0, `answered 500: ${report.events.webhook_answered_500}`);
+      assert.ok(report.events.stream_messages >= report.events.outbox_events, JSON.stringify(report.events));
       for (const kind of rails_fault_kinds)
         assert.equal(report.faults_by_kind[kind], 1, `${kind} faults that happened`);
       // The rails phase met every outcome: settled, returned before and after settlement, canceled.

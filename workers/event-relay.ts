@@ -16,7 +16,7 @@ import { connectEventStream, eventSubject, type EventPublisher } from './event-s
  */
 
 /** The relay's row in event_relay_cursors. */
-const relay_name = 'jetstream';
+export const jetstream_relay_name = 'jetstream';
 /** The advisory lock a shard's relay holds (advisory locks are per database: one per shard). */
 const relay_lock = { key: 7_241_865_325_823_967n, name: 'wallet-event-relay' };
 /** Wait before trying a shard's lock again (another process relays it), after a failed round, or to reconnect. */
@@ -102,7 +102,7 @@ async function drainWhileLeader(
   signal: AbortSignal,
 ): Promise<void> {
   const labels = { shard: String(shard) };
-  let cursor = await relayCursorOf(client, relay_name);
+  let cursor = await relayCursorOf(client, jetstream_relay_name);
   logger.info(
     { shard, cursor: { xid: String(cursor.xid), position: String(cursor.position) } },
     'event relay leads the shard',
@@ -122,7 +122,7 @@ async function drainWhileLeader(
     }
     if (page.length > 0) {
       cursor = page.at(-1)!.cursor;
-      await storeRelayCursor(client, relay_name, cursor);
+      await storeRelayCursor(client, jetstream_relay_name, cursor);
     }
     if (page.length < relay_page_size || Date.now() - lagAt >= lag_every_ms) {
       const lag = await relayLagOf(client, cursor);
