@@ -141,6 +141,8 @@ export type WebhookActivities = ReturnType<typeof createWebhookActivities>;
  */
 async function whileHeartbeating<T>(work: () => Promise<T>): Promise<T> {
   const context = Context.current();
+  // A local activity (workflows/webhooks.ts) has no heartbeat: its workflow task is its lease.
+  if (context.info.isLocal) return work();
   context.heartbeat();
   const beat = setInterval(() => context.heartbeat(), delivery_heartbeat_every_ms);
   try {

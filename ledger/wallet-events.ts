@@ -84,74 +84,73 @@ export async function walletEventsAfter(
 }
 
 /**
- * One shard's events after a drain cursor, for a relay: only events whose transaction ended
+ * One shard's events after a drain cursor, for a relay: a page of events whose transaction ended
  * before every transaction still open (pg_snapshot_xmin), so none can commit behind the cursor
  * later. A long open transaction anywhere on the server holds the drain back (its lag). The next
- * call passes the last event's cursor. Each wallet's events come in sequence order
- * (inWalletOrder), which the (xid, position) order alone does not give.
+ * call passes the last event's cursor.
+ *
+ * Each wallet's events come in sequence order, which the (xid, position) order alone does not
+ * give: a transaction takes its xid at its first write and the wallet's number later, under the
+ * head row's lock, so of two transactions of one wallet the one with the smaller xid can hold the
+ * larger number. So for each wallet in the page the read also takes its events still ahead of the
+ * cursor below the page's highest number (committed, since that one is: the head row's lock
+ * orders them), and inWalletOrder hands them out first. Those are handed out again when the cursor
+ * reaches them: consumers already take events at least once.
  */
 export async function shardEventsAfter(
   client: pg.Pool | pg.ClientBase,
   query: { after: DrainCursor; limit: number },
 ): Promise<WalletEvent[]> {
-  const found = await client.query<EventRow & { previous_xid: string | null; previous_position: string | null }>({
+  const found = await client.query<EventRow & { in_page: boolean }>({
     name: 'shard_events_after',
-    text: `select ${event_columns}, p.xid::text as previous_xid, p.position::text as previous_position
-             from (select * from wallet_events w
-                    where (w.xid, w.position) > ($1::text::xid8, $2::bigint)
-                      and w.xid < pg_snapshot_xmin(pg_current_snapshot())
-                    order by w.xid, w.position limit $3::int) e
-             left join wallet_events p on p.user_id = e.user_id and p.sequence = e.sequence - 1
+    text: `with recursive page as (
+             select w.user_id, w.sequence from wallet_events w
+              where (w.xid, w.position) > ($1::text::xid8, $2::bigint)
+                and w.xid < pg_snapshot_xmin(pg_current_snapshot())
+              order by w.xid, w.position limit $3::int),
+           spans as (select user_id, min(sequence) as first, max(sequence) as last from page group by user_id),
+           -- Each wallet's events below its first in the page that are still ahead of the cursor.
+           earlier as (
+             select s.user_id, s.first as sequence from spans s
+             union all
+             select r.user_id, r.sequence - 1 from earlier r
+               join wallet_events w on w.user_id = r.user_id and w.sequence = r.sequence - 1
+              where (w.xid, w.position) > ($1::text::xid8, $2::bigint))
+           select ${event_columns},
+                  exists (select 1 from page p where p.user_id = e.user_id and p.sequence = e.sequence) as in_page
+             from wallet_events e
+             join spans s on s.user_id = e.user_id
+             join (select user_id, min(sequence) as first from earlier group by user_id) f on f.user_id = e.user_id
+            where e.sequence between f.first and s.last
+              and (e.xid, e.position) > ($1::text::xid8, $2::bigint)
             order by e.xid, e.position`,
     values: [query.after.xid.toString(), query.after.position.toString(), pageSize(query.limit)],
   });
-  const page = found.rows.map((row) => ({
-    ...eventOf(row),
-    previous:
-      row.previous_xid === null ? null : { xid: BigInt(row.previous_xid), position: BigInt(row.previous_position!) },
-  }));
-  return inWalletOrder(page, query.after).map(({ previous: _previous, ...event }) => event);
+  return inWalletOrder(found.rows.map((row) => ({ ...eventOf(row), inPage: row.in_page }))).map(
+    ({ inPage: _inPage, ...event }) => event,
+  );
 }
 
-/** An event read by a drain, with where its wallet's previous event stands (null for none). */
-type DrainedEvent = Pick<WalletEvent, 'userId' | 'sequence' | 'cursor'> & { previous: DrainCursor | null };
+/** An event a drain read: one of its page (in drain order), or one of its wallet's earlier ones still ahead of the cursor. */
+type DrainedEvent = Pick<WalletEvent, 'userId' | 'sequence' | 'cursor'> & { inPage: boolean };
 
 /**
- * What a drain may hand out of a page read in (xid, position) order, so that each wallet's
- * events go out in sequence order. That order is not the xid order: a transaction takes its xid
- * at its first write, and a wallet's next sequence number under the head row's lock later, so
- * of two transactions of one wallet the one with the smaller xid can hold the larger number (and
- * even commit while the other's xid is still above pg_snapshot_xmin). A delivery that had sent
- * n + 1 would then drop n as already sent.
- *
- * So: the page is cut before the first event whose previous event in its wallet is neither
- * behind the cursor (handed out already) nor in what is left of the page, until every event's
- * previous one is; the next call reads the cut events again once their previous ones are
- * visible. Then each wallet's events are put in sequence order within the slots they hold, and
- * each slot keeps its own cursor, so the last event's cursor is still the page's end.
+ * The order a drain hands a read out in: page slot by page slot, each slot's wallet's events up
+ * to the slot's number that are not out yet, in sequence order, each with the slot's cursor. So
+ * every wallet's events go out in sequence order, a cursor saved after any event is one behind
+ * which every page event before it went out, and the last one is the page's end.
  */
-export function inWalletOrder<Event extends DrainedEvent>(page: readonly Event[], after: DrainCursor): Event[] {
-  let kept = [...page];
-  for (;;) {
-    const held = new Set(kept.map((event) => `${event.userId}/${event.sequence}`));
-    const first = kept.findIndex(
-      (event) =>
-        event.sequence > 1n &&
-        !(event.previous !== null && compareCursors(event.previous, after) <= 0) &&
-        !held.has(`${event.userId}/${event.sequence - 1n}`),
-    );
-    if (first === -1) break;
-    kept = kept.slice(0, first);
+export function inWalletOrder<Event extends DrainedEvent>(read: readonly Event[]): Event[] {
+  const waiting = new Map<string, Event[]>();
+  for (const event of read) waiting.set(event.userId, [...(waiting.get(event.userId) ?? []), event]);
+  for (const events of waiting.values()) events.sort((a, b) => (a.sequence < b.sequence ? -1 : 1));
+  const out: Event[] = [];
+  for (const slot of read.filter((event) => event.inPage)) {
+    const events = waiting.get(slot.userId)!;
+    while (events.length > 0 && events[0]!.sequence <= slot.sequence)
+      out.push({ ...events.shift()!, cursor: slot.cursor });
   }
-  const byWallet = new Map<string, Event[]>();
-  for (const event of kept) byWallet.set(event.userId, [...(byWallet.get(event.userId) ?? []), event]);
-  for (const events of byWallet.values()) events.sort((a, b) => (a.sequence < b.sequence ? -1 : 1));
-  return kept.map((slot) => ({ ...byWallet.get(slot.userId)!.shift()!, cursor: slot.cursor }));
-}
-
-function compareCursors(a: DrainCursor, b: DrainCursor): number {
-  if (a.xid !== b.xid) return a.xid < b.xid ? -1 : 1;
-  return a.position === b.position ? 0 : a.position < b.position ? -1 : 1;
+  return out;
 }
 
 /** The last sequence number of each wallet asked about that has had an event (one index probe each). */

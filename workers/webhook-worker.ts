@@ -71,8 +71,10 @@ export async function createWebhookWorker(options: WebhookWorkerOptions): Promis
     dataConverter: options.dataConverter,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflows_path }),
     activities: createWebhookActivities(deps),
-    // One slot per shard's drain, and the deliveries' own.
+    // One slot per shard's drain, and the deliveries' own (scheduled, in runs from before the
+    // local deliveries; local ones have their own bound, the same WEBHOOK_CONCURRENCY).
     maxConcurrentActivityTaskExecutions: options.shards.count + options.settings.concurrency,
+    maxConcurrentLocalActivityExecutions: options.settings.concurrency,
     maxCachedWorkflows: 200,
     shutdownGraceTime: '5s',
   });
