@@ -6,14 +6,22 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { dropDatabasesWithPrefix, serverUrlOf } from '../db/admin';
+import { dropDatabasesWithPrefix, serverUrlOf, withServerAdmin } from '../db/admin';
 import { ensureDatabase, migrateShard } from '../db/migrate';
 import { dropDatabasesOfDeadRuns } from '../db/throwaway-databases';
 import { startEphemeralTemporal, type EphemeralTemporal } from '../supervisor/dev-server';
 import { planOf, type TestPlan } from './test-plan';
 
-/** WALLET_TEST_CONCURRENCY=1 runs one file at a time (to tell a file's own failure from a neighbour's load). */
-const test_concurrency = Number(process.env.WALLET_TEST_CONCURRENCY ?? 2);
+/**
+ * Files run two at a time where the server allows it (fileConcurrency); WALLET_TEST_CONCURRENCY
+ * sets it (1: one at a time, to tell a file's own failure from a neighbour's load).
+ */
+const test_concurrency_default = 2;
+/**
+ * Connections to allow for each file running at once: two files reached 93 (pg_stat_activity,
+ * sampled every 2 s) and were refused at PostgreSQL's default max_connections of 100.
+ */
+const connections_per_concurrent_file = 100;
 
 /** The tests' databases live on PG_URL's server (the same one `npm start` uses), never in its shard databases. */
 const server_url = serverUrlOf(process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
@@ -46,7 +54,7 @@ async function runTestFiles(plan: TestPlan): Promise<number> {
   };
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
-  if (!plan.services) return runTests(plan, {});
+  if (!plan.services) return runTests({ ...plan, concurrency: test_concurrency_default }, {});
   try {
     runScript('scripts/ensure-postgres.sh');
     // The events stream's tests start their own nats-server (Debian's package).
@@ -59,16 +67,19 @@ async function runTestFiles(plan: TestPlan): Promise<number> {
     await temporal.ready;
     await ensureDatabase(`${server_url}/${template}`);
     await migrateShard(`${server_url}/${template}`);
-    return await runTests(plan, {
-      // Tests that need a server of their own (the Web UI, chaos) start one with this CLI.
-      ...(cliPath ? { TEMPORAL_CLI: cliPath } : {}),
-      TEMPORAL_ADDRESS: temporal.address,
-      WALLET_TEST_PG_URL: server_url,
-      PG_URL: `${server_url}/postgres`,
-      WALLET_TEST_DB_PREFIX: databasePrefix,
-      WALLET_TEST_TEMPLATE: template,
-      ACH_SERVER_BIN: achServerBin,
-    });
+    return await runTests(
+      { ...plan, concurrency: await fileConcurrency() },
+      {
+        // Tests that need a server of their own (the Web UI, chaos) start one with this CLI.
+        ...(cliPath ? { TEMPORAL_CLI: cliPath } : {}),
+        TEMPORAL_ADDRESS: temporal.address,
+        WALLET_TEST_PG_URL: server_url,
+        PG_URL: `${server_url}/postgres`,
+        WALLET_TEST_DB_PREFIX: databasePrefix,
+        WALLET_TEST_TEMPLATE: template,
+        ACH_SERVER_BIN: achServerBin,
+      },
+    );
   } finally {
     await dropDatabasesWithPrefix(server_url, databasePrefix).catch((error) =>
       console.error(`could not drop test databases: ${error}`),
@@ -80,7 +91,27 @@ async function runTestFiles(plan: TestPlan): Promise<number> {
 /** The node --test process of this run, once started (an interrupt stops its whole group). */
 let tests: ChildProcess | undefined;
 
-function runTests(plan: TestPlan, services: Record<string, string>): Promise<number> {
+/**
+ * How many files run at once: WALLET_TEST_CONCURRENCY, or two when the server's max_connections
+ * leaves room for two files' pools (each file's shards, worker and spawned wallet processes),
+ * else one, said on the console: a server at PostgreSQL's default of 100 refused connections
+ * ("too many clients") with two files running.
+ */
+async function fileConcurrency(): Promise<number> {
+  if (process.env.WALLET_TEST_CONCURRENCY) return Number(process.env.WALLET_TEST_CONCURRENCY);
+  const allowed = await withServerAdmin(server_url, async (admin) =>
+    Number((await admin.query<{ max_connections: string }>('show max_connections')).rows[0]!.max_connections),
+  );
+  const fits = Math.max(1, Math.floor(allowed / connections_per_concurrent_file));
+  const concurrency = Math.min(test_concurrency_default, fits);
+  if (concurrency < test_concurrency_default)
+    console.log(
+      `wallet test: one file at a time: PostgreSQL allows ${allowed} connections, two files need about ${test_concurrency_default * connections_per_concurrent_file} (ALTER SYSTEM SET max_connections = 300 and a restart let them run two at a time, about twice as fast)`,
+    );
+  return concurrency;
+}
+
+function runTests(plan: TestPlan & { concurrency?: number }, services: Record<string, string>): Promise<number> {
   return new Promise<number>((resolve) => {
     const child = (tests = spawn(
       process.execPath,
@@ -91,7 +122,7 @@ function runTests(plan: TestPlan, services: Record<string, string>): Promise<num
         // Two files at a time: most of a file's time is waiting on timers, workflows and I/O, so a
         // second file uses what the first leaves of two cores. Every file has its own databases,
         // task queues and Schedule ids (workers/interval-schedule.ts) on the shared dev server.
-        `--test-concurrency=${test_concurrency}`,
+        `--test-concurrency=${plan.concurrency ?? 1}`,
         // Per file. The short chaos run takes 150-230 s on two cores with its rails phase, and
         // about 450 s when other work loads them (its own test allows 420 s); a file that hangs is
         // still stopped well inside CI's budget.
