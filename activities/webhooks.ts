@@ -24,6 +24,7 @@ import {
 export interface WebhookEvents {
   attempt(outcome: 'delivered' | 'failed'): void;
   disabled(): void;
+  drainFailed(shard: number): void;
 }
 
 /** Hands events, in order, to an endpoint's delivery workflow (signal-with-start; workers/ builds it). */
@@ -71,7 +72,8 @@ export function createWebhookActivities(deps: WebhookDependencies) {
         return await drainFor(deps, input.shard);
       } catch (error) {
         // The dispatcher retries this without end (a shard down must not end it): each failed
-        // attempt is an error line, so a drain that keeps failing is seen, not only in the Web UI.
+        // attempt is counted and an error line, so a drain that keeps failing is seen, not only in the Web UI.
+        deps.events.drainFailed(input.shard);
         deps.logger.error(
           { err: error, shard: input.shard, attempt: Context.current().info.attempt },
           'webhook outbox drain failed; retrying',

@@ -4,9 +4,11 @@ import type { WebhookEvents } from '../activities/webhooks';
 const made = new WeakMap<Registry, WebhookEvents>();
 
 /**
- * Webhooks' counts: `wallet_webhook_attempts_total{outcome}` (delivered, failed) and
+ * Webhooks' counts: `wallet_webhook_attempts_total{outcome}` (delivered, failed),
  * `wallet_webhook_endpoints_disabled_total` (an endpoint that failed for its whole retry budget,
- * also logged at error level and shown as `status: disabled` by GET /v1/webhooks/endpoints).
+ * also logged at error level and shown as `status: disabled` by GET /v1/webhooks/endpoints), and
+ * `wallet_webhook_drain_failures_total{shard}` (a shard's outbox drain failed; its dispatcher
+ * retries without end, so this is what an alert watches).
  */
 export function webhookMetrics(registry: Registry): WebhookEvents {
   const known = made.get(registry);
@@ -22,9 +24,16 @@ export function webhookMetrics(registry: Registry): WebhookEvents {
     help: 'Webhook endpoints disabled because they failed for their whole retry budget (WEBHOOK_RETRY_BUDGET)',
     registers: [registry],
   });
+  const drainFailures = new Counter({
+    name: 'wallet_webhook_drain_failures_total',
+    help: "Failed attempts of a shard's webhook outbox drain (retried without end: a rising count is a shard the dispatcher cannot read)",
+    labelNames: ['shard'],
+    registers: [registry],
+  });
   const events: WebhookEvents = {
     attempt: (outcome) => attempts.inc({ outcome }),
     disabled: () => disabled.inc(),
+    drainFailed: (shard) => drainFailures.inc({ shard: String(shard) }),
   };
   made.set(registry, events);
   return events;

@@ -372,7 +372,7 @@ describe('webhooks', () => {
       logger: pino({ level: 'silent' }),
       sealingKeys: test_payload_keys,
       enqueue: async () => undefined,
-      events: { attempt: () => undefined, disabled: () => undefined },
+      events: { attempt: () => undefined, disabled: () => undefined, drainFailed: () => undefined },
       allowPrivate: false,
       requestTimeoutMs: 1_000,
     });
