@@ -142,7 +142,11 @@ type DrainedEvent = Pick<WalletEvent, 'userId' | 'sequence' | 'cursor'> & { inPa
  */
 export function inWalletOrder<Event extends DrainedEvent>(read: readonly Event[]): Event[] {
   const waiting = new Map<string, Event[]>();
-  for (const event of read) waiting.set(event.userId, [...(waiting.get(event.userId) ?? []), event]);
+  for (const event of read) {
+    const events = waiting.get(event.userId);
+    if (events) events.push(event);
+    else waiting.set(event.userId, [event]);
+  }
   for (const events of waiting.values()) events.sort((a, b) => (a.sequence < b.sequence ? -1 : 1));
   const out: Event[] = [];
   for (const slot of read.filter((event) => event.inPage)) {
