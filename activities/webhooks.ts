@@ -8,7 +8,13 @@ import type { ShardSet } from '../db/shards';
 import { reference_shard } from '../domain/shard-routing';
 import { isRefusedAddress, openSecret, type SealingKey } from '../domain/webhooks';
 import type { WebhookEventRef } from '../domain/webhook-deliveries';
-import { drain_start, shardEventsAfter, walletEventsAfter, type WalletEvent } from '../ledger/wallet-events';
+import {
+  drain_start,
+  shardDrainSkip,
+  shardEventsAfter,
+  walletEventsAfter,
+  type WalletEvent,
+} from '../ledger/wallet-events';
 import {
   activeWebhookEndpoints,
   drainCursorOf,
@@ -51,7 +57,8 @@ const drain_name = 'webhooks';
 const drain_poll_ms = 200;
 /**
  * The wait instead while no endpoint is active: the drain still moves its cursor (a new endpoint
- * hears of events from about its registration on), at a fifth of the reads.
+ * hears of events from about its registration on), at a fifth of the reads, over the cursors
+ * alone (shardDrainSkip): no event is read that no one would be sent.
  */
 const drain_idle_poll_ms = 1_000;
 const drain_run_default_ms = 30_000;
@@ -160,9 +167,25 @@ async function drainFor(deps: WebhookDependencies, shard: number): Promise<{ eve
   const until = Date.now() + (deps.drainRunMs ?? drain_run_default_ms);
   let events = 0;
   let cursor = (await drainCursorOf(pool, drain_name)) ?? drain_start;
-  let endpointsActive = true;
+  let endpointsActive = false;
   while (Date.now() < until) {
     Context.current().heartbeat(events);
+    if (!endpointsActive) {
+      // No endpoint to hand events to: the cursor moves over the next page without reading its
+      // events. The endpoints are asked after the page, as a fan-out asks them: one made before
+      // the page was read gets the page, read in full below from the same cursor.
+      const skipped = await shardDrainSkip(pool, { after: cursor, limit: drain_page_max });
+      endpointsActive = (await activeWebhookEndpoints(deps.shards.pool(reference_shard))).length > 0;
+      if (!endpointsActive) {
+        if (skipped) {
+          cursor = skipped.cursor;
+          await saveDrainCursor(pool, drain_name, cursor);
+          events += skipped.events;
+        }
+        if ((skipped?.events ?? 0) < drain_page_max) await Context.current().sleep(drain_idle_poll_ms);
+        continue;
+      }
+    }
     const page = await shardEventsAfter(pool, { after: cursor, limit: drain_page_max });
     if (page.length > 0) {
       endpointsActive = (await fanOut(deps, page)) > 0;

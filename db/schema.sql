@@ -40,10 +40,15 @@ CREATE FUNCTION public.append_wallet_event(p_user_id text, p_type text, p_data j
 declare
   v_sequence bigint;
 begin
-  insert into wallet_event_heads as h (user_id, last_sequence)
-  values (p_user_id, 1)
-  on conflict (user_id) do update set last_sequence = h.last_sequence + 1
-  returning h.last_sequence into v_sequence;
+  update wallet_event_heads set last_sequence = last_sequence + 1
+  where user_id = p_user_id
+  returning last_sequence into v_sequence;
+  if v_sequence is null then
+    insert into wallet_event_heads as h (user_id, last_sequence)
+    values (p_user_id, 1)
+    on conflict (user_id) do update set last_sequence = h.last_sequence + 1
+    returning h.last_sequence into v_sequence;
+  end if;
   insert into wallet_events (user_id, sequence, type, schema_version, data)
   values (p_user_id, v_sequence, p_type, 1, p_data);
   return v_sequence;
@@ -473,12 +478,21 @@ $$;
 --
 
 CREATE FUNCTION public.lock_wallet_event_heads(p_user_id text, p_other_user_id text) RETURNS void
-    LANGUAGE sql
+    LANGUAGE plpgsql
     AS $$
-  insert into wallet_event_heads as h (user_id, last_sequence)
-  select u, 0 from unnest(array[p_user_id, p_other_user_id]) u where u is not null group by u order by u
-  on conflict (user_id) do update set last_sequence = h.last_sequence
-$$;
+declare
+  v_wanted text[] := array(select distinct u from unnest(array[p_user_id, p_other_user_id]) u where u is not null);
+  v_locked int;
+begin
+  select count(*) into v_locked from (
+    select 1 from wallet_event_heads where user_id = any(v_wanted) order by user_id for update
+  ) heads;
+  if v_locked < cardinality(v_wanted) then
+    insert into wallet_event_heads as h (user_id, last_sequence)
+    select u, 0 from unnest(v_wanted) u order by u
+    on conflict (user_id) do update set last_sequence = h.last_sequence;
+  end if;
+end $$;
 
 
 --

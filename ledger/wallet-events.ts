@@ -131,6 +131,30 @@ export async function shardEventsAfter(
   );
 }
 
+/**
+ * Where a drain stands after the next page, and how many events the page holds: shardEventsAfter's
+ * page, without the events themselves (no envelopes built, no wallet's earlier events fetched),
+ * for a drain with no one to hand them to. Undefined when nothing is ready.
+ */
+export async function shardDrainSkip(
+  client: pg.Pool | pg.ClientBase,
+  query: { after: DrainCursor; limit: number },
+): Promise<{ events: number; cursor: DrainCursor } | undefined> {
+  const found = await client.query<{ xid: string; position: string; events: number }>({
+    name: 'shard_drain_skip',
+    text: `with page as (
+             select w.xid, w.position from wallet_events w
+              where (w.xid, w.position) > ($1::text::xid8, $2::bigint)
+                and w.xid < pg_snapshot_xmin(pg_current_snapshot())
+              order by w.xid, w.position limit $3::int)
+           select xid::text as xid, position::text as position, (count(*) over ())::int as events
+             from page order by page.xid desc, page.position desc limit 1`,
+    values: [query.after.xid.toString(), query.after.position.toString(), pageSize(query.limit)],
+  });
+  const last = found.rows[0];
+  return last && { events: last.events, cursor: { xid: BigInt(last.xid), position: BigInt(last.position) } };
+}
+
 /** An event a drain read: one of its page (in drain order), or one of its wallet's earlier ones still ahead of the cursor. */
 type DrainedEvent = Pick<WalletEvent, 'userId' | 'sequence' | 'cursor'> & { inPage: boolean };
 
@@ -138,7 +162,9 @@ type DrainedEvent = Pick<WalletEvent, 'userId' | 'sequence' | 'cursor'> & { inPa
  * The order a drain hands a read out in: page slot by page slot, each slot's wallet's events up
  * to the slot's number that are not out yet, in sequence order, each with the slot's cursor. So
  * every wallet's events go out in sequence order, a cursor saved after any event is one behind
- * which every page event before it went out, and the last one is the page's end.
+ * which every page event before it went out, and the last one is the page's end (even when the
+ * last slots' events went out earlier, with a slot of a higher number of their wallet: the next
+ * read starts past them, not over them again).
  */
 export function inWalletOrder<Event extends DrainedEvent>(read: readonly Event[]): Event[] {
   const waiting = new Map<string, Event[]>();
@@ -149,11 +175,15 @@ export function inWalletOrder<Event extends DrainedEvent>(read: readonly Event[]
   }
   for (const events of waiting.values()) events.sort((a, b) => (a.sequence < b.sequence ? -1 : 1));
   const out: Event[] = [];
-  for (const slot of read.filter((event) => event.inPage)) {
+  const slots = read.filter((event) => event.inPage);
+  for (const slot of slots) {
     const events = waiting.get(slot.userId)!;
     while (events.length > 0 && events[0]!.sequence <= slot.sequence)
       out.push({ ...events.shift()!, cursor: slot.cursor });
   }
+  // Every page event is out once the last slot is done, whether or not it added one.
+  const end = slots.at(-1);
+  if (end && out.length > 0) out[out.length - 1] = { ...out.at(-1)!, cursor: end.cursor };
   return out;
 }
 

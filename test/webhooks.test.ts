@@ -6,6 +6,7 @@ import pino from 'pino';
 import { Webhook } from 'standardwebhooks';
 import { createWebhookActivities } from '../activities/webhooks';
 import { walletEventsAfter } from '../ledger/wallet-events';
+import { drainCursorOf } from '../ledger/webhooks';
 import { webhookTaskQueueOf } from '../temporal-client/webhook-deliveries';
 import { appOver, startTestStack, test_webhook_settings, tokenFor, type TestStack } from './support/stack';
 import { mockActivityRunner, test_payload_keys, uniqueName } from './support/temporal';
@@ -128,6 +129,30 @@ describe('webhooks', () => {
       'webhook-signature': String(arrival.headers['webhook-signature']),
     };
   }
+
+  it('moves its cursor over events while no endpoint is active, and hands an endpoint made later only what follows', async () => {
+    const early = uniqueName('wh_early');
+    await stack.api.createUser(early);
+    assert.equal((await stack.api.deposit(early, 70)).body.status, 'COMPLETED');
+    const earlier = await eventsOf(early, all_money_types);
+    assert.ok(earlier.length >= 2, `${early} has ${earlier.length} events`);
+    const pool = stack.shards.pool(stack.shards.shardOf(early));
+    const last = earlier.at(-1)!.cursor;
+    await until('the drain past the early events', async () => {
+      const cursor = await drainCursorOf(pool, 'webhooks');
+      return cursor && (cursor.xid > last.xid || (cursor.xid === last.xid && cursor.position >= last.position));
+    });
+    await register('/early', { event_types: all_money_types, wallets: [early] });
+    assert.equal((await stack.api.deposit(early, 30)).body.status, 'COMPLETED');
+    const later = (await eventsOf(early, all_money_types)).slice(earlier.length);
+    assert.ok(later.length >= 2, `${early} has ${later.length} new events`);
+    await until('the new events at /early', () => receiver.at('/early').length >= later.length);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    assert.deepEqual(
+      receiver.at('/early').map((arrival) => arrival.headers['webhook-id']),
+      later.map((event) => event.eventId),
+    );
+  });
 
   let main: { endpoint_id: string; secret: string };
 

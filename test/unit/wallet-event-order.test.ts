@@ -19,7 +19,10 @@ describe('inWalletOrder', () => {
   it('puts a wallet whose later number has the smaller xid back in sequence order, each slot keeping its cursor', () => {
     // ann#3 was written by xid 100, which took ann's head after xid 101 had taken #2.
     const page = [read('ann', 3, [100, 7]), read('bob', 1, [100, 9]), read('ann', 2, [101, 8])];
-    assert.deepEqual(handedOut(inWalletOrder(page)), ['ann#2@100.7', 'ann#3@100.7', 'bob#1@100.9']);
+    // The last slot (ann#2) went out with ann#3's: its cursor, the page's end, goes with the last event.
+    assert.deepEqual(handedOut(inWalletOrder(page)), ['ann#2@100.7', 'ann#3@100.7', 'bob#1@101.8']);
+    const longer = [...page, read('cat', 1, [102, 1])];
+    assert.deepEqual(handedOut(inWalletOrder(longer)), ['ann#2@100.7', 'ann#3@100.7', 'bob#1@100.9', 'cat#1@102.1']);
   });
 
   it('hands out an earlier event from past the page before the later one in it, and ends on the page end', () => {
