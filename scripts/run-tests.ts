@@ -111,28 +111,37 @@ async function fileConcurrency(): Promise<number> {
   return concurrency;
 }
 
+/**
+ * Per file. The short chaos run takes 150-250 s on two cores with its rails phase, and passed
+ * 420 s beside the connection-loss file on a slow day (2026-12-06: the machine did a third fewer
+ * transfers a second than the day before); its own test allows 600 s. A file that hangs is still
+ * stopped well inside CI's budget.
+ */
+const file_timeout_ms = 660_000;
+
 function runTests(plan: TestPlan & { concurrency?: number }, services: Record<string, string>): Promise<number> {
+  // Two files at a time: most of a file's time is waiting on timers, workflows and I/O, so a
+  // second file uses what the first leaves of two cores. Every file has its own databases, task
+  // queues and Schedule ids (workers/interval-schedule.ts) on the shared dev server.
+  const concurrency = plan.concurrency ?? 1;
   return new Promise<number>((resolve) => {
     const child = (tests = spawn(
       process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--test',
-        // Two files at a time: most of a file's time is waiting on timers, workflows and I/O, so a
-        // second file uses what the first leaves of two cores. Every file has its own databases,
-        // task queues and Schedule ids (workers/interval-schedule.ts) on the shared dev server.
-        `--test-concurrency=${plan.concurrency ?? 1}`,
-        // Per file. The short chaos run takes 150-250 s on two cores with its rails phase, and
-        // past 420 s beside the connection-loss file on a slow day (2026-12-06: the machine did
-        // a third fewer transfers a second than the day before); its own test allows 600 s. A file
-        // that hangs is still stopped well inside CI's budget.
-        '--test-timeout=660000',
-        '--test-force-exit',
-        '--test-reporter=spec',
-        ...plan.flags,
-        ...plan.files,
-      ],
+      plan.flags.length === 0
+        ? // In the plan's order (scripts/test-files.ts: `node --test` would sort the files).
+          ['--import', 'tsx', 'scripts/test-files.ts', String(concurrency), String(file_timeout_ms), ...plan.files]
+        : // node --test flags (a name pattern, --test-only): node's own runner, files in path order.
+          [
+            '--import',
+            'tsx',
+            '--test',
+            `--test-concurrency=${concurrency}`,
+            `--test-timeout=${file_timeout_ms}`,
+            '--test-force-exit',
+            '--test-reporter=spec',
+            ...plan.flags,
+            ...plan.files,
+          ],
       {
         stdio: 'inherit',
         // Its own process group, so every test file process and worker it spawned can be stopped together.
