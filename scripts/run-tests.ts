@@ -10,7 +10,7 @@ import { dropDatabasesWithPrefix, serverUrlOf, withServerAdmin } from '../db/adm
 import { ensureDatabase, migrateShard } from '../db/migrate';
 import { dropDatabasesOfDeadRuns } from '../db/throwaway-databases';
 import { startEphemeralTemporal, type EphemeralTemporal } from '../supervisor/dev-server';
-import { planOf, type TestPlan } from './test-plan';
+import { planOf, splitRunAlone, type TestPlan } from './test-plan';
 
 /**
  * Files run two at a time where the server allows it (fileConcurrency); WALLET_TEST_CONCURRENCY
@@ -46,6 +46,7 @@ async function runTestFiles(plan: TestPlan): Promise<number> {
   let temporal: EphemeralTemporal | undefined;
   // Interrupted at any point, the run still stops what it started and drops its databases.
   const interrupt = () => {
+    interrupted = true;
     staticCheck?.kill('SIGKILL');
     if (tests) return killGroup(tests);
     temporal?.stop();
@@ -67,19 +68,24 @@ async function runTestFiles(plan: TestPlan): Promise<number> {
     await temporal.ready;
     await ensureDatabase(`${server_url}/${template}`);
     await migrateShard(`${server_url}/${template}`);
-    return await runTests(
-      { ...plan, concurrency: await fileConcurrency() },
-      {
-        // Tests that need a server of their own (the Web UI, chaos) start one with this CLI.
-        ...(cliPath ? { TEMPORAL_CLI: cliPath } : {}),
-        TEMPORAL_ADDRESS: temporal.address,
-        WALLET_TEST_PG_URL: server_url,
-        PG_URL: `${server_url}/postgres`,
-        WALLET_TEST_DB_PREFIX: databasePrefix,
-        WALLET_TEST_TEMPLATE: template,
-        ACH_SERVER_BIN: achServerBin,
-      },
-    );
+    const services = {
+      // Tests that need a server of their own (the Web UI, chaos) start one with this CLI.
+      ...(cliPath ? { TEMPORAL_CLI: cliPath } : {}),
+      TEMPORAL_ADDRESS: temporal.address,
+      WALLET_TEST_PG_URL: server_url,
+      PG_URL: `${server_url}/postgres`,
+      WALLET_TEST_DB_PREFIX: databasePrefix,
+      WALLET_TEST_TEMPLATE: template,
+      ACH_SERVER_BIN: achServerBin,
+    };
+    // The files that share the cores, then the ones that run alone (test-plan.ts run_alone): two
+    // summaries when both run.
+    const { together, alone } = splitRunAlone(plan.files);
+    let code = 0;
+    if (together.length > 0)
+      code = await runTests({ ...plan, files: together, concurrency: await fileConcurrency() }, services);
+    if (alone.length > 0 && !interrupted) code = Math.max(code, await runTests({ ...plan, files: alone }, services));
+    return code;
   } finally {
     await dropDatabasesWithPrefix(server_url, databasePrefix).catch((error) =>
       console.error(`could not drop test databases: ${error}`),
@@ -90,6 +96,8 @@ async function runTestFiles(plan: TestPlan): Promise<number> {
 
 /** The node --test process of this run, once started (an interrupt stops its whole group). */
 let tests: ChildProcess | undefined;
+/** Set by an interrupt: no further run of files starts. */
+let interrupted = false;
 
 /**
  * How many files run at once: WALLET_TEST_CONCURRENCY, or two when the server's max_connections
