@@ -84,6 +84,16 @@ export async function walletEventsAfter(
 }
 
 /**
+ * A drain's page after the cursor ($1 xid, $2 position), $3 events at most: only events of
+ * transactions older than every open one. One text for shardEventsAfter and shardDrainSkip, so
+ * a drain that skips and one that reads stop at the same place.
+ */
+const drain_page = `from wallet_events w
+              where (w.xid, w.position) > ($1::text::xid8, $2::bigint)
+                and w.xid < pg_snapshot_xmin(pg_current_snapshot())
+              order by w.xid, w.position limit $3::int`;
+
+/**
  * One shard's events after a drain cursor, for a relay: a page of events whose transaction ended
  * before every transaction still open (pg_snapshot_xmin), so none can commit behind the cursor
  * later. A long open transaction anywhere on the server holds the drain back (its lag). The next
@@ -104,10 +114,7 @@ export async function shardEventsAfter(
   const found = await client.query<EventRow & { in_page: boolean }>({
     name: 'shard_events_after',
     text: `with recursive page as (
-             select w.user_id, w.sequence from wallet_events w
-              where (w.xid, w.position) > ($1::text::xid8, $2::bigint)
-                and w.xid < pg_snapshot_xmin(pg_current_snapshot())
-              order by w.xid, w.position limit $3::int),
+             select w.user_id, w.sequence ${drain_page}),
            spans as (select user_id, min(sequence) as first, max(sequence) as last from page group by user_id),
            -- Each wallet's events below its first in the page that are still ahead of the cursor.
            earlier as (
@@ -143,10 +150,7 @@ export async function shardDrainSkip(
   const found = await client.query<{ xid: string; position: string; events: number }>({
     name: 'shard_drain_skip',
     text: `with page as (
-             select w.xid, w.position from wallet_events w
-              where (w.xid, w.position) > ($1::text::xid8, $2::bigint)
-                and w.xid < pg_snapshot_xmin(pg_current_snapshot())
-              order by w.xid, w.position limit $3::int)
+             select w.xid, w.position ${drain_page})
            select xid::text as xid, position::text as position, (count(*) over ())::int as events
              from page order by page.xid desc, page.position desc limit 1`,
     values: [query.after.xid.toString(), query.after.position.toString(), pageSize(query.limit)],

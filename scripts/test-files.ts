@@ -1,7 +1,7 @@
 /**
  * Runs test files in the order given, through node:test's run(): `node --test` sorts the files
- * by path whatever order they are named in, so scripts/test-plan.ts's longest-first order (and
- * keeping the two heaviest apart) only holds when they are handed to run() as a list.
+ * by path whatever order they are named in, so scripts/test-plan.ts's longest-first order only
+ * holds when they are handed to run() as a list.
  *
  * `node --import tsx scripts/test-files.ts <concurrency> <timeout ms> FILES...`: each file in a
  * process of its own (which inherits `--import tsx`), the spec reporter on stdout, exit code 1 on
