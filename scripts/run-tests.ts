@@ -48,7 +48,12 @@ async function runTestFiles(plan: TestPlan): Promise<number> {
   const interrupt = () => {
     interrupted = true;
     staticCheck?.kill('SIGKILL');
-    if (tests) return killGroup(tests);
+    // test-files.ts stops its files' process groups on SIGTERM; the group kill is the backstop.
+    if (tests) {
+      tests.kill('SIGTERM');
+      setTimeout(() => killGroup(tests!), 5_000).unref();
+      return;
+    }
     temporal?.stop();
     if (!plan.services) process.exit(130);
     void dropDatabasesWithPrefix(server_url, databasePrefix).finally(() => process.exit(130));
@@ -94,7 +99,7 @@ async function runTestFiles(plan: TestPlan): Promise<number> {
   }
 }
 
-/** The node --test process of this run, once started (an interrupt stops its whole group). */
+/** The test-files.ts process of this run, once started (an interrupt stops it and its files). */
 let tests: ChildProcess | undefined;
 /** Set by an interrupt: no further run of files starts. */
 let interrupted = false;
@@ -135,21 +140,16 @@ function runTests(plan: TestPlan & { concurrency?: number }, services: Record<st
   return new Promise<number>((resolve) => {
     const child = (tests = spawn(
       process.execPath,
-      plan.flags.length === 0
-        ? // In the plan's order (scripts/test-files.ts: `node --test` would sort the files).
-          ['--import', 'tsx', 'scripts/test-files.ts', String(concurrency), String(file_timeout_ms), ...plan.files]
-        : // node --test flags (a name pattern, --test-only): node's own runner, files in path order.
-          [
-            '--import',
-            'tsx',
-            '--test',
-            `--test-concurrency=${concurrency}`,
-            `--test-timeout=${file_timeout_ms}`,
-            '--test-force-exit',
-            '--test-reporter=spec',
-            ...plan.flags,
-            ...plan.files,
-          ],
+      // Each file a plain node process in the plan's order (scripts/test-files.ts says why not `node --test`).
+      [
+        '--import',
+        'tsx',
+        'scripts/test-files.ts',
+        String(concurrency),
+        String(file_timeout_ms),
+        ...plan.flags,
+        ...plan.files,
+      ],
       {
         stdio: 'inherit',
         // Its own process group, so every test file process and worker it spawned can be stopped together.

@@ -1,27 +1,142 @@
 /**
- * Runs test files in the order given, through node:test's run(): `node --test` sorts the files
- * by path whatever order they are named in, so scripts/test-plan.ts's longest-first order only
- * holds when they are handed to run() as a list.
+ * Runs test files in the order given, each as a plain `node` process of its own (node:test's
+ * harness in the file itself, the spec reporter on its stdout), so that nothing parses a test
+ * file's output and every file has a wall-clock limit this process enforces.
  *
- * `node --import tsx scripts/test-files.ts <concurrency> <timeout ms> FILES...`: each file in a
- * process of its own (which inherits `--import tsx`), the spec reporter on stdout, exit code 1 on
- * any failure, and the run ends once every file has (as `--test-force-exit`).
+ * Why not `node --test` or node:test's run(): both read each file's stdout as a stream of V8
+ * frames, and on Node 20 a stray `FF 0F` with a large length in that stream (a child process
+ * writing into a file's stdout mid-frame is enough) sends the parent into an endless loop at full
+ * CPU that ignores its own timeouts and SIGTERM (nodejs/node#62693, fixed in 24 and later only).
+ * CI lost a whole 90-minute budget to it after every test had passed (2026-12-06).
+ *
+ * `node --import tsx scripts/test-files.ts <concurrency> <timeout ms> [--node-test-flag ...] FILES...`:
+ * node flags (`--test-name-pattern=…`, `--test-only`) go to every file; each file's output is
+ * printed as a block when it ends; exit code 1 when any file fails or runs out of time.
  */
-import { run } from 'node:test';
-import { spec } from 'node:test/reporters';
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
-const [concurrencyArg, timeoutArg, ...files] = process.argv.slice(2);
-const concurrency = Number(concurrencyArg);
-const timeout = Number(timeoutArg);
-if (!Number.isInteger(concurrency) || concurrency < 1 || !Number.isInteger(timeout) || files.length === 0) {
-  console.error('usage: node --import tsx scripts/test-files.ts <concurrency> <timeout ms> FILES...');
-  process.exit(2);
+interface FileResult {
+  file: string;
+  passed: boolean;
+  timedOut: boolean;
+  seconds: number;
+  counts: Map<string, number>;
 }
 
-const stream = run({ files: files.map((file) => path.resolve(file)), concurrency, timeout, forceExit: true });
-// Any failure fails the run, a failing `todo` test's too, as `node --test` here (Node 20) does.
-stream.on('test:fail', () => {
-  process.exitCode = 1;
-});
-stream.compose(new spec()).pipe(process.stdout);
+/** A file's kept output: the end of it when it is longer (a runaway log must not exhaust memory). */
+const output_kept_bytes_max = 16 * 1024 * 1024;
+/** The spec reporter's summary lines, summed over the files. */
+const summary_keys = ['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 'todo'] as const;
+
+const running = new Set<ChildProcess>();
+
+async function main(): Promise<number> {
+  const [concurrencyArg, timeoutArg, ...rest] = process.argv.slice(2);
+  const concurrency = Number(concurrencyArg);
+  const timeout_ms = Number(timeoutArg);
+  const flags = rest.filter((argument) => argument.startsWith('--'));
+  const files = rest.filter((argument) => !argument.startsWith('--'));
+  if (!Number.isInteger(concurrency) || concurrency < 1 || !Number.isInteger(timeout_ms) || files.length === 0) {
+    console.error('usage: node --import tsx scripts/test-files.ts <concurrency> <timeout ms> [--flags] FILES...');
+    return 2;
+  }
+  const stop = () => {
+    for (const child of running) killGroup(child);
+    process.exit(130);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const started = Date.now();
+  const results: FileResult[] = [];
+  let next = 0;
+  const lane = async () => {
+    while (next < files.length) results.push(await runFile(files[next++]!, flags, timeout_ms));
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, lane));
+  printSummary(results, Date.now() - started);
+  return results.every((result) => result.passed) ? 0 : 1;
+}
+
+/** One file in a process group of its own, so a timeout stops it and whatever it started. */
+function runFile(file: string, flags: string[], timeout_ms: number): Promise<FileResult> {
+  const started = Date.now();
+  console.log(`▷ ${file} started`);
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--test-reporter=spec', '--test-force-exit', ...flags, path.resolve(file)],
+    { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+  );
+  running.add(child);
+  const chunks: { stream: 'stdout' | 'stderr'; data: Buffer }[] = [];
+  let kept = 0;
+  const keep = (stream: 'stdout' | 'stderr') => (data: Buffer) => {
+    chunks.push({ stream, data });
+    kept += data.length;
+    while (kept > output_kept_bytes_max && chunks.length > 1) kept -= chunks.shift()!.data.length;
+  };
+  child.stdout!.on('data', keep('stdout'));
+  child.stderr!.on('data', keep('stderr'));
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killGroup(child);
+  }, timeout_ms);
+  return new Promise((resolve) => {
+    child.once('error', (error) => chunks.push({ stream: 'stderr', data: Buffer.from(`${error}\n`) }));
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      running.delete(child);
+      // Whatever the file started and left behind goes with it.
+      killGroup(child);
+      const seconds = (Date.now() - started) / 1000;
+      const passed = code === 0 && !timedOut;
+      const verdict = timedOut
+        ? `stopped after its ${timeout_ms / 1000} s`
+        : passed
+          ? 'passed'
+          : `failed (exit ${code ?? signal})`;
+      console.log(`${passed ? '✔' : '✖'} ${file}: ${verdict} in ${seconds.toFixed(1)} s`);
+      for (const chunk of chunks) process[chunk.stream].write(chunk.data);
+      const stdout = Buffer.concat(chunks.filter((chunk) => chunk.stream === 'stdout').map((chunk) => chunk.data));
+      resolve({ file, passed, timedOut, seconds, counts: summaryCounts(stdout.toString('utf8')) });
+    });
+  });
+}
+
+/** The last `ℹ tests 12`-style figures a file's spec reporter printed. */
+function summaryCounts(text: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const match of text.matchAll(/^ℹ (\w+) (\d+)$/gm)) counts.set(match[1]!, Number(match[2]));
+  return counts;
+}
+
+function printSummary(results: FileResult[], elapsed_ms: number): void {
+  const failed = results.filter((result) => !result.passed);
+  console.log('');
+  console.log(
+    `ℹ files ${results.length} (failed ${failed.length}, of them out of time ${failed.filter((r) => r.timedOut).length})`,
+  );
+  for (const key of summary_keys) {
+    const total = results.reduce((sum, result) => sum + (result.counts.get(key) ?? 0), 0);
+    console.log(`ℹ ${key} ${total}`);
+  }
+  console.log(`ℹ duration_ms ${elapsed_ms}`);
+  for (const result of failed) console.log(`✖ failed: ${result.file}${result.timedOut ? ' (out of time)' : ''}`);
+}
+
+function killGroup(child: ChildProcess): void {
+  try {
+    process.kill(-child.pid!, 'SIGKILL');
+  } catch {
+    // The group is already gone.
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

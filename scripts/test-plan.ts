@@ -41,7 +41,7 @@ export function splitRunAlone(files: readonly string[]): { together: string[]; a
 
 export interface TestPlan {
   files: string[];
-  /** node --test flags given on the command line (--test-name-pattern and the like). */
+  /** node:test flags given on the command line (--test-name-pattern and the like), passed to every file. */
   flags: string[];
   /** A Temporal dev server and a migrated template database. */
   services: boolean;
@@ -50,7 +50,7 @@ export interface TestPlan {
   staticChecks: boolean;
 }
 
-/** `npm test -- [node --test flags] [files or directories]`; no file means the whole suite. */
+/** `npm test -- [node:test flags] [files or directories]`; no file means the whole suite. */
 export function planOf(argv: readonly string[], skipStatic: boolean): TestPlan {
   const flags = argv.filter((argument) => argument.startsWith('--'));
   const chosen = argv.filter((argument) => !argument.startsWith('--'));
