@@ -7,7 +7,7 @@ import { Agent, request } from 'undici';
 import type { ShardSet } from '../db/shards';
 import { reference_shard } from '../domain/shard-routing';
 import { isRefusedAddress, openSecret, type SealingKey } from '../domain/webhooks';
-import type { WebhookEventRef } from '../domain/webhook-deliveries';
+import type { WebhookDisabledReason, WebhookEventRef } from '../domain/webhook-deliveries';
 import {
   drain_start,
   shardDrainSkip,
@@ -124,8 +124,8 @@ export function createWebhookActivities(deps: WebhookDependencies) {
       return { outcome: succeeded ? 'delivered' : 'failed' };
     },
 
-    /** The endpoint failed for its whole retry budget: disabled, counted and logged at error level. */
-    async disableWebhookEndpoint(input: { endpointId: string; reason: string }): Promise<void> {
+    /** The endpoint failed for its whole retry budget, or its backlog passed its bound: disabled, counted and logged at error level. */
+    async disableWebhookEndpoint(input: { endpointId: string; reason: WebhookDisabledReason }): Promise<void> {
       const changed = await setWebhookEndpointStatus(deps.shards.pool(reference_shard), {
         endpointId: input.endpointId,
         status: 'disabled',
@@ -135,7 +135,7 @@ export function createWebhookActivities(deps: WebhookDependencies) {
       deps.events.disabled();
       deps.logger.error(
         { endpoint_id: input.endpointId, reason: input.reason },
-        'webhook endpoint disabled: it failed for its whole retry budget',
+        'webhook endpoint disabled: nothing is sent to it until it is enabled and replayed',
       );
     },
   };

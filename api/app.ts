@@ -82,7 +82,8 @@ export interface AppDependencies {
   /** Payouts' timings (PAYOUT_RETURN_WINDOW) and PAYOUT_STUCK_AFTER; payout_defaults when not given. */
   payouts?: { timings: PayoutTimings; stuckAfterMs: number };
   /** Webhook endpoints (PAYLOAD_KEYS seal their secrets; WEBHOOK_* settings); the routes are absent without it. */
-  webhooks?: Omit<WebhookRouteOptions, 'shards' | 'starter'> & Pick<WebhookRouteOptions['starter'], 'schedule'>;
+  webhooks?: Omit<WebhookRouteOptions, 'shards' | 'starter'> &
+    Pick<WebhookRouteOptions['starter'], 'schedule' | 'backlogMax'>;
 }
 
 /** Without payout settings (tests of other parts): a return window of a few dev banking days, stuck after 5 minutes, review as REVIEW_TIMEOUT's default. */
@@ -155,8 +156,8 @@ export function createApp(deps: AppDependencies) {
   app.use(opsReconciliationRoutes(deps.shards));
   app.use(opsSettlementRoutes({ shards: deps.shards, client: deps.client, taskQueue: deps.taskQueue }));
   if (deps.webhooks) {
-    const { schedule, ...webhooks } = deps.webhooks;
-    const starter = { client: deps.client, taskQueue: deps.taskQueue, schedule };
+    const { schedule, backlogMax, ...webhooks } = deps.webhooks;
+    const starter = { client: deps.client, taskQueue: deps.taskQueue, schedule, backlogMax };
     app.use(webhookRoutes({ ...webhooks, shards: deps.shards, starter }));
   }
   app.use(notFoundRoute);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { webhook_endpoint_id_pattern, webhook_url_length_max } from '../domain/webhooks';
 import { wallet_event_types } from '../domain/wallet-events';
+import { webhook_disabled_reasons } from '../domain/webhook-deliveries';
 import { Instant, UserId } from './schemas';
 
 /** Webhooks' requests and answers (api/routes/webhooks.ts); validated by these and documented from them. */
@@ -63,9 +64,10 @@ const endpoint_fields = {
   owner_role: z.enum(['customer', 'ops']),
   owner_id: z.string(),
   status: z.enum(['active', 'disabled']).openapi({
-    description: 'disabled: it failed for its whole retry budget (WEBHOOK_RETRY_BUDGET); nothing is sent until enabled',
+    description:
+      'disabled: it failed for its whole retry budget (WEBHOOK_RETRY_BUDGET), or more events waited for it than WEBHOOK_BACKLOG_MAX; nothing is sent until enabled',
   }),
-  disabled_reason: z.enum(['retry_budget_exhausted']).nullable(),
+  disabled_reason: z.enum(webhook_disabled_reasons).nullable(),
   disabled_at: z.iso.datetime().nullable(),
   created_at: z.iso.datetime(),
   previous_secret_expires_at: z.iso.datetime().nullable().openapi({

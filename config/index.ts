@@ -249,6 +249,12 @@ const environmentSchema = z.object({
   WEBHOOK_RETRY_MAX_INTERVAL: duration.refine((ms) => ms > 0, 'must be more than 0').default(duration_units_ms.h),
   /** An endpoint failing this long (since its oldest undelivered event's first attempt) is disabled. */
   WEBHOOK_RETRY_BUDGET: duration.refine((ms) => ms > 0, 'must be more than 0').default(3 * duration_units_ms.d),
+  /**
+   * Events that may wait for one endpoint: past it the endpoint is disabled (backlog_exceeded) and
+   * its queue dropped. The queue is a delivery workflow's state, carried over each continue-as-new,
+   * so it is bounded well inside Temporal's 2 MB payload limit (about 100 bytes an event).
+   */
+  WEBHOOK_BACKLOG_MAX: z.coerce.number().int().min(1).max(10_000).default(5_000),
   /** One delivery attempt's whole request, connect to answer. */
   WEBHOOK_TIMEOUT: duration.refine((ms) => ms > 0 && ms <= 60_000, 'must be between 1ms and 60s').default(5_000),
   /** Deliveries one worker process has in flight at once. */
@@ -484,6 +490,7 @@ export function webhookSettingsOf(settings: Config) {
       maxMs: settings.WEBHOOK_RETRY_MAX_INTERVAL,
       budgetMs: settings.WEBHOOK_RETRY_BUDGET,
     },
+    backlogMax: settings.WEBHOOK_BACKLOG_MAX,
     requestTimeoutMs: settings.WEBHOOK_TIMEOUT,
     allowPrivate: settings.WEBHOOK_ALLOW_PRIVATE,
     concurrency: settings.WEBHOOK_CONCURRENCY,

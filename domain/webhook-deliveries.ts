@@ -14,6 +14,13 @@ export function webhookRetryDelayMs(schedule: WebhookRetrySchedule, retry: numbe
   return Math.min(schedule.maxMs, schedule.firstMs * 2 ** Math.min(retry - 1, 40));
 }
 
+/**
+ * Why an endpoint was disabled (GET .../endpoints/{id} `disabled_reason`): it failed for its whole
+ * WEBHOOK_RETRY_BUDGET, or more events waited for it than WEBHOOK_BACKLOG_MAX.
+ */
+export const webhook_disabled_reasons = ['retry_budget_exhausted', 'backlog_exceeded'] as const;
+export type WebhookDisabledReason = (typeof webhook_disabled_reasons)[number];
+
 /** An event as a delivery workflow queues it: the wallet and its sequence (the envelope is read at delivery). */
 export interface WebhookEventRef {
   userId: string;

@@ -5,8 +5,8 @@ const made = new WeakMap<Registry, WebhookEvents>();
 
 /**
  * Webhooks' counts: `wallet_webhook_attempts_total{outcome}` (delivered, failed),
- * `wallet_webhook_endpoints_disabled_total` (an endpoint that failed for its whole retry budget,
- * also logged at error level and shown as `status: disabled` by GET /v1/webhooks/endpoints), and
+ * `wallet_webhook_endpoints_disabled_total` (an endpoint that failed for its whole retry budget
+ * or passed its backlog bound, also logged at error level and shown as `status: disabled` by GET /v1/webhooks/endpoints), and
  * `wallet_webhook_drain_failures_total{shard}` (a shard's outbox drain failed; its dispatcher
  * retries without end, so this is what an alert watches).
  */
@@ -21,7 +21,7 @@ export function webhookMetrics(registry: Registry): WebhookEvents {
   });
   const disabled = new Counter({
     name: 'wallet_webhook_endpoints_disabled_total',
-    help: 'Webhook endpoints disabled because they failed for their whole retry budget (WEBHOOK_RETRY_BUDGET)',
+    help: 'Webhook endpoints disabled because they failed for their whole retry budget (WEBHOOK_RETRY_BUDGET) or passed their backlog bound (WEBHOOK_BACKLOG_MAX)',
     registers: [registry],
   });
   const drainFailures = new Counter({

@@ -12,6 +12,8 @@ export interface WebhookDeliveryStarter {
   /** The wallet's task queue (TEMPORAL_TASK_QUEUE); the webhook one is derived from it. */
   taskQueue: string;
   schedule: WebhookRetrySchedule;
+  /** Events that may wait for one endpoint (WEBHOOK_BACKLOG_MAX). */
+  backlogMax: number;
 }
 
 /** A signal carries at most this many events, so no signal payload nears Temporal's limits. */
@@ -31,7 +33,7 @@ export async function enqueueWebhookEvents(
     await starter.client.workflow.signalWithStart(webhookDeliveryWorkflow, {
       workflowId: `${webhookTaskQueueOf(starter.taskQueue)}-${endpointId}`,
       taskQueue: webhookTaskQueueOf(starter.taskQueue),
-      args: [{ endpointId, schedule: starter.schedule }],
+      args: [{ endpointId, schedule: starter.schedule, backlogMax: starter.backlogMax }],
       signal: webhookEventsSignal,
       signalArgs: [{ refs: refs.slice(from, from + refs_per_signal_max), replay }],
     });

@@ -7,7 +7,8 @@ import { Webhook } from 'standardwebhooks';
 import { createWebhookActivities } from '../activities/webhooks';
 import { walletEventsAfter } from '../ledger/wallet-events';
 import { drainCursorOf } from '../ledger/webhooks';
-import { webhookTaskQueueOf } from '../temporal-client/webhook-deliveries';
+import { enqueueWebhookEvents, webhookTaskQueueOf } from '../temporal-client/webhook-deliveries';
+import { webhookDeliveryWorkflow } from '../workflows/webhooks';
 import { appOver, startTestStack, test_webhook_settings, tokenFor, type TestStack } from './support/stack';
 import { mockActivityRunner, test_payload_keys, uniqueName } from './support/temporal';
 
@@ -298,6 +299,84 @@ describe('webhooks', () => {
         ).length === 2
       );
     });
+  });
+
+  /** A wallet with `deposits` deposits, and an endpoint for it that the dispatcher never feeds (it hears of freezes only). */
+  async function quietEndpoint(path: string, deposits: number) {
+    const user = uniqueName('wh_quiet');
+    await stack.api.createUser(user);
+    for (let index = 0; index < deposits; index++) await stack.api.deposit(user, 10 + index);
+    const endpoint = await register(path, { event_types: ['wallet.frozen'], wallets: [user] });
+    const refs = (await eventsOf(user, all_money_types)).map((event) => ({
+      userId: user,
+      sequence: String(event.sequence),
+    }));
+    return { user, endpoint, refs };
+  }
+
+  async function endpointDisabled(endpointId: string) {
+    return until('the endpoint disabled', async () => {
+      const got = await stack.api.call('GET', `/v1/webhooks/endpoints/${endpointId}`, ops);
+      return got.body.status === 'disabled' ? got.body : undefined;
+    });
+  }
+
+  it('disables an endpoint whose backlog passes WEBHOOK_BACKLOG_MAX while it waits between attempts', async () => {
+    receiver.behaviours.set('/backlog', () => 503);
+    const { endpoint, refs } = await quietEndpoint('/backlog', 3);
+    assert.ok(refs.length >= 6, `${refs.length} events`);
+    // The bound and a minute's wait between attempts, as the delivery workflow is started with them.
+    const starter = {
+      client: stack.client,
+      taskQueue: stack.taskQueue,
+      schedule: { firstMs: 60_000, maxMs: 60_000, budgetMs: 600_000 },
+      backlogMax: 4,
+    };
+    await enqueueWebhookEvents(starter, endpoint.endpoint_id, refs.slice(0, 3), false);
+    await until('the first attempt failed', () => receiver.at('/backlog').length >= 1);
+    await enqueueWebhookEvents(starter, endpoint.endpoint_id, refs.slice(3, 6), false);
+    // Well inside the minute's wait: the bound ends it.
+    const disabled = await endpointDisabled(endpoint.endpoint_id);
+    assert.equal(disabled.disabled_reason, 'backlog_exceeded');
+    assert.equal(receiver.at('/backlog').length, 1, 'no attempt after the first');
+  });
+
+  it('carries the retries of the head over a continue-as-new: its attempt number, its time and its budget', async () => {
+    receiver.behaviours.set('/resumed', () => 204);
+    receiver.behaviours.set('/spent', () => 503);
+    const resumed = await quietEndpoint('/resumed', 1);
+    const spent = await quietEndpoint('/spent', 1);
+    const start = (endpointId: string, ref: { userId: string; sequence: string }, firstFailureMs: number) =>
+      stack.client.workflow.start(webhookDeliveryWorkflow, {
+        workflowId: `${webhookTaskQueueOf(stack.taskQueue)}-${endpointId}`,
+        taskQueue: webhookTaskQueueOf(stack.taskQueue),
+        args: [
+          {
+            endpointId,
+            schedule: settings.schedule,
+            backlogMax: 10,
+            queue: [{ ...ref, replay: false }],
+            retry: { nextAttempt: 4, nextAttemptAtMs: Date.now() + 1_000, firstFailureMs },
+          },
+        ],
+      });
+    const startedMs = Date.now();
+    await start(resumed.endpoint.endpoint_id, resumed.refs[0]!, Date.now() - 1_000);
+    await until('the resumed attempt', () => receiver.at('/resumed').length >= 1);
+    assert.ok(receiver.at('/resumed')[0]!.atMs - startedMs >= 900, 'it waited for the time of the attempt');
+    const log = await stack.api.call('GET', `/v1/webhooks/endpoints/${resumed.endpoint.endpoint_id}/deliveries`, ops);
+    assert.deepEqual(
+      log.body.deliveries.map((delivery: { attempt: number; succeeded: boolean }) => [
+        delivery.attempt,
+        delivery.succeeded,
+      ]),
+      [[4, true]],
+    );
+    // Failing since longer than the budget (5 s): the carried-over attempt fails and the endpoint is disabled at once.
+    await start(spent.endpoint.endpoint_id, spent.refs[0]!, Date.now() - 60_000);
+    const disabled = await endpointDisabled(spent.endpoint.endpoint_id);
+    assert.equal(disabled.disabled_reason, 'retry_budget_exhausted');
+    assert.equal(receiver.at('/spent').length, 1);
   });
 
   it('replays from a sequence number or a time, in order, and refuses ranges out of bounds', async () => {

@@ -17,6 +17,8 @@ import { workflows_path } from './create-worker';
 /** What webhooks need from the configuration (config/index.ts webhookSettingsOf). */
 export interface WebhookSettings {
   schedule: WebhookRetrySchedule;
+  /** Events that may wait for one endpoint before it is disabled (WEBHOOK_BACKLOG_MAX). */
+  backlogMax: number;
   requestTimeoutMs: number;
   allowPrivate: boolean;
   /** Deliveries in flight at once in this process: a slow consumer holds one slot, never a transfer's. */
@@ -53,7 +55,12 @@ export async function createWebhookWorker(options: WebhookWorkerOptions): Promis
     namespace: options.namespace,
     dataConverter: options.dataConverter,
   });
-  const starter = { client, taskQueue: options.taskQueue, schedule: options.settings.schedule };
+  const starter = {
+    client,
+    taskQueue: options.taskQueue,
+    schedule: options.settings.schedule,
+    backlogMax: options.settings.backlogMax,
+  };
   const deps: WebhookDependencies = {
     shards: options.shards,
     logger: options.logger,

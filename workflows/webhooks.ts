@@ -31,9 +31,20 @@ export const webhookEventsSignal = defineSignal<[WebhookEventsSignal]>('webhookE
 export interface WebhookDeliveryInput {
   endpointId: string;
   schedule: WebhookRetrySchedule;
+  /** Events the queue may hold (WEBHOOK_BACKLOG_MAX); absent in runs started before it. */
+  backlogMax?: number;
   /** Carried over a continue-as-new: the queue not yet delivered, and the last sequence sent per wallet. */
   queue?: (WebhookEventRef & { replay: boolean })[];
   delivered?: Record<string, string>;
+  /** Carried over a continue-as-new made between two attempts at the queue's head. */
+  retry?: WebhookRetryState;
+}
+
+/** Where the head's retries stand: the next attempt's number and time, and when the failing began. */
+export interface WebhookRetryState {
+  nextAttempt: number;
+  nextAttemptAtMs: number;
+  firstFailureMs: number;
 }
 
 /** An idle delivery workflow ends after this; the next event starts it again. */
@@ -42,6 +53,20 @@ const idle_ms = 10 * 60_000;
 const deliveries_per_run_max = 500;
 /** Wallets whose last delivered sequence a run remembers (for dropping the dispatcher's repeats); the oldest are forgotten. */
 const delivered_wallets_max = 5_000;
+/** The backlog bound of runs started without one (before WEBHOOK_BACKLOG_MAX). */
+const backlog_max_default = 5_000;
+/**
+ * A run continues as new past this many history events even when the server does not suggest
+ * it: a failing endpoint's run waits between attempts for up to WEBHOOK_RETRY_BUDGET while the
+ * dispatcher's signals keep arriving, and Temporal terminates a run at 51,200 events, after
+ * which the next signal would start an empty run: its queue lost, the endpoint never disabled.
+ */
+const history_events_max = 10_000;
+/**
+ * Runs from before it waited out a failing endpoint in one `sleep` whatever arrived meanwhile;
+ * runs with it bound their backlog and continue as new between attempts (the patch).
+ */
+const bounded_runs_patch = 'webhook-deliveries-bounded';
 
 const delivery_options = {
   // The request has its own timeout (WEBHOOK_TIMEOUT, at most 60 s); this only bounds a stuck attempt.
@@ -69,21 +94,41 @@ export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Prom
   const { deliverWebhook, disableWebhookEndpoint } = patched(local_deliveries_patch)
     ? proxyLocalActivities<WebhookActivities>(delivery_options)
     : proxyActivities<WebhookActivities>(scheduled_delivery_options);
+  const bounded = patched(bounded_runs_patch);
+  const backlogMax = input.backlogMax ?? backlog_max_default;
   const queue = [...(input.queue ?? [])];
   const delivered = new Map(Object.entries(input.delivered ?? {}));
+  let overflowed = false;
   const isRepeat = (ref: WebhookEventRef) => {
     const last = delivered.get(ref.userId);
     const queued = queue.some((item) => !item.replay && item.userId === ref.userId && item.sequence === ref.sequence);
     return queued || (last !== undefined && BigInt(ref.sequence) <= BigInt(last));
   };
   setHandler(webhookEventsSignal, ({ refs, replay }) => {
-    for (const ref of refs) if (replay || !isRepeat(ref)) queue.push({ ...ref, replay });
+    for (const ref of refs) {
+      if (!replay && isRepeat(ref)) continue;
+      // Past the bound nothing more is queued: the endpoint is disabled, and a replay resends.
+      if (bounded && queue.length >= backlogMax) overflowed = true;
+      else queue.push({ ...ref, replay });
+    }
   });
+  const waits = {
+    bounded,
+    interrupted: (): WaitInterruption | undefined =>
+      overflowed ? 'backlog_exceeded' : historyFull(bounded) ? 'history_full' : undefined,
+  };
 
-  for (let sent = 0; sent < deliveries_per_run_max && !workflowInfo().continueAsNewSuggested; sent++) {
+  let retry = input.retry;
+  for (let sent = 0; sent < deliveries_per_run_max && !historyFull(bounded); sent++) {
     if (queue.length === 0 && !(await condition(() => queue.length > 0, idle_ms))) return;
+    if (overflowed) return disableWebhookEndpoint({ endpointId: input.endpointId, reason: 'backlog_exceeded' });
     const head = queue[0]!;
-    const outcome = await deliverWithRetries(input, head, { deliverWebhook, disableWebhookEndpoint });
+    const outcome = await deliverWithRetries(input, head, retry, waits, { deliverWebhook, disableWebhookEndpoint });
+    retry = undefined;
+    if (typeof outcome === 'object') {
+      retry = outcome;
+      break;
+    }
     // Disabled or deleted: what is queued is dropped (a replay sends it again once re-enabled).
     if (outcome !== 'delivered') return;
     queue.shift();
@@ -93,18 +138,49 @@ export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Prom
       if (delivered.size > delivered_wallets_max) delivered.delete(delivered.keys().next().value!);
     }
   }
-  await continueAsNew<typeof webhookDeliveryWorkflow>({ ...input, queue, delivered: Object.fromEntries(delivered) });
+  if (overflowed) return disableWebhookEndpoint({ endpointId: input.endpointId, reason: 'backlog_exceeded' });
+  await continueAsNew<typeof webhookDeliveryWorkflow>({
+    ...input,
+    queue,
+    delivered: Object.fromEntries(delivered),
+    retry,
+  });
 }
 
-/** Attempts until delivered, or until the next wait would pass the budget counted from the first failure. */
+/** The server suggests continuing as new, or (bounded runs) the history reached history_events_max. */
+function historyFull(bounded: boolean): boolean {
+  const info = workflowInfo();
+  return info.continueAsNewSuggested || (bounded && info.historyLength >= history_events_max);
+}
+
+/** What ends a wait between attempts early: the backlog passed its bound, or the run must continue as new. */
+type WaitInterruption = 'backlog_exceeded' | 'history_full';
+
+/**
+ * Attempts until delivered, or until the next wait would pass the budget counted from the first
+ * failure. A bounded run's wait ends early when the backlog passes its bound (disabled) or the
+ * history is full (the retry state is returned, to carry over a continue-as-new).
+ */
 async function deliverWithRetries(
   input: WebhookDeliveryInput,
   head: WebhookEventRef & { replay: boolean },
+  resume: WebhookRetryState | undefined,
+  waits: { bounded: boolean; interrupted: () => WaitInterruption | undefined },
   activities: Pick<WebhookActivities, 'deliverWebhook' | 'disableWebhookEndpoint'>,
-): Promise<'delivered' | 'gone' | 'disabled'> {
+): Promise<'delivered' | 'gone' | 'disabled' | WebhookRetryState> {
   const { userId, sequence, replay } = head;
-  const firstFailureMs = Date.now();
-  for (let attempt = 1; ; attempt++) {
+  const firstFailureMs = resume?.firstFailureMs ?? Date.now();
+  let waitMs = resume ? Math.max(0, resume.nextAttemptAtMs - Date.now()) : 0;
+  for (let attempt = resume?.nextAttempt ?? 1; ; attempt++) {
+    if (waitMs > 0 && !waits.bounded) await sleep(waitMs);
+    else if (waitMs > 0) {
+      const nextAttemptAtMs = Date.now() + waitMs;
+      if (await condition(() => waits.interrupted() !== undefined, waitMs)) {
+        if (waits.interrupted() === 'history_full') return { nextAttempt: attempt, nextAttemptAtMs, firstFailureMs };
+        await activities.disableWebhookEndpoint({ endpointId: input.endpointId, reason: 'backlog_exceeded' });
+        return 'disabled';
+      }
+    }
     const outcome = await activities
       .deliverWebhook({ endpointId: input.endpointId, ref: { userId, sequence }, attempt, replay })
       .then(
@@ -115,12 +191,11 @@ async function deliverWithRetries(
         },
       );
     if (outcome !== 'failed') return outcome;
-    const delayMs = webhookRetryDelayMs(input.schedule, attempt);
-    if (Date.now() - firstFailureMs + delayMs > input.schedule.budgetMs) {
+    waitMs = webhookRetryDelayMs(input.schedule, attempt);
+    if (Date.now() - firstFailureMs + waitMs > input.schedule.budgetMs) {
       await activities.disableWebhookEndpoint({ endpointId: input.endpointId, reason: 'retry_budget_exhausted' });
       return 'disabled';
     }
-    await sleep(delayMs);
   }
 }
 

@@ -82,6 +82,7 @@ interface TestStackOptions {
 /** Webhooks' settings where a suite gives none: short retries, loopback receivers allowed. */
 export const test_webhook_settings: WebhookSettings = {
   schedule: { firstMs: 250, maxMs: 1_000, budgetMs: 5_000 },
+  backlogMax: 5_000,
   requestTimeoutMs: 1_000,
   allowPrivate: true,
   concurrency: 8,
