@@ -7,8 +7,9 @@ import { historyFromCliJson } from './support/history-json';
 import { test_data_converter, workflowBundle } from './support/temporal';
 
 /**
- * Transfers can stay open for days (the reversal window, review holds, credits that retry), so
- * a deploy meets workflows started by the previous code. Every history recorded from earlier
+ * Transfers can stay open for days (the reversal window, review holds, credits that retry), and
+ * so can a webhook delivery that retries a failing endpoint, so a deploy meets workflows started
+ * by the previous code. Every history recorded from earlier
  * code (test/fixtures/workflow-histories, `<commit>--<shape>.json`, made by
  * test/support/record-histories.ts) must replay with the current workflow code without a
  * nondeterminism error. A change that reorders or adds commands must go through patched() or

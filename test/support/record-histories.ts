@@ -1,6 +1,7 @@
 /**
  * Records the workflow histories the replay test (test/workflow-replay.test.ts) replays: one
- * transfer of each shape, run to its end on the real stack, each history written as JSON.
+ * transfer of each shape, run to its end on the real stack, and a webhook delivery that retried,
+ * each history written as JSON.
  * Not part of the suite; run it when the workflow code changes, on the code BEFORE the change
  * (a checkout of the previous commit), so the fixtures are what transfers in flight during a
  * deploy would carry:
@@ -13,9 +14,19 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execFile } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { userOnShard } from './ledger';
-import { actionTokenFor, startTestStack, test_limits, test_timings, type TestStack } from './stack';
+import { webhookTaskQueueOf } from '../../temporal-client/webhook-deliveries';
+import {
+  actionTokenFor,
+  startTestStack,
+  test_limits,
+  test_timings,
+  test_webhook_settings,
+  type TestStack,
+} from './stack';
 import { uniqueName } from './temporal';
 
 const out = process.env.HISTORY_OUT ?? '';
@@ -44,22 +55,7 @@ describe('record workflow histories', { skip: out === '' ? 'set HISTORY_OUT' : f
 
   async function save(shape: string, transferId: string): Promise<void> {
     await stack.client.workflow.getHandle(transferId).result();
-    // The CLI's JSON is the format replay reads (historyFromJSON), as Temporal documents it.
-    const { stdout } = await promisify(execFile)(
-      path.resolve('.tools/bin/temporal'),
-      [
-        'workflow',
-        'show',
-        '--workflow-id',
-        transferId,
-        '--output',
-        'json',
-        '--address',
-        process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
-      ],
-      { maxBuffer: 64 * 1024 * 1024 },
-    );
-    await writeFile(path.join(out, `${tag}--${shape}.json`), stdout);
+    await saveHistory(shape, transferId);
   }
 
   it('records one history of each shape', async () => {
@@ -74,6 +70,78 @@ describe('record workflow histories', { skip: out === '' ? 'set HISTORY_OUT' : f
     await Promise.all(started.map(([shape, id]) => save(shape, id)));
   });
 });
+
+describe('record a webhook delivery history', { skip: out === '' ? 'set HISTORY_OUT' : false }, () => {
+  let stack: TestStack;
+  let receiver: Server;
+  const answers: number[] = [];
+  before(async () => {
+    // Two failures, then 204s: the delivery retries on its durable timers before it delivers.
+    receiver = createServer((request, response) => {
+      answers.push(answers.length < 2 ? 500 : 204);
+      request.resume().on('end', () => response.writeHead(answers.at(-1)!).end());
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    stack = await startTestStack({ webhooks: { settings: test_webhook_settings, drainRunMs: 5_000 } });
+  });
+  after(async () => {
+    for (let shard = 0; shard < 4; shard++)
+      await stack.client.workflow
+        .getHandle(`${webhookTaskQueueOf(stack.taskQueue)}-dispatch-${shard}`)
+        .terminate('recorded')
+        .catch(() => undefined);
+    await stack.stop();
+    receiver.closeAllConnections();
+    receiver.close();
+  });
+
+  it('records a delivery that retried, then delivered two events (the run is left waiting, as a live one is)', async () => {
+    const user = uniqueName('rec_wh');
+    assert.equal((await stack.api.createUser(user)).status, 201);
+    const registered = await stack.api.call('POST', '/v1/webhooks/endpoints', {
+      ...ops('ops_rec'),
+      body: {
+        url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`,
+        event_types: ['wallet.credited'],
+        wallets: [user],
+      },
+    });
+    assert.equal(registered.status, 201);
+    await stack.api.deposit(user, 10);
+    await until(() => answers.length >= 3);
+    await stack.api.deposit(user, 20);
+    await until(() => answers.length >= 4);
+    // The last workflow task completes after the delivery it ran.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await saveHistory('webhook-retried', `${webhookTaskQueueOf(stack.taskQueue)}-${registered.body.endpoint_id}`);
+  });
+});
+
+async function until(done: () => boolean): Promise<void> {
+  for (let waited = 0; !done(); waited += 100) {
+    assert.ok(waited < 30_000, 'timed out');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** A workflow's history as the CLI writes it: the format replay reads (historyFromJSON), as Temporal documents it. */
+async function saveHistory(shape: string, workflowId: string): Promise<void> {
+  const { stdout } = await promisify(execFile)(
+    path.resolve('.tools/bin/temporal'),
+    [
+      'workflow',
+      'show',
+      '--workflow-id',
+      workflowId,
+      '--output',
+      'json',
+      '--address',
+      process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
+    ],
+    { maxBuffer: 64 * 1024 * 1024 },
+  );
+  await writeFile(path.join(out, `${tag}--${shape}.json`), stdout);
+}
 
 /** A shape's name (the fixture file's suffix) and how to start a transfer of that shape, which returns its id. */
 type Shape = [string, () => Promise<string>];
