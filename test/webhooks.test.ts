@@ -95,11 +95,6 @@ describe('webhooks', () => {
     await stack.api.createUser(bob);
   });
   after(async () => {
-    for (let shard = 0; shard < 4; shard++)
-      await stack.client.workflow
-        .getHandle(`${webhookTaskQueueOf(stack.taskQueue)}-dispatch-${shard}`)
-        .terminate('test over')
-        .catch(() => undefined);
     await stack?.stop();
     receiver.server.closeAllConnections();
     receiver.server.close();

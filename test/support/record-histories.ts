@@ -85,11 +85,6 @@ describe('record a webhook delivery history', { skip: out === '' ? 'set HISTORY_
     stack = await startTestStack({ webhooks: { settings: test_webhook_settings, drainRunMs: 5_000 } });
   });
   after(async () => {
-    for (let shard = 0; shard < 4; shard++)
-      await stack.client.workflow
-        .getHandle(`${webhookTaskQueueOf(stack.taskQueue)}-dispatch-${shard}`)
-        .terminate('recorded')
-        .catch(() => undefined);
     await stack.stop();
     receiver.closeAllConnections();
     receiver.close();

@@ -23,6 +23,7 @@ import {
   workflowBundle,
 } from './temporal';
 import { createWebhookWorker, type WebhookSettings } from '../../workers/webhook-worker';
+import { webhookTaskQueueOf } from '../../temporal-client/webhook-deliveries';
 import { walletMetrics } from '../../metrics/wallet-metrics';
 
 export const test_auth_secret = 'test-secret-for-the-wallet-suite-0123456789';
@@ -227,7 +228,19 @@ async function webhookWorkers(
     workflowBundle: await workflowBundle(),
     ...(drainRunMs ? { drainRunMs } : {}),
   });
-  return [runInBackground(worker)];
+  const stopWorker = runInBackground(worker);
+  const client = new Client({ connection: on.temporal.nativeConnection, dataConverter: test_data_converter });
+  return [
+    async () => {
+      // The worker started a dispatcher per shard, and they run for good: the stack ends them with it.
+      for (let shard = 0; shard < on.shards.count; shard++)
+        await client.workflow
+          .getHandle(`${webhookTaskQueueOf(on.taskQueue)}-dispatch-${shard}`)
+          .terminate('test over')
+          .catch(() => undefined);
+      await stopWorker();
+    },
+  ];
 }
 
 /** The worker's pay-in and payout parts, when the test gives them. */
