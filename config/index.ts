@@ -252,9 +252,10 @@ const environmentSchema = z.object({
   /**
    * Events that may wait for one endpoint: past it the endpoint is disabled (backlog_exceeded) and
    * its queue dropped. The queue is a delivery workflow's state, carried over each continue-as-new,
-   * so it is bounded well inside Temporal's 2 MB payload limit (about 100 bytes an event).
+   * so it is bounded well inside Temporal's 2 MB payload limit (about 100 bytes an event); at least
+   * a replay's 1,000 events, so a replay alone never passes it.
    */
-  WEBHOOK_BACKLOG_MAX: z.coerce.number().int().min(1).max(10_000).default(5_000),
+  WEBHOOK_BACKLOG_MAX: z.coerce.number().int().min(1_000).max(10_000).default(5_000),
   /** One delivery attempt's whole request, connect to answer. */
   WEBHOOK_TIMEOUT: duration.refine((ms) => ms > 0 && ms <= 60_000, 'must be between 1ms and 60s').default(5_000),
   /** Deliveries one worker process has in flight at once. */

@@ -152,7 +152,8 @@ function runTests(plan: TestPlan & { concurrency?: number }, services: Record<st
       ],
       {
         stdio: 'inherit',
-        // Its own process group, so every test file process and worker it spawned can be stopped together.
+        // Its own process group, stopped with it; each test file runs in a group of its own, which
+        // test-files.ts stops however it ends (short of a SIGKILL).
         detached: true,
         // Errors still print: an unexpected one in a passing run is worth seeing.
         env: { ...process.env, ...services, LOG_LEVEL: process.env.LOG_LEVEL ?? 'error' },

@@ -24,12 +24,24 @@ interface FileResult {
   counts: Map<string, number>;
 }
 
+/** A file's process and the output it has written so far. */
+interface RunningFile {
+  file: string;
+  child: ChildProcess;
+  chunks: { stream: 'stdout' | 'stderr'; data: Buffer }[];
+}
+
 /** A file's kept output: the end of it when it is longer (a runaway log must not exhaust memory). */
 const output_kept_bytes_max = 16 * 1024 * 1024;
+/**
+ * After a file's process exits, how long its output may still take to arrive: a process it left
+ * behind outside its group can hold the pipes open, and must not hold up the run.
+ */
+const output_drain_ms = 2_000;
 /** The spec reporter's summary lines, summed over the files. */
 const summary_keys = ['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 'todo'] as const;
 
-const running = new Set<ChildProcess>();
+const running = new Set<RunningFile>();
 
 async function main(): Promise<number> {
   const [concurrencyArg, timeoutArg, ...rest] = process.argv.slice(2);
@@ -38,11 +50,14 @@ async function main(): Promise<number> {
   const flags = rest.filter((argument) => argument.startsWith('--'));
   const files = rest.filter((argument) => !argument.startsWith('--'));
   if (!Number.isInteger(concurrency) || concurrency < 1 || !Number.isInteger(timeout_ms) || files.length === 0) {
-    console.error('usage: node --import tsx scripts/test-files.ts <concurrency> <timeout ms> [--flags] FILES...');
+    console.error('usage: node --import tsx scripts/test-files.ts <concurrency> <timeout ms> [--flag=value] FILES...');
     return 2;
   }
+  // However this process ends (a signal, an error, process.exit), no file it started outlives it.
+  process.once('exit', stopRunningFiles);
   const stop = () => {
-    for (const child of running) killGroup(child);
+    // What the files still running had written is what shows where they were.
+    for (const entry of running) printOutput(entry, `✖ ${entry.file}: interrupted`);
     process.exit(130);
   };
   process.once('SIGINT', stop);
@@ -67,41 +82,70 @@ function runFile(file: string, flags: string[], timeout_ms: number): Promise<Fil
     ['--import', 'tsx', '--test-reporter=spec', '--test-force-exit', ...flags, path.resolve(file)],
     { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
-  running.add(child);
-  const chunks: { stream: 'stdout' | 'stderr'; data: Buffer }[] = [];
+  const entry: RunningFile = { file, child, chunks: [] };
+  running.add(entry);
   let kept = 0;
   const keep = (stream: 'stdout' | 'stderr') => (data: Buffer) => {
-    chunks.push({ stream, data });
+    entry.chunks.push({ stream, data });
     kept += data.length;
-    while (kept > output_kept_bytes_max && chunks.length > 1) kept -= chunks.shift()!.data.length;
+    while (kept > output_kept_bytes_max && entry.chunks.length > 1) kept -= entry.chunks.shift()!.data.length;
   };
-  child.stdout!.on('data', keep('stdout'));
-  child.stderr!.on('data', keep('stderr'));
+  child.stdout?.on('data', keep('stdout'));
+  child.stderr?.on('data', keep('stderr'));
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
     killGroup(child);
   }, timeout_ms);
   return new Promise((resolve) => {
-    child.once('error', (error) => chunks.push({ stream: 'stderr', data: Buffer.from(`${error}\n`) }));
-    child.once('close', (code, signal) => {
+    let finished = false;
+    const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+      if (finished) return;
+      finished = true;
       clearTimeout(timer);
-      running.delete(child);
-      // Whatever the file started and left behind goes with it.
+      // Whatever the file started and left behind in its group goes with it.
       killGroup(child);
-      const seconds = (Date.now() - started) / 1000;
-      const passed = code === 0 && !timedOut;
-      const verdict = timedOut
-        ? `stopped after its ${timeout_ms / 1000} s`
-        : passed
-          ? 'passed'
-          : `failed (exit ${code ?? signal})`;
-      console.log(`${passed ? '✔' : '✖'} ${file}: ${verdict} in ${seconds.toFixed(1)} s`);
-      for (const chunk of chunks) process[chunk.stream].write(chunk.data);
-      const stdout = Buffer.concat(chunks.filter((chunk) => chunk.stream === 'stdout').map((chunk) => chunk.data));
-      resolve({ file, passed, timedOut, seconds, counts: summaryCounts(stdout.toString('utf8')) });
+      // The output still in the pipes, for a moment at most (output_drain_ms).
+      const drained = new Promise((done) => child.once('close', done));
+      void Promise.race([drained, new Promise((done) => setTimeout(done, output_drain_ms))]).then(() => {
+        running.delete(entry);
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        const seconds = (Date.now() - started) / 1000;
+        const counts = summaryCounts(outputOf(entry, 'stdout'));
+        // A file that ran no test proves nothing: a flag's value taken for a file, or a file that never started.
+        const ranTests = (counts.get('tests') ?? 0) > 0;
+        const passed = code === 0 && !timedOut && ranTests;
+        const verdict = timedOut
+          ? `stopped after its ${timeout_ms / 1000} s`
+          : code !== 0
+            ? `failed (exit ${code ?? signal})`
+            : ranTests
+              ? 'passed'
+              : 'failed (it ran no test)';
+        printOutput(entry, `${passed ? '✔' : '✖'} ${file}: ${verdict} in ${seconds.toFixed(1)} s`);
+        resolve({ file, passed, timedOut, seconds, counts });
+      });
+    };
+    child.once('error', (error) => {
+      entry.chunks.push({ stream: 'stderr', data: Buffer.from(`${error}\n`) });
+      if (child.pid === undefined) finish(null, null);
     });
+    child.once('exit', finish);
   });
+}
+
+function printOutput(entry: RunningFile, heading: string): void {
+  console.log(heading);
+  for (const chunk of entry.chunks) process[chunk.stream].write(chunk.data);
+}
+
+function outputOf(entry: RunningFile, stream: 'stdout' | 'stderr'): string {
+  return Buffer.concat(entry.chunks.filter((chunk) => chunk.stream === stream).map((chunk) => chunk.data)).toString();
+}
+
+function stopRunningFiles(): void {
+  for (const entry of running) killGroup(entry.child);
 }
 
 /** The last `ℹ tests 12`-style figures a file's spec reporter printed. */
@@ -126,8 +170,9 @@ function printSummary(results: FileResult[], elapsed_ms: number): void {
 }
 
 function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined) return;
   try {
-    process.kill(-child.pid!, 'SIGKILL');
+    process.kill(-child.pid, 'SIGKILL');
   } catch {
     // The group is already gone.
   }
@@ -137,6 +182,7 @@ main().then(
   (code) => process.exit(code),
   (error) => {
     console.error(error);
+    // The 'exit' handler stops the files still running.
     process.exit(1);
   },
 );

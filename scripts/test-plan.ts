@@ -50,9 +50,21 @@ export interface TestPlan {
   staticChecks: boolean;
 }
 
+/** node:test flags that take a value: written `--flag value`, the value would be taken for a file. */
+const flags_with_values = [
+  '--test-name-pattern',
+  '--test-skip-pattern',
+  '--test-reporter',
+  '--test-reporter-destination',
+  '--test-concurrency',
+  '--test-timeout',
+];
+
 /** `npm test -- [node:test flags] [files or directories]`; no file means the whole suite. */
 export function planOf(argv: readonly string[], skipStatic: boolean): TestPlan {
   const flags = argv.filter((argument) => argument.startsWith('--'));
+  const split = flags.find((flag) => flags_with_values.includes(flag));
+  if (split) throw new Error(`write ${split}=VALUE (with "="): a separate value would be taken for a test file`);
   const chosen = argv.filter((argument) => !argument.startsWith('--'));
   const files = (chosen.length > 0 ? chosen : ['test']).flatMap(testFilesAt);
   if (files.length === 0) throw new Error(`no test files in ${chosen.join(' ')}`);

@@ -30,6 +30,16 @@ test('hangs', async () => {
 });`,
   );
 
+  const leaving = file(
+    'leaving.test.mjs',
+    `import { spawn } from 'node:child_process';
+test('leaves a process behind that holds its stderr', () => {
+  spawn('sleep', ['300'], { stdio: ['ignore', 'ignore', 'inherit'], detached: true, argv0: '${marker}' }).unref();
+});`,
+  );
+  const empty = path.join(dir, 'empty.test.mjs');
+  writeFileSync(empty, '// no test here\n');
+
   function runFiles(timeoutMs: number, ...files: string[]) {
     const run = spawnSync(
       process.execPath,
@@ -48,14 +58,28 @@ test('hangs', async () => {
 
   it('fails a run with a failing file, and stops a hanging one at its limit with what it started', () => {
     const startedMs = Date.now();
-    const run = runFiles(3_000, passing, failing, hanging);
+    const run = runFiles(6_000, passing, failing, hanging);
     assert.equal(run.status, 1, run.output);
     assert.ok(Date.now() - startedMs < 30_000, 'the hanging file did not hold up the run');
     assert.match(run.output, /✔ .*passing\.test\.mjs: passed/);
     assert.match(run.output, /✖ .*failing\.test\.mjs: failed/);
-    assert.match(run.output, /✖ .*hanging\.test\.mjs: stopped after its 3 s/);
+    assert.match(run.output, /✖ .*hanging\.test\.mjs: stopped after its 6 s/);
     assert.match(run.output, /✖ failed: .*hanging\.test\.mjs \(out of time\)/);
     const left = spawnSync('pgrep', ['-f', marker], { encoding: 'utf8' });
     assert.equal(left.stdout.trim(), '', 'nothing the hanging file started is left');
+  });
+
+  it('ends a file when its process exits, though something it left outside its group holds the output', () => {
+    const startedMs = Date.now();
+    const run = runFiles(30_000, leaving);
+    spawnSync('pkill', ['-f', marker]);
+    assert.equal(run.status, 0, run.output);
+    assert.ok(Date.now() - startedMs < 15_000, `took ${Date.now() - startedMs} ms`);
+  });
+
+  it('fails a file that runs no test (a flag value taken for a file, a file that never started)', () => {
+    const run = runFiles(30_000, passing, empty);
+    assert.equal(run.status, 1, run.output);
+    assert.match(run.output, /✖ .*empty\.test\.mjs: failed \(it ran no test\)/);
   });
 });
