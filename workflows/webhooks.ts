@@ -89,11 +89,24 @@ const local_deliveries_patch = 'webhook-deliveries-local';
  * out, so an attempt on a worker that died is retried after 10 s, not 90.
  */
 const scheduled_delivery_options = { ...delivery_options, heartbeatTimeout: 10_000 };
+/**
+ * Disabling an endpoint retries until it lands: with a shard down when the budget runs out, a
+ * few tries and a failed run would drop the queue with the endpoint still active, and its next
+ * events would start an empty run: what was queued lost, nothing flagged.
+ */
+const disable_options = {
+  startToCloseTimeout: 30_000,
+  retry: { initialInterval: 1_000, backoffCoefficient: 2, maximumInterval: 30_000, maximumAttempts: 2_147_483_647 },
+};
 
 export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Promise<void> {
-  const { deliverWebhook, disableWebhookEndpoint } = patched(local_deliveries_patch)
+  const local = patched(local_deliveries_patch);
+  const { deliverWebhook } = local
     ? proxyLocalActivities<WebhookActivities>(delivery_options)
     : proxyActivities<WebhookActivities>(scheduled_delivery_options);
+  const { disableWebhookEndpoint } = local
+    ? proxyLocalActivities<WebhookActivities>(disable_options)
+    : proxyActivities<WebhookActivities>(disable_options);
   const bounded = patched(bounded_runs_patch);
   const backlogMax = input.backlogMax ?? backlog_max_default;
   const queue = [...(input.queue ?? [])];
