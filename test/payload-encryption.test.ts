@@ -5,7 +5,7 @@ import type { Payload } from '@temporalio/common';
 import { codec_session_cookie } from '../api/routes/codec';
 import { encrypted_encoding } from '../temporal-client/payload-codec';
 import { userOnShard } from './support/ledger';
-import { startTestStack, tokenFor, type TestStack } from './support/stack';
+import { startTestStack, test_timings, tokenFor, type TestStack } from './support/stack';
 import { connectTemporal, test_data_converter, uniqueName } from './support/temporal';
 
 /**
@@ -49,7 +49,11 @@ describe('payloads encrypted end to end', () => {
   const note = `codec-note-${uniqueName('x')}`;
   let transfer: { id: string; sender: string; recipient: string };
   before(async () => {
-    stack = await startTestStack({ codecCorsOrigins: [ui_origin] });
+    // A short reversal window, so the transfer's workflow ends and its whole history is checked.
+    stack = await startTestStack({
+      codecCorsOrigins: [ui_origin],
+      timings: { ...test_timings, reversalWindowMs: 1_000 },
+    });
     const temporal = await connectTemporal();
     // No data converter: the history as the engine stores it.
     plainClient = new Client({ connection: temporal.connection });
@@ -61,6 +65,8 @@ describe('payloads encrypted end to end', () => {
     const sent = await stack.api.transfer(sender, recipient, 12_345, uniqueName('k'), 30, { note });
     assert.equal(sent.body.status, 'COMPLETED', JSON.stringify(sent.body));
     transfer = { id: sent.body.transfer_id, sender, recipient };
+    // The answer comes before the workflow's first task is recorded: wait for the whole history.
+    await stack.client.workflow.getHandle(transfer.id).result();
   });
   after(async () => {
     await closeTemporal();
@@ -71,14 +77,25 @@ describe('payloads encrypted end to end', () => {
     const history = await plainClient.workflow.getHandle(transfer.id).fetchHistory();
     const payloads = historyPayloads(history.events);
     assert.ok(payloads.length >= 3, `expected the input, results and markers' payloads, found ${payloads.length}`);
-    // Checked event by event, so a failure names the event that holds the clear payload.
-    // Except a patch marker (a `patched()` call that meets a signal or update in its first turn):
-    // the SDK's core writes its details, the patch id and nothing of the transfer, past the codec.
-    // The text check below still covers it.
-    const patchMarker = (event: (typeof history.events & {})[number]) =>
-      event.markerRecordedEventAttributes?.markerName === 'core_patch';
-    for (const event of (history.events ?? []).filter((event) => !patchMarker(event)))
-      for (const payload of historyPayloads(event))
+    // Checked event by event, so a failure names the event that holds the clear payload. Two
+    // kinds of marker hold details the SDK's core writes itself, past the codec, with nothing of
+    // the transfer: a patch marker (a `patched()` call that meets a signal or update in its first
+    // turn: the patch id), and a local activity's record of its attempt (`data`: its sequence,
+    // attempt, type and times) beside its result, which does go through the codec. The text
+    // check below still covers both.
+    const codecPayloadsOf = (event: (typeof history.events & {})[number]) => {
+      const marker = event.markerRecordedEventAttributes;
+      if (marker?.markerName === 'core_patch') return [];
+      if (marker?.markerName === 'core_local_activity') return historyPayloads(marker.details?.result);
+      return historyPayloads(event);
+    };
+    const events = history.events ?? [];
+    assert.ok(
+      events.some((event) => event.markerRecordedEventAttributes?.markerName === 'core_local_activity'),
+      'the history holds the legs (local activities)',
+    );
+    for (const event of events)
+      for (const payload of codecPayloadsOf(event))
         assert.equal(
           Buffer.from(payload.metadata!.encoding!).toString(),
           encrypted_encoding,
