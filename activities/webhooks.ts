@@ -31,6 +31,7 @@ export interface WebhookEvents {
   attempt(outcome: 'delivered' | 'failed'): void;
   disabled(): void;
   drainFailed(shard: number): void;
+  disableFailed(): void;
 }
 
 /** Hands events, in order, to an endpoint's delivery workflow (signal-with-start; workers/ builds it). */
@@ -130,6 +131,15 @@ export function createWebhookActivities(deps: WebhookDependencies) {
         endpointId: input.endpointId,
         status: 'disabled',
         reason: input.reason,
+      }).catch((error: unknown) => {
+        // Retried without end (workflows/webhooks.ts disable_options): each failed attempt is
+        // counted and an error line, so an endpoint that cannot be disabled is seen.
+        deps.events.disableFailed();
+        deps.logger.error(
+          { err: error, endpoint_id: input.endpointId, reason: input.reason },
+          'webhook endpoint could not be disabled; retrying',
+        );
+        throw error;
       });
       if (!changed) return;
       deps.events.disabled();

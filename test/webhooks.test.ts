@@ -471,7 +471,12 @@ describe('webhooks', () => {
       logger: pino({ level: 'silent' }),
       sealingKeys: test_payload_keys,
       enqueue: async () => undefined,
-      events: { attempt: () => undefined, disabled: () => undefined, drainFailed: () => undefined },
+      events: {
+        attempt: () => undefined,
+        disabled: () => undefined,
+        drainFailed: () => undefined,
+        disableFailed: () => undefined,
+      },
       allowPrivate: false,
       requestTimeoutMs: 1_000,
     });

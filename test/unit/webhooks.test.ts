@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import pino from 'pino';
+import { createWebhookActivities } from '../../activities/webhooks';
+import type { ShardSet } from '../../db/shards';
 import { webhookRetryDelayMs } from '../../domain/webhook-deliveries';
 import { isRefusedAddress, newWebhookSecret, openSecret, sealSecret, webhookUrlProblem } from '../../domain/webhooks';
 
@@ -55,5 +58,35 @@ describe('webhooks: pure rules', () => {
     assert.ok(!sealed.includes(secret.slice(6)));
     assert.equal(openSecret([{ id: 'k1', key: new Uint8Array(32) }, ...keys], sealed), secret);
     assert.throws(() => openSecret([{ id: 'k1', key: new Uint8Array(32).fill(2) }], sealed.replace('.k2.', '.k1.')));
+  });
+
+  it('counts and logs each failed attempt to disable an endpoint, and fails it so it is retried', async () => {
+    const lines: { msg: string; endpoint_id?: string }[] = [];
+    const logger = pino({ level: 'error' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    let disableFailures = 0;
+    const shardDown = { pool: () => ({ query: () => Promise.reject(new Error('shard down')) }) } as unknown as ShardSet;
+    const activities = createWebhookActivities({
+      shards: shardDown,
+      logger,
+      sealingKeys: [],
+      enqueue: async () => undefined,
+      events: {
+        attempt: () => undefined,
+        disabled: () => assert.fail('not disabled'),
+        drainFailed: () => undefined,
+        disableFailed: () => void disableFailures++,
+      },
+      allowPrivate: false,
+      requestTimeoutMs: 1_000,
+    });
+    await assert.rejects(
+      activities.disableWebhookEndpoint({ endpointId: 'we_1', reason: 'backlog_exceeded' }),
+      /shard down/,
+    );
+    assert.equal(disableFailures, 1);
+    assert.deepEqual(
+      lines.map((line) => [line.msg, line.endpoint_id]),
+      [['webhook endpoint could not be disabled; retrying', 'we_1']],
+    );
   });
 });
