@@ -11,7 +11,12 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { WebhookActivities } from '../activities/webhooks';
-import { webhookRetryDelayMs, type WebhookEventRef, type WebhookRetrySchedule } from '../domain/webhook-deliveries';
+import {
+  webhookRetryDelayMs,
+  type WebhookDisabledReason,
+  type WebhookEventRef,
+  type WebhookRetrySchedule,
+} from '../domain/webhook-deliveries';
 
 /**
  * Webhook delivery (issue 20 §2, README "Webhooks"). One dispatcher per shard drains its outbox
@@ -107,6 +112,7 @@ export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Prom
   const { disableWebhookEndpoint } = local
     ? proxyLocalActivities<WebhookActivities>(disable_options)
     : proxyActivities<WebhookActivities>(disable_options);
+  const disable = (reason: WebhookDisabledReason) => disableWebhookEndpoint({ endpointId: input.endpointId, reason });
   const bounded = patched(bounded_runs_patch);
   const backlogMax = input.backlogMax ?? backlog_max_default;
   const queue = [...(input.queue ?? [])];
@@ -134,9 +140,9 @@ export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Prom
   let retry = input.retry;
   for (let sent = 0; sent < deliveries_per_run_max && !historyFull(bounded); sent++) {
     if (queue.length === 0 && !(await condition(() => queue.length > 0, idle_ms))) return;
-    if (overflowed) return disableWebhookEndpoint({ endpointId: input.endpointId, reason: 'backlog_exceeded' });
+    if (overflowed) return disable('backlog_exceeded');
     const head = queue[0]!;
-    const outcome = await deliverWithRetries(input, head, retry, waits, { deliverWebhook, disableWebhookEndpoint });
+    const outcome = await deliverWithRetries(input, head, retry, waits, { deliverWebhook, disable });
     retry = undefined;
     if (typeof outcome === 'object') {
       retry = outcome;
@@ -151,7 +157,7 @@ export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Prom
       if (delivered.size > delivered_wallets_max) delivered.delete(delivered.keys().next().value!);
     }
   }
-  if (overflowed) return disableWebhookEndpoint({ endpointId: input.endpointId, reason: 'backlog_exceeded' });
+  if (overflowed) return disable('backlog_exceeded');
   await continueAsNew<typeof webhookDeliveryWorkflow>({
     ...input,
     queue,
@@ -179,7 +185,7 @@ async function deliverWithRetries(
   head: WebhookEventRef & { replay: boolean },
   resume: WebhookRetryState | undefined,
   waits: { bounded: boolean; interrupted: () => WaitInterruption | undefined },
-  activities: Pick<WebhookActivities, 'deliverWebhook' | 'disableWebhookEndpoint'>,
+  activities: Pick<WebhookActivities, 'deliverWebhook'> & { disable: (reason: WebhookDisabledReason) => Promise<void> },
 ): Promise<'delivered' | 'gone' | 'disabled' | WebhookRetryState> {
   const { userId, sequence, replay } = head;
   const firstFailureMs = resume?.firstFailureMs ?? Date.now();
@@ -190,7 +196,7 @@ async function deliverWithRetries(
       const nextAttemptAtMs = Date.now() + waitMs;
       if (await condition(() => waits.interrupted() !== undefined, waitMs)) {
         if (waits.interrupted() === 'history_full') return { nextAttempt: attempt, nextAttemptAtMs, firstFailureMs };
-        await activities.disableWebhookEndpoint({ endpointId: input.endpointId, reason: 'backlog_exceeded' });
+        await activities.disable('backlog_exceeded');
         return 'disabled';
       }
     }
@@ -206,7 +212,7 @@ async function deliverWithRetries(
     if (outcome !== 'failed') return outcome;
     waitMs = webhookRetryDelayMs(input.schedule, attempt);
     if (Date.now() - firstFailureMs + waitMs > input.schedule.budgetMs) {
-      await activities.disableWebhookEndpoint({ endpointId: input.endpointId, reason: 'retry_budget_exhausted' });
+      await activities.disable('retry_budget_exhausted');
       return 'disabled';
     }
   }
